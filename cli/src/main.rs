@@ -1,0 +1,27 @@
+//! `segur`: the command-line tool of the segur SDK.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod demo;
+
+/// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
+#[derive(Parser)]
+#[command(name = "segur", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The pharmacy-counter flow on embedded defaults (no server, no card needed).
+    Demo(demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo(args) => demo::run(&args),
+    }
+}

@@ -1,0 +1,1 @@
+//! Identité Nationale de Santé (INS).
