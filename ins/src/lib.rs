@@ -23,6 +23,7 @@ pub mod decode;
 mod error;
 pub mod history;
 mod ins;
+pub mod insi;
 mod matricule;
 pub mod normalize;
 pub mod professional;
