@@ -5,6 +5,7 @@
 //! (`../shared/insi/xsd`). It replays the CNDA responses of `../shared/insi/cnda-responses`.
 //! TLS negative cases: wrong CA, wrong name, expired server certificate, untrusted client.
 
+#![cfg(feature = "insi-client")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use quick_xml::events::Event;
