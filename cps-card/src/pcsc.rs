@@ -229,20 +229,49 @@ fn protocol_of(card: &pcsc::Card) -> Result<(Vec<u8>, Protocol), TransportError>
     Ok((st.atr().to_vec(), protocol))
 }
 
+/// How long a transmit anomaly waits for the reader to report the card's removal.
+const REMOVAL_PROBE: Duration = Duration::from_millis(2_000);
+
+/// After an anomaly (communication error, response without status word), asks the reader
+/// whether the card is still there: a card pulled out mid-APDU must give
+/// [`TransportError::CardRemoved`], not a generic failure. pcscd refreshes card presence
+/// asynchronously, hence the short bounded poll.
+fn removed_since(card: &pcsc::Card) -> bool {
+    let end = Instant::now() + REMOVAL_PROBE;
+    loop {
+        match card.status2_owned() {
+            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::ResetCard) => {
+                return true;
+            }
+            Ok(st) if !st.status().contains(pcsc::Status::PRESENT) => return true,
+            Err(_) => return false,
+            Ok(_) => {}
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn transmit(card: &pcsc::Card, command: &[u8]) -> Result<Vec<u8>, TransportError> {
     let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
     match card.transmit(command, &mut buf) {
-        Ok(r) => Ok(r.to_vec()),
+        // ISO/IEC 7816-4 §5.1: every response ends with SW1 SW2.
+        Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
+        Ok(_) => Err(if removed_since(card) {
+            TransportError::CardRemoved
+        } else {
+            TransportError::Unresponsive
+        }),
         Err(e) => {
             let mapped = map_err(e);
-            if matches!(mapped, TransportError::Other(_)) {
-                // A reader that lost the card mid-APDU reports a communication error: ask the
-                // reader whether the card is still there to give the precise reason.
-                if let Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard) =
-                    card.status2_owned()
-                {
-                    return Err(TransportError::CardRemoved);
-                }
+            if matches!(
+                mapped,
+                TransportError::Other(_) | TransportError::Unresponsive
+            ) && removed_since(card)
+            {
+                return Err(TransportError::CardRemoved);
             }
             Err(mapped)
         }

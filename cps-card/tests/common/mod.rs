@@ -188,8 +188,12 @@ impl vpicc::VSmartCard for Adapter {
         }
         r
     }
-    fn power_off(&mut self) {}
-    fn reset(&mut self) {}
+    fn power_off(&mut self) {
+        self.card.lock().unwrap().reset();
+    }
+    fn reset(&mut self) {
+        self.card.lock().unwrap().reset();
+    }
 }
 
 impl PluggedCard {

@@ -61,6 +61,8 @@ pub struct VirtualCard {
     /// INS at which the card "is pulled out" (tests of removal mid-transaction).
     pub vanish_on_ins: Option<u8>,
     pub vanished: bool,
+    /// Number of resets seen.
+    pub resets: u32,
     /// Log of every command received (hex), to assert the wire behaviour.
     pub log: Vec<String>,
 }
@@ -106,6 +108,7 @@ impl VirtualCard {
             keys,
             vanish_on_ins: None,
             vanished: false,
+            resets: 0,
             log: Vec::new(),
         };
         match kind {
@@ -113,6 +116,18 @@ impl VirtualCard {
             Kind::Vitale2 => c.build_vitale(),
         }
         c
+    }
+
+    /// Warm reset: volatile state (selection, verified PIN, security environment) is lost.
+    pub fn reset(&mut self) {
+        self.resets += 1;
+        self.current_df = MF;
+        self.current_ef = None;
+        self.app_selected = false;
+        self.verified = false;
+        self.mse = None;
+        self.hashed = None;
+        self.pending.clear();
     }
 
     pub fn atr(&self) -> &'static [u8] {
