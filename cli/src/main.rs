@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod card;
 mod demo;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
@@ -17,11 +18,15 @@ struct Cli {
 enum Command {
     /// The pharmacy-counter flow on embedded defaults (no server, no card needed).
     Demo(demo::Args),
+    /// CPS and Vitale cards over PC/SC: readers, ATR, card information.
+    #[command(subcommand)]
+    Card(card::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Card(cmd) => card::run(cmd),
     }
 }
