@@ -205,12 +205,12 @@ impl Command {
                 reason: "data field longer than 65 535 bytes",
             });
         }
-        if let Some(le) = self.le {
-            if le == 0 || le > MAX_LE {
-                return Err(Error::Command {
-                    reason: "Le out of 1..=65 536",
-                });
-            }
+        if let Some(le) = self.le
+            && (le == 0 || le > MAX_LE)
+        {
+            return Err(Error::Command {
+                reason: "Le out of 1..=65 536",
+            });
         }
         if form == LengthForm::Short && self.required_form() == LengthForm::Extended {
             return Err(Error::Command {

@@ -57,7 +57,7 @@ impl std::fmt::Debug for Hex<'_> {
 /// Decodes hex, ignoring ASCII whitespace; `None` on any other non-hex character or odd length.
 pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

@@ -53,10 +53,10 @@ fn path_of(t: &Tlv<'_>) -> Result<Option<Vec<u8>>> {
     // Path ::= SEQUENCE { efidOrPath OCTET STRING, index INTEGER OPTIONAL, length [0] OPTIONAL }
     for item in t.children() {
         let item = item?;
-        if item.tag == Tag(0x30) {
-            if let Some(p) = item.child(Tag(0x04))? {
-                return Ok(Some(p.value.to_vec()));
-            }
+        if item.tag == Tag(0x30)
+            && let Some(p) = item.child(Tag(0x04))?
+        {
+            return Ok(Some(p.value.to_vec()));
         }
         if item.tag == Tag(0x04) {
             return Ok(Some(item.value.to_vec()));

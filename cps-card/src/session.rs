@@ -159,6 +159,7 @@ impl<T: Transport> Session<T> {
     fn collect(&mut self, cmd: &Command, mut resp: Response) -> Result<Response> {
         let mut data = Vec::new();
         let mut rounds = 0usize;
+        // Every round adds at least one byte (checked below), so MAX_RESPONSE bounds the loop.
         loop {
             let (n, cla) = match resp.sw().status() {
                 Status::BytesAvailable(n) => (n, get_response_class(cmd.cla())),
@@ -172,9 +173,16 @@ impl<T: Transport> Session<T> {
                     return Ok(Response::new(data, resp.sw()));
                 }
             };
+            if rounds > 0 && resp.data().is_empty() {
+                // A GET RESPONSE that returns nothing but announces more would loop forever.
+                return Err(Error::Data {
+                    object: "GET RESPONSE",
+                    reason: "the card announced bytes but returned none",
+                });
+            }
             data.extend_from_slice(resp.data());
             rounds += 1;
-            if data.len() > MAX_RESPONSE || rounds > 300 {
+            if data.len() > MAX_RESPONSE {
                 return Err(Error::TooLarge {
                     what: "response assembled from GET RESPONSE",
                     limit: MAX_RESPONSE,
@@ -249,7 +257,7 @@ impl<T: Transport> Session<T> {
     /// SELECT by path (ISO/IEC 7816-4 §11.2.2): from the MF (`P1=08`, leading `3F00` dropped)
     /// when the path starts with `3F00`, else from the current DF (`P1=09`); no FCI (`P2=0C`).
     pub fn select_path(&mut self, path: &[u8], channel: u8) -> Result<()> {
-        if path.len() % 2 != 0 || path.is_empty() {
+        if !path.len().is_multiple_of(2) || path.is_empty() {
             return Err(Error::Command {
                 reason: "a path is a non-empty sequence of 2-byte file identifiers",
             });

@@ -238,10 +238,10 @@ pub fn find_recursive<'a>(data: &'a [u8], tag: Tag) -> Result<Option<Tlv<'a>>> {
             if item.tag == tag {
                 return Ok(Some(item));
             }
-            if item.tag.is_constructed() {
-                if let Some(found) = walk(item.children(), tag, depth + 1)? {
-                    return Ok(Some(found));
-                }
+            if item.tag.is_constructed()
+                && let Some(found) = walk(item.children(), tag, depth + 1)?
+            {
+                return Ok(Some(found));
             }
         }
         Ok(None)

@@ -95,10 +95,11 @@ impl Pcscd {
         lock.lock().unwrap();
         let pidfile = tmp.join("segur-cps-card-pcscd.pid");
         if let Ok(s) = std::fs::read_to_string(&pidfile) {
-            if let Ok(pid) = s.trim().parse::<u32>() {
-                if alive(pid) && is_pcscd(pid) {
-                    terminate(pid);
-                }
+            if let Ok(pid) = s.trim().parse::<u32>()
+                && alive(pid)
+                && is_pcscd(pid)
+            {
+                terminate(pid);
             }
             let _ = std::fs::remove_file(&pidfile);
         }
@@ -135,12 +136,11 @@ impl Pcscd {
     fn wait_for_readers(&self) {
         let end = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(ctx) = segur_cps_card::pcsc::ReaderContext::establish() {
-                if let Ok(r) = ctx.readers() {
-                    if r.iter().any(|n| n == READER0) {
-                        return;
-                    }
-                }
+            if let Ok(ctx) = segur_cps_card::pcsc::ReaderContext::establish()
+                && let Ok(r) = ctx.readers()
+                && r.iter().any(|n| n == READER0)
+            {
+                return;
             }
             assert!(
                 Instant::now() < end,

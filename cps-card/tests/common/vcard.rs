@@ -369,7 +369,7 @@ impl VirtualCard {
                 self.app_selected = false;
                 MF
             }
-            0x08 | 0x09 if data.len() % 2 == 0 && !data.is_empty() => {
+            0x08 | 0x09 if data.len().is_multiple_of(2) && !data.is_empty() => {
                 let fids: Vec<u16> = data
                     .chunks(2)
                     .map(|c| u16::from_be_bytes([c[0], c[1]]))
