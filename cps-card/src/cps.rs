@@ -29,6 +29,10 @@ pub const AID_CPX_IAS_CL: [u8; 13] = [
 ];
 /// CPS4 ChipDoc applet, selected on logical channel 1.
 pub const AID_CPS4_CHIPDOC: [u8; 8] = [0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x01, 0x00];
+/// CPS4 CPS2ter applet, selected on the basic channel.
+pub const AID_CPS4_CPS2TER: [u8; 8] = [0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x02];
+/// GlobalPlatform issuer security domain, part of ANS's CPS4 recovery sequence.
+pub const AID_GP_ISD: [u8; 7] = [0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00];
 /// EF.SN.ICC (12 bytes, tag `5A`).
 pub const PATH_SN_ICC: [u8; 4] = [0x3F, 0x00, 0xD0, 0x03];
 /// EF_ACTUA (template `EC`, dates of the last update of the situations).
@@ -366,7 +370,18 @@ impl<T: Transport> CpsCard<T> {
             return Ok(());
         }
         match self.kind {
-            CardKind::Cps4 => self.session.select_aid(&AID_CPS4_CHIPDOC, 1)?,
+            CardKind::Cps4 => {
+                if let Err(first) = self.session.select_aid(&AID_CPS4_CHIPDOC, 1) {
+                    if !matches!(first, Error::Status { .. }) {
+                        return Err(first);
+                    }
+                    // ANS card-cps4.c recovery: ISD on channel 1, CPS2ter on the basic channel,
+                    // then ChipDoc again.
+                    self.session.select_aid(&AID_GP_ISD, 1)?;
+                    self.session.select_aid(&AID_CPS4_CPS2TER, 0)?;
+                    self.session.select_aid(&AID_CPS4_CHIPDOC, 1)?;
+                }
+            }
             CardKind::Cps3Contactless => self.session.select_aid(&AID_CPX_IAS_CL, 0)?,
             _ => self.session.select_aid(&AID_CPX_IAS, 0)?,
         }

@@ -275,6 +275,36 @@ impl<T: Transport> Session<T> {
             .map(|_| ())
     }
 
+    /// Opens a logical channel with MANAGE CHANNEL (`00 70 00 00`, Le = 1, ISO/IEC 7816-4
+    /// §11.1.2) and returns the number the card assigned.
+    pub fn open_channel(&mut self) -> Result<u8> {
+        let data = self.call(
+            &Command::new(0x00, 0x70, 0x00, 0x00).with_le(1),
+            "MANAGE CHANNEL (open)",
+        )?;
+        match data.as_slice() {
+            [n @ 1..=19] => Ok(*n),
+            _ => Err(Error::Data {
+                object: "MANAGE CHANNEL",
+                reason: "no channel number in the answer",
+            }),
+        }
+    }
+
+    /// Closes logical channel `channel` (`70 80 <channel>`, sent on the basic channel).
+    pub fn close_channel(&mut self, channel: u8) -> Result<()> {
+        if channel == 0 || channel > 19 {
+            return Err(Error::Command {
+                reason: "only channels 1 to 19 can be closed",
+            });
+        }
+        self.call(
+            &Command::new(0x00, 0x70, 0x80, channel),
+            "MANAGE CHANNEL (close)",
+        )
+        .map(|_| ())
+    }
+
     /// Runs `op`; if the card was reset by another application, reconnects once, runs `recover`
     /// (re-select the application) and retries `op`.
     pub fn with_reset_recovery<R>(
@@ -366,6 +396,18 @@ mod tests {
         );
         s.set_max_response_chunk(4);
         assert_eq!(s.read_binary(0x00, None).unwrap(), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn manage_channel() {
+        let mut s = scripted(
+            Protocol::T1,
+            "> 0070000001\n< 01 9000\n> 00708001\n< 9000\n> 0070000001\n< 6881",
+        );
+        assert_eq!(s.open_channel().unwrap(), 1);
+        s.close_channel(1).unwrap();
+        assert!(matches!(s.open_channel(), Err(Error::Status { .. })));
+        assert!(s.close_channel(0).is_err());
     }
 
     #[test]

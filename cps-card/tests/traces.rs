@@ -119,3 +119,31 @@ fn reset_without_recovery_support_is_typed() {
     let err = card(trace).unwrap_err();
     assert!(matches!(err, Error::Transport(TransportError::CardReset)));
 }
+
+#[test]
+fn cps4_chipdoc_recovery_sequence_trace() {
+    // ChipDoc selection fails once: ISD on channel 1, CPS2ter on channel 0, ChipDoc again.
+    let trace = "
+> 01 A4 04 0C 08 80 25 00 00 01 FF 01 00
+< 6A 82
+> 01 A4 04 0C 07 A0 00 00 01 51 00 00
+< 90 00
+> 00 A4 04 0C 08 80 25 00 00 01 FF 00 02
+< 90 00
+> 01 A4 04 0C 08 80 25 00 00 01 FF 01 00
+< 90 00
+> 01 A4 09 0C 02 D0 03
+< 90 00
+> 01 B0 00 00 E7
+< 5A 0A 80 25 00 00 01 99 88 77 66 55 62 82
+";
+    let atr = segur_cps_card::hex_decode("3B9B188001001225006480040100009044").unwrap();
+    let t = ScriptedTransport::new(
+        atr,
+        Protocol::T1,
+        ScriptedTransport::parse_trace(trace).unwrap(),
+    );
+    let c = CpsCard::open(t, CpsConfig::default()).unwrap();
+    assert_eq!(c.serial().to_string(), "9988776655");
+    assert!(c.into_transport().is_finished());
+}
