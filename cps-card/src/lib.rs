@@ -15,6 +15,28 @@
 //! Card facts that are not public (exact PIN formats, CPS3 algorithm references, key references
 //! of the signature key, business data layout) are **TO VERIFY** on a real card and are
 //! configurable through [`cps::CpsConfig`]; each default says where it comes from.
+//!
+//! ```
+//! use segur_cps_card::apdu::Command;
+//! use segur_cps_card::session::Session;
+//! use segur_cps_card::transport::{MemoryTransport, Protocol};
+//!
+//! // A T=0 card that answers a case-4 command with `61 02`, then the data on GET RESPONSE.
+//! let card = |apdu: &[u8]| -> Result<Vec<u8>, segur_cps_card::TransportError> {
+//!     Ok(match apdu {
+//!         [0x00, 0xCB, 0x3F, 0xFF, 0x01, 0x5C] => vec![0x61, 0x02],
+//!         [0x00, 0xC0, 0x00, 0x00, 0x02] => vec![0xCA, 0xFE, 0x90, 0x00],
+//!         _ => vec![0x6D, 0x00],
+//!     })
+//! };
+//! let mut session = Session::new(MemoryTransport::new(vec![0x3B, 0x00], Protocol::T0, card));
+//! let data = session.call(
+//!     &Command::new(0x00, 0xCB, 0x3F, 0xFF).with_data([0x5C]).with_le(256),
+//!     "GET DATA",
+//! )?;
+//! assert_eq!(data, [0xCA, 0xFE]);
+//! # Ok::<(), segur_cps_card::Error>(())
+//! ```
 
 pub mod apdu;
 pub mod asn1;
