@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod card;
 mod demo;
+mod ins;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
 #[derive(Parser)]
@@ -21,6 +22,9 @@ enum Command {
     /// CPS and Vitale cards over PC/SC: readers, ATR, card information.
     #[command(subcommand)]
     Card(card::Command),
+    /// Patient INS: matricule checks, name normalisation, decoding.
+    #[command(subcommand)]
+    Ins(ins::Command),
 }
 
 fn main() -> ExitCode {
@@ -28,5 +32,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Card(cmd) => card::run(cmd),
+        Command::Ins(cmd) => ins::run(cmd),
     }
 }
