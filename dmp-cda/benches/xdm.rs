@@ -1,0 +1,3 @@
+//! XDM pack/unpack speed.
+#![allow(missing_docs)]
+fn main() {}
