@@ -6,7 +6,9 @@
 //! - [`ebrim`]: ebRIM 3.0 `SubmitObjectsRequest` writer and reader.
 //! - [`xdm`]: IHE_XDM.ZIP writer and reader.
 
+pub mod build;
 pub mod ebrim;
+pub mod jdv;
 pub mod model;
 pub mod read;
 pub mod time;
