@@ -12,6 +12,7 @@ pub mod jdv;
 pub mod model;
 pub mod read;
 pub mod time;
+pub mod validate;
 pub mod xdm;
 pub mod xds;
 pub mod xml;
