@@ -3,8 +3,10 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cda;
 mod demo;
 mod ins;
+mod xdm;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
 #[derive(Parser)]
@@ -21,6 +23,12 @@ enum Command {
     /// Patient INS: matricule checks, name normalisation, decoding.
     #[command(subcommand)]
     Ins(ins::Command),
+    /// CDA R2 documents: examples, build, inspect, validate.
+    #[command(subcommand)]
+    Cda(cda::Command),
+    /// IHE_XDM.ZIP packages: pack, unpack, inspect.
+    #[command(subcommand)]
+    Xdm(xdm::Command),
 }
 
 fn main() -> ExitCode {
@@ -28,5 +36,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Ins(cmd) => ins::run(cmd),
+        Command::Cda(cmd) => cda::run(cmd),
+        Command::Xdm(cmd) => xdm::run(cmd),
     }
 }

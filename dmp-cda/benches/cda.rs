@@ -48,5 +48,15 @@ fn bench_read(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_read);
+fn bench_build(c: &mut Criterion) {
+    // Deserialised once: the bench measures build + serialise, as an LGO calls it.
+    let input = segur_dmp_cda::build::examples::example("vaccination-note")
+        .unwrap()
+        .unwrap();
+    c.bench_function("build + serialise VAC-NOTE 2023.01", |b| {
+        b.iter(|| black_box(&input).build().unwrap())
+    });
+}
+
+criterion_group!(benches, bench_read, bench_build);
 criterion_main!(benches);

@@ -46,20 +46,27 @@ fn bench_xdm(c: &mut Criterion) {
     };
     let entry = DocumentEntry::derive(&header, &cda, Some("application/pdf"), &opts).unwrap();
     let set = SubmissionSet::for_entry(&entry, "1.2.3", None);
-    let pack = |cda: &[u8]| {
+    let pack = |cda: &[u8], store_above: usize| {
         let mut w = XdmWriter::new(set.clone(), XdmSender::default());
+        w.store_above = store_above;
         w.add(cda.to_vec(), entry.clone(), "XML");
         w.pack().unwrap()
     };
-    let zip = pack(&cda);
     let limits = XdmLimits::default();
-    let mut g = c.benchmark_group("xdm 1 MB CDA");
-    g.throughput(Throughput::Bytes(cda.len() as u64));
-    g.bench_function("pack", |b| b.iter(|| pack(black_box(&cda))));
-    g.bench_function("unpack (hash + size checked)", |b| {
-        b.iter(|| XdmPackage::unpack(black_box(&zip), &limits).unwrap())
-    });
-    g.finish();
+    for (label, store_above) in [
+        ("stored (default)", 256usize << 10),
+        ("deflate level 1", usize::MAX),
+    ] {
+        let pack = |cda: &[u8]| pack(cda, store_above);
+        let zip = pack(&cda);
+        let mut g = c.benchmark_group(format!("xdm 1 MB CDA, {label}"));
+        g.throughput(Throughput::Bytes(cda.len() as u64));
+        g.bench_function("pack", |b| b.iter(|| pack(black_box(&cda))));
+        g.bench_function("unpack (hash + size checked)", |b| {
+            b.iter(|| XdmPackage::unpack(black_box(&zip), &limits).unwrap())
+        });
+        g.finish();
+    }
 }
 
 criterion_group!(benches, bench_xdm);

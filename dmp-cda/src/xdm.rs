@@ -504,9 +504,13 @@ pub struct XdmWriter {
     sender: XdmSender,
     submission: Submission,
     documents: Vec<(String, Vec<u8>)>,
-    /// Deflate level (0-9). Level 1 by default: XML compresses well at it and packing stays
-    /// fast; PDFs are stored, as they are already compressed.
+    /// Deflate level (0-9) for documents that are compressed. Level 1 by default: XML
+    /// compresses well at it and packing stays fast.
     pub level: i64,
+    /// Documents larger than this are stored, not deflated (default 256 KiB): large CDAs are
+    /// base64 PDF bodies that deflate gains little on, and storing keeps pack and unpack at
+    /// memory speed. PDFs and other non-text documents are always stored.
+    pub store_above: usize,
 }
 
 impl XdmWriter {
@@ -517,6 +521,7 @@ impl XdmWriter {
             submission: Submission::new(submission_set, Vec::new()),
             documents: Vec::new(),
             level: 1,
+            store_above: 256 << 10,
         }
     }
 
@@ -612,7 +617,8 @@ impl XdmWriter {
                 .map_err(|e| XdmError::Zip(e.to_string()))?;
         }
         for ((name, bytes), entry) in self.documents.iter().zip(&self.submission.documents) {
-            let opts = if entry.mime_type.contains("xml") || entry.mime_type.starts_with("text/") {
+            let text = entry.mime_type.contains("xml") || entry.mime_type.starts_with("text/");
+            let opts = if text && bytes.len() <= self.store_above {
                 deflate
             } else {
                 stored

@@ -331,7 +331,9 @@ pub fn parse_until<'a>(
                     let text = t
                         .unescape()
                         .map_err(|_| XmlError::Entity { position: pos })?;
-                    if !text.trim().is_empty() || !parent.children.is_empty() {
+                    // Whitespace-only text is indentation: dropped (the narrative flattener puts
+                    // its own separators between inline elements).
+                    if !text.trim_ascii().is_empty() {
                         nodes += 1;
                         if nodes > limits.max_nodes {
                             return Err(XmlError::TooManyNodes {

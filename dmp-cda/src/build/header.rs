@@ -272,7 +272,7 @@ pub(crate) struct DocKind<'a> {
 fn professional(w: &mut Xw, p: &Professional) {
     let n = p.rpps.national_id();
     w.ii("id", &InstanceId::new(n.root, n.extension));
-    w.cd("code", &[], &p.profession.to_code());
+    w.vs("code", p.profession);
 }
 
 fn person(w: &mut Xw, tag: &str, p: &Professional) {
@@ -295,7 +295,7 @@ fn organization(w: &mut Xw, tag: &str, o: &Organization, practice: Option<Practi
     w.ii("id", &o.id.national());
     w.leaf("name", &[], &o.name);
     if let Some(p) = practice {
-        w.cd("standardIndustryClassCode", &[], &p.to_code());
+        w.vs("standardIndustryClassCode", p);
     }
     w.close(tag);
 }
@@ -383,7 +383,7 @@ fn patient(w: &mut Xw, p: &Patient) -> Result<(), BuildError> {
         segur_ins::Sex::Male => AdministrativeGender::M,
         segur_ins::Sex::Female => AdministrativeGender::F,
     };
-    w.cd("administrativeGenderCode", &[], &gender.to_code());
+    w.vs("administrativeGenderCode", gender);
     w.empty("birthTime", &[("value", &traits.birth_date().to_hl7())]);
     match traits.birth_place() {
         Some(place) => {
@@ -512,11 +512,11 @@ pub(crate) fn write_tail(w: &mut Xw, h: &Header) {
 /// componentOf/encompassingEncounter: AMB at the pharmacy (JDV_J142, JDV_J02).
 pub(crate) fn write_encounter(w: &mut Xw, h: &Header) {
     w.raw("<componentOf><encompassingEncounter>");
-    w.cd("code", &[], &crate::jdv::EncounterType::AMB.to_code());
+    w.vs("code", crate::jdv::EncounterType::AMB);
     w.raw("<effectiveTime>");
     w.empty("low", &[("value", h.effective_time.as_str())]);
     w.raw("</effectiveTime><location><healthCareFacility>");
     w.ii("id", &h.organization.id.national());
-    w.cd("code", &[], &h.organization.facility_type.to_code());
+    w.vs("code", h.organization.facility_type);
     w.raw("</healthCareFacility></location></encompassingEncounter></componentOf>");
 }

@@ -143,7 +143,7 @@ fn entry_professional(
     w.open(tag_attrs.0, tag_attrs.1);
     let n = p.rpps.national_id();
     w.ii("id", &crate::model::InstanceId::new(n.root, n.extension));
-    w.cd("code", &[], &p.profession.to_code());
+    w.vs("code", p.profession);
     w.open("assignedPerson", &[]);
     w.open("name", &[]);
     if let Some(c) = p.prefix {
@@ -287,14 +287,14 @@ impl VaccinationNote2023_01 {
             w.empty("templateId", &[("root", t)]);
         }
         w.empty("id", &[("root", &crate::xds::new_uuid_oid())]);
-        w.cd("code", &[], &v.act.to_code());
+        w.vs("code", v.act);
         w.raw("<text><reference value=\"#vac-1\"/></text><statusCode code=\"completed\"/>");
         w.empty("effectiveTime", &[("value", d)]);
         if let Some(r) = v.route {
-            w.cd("routeCode", &[], &r.to_code());
+            w.vs("routeCode", r);
         }
         if let Some(s) = v.site {
-            w.open_cd("approachSiteCode", &[], &s.to_code());
+            w.open_vs("approachSiteCode", s);
             w.raw("<originalText><reference value=\"#vac-1-site\"/></originalText></approachSiteCode>");
         }
         w.raw("<consumable typeCode=\"CSM\"><manufacturedProduct>");

@@ -74,12 +74,40 @@ impl Xw {
     }
 
     pub(crate) fn open_cd(&mut self, tag: &str, extra: &[(&str, &str)], c: &Code) {
-        let mut attrs: Vec<(&str, &str)> = extra.to_vec();
-        attrs.push(("code", &c.code));
-        if let Some(d) = &c.display_name {
-            attrs.push(("displayName", d));
+        self.open_cd3(
+            tag,
+            extra,
+            (&c.code, &c.code_system, c.display_name.as_deref()),
+        );
+    }
+
+    /// A coded element from a value-set member (no allocation).
+    pub(crate) fn vs<T: crate::jdv::ValueSet>(&mut self, tag: &str, m: T) {
+        let (c, s, d) = m.triplet();
+        self.open_cd3(tag, &[], (c, s, Some(d)));
+        self.s.truncate(self.s.len() - 1);
+        self.s.push_str("/>");
+    }
+
+    pub(crate) fn open_vs<T: crate::jdv::ValueSet>(&mut self, tag: &str, m: T) {
+        let (c, s, d) = m.triplet();
+        self.open_cd3(tag, &[], (c, s, Some(d)));
+    }
+
+    fn open_cd3(
+        &mut self,
+        tag: &str,
+        extra: &[(&str, &str)],
+        (code, system, display): (&str, &str, Option<&str>),
+    ) {
+        self.s.push('<');
+        self.s.push_str(tag);
+        self.attrs(extra);
+        self.attrs(&[("code", code)]);
+        if let Some(d) = display {
+            self.attrs(&[("displayName", d)]);
         }
-        attrs.push(("codeSystem", &c.code_system));
-        self.open(tag, &attrs);
+        self.attrs(&[("codeSystem", system)]);
+        self.s.push('>');
     }
 }
