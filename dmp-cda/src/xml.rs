@@ -173,13 +173,21 @@ fn malformed(pos: u64, e: impl std::fmt::Display) -> XmlError {
     }
 }
 
+/// Classifies a decoding error: bad UTF-8, or an entity/escape problem.
+fn value_error(e: &quick_xml::Error, position: usize) -> XmlError {
+    match e {
+        quick_xml::Error::Encoding(_) => XmlError::NotUtf8 { position },
+        _ => XmlError::Entity { position },
+    }
+}
+
 fn position(reader: &Reader<&[u8]>) -> usize {
     usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX)
 }
 
 fn start<'a>(
     s: &BytesStart<'a>,
-    src: &'a str,
+    src: &'a [u8],
     reader: &Reader<&'a [u8]>,
 ) -> Result<Element<'a>, XmlError> {
     let pos = position(reader);
@@ -191,16 +199,13 @@ fn start<'a>(
         if key == b"xmlns" || key.starts_with(b"xmlns:") {
             continue;
         }
-        let key =
-            std::str::from_utf8(local(key)).map_err(|_| XmlError::NotUtf8 { position: pos })?;
-        let key = borrow_from(src, key)
-            .ok_or_else(|| malformed(pos as u64, "attribute name outside input"))?;
-        let value = match a
-            .unescape_value()
-            .map_err(|_| XmlError::Entity { position: pos })?
-        {
-            Cow::Borrowed(v) => match borrow_from(src, v) {
-                Some(b) => Cow::Borrowed(b),
+        let key = as_str(src, local(key))?;
+        let value = match a.unescape_value().map_err(|e| value_error(&e, pos))? {
+            Cow::Borrowed(v) => match borrow_bytes(src, v.as_bytes()) {
+                // Already UTF-8-checked by the tokenizer's decoder: the same bytes.
+                Some(b) => std::str::from_utf8(b)
+                    .map(Cow::Borrowed)
+                    .unwrap_or_else(|_| Cow::Owned(v.to_owned())),
                 None => Cow::Owned(v.to_owned()),
             },
             Cow::Owned(v) => Cow::Owned(v),
@@ -219,14 +224,21 @@ fn local_span<'x>(s: &'x BytesStart<'_>) -> &'x [u8] {
     local(s.name().into_inner())
 }
 
-fn as_str<'a>(src: &'a str, bytes: &[u8]) -> Result<&'a str, XmlError> {
-    let s = std::str::from_utf8(bytes).map_err(|_| XmlError::NotUtf8 { position: 0 })?;
-    borrow_from(src, s).ok_or_else(|| malformed(0, "element name outside input"))
+fn as_str<'a>(src: &'a [u8], bytes: &[u8]) -> Result<&'a str, XmlError> {
+    let inside =
+        borrow_bytes(src, bytes).ok_or_else(|| malformed(0, "element name outside input"))?;
+    std::str::from_utf8(inside).map_err(|_| XmlError::NotUtf8 {
+        position: offset(src, bytes),
+    })
+}
+
+fn offset(src: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(src.as_ptr() as usize)
 }
 
 /// Re-borrows `part` with the lifetime of `src` when it points inside it (zero-copy: the
 /// borrowed tokenizer hands out slices of the input). `None` when it does not.
-fn borrow_from<'a>(src: &'a str, part: &str) -> Option<&'a str> {
+fn borrow_bytes<'a>(src: &'a [u8], part: &[u8]) -> Option<&'a [u8]> {
     let base = src.as_ptr() as usize;
     let p = part.as_ptr() as usize;
     if p >= base && p + part.len() <= base + src.len() {
@@ -255,11 +267,10 @@ pub fn parse_until<'a>(
             limit: limits.max_bytes,
         });
     }
-    let src = std::str::from_utf8(input).map_err(|e| XmlError::NotUtf8 {
-        position: e.valid_up_to(),
-    })?;
-    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    let mut reader = Reader::from_str(src);
+    // UTF-8 is checked slice by slice as the tokenizer decodes names, values and text, so a
+    // header read never validates the body.
+    let src = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+    let mut reader = Reader::from_reader(src);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element<'a>> = Vec::new();
     let mut nodes = 0usize;
@@ -328,9 +339,7 @@ pub fn parse_until<'a>(
             Event::Text(t) => {
                 if let Some(parent) = stack.last_mut() {
                     let pos = position(&reader);
-                    let text = t
-                        .unescape()
-                        .map_err(|_| XmlError::Entity { position: pos })?;
+                    let text = t.unescape().map_err(|e| value_error(&e, pos))?;
                     // Whitespace-only text is indentation: dropped (the narrative flattener puts
                     // its own separators between inline elements).
                     if !text.trim_ascii().is_empty() {
@@ -351,6 +360,7 @@ pub fn parse_until<'a>(
             }
             Event::CData(c) => {
                 if let Some(parent) = stack.last_mut() {
+                    let _ = src;
                     let text = std::str::from_utf8(c.into_inner().as_ref())
                         .map(str::to_owned)
                         .map_err(|_| XmlError::NotUtf8 {
@@ -461,10 +471,16 @@ mod tests {
             parse(b"<a/><b/>", &l),
             Err(XmlError::Malformed { .. })
         ));
-        assert!(matches!(
-            parse(b"\xff<a/>", &l),
-            Err(XmlError::NotUtf8 { .. })
-        ));
+        assert!(parse(b"\xff<a/>", &l).is_err());
+        for bad in [
+            &b"<a>\xff</a>"[..],
+            b"<a b=\"\xff\"/>",
+            b"<\xff/>",
+            b"<a \xff=\"1\"/>",
+        ] {
+            let r = parse(bad, &l);
+            assert!(matches!(r, Err(XmlError::NotUtf8 { .. })), "{bad:?}: {r:?}");
+        }
     }
 
     #[test]
