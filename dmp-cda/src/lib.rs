@@ -1,7 +1,9 @@
 //! HL7 CDA R2 documents of the pharmacist, conformant to the ANS CI-SIS volets, a reader for any
 //! CDA R2 document, XDS metadata and IHE_XDM packages.
 //!
-//! - [`read`]: read any CDA R2 (typed header and body), hostile-input safe.
+//! - [`mod@read`]: read any CDA R2 (typed header and body), hostile-input safe.
+//! - [`build`]: typed builders (VAC-NOTE 2023.01, N1 PDF documents); [`jdv`]: value sets;
+//!   [`validate`](mod@validate): fast rule checks.
 //! - [`xds`]: XDS DocumentEntry / SubmissionSet derived from a CDA header.
 //! - [`ebrim`]: ebRIM 3.0 `SubmitObjectsRequest` writer and reader.
 //! - [`xdm`]: IHE_XDM.ZIP writer and reader.
