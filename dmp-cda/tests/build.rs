@@ -59,15 +59,26 @@ fn examples_build_and_read_back() {
                 .code,
             "SA33"
         );
+        let practice = if *ty == "trod" {
+            "DEPISTAGE"
+        } else {
+            "AMBULATOIRE"
+        };
         assert_eq!(
             h.service_events[0].practice_setting.as_ref().unwrap().code,
-            "AMBULATOIRE"
+            practice
         );
         match (&input, &doc.body) {
             (DocumentInput::VaccinationNote(_), CdaBody::Structured { sections }) => {
                 assert_eq!(sections.len(), 1);
                 assert_eq!(sections[0].entries, 1);
                 assert!(sections[0].text.expose().contains("4456672"));
+            }
+            (DocumentInput::Trod(t), CdaBody::Structured { sections }) => {
+                assert_eq!(sections.len(), t.screenings.len());
+                assert_eq!(h.service_events.len(), t.screenings.len());
+                assert_eq!(h.service_events[0].code.as_ref().unwrap().code, "J02.0");
+                assert!(sections[0].text.expose().contains("négatif"));
             }
             (
                 DocumentInput::Bpm(d)

@@ -12,6 +12,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use segur_dmp_cda::build::DocumentInput;
 use segur_dmp_cda::build::examples::{TYPES, example_json};
+use segur_dmp_cda::jdv::ScreeningResult;
 use segur_dmp_cda::jdv::{
     AuthorSpecialty, HealthcareFacilityType, ImmunizationActCode, ImmunizationRoute,
     ImmunizationSite, ValueSet,
@@ -154,6 +155,37 @@ fn vaccination_strategy() -> impl Strategy<Value = Value> {
         })
 }
 
+fn trod_strategy() -> impl Strategy<Value = Value> {
+    let screening = (
+        proptest::sample::select(vec![
+            ("J02.0", "Pharyngite à streptocoques", "Dépistage Angine", "92894-5", "Sérologie bactérienne", "78012-2", "Streptococcus pyogenes Ag [Présence/Seuil] Gorge ; Qualitatif ; Immunoanalyse rapide"),
+            ("U07.1", "COVID-19, virus identifié", "Dépistage COVID-19", "92893-7", "Sérologie virale", "94558-4", "SARS-CoV-2 Ag [Présence/Seuil] Voies respiratoires ; Qualitatif ; Immunoanalyse rapide"),
+            ("J10", "Grippe, à virus de la grippe saisonnière identifié", "Dépistage Grippe A", "92893-7", "Sérologie virale", "80382-5", "Influenza virus A Ag [Présence/Seuil] Voies respiratoires ; Qualitatif ; Immunoanalyse rapide"),
+        ]),
+        (2020u32..2030, 1u32..=12, 1u32..=28),
+        proptest::option::of(("[0-9]{14}", "[A-Z0-9]{3,8}")),
+        (text(), "[A-Z0-9]{2,8}", "[A-Z0-9]{3,8}"),
+        proptest::collection::vec((pick::<ScreeningResult>(|_| true), proptest::option::of(text())), 1..3),
+    )
+        .prop_map(|(k, t, udi, dev, results)| {
+            json!({
+                "disease": {"code": k.0, "codeSystem": "2.16.840.1.113883.6.3", "displayName": k.1},
+                "label": k.2,
+                "battery": {"code": k.3, "codeSystem": "2.16.840.1.113883.6.1", "displayName": k.4},
+                "time": format!("{:04}{:02}{:02}101500+0100", t.0, t.1, t.2),
+                "device": {
+                    "udi": udi.map(|(gtin, lot)| json!(["gs1", format!("(01){gtin}(10){lot}")])),
+                    "manufacturer": dev.0, "reference": dev.1, "lot": dev.2, "expiry": "31/12/2027"
+                },
+                "results": results.into_iter().map(|(r, c)| json!({
+                    "test": {"code": k.5, "codeSystem": "2.16.840.1.113883.6.1", "displayName": k.6},
+                    "result": r, "comment": c
+                })).collect::<Vec<_>>()
+            })
+        });
+    proptest::collection::vec(screening, 1..3).prop_map(Value::from)
+}
+
 fn strip_nulls(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -169,6 +201,7 @@ fn generate(ty: &str, n: usize, runner: &mut TestRunner) -> Vec<String> {
     let mut out = Vec::with_capacity(n);
     let header = header_strategy();
     let vacc = vaccination_strategy();
+    let trod = trod_strategy();
     let pdf_pad = proptest::collection::vec(any::<u8>(), 0..2048);
     let title = proptest::option::of(text());
     while out.len() < n {
@@ -176,6 +209,8 @@ fn generate(ty: &str, n: usize, runner: &mut TestRunner) -> Vec<String> {
         input["header"] = header.new_tree(runner).unwrap().current();
         if ty == "vaccination-note" {
             input["vaccination"] = vacc.new_tree(runner).unwrap().current();
+        } else if ty == "trod" {
+            input["screenings"] = trod.new_tree(runner).unwrap().current();
         } else {
             let mut pdf = segur_dmp_cda::build::examples::MINIMAL_PDF.to_vec();
             pdf.extend(pdf_pad.new_tree(runner).unwrap().current());

@@ -9,6 +9,7 @@ use super::DocumentInput;
 /// The document types, by their JSON `type`.
 pub const TYPES: &[&str] = &[
     "vaccination-note",
+    "trod",
     "bpm",
     "entretien",
     "consultation",
@@ -83,6 +84,27 @@ pub fn example_json(ty: &str) -> Option<Value> {
                 "reactions": [{"cim10": "R50.2", "label": "Fièvre due à des médicaments"}],
                 "comment": "Pas de réaction immédiate après 15 minutes de surveillance"
             }
+        }),
+        "trod" => json!({
+            "screenings": [{
+                "disease": {"code": "J02.0", "codeSystem": "2.16.840.1.113883.6.3", "displayName": "Pharyngite à streptocoques"},
+                "label": "Dépistage Angine (S. pyogenes)",
+                "battery": {"code": "92894-5", "codeSystem": "2.16.840.1.113883.6.1", "displayName": "Sérologie bactérienne"},
+                "time": "20240301103000+0100",
+                "device": {
+                    "udi": ["gs1", "(01)03612345678903(17)251231(10)B987654"],
+                    "manufacturer": "Bionysex",
+                    "reference": "8029",
+                    "lot": "B987654",
+                    "expiry": "31/12/2025"
+                },
+                "results": [{
+                    "test": {"code": "78012-2", "codeSystem": "2.16.840.1.113883.6.1",
+                             "displayName": "Streptococcus pyogenes Ag [Présence/Seuil] Gorge ; Qualitatif ; Immunoanalyse rapide"},
+                    "result": "260385009",
+                    "comment": "Score de Mac Isaac 3"
+                }]
+            }]
         }),
         "bpm" | "entretien" | "consultation" | "prevention-plan" | "screening-report" => json!({
             "pdf": base64::engine::general_purpose::STANDARD.encode(MINIMAL_PDF)

@@ -260,6 +260,7 @@ impl Header {
 }
 
 /// What a document type contributes to the header.
+#[derive(Clone)]
 pub(crate) struct DocKind<'a> {
     pub templates: &'a [(&'a str, Option<&'a str>)],
     pub code: Code,

@@ -7,6 +7,7 @@
 pub mod examples;
 pub mod header;
 pub mod n1;
+pub mod trod;
 pub mod vac_note;
 mod xw;
 
@@ -42,6 +43,8 @@ pub enum BuildError {
 pub enum DocumentInput {
     /// VAC-NOTE 2023.01.
     VaccinationNote(Box<VaccinationNote2023_01>),
+    /// BIO-TROD 2024.01.
+    Trod(Box<trod::Trod2024_01>),
     /// Bilan partagé de médication (N1).
     Bpm(UnstructuredDocument),
     /// Compte rendu d'entretien pharmaceutique (N1).
@@ -59,6 +62,7 @@ impl DocumentInput {
     pub fn build(&self) -> Result<String, BuildError> {
         match self {
             Self::VaccinationNote(v) => v.build(),
+            Self::Trod(t) => t.build(),
             Self::Bpm(d) => d.build(N1Kind::Bpm),
             Self::Entretien(d) => d.build(N1Kind::Entretien),
             Self::Consultation(d) => d.build(N1Kind::Consultation),
@@ -71,6 +75,7 @@ impl DocumentInput {
     pub fn header(&self) -> &Header {
         match self {
             Self::VaccinationNote(v) => &v.header,
+            Self::Trod(t) => &t.header,
             Self::Bpm(d)
             | Self::Entretien(d)
             | Self::Consultation(d)
@@ -83,6 +88,7 @@ impl DocumentInput {
     pub fn header_mut(&mut self) -> &mut Header {
         match self {
             Self::VaccinationNote(v) => &mut v.header,
+            Self::Trod(t) => &mut t.header,
             Self::Bpm(d)
             | Self::Entretien(d)
             | Self::Consultation(d)
