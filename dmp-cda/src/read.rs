@@ -113,6 +113,14 @@ impl Patient {
     pub fn ins_ids(&self) -> impl Iterator<Item = &PatientId> {
         self.ids.iter().filter(|i| i.is_ins())
     }
+
+    /// The patient's INS checked through `segur-ins` (matricule key and authority OID), when
+    /// the document carries one.
+    pub fn ins(&self) -> Option<Result<segur_ins::Ins, segur_ins::InsError>> {
+        self.ins_ids()
+            .next()
+            .map(|i| segur_ins::Ins::from_parts(i.extension.expose(), &i.root))
+    }
 }
 
 /// A person's name as written in an author or authenticator element.

@@ -496,6 +496,13 @@ impl XdmPackage {
             .find(|p| p.is_ins())
             .and_then(XdsPatientId::parts)
     }
+
+    /// The patient INS from METADATA.XML, checked through `segur-ins` (matricule key and
+    /// authority OID).
+    pub fn ins(&self) -> Option<Result<segur_ins::Ins, segur_ins::InsError>> {
+        self.patient_ins()
+            .map(|(oid, matricule)| segur_ins::Ins::from_parts(matricule, oid))
+    }
 }
 
 /// Writes an IHE_XDM.ZIP in memory (single subset `SUBSET01`).

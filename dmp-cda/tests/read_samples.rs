@@ -92,6 +92,8 @@ fn vac_note_sample_header_fields() {
     let ins = h.patient.ins_ids().next().unwrap();
     assert_eq!(ins.root, "1.2.250.1.213.1.4.10");
     assert_eq!(ins.extension.expose(), "279035121518989");
+    let checked = h.patient.ins().unwrap().unwrap();
+    assert_eq!(checked.matricule().expose(), "279035121518989");
     assert_eq!(h.patient.birth_name.as_ref().unwrap().expose(), "PAT-TROIS");
     assert_eq!(
         h.patient.first_given_name.as_ref().unwrap().expose(),

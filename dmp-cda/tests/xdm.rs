@@ -71,6 +71,9 @@ fn vac_note_round_trip() {
         pkg.patient_ins(),
         Some(("1.2.250.1.213.1.4.10", "279035121518989"))
     );
+    let ins = pkg.ins().unwrap().unwrap();
+    assert_eq!(ins.authority(), segur_ins::InsAuthority::TestNir);
+    assert_eq!(ins.matricule().expose(), "279035121518989");
     assert!(
         pkg.readme
             .as_deref()
