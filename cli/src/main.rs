@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod demo;
+mod ins;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
 #[derive(Parser)]
@@ -17,11 +18,15 @@ struct Cli {
 enum Command {
     /// The pharmacy-counter flow on embedded defaults (no server, no card needed).
     Demo(demo::Args),
+    /// Patient INS: matricule checks, name normalisation, decoding.
+    #[command(subcommand)]
+    Ins(ins::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Ins(cmd) => ins::run(cmd),
     }
 }

@@ -2,6 +2,8 @@
 //! (`../shared/insi/cnda-responses`): every matricule they carry is checked, the odd ones
 //! (TEST_2.08 keys failing mod 97, TEST_2.04 reversed history dates) are reported, never a crash.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
 use segur_ins::insi::{InsiResponse, parse_response};
 use segur_ins::{InsAuthority, MatriculeError, Traits};
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
 //! Traits, normalisation, RNIV status transitions, coherence and privacy.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
 use segur_ins::coherence::{CoherenceWarning, check};
 use segur_ins::status::ProvisionalAttributes;
 use segur_ins::*;

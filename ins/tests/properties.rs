@@ -1,6 +1,8 @@
 //! Property tests: key round trip, 2A/2B never collide, exactly one key per body, display round
 //! trip, normalisation idempotent, traits serde round trip.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
 use proptest::prelude::*;
 use segur_ins::normalize::{NameKind, normalize};
 use segur_ins::{Matricule, Traits, TraitsData};

@@ -1,6 +1,8 @@
 //! The test vectors of `specs/ins.md` §2: valid matricules, invalid ones with their reason, and
 //! the "wrong in the wild" samples, which must all be refused.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
 use segur_ins::{Matricule, MatriculeError};
 
 const VALID: &[&str] = &[

@@ -2,6 +2,8 @@
 //! (Corsica included, random wrong keys, letters in random places), its verdict on format + key
 //! must agree with ours. Requires `python3` with python-stdnum (installed by the test command).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+
 use segur_ins::Matricule;
 use std::io::Write;
 use std::process::{Command, Stdio};
