@@ -186,7 +186,7 @@ impl AnnuaireClient {
             Search::Rpps(rpps) => format!(
                 "identifier={}",
                 enc(&format!(
-                    "{}|{}",
+                    "urn:oid:{}|{}",
                     rpps.national_id().root,
                     rpps.national_id().extension
                 ))
