@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod demo;
 mod ins;
+mod mss;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
 #[derive(Parser)]
@@ -21,6 +22,9 @@ enum Command {
     /// Patient INS: matricule checks, name normalisation, decoding.
     #[command(subcommand)]
     Ins(ins::Command),
+    /// MSSanté secure messaging: compose, send, fetch.
+    #[command(subcommand)]
+    Mss(mss::Command),
 }
 
 fn main() -> ExitCode {
@@ -28,5 +32,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Ins(cmd) => ins::run(cmd),
+        Command::Mss(cmd) => mss::run(cmd),
     }
 }

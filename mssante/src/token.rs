@@ -9,7 +9,7 @@ use base64::Engine as _;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
-use zeroize::Zeroizing;
+pub use zeroize::Zeroizing;
 
 /// An OAuth 2.0 bearer access token with its expiry. Zeroized on drop; redacted in `Debug`.
 #[derive(Clone)]
