@@ -25,7 +25,7 @@ pub enum Command {
     /// Compose a message to a file (no server). Prints a JSON summary.
     Eml {
         #[command(flatten)]
-        compose: Compose,
+        compose: Box<Compose>,
         /// Output file (`-` for standard output).
         #[arg(long, short)]
         out: PathBuf,
@@ -33,7 +33,7 @@ pub enum Command {
     /// Compose and submit a message over SMTP STARTTLS. Prints one JSON result per recipient.
     Send {
         #[command(flatten)]
-        compose: Compose,
+        compose: Box<Compose>,
         #[command(flatten)]
         conn: Connection,
         /// SMTP submission server `host:port`; default: DNS SRV of the sender's domain.

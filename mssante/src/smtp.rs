@@ -418,10 +418,10 @@ impl SmtpSession {
         dsn: Option<&DsnRequest>,
     ) -> Result<SendReport, MssError> {
         let size = message.bytes().len();
-        if let Some(limit) = self.ext.size {
-            if size > limit {
-                return Err(MssError::TooLarge { size, limit });
-            }
+        if let Some(limit) = self.ext.size
+            && size > limit
+        {
+            return Err(MssError::TooLarge { size, limit });
         }
         let dsn = dsn.filter(|_| self.ext.dsn);
         let mut mail = format!("MAIL FROM:<{}>", message.from().as_str());
@@ -555,12 +555,12 @@ impl SmtpSession {
 
     /// Ends a transaction that will not carry data.
     fn abort_transaction(&mut self, pipelined_data: Option<&Reply>) -> Result<(), MssError> {
-        if let Some(d) = pipelined_data {
-            if d.code == 354 {
-                // The server opened DATA although no recipient was accepted: send an empty
-                // message terminator; it must be refused, then reset.
-                let _ = self.conn.command(".\r\n", "DATA")?;
-            }
+        if let Some(d) = pipelined_data
+            && d.code == 354
+        {
+            // The server opened DATA although no recipient was accepted: send an empty
+            // message terminator; it must be refused, then reset.
+            let _ = self.conn.command(".\r\n", "DATA")?;
         }
         let _ = self.conn.command("RSET\r\n", "RSET")?;
         Ok(())

@@ -92,10 +92,10 @@ impl<P: TokenProvider> TokenProvider for TokenCache<P> {
             .current
             .lock()
             .map_err(|_| MssError::Token("token cache poisoned".into()))?;
-        if let Some(t) = guard.as_ref() {
-            if !t.expires_within(self.margin) {
-                return Ok(t.clone());
-            }
+        if let Some(t) = guard.as_ref()
+            && !t.expires_within(self.margin)
+        {
+            return Ok(t.clone());
         }
         let fresh = self.provider.access_token()?;
         if fresh.expires_within(Duration::ZERO) {
