@@ -193,7 +193,7 @@ mod tests {
     fn injections_and_malformed_are_refused_with_position() {
         for (input, pos) in [
             ("a b@x.fr", 1),
-            ("a@x.fr>\r\nRCPT TO:<b@y.fr", 6),
+            ("a@x.fr>\r\nRCPT TO:<b@y.fr", 1),
             ("a..b@x.fr", 2),
             (".a@x.fr", 0),
             ("a@x", 2),
