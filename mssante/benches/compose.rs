@@ -49,6 +49,9 @@ fn bench(c: &mut Criterion) {
             .unwrap()
     };
     c.bench_function("compose_1mb_xdm", |b| b.iter(|| black_box(compose())));
+    c.bench_function("inspect_1mb_xdm", |b| {
+        b.iter(|| black_box(segur_mssante::inspect::inspect_xdm(&xdm).unwrap()))
+    });
     let m = compose();
     c.bench_function("read_1mb_xdm_message", |b| {
         b.iter(|| black_box(ReceivedMessage::parse(m.bytes()).unwrap()))
