@@ -7,6 +7,7 @@ mod card;
 mod cda;
 mod demo;
 mod ins;
+mod mss;
 mod xdm;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
@@ -33,6 +34,9 @@ enum Command {
     /// IHE_XDM.ZIP packages: pack, unpack, inspect.
     #[command(subcommand)]
     Xdm(xdm::Command),
+    /// MSSanté secure messaging: compose, send, fetch.
+    #[command(subcommand)]
+    Mss(mss::Command),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +47,6 @@ fn main() -> ExitCode {
         Command::Ins(cmd) => ins::run(cmd),
         Command::Cda(cmd) => cda::run(cmd),
         Command::Xdm(cmd) => xdm::run(cmd),
+        Command::Mss(cmd) => mss::run(cmd),
     }
 }
