@@ -4,6 +4,8 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod demo;
+mod qr;
+mod twoddoc;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
 #[derive(Parser)]
@@ -17,11 +19,18 @@ struct Cli {
 enum Command {
     /// The pharmacy-counter flow on embedded defaults (no server, no card needed).
     Demo(demo::Args),
+    /// QR codes and Data Matrix: decode images, repair scanner input.
+    Qr(qr::Args),
+    /// 2D-Doc and INS Data Matrix: parse and verify.
+    #[command(name = "2ddoc")]
+    TwoDDoc(twoddoc::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Qr(args) => qr::run(&args),
+        Command::TwoDDoc(args) => twoddoc::run(&args),
     }
 }
