@@ -1,16 +1,152 @@
-//! `segur demo`: the pharmacy-counter flow on embedded defaults.
+//! `segur demo`: the pharmacy-counter flow on embedded defaults (no server, no card needed).
+//!
+//! The patient is the public INSi qualification test identity ECETINSI PIERRE-ALAIN (CNDA case
+//! 2.04); the INSi answer is replayed from an embedded response of the same shape.
 
+use segur_ins::coherence;
+use segur_ins::insi::parse_response;
+use segur_ins::status::ProvisionalAttributes;
+use segur_ins::{HighTrustDocument, Identity, Matricule, Traits, TraitsData};
 use std::process::ExitCode;
 
 /// Options of `segur demo`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print what the SDK's redacting types print (`Debug`/`Display`) instead of the values of
+    /// the fictitious test patient.
+    #[arg(long)]
+    pub redacted: bool,
+}
+
+const INSI_RESPONSE: &[u8] = include_bytes!("demo/insi-response.xml");
 
 /// Runs the demo flow and prints each step.
-pub fn run(_args: &Args) -> ExitCode {
+pub fn run(args: &Args) -> ExitCode {
+    match flow(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo failed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn step(n: u32, title: &str) {
+    println!("\n[{n}] {title}");
+}
+
+fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "segur {} — pharmacy-counter demo",
         env!("CARGO_PKG_VERSION")
     );
-    ExitCode::SUCCESS
+    let show = |clear: &str, redacted: &str| {
+        if args.redacted {
+            redacted.to_owned()
+        } else {
+            clear.to_owned()
+        }
+    };
+
+    step(
+        1,
+        "The Vitale card gives a 13-character NIR: the key is computed (2A→19, 2B→18 rule)",
+    );
+    let nir = Matricule::parse("1 09 07 63 220 834")?;
+    println!(
+        "    matricule      {}",
+        show(&nir.grouped().to_string(), &format!("{nir}"))
+    );
+    println!("    key            {:02}", nir.key());
+    let d = nir.decode();
+    println!(
+        "    decoded        sex {:?}, year ..{:02}, month {:?}",
+        d.sex, d.year, d.month
+    );
+
+    step(
+        2,
+        "The pharmacist types the traits; they are normalised to the INSi profile",
+    );
+    let typed = TraitsData {
+        birth_name: "Ecétinsi".into(),
+        given_names: vec!["Pierre–Alain".into(), "Muriel".into(), "Floriant".into()],
+        sex: "M".into(),
+        birth_date: "2009-07-14".into(),
+        birth_place: Some("63220".into()),
+        ..TraitsData::default()
+    };
+    let local = Traits::from_data(&typed)?;
+    println!(
+        "    birth name     {}",
+        show(
+            &format!(
+                "{:?} → {:?}",
+                local.birth_name().expose_entered(),
+                local.birth_name().expose()
+            ),
+            "<redacted>"
+        )
+    );
+    println!(
+        "    given names    {}",
+        show(
+            local.given_names().expose(),
+            &format!("{:?}", local.given_names())
+        )
+    );
+    let mut identity = Identity::provisional(local, ProvisionalAttributes::None);
+    println!(
+        "    status         {:?} ({})",
+        identity.status(),
+        identity.status().code()
+    );
+
+    step(
+        3,
+        "INSi answers (replayed): the INS and its history are checked, never trusted",
+    );
+    let response = parse_response(INSI_RESPONSE)?;
+    println!("    CodeCR         {} {}", response.code, response.label);
+    let individual = response
+        .individual
+        .ok_or("no individual in the INSi response")?;
+    let history = individual.history?;
+    let insi_traits = individual.traits?;
+    println!(
+        "    active INS     {}",
+        show(
+            history.active.matricule().expose(),
+            &history.active.to_string()
+        )
+    );
+    println!(
+        "    history        {} entries, {} with reversed dates (reported, kept unchanged)",
+        history.historical.len(),
+        history.anomalies().count()
+    );
+    let reason = identity.record_insi_retrieval(history.active, insi_traits)?;
+    println!("    status         {:?} ({:?})", identity.status(), reason);
+    println!("    may transmit   {}", identity.can_transmit_matricule());
+
+    step(
+        4,
+        "The identity card is checked: the identity becomes qualified",
+    );
+    let reason = identity.record_document_check(HighTrustDocument::NationalIdCard)?;
+    println!("    status         {:?} ({:?})", identity.status(), reason);
+    let qualified = identity.qualified().ok_or("identity not qualified")?;
+    println!("    may transmit   {}", identity.can_transmit_matricule());
+    println!(
+        "    XDS patientId  {}",
+        show(
+            &qualified.ins().to_xds_cx(),
+            "<redacted>^^^&1.2.250.1.213.1.4.8&ISO^NH"
+        )
+    );
+
+    step(5, "Consistency of the card's NIR with the qualified traits");
+    let warnings = coherence::check(&nir, qualified.traits());
+    println!("    warnings       {warnings:?}");
+    Ok(())
 }

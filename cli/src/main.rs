@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod demo;
+mod ins;
 mod qr;
 mod twoddoc;
 
@@ -19,6 +20,9 @@ struct Cli {
 enum Command {
     /// The pharmacy-counter flow on embedded defaults (no server, no card needed).
     Demo(demo::Args),
+    /// Patient INS: matricule checks, name normalisation, decoding.
+    #[command(subcommand)]
+    Ins(ins::Command),
     /// QR codes and Data Matrix: decode images, repair scanner input.
     Qr(qr::Args),
     /// 2D-Doc and INS Data Matrix: parse and verify.
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Ins(cmd) => ins::run(cmd),
         Command::Qr(args) => qr::run(&args),
         Command::TwoDDoc(args) => twoddoc::run(&args),
     }

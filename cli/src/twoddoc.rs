@@ -110,7 +110,11 @@ fn describe(raw: &[u8], store: Option<&TrustStore>) -> Result<serde_json::Value,
 }
 
 fn print_text(v: &serde_json::Value) {
-    let s = |k: &str| v.get(k).map(|x| x.to_string()).unwrap_or_default();
+    let s = |k: &str| match &v[k] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    };
     if v["kind"] == "ins_datamatrix" {
         println!("INS Data Matrix (unsigned: never qualifies an identity on its own)");
         for k in [

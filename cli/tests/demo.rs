@@ -1,0 +1,36 @@
+//! `segur demo` runs on embedded defaults and shows each step's outcome.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+#[test]
+fn demo_runs_offline_and_reaches_a_qualified_identity() {
+    let out = Command::new(env!("CARGO_BIN_EXE_segur"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("1 09 07 63 220 834 89"));
+    assert!(text.contains("\"Ecétinsi\" → \"ECETINSI\""));
+    assert!(text.contains("Qualifiee"));
+    assert!(text.contains("109076322083489^^^&1.2.250.1.213.1.4.8&ISO^NH"));
+}
+
+#[test]
+fn redacted_demo_shows_no_patient_data() {
+    let out = Command::new(env!("CARGO_BIN_EXE_segur"))
+        .args(["demo", "--redacted"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    for secret in ["1090763", "ECETINSI", "PIERRE-ALAIN"] {
+        assert!(!text.contains(secret), "{secret} leaked");
+    }
+}
