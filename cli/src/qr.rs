@@ -55,10 +55,11 @@ pub fn printable(payload: &[u8]) -> String {
             _ => out.push_str(&format!("\\x{b:02X}")),
         }
     }
-    if let Ok(text) = std::str::from_utf8(payload) {
-        if text.chars().any(|c| !c.is_ascii()) && !text.chars().any(char::is_control) {
-            return text.to_owned();
-        }
+    if let Ok(text) = std::str::from_utf8(payload)
+        && !text.is_ascii()
+        && !text.chars().any(char::is_control)
+    {
+        return text.to_owned();
     }
     out
 }

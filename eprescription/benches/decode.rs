@@ -1,4 +1,4 @@
-#![allow(missing_docs)] // criterion_group! generates an undocumented function.
+#![allow(missing_docs, clippy::expect_used)] // criterion_group! generates an undocumented function; setup failures abort the bench.
 //! Decoding speed, and the comparison with zbarimg (Debian zbar-tools) and rqrr on the same
 //! degraded A4 pages at 300 dpi. Run:
 //! `cargo bench -p segur-eprescription --bench decode -- --warm-up-time 1 --measurement-time 3`

@@ -177,13 +177,13 @@ impl Dispensation {
                     None
                 }
             };
-            if let Some(a) = agreement {
-                if a.agreed_on > self.dispensed_on || a.modified_on > self.dispensed_on {
-                    return fail(
-                        "agreement or modification dated after the dispensing",
-                        Some(i),
-                    );
-                }
+            if let Some(a) = agreement
+                && (a.agreed_on > self.dispensed_on || a.modified_on > self.dispensed_on)
+            {
+                return fail(
+                    "agreement or modification dated after the dispensing",
+                    Some(i),
+                );
             }
         }
         if seen.len() != known.len() {

@@ -1,6 +1,8 @@
 //! 2D-Doc against the ANTS reference codes (specification v3.2.6 §16.2, signed with the
 //! published test certificate FR00/0001, §16.1) and against codes signed here with test keys.
 
+#![allow(clippy::unwrap_used)] // Test helpers: a failure is a test failure.
+
 use segur_eprescription::Error;
 use segur_eprescription::twoddoc::{self, verify::TrustStore};
 

@@ -144,7 +144,7 @@ fn c40_char(v: u16) -> Option<char> {
 /// Unpacks C40 pairs of bytes (`1600·C1 + 40·C2 + C3 + 1`, 2D-Doc §3.3.4 and §10) holding
 /// basic-set characters only.
 pub fn c40_unpack(bytes: &[u8]) -> Option<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let mut out = String::with_capacity(bytes.len() / 2 * 3);

@@ -1,6 +1,6 @@
 //! Synthetic test corpus: codes rendered onto A4 pages, then degraded the way scans and
 //! phone photos are (rotation, skew, blur, noise, low contrast, JPEG, low resolution).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::type_complexity)] // Test support: panics are test failures.
 
 use image::{GrayImage, Luma};
 use segur_eprescription::decode::Symbology;
