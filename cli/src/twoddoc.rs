@@ -32,6 +32,65 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build the INS Data Matrix of a qualified identity (the JSON form of
+    /// `segur_ins::Identity`; any status other than qualified is refused).
+    InsDatamatrix {
+        /// The identity JSON file.
+        identity: PathBuf,
+        /// Also draw the symbol to this PNG file (6 pixels per module).
+        #[arg(long)]
+        png: Option<PathBuf>,
+    },
+}
+
+/// The INS Data Matrix of a qualified identity. This bridge lives here, not in
+/// `segur-eprescription`, because that crate does not depend on `segur-ins`.
+pub fn ins_datamatrix_of(
+    q: &segur_ins::QualifiedIdentity,
+) -> Result<InsDatamatrix, segur_eprescription::Error> {
+    let traits = q.traits();
+    let sex = match traits.sex() {
+        segur_ins::Sex::Male => segur_eprescription::ins_datamatrix::Sex::Male,
+        segur_ins::Sex::Female => segur_eprescription::ins_datamatrix::Sex::Female,
+    };
+    InsDatamatrix::new(
+        q.ins().matricule().expose(),
+        q.ins().authority().oid(),
+        traits.given_names().expose(),
+        traits.birth_name().expose(),
+        sex,
+        &traits.birth_date().to_datamatrix(),
+        traits.birth_place().map(|p| p.code()),
+    )
+}
+
+fn run_ins_datamatrix(identity: &Path, png: Option<&Path>) -> ExitCode {
+    let parsed = std::fs::read(identity)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            serde_json::from_slice::<segur_ins::QualifiedIdentity>(&bytes)
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|q| ins_datamatrix_of(&q).map_err(|e| e.to_string()));
+    let matrix = match parsed {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("segur 2ddoc ins-datamatrix: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let payload = matrix.to_payload();
+    println!("{}", crate::qr::printable(payload.as_bytes()));
+    if let Some(path) = png {
+        let drawn = segur_eprescription::render::render(Symbology::DataMatrix, &payload, 6, 2)
+            .map_err(|e| e.to_string())
+            .and_then(|img| img.save(path).map_err(|e| e.to_string()));
+        if let Err(e) = drawn {
+            eprintln!("segur 2ddoc ins-datamatrix: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn payloads(input: &str) -> Result<Vec<Vec<u8>>, String> {
@@ -180,12 +239,17 @@ fn print_text(v: &serde_json::Value) {
 
 /// Runs `segur 2ddoc`.
 pub fn run(args: &Args) -> ExitCode {
-    let Command::Parse {
-        input,
-        cert,
-        test_certificate,
-        json,
-    } = &args.command;
+    let (input, cert, test_certificate, json) = match &args.command {
+        Command::Parse {
+            input,
+            cert,
+            test_certificate,
+            json,
+        } => (input, cert, test_certificate, json),
+        Command::InsDatamatrix { identity, png } => {
+            return run_ins_datamatrix(identity, png.as_deref());
+        }
+    };
     let store = if cert.is_empty() {
         None
     } else {
@@ -243,4 +307,39 @@ pub fn run(args: &Args) -> ExitCode {
         }
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use segur_ins::status::{HighTrustDocument, ProvisionalAttributes};
+    use segur_ins::{Identity, Ins, OID_INS_NIR, Traits, TraitsData};
+
+    #[test]
+    fn bridge_builds_the_data_matrix_of_a_qualified_identity_only() {
+        let traits = Traits::from_data(&TraitsData {
+            birth_name: "D'ARTAGNAN DE L'HERAULT".into(),
+            given_names: vec!["PIERRE-ALAIN".into(), "MURIEL".into()],
+            sex: "M".into(),
+            birth_date: "2001-06-17".into(),
+            birth_place: Some("63220".into()),
+            ..TraitsData::default()
+        })
+        .unwrap();
+        let mut id = Identity::provisional(traits.clone(), ProvisionalAttributes::None);
+        assert!(id.qualified().is_none());
+        id.record_insi_retrieval(
+            Ins::from_parts("109076322083489", OID_INS_NIR).unwrap(),
+            traits,
+        )
+        .unwrap();
+        id.record_document_check(HighTrustDocument::NationalIdCard)
+            .unwrap();
+        let dm = super::ins_datamatrix_of(&id.qualified().unwrap()).unwrap();
+        assert_eq!(
+            dm.to_payload(),
+            "IS010000000000000000000000S1109076322083489S21.2.250.1.213.1.4.8\u{1d}\
+             S3PIERRE-ALAIN MURIEL\u{1d}S4D'ARTAGNAN DE L'HERAULT\u{1d}S5MS617-06-2001S763220"
+        );
+    }
 }
