@@ -259,7 +259,7 @@ pub fn normalise(raw: &str, config: &ScannerConfig) -> Result<ScannedText> {
         match c {
             '\r' | '\n' | '\t' => {}
             GS | RS | US => kept.push(c),
-            // EOT ends ISO/IEC 15434 envelopes; anything else is not a typed character.
+            // No other control character is ever part of a code typed by a scanner.
             c if c.is_control() => {
                 return Err(Error::ScannerInput {
                     reason: "control character",
