@@ -221,7 +221,14 @@ pub fn decode_luma(
             }
         };
         let global = matches!(pass, Pass::GlobalThreshold);
-        for code in run_readers(img, w, h, global, options)? {
+        // The third-party detector works on hostile pixels: a panic inside it (a bug there)
+        // must not cross this API (nor the C ABI above it). It counts as "nothing found by
+        // this pass".
+        let codes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_readers(img, w, h, global, options)
+        }))
+        .unwrap_or_else(|_| Ok(Vec::new()))?;
+        for code in codes {
             let code = rescale(code, scale as f32);
             if !is_duplicate(&found, &code) {
                 found.push(code);
