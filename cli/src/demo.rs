@@ -6,6 +6,10 @@
 use segur_dmp_cda::build::{DocumentInput, examples};
 use segur_dmp_cda::read::ReadLimits;
 use segur_dmp_cda::{PackOptions, XdmLimits, XdmPackage, pack_cda, validate};
+use segur_eprescription::decode::{self, DecodeOptions, Symbology};
+use segur_eprescription::ins_datamatrix::InsDatamatrix;
+use segur_eprescription::render;
+use segur_eprescription::scanner::{self, ScannerConfig};
 use segur_ins::coherence;
 use segur_ins::insi::parse_response;
 use segur_ins::status::ProvisionalAttributes;
@@ -217,5 +221,37 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         "    X-MSS-INS      {}",
         h.ins.map_or("absent", |q| if q { "O" } else { "N" })
     );
+
+    step(
+        9,
+        "The INS Data Matrix is printed on the note, then scanned back from the image",
+    );
+    let matrix = crate::twoddoc::ins_datamatrix_of(&qualified)?;
+    let payload = matrix.to_payload();
+    let image = render::render(Symbology::DataMatrix, &payload, 4, 2)?;
+    let (w, h) = image.dimensions();
+    let codes = decode::decode_luma(image.as_raw(), w, h, &DecodeOptions::default())?;
+    let code = codes
+        .first()
+        .ok_or("the Data Matrix was not found in the image")?;
+    let scanned = InsDatamatrix::parse(&code.payload)?;
+    println!(
+        "    symbol         {:?}, {w}x{h} px, {} payload bytes",
+        code.symbology,
+        code.payload.len()
+    );
+    println!(
+        "    scanned back   same INS data: {}",
+        scanned.to_payload() == payload
+    );
+
+    step(
+        10,
+        "A QWERTY scanner on an AZERTY workstation garbles a 2D-Doc header: repaired",
+    );
+    let typed = "DC)$FR)))))!";
+    let repaired = scanner::normalise(typed, &ScannerConfig::default())?;
+    println!("    typed          {typed}");
+    println!("    repaired       {}", repaired.expose());
     Ok(())
 }

@@ -25,6 +25,8 @@ fn demo_runs_offline_and_reaches_a_qualified_identity() {
     assert!(text.contains("patient INS checked: true"));
     assert!(text.contains("X-MSS-CODECDA  87273-9"));
     assert!(text.contains("X-MSS-INS      O"));
+    assert!(text.contains("same INS data: true"), "{text}");
+    assert!(text.contains("repaired       DC04FR000001"));
 }
 
 #[test]
