@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod ebrim;
+mod header_stream;
 pub mod jdv;
 pub mod model;
 pub mod read;
