@@ -26,7 +26,9 @@ const MAX_PATH: usize = 8;
 struct Frame<'a> {
     name: &'a str,
     first: bool,
-    seen: Vec<&'a str>,
+    /// Where this element's children's names start in the shared `seen` list (one list for
+    /// the whole stack: no allocation per element).
+    seen_start: usize,
 }
 
 /// Attributes of one start tag, checked and decoded.
@@ -111,7 +113,7 @@ struct State {
     related: Vec<(RelatedDocument, Option<String>)>,
 }
 
-fn org<'s>(st: &'s mut State, o: Owner) -> Option<&'s mut Organization> {
+fn org(st: &mut State, o: Owner) -> Option<&mut Organization> {
     match o {
         Owner::Author => st.authors.last_mut()?.organization.as_mut(),
         Owner::Legal => st.legal.as_mut()?.organization.as_mut(),
@@ -119,7 +121,7 @@ fn org<'s>(st: &'s mut State, o: Owner) -> Option<&'s mut Organization> {
     }
 }
 
-fn person<'s>(st: &'s mut State, o: Owner) -> Option<&'s mut PersonName> {
+fn person(st: &mut State, o: Owner) -> Option<&mut PersonName> {
     match o {
         Owner::Author => st.authors.last_mut()?.person.as_mut(),
         Owner::Legal => st.legal.as_mut()?.person.as_mut(),
@@ -536,6 +538,7 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
     let mut st = State::default();
     // Open elements, root first.
     let mut stack: Vec<Frame<'_>> = Vec::with_capacity(32);
+    let mut seen: Vec<&str> = Vec::with_capacity(64);
     let mut nodes = 0usize;
     let mut root_done = false;
     let mut root_name: Option<String> = None;
@@ -554,9 +557,10 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
             Event::Empty(s) => (s, true),
             Event::End(_) => {
                 let depth = stack.len();
-                stack.pop().ok_or_else(|| {
+                let frame = stack.pop().ok_or_else(|| {
                     xml::malformed(reader.buffer_position(), "unbalanced end tag")
                 })?;
+                seen.truncate(frame.seen_start);
                 if capture.as_ref().is_some_and(|(d, _, _)| *d == depth)
                     && let Some((_, target, text)) = capture.take()
                 {
@@ -582,6 +586,11 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
                         )
                         .into());
                     }
+                    continue;
+                }
+                // Indentation (whitespace bytes only: no reference to decode) is dropped as the
+                // tree reader drops it.
+                if t.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 let pos = xml::position(&reader);
@@ -649,11 +658,11 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
         }
         let pos = xml::position(&reader);
         let name = xml::as_str(src, xml::local_span(&s))?;
-        let first = match stack.last_mut() {
+        let first = match stack.last() {
             Some(parent) if skip_below.is_none() && capture.is_none() => {
-                let f = !parent.seen.contains(&name);
+                let f = !seen[parent.seen_start..].contains(&name);
                 if f {
-                    parent.seen.push(name);
+                    seen.push(name);
                 }
                 f
             }
@@ -728,7 +737,7 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
         stack.push(Frame {
             name,
             first,
-            seen: Vec::new(),
+            seen_start: seen.len(),
         });
     }
     if !stack.is_empty() {

@@ -254,8 +254,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &XmlLimits) -> Result<Element<'a>, Xml
     parse_until(input, limits, None)
 }
 
-/// Parses, stopping once the root's child named `stop_at` starts (it is not included). Used to
-/// read the CDA header without tokenizing the body.
+/// Parses, stopping once the root's child named `stop_at` starts (it is not included), e.g. to
+/// parse a document's head without tokenizing the rest.
 pub fn parse_until<'a>(
     input: &'a [u8],
     limits: &XmlLimits,
