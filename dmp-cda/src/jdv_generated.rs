@@ -2903,3 +2903,38 @@ impl ScreeningResult {
 
 value_set!(ScreeningResult);
 
+/// JDV_HL7_ActSubstanceAdminSubstitutionCode-CISIS: eDISP-MED FR-Acte-substitution code.
+///
+/// Value set `2.16.840.1.113883.1.11.16621`, version .
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SubstitutionCode {
+    /// `N` (2.16.840.1.113883.5.1070): Aucune substitution permise.
+    N,
+    /// `G` (2.16.840.1.113883.5.1070): Substitution autorisée par un produit générique.
+    G,
+}
+
+impl SubstitutionCode {
+    /// OID of the value set.
+    pub const VALUE_SET_OID: &'static str = "2.16.840.1.113883.1.11.16621";
+    /// Version (`dateMaj`) of the value set the enum was generated from.
+    pub const VALUE_SET_VERSION: &'static str = "";
+    /// Every member.
+    pub const ALL: &'static [Self] = &[
+        Self::N,
+        Self::G,
+    ];
+
+    /// The `(code, codeSystem, displayName)` triplet.
+    pub const fn triplet(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::N => ("N", "2.16.840.1.113883.5.1070", "Aucune substitution permise"),
+            Self::G => ("G", "2.16.840.1.113883.5.1070", "Substitution autorisée par un produit générique"),
+        }
+    }
+}
+
+value_set!(SubstitutionCode);
+

@@ -2,7 +2,8 @@
 //! CDA R2 document, XDS metadata and IHE_XDM packages.
 //!
 //! - [`mod@read`]: read any CDA R2 (typed header and body), hostile-input safe.
-//! - [`build`]: typed builders (VAC-NOTE 2023.01, N1 PDF documents); [`jdv`]: value sets;
+//! - [`build`]: typed builders (VAC-NOTE 2023.01, BIO-TROD 2024.01, eDISP-MED
+//!   2024.01, N1 PDF documents); [`jdv`]: value sets;
 //!   [`validate`](mod@validate): fast rule checks.
 //! - [`xds`]: XDS DocumentEntry / SubmissionSet derived from a CDA header.
 //! - [`ebrim`]: ebRIM 3.0 `SubmitObjectsRequest` writer and reader.
@@ -10,6 +11,7 @@
 
 pub mod build;
 pub mod ebrim;
+mod header_stream;
 pub mod jdv;
 pub mod model;
 pub mod read;

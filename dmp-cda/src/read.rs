@@ -296,10 +296,11 @@ pub fn read_with(input: &[u8], limits: &ReadLimits) -> Result<CdaDocument, CdaEr
     Ok(CdaDocument { header, body })
 }
 
-/// Reads only the header: the body is not tokenized (fast path for metadata and triage).
+/// Reads only the header, in one streaming pass that stops at the body's `component` (no
+/// tree is built; fast path for metadata and triage). Same fields and same hostile-input rules
+/// as [`read`]: DTD refused, no entity expansion, size/depth/node limits, typed errors.
 pub fn read_header(input: &[u8], limits: &ReadLimits) -> Result<CdaHeader, CdaError> {
-    let root = xml::parse_until(input, limits, Some("component"))?;
-    header(clinical_document(&root)?)
+    crate::header_stream::read_header(input, limits)
 }
 
 /// The `ClinicalDocument`: the root, or, for an auto-presentable CDA (an XSLT stylesheet

@@ -110,7 +110,7 @@ pub enum Node<'a> {
     Text(Cow<'a, str>),
 }
 
-fn local(name: &[u8]) -> &[u8] {
+pub(crate) fn local(name: &[u8]) -> &[u8] {
     match name.iter().rposition(|&b| b == b':') {
         Some(i) => &name[i + 1..],
         None => name,
@@ -166,7 +166,7 @@ impl<'a> Element<'a> {
     }
 }
 
-fn malformed(pos: u64, e: impl std::fmt::Display) -> XmlError {
+pub(crate) fn malformed(pos: u64, e: impl std::fmt::Display) -> XmlError {
     XmlError::Malformed {
         position: usize::try_from(pos).unwrap_or(usize::MAX),
         reason: e.to_string(),
@@ -174,18 +174,18 @@ fn malformed(pos: u64, e: impl std::fmt::Display) -> XmlError {
 }
 
 /// Classifies a decoding error: bad UTF-8, or an entity/escape problem.
-fn value_error(e: &quick_xml::Error, position: usize) -> XmlError {
+pub(crate) fn value_error(e: &quick_xml::Error, position: usize) -> XmlError {
     match e {
         quick_xml::Error::Encoding(_) => XmlError::NotUtf8 { position },
         _ => XmlError::Entity { position },
     }
 }
 
-fn position(reader: &Reader<&[u8]>) -> usize {
+pub(crate) fn position(reader: &Reader<&[u8]>) -> usize {
     usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX)
 }
 
-fn start<'a>(
+pub(crate) fn start<'a>(
     s: &BytesStart<'a>,
     src: &'a [u8],
     reader: &Reader<&'a [u8]>,
@@ -220,11 +220,11 @@ fn start<'a>(
 }
 
 /// Returns the local-name slice of a start tag (borrowed from the input).
-fn local_span<'x>(s: &'x BytesStart<'_>) -> &'x [u8] {
+pub(crate) fn local_span<'x>(s: &'x BytesStart<'_>) -> &'x [u8] {
     local(s.name().into_inner())
 }
 
-fn as_str<'a>(src: &'a [u8], bytes: &[u8]) -> Result<&'a str, XmlError> {
+pub(crate) fn as_str<'a>(src: &'a [u8], bytes: &[u8]) -> Result<&'a str, XmlError> {
     let inside =
         borrow_bytes(src, bytes).ok_or_else(|| malformed(0, "element name outside input"))?;
     std::str::from_utf8(inside).map_err(|_| XmlError::NotUtf8 {
@@ -254,8 +254,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &XmlLimits) -> Result<Element<'a>, Xml
     parse_until(input, limits, None)
 }
 
-/// Parses, stopping once the root's child named `stop_at` starts (it is not included). Used to
-/// read the CDA header without tokenizing the body.
+/// Parses, stopping once the root's child named `stop_at` starts (it is not included), e.g. to
+/// parse a document's head without tokenizing the rest.
 pub fn parse_until<'a>(
     input: &'a [u8],
     limits: &XmlLimits,

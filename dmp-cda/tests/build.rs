@@ -80,6 +80,26 @@ fn examples_build_and_read_back() {
                 assert_eq!(h.service_events[0].code.as_ref().unwrap().code, "J02.0");
                 assert!(sections[0].text.expose().contains("négatif"));
             }
+            (DocumentInput::Dispensation(d), CdaBody::Structured { sections }) => {
+                assert_eq!(sections.len(), 1);
+                let s = &sections[0];
+                assert_eq!(s.code.as_ref().unwrap().code, "60590-7");
+                assert_eq!(s.entries, d.items.len());
+                for it in &d.items {
+                    assert!(s.text.expose().contains(&it.product.label));
+                }
+                assert!(s.text.expose().contains("2 boîtes"));
+                assert!(s.text.expose().contains("31/12/2032"));
+                assert!(s.text.expose().contains("Substitution autorisée"));
+                assert_eq!(h.type_code.code, "60593-1");
+                assert_eq!(h.service_events[0].code.as_ref().unwrap().code, "60593-1");
+                assert!(
+                    h.template_ids
+                        .iter()
+                        .any(|t| t.root == "1.2.250.1.213.1.1.1.54"
+                            && t.extension.as_deref() == Some("2024.01"))
+                );
+            }
             (
                 DocumentInput::Bpm(d)
                 | DocumentInput::Entretien(d)
@@ -190,4 +210,37 @@ fn invalid_inputs_are_refused() {
     );
     let d: DocumentInput = serde_json::from_value(j).unwrap();
     assert!(matches!(d.build(), Err(BuildError::Invalid { .. })));
+}
+
+#[test]
+fn invalid_dispensations_are_refused() {
+    let base = segur_dmp_cda::build::examples::example_json("dispensation").unwrap();
+    for (path, value, field) in [
+        ("/items/0/boxes", serde_json::json!(0), "item.boxes"),
+        (
+            "/items/0/product/cip13",
+            serde_json::json!("340093351639"),
+            "item.product.cip13",
+        ),
+        (
+            "/items/0/product/expiry",
+            serde_json::json!("20321331"),
+            "item.product.expiry",
+        ),
+    ] {
+        let mut v = base.clone();
+        *v.pointer_mut(path).unwrap() = value;
+        let input: DocumentInput = serde_json::from_value(v).unwrap();
+        match input.build() {
+            Err(BuildError::Invalid { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    let mut v = base.clone();
+    v["items"] = serde_json::json!([]);
+    let input: DocumentInput = serde_json::from_value(v).unwrap();
+    assert_eq!(input.build(), Err(BuildError::Missing("items (1..*)")));
+    let mut v = base;
+    v["items"][0]["substitution"] = serde_json::json!("X");
+    assert!(serde_json::from_value::<DocumentInput>(v).is_err());
 }

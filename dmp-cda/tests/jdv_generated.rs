@@ -76,6 +76,11 @@ const SETS: &[(&str, &str, &str)] = &[
         "JDV_ResultatDepistage_CISIS.xml",
         "JDV_ResultatDepistage-CISIS: TROD result value.",
     ),
+    (
+        "SubstitutionCode",
+        "JDV_HL7_ActSubstanceAdminSubstitutionCode_CISIS.xml",
+        "JDV_HL7_ActSubstanceAdminSubstitutionCode-CISIS: eDISP-MED FR-Acte-substitution code.",
+    ),
 ];
 
 fn shared() -> PathBuf {

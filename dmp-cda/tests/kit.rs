@@ -12,11 +12,11 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use segur_dmp_cda::build::DocumentInput;
 use segur_dmp_cda::build::examples::{TYPES, example_json};
-use segur_dmp_cda::jdv::ScreeningResult;
 use segur_dmp_cda::jdv::{
     AuthorSpecialty, HealthcareFacilityType, ImmunizationActCode, ImmunizationRoute,
     ImmunizationSite, ValueSet,
 };
+use segur_dmp_cda::jdv::{ScreeningResult, SubstitutionCode};
 use serde_json::{Value, json};
 
 fn shared() -> PathBuf {
@@ -186,6 +186,45 @@ fn trod_strategy() -> impl Strategy<Value = Value> {
     proptest::collection::vec(screening, 1..3).prop_map(Value::from)
 }
 
+fn dispensation_strategy() -> impl Strategy<Value = Value> {
+    let item = (
+        ("3400[0-9]{9}", text(), proptest::option::of("[A-Z0-9]{3,10}")),
+        proptest::option::of((2024u32..2040, 1u32..=12, 1u32..=28)),
+        proptest::option::of(("[A-V][0-9]{2}[A-Z]{2}[0-9]{2}", text())),
+        1u32..10,
+        proptest::option::of("[0-9]{1,6}"),
+        proptest::option::of(pick::<SubstitutionCode>(|_| true)),
+        proptest::option::of(text()),
+        proptest::option::of(text()),
+    )
+        .prop_map(|(p, expiry, atc, boxes, line, subst, instr, notes)| {
+            json!({
+                "product": {
+                    "cip13": p.0, "label": p.1, "lot": p.2,
+                    "expiry": expiry.map(|(y, m, d)| format!("{y:04}{m:02}{d:02}")),
+                    "atc": atc
+                },
+                "boxes": boxes,
+                "prescriptionItem": line.map(|l| json!({"root": "1.2.250.1.999.1.1.2024.9", "extension": l})),
+                "substitution": subst,
+                "patientInstructions": instr,
+                "dispenserNotes": notes
+            })
+        });
+    (
+        (2020u32..2030, 1u32..=12, 1u32..=28, 0u32..24),
+        proptest::option::of("[0-9]{1,8}"),
+        proptest::collection::vec(item, 1..4),
+    )
+        .prop_map(|(t, pres, items)| {
+            json!({
+                "dispensedAt": format!("{:04}{:02}{:02}{:02}3000+0100", t.0, t.1, t.2, t.3),
+                "prescription": pres.map(|p| json!({"root": "1.2.250.1.999.1.1.2024.8", "extension": p})),
+                "items": items
+            })
+        })
+}
+
 fn strip_nulls(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -202,6 +241,7 @@ fn generate(ty: &str, n: usize, runner: &mut TestRunner) -> Vec<String> {
     let header = header_strategy();
     let vacc = vaccination_strategy();
     let trod = trod_strategy();
+    let disp = dispensation_strategy();
     let pdf_pad = proptest::collection::vec(any::<u8>(), 0..2048);
     let title = proptest::option::of(text());
     while out.len() < n {
@@ -211,6 +251,11 @@ fn generate(ty: &str, n: usize, runner: &mut TestRunner) -> Vec<String> {
             input["vaccination"] = vacc.new_tree(runner).unwrap().current();
         } else if ty == "trod" {
             input["screenings"] = trod.new_tree(runner).unwrap().current();
+        } else if ty == "dispensation" {
+            let d = disp.new_tree(runner).unwrap().current();
+            for k in ["dispensedAt", "prescription", "items"] {
+                input[k] = d[k].clone();
+            }
         } else {
             let mut pdf = segur_dmp_cda::build::examples::MINIMAL_PDF.to_vec();
             pdf.extend(pdf_pad.new_tree(runner).unwrap().current());

@@ -10,6 +10,7 @@ use super::DocumentInput;
 pub const TYPES: &[&str] = &[
     "vaccination-note",
     "trod",
+    "dispensation",
     "bpm",
     "entretien",
     "consultation",
@@ -104,6 +105,30 @@ pub fn example_json(ty: &str) -> Option<Value> {
                     "result": "260385009",
                     "comment": "Score de Mac Isaac 3"
                 }]
+            }]
+        }),
+        "dispensation" => json!({
+            "dispensedAt": "20240301100000+0100",
+            "prescription": {"root": "1.2.250.1.999.1.1.2024.9"},
+            "items": [{
+                "product": {
+                    "cip13": "3400933516390",
+                    "label": "PARACETAMOL VIATRIS 500 mg, comprimé plaquette(s) thermoformée(s) PVC-aluminium de 16 comprimé(s)",
+                    "lot": "12345",
+                    "expiry": "20321231",
+                    "atc": ["N02BE01", "paracetamol"]
+                },
+                "boxes": 2,
+                "prescriptionItem": {"root": "1.2.250.1.999.1.1.2024.9.1"},
+                "substitution": "G",
+                "patientInstructions": "A prendre au cours d'un repas",
+                "dispenserNotes": "Patient averti de ne pas prendre un autre médicament contenant du paracétamol"
+            }, {
+                "product": {
+                    "cip13": "3400932857241",
+                    "label": "VACCIN TETANIQUE PASTEUR, suspension injectable en seringue préremplie"
+                },
+                "boxes": 1
             }]
         }),
         "bpm" | "entretien" | "consultation" | "prevention-plan" | "screening-report" => json!({

@@ -1,9 +1,10 @@
-//! Typed document builders: each volet and version is a type, each output is conformant by
+//! Typed document builders (VAC-NOTE 2023.01, BIO-TROD 2024.01, eDISP-MED 2024.01, N1): each volet and version is a type, each output is conformant by
 //! construction (checked against the official kit in CI, see `tests/kit.rs`).
 //!
 //! The JSON form of [`DocumentInput`] (its `type` field selects the builder) is what the CLI
 //! `segur cda build` and the C API take.
 
+pub mod dispensation;
 pub mod examples;
 pub mod header;
 pub mod n1;
@@ -13,6 +14,7 @@ mod xw;
 
 use serde::{Deserialize, Serialize};
 
+pub use dispensation::{Dispensation2024_01, DispensedItem, DispensedProduct};
 pub use header::{
     Confidentiality, Header, Organization, Patient, PreviousVersion, Professional, StructureId,
     Timestamp,
@@ -45,6 +47,8 @@ pub enum DocumentInput {
     VaccinationNote(Box<VaccinationNote2023_01>),
     /// BIO-TROD 2024.01.
     Trod(Box<trod::Trod2024_01>),
+    /// eDISP-MED 2024.01.
+    Dispensation(Box<Dispensation2024_01>),
     /// Bilan partagé de médication (N1).
     Bpm(UnstructuredDocument),
     /// Compte rendu d'entretien pharmaceutique (N1).
@@ -63,6 +67,7 @@ impl DocumentInput {
         match self {
             Self::VaccinationNote(v) => v.build(),
             Self::Trod(t) => t.build(),
+            Self::Dispensation(d) => d.build(),
             Self::Bpm(d) => d.build(N1Kind::Bpm),
             Self::Entretien(d) => d.build(N1Kind::Entretien),
             Self::Consultation(d) => d.build(N1Kind::Consultation),
@@ -76,6 +81,7 @@ impl DocumentInput {
         match self {
             Self::VaccinationNote(v) => &v.header,
             Self::Trod(t) => &t.header,
+            Self::Dispensation(d) => &d.header,
             Self::Bpm(d)
             | Self::Entretien(d)
             | Self::Consultation(d)
@@ -89,6 +95,7 @@ impl DocumentInput {
         match self {
             Self::VaccinationNote(v) => &mut v.header,
             Self::Trod(t) => &mut t.header,
+            Self::Dispensation(d) => &mut d.header,
             Self::Bpm(d)
             | Self::Entretien(d)
             | Self::Consultation(d)
