@@ -1,0 +1,282 @@
+//! `segur_result`: the status every fallible function returns.
+//!
+//! Codes are grouped by crate: `0` success, `1xxx` general (boundary), `2xxx` `segur-ins`,
+//! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards. A code is never
+//! reused: a retired code stays below as a comment, and `ffi/result-codes.txt` (checked by a test)
+//! lists every code ever assigned. Messages are static English text without patient data.
+
+use crate::boundary::write_bytes;
+use std::ffi::c_char;
+
+/// Status of a fallible `segur_*` call: `SEGUR_RESULT_OK` (0) or the reason of the failure.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum segur_result {
+    /// Success.
+    Ok = 0,
+
+    // 1xxx: general, raised by the boundary itself.
+    /// A pointer argument was NULL.
+    NullParameter = 1000,
+    /// The library hit an internal bug; the call had no effect. Please report it.
+    Panic = 1001,
+    /// A text argument is not valid UTF-8.
+    InvalidUtf8 = 1002,
+    /// The caller's buffer is too small; the needed size was written to the length out-parameter.
+    InsufficientSize = 1003,
+    /// A JSON argument is malformed or does not match the documented form.
+    InvalidJson = 1004,
+    /// An enum argument has a value the header does not define.
+    InvalidParameter = 1005,
+    /// An input is larger than the documented limit.
+    InputTooLarge = 1006,
+    /// The output contains a NUL byte and cannot be returned as a C string.
+    InteriorNul = 1007,
+
+    // 2000-2019: INS matricule (NIR/NIA), décret 82-103.
+    /// A matricule has 13 or 15 significant characters.
+    InsLength = 2000,
+    /// A character other than a digit, a letter or a separator.
+    InsInvalidChar = 2001,
+    /// A letter outside the department position (2A/2B).
+    InsLetterPosition = 2002,
+    /// The key field is not two digits.
+    InsKeyFormat = 2003,
+    /// Key 00 or above 97.
+    InsKeyOutOfRange = 2004,
+    /// The key does not match the body (97 - N mod 97, 2A->19, 2B->18).
+    InsKeyMismatch = 2005,
+    /// Sex digit 7/8: a provisional number (NNP), never an INS.
+    InsNnp = 2006,
+    /// Sex digit 5/6: a transit migrant number (MIG), never an INS.
+    InsMig = 2007,
+    /// Sex digit 3/4: a person being registered.
+    InsSex34 = 2008,
+    /// Sex digit 0 or 9.
+    InsSexDigit = 2009,
+    /// Order number 000.
+    InsOrderZero = 2010,
+    /// Another matricule error (a reason added to segur-ins after this code list).
+    InsMatriculeOther = 2019,
+
+    // 2020-2029: INS authority.
+    /// The legacy INS-C OID 1.2.250.1.213.1.4.2.
+    InsLegacyInsC = 2020,
+    /// An OID that is not one of the four INS authorities.
+    InsUnknownAuthority = 2021,
+
+    // 2030-2049: name normalisation (SEL-MP-043 section 3.4.1).
+    /// Empty value.
+    InsNameEmpty = 2030,
+    /// A character without equivalent in the INS character set.
+    InsNameUnsupportedChar = 2031,
+    /// Starts with a space or a hyphen.
+    InsNameLeadingSeparator = 2032,
+    /// Ends with a space.
+    InsNameTrailingSpace = 2033,
+    /// A given name ending with a hyphen or an apostrophe.
+    InsNameTrailingSeparator = 2034,
+    /// Doubled or combined separators.
+    InsNameCombinedSeparators = 2035,
+    /// A double hyphen in a given name.
+    InsNameDoubleHyphen = 2036,
+    /// Longer than the maximum length.
+    InsNameTooLong = 2037,
+    /// Another normalisation error.
+    InsNameOther = 2049,
+
+    // 2050-2059: strict traits.
+    /// The list of birth given names is empty.
+    InsTraitsNoGivenName = 2050,
+    /// First given name inconsistent with the list (EXI ID 10).
+    InsTraitsFirstGivenName = 2051,
+    /// Sex other than M/F.
+    InsTraitsSex = 2052,
+    /// The local sex "indéterminé" cannot be transmitted.
+    InsTraitsSexIndeterminate = 2053,
+    /// Birth date not YYYY-MM-DD or YYYYMMDD.
+    InsTraitsDateFormat = 2054,
+    /// A calendar date is required.
+    InsTraitsDateNotCalendar = 2055,
+    /// Birthplace not an INSEE COG code.
+    InsTraitsBirthplace = 2056,
+    /// Another traits error.
+    InsTraitsOther = 2059,
+
+    // 2060-2079: INSi responses.
+    /// The response is larger than the limit.
+    InsiTooLarge = 2060,
+    /// Malformed XML.
+    InsiXml = 2061,
+    /// A DTD in the response.
+    InsiDtd = 2062,
+    /// Elements nested too deep.
+    InsiTooDeep = 2063,
+    /// Neither RESULTAT nor a SOAP fault.
+    InsiNoResult = 2064,
+    /// A mandatory element is missing.
+    InsiMissing = 2065,
+    /// More than one INDIVIDU.
+    InsiSeveralIndividuals = 2066,
+    /// The teleservice answered with a SOAP fault (the code is in the JSON detail).
+    InsiFault = 2067,
+    /// An INS of the response is invalid.
+    InsiInvalidIns = 2068,
+    /// Another INSi response error.
+    InsiOther = 2079,
+
+    // 2080-2089: identity status (RNIV).
+    /// Doubtful or fictitious identity: INSi calls are blocked (EXI ID 26).
+    IdentityInsiBlocked = 2080,
+    /// Doubtful or fictitious identity: it stays provisional.
+    IdentityDoubtful = 2081,
+    /// The identity is not qualified: its matricule may not be transmitted.
+    IdentityNotQualified = 2082,
+    /// Another transition error.
+    IdentityOther = 2089,
+
+    // 2090-2099: professional and structure identifiers.
+    /// Wrong length.
+    IdentifierLength = 2090,
+    /// A character that is not allowed.
+    IdentifierInvalidChar = 2091,
+    /// The check digit does not match.
+    IdentifierCheckDigit = 2092,
+    /// Another identifier error.
+    IdentifierOther = 2099,
+}
+
+/// Generates the tables of [`segur_result`]. The matches are exhaustive, so a variant missing
+/// from this list (or listed but absent from the enum) does not compile.
+macro_rules! tables {
+    ($( $name:ident => $msg:literal, )*) => {
+        impl segur_result {
+            /// Every assigned code, in declaration order.
+            pub const ALL: &'static [segur_result] = &[$(segur_result::$name),*];
+
+            /// Static English message (never patient data).
+            pub const fn message(self) -> &'static str {
+                match self {
+                    $( Self::$name => $msg, )*
+                }
+            }
+
+            /// The Rust variant name (`InsKeyMismatch`), as listed in `result-codes.txt`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( Self::$name => stringify!($name), )*
+                }
+            }
+        }
+    };
+}
+
+tables! {
+    Ok => "success",
+    NullParameter => "a required pointer argument is NULL",
+    Panic => "internal error (panic caught at the C boundary); the call had no effect",
+    InvalidUtf8 => "a text argument is not valid UTF-8",
+    InsufficientSize => "the output buffer is too small",
+    InvalidJson => "a JSON argument is malformed or does not match the documented form",
+    InvalidParameter => "an argument has a value outside the documented range",
+    InputTooLarge => "an input exceeds the size limit",
+    InteriorNul => "the output contains a NUL byte",
+    InsLength => "a matricule has 13 or 15 characters",
+    InsInvalidChar => "invalid character in the matricule",
+    InsLetterPosition => "letters are only allowed as department 2A or 2B",
+    InsKeyFormat => "the key must be two digits",
+    InsKeyOutOfRange => "impossible key (a key is 01 to 97)",
+    InsKeyMismatch => "the key does not match the matricule",
+    InsNnp => "sex digit 7/8: a provisional number (NNP) is not an INS matricule",
+    InsMig => "sex digit 5/6: a transit migrant number (MIG) is not an INS matricule",
+    InsSex34 => "sex digit 3/4: a number of a person being registered is not an INS matricule",
+    InsSexDigit => "the first digit (sex) must be 1 or 2",
+    InsOrderZero => "order number 000 is never assigned",
+    InsMatriculeOther => "invalid matricule",
+    InsLegacyInsC => "the legacy INS-C authority (1.2.250.1.213.1.4.2) is no longer a valid INS",
+    InsUnknownAuthority => "unknown INS authority OID",
+    InsNameEmpty => "empty name",
+    InsNameUnsupportedChar => "a character has no equivalent in the INS character set",
+    InsNameLeadingSeparator => "a name may not start with a space or a hyphen",
+    InsNameTrailingSpace => "a name may not end with a space",
+    InsNameTrailingSeparator => "a given name may not end with a hyphen or an apostrophe",
+    InsNameCombinedSeparators => "doubled or combined separators",
+    InsNameDoubleHyphen => "a double hyphen is only allowed in a birth name",
+    InsNameTooLong => "the name is longer than the maximum length",
+    InsNameOther => "the name cannot be normalised",
+    InsTraitsNoGivenName => "the list of birth given names is empty",
+    InsTraitsFirstGivenName => "the first given name is not consistent with the list of birth given names",
+    InsTraitsSex => "sex must be M or F",
+    InsTraitsSexIndeterminate => "the local sex \"indeterminate\" cannot be transmitted",
+    InsTraitsDateFormat => "birth date must be YYYY-MM-DD or YYYYMMDD",
+    InsTraitsDateNotCalendar => "a calendar birth date is required",
+    InsTraitsBirthplace => "birthplace must be an INSEE COG code",
+    InsTraitsOther => "invalid identity traits",
+    InsiTooLarge => "the INSi response exceeds the size limit",
+    InsiXml => "the INSi response is malformed XML",
+    InsiDtd => "a DTD is not allowed in an INSi response",
+    InsiTooDeep => "the INSi response is nested too deep",
+    InsiNoResult => "no RESULTAT and no SOAP fault in the INSi response",
+    InsiMissing => "a mandatory element is missing from the INSi response",
+    InsiSeveralIndividuals => "more than one INDIVIDU in the INSi response",
+    InsiFault => "the INSi teleservice answered with a fault",
+    InsiInvalidIns => "an INS of the INSi response is invalid",
+    InsiOther => "the INSi response cannot be read",
+    IdentityInsiBlocked => "the identity is doubtful or fictitious: INSi calls are blocked",
+    IdentityDoubtful => "the identity is doubtful or fictitious: it stays provisional",
+    IdentityNotQualified => "the identity is not qualified",
+    IdentityOther => "the identity status transition was refused",
+    IdentifierLength => "the identifier has the wrong length",
+    IdentifierInvalidChar => "invalid character in the identifier",
+    IdentifierCheckDigit => "the identifier check digit does not match",
+    IdentifierOther => "invalid identifier",
+}
+
+impl segur_result {
+    /// The code for a number; `None` for a number no code has.
+    pub fn from_u32(code: u32) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| *r as u32 == code)
+    }
+
+    /// Whether this is `SEGUR_RESULT_OK`.
+    pub const fn is_ok(self) -> bool {
+        matches!(self, Self::Ok)
+    }
+}
+
+/// Writes the English message of `result` (UTF-8, **not** NUL-terminated) into `buf` of `len`
+/// bytes and its length into `*out_len`. Nothing needs freeing. A code the library does not know
+/// gives the message "unknown result code".
+///
+/// Returns `SEGUR_RESULT_INSUFFICIENT_SIZE` with the needed length in `*out_len` (and `buf`
+/// untouched) when `len` is too small; `SEGUR_RESULT_NULL_PARAMETER` when `buf` or `out_len` is
+/// NULL. Messages never contain patient data. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_message(
+    result: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> segur_result {
+    crate::ffi_boundary!(default: segur_result::Panic, {
+        let msg = segur_result::from_u32(result).map_or("unknown result code", |r| r.message());
+        write_bytes(msg.as_bytes(), buf, len, out_len)
+    })
+}
+
+/// Returns the static NUL-terminated name of `result`'s enumerator without its prefix
+/// (`"INS_KEY_MISMATCH"` for `SEGUR_RESULT_INS_KEY_MISMATCH`), or `"UNKNOWN"`: a stable key for
+/// logs and translation tables. Never NULL, never freed. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_name(result: u32) -> *const c_char {
+    crate::ffi_boundary!(default: std::ptr::null(), {
+        crate::names::result_name(result).as_ptr().cast()
+    })
+}
+
+/// Whether `result` belongs to `segur-ins` (2000-2999: matricule, authority, names, traits,
+/// INSi responses, identity status, professional identifiers). Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_is_ins_error(result: u32) -> bool {
+    (2000..3000).contains(&result)
+}
