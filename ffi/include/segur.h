@@ -260,6 +260,50 @@ enum segur_result
    * Another identifier error.
    */
   SEGUR_RESULT_IDENTIFIER_OTHER = 2099,
+  /**
+   * The endpoint is not an `https://host[:port]/path` URL.
+   */
+  SEGUR_RESULT_INSI_ENDPOINT = 2100,
+  /**
+   * The TLS material cannot be used (unreadable PEM, no root, key not matching).
+   */
+  SEGUR_RESULT_INSI_TLS_CONFIG = 2101,
+  /**
+   * The server certificate is not issued by a trusted authority.
+   */
+  SEGUR_RESULT_INSI_UNKNOWN_SERVER_CA = 2102,
+  /**
+   * The server certificate does not match the endpoint host name.
+   */
+  SEGUR_RESULT_INSI_SERVER_NAME_MISMATCH = 2103,
+  /**
+   * The server certificate is expired or not yet valid.
+   */
+  SEGUR_RESULT_INSI_SERVER_CERTIFICATE_EXPIRED = 2104,
+  /**
+   * The server refused the client certificate.
+   */
+  SEGUR_RESULT_INSI_CLIENT_CERTIFICATE_REFUSED = 2105,
+  /**
+   * Another TLS failure.
+   */
+  SEGUR_RESULT_INSI_TLS = 2106,
+  /**
+   * A network failure (connection refused, time-out...).
+   */
+  SEGUR_RESULT_INSI_NETWORK = 2107,
+  /**
+   * A malformed HTTP response.
+   */
+  SEGUR_RESULT_INSI_HTTP = 2108,
+  /**
+   * An HTTP status other than 200 without a SOAP fault.
+   */
+  SEGUR_RESULT_INSI_HTTP_STATUS = 2109,
+  /**
+   * Another client error.
+   */
+  SEGUR_RESULT_INSI_CLIENT_OTHER = 2119,
 };
 #ifndef __cplusplus
 typedef uint32_t segur_result;
@@ -388,6 +432,13 @@ typedef uint32_t segur_identifier_kind;
  * other call uses the same handle (the caller serialises, for example with a mutex).
  */
 typedef struct segur_identity segur_identity;
+
+/**
+ * A blocking INSi client (endpoint, TLS material, software identity). Searches take a `const`
+ * handle and may run concurrently on one client; `segur_insi_client_set_timeout` must not run
+ * while another call uses the handle.
+ */
+typedef struct segur_insi_client segur_insi_client;
 
 /**
  * A name normaliser with its settings (maximum length). Immutable once made: one handle may be
@@ -680,6 +731,64 @@ segur_result segur_insi_parse_response(const char *xml, size_t xml_len, char **o
  * `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind). Thread-safe.
  */
 segur_result segur_national_id(uint32_t kind, const char *input, size_t input_len, char **out_json);
+
+/**
+ * Makes an INSi client for `endpoint` (`https://host[:port]/path`) authenticating with the
+ * client certificate chain and private key (PEM: PKCS#8, PKCS#1 or SEC1), trusting the server
+ * certificates issued by `roots_pem` (TLS 1.2/1.3, rustls; certificates always verified), and
+ * sending the software identity `software_json`: `{"idam":"<CNDA authorisation>",
+ * "version":"1.0","name":"my-lgo","instance":"<UUID per installation>","emitter":"<structure>"}`.
+ * Writes it to `*out_client`; free it with `segur_insi_client_free`. The key is not kept
+ * outside the TLS configuration. Time-out: 30 s.
+ *
+ * Errors: `SEGUR_RESULT_INSI_ENDPOINT`, `SEGUR_RESULT_INSI_TLS_CONFIG` (unreadable PEM, no root,
+ * key not matching), `SEGUR_RESULT_INVALID_JSON`. Thread-safe.
+ */
+segur_result segur_insi_client_new(const char *endpoint,
+                                   size_t endpoint_len,
+                                   const char *roots_pem,
+                                   size_t roots_pem_len,
+                                   const char *chain_pem,
+                                   size_t chain_pem_len,
+                                   const char *key_pem,
+                                   size_t key_pem_len,
+                                   const char *software_json,
+                                   size_t software_json_len,
+                                   segur_insi_client **out_client);
+
+/**
+ * Sets the connect, read and write time-out of each request in milliseconds (0 is refused:
+ * `SEGUR_RESULT_INVALID_PARAMETER`). Mutates `client`: not concurrently with other calls on it.
+ */
+segur_result segur_insi_client_set_timeout(segur_insi_client *client, uint32_t timeout_ms);
+
+/**
+ * Searches INSi for the INS of a patient with the CNDA strategy (each prénom alone in order,
+ * then the whole list; on `02`, again with the birthplace), from the traits as JSON
+ * (`TraitsData` form, normalised first), and writes the outcome as JSON to `*out_json` (free
+ * with `segur_string_free`): `{"found":true,"response":{"code":"00","label":"OK","individual":
+ * {...}},"attempts":[{"code":"01"},{"code":"00"}]}` where `response` is the last response, in
+ * the form of `segur_insi_parse_response`. With `include_raw_xml`, each attempt also has
+ * `request_xml` and `response_xml` (patient data: keep them for audit as the INS guide asks,
+ * never in logs). Blocks for the network exchanges.
+ *
+ * Errors: those of `segur_ins_traits_normalize`; `SEGUR_RESULT_INSI_UNKNOWN_SERVER_CA`,
+ * `_SERVER_NAME_MISMATCH`, `_SERVER_CERTIFICATE_EXPIRED`, `_CLIENT_CERTIFICATE_REFUSED`,
+ * `_TLS`, `_NETWORK`, `_HTTP`, `_HTTP_STATUS`, `SEGUR_RESULT_INSI_FAULT` (the teleservice's
+ * code, e.g. `DESIR_560`, in `segur_last_error_detail`) and the response errors. `client` is
+ * not modified: concurrent searches on one client are safe.
+ */
+segur_result segur_insi_client_search(const segur_insi_client *client,
+                                      const char *traits_json,
+                                      size_t traits_json_len,
+                                      bool include_raw_xml,
+                                      char **out_json);
+
+/**
+ * Frees an INSi client; NULL is a no-op. Free each handle exactly once, after every call using
+ * it has returned.
+ */
+void segur_insi_client_free(segur_insi_client *client);
 
 /**
  * Writes the English message of `result` (UTF-8, **not** NUL-terminated) into `buf` of `len`

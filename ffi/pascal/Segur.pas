@@ -35,6 +35,7 @@ type
   { Opaque handles. }
   PSegurNormalizer = type Pointer;
   PSegurIdentity = type Pointer;
+  PSegurInsiClient = type Pointer;
   { size_t }
   TSegurSize = NativeUInt;
 
@@ -97,6 +98,17 @@ const
   SEGUR_RESULT_IDENTIFIER_INVALID_CHAR = 2091;
   SEGUR_RESULT_IDENTIFIER_CHECK_DIGIT = 2092;
   SEGUR_RESULT_IDENTIFIER_OTHER = 2099;
+  SEGUR_RESULT_INSI_ENDPOINT = 2100;
+  SEGUR_RESULT_INSI_TLS_CONFIG = 2101;
+  SEGUR_RESULT_INSI_UNKNOWN_SERVER_CA = 2102;
+  SEGUR_RESULT_INSI_SERVER_NAME_MISMATCH = 2103;
+  SEGUR_RESULT_INSI_SERVER_CERTIFICATE_EXPIRED = 2104;
+  SEGUR_RESULT_INSI_CLIENT_CERTIFICATE_REFUSED = 2105;
+  SEGUR_RESULT_INSI_TLS = 2106;
+  SEGUR_RESULT_INSI_NETWORK = 2107;
+  SEGUR_RESULT_INSI_HTTP = 2108;
+  SEGUR_RESULT_INSI_HTTP_STATUS = 2109;
+  SEGUR_RESULT_INSI_CLIENT_OTHER = 2119;
 
   { segur_name_kind }
   SEGUR_NAME_KIND_BIRTH_NAME = 1;
@@ -182,6 +194,18 @@ procedure segur_identity_free(Identity: PSegurIdentity); cdecl; external SegurLi
 { INSi responses, professional identifiers }
 function segur_insi_parse_response(Xml: PAnsiChar; XmlLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+{ INSi client: searches on one client may run concurrently. }
+function segur_insi_client_new(Endpoint: PAnsiChar; EndpointLen: TSegurSize; RootsPem: PAnsiChar;
+  RootsPemLen: TSegurSize; ChainPem: PAnsiChar; ChainPemLen: TSegurSize; KeyPem: PAnsiChar;
+  KeyPemLen: TSegurSize; SoftwareJson: PAnsiChar; SoftwareJsonLen: TSegurSize;
+  out OutClient: PSegurInsiClient): TSegurResult; cdecl; external SegurLib;
+function segur_insi_client_set_timeout(Client: PSegurInsiClient;
+  TimeoutMs: Cardinal): TSegurResult; cdecl; external SegurLib;
+function segur_insi_client_search(Client: PSegurInsiClient; TraitsJson: PAnsiChar;
+  TraitsJsonLen: TSegurSize; IncludeRawXml: Boolean;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+procedure segur_insi_client_free(Client: PSegurInsiClient); cdecl; external SegurLib;
+
 function segur_national_id(Kind: Cardinal; Input: PAnsiChar; InputLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 

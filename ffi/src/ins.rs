@@ -11,7 +11,7 @@ use crate::boundary::{
 use crate::detail::fail;
 use crate::result::segur_result;
 use crate::try_ffi;
-use segur_ins::insi::{Individual, ResponseError, parse_response};
+use segur_ins::insi::{Individual, InsiResponse, ResponseError, parse_response};
 use segur_ins::{
     Adeli, Finess, HighTrustDocument, IdentifierError, Identity, Ins, InsError, Matricule,
     MatriculeError, NameKind, NormalizeError, Normalizer, ProvisionalAttributes, Rpps, Siren,
@@ -101,7 +101,7 @@ fn identifier_err(e: IdentifierError) -> segur_result {
     fail(code, e)
 }
 
-fn response_err(e: ResponseError) -> segur_result {
+pub(crate) fn response_err(e: ResponseError) -> segur_result {
     use segur_result as R;
     let code = match &e {
         ResponseError::TooLarge { .. } => R::InsiTooLarge,
@@ -329,7 +329,7 @@ fn normalize_name(
         .map_err(|e| fail(normalize_code(e), e))
 }
 
-fn normalize_traits(
+pub(crate) fn normalize_traits(
     n: &Normalizer,
     json: *const c_char,
     len: usize,
@@ -747,6 +747,15 @@ fn individual_json(i: &Individual) -> serde_json::Value {
     json!({ "history": history, "history_error": history_error, "traits": traits, "traits_error": traits_error })
 }
 
+/// JSON form of an INSi `RESULTAT` (documented on `segur_insi_parse_response`).
+pub(crate) fn response_json(r: &InsiResponse) -> serde_json::Value {
+    json!({
+        "code": r.code,
+        "label": r.label,
+        "individual": r.individual.as_ref().map(individual_json),
+    })
+}
+
 /// Reads an INSi response (SOAP 1.2 envelope with a `RESULTAT`, at most 1 MiB; DTDs refused,
 /// entities never expanded) and writes JSON to `*out_json` (free with `segur_string_free`):
 /// `{"code":"00","label":"OK","individual":{"history":{"active":{...},"historical":[...]},
@@ -768,12 +777,7 @@ pub extern "C" fn segur_insi_parse_response(
         let bytes = try_ffi!(unsafe { crate::boundary::bytes_arg(xml, xml_len) });
         try_ffi!(out_arg(out_json));
         let r = try_ffi!(parse_response(bytes).map_err(response_err));
-        let v = json!({
-            "code": r.code,
-            "label": r.label,
-            "individual": r.individual.as_ref().map(individual_json),
-        });
-        write_json(out_json, &v)
+        write_json(out_json, &response_json(&r))
     })
 }
 

@@ -24,6 +24,7 @@
 mod boundary;
 mod detail;
 pub mod ins;
+pub mod insi;
 mod names;
 pub mod result;
 

@@ -144,6 +144,30 @@ pub enum segur_result {
     IdentifierCheckDigit = 2092,
     /// Another identifier error.
     IdentifierOther = 2099,
+
+    // 2100-2119: INSi client (network, TLS, HTTP); response errors keep their 206x codes.
+    /// The endpoint is not an `https://host[:port]/path` URL.
+    InsiEndpoint = 2100,
+    /// The TLS material cannot be used (unreadable PEM, no root, key not matching).
+    InsiTlsConfig = 2101,
+    /// The server certificate is not issued by a trusted authority.
+    InsiUnknownServerCa = 2102,
+    /// The server certificate does not match the endpoint host name.
+    InsiServerNameMismatch = 2103,
+    /// The server certificate is expired or not yet valid.
+    InsiServerCertificateExpired = 2104,
+    /// The server refused the client certificate.
+    InsiClientCertificateRefused = 2105,
+    /// Another TLS failure.
+    InsiTls = 2106,
+    /// A network failure (connection refused, time-out...).
+    InsiNetwork = 2107,
+    /// A malformed HTTP response.
+    InsiHttp = 2108,
+    /// An HTTP status other than 200 without a SOAP fault.
+    InsiHttpStatus = 2109,
+    /// Another client error.
+    InsiClientOther = 2119,
 }
 
 /// Generates the tables of [`segur_result`]. The matches are exhaustive, so a variant missing
@@ -222,6 +246,17 @@ tables! {
     InsiFault => "the INSi teleservice answered with a fault",
     InsiInvalidIns => "an INS of the INSi response is invalid",
     InsiOther => "the INSi response cannot be read",
+    InsiEndpoint => "the INSi endpoint is not an https:// URL",
+    InsiTlsConfig => "the INSi TLS material cannot be used",
+    InsiUnknownServerCa => "the INSi server certificate is not issued by a trusted authority",
+    InsiServerNameMismatch => "the INSi server certificate does not match the endpoint host name",
+    InsiServerCertificateExpired => "the INSi server certificate is expired or not yet valid",
+    InsiClientCertificateRefused => "the INSi server refused the client certificate",
+    InsiTls => "TLS failure with the INSi server",
+    InsiNetwork => "network failure with the INSi server",
+    InsiHttp => "malformed HTTP response from INSi",
+    InsiHttpStatus => "INSi answered an unexpected HTTP status",
+    InsiClientOther => "the INSi request failed",
     IdentityInsiBlocked => "the identity is doubtful or fictitious: INSi calls are blocked",
     IdentityDoubtful => "the identity is doubtful or fictitious: it stays provisional",
     IdentityNotQualified => "the identity is not qualified",

@@ -274,6 +274,29 @@ static void test_insi(const char *dir) {
   CHECK(json == NULL);
 }
 
+static void test_insi_client(void) {
+  /* The network path is tested in Rust against a local mutual-TLS server (tests/insi_search.rs);
+   * from C: argument checks and error codes, and the output untouched on failure. */
+  static const char SOFTWARE[] = "{\"idam\":\"X\",\"version\":\"1\",\"name\":\"lgo\","
+                                 "\"instance\":\"i\",\"emitter\":\"e\"}";
+  segur_insi_client *client = NULL;
+  CHECK_RESULT(SEGUR_RESULT_INSI_TLS_CONFIG,
+               segur_insi_client_new(S("https://127.0.0.1:1/lps"), S("no pem"), S("no pem"),
+                                     S("no pem"), S(SOFTWARE), &client));
+  CHECK_RESULT(SEGUR_RESULT_INVALID_JSON,
+               segur_insi_client_new(S("https://127.0.0.1:1/lps"), S("no pem"), S("no pem"),
+                                     S("no pem"), S("{\"idam\":1}"), &client));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_insi_client_new(NULL, 0, S("no pem"), S("no pem"), S("no pem"), S(SOFTWARE),
+                                     &client));
+  CHECK(client == NULL);
+  char *json = NULL;
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_insi_client_search(NULL, S("{}"), false, &json));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_insi_client_set_timeout(NULL, 1000));
+  CHECK(json == NULL);
+  segur_insi_client_free(NULL);
+}
+
 static void test_national_id(void) {
   char *json = NULL;
   CHECK_RESULT(SEGUR_RESULT_OK, segur_national_id(SEGUR_IDENTIFIER_KIND_RPPS, S("01234567897"), &json));
@@ -299,6 +322,7 @@ int main(int argc, char **argv) {
   test_names_and_traits();
   test_identity();
   test_insi(argv[1]);
+  test_insi_client();
   test_national_id();
   return check_summary("test_ins");
 }
