@@ -42,7 +42,7 @@ static VERSION: &str = concat!("segur/", env!("CARGO_PKG_VERSION"), "\0");
 /// for example `segur/0.1.0`). Never NULL; the caller must not free it. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_version() -> *const c_char {
-    VERSION.as_ptr().cast()
+    crate::ffi_boundary!(default: c"segur".as_ptr(), { VERSION.as_ptr().cast() })
 }
 
 /// Frees a string returned by a `segur_*` function through a `char **` out-parameter. NULL is

@@ -313,5 +313,5 @@ pub extern "C" fn segur_result_name(result: u32) -> *const c_char {
 /// INSi responses, identity status, professional identifiers). Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_result_is_ins_error(result: u32) -> bool {
-    (2000..3000).contains(&result)
+    crate::ffi_boundary!(default: false, { (2000..3000).contains(&result) })
 }

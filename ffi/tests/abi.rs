@@ -249,3 +249,26 @@ fn header_version_macros_match_cargo() {
     assert_eq!(get("SEGUR_VERSION_MINOR"), env!("CARGO_PKG_VERSION_MINOR"));
     assert_eq!(get("SEGUR_VERSION_PATCH"), env!("CARGO_PKG_VERSION_PATCH"));
 }
+
+#[test]
+fn every_export_runs_inside_the_panic_boundary() {
+    let src = ffi_dir().join("src");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let p = entry.unwrap().path();
+        let text = read(&p);
+        let parts: Vec<&str> = text.split("pub extern \"C\" fn ").collect();
+        for part in parts.iter().skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            // The body is the text up to the end of the function: the first line that is `}`.
+            let body = part.split("\n}\n").next().unwrap_or(part);
+            assert!(
+                body.contains("ffi_boundary!"),
+                "{name} ({}) does not run inside ffi_boundary!",
+                p.display()
+            );
+        }
+    }
+}
