@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod card;
 mod demo;
 mod ins;
 
@@ -18,6 +19,9 @@ struct Cli {
 enum Command {
     /// The pharmacy-counter flow on embedded defaults (no server, no card needed).
     Demo(demo::Args),
+    /// CPS and Vitale cards over PC/SC: readers, ATR, card information.
+    #[command(subcommand)]
+    Card(card::Command),
     /// Patient INS: matricule checks, name normalisation, decoding.
     #[command(subcommand)]
     Ins(ins::Command),
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Card(cmd) => card::run(cmd),
         Command::Ins(cmd) => ins::run(cmd),
     }
 }

@@ -173,24 +173,26 @@ impl<'de> serde::Deserialize<'de> for Matricule {
 
 /// Collects the significant characters (separators ` `, `.`, `-` skipped), upper-casing ASCII
 /// letters. Counts beyond 15 are still counted so the length error reports the real length.
+/// Works on bytes: every byte before a non-ASCII one is ASCII, so a byte index is then also the
+/// character index.
 fn collect_significant(input: &str) -> Result<([u8; MATRICULE_LEN], usize), MatriculeError> {
     let mut buf = [0u8; MATRICULE_LEN];
     let mut len = 0usize;
-    for (index, ch) in input.chars().enumerate() {
-        let position = index + 1;
-        match ch {
-            ' ' | '.' | '-' => continue,
-            '0'..='9' | 'A'..='Z' | 'a'..='z' => {
-                if let Some(slot) = buf.get_mut(len) {
-                    *slot = (ch as u8).to_ascii_uppercase();
-                }
-                len += 1;
-            }
-            _ => return Err(MatriculeError::InvalidChar { position }),
+    let mut letters = false;
+    for (index, &b) in input.as_bytes().iter().enumerate() {
+        match b {
+            b' ' | b'.' | b'-' => continue,
+            b'0'..=b'9' => {}
+            b'A'..=b'Z' | b'a'..=b'z' => letters = true,
+            _ => return Err(MatriculeError::InvalidChar { position: index + 1 }),
         }
+        if let Some(slot) = buf.get_mut(len) {
+            *slot = b.to_ascii_uppercase();
+        }
+        len += 1;
     }
     // Letters are validated by position once the length is known; report the input position.
-    if len == BODY_LEN || len == MATRICULE_LEN {
+    if letters && (len == BODY_LEN || len == MATRICULE_LEN) {
         for (i, b) in buf.iter().take(len).enumerate() {
             let letter_ok = i == 6 && buf[5] == b'2' && matches!(b, b'A' | b'B');
             if b.is_ascii_alphabetic() && !letter_ok {
@@ -246,16 +248,16 @@ fn check_key(buf: &[u8; MATRICULE_LEN]) -> Result<(), MatriculeError> {
 /// `97 − (N mod 97)` on u64, with `2A → 19` and `2B → 18` (the letter's position holds `9`/`8`
 /// and the preceding `2` becomes `1`). Only called on bodies whose characters were checked.
 pub(crate) fn key_of_body(buf: &[u8; MATRICULE_LEN]) -> u8 {
-    let mut n: u64 = 0;
-    for (i, &b) in buf.iter().take(BODY_LEN).enumerate() {
-        let digit = match (i, b) {
-            (5, b'2') if matches!(buf[6], b'A' | b'B') => 1,
-            (6, b'A') => 9,
-            (6, b'B') => 8,
-            _ => u64::from(b.wrapping_sub(b'0')),
-        };
-        n = n * 10 + digit;
+    let mut digits = [0u8; BODY_LEN];
+    for (d, b) in digits.iter_mut().zip(buf.iter()) {
+        *d = b.wrapping_sub(b'0');
     }
+    match buf[6] {
+        b'A' => (digits[5], digits[6]) = (1, 9),
+        b'B' => (digits[5], digits[6]) = (1, 8),
+        _ => {}
+    }
+    let n = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d));
     (97 - (n % 97)) as u8
 }
 
