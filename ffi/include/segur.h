@@ -304,6 +304,90 @@ enum segur_result
    * Another client error.
    */
   SEGUR_RESULT_INSI_CLIENT_OTHER = 2119,
+  /**
+   * The card was removed (or pulled mid-transaction).
+   */
+  SEGUR_RESULT_CARD_REMOVED = 7000,
+  /**
+   * The card was reset by another application.
+   */
+  SEGUR_RESULT_CARD_RESET = 7001,
+  /**
+   * No card in the reader.
+   */
+  SEGUR_RESULT_CARD_NO_CARD = 7002,
+  /**
+   * The card does not respond.
+   */
+  SEGUR_RESULT_CARD_UNRESPONSIVE = 7003,
+  /**
+   * The reader is not available.
+   */
+  SEGUR_RESULT_CARD_READER_UNAVAILABLE = 7004,
+  /**
+   * Another application holds the card exclusively.
+   */
+  SEGUR_RESULT_CARD_SHARING_VIOLATION = 7005,
+  /**
+   * The PC/SC service (pcscd, WinSCard) is not available.
+   */
+  SEGUR_RESULT_CARD_NO_SERVICE = 7006,
+  /**
+   * Timed out waiting for the reader.
+   */
+  SEGUR_RESULT_CARD_TIMEOUT = 7007,
+  /**
+   * Another PC/SC error.
+   */
+  SEGUR_RESULT_CARD_PCSC = 7008,
+  /**
+   * No reader matches the name (or several do).
+   */
+  SEGUR_RESULT_CARD_NO_SUCH_READER = 7009,
+  /**
+   * Malformed card data (TLV, ATR, object content, response).
+   */
+  SEGUR_RESULT_CARD_DATA = 7020,
+  /**
+   * The card answered an error status word.
+   */
+  SEGUR_RESULT_CARD_STATUS = 7021,
+  /**
+   * Wrong PIN (tries left in the detail).
+   */
+  SEGUR_RESULT_CARD_WRONG_PIN = 7022,
+  /**
+   * The PIN is blocked.
+   */
+  SEGUR_RESULT_CARD_PIN_BLOCKED = 7023,
+  /**
+   * The PIN must be verified first.
+   */
+  SEGUR_RESULT_CARD_PIN_REQUIRED = 7024,
+  /**
+   * The PIN does not have the expected format.
+   */
+  SEGUR_RESULT_CARD_INVALID_PIN = 7025,
+  /**
+   * Not the expected kind of card (for example a Vitale card where a CPS is needed).
+   */
+  SEGUR_RESULT_CARD_WRONG_CARD = 7026,
+  /**
+   * Not supported by this card (algorithm, key).
+   */
+  SEGUR_RESULT_CARD_UNSUPPORTED = 7027,
+  /**
+   * An invalid command or input (digest length...).
+   */
+  SEGUR_RESULT_CARD_COMMAND = 7028,
+  /**
+   * A card object exceeds the size limit.
+   */
+  SEGUR_RESULT_CARD_TOO_LARGE = 7029,
+  /**
+   * Another card error.
+   */
+  SEGUR_RESULT_CARD_OTHER = 7099,
 };
 #ifndef __cplusplus
 typedef uint32_t segur_result;
@@ -336,6 +420,60 @@ enum segur_identity_status
 };
 #ifndef __cplusplus
 typedef uint32_t segur_identity_status;
+#endif // __cplusplus
+
+/**
+ * Key of a CPS (`segur_cps_card_certificate`, `segur_cps_card_sign`).
+ */
+enum segur_card_key
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Authentication key (CPS_PRIV_AUT: INSi, DMP, Pro Santé Connect).
+   */
+  SEGUR_CARD_KEY_AUTHENTICATION = 1,
+  /**
+   * Signature key (CPS_PRIV_SIG).
+   */
+  SEGUR_CARD_KEY_SIGNATURE = 2,
+  /**
+   * Technical authentication key (CPS3 only, no PIN).
+   */
+  SEGUR_CARD_KEY_TECHNICAL = 3,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_card_key;
+#endif // __cplusplus
+
+/**
+ * Signature scheme (RFC 8017) for `segur_cps_card_sign`.
+ */
+enum segur_signature_algorithm
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * RSASSA-PKCS1-v1_5 with SHA-256.
+   */
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PKCS1_SHA256 = 1,
+  /**
+   * RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32 bytes (CPS4 only).
+   */
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PSS_SHA256 = 2,
+  /**
+   * RSASSA-PKCS1-v1_5 with SHA-1 (legacy).
+   */
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PKCS1_SHA1 = 3,
+  /**
+   * RSASSA-PSS with SHA-1 (CPS4 only, legacy).
+   */
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PSS_SHA1 = 4,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_signature_algorithm;
 #endif // __cplusplus
 
 /**
@@ -426,6 +564,12 @@ typedef uint32_t segur_identifier_kind;
 #endif // __cplusplus
 
 /**
+ * A CPS card connected through PC/SC (shared mode). Every call talks to the card: one thread
+ * at a time per handle (the caller serialises); different cards may be used concurrently.
+ */
+typedef struct segur_cps_card segur_cps_card;
+
+/**
  * A patient identity: strict traits plus RNIV state (`Provisoire`, `Recuperee`, `Validee`,
  * `Qualifiee`, with the homonyme/douteuse/fictive attributes). Functions taking a `const`
  * handle may run concurrently; a function taking a non-`const` handle must not run while any
@@ -462,6 +606,89 @@ const char *segur_version(void);
  * Thread-safe.
  */
 void segur_string_free(char *s);
+
+/**
+ * Lists the PC/SC readers and their cards as JSON to `*out_json` (free with
+ * `segur_string_free`): `[{"reader":"...","card_present":true,"exclusive":false,
+ * "atr":"3B...","card":"cps3"|"cps3-contactless"|"cps4"|"vitale2"|"vitale1"|"unknown"|null}]`.
+ *
+ * Errors: `SEGUR_RESULT_CARD_NO_SERVICE` (no PC/SC service), other `SEGUR_RESULT_CARD_*`.
+ * Thread-safe.
+ */
+segur_result segur_card_list(char **out_json);
+
+/**
+ * Connects to the CPS in `reader` (its exact name or a unique case-insensitive part of it;
+ * an empty text picks the first reader holding a card), checks it is a CPS (CPS3 or CPS4),
+ * and writes the handle to `*out_card`; free it with `segur_cps_card_free`. Card parameters
+ * that are not public use the documented defaults of `segur-cps-card` (`CpsConfig`).
+ *
+ * Errors: `SEGUR_RESULT_CARD_NO_SUCH_READER`, `SEGUR_RESULT_CARD_NO_CARD`,
+ * `SEGUR_RESULT_CARD_WRONG_CARD` (not a CPS), `SEGUR_RESULT_CARD_NO_SERVICE`, other
+ * `SEGUR_RESULT_CARD_*`. Thread-safe.
+ */
+segur_result segur_cps_card_open(const char *reader, size_t reader_len, segur_cps_card **out_card);
+
+/**
+ * Reads what a CPS says about itself, without the PIN, as JSON to `*out_json` (free with
+ * `segur_string_free`): `{"card":"cps3"|"cps4"|...,"serial":"0123456789","pin":{"tries_left":3,
+ * "max_tries":3,"blocked":false},"certificates":{"authentication":{"subject","issuer","serial",
+ * "not_after"},"signature":{...}},"business_objects":["CPS_NAME_PS",...]}`; a part the card
+ * refuses is `{"error":"..."}`. Talks to the card: not concurrently on one handle.
+ */
+segur_result segur_cps_card_info(segur_cps_card *card, char **out_json);
+
+/**
+ * Presents the PIN (`pin`, `pin_len` ASCII digits; copied into a zeroized buffer, never kept).
+ *
+ * Errors: `SEGUR_RESULT_CARD_WRONG_PIN` (tries left in `segur_last_error_detail`),
+ * `SEGUR_RESULT_CARD_PIN_BLOCKED`, `SEGUR_RESULT_CARD_INVALID_PIN` (format), other
+ * `SEGUR_RESULT_CARD_*`. Talks to the card: not concurrently on one handle.
+ */
+segur_result segur_cps_card_verify_pin(segur_cps_card *card, const char *pin, size_t pin_len);
+
+/**
+ * Frees bytes returned by a `segur_*` function (`ptr` and the length it gave). NULL is a
+ * no-op. Thread-safe.
+ */
+void segur_bytes_free(uint8_t *ptr, size_t len);
+
+/**
+ * Reads the DER certificate of `key` (a `segur_card_key` value) into `*out_der` /
+ * `*out_der_len` (free with `segur_bytes_free`).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER`, `SEGUR_RESULT_CARD_*`. Talks to the card: not
+ * concurrently on one handle.
+ */
+segur_result segur_cps_card_certificate(segur_cps_card *card,
+                                        uint32_t key,
+                                        uint8_t **out_der,
+                                        size_t *out_der_len);
+
+/**
+ * Signs `message` with `key` (a `segur_card_key` value) and `algorithm` (a
+ * `segur_signature_algorithm` value); the card hashes (CPS3 signature key: on-card partial
+ * hashing) and signs. Writes the signature to `*out_signature` / `*out_signature_len` (free
+ * with `segur_bytes_free`). The PIN must have been verified for the authentication and
+ * signature keys.
+ *
+ * Errors: `SEGUR_RESULT_CARD_PIN_REQUIRED`, `SEGUR_RESULT_CARD_UNSUPPORTED` (algorithm not
+ * offered by this card), `SEGUR_RESULT_INVALID_PARAMETER`, other `SEGUR_RESULT_CARD_*`. Talks to
+ * the card: not concurrently on one handle.
+ */
+segur_result segur_cps_card_sign(segur_cps_card *card,
+                                 uint32_t key,
+                                 uint32_t algorithm,
+                                 const uint8_t *message,
+                                 size_t message_len,
+                                 uint8_t **out_signature,
+                                 size_t *out_signature_len);
+
+/**
+ * Disconnects and frees a card handle; NULL is a no-op. Free each handle exactly once, after
+ * every call using it has returned.
+ */
+void segur_cps_card_free(segur_cps_card *card);
 
 /**
  * Writes the detail of the last error returned **on this thread** by a `segur_*` function
@@ -809,8 +1036,14 @@ segur_result segur_result_message(uint32_t result, char *buf, size_t len, size_t
 const char *segur_result_name(uint32_t result);
 
 /**
+ * Whether `result` is a card or reader error (7000-7999: PC/SC, card removed, PIN...), for
+ * example to ask the user to check the reader. Thread-safe.
+ */
+bool segur_result_is_card_error(uint32_t result);
+
+/**
  * Whether `result` belongs to `segur-ins` (2000-2999: matricule, authority, names, traits,
- * INSi responses, identity status, professional identifiers). Thread-safe.
+ * INSi responses and client, identity status, professional identifiers). Thread-safe.
  */
 bool segur_result_is_ins_error(uint32_t result);
 

@@ -36,6 +36,7 @@ type
   PSegurNormalizer = type Pointer;
   PSegurIdentity = type Pointer;
   PSegurInsiClient = type Pointer;
+  PSegurCpsCard = type Pointer;
   { size_t }
   TSegurSize = NativeUInt;
 
@@ -109,6 +110,27 @@ const
   SEGUR_RESULT_INSI_HTTP = 2108;
   SEGUR_RESULT_INSI_HTTP_STATUS = 2109;
   SEGUR_RESULT_INSI_CLIENT_OTHER = 2119;
+  SEGUR_RESULT_CARD_REMOVED = 7000;
+  SEGUR_RESULT_CARD_RESET = 7001;
+  SEGUR_RESULT_CARD_NO_CARD = 7002;
+  SEGUR_RESULT_CARD_UNRESPONSIVE = 7003;
+  SEGUR_RESULT_CARD_READER_UNAVAILABLE = 7004;
+  SEGUR_RESULT_CARD_SHARING_VIOLATION = 7005;
+  SEGUR_RESULT_CARD_NO_SERVICE = 7006;
+  SEGUR_RESULT_CARD_TIMEOUT = 7007;
+  SEGUR_RESULT_CARD_PCSC = 7008;
+  SEGUR_RESULT_CARD_NO_SUCH_READER = 7009;
+  SEGUR_RESULT_CARD_DATA = 7020;
+  SEGUR_RESULT_CARD_STATUS = 7021;
+  SEGUR_RESULT_CARD_WRONG_PIN = 7022;
+  SEGUR_RESULT_CARD_PIN_BLOCKED = 7023;
+  SEGUR_RESULT_CARD_PIN_REQUIRED = 7024;
+  SEGUR_RESULT_CARD_INVALID_PIN = 7025;
+  SEGUR_RESULT_CARD_WRONG_CARD = 7026;
+  SEGUR_RESULT_CARD_UNSUPPORTED = 7027;
+  SEGUR_RESULT_CARD_COMMAND = 7028;
+  SEGUR_RESULT_CARD_TOO_LARGE = 7029;
+  SEGUR_RESULT_CARD_OTHER = 7099;
 
   { segur_name_kind }
   SEGUR_NAME_KIND_BIRTH_NAME = 1;
@@ -124,6 +146,15 @@ const
   SEGUR_IDENTITY_STATUS_RECUPEREE = 2;
   SEGUR_IDENTITY_STATUS_VALIDEE = 3;
   SEGUR_IDENTITY_STATUS_QUALIFIEE = 4;
+  { segur_card_key }
+  SEGUR_CARD_KEY_AUTHENTICATION = 1;
+  SEGUR_CARD_KEY_SIGNATURE = 2;
+  SEGUR_CARD_KEY_TECHNICAL = 3;
+  { segur_signature_algorithm }
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PKCS1_SHA256 = 1;
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PSS_SHA256 = 2;
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PKCS1_SHA1 = 3;
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PSS_SHA1 = 4;
   { segur_identifier_kind }
   SEGUR_IDENTIFIER_KIND_RPPS = 1;
   SEGUR_IDENTIFIER_KIND_ADELI = 2;
@@ -138,6 +169,8 @@ function segur_result_message(Result: Cardinal; Buf: PAnsiChar; Len: TSegurSize;
   out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 function segur_result_name(Result: Cardinal): PAnsiChar; cdecl; external SegurLib;
 function segur_result_is_ins_error(Result: Cardinal): Boolean; cdecl; external SegurLib;
+function segur_result_is_card_error(Result: Cardinal): Boolean; cdecl; external SegurLib;
+procedure segur_bytes_free(Ptr: PByte; Len: TSegurSize); cdecl; external SegurLib;
 function segur_last_error_detail(Buf: PAnsiChar; Len: TSegurSize;
   out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 
@@ -205,6 +238,21 @@ function segur_insi_client_search(Client: PSegurInsiClient; TraitsJson: PAnsiCha
   TraitsJsonLen: TSegurSize; IncludeRawXml: Boolean;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 procedure segur_insi_client_free(Client: PSegurInsiClient); cdecl; external SegurLib;
+
+{ Cards (PC/SC): one thread at a time per card handle. }
+function segur_card_list(out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_cps_card_open(Reader: PAnsiChar; ReaderLen: TSegurSize;
+  out OutCard: PSegurCpsCard): TSegurResult; cdecl; external SegurLib;
+function segur_cps_card_info(Card: PSegurCpsCard; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
+function segur_cps_card_verify_pin(Card: PSegurCpsCard; Pin: PAnsiChar;
+  PinLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_cps_card_certificate(Card: PSegurCpsCard; Key: Cardinal; out OutDer: PByte;
+  out OutDerLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_cps_card_sign(Card: PSegurCpsCard; Key: Cardinal; Algorithm: Cardinal;
+  Message: PByte; MessageLen: TSegurSize; out OutSignature: PByte;
+  out OutSignatureLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+procedure segur_cps_card_free(Card: PSegurCpsCard); cdecl; external SegurLib;
 
 function segur_national_id(Kind: Cardinal; Input: PAnsiChar; InputLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;

@@ -22,6 +22,7 @@
 #![allow(non_camel_case_types)] // C type names (`segur_result`, `segur_identity`) follow the header
 
 mod boundary;
+pub mod cards;
 mod detail;
 pub mod ins;
 pub mod insi;
@@ -30,7 +31,8 @@ pub mod result;
 
 pub use detail::segur_last_error_detail;
 pub use result::{
-    segur_result, segur_result_is_ins_error, segur_result_message, segur_result_name,
+    segur_result, segur_result_is_card_error, segur_result_is_ins_error, segur_result_message,
+    segur_result_name,
 };
 
 use std::ffi::{CString, c_char};

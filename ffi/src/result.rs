@@ -168,6 +168,50 @@ pub enum segur_result {
     InsiHttpStatus = 2109,
     /// Another client error.
     InsiClientOther = 2119,
+
+    // 7000-7099: cards (segur-cps-card, PC/SC).
+    /// The card was removed (or pulled mid-transaction).
+    CardRemoved = 7000,
+    /// The card was reset by another application.
+    CardReset = 7001,
+    /// No card in the reader.
+    CardNoCard = 7002,
+    /// The card does not respond.
+    CardUnresponsive = 7003,
+    /// The reader is not available.
+    CardReaderUnavailable = 7004,
+    /// Another application holds the card exclusively.
+    CardSharingViolation = 7005,
+    /// The PC/SC service (pcscd, WinSCard) is not available.
+    CardNoService = 7006,
+    /// Timed out waiting for the reader.
+    CardTimeout = 7007,
+    /// Another PC/SC error.
+    CardPcsc = 7008,
+    /// No reader matches the name (or several do).
+    CardNoSuchReader = 7009,
+    /// Malformed card data (TLV, ATR, object content, response).
+    CardData = 7020,
+    /// The card answered an error status word.
+    CardStatus = 7021,
+    /// Wrong PIN (tries left in the detail).
+    CardWrongPin = 7022,
+    /// The PIN is blocked.
+    CardPinBlocked = 7023,
+    /// The PIN must be verified first.
+    CardPinRequired = 7024,
+    /// The PIN does not have the expected format.
+    CardInvalidPin = 7025,
+    /// Not the expected kind of card (for example a Vitale card where a CPS is needed).
+    CardWrongCard = 7026,
+    /// Not supported by this card (algorithm, key).
+    CardUnsupported = 7027,
+    /// An invalid command or input (digest length...).
+    CardCommand = 7028,
+    /// A card object exceeds the size limit.
+    CardTooLarge = 7029,
+    /// Another card error.
+    CardOther = 7099,
 }
 
 /// Generates the tables of [`segur_result`]. The matches are exhaustive, so a variant missing
@@ -257,6 +301,27 @@ tables! {
     InsiHttp => "malformed HTTP response from INSi",
     InsiHttpStatus => "INSi answered an unexpected HTTP status",
     InsiClientOther => "the INSi request failed",
+    CardRemoved => "the card was removed from the reader",
+    CardReset => "the card was reset by another application",
+    CardNoCard => "no card in the reader",
+    CardUnresponsive => "the card does not respond",
+    CardReaderUnavailable => "the reader is not available",
+    CardSharingViolation => "the card is in use by another application",
+    CardNoService => "the PC/SC service is not available",
+    CardTimeout => "timed out waiting for the reader",
+    CardPcsc => "PC/SC error",
+    CardNoSuchReader => "no reader matches the given name",
+    CardData => "the card returned malformed data",
+    CardStatus => "the card refused the command",
+    CardWrongPin => "wrong PIN",
+    CardPinBlocked => "the PIN is blocked",
+    CardPinRequired => "the PIN must be verified first",
+    CardInvalidPin => "the PIN does not have the expected format",
+    CardWrongCard => "not the expected kind of card",
+    CardUnsupported => "not supported by this card",
+    CardCommand => "invalid command or input for the card",
+    CardTooLarge => "a card object exceeds the size limit",
+    CardOther => "the card operation failed",
     IdentityInsiBlocked => "the identity is doubtful or fictitious: INSi calls are blocked",
     IdentityDoubtful => "the identity is doubtful or fictitious: it stays provisional",
     IdentityNotQualified => "the identity is not qualified",
@@ -309,8 +374,15 @@ pub extern "C" fn segur_result_name(result: u32) -> *const c_char {
     })
 }
 
+/// Whether `result` is a card or reader error (7000-7999: PC/SC, card removed, PIN...), for
+/// example to ask the user to check the reader. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_is_card_error(result: u32) -> bool {
+    crate::ffi_boundary!(default: false, { (7000..8000).contains(&result) })
+}
+
 /// Whether `result` belongs to `segur-ins` (2000-2999: matricule, authority, names, traits,
-/// INSi responses, identity status, professional identifiers). Thread-safe.
+/// INSi responses and client, identity status, professional identifiers). Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_result_is_ins_error(result: u32) -> bool {
     crate::ffi_boundary!(default: false, { (2000..3000).contains(&result) })

@@ -297,6 +297,41 @@ static void test_insi_client(void) {
   segur_insi_client_free(NULL);
 }
 
+static void test_cards(void) {
+  /* Real cards are exercised in Rust through pcscd + vpcd virtual cards (tests/cards_pcsc.rs);
+   * here: the calls from C whatever the machine has (no PC/SC service, no reader, readers). */
+  char *json = NULL;
+  segur_result r = segur_card_list(&json);
+  CHECK(r == SEGUR_RESULT_OK || r == SEGUR_RESULT_CARD_NO_SERVICE);
+  if (r == SEGUR_RESULT_OK) {
+    CHECK(json != NULL && json[0] == '[');
+    segur_string_free(json);
+  } else {
+    CHECK(json == NULL);
+    CHECK(segur_result_is_card_error(r));
+  }
+  segur_cps_card *card = NULL;
+  r = segur_cps_card_open(S("no such reader 42"), &card);
+  CHECK(r == SEGUR_RESULT_CARD_NO_SUCH_READER || r == SEGUR_RESULT_CARD_NO_SERVICE);
+  CHECK(card == NULL);
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_card_list(NULL));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_cps_card_open(NULL, 0, &card));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_cps_card_info(NULL, &json));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_cps_card_verify_pin(NULL, S("1234")));
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_cps_card_certificate(NULL, SEGUR_CARD_KEY_SIGNATURE, &bytes, &len));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_cps_card_sign(NULL, SEGUR_CARD_KEY_SIGNATURE,
+                                   SEGUR_SIGNATURE_ALGORITHM_RSA_PKCS1_SHA256,
+                                   (const uint8_t *)"abc", 3, &bytes, &len));
+  CHECK(bytes == NULL && len == 0);
+  segur_bytes_free(NULL, 0);
+  segur_cps_card_free(NULL);
+  CHECK(!segur_result_is_card_error(SEGUR_RESULT_INS_NNP));
+}
+
 static void test_national_id(void) {
   char *json = NULL;
   CHECK_RESULT(SEGUR_RESULT_OK, segur_national_id(SEGUR_IDENTIFIER_KIND_RPPS, S("01234567897"), &json));
@@ -323,6 +358,7 @@ int main(int argc, char **argv) {
   test_identity();
   test_insi(argv[1]);
   test_insi_client();
+  test_cards();
   test_national_id();
   return check_summary("test_ins");
 }
