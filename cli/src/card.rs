@@ -171,6 +171,8 @@ fn atr_cmd(hex: Option<&str>, reader: Option<&str>) -> Result<Value, Error> {
             offset: 0,
             reason: "not hexadecimal",
         })?;
+        // An ATR given on the command line must be well formed: a malformed one is an error.
+        Atr::parse(&raw)?;
         return Ok(decode_atr(&raw));
     }
     let ctx = ReaderContext::establish()?;

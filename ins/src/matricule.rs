@@ -184,7 +184,11 @@ fn collect_significant(input: &str) -> Result<([u8; MATRICULE_LEN], usize), Matr
             b' ' | b'.' | b'-' => continue,
             b'0'..=b'9' => {}
             b'A'..=b'Z' | b'a'..=b'z' => letters = true,
-            _ => return Err(MatriculeError::InvalidChar { position: index + 1 }),
+            _ => {
+                return Err(MatriculeError::InvalidChar {
+                    position: index + 1,
+                });
+            }
         }
         if let Some(slot) = buf.get_mut(len) {
             *slot = b.to_ascii_uppercase();
