@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, missing_docs)] // bench setup; criterion_group! makes undocumented items
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use segur::ins::{segur_ins_matricule_check, segur_ins_traits_normalize};
+use segur::ins::{
+    segur_ins_matricule_check, segur_ins_matricule_check_into, segur_ins_traits_normalize,
+};
 use segur::segur_string_free;
 use std::hint::black_box;
 use std::ptr;
@@ -25,6 +27,20 @@ fn matricule(c: &mut Criterion) {
             let r = segur_ins_matricule_check(black_box(NIR).as_ptr().cast(), NIR.len(), &mut out);
             black_box(r);
             segur_string_free(out);
+        })
+    });
+    g.bench_function("c_abi_into_buffer", |b| {
+        let mut buf = [0 as std::ffi::c_char; 15];
+        let mut n = 0usize;
+        b.iter(|| {
+            let r = segur_ins_matricule_check_into(
+                black_box(NIR).as_ptr().cast(),
+                NIR.len(),
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+            );
+            black_box((r, buf[0]))
         })
     });
     g.finish();

@@ -716,6 +716,20 @@ segur_result segur_last_error_detail(char *buf, size_t len, size_t *out_len);
 segur_result segur_ins_matricule_check(const char *input, size_t input_len, char **out_matricule);
 
 /**
+ * `segur_ins_matricule_check` without allocation, for batch checks: writes the canonical
+ * 15-character matricule (not NUL-terminated) into the caller's `buf` of `buf_len` bytes and 15
+ * into `*out_len`. Nothing needs freeing.
+ *
+ * Errors: those of `segur_ins_matricule_check`; `SEGUR_RESULT_INSUFFICIENT_SIZE` (15 written
+ * to `*out_len`, `buf` untouched) when `buf_len` < 15. Thread-safe.
+ */
+segur_result segur_ins_matricule_check_into(const char *input,
+                                            size_t input_len,
+                                            char *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
  * Computes the control key (`97 - (N mod 97)`, 2A read as 19, 2B as 18; décret 82-103) of the
  * 13-character body of a matricule and writes it (1..=97) to `*out_key`.
  *

@@ -177,6 +177,9 @@ function segur_last_error_detail(Buf: PAnsiChar; Len: TSegurSize;
 { INS: matricule, INS, names, traits, coherence }
 function segur_ins_matricule_check(Input: PAnsiChar; InputLen: TSegurSize;
   out OutMatricule: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_ins_matricule_check_into(Input: PAnsiChar; InputLen: TSegurSize;
+  Buf: PAnsiChar; BufLen: TSegurSize; out OutLen: TSegurSize): TSegurResult; cdecl;
+  external SegurLib;
 function segur_ins_matricule_key(Body: PAnsiChar; BodyLen: TSegurSize;
   out OutKey: Byte): TSegurResult; cdecl; external SegurLib;
 function segur_ins_matricule_decode(Input: PAnsiChar; InputLen: TSegurSize;

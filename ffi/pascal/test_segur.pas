@@ -59,6 +59,8 @@ var
   OutText: PAnsiChar;
   Key: Byte;
   Raised: Boolean;
+  Buf: UTF8String;
+  N: TSegurSize;
 begin
   Input := '1 80 03 2B 020 401';
   CheckCode(SEGUR_RESULT_OK, segur_ins_matricule_check(SegurIn(Input), Length(Input), OutText),
@@ -82,6 +84,14 @@ begin
     end;
   end;
   Check(Raised, 'SegurCheck raises ESegurError with the detail');
+
+  { Without allocation, into a caller buffer. }
+  Input := '1 80 03 2B 020 401';
+  SetLength(Buf, 15);
+  CheckCode(SEGUR_RESULT_OK, segur_ins_matricule_check_into(SegurIn(Input), Length(Input),
+    PAnsiChar(Buf), Length(Buf), N), 'check into');
+  SetLength(Buf, N);
+  Check(Buf = '180032B02040123', 'check into buffer');
 
   Input := '180032B020401';
   CheckCode(SEGUR_RESULT_OK, segur_ins_matricule_key(SegurIn(Input), Length(Input), Key), 'key');

@@ -226,6 +226,30 @@ pub extern "C" fn segur_ins_matricule_check(
     })
 }
 
+/// `segur_ins_matricule_check` without allocation, for batch checks: writes the canonical
+/// 15-character matricule (not NUL-terminated) into the caller's `buf` of `buf_len` bytes and 15
+/// into `*out_len`. Nothing needs freeing.
+///
+/// Errors: those of `segur_ins_matricule_check`; `SEGUR_RESULT_INSUFFICIENT_SIZE` (15 written
+/// to `*out_len`, `buf` untouched) when `buf_len` < 15. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_ins_matricule_check_into(
+    input: *const c_char,
+    input_len: usize,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: `input` points to `input_len` readable bytes.
+        let text = try_ffi!(unsafe { str_arg(input, input_len) });
+        try_ffi!(out_arg(buf));
+        try_ffi!(out_arg(out_len));
+        let m = try_ffi!(Matricule::parse(text).map_err(matricule_err));
+        crate::boundary::write_bytes(m.expose().as_bytes(), buf, buf_len, out_len)
+    })
+}
+
 /// Computes the control key (`97 - (N mod 97)`, 2A read as 19, 2B as 18; décret 82-103) of the
 /// 13-character body of a matricule and writes it (1..=97) to `*out_key`.
 ///

@@ -97,6 +97,24 @@ static void test_matricule(void) {
   CHECK(n == 0);
   CHECK(m == NULL);
 
+  /* Without allocation, into the caller's buffer. */
+  char canon[15];
+  char tiny[14];
+  n = 0;
+  CHECK_RESULT(SEGUR_RESULT_OK,
+               segur_ins_matricule_check_into(S("1 80 03 2B 020 401"), canon, sizeof canon, &n));
+  CHECK(n == 15 && memcmp(canon, "180032B02040123", 15) == 0);
+  n = 0;
+  CHECK_RESULT(SEGUR_RESULT_INSUFFICIENT_SIZE,
+               segur_ins_matricule_check_into(S("180032B02040123"), tiny, sizeof tiny, &n));
+  CHECK(n == 15);
+  n = 0;
+  CHECK_RESULT(SEGUR_RESULT_INS_KEY_MISMATCH,
+               segur_ins_matricule_check_into(S("180032B02040124"), canon, sizeof canon, &n));
+  CHECK(n == 0);
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_ins_matricule_check_into(S("180032B02040123"), NULL, 15, &n));
+
   uint8_t key = 0;
   CHECK_RESULT(SEGUR_RESULT_OK, segur_ins_matricule_key(S("180032B020401"), &key));
   CHECK(key == 23);
