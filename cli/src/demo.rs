@@ -3,7 +3,11 @@
 //! The patient is the public INSi qualification test identity ECETINSI PIERRE-ALAIN (CNDA case
 //! 2.04); the INSi answer is replayed from an embedded response of the same shape.
 
+use segur_dmp_cda::build::{DocumentInput, examples};
+use segur_dmp_cda::read::ReadLimits;
+use segur_dmp_cda::{PackOptions, XdmLimits, XdmPackage, pack_cda, validate};
 use segur_ins::coherence;
+use segur_mssante::{MailAddress, MessageBuilder, PatientAddress, ProductReference, Subject};
 use segur_ins::insi::parse_response;
 use segur_ins::status::ProvisionalAttributes;
 use segur_ins::{HighTrustDocument, Identity, Matricule, Traits, TraitsData};
@@ -148,5 +152,47 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     step(5, "Consistency of the card's NIR with the qualified traits");
     let warnings = coherence::check(&nir, qualified.traits());
     println!("    warnings       {warnings:?}");
+
+    step(6, "The vaccination is recorded: a VAC-NOTE 2023.01 built and checked before sending");
+    let mut input = examples::example_json("vaccination-note").ok_or("no VAC-NOTE example")?;
+    input["header"]["patient"]["identity"] = serde_json::to_value(&identity)?;
+    let document: DocumentInput = serde_json::from_value(input)?;
+    let cda = document.build()?;
+    let findings = validate::validate(cda.as_bytes())?;
+    println!("    CDA            {} bytes, {} validation finding(s)", cda.len(), findings.len());
+    let header = segur_dmp_cda::read_header(cda.as_bytes(), &ReadLimits::default())?;
+    println!(
+        "    read back      type {} ({}), patient INS checked: {}",
+        header.type_code.code,
+        header.title.as_deref().unwrap_or("?"),
+        matches!(header.patient.ins(), Some(Ok(_)))
+    );
+
+    step(7, "The note is packed in an IHE_XDM.ZIP, in memory, with its XDS metadata");
+    let (xdm, submission) = pack_cda(cda.as_bytes(), None, &PackOptions::default())?;
+    let package = XdmPackage::unpack(&xdm, &XdmLimits::default())?;
+    println!("    IHE_XDM.ZIP    {} bytes, {} document(s)", xdm.len(), package.cda_documents().count());
+    println!(
+        "    patientId      {}",
+        show(
+            submission.submission_set.patient_id.expose(),
+            "<redacted>^^^&1.2.250.1.213.1.4.8&ISO^NH"
+        )
+    );
+
+    step(8, "An MSSanté message to the patient's Mon espace santé mailbox (composed, not sent)");
+    let from = MailAddress::parse("pharmacie.centre@pharmacie.mssante.fr")?;
+    let message = MessageBuilder::new(from, ProductReference::new("SEGUR-DEMO")?)
+        .to(PatientAddress::of(&qualified))
+        .subject(Subject::xdm("Note de vaccination")?)
+        .text("Bonjour, voici votre note de vaccination.")
+        .xdm(xdm)
+        .request_read_receipt()
+        .build()?;
+    let h = message.mss_headers();
+    println!("    message        {} bytes", message.bytes().len());
+    println!("    X-MSS-NIL      {}", h.nil);
+    println!("    X-MSS-CODECDA  {} (from the CDA inside the XDM)", h.codecda.join(","));
+    println!("    X-MSS-INS      {}", h.ins.map_or("absent", |q| if q { "O" } else { "N" }));
     Ok(())
 }

@@ -4,8 +4,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod card;
+mod cda;
 mod demo;
 mod ins;
+mod mss;
+mod xdm;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
 #[derive(Parser)]
@@ -25,6 +28,15 @@ enum Command {
     /// Patient INS: matricule checks, name normalisation, decoding.
     #[command(subcommand)]
     Ins(ins::Command),
+    /// CDA R2 documents: examples, build, inspect, validate.
+    #[command(subcommand)]
+    Cda(cda::Command),
+    /// IHE_XDM.ZIP packages: pack, unpack, inspect.
+    #[command(subcommand)]
+    Xdm(xdm::Command),
+    /// MSSanté secure messaging: compose, send, fetch.
+    #[command(subcommand)]
+    Mss(mss::Command),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +45,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Card(cmd) => card::run(cmd),
         Command::Ins(cmd) => ins::run(cmd),
+        Command::Cda(cmd) => cda::run(cmd),
+        Command::Xdm(cmd) => xdm::run(cmd),
+        Command::Mss(cmd) => mss::run(cmd),
     }
 }

@@ -1,2 +1,27 @@
 //! HL7 CDA R2 documents of the pharmacist, conformant to the ANS CI-SIS volets, a reader for any
 //! CDA R2 document, XDS metadata and IHE_XDM packages.
+//!
+//! - [`mod@read`]: read any CDA R2 (typed header and body), hostile-input safe.
+//! - [`build`]: typed builders (VAC-NOTE 2023.01, N1 PDF documents); [`jdv`]: value sets;
+//!   [`validate`](mod@validate): fast rule checks.
+//! - [`xds`]: XDS DocumentEntry / SubmissionSet derived from a CDA header.
+//! - [`ebrim`]: ebRIM 3.0 `SubmitObjectsRequest` writer and reader.
+//! - [`xdm`]: IHE_XDM.ZIP writer and reader.
+
+pub mod build;
+pub mod ebrim;
+pub mod jdv;
+pub mod model;
+pub mod read;
+pub mod time;
+pub mod validate;
+pub mod xdm;
+pub mod xds;
+pub mod xml;
+
+pub use model::{Code, InstanceId, PatientId, PatientText};
+pub use read::{CdaBody, CdaDocument, CdaError, CdaHeader, read, read_header, read_with};
+pub use xdm::{
+    PackOptions, XdmDocument, XdmError, XdmLimits, XdmPackage, XdmSender, XdmWriter, pack_cda,
+};
+pub use xds::{DeriveOptions, DocumentEntry, Submission, SubmissionSet};

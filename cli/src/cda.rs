@@ -1,0 +1,182 @@
+//! `segur cda ...`: build, inspect and validate CDA R2 documents.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use segur_dmp_cda::build::DocumentInput;
+use segur_dmp_cda::build::examples::{TYPES, example_json};
+use segur_dmp_cda::read::CdaBody;
+
+/// CDA subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print a complete JSON input for a document type.
+    Example {
+        /// vaccination-note, bpm, entretien, consultation, prevention-plan, screening-report.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(TYPES.iter().copied()))]
+        r#type: String,
+    },
+    /// Build a CDA from a JSON input (its `type` field selects the builder).
+    Build {
+        /// JSON input file, `-` for stdin.
+        input: PathBuf,
+        /// Output file, `-` for stdout.
+        #[arg(short, long, default_value = "-")]
+        output: PathBuf,
+    },
+    /// Show the header and body of any CDA R2 document.
+    Inspect {
+        /// CDA file, `-` for stdin.
+        file: PathBuf,
+        /// Full JSON output (includes patient data).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a CDA against the structuration minimale / volet rules (fast, in Rust).
+    Validate {
+        /// CDA file, `-` for stdin.
+        file: PathBuf,
+    },
+}
+
+fn read_input(p: &PathBuf) -> std::io::Result<Vec<u8>> {
+    if p.as_os_str() == "-" {
+        let mut v = Vec::new();
+        std::io::stdin().read_to_end(&mut v)?;
+        Ok(v)
+    } else {
+        std::fs::read(p)
+    }
+}
+
+fn write_output(p: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
+    if p.as_os_str() == "-" {
+        std::io::stdout().write_all(bytes)
+    } else {
+        std::fs::write(p, bytes)
+    }
+}
+
+/// Runs a CDA subcommand.
+pub fn run(cmd: Command) -> ExitCode {
+    match exec(cmd) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("segur cda: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match cmd {
+        Command::Example { r#type } => {
+            let v = example_json(&r#type).ok_or("unknown type")?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build { input, output } => {
+            let bytes = read_input(&input)?;
+            let doc: DocumentInput = serde_json::from_slice(&bytes)?;
+            let xml = doc.build()?;
+            write_output(&output, xml.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect { file, json } => {
+            let bytes = read_input(&file)?;
+            let doc = segur_dmp_cda::read(&bytes)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let h = &doc.header;
+            let c = |c: &Option<segur_dmp_cda::Code>| {
+                c.as_ref()
+                    .map(|c| format!("{} ({})", c.code, c.display_name.as_deref().unwrap_or("")))
+                    .unwrap_or_default()
+            };
+            println!(
+                "type:            {} {}",
+                h.type_code.code,
+                h.type_code.display_name.as_deref().unwrap_or("")
+            );
+            println!("title:           {}", h.title.as_deref().unwrap_or(""));
+            println!("id:              {:?}", h.id);
+            println!(
+                "setId/version:   {:?} / {}",
+                h.set_id,
+                h.version_number.map(|v| v.to_string()).unwrap_or_default()
+            );
+            println!(
+                "effectiveTime:   {}",
+                h.effective_time.as_deref().unwrap_or("")
+            );
+            println!("confidentiality: {}", c(&h.confidentiality));
+            println!("templateIds:     {:?}", h.template_ids);
+            println!(
+                "patient:         {} id(s), INS: {} (use --json to see values)",
+                h.patient.ids.len(),
+                h.patient
+                    .ins_ids()
+                    .map(|i| i.root.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for a in &h.authors {
+                println!("author:          {:?} {}", a.id, c(&a.code));
+            }
+            if let Some(o) = &h.custodian {
+                println!(
+                    "custodian:       {:?} {}",
+                    o.id,
+                    o.name.as_deref().unwrap_or("")
+                );
+            }
+            if let Some(la) = &h.legal_authenticator {
+                println!(
+                    "legalAuth:       {:?} signature {}",
+                    la.id,
+                    la.signature_code.as_deref().unwrap_or("")
+                );
+            }
+            for r in &h.related_documents {
+                println!("related:         {} {:?}", r.type_code, r.parent_id);
+            }
+            match &doc.body {
+                CdaBody::Structured { sections } => {
+                    for s in sections {
+                        println!(
+                            "section:         {} {} ({} entries)",
+                            c(&s.code),
+                            s.title.as_deref().unwrap_or(""),
+                            s.entries
+                        );
+                    }
+                }
+                CdaBody::NonXml(b) => println!(
+                    "body:            {} ({} bytes)",
+                    b.media_type,
+                    b.bytes.len()
+                ),
+                CdaBody::Absent => println!("body:            none"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { file } => {
+            let bytes = read_input(&file)?;
+            let findings = segur_dmp_cda::validate::validate(&bytes)?;
+            for f in &findings {
+                println!("ERROR [{}] {}", f.rule, f.message);
+            }
+            if findings.is_empty() {
+                println!("OK: no finding");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("{} finding(s)", findings.len());
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}

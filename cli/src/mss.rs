@@ -1,0 +1,515 @@
+//! `segur mss ...`: compose (`eml`), send and fetch MSSanté messages.
+//!
+//! Tokens are read from an environment variable (never from the command line, never printed);
+//! patient recipients come from a qualified identity file (the serde form of
+//! `segur_ins::Identity`), never from a typed INS.
+
+use clap::{Args as ClapArgs, Subcommand};
+use segur_mssante::compose::{MessageBuilder, MessageId, PdfAttachment, ProductReference, Subject};
+use segur_mssante::discovery::{Discovery, Endpoint, system_resolver};
+use segur_mssante::dsn::DsnRequest;
+use segur_mssante::imap::{Handled, ImapSession, ImapSettings};
+use segur_mssante::read::{ReadLimits, Report};
+use segur_mssante::smtp::{SmtpSession, SmtpSettings};
+use segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
+use segur_mssante::token::{AccessToken, Authentication, OAuthMechanism};
+use segur_mssante::{MailAddress, MssError, OutgoingMessage, PatientAddress, Recipient};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// `segur mss` subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Compose a message to a file (no server). Prints a JSON summary.
+    Eml {
+        #[command(flatten)]
+        compose: Box<Compose>,
+        /// Output file (`-` for standard output).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Compose and submit a message over SMTP STARTTLS. Prints one JSON result per recipient.
+    Send {
+        #[command(flatten)]
+        compose: Box<Compose>,
+        #[command(flatten)]
+        conn: Connection,
+        /// SMTP submission server `host:port`; default: DNS SRV of the sender's domain.
+        #[arg(long)]
+        smtp: Option<String>,
+        /// Request a delivery status notification (sent only if the server offers DSN).
+        #[arg(long)]
+        dsn: bool,
+    },
+    /// Fetch unprocessed messages over IMAP STARTTLS, write them as `.eml` and print one JSON
+    /// line each; flags them processed unless `--peek`.
+    Fetch {
+        #[command(flatten)]
+        conn: Connection,
+        /// Mailbox address (SASL user).
+        #[arg(long)]
+        user: String,
+        /// IMAP server `host:port`; default: DNS SRV of the user's domain.
+        #[arg(long)]
+        imap: Option<String>,
+        /// Folder.
+        #[arg(long, default_value = "INBOX")]
+        folder: String,
+        /// Directory for the `.eml` files.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+        /// Do not flag messages as processed.
+        #[arg(long)]
+        peek: bool,
+    },
+}
+
+/// Message composition options.
+#[derive(ClapArgs)]
+pub struct Compose {
+    /// Sender address.
+    #[arg(long)]
+    from: String,
+    /// Sender label.
+    #[arg(long)]
+    from_label: Option<String>,
+    /// Professional recipient (repeatable).
+    #[arg(long)]
+    to: Vec<String>,
+    /// Copy recipient (repeatable).
+    #[arg(long)]
+    cc: Vec<String>,
+    /// Patient recipient: a JSON file holding a qualified identity (repeatable).
+    #[arg(long)]
+    patient_identity: Vec<PathBuf>,
+    /// Subject.
+    #[arg(long)]
+    subject: String,
+    /// Prefix the subject with `XDM/1.0/DDM+`.
+    #[arg(long)]
+    xdm_subject: bool,
+    /// Plain-text body.
+    #[arg(long, default_value = "")]
+    text: String,
+    /// HTML alternative body file.
+    #[arg(long)]
+    html_file: Option<PathBuf>,
+    /// IHE_XDM.ZIP file to attach.
+    #[arg(long, conflicts_with = "cda")]
+    xdm: Option<PathBuf>,
+    /// CDA file to pack into an IHE_XDM.ZIP and attach.
+    #[arg(long)]
+    cda: Option<PathBuf>,
+    /// Source OID written in the XDM metadata when packing `--cda`.
+    #[arg(long, default_value = "1.2.250.1.213.4.1.1.1")]
+    source_oid: String,
+    /// PDF to attach.
+    #[arg(long)]
+    pdf: Option<PathBuf>,
+    /// Product reference for `X-MSS-NIL`.
+    #[arg(long)]
+    nil: String,
+    /// Request a read receipt (Disposition-Notification-To).
+    #[arg(long)]
+    read_receipt: bool,
+    /// `X-MSS-MES: FIN` (patient may not reply).
+    #[arg(long)]
+    end_of_conversation: bool,
+    /// Message-ID this message answers.
+    #[arg(long)]
+    in_reply_to: Option<String>,
+    /// Size limit in bytes (operator limit).
+    #[arg(long, default_value_t = segur_mssante::compose::DEFAULT_SIZE_LIMIT)]
+    size_limit: usize,
+}
+
+/// Connection options.
+#[derive(ClapArgs)]
+pub struct Connection {
+    /// PEM file of the trust anchors (IGC Santé roots in production).
+    #[arg(long)]
+    ca: PathBuf,
+    /// Environment variable holding the PSC access token (XOAUTH2).
+    #[arg(long, default_value = "SEGUR_MSS_TOKEN")]
+    token_env: String,
+    /// Use OAUTHBEARER instead of XOAUTH2.
+    #[arg(long)]
+    oauthbearer: bool,
+    /// PKCS#12 software certificate of an applicative mailbox (mutual TLS instead of a token).
+    #[arg(long)]
+    p12: Option<PathBuf>,
+    /// Environment variable holding the PKCS#12 password.
+    #[arg(long, default_value = "SEGUR_MSS_P12_PASSWORD")]
+    p12_password_env: String,
+    /// Timeout in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
+/// Runs a `segur mss` subcommand.
+pub fn run(cmd: Command) -> ExitCode {
+    let result = match cmd {
+        Command::Eml { compose, out } => eml(&compose, &out),
+        Command::Send {
+            compose,
+            conn,
+            smtp,
+            dsn,
+        } => send(&compose, &conn, smtp.as_deref(), dsn),
+        Command::Fetch {
+            conn,
+            user,
+            imap,
+            folder,
+            out_dir,
+            peek,
+        } => fetch(
+            &conn,
+            &user,
+            imap.as_deref(),
+            &folder,
+            out_dir.as_deref(),
+            peek,
+        ),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("segur mss: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn compose(c: &Compose) -> Result<OutgoingMessage, String> {
+    let e = |e: MssError| e.to_string();
+    let from = MailAddress::parse(&c.from).map_err(e)?;
+    let mut b = MessageBuilder::new(from, ProductReference::new(&c.nil).map_err(e)?)
+        .subject(if c.xdm_subject {
+            Subject::xdm(&c.subject).map_err(e)?
+        } else {
+            Subject::plain(&c.subject).map_err(e)?
+        })
+        .text(&c.text)
+        .size_limit(c.size_limit);
+    if let Some(label) = &c.from_label {
+        b = b.from_label(label).map_err(e)?;
+    }
+    for t in &c.to {
+        b = b.to(Recipient::professional(MailAddress::parse(t).map_err(e)?).map_err(e)?);
+    }
+    for t in &c.cc {
+        b = b.cc(Recipient::professional(MailAddress::parse(t).map_err(e)?).map_err(e)?);
+    }
+    for p in &c.patient_identity {
+        let json = read_file(p)?;
+        let q: segur_ins::QualifiedIdentity = serde_json::from_slice(&json)
+            .map_err(|err| format!("{}: not a qualified identity: {err}", p.display()))?;
+        b = b.to(PatientAddress::of(&q));
+    }
+    if let Some(h) = &c.html_file {
+        let html = String::from_utf8(read_file(h)?).map_err(|_| "HTML file is not UTF-8")?;
+        b = b.html(&html);
+    }
+    if let Some(x) = &c.xdm {
+        b = b.xdm(read_file(x)?);
+    }
+    if let Some(cda) = &c.cda {
+        let opts = segur_dmp_cda::PackOptions {
+            source_id: c.source_oid.clone(),
+            ..Default::default()
+        };
+        let (zip, _) =
+            segur_dmp_cda::pack_cda(&read_file(cda)?, None, &opts).map_err(|e| e.to_string())?;
+        b = b.xdm(zip);
+    }
+    if let Some(p) = &c.pdf {
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("document.pdf");
+        b = b.pdf(PdfAttachment::new(name, read_file(p)?).map_err(e)?);
+    }
+    if c.read_receipt {
+        b = b.request_read_receipt();
+    }
+    if c.end_of_conversation {
+        b = b.end_of_conversation();
+    }
+    if let Some(id) = &c.in_reply_to {
+        b = b.in_reply_to(MessageId::parse(id).map_err(e)?, &[]);
+    }
+    b.build().map_err(e)
+}
+
+fn summary(m: &OutgoingMessage) -> serde_json::Value {
+    let h = m.mss_headers();
+    serde_json::json!({
+        "message_id": m.message_id().as_str(),
+        "bytes": m.bytes().len(),
+        "x_mss_nil": h.nil,
+        "x_mss_codecda": h.codecda,
+        "x_mss_ins": h.ins.map(|q| if q { "O" } else { "N" }),
+        "x_mss_mes_fin": h.end_of_conversation,
+        "read_receipt": m.read_receipt_requested(),
+    })
+}
+
+fn eml(c: &Compose, out: &std::path::Path) -> Result<ExitCode, String> {
+    let m = compose(c)?;
+    if out.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout()
+            .write_all(m.bytes())
+            .map_err(|e| e.to_string())?;
+    } else {
+        std::fs::write(out, m.bytes()).map_err(|e| format!("{}: {e}", out.display()))?;
+        println!("{}", summary(&m));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tls_and_auth(
+    conn: &Connection,
+    user: &MailAddress,
+) -> Result<(TlsSettings, Authentication), String> {
+    let anchors = TrustAnchors::from_pem(&read_file(&conn.ca)?).map_err(|e| e.to_string())?;
+    if let Some(p12) = &conn.p12 {
+        let password = segur_mssante::token::Zeroizing::new(
+            std::env::var(&conn.p12_password_env).unwrap_or_default(),
+        );
+        let id =
+            ClientIdentity::from_pkcs12(&read_file(p12)?, &password).map_err(|e| e.to_string())?;
+        let tls = TlsSettings::new(&anchors, Some(&id)).map_err(|e| e.to_string())?;
+        return Ok((tls, Authentication::ClientCertificate));
+    }
+    let token = segur_mssante::token::Zeroizing::new(
+        std::env::var(&conn.token_env)
+            .map_err(|_| format!("no access token in ${}", conn.token_env))?,
+    );
+    // The lifetime of a token given on the environment is unknown: PSC tokens live 4-5 minutes.
+    let token = AccessToken::new(
+        token.to_string(),
+        SystemTime::now() + Duration::from_secs(240),
+    )
+    .map_err(|e| e.to_string())?;
+    let tls = TlsSettings::new(&anchors, None).map_err(|e| e.to_string())?;
+    Ok((
+        tls,
+        Authentication::OAuth {
+            user: user.clone(),
+            provider: Arc::new(StaticToken(token)),
+            mechanism: if conn.oauthbearer {
+                OAuthMechanism::OAuthBearer
+            } else {
+                OAuthMechanism::XOAuth2
+            },
+        },
+    ))
+}
+
+struct StaticToken(AccessToken);
+
+impl segur_mssante::token::TokenProvider for StaticToken {
+    fn access_token(&self) -> Result<AccessToken, MssError> {
+        Ok(self.0.clone())
+    }
+}
+
+fn endpoint(explicit: Option<&str>, domain: &str, imap: bool) -> Result<Endpoint, String> {
+    if let Some(hp) = explicit {
+        let (h, p) = hp.rsplit_once(':').ok_or("expected host:port")?;
+        return Ok(Endpoint::new(h, p.parse().map_err(|_| "invalid port")?));
+    }
+    let d = Discovery::Srv {
+        resolver: system_resolver().map_err(|e| e.to_string())?,
+        timeout: Duration::from_secs(5),
+    };
+    let s = d.servers(domain).map_err(|e| e.to_string())?;
+    let list = if imap { s.imap } else { s.submission };
+    list.into_iter()
+        .next()
+        .ok_or_else(|| format!("no SRV record for {domain}"))
+}
+
+fn send(c: &Compose, conn: &Connection, smtp: Option<&str>, dsn: bool) -> Result<ExitCode, String> {
+    let m = compose(c)?;
+    let (tls, auth) = tls_and_auth(conn, m.from())?;
+    let settings = SmtpSettings {
+        endpoint: endpoint(smtp, m.from().domain(), false)?,
+        tls,
+        auth,
+        hello_name: "segur.localhost".into(),
+        timeout: Duration::from_secs(conn.timeout),
+    };
+    let mut session = SmtpSession::connect(&settings).map_err(|e| e.to_string())?;
+    let report = session
+        .send(&m, dsn.then(DsnRequest::default).as_ref())
+        .map_err(|e| e.to_string())?;
+    let _ = session.quit();
+    let mut all_ok = true;
+    for r in &report.recipients {
+        let line = match &r.result {
+            Ok(()) => {
+                serde_json::json!({"recipient": r.recipient.to_string(), "status": "accepted"})
+            }
+            Err(rej) => {
+                all_ok = false;
+                serde_json::json!({
+                    "recipient": r.recipient.to_string(),
+                    "status": if rej.is_transient() { "deferred" } else { "rejected" },
+                    "code": rej.code,
+                    "reply": rej.text.to_string(),
+                })
+            }
+        };
+        println!("{line}");
+    }
+    println!(
+        "{}",
+        serde_json::json!({"message_id": m.message_id().as_str(), "dsn_requested": report.dsn_requested})
+    );
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn fetch(
+    conn: &Connection,
+    user: &str,
+    imap: Option<&str>,
+    folder: &str,
+    out_dir: Option<&std::path::Path>,
+    peek: bool,
+) -> Result<ExitCode, String> {
+    let user = MailAddress::parse(user).map_err(|e| e.to_string())?;
+    let (tls, auth) = tls_and_auth(conn, &user)?;
+    let settings = ImapSettings {
+        endpoint: endpoint(imap, user.domain(), true)?,
+        tls,
+        auth,
+        mailbox: folder.to_owned(),
+        timeout: Duration::from_secs(conn.timeout),
+        limits: ReadLimits::default(),
+    };
+    let mut session = ImapSession::connect(&settings).map_err(|e| e.to_string())?;
+    let outcome = session
+        .process_pending(|f| -> Result<Handled, String> {
+            let k = &f.key;
+            let mut line = serde_json::json!({"uid": k.uid, "uid_validity": k.uid_validity});
+            match &f.message {
+                Ok(m) => {
+                    if let Some(dir) = out_dir {
+                        let path = dir.join(format!("{}-{}.eml", k.uid_validity, k.uid));
+                        std::fs::write(&path, m.raw())
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                        line["file"] = path.display().to_string().into();
+                    }
+                    line["message_id"] = m.message_id.as_ref().map(|i| i.as_str().to_owned()).into();
+                    line["x_mss_codecda"] = m.mss.codecda.clone().into();
+                    line["x_mss_ins"] = m.mss.ins.map(|q| if q { "O" } else { "N" }).into();
+                    line["from_patient"] = m.is_from_patient().into();
+                    line["attachments"] = m
+                        .attachments
+                        .iter()
+                        .map(|a| serde_json::json!({"kind": a.kind, "content_type": a.content_type, "bytes": a.data.len()}))
+                        .collect::<Vec<_>>()
+                        .into();
+                    line["report"] = match &m.report {
+                        Some(Report::Disposition(d)) => serde_json::json!({"type": "mdn", "original_message_id": d.original_message_id, "disposition": d.disposition.to_field()}),
+                        Some(Report::Delivery(d)) => serde_json::json!({"type": "dsn", "original_message_id": d.original_message_id, "actions": d.recipients.iter().map(|r| r.action).collect::<Vec<_>>()}),
+                        None => serde_json::Value::Null,
+                    };
+                }
+                Err(e) => line["error"] = e.to_string().into(),
+            }
+            println!("{line}");
+            Ok(if peek { Handled::Retry } else { Handled::Done })
+        })
+        .map_err(|e| e.to_string())?;
+    let _ = session.logout();
+    let s = outcome?;
+    eprintln!(
+        "segur mss fetch: {} handed, {} malformed, {} flagged",
+        s.handed, s.malformed, s.flagged
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(subcommand)]
+        c: Command,
+    }
+
+    #[test]
+    fn eml_composes_a_file() {
+        let dir = std::env::temp_dir().join(format!("segur-mss-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        let out = dir.join("m.eml");
+        let t = T::try_parse_from([
+            "x",
+            "eml",
+            "--from",
+            "pharma@test.mssante.fr",
+            "--to",
+            "doc@test.mssante.fr",
+            "--subject",
+            "Bonjour",
+            "--text",
+            "Texte",
+            "--nil",
+            "NIL-1",
+            "--read-receipt",
+            "--out",
+            out.to_str().unwrap_or_default(),
+        ]);
+        let Ok(T {
+            c: Command::Eml { compose: c, out },
+        }) = t
+        else {
+            panic!("arguments not parsed");
+        };
+        assert!(eml(&c, &out).is_ok());
+        let bytes = std::fs::read(&out).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("X-MSS-NIL: NIL-1"));
+        assert!(text.contains("Disposition-Notification-To: <pharma@test.mssante.fr>"));
+        let _ = std::fs::remove_dir_all(&dir);
+        // A patient address typed as a professional one is refused.
+        let t = T::try_parse_from([
+            "x",
+            "eml",
+            "--from",
+            "pharma@test.mssante.fr",
+            "--to",
+            "279035121518989@patient.mssante.fr",
+            "--subject",
+            "s",
+            "--nil",
+            "N",
+            "--out",
+            "-",
+        ]);
+        let Ok(T {
+            c: Command::Eml { compose: c, .. },
+        }) = t
+        else {
+            panic!("arguments not parsed");
+        };
+        assert!(compose(&c).is_err());
+    }
+}

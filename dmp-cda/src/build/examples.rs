@@ -1,0 +1,123 @@
+//! Complete example inputs, one per document type (`segur cda example <type>`). They use the
+//! public test identity of the ANS kit (INS-NIR de test) and test professional identifiers.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::DocumentInput;
+
+/// The document types, by their JSON `type`.
+pub const TYPES: &[&str] = &[
+    "vaccination-note",
+    "trod",
+    "bpm",
+    "entretien",
+    "consultation",
+    "prevention-plan",
+    "screening-report",
+];
+
+/// A minimal one-page PDF (for examples and tests).
+pub const MINIMAL_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+fn header() -> Value {
+    json!({
+        "id": {"root": "1.2.250.1.999.1.1.2024.1"},
+        "setId": {"root": "1.2.250.1.999.1.1.2024.2"},
+        "effectiveTime": "20240301103000+0100",
+        "confidentiality": "N",
+        "patient": {
+            "identity": {
+                "traits": {
+                    "birth_name": "PAT-TROIS",
+                    "given_names": ["DOMINIQUE", "MARIE-LOUISE"],
+                    "first_given_name": "DOMINIQUE",
+                    "sex": "F",
+                    "birth_date": "1979-03-28",
+                    "birth_place": "51215",
+                    "used_name": null,
+                    "used_given_name": null
+                },
+                "state": {"Qualifiee": {
+                    "ins": {"matricule": "279035121518989", "authority": "test-nir"},
+                    "evidence": "NationalIdCard",
+                    "homonyme": false
+                }}
+            },
+            "localId": {"root": "1.2.250.1.999.1.2", "extension": "IPP000123"}
+        },
+        "author": {
+            "rpps": "01234567897",
+            "family": "DUPONT",
+            "given": "Claire",
+            "prefix": "MME",
+            "suffix": "DR",
+            "profession": "G15_21/A"
+        },
+        "organization": {
+            "id": {"finess": "750712184"},
+            "name": "Pharmacie du Centre",
+            "facilityType": "SA33",
+            "practiceSetting": "AMBULATOIRE"
+        }
+    })
+}
+
+/// The example input of a type, as JSON.
+pub fn example_json(ty: &str) -> Option<Value> {
+    let mut v = match ty {
+        "vaccination-note" => json!({
+            "vaccination": {
+                "date": "20240301",
+                "act": "BOOSTER",
+                "vaccine": {
+                    "cis": "68747507",
+                    "label": "VACCIN TETANIQUE PASTEUR, suspension injectable en seringue préremplie",
+                    "atc": "J07AM01",
+                    "atcLabel": "anatoxine tétanique",
+                    "cip13": "3400932857241",
+                    "lot": "4456672"
+                },
+                "doseRank": 2,
+                "route": "20035000",
+                "site": "16217701000119102",
+                "reactions": [{"cim10": "R50.2", "label": "Fièvre due à des médicaments"}],
+                "comment": "Pas de réaction immédiate après 15 minutes de surveillance"
+            }
+        }),
+        "trod" => json!({
+            "screenings": [{
+                "disease": {"code": "J02.0", "codeSystem": "2.16.840.1.113883.6.3", "displayName": "Pharyngite à streptocoques"},
+                "label": "Dépistage Angine (S. pyogenes)",
+                "battery": {"code": "92894-5", "codeSystem": "2.16.840.1.113883.6.1", "displayName": "Sérologie bactérienne"},
+                "time": "20240301103000+0100",
+                "device": {
+                    "udi": ["gs1", "(01)03612345678903(17)251231(10)B987654"],
+                    "manufacturer": "Bionysex",
+                    "reference": "8029",
+                    "lot": "B987654",
+                    "expiry": "31/12/2025"
+                },
+                "results": [{
+                    "test": {"code": "78012-2", "codeSystem": "2.16.840.1.113883.6.1",
+                             "displayName": "Streptococcus pyogenes Ag [Présence/Seuil] Gorge ; Qualitatif ; Immunoanalyse rapide"},
+                    "result": "260385009",
+                    "comment": "Score de Mac Isaac 3"
+                }]
+            }]
+        }),
+        "bpm" | "entretien" | "consultation" | "prevention-plan" | "screening-report" => json!({
+            "pdf": base64::engine::general_purpose::STANDARD.encode(MINIMAL_PDF)
+        }),
+        _ => return None,
+    };
+    let obj = v.as_object_mut()?;
+    obj.insert("type".into(), Value::String(ty.into()));
+    obj.insert("header".into(), header());
+    Some(v)
+}
+
+/// The example input of a type.
+pub fn example(ty: &str) -> Option<Result<DocumentInput, serde_json::Error>> {
+    example_json(ty).map(serde_json::from_value)
+}

@@ -1,0 +1,99 @@
+//! Typed document builders: each volet and version is a type, each output is conformant by
+//! construction (checked against the official kit in CI, see `tests/kit.rs`).
+//!
+//! The JSON form of [`DocumentInput`] (its `type` field selects the builder) is what the CLI
+//! `segur cda build` and the C API take.
+
+pub mod examples;
+pub mod header;
+pub mod n1;
+pub mod trod;
+pub mod vac_note;
+mod xw;
+
+use serde::{Deserialize, Serialize};
+
+pub use header::{
+    Confidentiality, Header, Organization, Patient, PreviousVersion, Professional, StructureId,
+    Timestamp,
+};
+pub use n1::{N1Kind, Pdf, UnstructuredDocument};
+pub use vac_note::{Reaction, Vaccination, VaccinationDate, VaccinationNote2023_01, Vaccine};
+
+/// Why a document could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A mandatory input is missing.
+    #[error("missing {0}")]
+    Missing(&'static str),
+    /// An input is invalid.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// Which input.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Any buildable document, tagged by `type` in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum DocumentInput {
+    /// VAC-NOTE 2023.01.
+    VaccinationNote(Box<VaccinationNote2023_01>),
+    /// BIO-TROD 2024.01.
+    Trod(Box<trod::Trod2024_01>),
+    /// Bilan partagé de médication (N1).
+    Bpm(UnstructuredDocument),
+    /// Compte rendu d'entretien pharmaceutique (N1).
+    Entretien(UnstructuredDocument),
+    /// Compte rendu de consultation pharmaceutique (N1).
+    Consultation(UnstructuredDocument),
+    /// Plan personnalisé de prévention (N1).
+    PreventionPlan(UnstructuredDocument),
+    /// Compte rendu de dépistage (N1).
+    ScreeningReport(UnstructuredDocument),
+}
+
+impl DocumentInput {
+    /// Builds the CDA XML.
+    pub fn build(&self) -> Result<String, BuildError> {
+        match self {
+            Self::VaccinationNote(v) => v.build(),
+            Self::Trod(t) => t.build(),
+            Self::Bpm(d) => d.build(N1Kind::Bpm),
+            Self::Entretien(d) => d.build(N1Kind::Entretien),
+            Self::Consultation(d) => d.build(N1Kind::Consultation),
+            Self::PreventionPlan(d) => d.build(N1Kind::PreventionPlan),
+            Self::ScreeningReport(d) => d.build(N1Kind::ScreeningReport),
+        }
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        match self {
+            Self::VaccinationNote(v) => &v.header,
+            Self::Trod(t) => &t.header,
+            Self::Bpm(d)
+            | Self::Entretien(d)
+            | Self::Consultation(d)
+            | Self::PreventionPlan(d)
+            | Self::ScreeningReport(d) => &d.header,
+        }
+    }
+
+    /// Mutable header (e.g. to [`Header::replace`] a previous version).
+    pub fn header_mut(&mut self) -> &mut Header {
+        match self {
+            Self::VaccinationNote(v) => &mut v.header,
+            Self::Trod(t) => &mut t.header,
+            Self::Bpm(d)
+            | Self::Entretien(d)
+            | Self::Consultation(d)
+            | Self::PreventionPlan(d)
+            | Self::ScreeningReport(d) => &mut d.header,
+        }
+    }
+}

@@ -1,0 +1,497 @@
+//! A small, hostile-input-safe XML tree over `quick-xml`, shared by the CDA and ebRIM readers.
+//!
+//! Why a tree: the CDA header is read by path (`recordTarget/patientRole/patient/name`), and
+//! peers order optional elements differently. Why safe: the parser never reads a DTD, never
+//! expands an entity other than the five predefined ones and character references, and bounds
+//! the input size, the depth and the number of nodes (common rules: "XML parsing never expands
+//! entities or reads DTDs").
+
+use std::borrow::Cow;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+/// Bounds applied while reading untrusted XML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XmlLimits {
+    /// Largest accepted input, in bytes.
+    pub max_bytes: usize,
+    /// Deepest accepted element nesting.
+    pub max_depth: usize,
+    /// Largest accepted number of elements and text nodes.
+    pub max_nodes: usize,
+}
+
+impl Default for XmlLimits {
+    /// 64 MiB (a CDA with a large PDF), depth 256, two million nodes.
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 << 20,
+            max_depth: 256,
+            max_nodes: 2_000_000,
+        }
+    }
+}
+
+/// Why an XML input was refused. Positions are byte offsets in the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlError {
+    /// The input exceeds [`XmlLimits::max_bytes`].
+    #[error("input is {size} bytes, above the {limit}-byte limit")]
+    TooLarge {
+        /// Input size.
+        size: usize,
+        /// Configured limit.
+        limit: usize,
+    },
+    /// The input is not UTF-8 (CDA R2 documents exchanged in France are UTF-8).
+    #[error("input is not UTF-8 (byte {position})")]
+    NotUtf8 {
+        /// Offset of the first invalid byte.
+        position: usize,
+    },
+    /// A `<!DOCTYPE>` was found: DTDs are refused (no external or internal entities).
+    #[error("DTD refused at byte {position}")]
+    Dtd {
+        /// Offset of the declaration.
+        position: usize,
+    },
+    /// An entity other than the predefined ones, or a malformed reference.
+    #[error("undeclared or malformed entity reference at byte {position}")]
+    Entity {
+        /// Offset of the text holding the reference.
+        position: usize,
+    },
+    /// Elements nested deeper than [`XmlLimits::max_depth`].
+    #[error("elements nested deeper than {limit} at byte {position}")]
+    TooDeep {
+        /// Configured limit.
+        limit: usize,
+        /// Offset where the limit was crossed.
+        position: usize,
+    },
+    /// More nodes than [`XmlLimits::max_nodes`].
+    #[error("more than {limit} XML nodes")]
+    TooManyNodes {
+        /// Configured limit.
+        limit: usize,
+    },
+    /// Not well-formed XML.
+    #[error("malformed XML at byte {position}: {reason}")]
+    Malformed {
+        /// Offset reported by the tokenizer.
+        position: usize,
+        /// What the tokenizer reported.
+        reason: String,
+    },
+    /// No root element.
+    #[error("no root element")]
+    Empty,
+}
+
+/// An element: local name (namespace prefix dropped), attributes by local name, children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element<'a> {
+    /// Local name.
+    pub name: &'a str,
+    /// Attributes, local name and unescaped value, in document order.
+    pub attrs: Vec<(&'a str, Cow<'a, str>)>,
+    /// Child nodes in document order.
+    pub children: Vec<Node<'a>>,
+}
+
+/// A child node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node<'a> {
+    /// A child element.
+    Element(Element<'a>),
+    /// Character data (unescaped; CDATA included).
+    Text(Cow<'a, str>),
+}
+
+fn local(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+impl<'a> Element<'a> {
+    /// Attribute value by local name.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Child elements.
+    pub fn elements(&self) -> impl Iterator<Item = &Element<'a>> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    /// Child elements with a given local name.
+    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Element<'a>> + 's {
+        self.elements().filter(move |e| e.name == name)
+    }
+
+    /// First child element with a given local name.
+    pub fn child(&self, name: &str) -> Option<&Element<'a>> {
+        self.elements().find(|e| e.name == name)
+    }
+
+    /// Follows a `/`-separated path of first children.
+    pub fn path(&self, path: &str) -> Option<&Element<'a>> {
+        path.split('/').try_fold(self, |e, step| e.child(step))
+    }
+
+    /// Concatenated character data of this element and its descendants, trimmed.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        self.collect_text(&mut out);
+        out.trim().to_owned()
+    }
+
+    fn collect_text(&self, out: &mut String) {
+        for n in &self.children {
+            match n {
+                Node::Text(t) => out.push_str(t),
+                Node::Element(e) => e.collect_text(out),
+            }
+        }
+    }
+}
+
+fn malformed(pos: u64, e: impl std::fmt::Display) -> XmlError {
+    XmlError::Malformed {
+        position: usize::try_from(pos).unwrap_or(usize::MAX),
+        reason: e.to_string(),
+    }
+}
+
+/// Classifies a decoding error: bad UTF-8, or an entity/escape problem.
+fn value_error(e: &quick_xml::Error, position: usize) -> XmlError {
+    match e {
+        quick_xml::Error::Encoding(_) => XmlError::NotUtf8 { position },
+        _ => XmlError::Entity { position },
+    }
+}
+
+fn position(reader: &Reader<&[u8]>) -> usize {
+    usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX)
+}
+
+fn start<'a>(
+    s: &BytesStart<'a>,
+    src: &'a [u8],
+    reader: &Reader<&'a [u8]>,
+) -> Result<Element<'a>, XmlError> {
+    let pos = position(reader);
+    let name = as_str(src, local_span(s))?;
+    let mut attrs = Vec::new();
+    for a in s.attributes().with_checks(true) {
+        let a = a.map_err(|e| malformed(pos as u64, e))?;
+        let key = a.key.as_ref();
+        if key == b"xmlns" || key.starts_with(b"xmlns:") {
+            continue;
+        }
+        let key = as_str(src, local(key))?;
+        let value = match a.unescape_value().map_err(|e| value_error(&e, pos))? {
+            Cow::Borrowed(v) => match borrow_bytes(src, v.as_bytes()) {
+                // Already UTF-8-checked by the tokenizer's decoder: the same bytes.
+                Some(b) => std::str::from_utf8(b)
+                    .map(Cow::Borrowed)
+                    .unwrap_or_else(|_| Cow::Owned(v.to_owned())),
+                None => Cow::Owned(v.to_owned()),
+            },
+            Cow::Owned(v) => Cow::Owned(v),
+        };
+        attrs.push((key, value));
+    }
+    Ok(Element {
+        name,
+        attrs,
+        children: Vec::new(),
+    })
+}
+
+/// Returns the local-name slice of a start tag (borrowed from the input).
+fn local_span<'x>(s: &'x BytesStart<'_>) -> &'x [u8] {
+    local(s.name().into_inner())
+}
+
+fn as_str<'a>(src: &'a [u8], bytes: &[u8]) -> Result<&'a str, XmlError> {
+    let inside =
+        borrow_bytes(src, bytes).ok_or_else(|| malformed(0, "element name outside input"))?;
+    std::str::from_utf8(inside).map_err(|_| XmlError::NotUtf8 {
+        position: offset(src, bytes),
+    })
+}
+
+fn offset(src: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(src.as_ptr() as usize)
+}
+
+/// Re-borrows `part` with the lifetime of `src` when it points inside it (zero-copy: the
+/// borrowed tokenizer hands out slices of the input). `None` when it does not.
+fn borrow_bytes<'a>(src: &'a [u8], part: &[u8]) -> Option<&'a [u8]> {
+    let base = src.as_ptr() as usize;
+    let p = part.as_ptr() as usize;
+    if p >= base && p + part.len() <= base + src.len() {
+        let off = p - base;
+        src.get(off..off + part.len())
+    } else {
+        None
+    }
+}
+
+/// Parses a whole document into its root element.
+pub fn parse<'a>(input: &'a [u8], limits: &XmlLimits) -> Result<Element<'a>, XmlError> {
+    parse_until(input, limits, None)
+}
+
+/// Parses, stopping once the root's child named `stop_at` starts (it is not included). Used to
+/// read the CDA header without tokenizing the body.
+pub fn parse_until<'a>(
+    input: &'a [u8],
+    limits: &XmlLimits,
+    stop_at: Option<&str>,
+) -> Result<Element<'a>, XmlError> {
+    if input.len() > limits.max_bytes {
+        return Err(XmlError::TooLarge {
+            size: input.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    // UTF-8 is checked slice by slice as the tokenizer decodes names, values and text, so a
+    // header read never validates the body.
+    let src = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+    let mut reader = Reader::from_reader(src);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<Element<'a>> = Vec::new();
+    let mut nodes = 0usize;
+    let mut root: Option<Element<'a>> = None;
+    loop {
+        let ev = reader
+            .read_event()
+            .map_err(|e| malformed(reader.buffer_position(), e))?;
+        match ev {
+            Event::DocType(_) => {
+                return Err(XmlError::Dtd {
+                    position: position(&reader),
+                });
+            }
+            Event::Start(s) | Event::Empty(s) if root.is_some() => {
+                let _ = s;
+                return Err(malformed(
+                    reader.buffer_position(),
+                    "content after the root element",
+                ));
+            }
+            Event::Start(s) => {
+                nodes += 1;
+                if nodes > limits.max_nodes {
+                    return Err(XmlError::TooManyNodes {
+                        limit: limits.max_nodes,
+                    });
+                }
+                if stack.len() >= limits.max_depth {
+                    return Err(XmlError::TooDeep {
+                        limit: limits.max_depth,
+                        position: position(&reader),
+                    });
+                }
+                let el = start(&s, src, &reader)?;
+                if stack.len() == 1 && stop_at.is_some_and(|n| n == el.name) {
+                    return stack.pop().ok_or(XmlError::Empty);
+                }
+                stack.push(el);
+            }
+            Event::Empty(s) => {
+                nodes += 1;
+                if nodes > limits.max_nodes {
+                    return Err(XmlError::TooManyNodes {
+                        limit: limits.max_nodes,
+                    });
+                }
+                let el = start(&s, src, &reader)?;
+                if stack.len() == 1 && stop_at.is_some_and(|n| n == el.name) {
+                    return stack.pop().ok_or(XmlError::Empty);
+                }
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(Node::Element(el)),
+                    None => root = Some(el),
+                }
+            }
+            Event::End(_) => {
+                let el = stack
+                    .pop()
+                    .ok_or_else(|| malformed(reader.buffer_position(), "unbalanced end tag"))?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(Node::Element(el)),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(parent) = stack.last_mut() {
+                    let pos = position(&reader);
+                    let text = t.unescape().map_err(|e| value_error(&e, pos))?;
+                    // Whitespace-only text is indentation: dropped (the narrative flattener puts
+                    // its own separators between inline elements).
+                    if !text.trim_ascii().is_empty() {
+                        nodes += 1;
+                        if nodes > limits.max_nodes {
+                            return Err(XmlError::TooManyNodes {
+                                limit: limits.max_nodes,
+                            });
+                        }
+                        parent.children.push(Node::Text(text));
+                    }
+                } else if !t.iter().all(u8::is_ascii_whitespace) {
+                    return Err(malformed(
+                        reader.buffer_position(),
+                        "text outside the root element",
+                    ));
+                }
+            }
+            Event::CData(c) => {
+                if let Some(parent) = stack.last_mut() {
+                    let _ = src;
+                    let text = std::str::from_utf8(c.into_inner().as_ref())
+                        .map(str::to_owned)
+                        .map_err(|_| XmlError::NotUtf8 {
+                            position: position(&reader),
+                        })?;
+                    nodes += 1;
+                    if nodes > limits.max_nodes {
+                        return Err(XmlError::TooManyNodes {
+                            limit: limits.max_nodes,
+                        });
+                    }
+                    parent.children.push(Node::Text(Cow::Owned(text)));
+                }
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(malformed(
+            reader.buffer_position(),
+            "unexpected end of input",
+        ));
+    }
+    root.ok_or(XmlError::Empty)
+}
+
+/// Escapes text for element content and attribute values.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"', '\'']) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_dtd_and_entities() {
+        let l = XmlLimits::default();
+        let dtd = b"<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x \"yyyy\">]><a>&x;</a>";
+        assert!(matches!(parse(dtd, &l), Err(XmlError::Dtd { .. })));
+        assert!(matches!(
+            parse(b"<a>&x;</a>", &l),
+            Err(XmlError::Entity { .. })
+        ));
+        assert!(matches!(
+            parse(b"<a b=\"&x;\"/>", &l),
+            Err(XmlError::Entity { .. })
+        ));
+        let ok = parse(b"<a b=\"&lt;&#65;\">&amp;&#x42;</a>", &l).unwrap();
+        assert_eq!(ok.attr("b"), Some("<A"));
+        assert_eq!(ok.text(), "&B");
+    }
+
+    #[test]
+    fn bounds_size_depth_nodes() {
+        let l = XmlLimits {
+            max_bytes: 10,
+            ..XmlLimits::default()
+        };
+        assert!(matches!(
+            parse(b"<a>0123456789</a>", &l),
+            Err(XmlError::TooLarge { .. })
+        ));
+        let l = XmlLimits {
+            max_depth: 3,
+            ..XmlLimits::default()
+        };
+        assert!(parse(b"<a><b><c><d/></c></b></a>", &l).is_ok());
+        assert!(matches!(
+            parse(b"<a><b><c><d></d></c></b></a>", &l),
+            Err(XmlError::TooDeep { .. })
+        ));
+        let l = XmlLimits {
+            max_nodes: 3,
+            ..XmlLimits::default()
+        };
+        assert!(matches!(
+            parse(b"<a><b/><b/><b/></a>", &l),
+            Err(XmlError::TooManyNodes { .. })
+        ));
+    }
+
+    #[test]
+    fn malformed_inputs_are_typed() {
+        let l = XmlLimits::default();
+        assert!(matches!(
+            parse(b"<a><b></a>", &l),
+            Err(XmlError::Malformed { .. })
+        ));
+        assert!(matches!(parse(b"<a>", &l), Err(XmlError::Malformed { .. })));
+        assert!(matches!(parse(b"", &l), Err(XmlError::Empty)));
+        assert!(matches!(
+            parse(b"<a/><b/>", &l),
+            Err(XmlError::Malformed { .. })
+        ));
+        assert!(parse(b"\xff<a/>", &l).is_err());
+        for bad in [
+            &b"<a>\xff</a>"[..],
+            b"<a b=\"\xff\"/>",
+            b"<\xff/>",
+            b"<a \xff=\"1\"/>",
+        ] {
+            let r = parse(bad, &l);
+            assert!(matches!(r, Err(XmlError::NotUtf8 { .. })), "{bad:?}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn namespaces_are_dropped_and_stop_works() {
+        let l = XmlLimits::default();
+        let x = b"<h:ClinicalDocument xmlns:h=\"urn:hl7-org:v3\"><h:id root=\"1\"/><h:component><x/></h:component></h:ClinicalDocument>";
+        let r = parse(x, &l).unwrap();
+        assert_eq!(r.name, "ClinicalDocument");
+        assert!(r.child("component").is_some());
+        let h = parse_until(x, &l, Some("component")).unwrap();
+        assert_eq!(h.path("id").and_then(|e| e.attr("root")), Some("1"));
+        assert!(h.child("component").is_none());
+    }
+}
