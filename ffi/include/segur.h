@@ -305,6 +305,114 @@ enum segur_result
    */
   SEGUR_RESULT_INSI_CLIENT_OTHER = 2119,
   /**
+   * A mandatory input of the document is missing.
+   */
+  SEGUR_RESULT_CDA_BUILD_MISSING = 3000,
+  /**
+   * An input of the document is invalid (the field is in the detail).
+   */
+  SEGUR_RESULT_CDA_BUILD_INVALID = 3001,
+  /**
+   * Another build error.
+   */
+  SEGUR_RESULT_CDA_BUILD_OTHER = 3009,
+  /**
+   * The XML layer refused the document (malformed, DTD, entity, size, depth).
+   */
+  SEGUR_RESULT_CDA_XML = 3010,
+  /**
+   * The root element is not `ClinicalDocument`.
+   */
+  SEGUR_RESULT_CDA_NOT_CDA = 3011,
+  /**
+   * A mandatory CDA R2 element or attribute is missing.
+   */
+  SEGUR_RESULT_CDA_MISSING = 3012,
+  /**
+   * A CDA value is present but unusable.
+   */
+  SEGUR_RESULT_CDA_INVALID = 3013,
+  /**
+   * Another CDA reading error.
+   */
+  SEGUR_RESULT_CDA_OTHER = 3019,
+  /**
+   * Not a readable zip (truncated, corrupt, CRC error).
+   */
+  SEGUR_RESULT_XDM_ZIP = 4000,
+  /**
+   * An entry escapes the archive: path traversal, absolute path or symbolic link.
+   */
+  SEGUR_RESULT_XDM_UNSAFE_PATH = 4001,
+  /**
+   * An encrypted entry.
+   */
+  SEGUR_RESULT_XDM_ENCRYPTED = 4002,
+  /**
+   * Two entries with the same name (case-insensitively).
+   */
+  SEGUR_RESULT_XDM_DUPLICATE = 4003,
+  /**
+   * Archive, entry count, entry or total size, or compression ratio above the limit.
+   */
+  SEGUR_RESULT_XDM_TOO_LARGE = 4004,
+  /**
+   * METADATA.XML missing or unreadable, or a document it names is missing.
+   */
+  SEGUR_RESULT_XDM_METADATA = 4005,
+  /**
+   * A document's SHA-1 or size differs from its metadata.
+   */
+  SEGUR_RESULT_XDM_INTEGRITY = 4006,
+  /**
+   * The CDA to pack cannot be read (the reason is in the detail).
+   */
+  SEGUR_RESULT_XDM_CDA = 4007,
+  /**
+   * XDS metadata cannot be derived from the CDA header.
+   */
+  SEGUR_RESULT_XDM_XDS = 4008,
+  /**
+   * Another XDM error.
+   */
+  SEGUR_RESULT_XDM_OTHER = 4099,
+  /**
+   * A mail address does not follow RFC 5321 §4.1.2.
+   */
+  SEGUR_RESULT_MSS_INVALID_ADDRESS = 5000,
+  /**
+   * A header value would break the header or the MSSanté rule.
+   */
+  SEGUR_RESULT_MSS_INVALID_HEADER = 5001,
+  /**
+   * The message cannot be composed as asked.
+   */
+  SEGUR_RESULT_MSS_COMPOSE = 5002,
+  /**
+   * The XDM attachment is not a valid IHE_XDM package.
+   */
+  SEGUR_RESULT_MSS_XDM = 5003,
+  /**
+   * The PDF attachment is not a PDF.
+   */
+  SEGUR_RESULT_MSS_PDF = 5004,
+  /**
+   * The message is larger than the limit.
+   */
+  SEGUR_RESULT_MSS_TOO_LARGE = 5005,
+  /**
+   * A received message cannot be parsed.
+   */
+  SEGUR_RESULT_MSS_MALFORMED = 5006,
+  /**
+   * A received MDN or DSN report is malformed.
+   */
+  SEGUR_RESULT_MSS_MALFORMED_REPORT = 5007,
+  /**
+   * Another MSSanté error.
+   */
+  SEGUR_RESULT_MSS_OTHER = 5099,
+  /**
    * The card was removed (or pulled mid-transaction).
    */
   SEGUR_RESULT_CARD_REMOVED = 7000,
@@ -590,6 +698,12 @@ typedef struct segur_insi_client segur_insi_client;
  */
 typedef struct segur_normalizer segur_normalizer;
 
+/**
+ * A read IHE_XDM package: its documents, in archive order, numbered from 0. Immutable once
+ * made: may be shared between threads for reading; free it with `segur_xdm_package_free`.
+ */
+typedef struct segur_xdm_package segur_xdm_package;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -689,6 +803,123 @@ segur_result segur_cps_card_sign(segur_cps_card *card,
  * every call using it has returned.
  */
 void segur_cps_card_free(segur_cps_card *card);
+
+/**
+ * Writes the example input of a document type as JSON to `*out_json` (free with
+ * `segur_string_free`): the same document `segur cda example <type>` prints, a starting point
+ * for `segur_cda_build`. `type` is `vaccination-note`, `trod`, `bpm`, `entretien`,
+ * `consultation`, `prevention-plan` or `screening-report`.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (unknown type). Thread-safe.
+ */
+segur_result segur_cda_example(const char *doc_type, size_t doc_type_len, char **out_json);
+
+/**
+ * Builds a CDA R2 document from its JSON input (the serde form of
+ * `segur_dmp_cda::build::DocumentInput`: `{"type":"vaccination-note"|"trod"|"bpm"|...,
+ * "header":{...},...}`, see `segur_cda_example` and the README) and writes the XML (UTF-8) to
+ * `*out_xml` (free with `segur_string_free`). The INS and INS traits are written only for a
+ * qualified identity. Coded fields take the code of their value set.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON` (malformed, unknown type, value outside its value set:
+ * line and column in the detail), `SEGUR_RESULT_CDA_BUILD_MISSING`,
+ * `SEGUR_RESULT_CDA_BUILD_INVALID` (the field in the detail). Thread-safe.
+ */
+segur_result segur_cda_build(const char *json, size_t json_len, char **out_xml);
+
+/**
+ * Reads any CDA R2 document (`xml`, `xml_len` bytes) and writes its header and a body summary
+ * as JSON to `*out_json` (free with `segur_string_free`): `{"header":{"realm","template_ids",
+ * "id","type_code","title","effective_time","confidentiality","set_id","version","patient",
+ * "authors",...},"body":{"kind":"structured","sections":[{"code","title","text","entries",
+ * "sections"}]}|{"kind":"nonXml","media_type","reference"}|{"kind":"absent"}}` (the serde form
+ * of `segur_dmp_cda::CdaDocument`; the decoded bytes of a `nonXMLBody` are not included). The
+ * JSON holds the document's patient data; error details never do.
+ *
+ * No DTD, no entity expansion; size, depth and node count are bounded. Errors:
+ * `SEGUR_RESULT_CDA_XML`, `SEGUR_RESULT_CDA_NOT_CDA`, `SEGUR_RESULT_CDA_MISSING`,
+ * `SEGUR_RESULT_CDA_INVALID` (path and position in the detail). Thread-safe.
+ */
+segur_result segur_cda_read(const uint8_t *xml, size_t xml_len, char **out_json);
+
+/**
+ * Validates a CDA (`xml`, `xml_len` bytes) against the rules of the structuration minimale,
+ * VAC-NOTE and N1/XDS-SD that apply to pharmacy documents, and writes the findings as JSON to
+ * `*out_json` (free with `segur_string_free`): `[{"rule":"<schematron>: <assert>",
+ * "message":"..."}]`, empty when every rule holds. Messages carry no patient data.
+ *
+ * Errors: the `SEGUR_RESULT_CDA_*` codes of `segur_cda_read` when the document cannot be read
+ * at all. Thread-safe.
+ */
+segur_result segur_cda_validate(const uint8_t *xml, size_t xml_len, char **out_json);
+
+/**
+ * Packs one CDA (`cda`, `cda_len` bytes) and optionally its PDF rendering (`pdf`, `pdf_len`;
+ * `pdf` NULL for none) into an IHE_XDM.ZIP archive (IHE ITI TF-1 §16: `README.TXT`,
+ * `INDEX.HTM`, `IHE_XDM/SUBSET01/METADATA.XML`, `DOC0001.XML`[, `DOC0002.PDF`]) with XDS
+ * metadata derived from the CDA header. `options_json` is `{"source_id":"<OID of the sending
+ * system>","sender"?:{"name","organization","application","version","vendor"},
+ * "replaces_entry_uuid"?:"urn:uuid:..."}`. Writes the archive to `*out_zip` / `*out_zip_len`
+ * (free with `segur_bytes_free`).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_XDM_CDA` (the CDA cannot be read),
+ * `SEGUR_RESULT_XDM_XDS` (metadata cannot be derived), other `SEGUR_RESULT_XDM_*`. Thread-safe.
+ */
+segur_result segur_xdm_pack(const uint8_t *cda,
+                            size_t cda_len,
+                            const uint8_t *pdf,
+                            size_t pdf_len,
+                            const char *options_json,
+                            size_t options_json_len,
+                            uint8_t **out_zip,
+                            size_t *out_zip_len);
+
+/**
+ * Reads an IHE_XDM.ZIP archive (`zip`, `zip_len` bytes) with the default limits (128 MiB
+ * archive, 256 entries, 64 MiB per entry, 256 MiB in total, compression ratio 100) and writes a
+ * handle to `*out_package` (free with `segur_xdm_package_free`). Every document's SHA-1 and size
+ * are checked against METADATA.XML.
+ *
+ * Errors: `SEGUR_RESULT_XDM_ZIP` (not a zip, truncated), `SEGUR_RESULT_XDM_UNSAFE_PATH` (path
+ * traversal, absolute path, symbolic link), `SEGUR_RESULT_XDM_ENCRYPTED`,
+ * `SEGUR_RESULT_XDM_DUPLICATE`, `SEGUR_RESULT_XDM_TOO_LARGE` (size, entries, zip bomb),
+ * `SEGUR_RESULT_XDM_METADATA`, `SEGUR_RESULT_XDM_INTEGRITY` (hash or size mismatch).
+ * Thread-safe.
+ */
+segur_result segur_xdm_unpack(const uint8_t *zip, size_t zip_len, segur_xdm_package **out_package);
+
+/**
+ * Describes a package as JSON to `*out_json` (free with `segur_string_free`):
+ * `{"documents":[{"index":0,"subset":"SUBSET01","path":"IHE_XDM/SUBSET01/DOC0001.XML",
+ * "size":1234,"xml":true,"entry":{<XDS DocumentEntry: entryUuid, uniqueId, typeCode,
+ * mimeType...>}|null}],"subsets":[{"name","submission":{"submissionSet",...}}],
+ * "patient_ins":{"root":"<OID>","extension":"<matricule>"}|null}`. The `index` is what
+ * `segur_xdm_package_document` takes. Holds the patient's INS. Thread-safe (read only).
+ */
+segur_result segur_xdm_package_json(const segur_xdm_package *package, char **out_json);
+
+/**
+ * Number of documents in a package (every subset). 0 for NULL. Thread-safe (read only).
+ */
+size_t segur_xdm_package_count(const segur_xdm_package *package);
+
+/**
+ * Gives the bytes of document `index` (0 to `segur_xdm_package_count` - 1) in `*out_bytes` /
+ * `*out_len`. The bytes are **borrowed**: they stay valid, unmodified, until
+ * `segur_xdm_package_free(package)`; never free them.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (index out of range). Thread-safe (read only).
+ */
+segur_result segur_xdm_package_document(const segur_xdm_package *package,
+                                        size_t index,
+                                        const uint8_t **out_bytes,
+                                        size_t *out_len);
+
+/**
+ * Frees a package and every document it lent; NULL is a no-op. Free each handle exactly once,
+ * after every call using it has returned.
+ */
+void segur_xdm_package_free(segur_xdm_package *package);
 
 /**
  * Writes the detail of the last error returned **on this thread** by a `segur_*` function
@@ -1030,6 +1261,54 @@ segur_result segur_insi_client_search(const segur_insi_client *client,
  * it has returned.
  */
 void segur_insi_client_free(segur_insi_client *client);
+
+/**
+ * Composes an MSSanté message (RFC 5322, CRLF) and writes it to `*out_eml` / `*out_eml_len`
+ * (free with `segur_bytes_free`), and what was computed as JSON to `*out_json` (free with
+ * `segur_string_free`): `{"message_id":"<...>","bytes":14237,"from":"...","recipients":[...],
+ * "x_mss_nil":"...","x_mss_codecda":["87273-9"],"x_mss_ins":"O"|"N"|null,
+ * "x_mss_mes_fin":false,"read_receipt":true}`.
+ *
+ * `options_json` is `{"from":"pharma@x.mssante.fr","from_label"?,"nil":"<product reference,
+ * X-MSS-NIL>","to"?:["doc@y.mssante.fr"],"cc"?:[...],"patients"?:[<qualified segur-ins
+ * Identity>],"subject":"...","xdm_subject"?:false,"text"?:"...","html"?:"...",
+ * "read_receipt"?:false,"end_of_conversation"?:false,"message_id"?:"<id@domain>",
+ * "in_reply_to"?:"<id@domain>","size_limit"?:bytes,"date"?:unix_seconds}`. Patient recipients
+ * come from a qualified identity only (a `@patient.mssante.fr` string in `to` is refused).
+ * `xdm` (`xdm_len` bytes; NULL for none) is attached as IHE_XDM.ZIP: `X-MSS-CODECDA` and
+ * `X-MSS-INS` are computed from the CDA documents inside it, never set by hand (Référentiel #2
+ * ECO.2.4.1/2); `X-MSS-MES: FIN` only toward a patient.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON` (including an identity that is not qualified),
+ * `SEGUR_RESULT_MSS_INVALID_ADDRESS`, `SEGUR_RESULT_MSS_INVALID_HEADER`,
+ * `SEGUR_RESULT_MSS_COMPOSE`, `SEGUR_RESULT_MSS_XDM`, `SEGUR_RESULT_MSS_TOO_LARGE`. Outputs are
+ * written only on success. Thread-safe.
+ */
+segur_result segur_mss_compose(const char *options_json,
+                               size_t options_json_len,
+                               const uint8_t *xdm,
+                               size_t xdm_len,
+                               uint8_t **out_eml,
+                               size_t *out_eml_len,
+                               char **out_json);
+
+/**
+ * Parses a received message (`eml`, `eml_len` bytes, as an IMAP server hands it over; at most
+ * 64 MiB and 512 MIME parts) and writes it as JSON to `*out_json` (free with
+ * `segur_string_free`): `{"message_id","in_reply_to":[],"references":[],"from","recipients":[],
+ * "subject","display_subject" (without the XDM/1.0/DDM+ prefix),"date" (RFC 3339),
+ * "disposition_notification_to","return_path","from_patient":false,"x_mss_nil",
+ * "x_mss_codecda":[],"x_mss_ins":"O"|"N"|null,"x_mss_mes_fin":false,"text","html",
+ * "attachments":[{"name","content_type","kind":"Xdm"|"Pdf"|"Other","size",
+ * "data_base64"}],"report":null|{"type":"mdn","original_message_id","disposition"}|
+ * {"type":"dsn","original_message_id","recipients":[{"final_recipient","action","status"}]}}`.
+ * An `Xdm` attachment's decoded bytes go to `segur_xdm_unpack`. The JSON holds the message's
+ * content (patient data); error details never do.
+ *
+ * Errors: `SEGUR_RESULT_MSS_MALFORMED` (byte position in the detail),
+ * `SEGUR_RESULT_MSS_MALFORMED_REPORT`, `SEGUR_RESULT_MSS_TOO_LARGE`. Thread-safe.
+ */
+segur_result segur_mss_parse(const uint8_t *eml, size_t eml_len, char **out_json);
 
 /**
  * Writes the English message of `result` (UTF-8, **not** NUL-terminated) into `buf` of `len`

@@ -239,7 +239,11 @@ pub extern "C" fn segur_cps_card_verify_pin(
 }
 
 /// Hands bytes to C: `*out_ptr` / `*out_len`, freed with `segur_bytes_free`.
-fn write_bytes_out(out_ptr: *mut *mut u8, out_len: *mut usize, bytes: Vec<u8>) -> segur_result {
+pub(crate) fn write_bytes_out(
+    out_ptr: *mut *mut u8,
+    out_len: *mut usize,
+    bytes: Vec<u8>,
+) -> segur_result {
     try_ffi!(out_arg(out_ptr));
     try_ffi!(out_arg(out_len));
     let len = bytes.len();

@@ -23,9 +23,11 @@
 
 mod boundary;
 pub mod cards;
+pub mod cda;
 mod detail;
 pub mod ins;
 pub mod insi;
+pub mod mssante;
 mod names;
 pub mod result;
 

@@ -169,6 +169,66 @@ pub enum segur_result {
     /// Another client error.
     InsiClientOther = 2119,
 
+    // 3000-3099: CDA documents (segur-dmp-cda).
+    /// A mandatory input of the document is missing.
+    CdaBuildMissing = 3000,
+    /// An input of the document is invalid (the field is in the detail).
+    CdaBuildInvalid = 3001,
+    /// Another build error.
+    CdaBuildOther = 3009,
+    /// The XML layer refused the document (malformed, DTD, entity, size, depth).
+    CdaXml = 3010,
+    /// The root element is not `ClinicalDocument`.
+    CdaNotCda = 3011,
+    /// A mandatory CDA R2 element or attribute is missing.
+    CdaMissing = 3012,
+    /// A CDA value is present but unusable.
+    CdaInvalid = 3013,
+    /// Another CDA reading error.
+    CdaOther = 3019,
+
+    // 4000-4099: IHE_XDM archives (segur-dmp-cda).
+    /// Not a readable zip (truncated, corrupt, CRC error).
+    XdmZip = 4000,
+    /// An entry escapes the archive: path traversal, absolute path or symbolic link.
+    XdmUnsafePath = 4001,
+    /// An encrypted entry.
+    XdmEncrypted = 4002,
+    /// Two entries with the same name (case-insensitively).
+    XdmDuplicate = 4003,
+    /// Archive, entry count, entry or total size, or compression ratio above the limit.
+    XdmTooLarge = 4004,
+    /// METADATA.XML missing or unreadable, or a document it names is missing.
+    XdmMetadata = 4005,
+    /// A document's SHA-1 or size differs from its metadata.
+    XdmIntegrity = 4006,
+    /// The CDA to pack cannot be read (the reason is in the detail).
+    XdmCda = 4007,
+    /// XDS metadata cannot be derived from the CDA header.
+    XdmXds = 4008,
+    /// Another XDM error.
+    XdmOther = 4099,
+
+    // 5000-5099: MSSanté messages (segur-mssante).
+    /// A mail address does not follow RFC 5321 §4.1.2.
+    MssInvalidAddress = 5000,
+    /// A header value would break the header or the MSSanté rule.
+    MssInvalidHeader = 5001,
+    /// The message cannot be composed as asked.
+    MssCompose = 5002,
+    /// The XDM attachment is not a valid IHE_XDM package.
+    MssXdm = 5003,
+    /// The PDF attachment is not a PDF.
+    MssPdf = 5004,
+    /// The message is larger than the limit.
+    MssTooLarge = 5005,
+    /// A received message cannot be parsed.
+    MssMalformed = 5006,
+    /// A received MDN or DSN report is malformed.
+    MssMalformedReport = 5007,
+    /// Another MSSanté error.
+    MssOther = 5099,
+
     // 7000-7099: cards (segur-cps-card, PC/SC).
     /// The card was removed (or pulled mid-transaction).
     CardRemoved = 7000,
@@ -330,6 +390,33 @@ tables! {
     IdentifierInvalidChar => "invalid character in the identifier",
     IdentifierCheckDigit => "the identifier check digit does not match",
     IdentifierOther => "invalid identifier",
+    CdaBuildMissing => "a mandatory input of the CDA document is missing",
+    CdaBuildInvalid => "an input of the CDA document is invalid",
+    CdaBuildOther => "the CDA document cannot be built",
+    CdaXml => "the CDA is malformed or refused XML (DTD, entity, size, depth)",
+    CdaNotCda => "the root element is not ClinicalDocument",
+    CdaMissing => "a mandatory CDA element or attribute is missing",
+    CdaInvalid => "a CDA value is present but unusable",
+    CdaOther => "the CDA cannot be read",
+    XdmZip => "the archive is not a readable zip",
+    XdmUnsafePath => "an archive entry has an unsafe path (traversal, absolute, symbolic link)",
+    XdmEncrypted => "encrypted archive entries are not supported",
+    XdmDuplicate => "two archive entries have the same name",
+    XdmTooLarge => "the archive exceeds a size, entry or compression ratio limit",
+    XdmMetadata => "the XDM metadata is missing, unreadable or names a missing document",
+    XdmIntegrity => "a document's hash or size differs from the XDM metadata",
+    XdmCda => "the CDA to pack cannot be read",
+    XdmXds => "XDS metadata cannot be derived from the CDA",
+    XdmOther => "the XDM archive cannot be written or read",
+    MssInvalidAddress => "invalid mail address",
+    MssInvalidHeader => "invalid header value",
+    MssCompose => "the message cannot be composed as asked",
+    MssXdm => "the XDM attachment is not a valid IHE_XDM package",
+    MssPdf => "the PDF attachment is not a PDF",
+    MssTooLarge => "the message exceeds the size limit",
+    MssMalformed => "the received message is malformed",
+    MssMalformedReport => "the received report (MDN or DSN) is malformed",
+    MssOther => "the MSSanté operation failed",
 }
 
 impl segur_result {
