@@ -37,6 +37,7 @@ type
   PSegurIdentity = type Pointer;
   PSegurInsiClient = type Pointer;
   PSegurCpsCard = type Pointer;
+  PSegurXdmPackage = type Pointer;
   { size_t }
   TSegurSize = NativeUInt;
 
@@ -110,6 +111,33 @@ const
   SEGUR_RESULT_INSI_HTTP = 2108;
   SEGUR_RESULT_INSI_HTTP_STATUS = 2109;
   SEGUR_RESULT_INSI_CLIENT_OTHER = 2119;
+  SEGUR_RESULT_CDA_BUILD_MISSING = 3000;
+  SEGUR_RESULT_CDA_BUILD_INVALID = 3001;
+  SEGUR_RESULT_CDA_BUILD_OTHER = 3009;
+  SEGUR_RESULT_CDA_XML = 3010;
+  SEGUR_RESULT_CDA_NOT_CDA = 3011;
+  SEGUR_RESULT_CDA_MISSING = 3012;
+  SEGUR_RESULT_CDA_INVALID = 3013;
+  SEGUR_RESULT_CDA_OTHER = 3019;
+  SEGUR_RESULT_XDM_ZIP = 4000;
+  SEGUR_RESULT_XDM_UNSAFE_PATH = 4001;
+  SEGUR_RESULT_XDM_ENCRYPTED = 4002;
+  SEGUR_RESULT_XDM_DUPLICATE = 4003;
+  SEGUR_RESULT_XDM_TOO_LARGE = 4004;
+  SEGUR_RESULT_XDM_METADATA = 4005;
+  SEGUR_RESULT_XDM_INTEGRITY = 4006;
+  SEGUR_RESULT_XDM_CDA = 4007;
+  SEGUR_RESULT_XDM_XDS = 4008;
+  SEGUR_RESULT_XDM_OTHER = 4099;
+  SEGUR_RESULT_MSS_INVALID_ADDRESS = 5000;
+  SEGUR_RESULT_MSS_INVALID_HEADER = 5001;
+  SEGUR_RESULT_MSS_COMPOSE = 5002;
+  SEGUR_RESULT_MSS_XDM = 5003;
+  SEGUR_RESULT_MSS_PDF = 5004;
+  SEGUR_RESULT_MSS_TOO_LARGE = 5005;
+  SEGUR_RESULT_MSS_MALFORMED = 5006;
+  SEGUR_RESULT_MSS_MALFORMED_REPORT = 5007;
+  SEGUR_RESULT_MSS_OTHER = 5099;
   SEGUR_RESULT_CARD_REMOVED = 7000;
   SEGUR_RESULT_CARD_RESET = 7001;
   SEGUR_RESULT_CARD_NO_CARD = 7002;
@@ -256,6 +284,36 @@ function segur_cps_card_sign(Card: PSegurCpsCard; Key: Cardinal; Algorithm: Card
   Message: PByte; MessageLen: TSegurSize; out OutSignature: PByte;
   out OutSignatureLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 procedure segur_cps_card_free(Card: PSegurCpsCard); cdecl; external SegurLib;
+
+{ CDA documents and IHE_XDM archives }
+function segur_cda_example(DocType: PAnsiChar; DocTypeLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_cda_build(Json: PAnsiChar; JsonLen: TSegurSize;
+  out OutXml: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_cda_read(Xml: PByte; XmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_cda_validate(Xml: PByte; XmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_pack(Cda: PByte; CdaLen: TSegurSize; Pdf: PByte; PdfLen: TSegurSize;
+  OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; out OutZip: PByte;
+  out OutZipLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_unpack(Zip: PByte; ZipLen: TSegurSize;
+  out OutPackage: PSegurXdmPackage): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_package_json(Package: PSegurXdmPackage;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_package_count(Package: PSegurXdmPackage): TSegurSize; cdecl;
+  external SegurLib;
+{ The bytes are borrowed from the package: valid until segur_xdm_package_free, never freed. }
+function segur_xdm_package_document(Package: PSegurXdmPackage; Index: TSegurSize;
+  out OutBytes: PByte; out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+procedure segur_xdm_package_free(Package: PSegurXdmPackage); cdecl; external SegurLib;
+
+{ MSSante messages }
+function segur_mss_compose(OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; Xdm: PByte;
+  XdmLen: TSegurSize; out OutEml: PByte; out OutEmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_mss_parse(Eml: PByte; EmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 
 function segur_national_id(Kind: Cardinal; Input: PAnsiChar; InputLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;

@@ -177,6 +177,38 @@ begin
   Check(Pos('"extension":"801234567897"', string(SegurTake(OutText))) > 0, 'rpps national id');
 end;
 
+procedure TestDocuments;
+var
+  Input, Xml, Opts: UTF8String;
+  OutText: PAnsiChar;
+  Zip, Doc: PByte;
+  ZipLen, DocLen: TSegurSize;
+  Pkg: PSegurXdmPackage;
+begin
+  Input := 'vaccination-note';
+  CheckCode(SEGUR_RESULT_OK, segur_cda_example(SegurIn(Input), Length(Input), OutText),
+    'example');
+  Input := SegurTake(OutText);
+  CheckCode(SEGUR_RESULT_OK, segur_cda_build(SegurIn(Input), Length(Input), OutText), 'build');
+  Xml := SegurTake(OutText);
+  CheckCode(SEGUR_RESULT_OK, segur_cda_validate(PByte(SegurIn(Xml)), Length(Xml), OutText),
+    'validate');
+  Check(SegurTake(OutText) = '[]', 'no finding');
+  Opts := '{"source_id":"1.2.250.1.999.1.1"}';
+  CheckCode(SEGUR_RESULT_OK, segur_xdm_pack(PByte(SegurIn(Xml)), Length(Xml), nil, 0,
+    SegurIn(Opts), Length(Opts), Zip, ZipLen), 'pack');
+  CheckCode(SEGUR_RESULT_OK, segur_xdm_unpack(Zip, ZipLen, Pkg), 'unpack');
+  segur_bytes_free(Zip, ZipLen);
+  Check(segur_xdm_package_count(Pkg) = 1, 'one document');
+  CheckCode(SEGUR_RESULT_OK, segur_xdm_package_document(Pkg, 0, Doc, DocLen), 'document');
+  Check((DocLen = TSegurSize(Length(Xml))) and CompareMem(Doc, SegurIn(Xml), DocLen),
+    'document bytes');
+  segur_xdm_package_free(Pkg);
+  Input := '<html/>';
+  CheckCode(SEGUR_RESULT_CDA_NOT_CDA, segur_cda_read(PByte(SegurIn(Input)), Length(Input),
+    OutText), 'not a CDA');
+end;
+
 begin
   Passed := 0;
   Failed := 0;
@@ -184,6 +216,7 @@ begin
   TestMatricule;
   TestNamesAndIdentity;
   TestInsiAndIds;
+  TestDocuments;
   WriteLn('test_segur: ', Passed, ' checks passed, ', Failed, ' failed');
   if Failed > 0 then
     Halt(1);
