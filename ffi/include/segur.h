@@ -409,6 +409,34 @@ enum segur_result
    */
   SEGUR_RESULT_MSS_MALFORMED_REPORT = 5007,
   /**
+   * A TLS failure (unknown CA, wrong name, expired, refused client certificate).
+   */
+  SEGUR_RESULT_MSS_TLS = 5010,
+  /**
+   * Trust anchors or the client certificate (PEM, PKCS#12) cannot be loaded.
+   */
+  SEGUR_RESULT_MSS_CERTIFICATE = 5011,
+  /**
+   * A network failure, or the connection closed before the exchange completed.
+   */
+  SEGUR_RESULT_MSS_NETWORK = 5012,
+  /**
+   * The server does not offer STARTTLS: refused rather than sending in clear.
+   */
+  SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE = 5013,
+  /**
+   * The server refused a command.
+   */
+  SEGUR_RESULT_MSS_REFUSED = 5014,
+  /**
+   * The server does not follow the protocol.
+   */
+  SEGUR_RESULT_MSS_PROTOCOL = 5015,
+  /**
+   * Authentication failed (token refused or expired, certificate refused, no usable mechanism).
+   */
+  SEGUR_RESULT_MSS_AUTHENTICATION = 5016,
+  /**
    * Another MSSanté error.
    */
   SEGUR_RESULT_MSS_OTHER = 5099,
@@ -1309,6 +1337,44 @@ segur_result segur_mss_compose(const char *options_json,
  * `SEGUR_RESULT_MSS_MALFORMED_REPORT`, `SEGUR_RESULT_MSS_TOO_LARGE`. Thread-safe.
  */
 segur_result segur_mss_parse(const uint8_t *eml, size_t eml_len, char **out_json);
+
+/**
+ * Composes a message like `segur_mss_compose` (`options_json`, `xdm`) and submits it over SMTP
+ * with STARTTLS (Référentiel #2 SC.MSS/CONF.05/06: never in clear; TLS 1.2+, rustls), blocking
+ * until the server's final reply. Writes the outcome as JSON to `*out_json` (free with
+ * `segur_string_free`): `{"message_id":"<...>","dsn_requested":false,"recipients":[
+ * {"recipient":"...","status":"accepted"}|{"recipient":"...","status":"rejected"|"deferred",
+ * "code":550}]}`.
+ *
+ * `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
+ * "timeout_secs"?:30,"dsn"?:false}`. `roots_pem` holds the trusted authorities (PEM, for
+ * example the IGC-Santé roots); the server's name and validity are checked. Authentication:
+ * `token` (a Pro Santé Connect access token, SASL XOAUTH2, user = `from`; used for this call
+ * only, never kept or logged) or, for an applicative mailbox, `pkcs12` (DER) with
+ * `pkcs12_password` (TLS client certificate, SASL EXTERNAL). `token` and `pkcs12` may be NULL,
+ * not both; `pkcs12_password` is read only with `pkcs12`.
+ *
+ * Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
+ * `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
+ * `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
+ * `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
+ * `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
+ */
+segur_result segur_mss_send(const char *connection_json,
+                            size_t connection_json_len,
+                            const uint8_t *roots_pem,
+                            size_t roots_pem_len,
+                            const char *token,
+                            size_t token_len,
+                            const uint8_t *pkcs12,
+                            size_t pkcs12_len,
+                            const char *pkcs12_password,
+                            size_t pkcs12_password_len,
+                            const char *options_json,
+                            size_t options_json_len,
+                            const uint8_t *xdm,
+                            size_t xdm_len,
+                            char **out_json);
 
 /**
  * Writes the English message of `result` (UTF-8, **not** NUL-terminated) into `buf` of `len`

@@ -138,6 +138,13 @@ const
   SEGUR_RESULT_MSS_MALFORMED = 5006;
   SEGUR_RESULT_MSS_MALFORMED_REPORT = 5007;
   SEGUR_RESULT_MSS_OTHER = 5099;
+  SEGUR_RESULT_MSS_TLS = 5010;
+  SEGUR_RESULT_MSS_CERTIFICATE = 5011;
+  SEGUR_RESULT_MSS_NETWORK = 5012;
+  SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE = 5013;
+  SEGUR_RESULT_MSS_REFUSED = 5014;
+  SEGUR_RESULT_MSS_PROTOCOL = 5015;
+  SEGUR_RESULT_MSS_AUTHENTICATION = 5016;
   SEGUR_RESULT_CARD_REMOVED = 7000;
   SEGUR_RESULT_CARD_RESET = 7001;
   SEGUR_RESULT_CARD_NO_CARD = 7002;
@@ -314,6 +321,13 @@ function segur_mss_compose(OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; X
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 function segur_mss_parse(Eml: PByte; EmlLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+
+function segur_mss_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
+  RootsPem: PByte; RootsPemLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
+  Pkcs12: PByte; Pkcs12Len: TSegurSize; Pkcs12Password: PAnsiChar;
+  Pkcs12PasswordLen: TSegurSize; OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize;
+  Xdm: PByte; XdmLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl;
+  external SegurLib;
 
 function segur_national_id(Kind: Cardinal; Input: PAnsiChar; InputLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;

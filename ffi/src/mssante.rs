@@ -1,10 +1,10 @@
 //! MSSanté entry points (`segur-mssante`): compose a message around an IHE_XDM.ZIP with the
 //! `X-MSS-*` headers computed from the CDA it carries, and parse a received message.
 //!
-//! Sending (SMTP) and fetching (IMAP) are not exposed yet: they need TLS roots and tokens or a
-//! PKCS#12 mailbox certificate, and are listed as such in `ffi/capabilities.toml`.
+//! Sending is blocking SMTP submission over STARTTLS (rustls). Fetching (IMAP) is not exposed
+//! yet.
 
-use crate::boundary::{bytes_arg, json_arg, out_arg, write_json};
+use crate::boundary::{bytes_arg, json_arg, out_arg, str_arg, write_json};
 use crate::cards::write_bytes_out;
 use crate::detail::fail;
 use crate::result::segur_result;
@@ -34,6 +34,15 @@ pub(crate) fn mss_err(e: MssError) -> segur_result {
         MssError::TooLarge { .. } => R::MssTooLarge,
         MssError::Malformed { .. } => R::MssMalformed,
         MssError::MalformedReport { .. } => R::MssMalformedReport,
+        MssError::Tls(_) => R::MssTls,
+        MssError::Certificate(_) => R::MssCertificate,
+        MssError::Io { .. } | MssError::ConnectionClosed(_) => R::MssNetwork,
+        MssError::StartTlsUnavailable => R::MssStartTlsUnavailable,
+        MssError::Refused { .. } => R::MssRefused,
+        MssError::Protocol { .. } => R::MssProtocol,
+        MssError::AuthenticationFailed(_) | MssError::NoUsableMechanism | MssError::Token(_) => {
+            R::MssAuthentication
+        }
         _ => R::MssOther,
     };
     // Display names reasons and byte positions; server texts are redacted by `ServerText`.
@@ -273,6 +282,186 @@ pub extern "C" fn segur_mss_parse(
             "attachments": attachments,
             "report": report,
         });
+        write_json(out_json, &v)
+    })
+}
+
+/// Connection settings of `segur_mss_send`, as JSON.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendJson {
+    host: String,
+    #[serde(default = "submission_port")]
+    port: u16,
+    #[serde(default)]
+    hello_name: Option<String>,
+    #[serde(default = "default_timeout")]
+    timeout_secs: u64,
+    #[serde(default)]
+    dsn: bool,
+}
+
+fn submission_port() -> u16 {
+    587
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// The one token given by the caller (the caller refreshes it: Pro Santé Connect tokens live
+/// minutes; this call uses it once).
+struct FixedToken(std::sync::Mutex<Option<::segur_mssante::token::AccessToken>>);
+
+impl ::segur_mssante::token::TokenProvider for FixedToken {
+    fn access_token(&self) -> Result<::segur_mssante::token::AccessToken, MssError> {
+        let mut slot = self
+            .0
+            .lock()
+            .map_err(|_| MssError::Token("token lock poisoned".into()))?;
+        slot.take()
+            .ok_or_else(|| MssError::Token("the token was already used".into()))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn send(
+    c: SendJson,
+    roots_pem: &[u8],
+    token: Option<&[u8]>,
+    pkcs12: Option<(&[u8], &str)>,
+    o: ComposeJson,
+    xdm: Option<Vec<u8>>,
+) -> Result<serde_json::Value, segur_result> {
+    use ::segur_mssante::discovery::Endpoint;
+    use ::segur_mssante::smtp::{SmtpSession, SmtpSettings};
+    use ::segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
+    use ::segur_mssante::token::{AccessToken, Authentication, OAuthMechanism};
+    if token.is_none() && pkcs12.is_none() {
+        return Err(fail(
+            segur_result::InvalidParameter,
+            "a token or a PKCS#12 mailbox certificate is required",
+        ));
+    }
+    let from = MailAddress::parse(&o.from).map_err(mss_err)?;
+    let anchors = TrustAnchors::from_pem(roots_pem).map_err(mss_err)?;
+    let identity = match pkcs12 {
+        Some((der, password)) => Some(ClientIdentity::from_pkcs12(der, password).map_err(mss_err)?),
+        None => None,
+    };
+    let auth = match token {
+        Some(t) => {
+            let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
+            let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(300);
+            let token = AccessToken::new(secret.to_owned(), expires).map_err(mss_err)?;
+            Authentication::OAuth {
+                user: from,
+                provider: std::sync::Arc::new(FixedToken(std::sync::Mutex::new(Some(token)))),
+                mechanism: OAuthMechanism::XOAuth2,
+            }
+        }
+        None => Authentication::ClientCertificate,
+    };
+    let message = compose(o, xdm).map_err(mss_err)?;
+    let settings = SmtpSettings {
+        endpoint: Endpoint::new(&c.host, c.port),
+        tls: TlsSettings::new(&anchors, identity.as_ref()).map_err(mss_err)?,
+        auth,
+        hello_name: c.hello_name.unwrap_or_else(|| "localhost".to_owned()),
+        timeout: std::time::Duration::from_secs(c.timeout_secs),
+    };
+    let mut session = SmtpSession::connect(&settings).map_err(mss_err)?;
+    let dsn = c.dsn.then(::segur_mssante::dsn::DsnRequest::default);
+    let report = session.send(&message, dsn.as_ref()).map_err(mss_err)?;
+    // The message is accepted or not by now; a failing QUIT changes nothing about it.
+    let _ = session.quit();
+    let recipients: Vec<_> = report
+        .recipients
+        .iter()
+        .map(|r| match &r.result {
+            Ok(()) => json!({ "recipient": r.recipient.as_str(), "status": "accepted" }),
+            Err(rej) => json!({
+                "recipient": r.recipient.as_str(),
+                "status": if rej.is_transient() { "deferred" } else { "rejected" },
+                "code": rej.code,
+            }),
+        })
+        .collect();
+    Ok(json!({
+        "message_id": message.message_id().as_str(),
+        "dsn_requested": report.dsn_requested,
+        "recipients": recipients,
+    }))
+}
+
+/// Composes a message like `segur_mss_compose` (`options_json`, `xdm`) and submits it over SMTP
+/// with STARTTLS (Référentiel #2 SC.MSS/CONF.05/06: never in clear; TLS 1.2+, rustls), blocking
+/// until the server's final reply. Writes the outcome as JSON to `*out_json` (free with
+/// `segur_string_free`): `{"message_id":"<...>","dsn_requested":false,"recipients":[
+/// {"recipient":"...","status":"accepted"}|{"recipient":"...","status":"rejected"|"deferred",
+/// "code":550}]}`.
+///
+/// `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
+/// "timeout_secs"?:30,"dsn"?:false}`. `roots_pem` holds the trusted authorities (PEM, for
+/// example the IGC-Santé roots); the server's name and validity are checked. Authentication:
+/// `token` (a Pro Santé Connect access token, SASL XOAUTH2, user = `from`; used for this call
+/// only, never kept or logged) or, for an applicative mailbox, `pkcs12` (DER) with
+/// `pkcs12_password` (TLS client certificate, SASL EXTERNAL). `token` and `pkcs12` may be NULL,
+/// not both; `pkcs12_password` is read only with `pkcs12`.
+///
+/// Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
+/// `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
+/// `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
+/// `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
+/// `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_mss_send(
+    connection_json: *const c_char,
+    connection_json_len: usize,
+    roots_pem: *const u8,
+    roots_pem_len: usize,
+    token: *const c_char,
+    token_len: usize,
+    pkcs12: *const u8,
+    pkcs12_len: usize,
+    pkcs12_password: *const c_char,
+    pkcs12_password_len: usize,
+    options_json: *const c_char,
+    options_json_len: usize,
+    xdm: *const u8,
+    xdm_len: usize,
+    out_json: *mut *mut c_char,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: each non-NULL pointer points to its length of readable bytes.
+        let c: SendJson = try_ffi!(unsafe { json_arg(connection_json, connection_json_len) });
+        // SAFETY: as above.
+        let roots = try_ffi!(unsafe { bytes_arg(roots_pem.cast(), roots_pem_len) });
+        let token = if token.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            Some(try_ffi!(unsafe { bytes_arg(token, token_len) }))
+        };
+        let pkcs12 = if pkcs12.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            let der = try_ffi!(unsafe { bytes_arg(pkcs12.cast(), pkcs12_len) });
+            // SAFETY: as above.
+            let pw = try_ffi!(unsafe { str_arg(pkcs12_password, pkcs12_password_len) });
+            Some((der, pw))
+        };
+        // SAFETY: as above.
+        let o: ComposeJson = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
+        let xdm = if xdm.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            Some(try_ffi!(unsafe { bytes_arg(xdm.cast(), xdm_len) }).to_vec())
+        };
+        try_ffi!(out_arg(out_json));
+        let v = try_ffi!(send(c, roots, token, pkcs12, o, xdm));
         write_json(out_json, &v)
     })
 }

@@ -226,6 +226,20 @@ pub enum segur_result {
     MssMalformed = 5006,
     /// A received MDN or DSN report is malformed.
     MssMalformedReport = 5007,
+    /// A TLS failure (unknown CA, wrong name, expired, refused client certificate).
+    MssTls = 5010,
+    /// Trust anchors or the client certificate (PEM, PKCS#12) cannot be loaded.
+    MssCertificate = 5011,
+    /// A network failure, or the connection closed before the exchange completed.
+    MssNetwork = 5012,
+    /// The server does not offer STARTTLS: refused rather than sending in clear.
+    MssStartTlsUnavailable = 5013,
+    /// The server refused a command.
+    MssRefused = 5014,
+    /// The server does not follow the protocol.
+    MssProtocol = 5015,
+    /// Authentication failed (token refused or expired, certificate refused, no usable mechanism).
+    MssAuthentication = 5016,
     /// Another MSSanté error.
     MssOther = 5099,
 
@@ -416,6 +430,13 @@ tables! {
     MssTooLarge => "the message exceeds the size limit",
     MssMalformed => "the received message is malformed",
     MssMalformedReport => "the received report (MDN or DSN) is malformed",
+    MssTls => "TLS failure with the MSSanté server",
+    MssCertificate => "the trust anchors or the client certificate cannot be loaded",
+    MssNetwork => "network failure with the MSSanté server",
+    MssStartTlsUnavailable => "the MSSanté server does not offer STARTTLS",
+    MssRefused => "the MSSanté server refused the command",
+    MssProtocol => "the MSSanté server does not follow the protocol",
+    MssAuthentication => "authentication refused by the MSSanté server",
     MssOther => "the MSSanté operation failed",
 }
 

@@ -412,3 +412,100 @@ fn mss_errors_have_their_codes() {
         segur_result::NullParameter
     );
 }
+
+/// Calls `segur_mss_send` toward 127.0.0.1:`port`.
+fn send(port: u16, roots: &[u8], token: Option<&str>, p12: Option<&[u8]>) -> segur_result {
+    let conn = format!(r#"{{"host":"127.0.0.1","port":{port},"timeout_secs":5}}"#);
+    let opts = r#"{"from":"a@pharma.mssante.fr","nil":"REF","to":["b@medecin.mssante.fr"],"subject":"s","text":"x"}"#;
+    let (t, tl) = token.map_or((ptr::null(), 0), |t| (t.as_ptr().cast(), t.len()));
+    let (p, pl) = p12.map_or((ptr::null(), 0), |p| (p.as_ptr(), p.len()));
+    let mut out = ptr::null_mut();
+    let r = segur_mss_send(
+        conn.as_ptr().cast(),
+        conn.len(),
+        roots.as_ptr(),
+        roots.len(),
+        t,
+        tl,
+        p,
+        pl,
+        c"pw".as_ptr(),
+        2,
+        opts.as_ptr().cast(),
+        opts.len(),
+        ptr::null(),
+        0,
+        &mut out,
+    );
+    assert!(out.is_null(), "outputs are written only on success");
+    r
+}
+
+#[test]
+fn send_refuses_bad_credentials_closed_ports_and_servers_without_starttls() {
+    use std::io::{BufRead, BufReader, Write};
+    let roots = rcgen::generate_simple_self_signed(vec!["localhost".into()])
+        .unwrap()
+        .cert
+        .pem();
+    let roots = roots.as_bytes();
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert_eq!(
+        send(closed, roots, None, None),
+        segur_result::InvalidParameter
+    );
+    assert_eq!(
+        send(closed, b"not a PEM", Some("tok"), None),
+        segur_result::MssCertificate
+    );
+    assert_eq!(
+        send(closed, roots, None, Some(b"not PKCS#12")),
+        segur_result::MssCertificate
+    );
+    assert_eq!(
+        send(closed, roots, Some("tok"), None),
+        segur_result::MssNetwork
+    );
+
+    // A real TCP peer speaking SMTP without STARTTLS: the client must refuse to go on in clear.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        w.write_all(b"220 test ESMTP\r\n").unwrap();
+        let mut seen = Vec::new();
+        let mut line = String::new();
+        while r.read_line(&mut line).unwrap_or(0) > 0 {
+            let cmd = line.trim_end().to_ascii_uppercase();
+            seen.push(cmd.clone());
+            if cmd.starts_with("EHLO") {
+                w.write_all(b"250-test\r\n250 SIZE 1000000\r\n").unwrap();
+            } else if cmd.starts_with("QUIT") {
+                let _ = w.write_all(b"221 bye\r\n");
+                break;
+            } else {
+                let _ = w.write_all(b"502 no\r\n");
+            }
+            line.clear();
+        }
+        seen
+    });
+    assert_eq!(
+        send(port, roots, Some("tok"), None),
+        segur_result::MssStartTlsUnavailable
+    );
+    let seen = server.join().unwrap();
+    assert!(
+        !seen
+            .iter()
+            .any(|c| c.starts_with("AUTH") || c.starts_with("MAIL")),
+        "{seen:?}"
+    );
+}
