@@ -7,10 +7,10 @@ use segur_dmp_cda::build::{DocumentInput, examples};
 use segur_dmp_cda::read::ReadLimits;
 use segur_dmp_cda::{PackOptions, XdmLimits, XdmPackage, pack_cda, validate};
 use segur_ins::coherence;
-use segur_mssante::{MailAddress, MessageBuilder, PatientAddress, ProductReference, Subject};
 use segur_ins::insi::parse_response;
 use segur_ins::status::ProvisionalAttributes;
 use segur_ins::{HighTrustDocument, Identity, Matricule, Traits, TraitsData};
+use segur_mssante::{MailAddress, MessageBuilder, PatientAddress, ProductReference, Subject};
 use std::process::ExitCode;
 
 /// Options of `segur demo`.
@@ -153,13 +153,20 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let warnings = coherence::check(&nir, qualified.traits());
     println!("    warnings       {warnings:?}");
 
-    step(6, "The vaccination is recorded: a VAC-NOTE 2023.01 built and checked before sending");
+    step(
+        6,
+        "The vaccination is recorded: a VAC-NOTE 2023.01 built and checked before sending",
+    );
     let mut input = examples::example_json("vaccination-note").ok_or("no VAC-NOTE example")?;
     input["header"]["patient"]["identity"] = serde_json::to_value(&identity)?;
     let document: DocumentInput = serde_json::from_value(input)?;
     let cda = document.build()?;
     let findings = validate::validate(cda.as_bytes())?;
-    println!("    CDA            {} bytes, {} validation finding(s)", cda.len(), findings.len());
+    println!(
+        "    CDA            {} bytes, {} validation finding(s)",
+        cda.len(),
+        findings.len()
+    );
     let header = segur_dmp_cda::read_header(cda.as_bytes(), &ReadLimits::default())?;
     println!(
         "    read back      type {} ({}), patient INS checked: {}",
@@ -168,10 +175,17 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         matches!(header.patient.ins(), Some(Ok(_)))
     );
 
-    step(7, "The note is packed in an IHE_XDM.ZIP, in memory, with its XDS metadata");
+    step(
+        7,
+        "The note is packed in an IHE_XDM.ZIP, in memory, with its XDS metadata",
+    );
     let (xdm, submission) = pack_cda(cda.as_bytes(), None, &PackOptions::default())?;
     let package = XdmPackage::unpack(&xdm, &XdmLimits::default())?;
-    println!("    IHE_XDM.ZIP    {} bytes, {} document(s)", xdm.len(), package.cda_documents().count());
+    println!(
+        "    IHE_XDM.ZIP    {} bytes, {} document(s)",
+        xdm.len(),
+        package.cda_documents().count()
+    );
     println!(
         "    patientId      {}",
         show(
@@ -180,7 +194,10 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         )
     );
 
-    step(8, "An MSSanté message to the patient's Mon espace santé mailbox (composed, not sent)");
+    step(
+        8,
+        "An MSSanté message to the patient's Mon espace santé mailbox (composed, not sent)",
+    );
     let from = MailAddress::parse("pharmacie.centre@pharmacie.mssante.fr")?;
     let message = MessageBuilder::new(from, ProductReference::new("SEGUR-DEMO")?)
         .to(PatientAddress::of(&qualified))
@@ -192,7 +209,13 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let h = message.mss_headers();
     println!("    message        {} bytes", message.bytes().len());
     println!("    X-MSS-NIL      {}", h.nil);
-    println!("    X-MSS-CODECDA  {} (from the CDA inside the XDM)", h.codecda.join(","));
-    println!("    X-MSS-INS      {}", h.ins.map_or("absent", |q| if q { "O" } else { "N" }));
+    println!(
+        "    X-MSS-CODECDA  {} (from the CDA inside the XDM)",
+        h.codecda.join(",")
+    );
+    println!(
+        "    X-MSS-INS      {}",
+        h.ins.map_or("absent", |q| if q { "O" } else { "N" })
+    );
     Ok(())
 }

@@ -8,6 +8,8 @@ mod cda;
 mod demo;
 mod ins;
 mod mss;
+mod qr;
+mod twoddoc;
 mod xdm;
 
 /// Ségur SDK for pharmacy software: INS, CDA documents, XDM packages, MSSanté, 2D codes, cards.
@@ -37,6 +39,11 @@ enum Command {
     /// MSSanté secure messaging: compose, send, fetch.
     #[command(subcommand)]
     Mss(mss::Command),
+    /// QR codes and Data Matrix: decode images, repair scanner input.
+    Qr(qr::Args),
+    /// 2D-Doc and INS Data Matrix: parse and verify.
+    #[command(name = "2ddoc")]
+    TwoDDoc(twoddoc::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,5 +55,7 @@ fn main() -> ExitCode {
         Command::Cda(cmd) => cda::run(cmd),
         Command::Xdm(cmd) => xdm::run(cmd),
         Command::Mss(cmd) => mss::run(cmd),
+        Command::Qr(args) => qr::run(&args),
+        Command::TwoDDoc(args) => twoddoc::run(&args),
     }
 }

@@ -20,6 +20,11 @@ fn demo_runs_offline_and_reaches_a_qualified_identity() {
     assert!(text.contains("\"Ecétinsi\" → \"ECETINSI\""));
     assert!(text.contains("Qualifiee"));
     assert!(text.contains("109076322083489^^^&1.2.250.1.213.1.4.8&ISO^NH"));
+    assert!(text.contains("0 validation finding(s)"), "{text}");
+    assert!(text.contains("type 87273-9"));
+    assert!(text.contains("patient INS checked: true"));
+    assert!(text.contains("X-MSS-CODECDA  87273-9"));
+    assert!(text.contains("X-MSS-INS      O"));
 }
 
 #[test]

@@ -1,0 +1,406 @@
+//! Keyboard-wedge ("douchette") scanner input.
+//!
+//! A USB scanner in keyboard-emulation mode types the decoded code as key presses. Three
+//! things go wrong at the counter, and [`normalise`] repairs each of them:
+//!
+//! - **Layout garbling.** A scanner configured for a US QWERTY keyboard, plugged into a PC set
+//!   to French AZERTY, presses the *key* that would produce each character on QWERTY; the PC
+//!   reads that key as AZERTY, so `12AB` arrives as `&éQB`. The reverse mis-configuration
+//!   (AZERTY scanner, QWERTY PC) turns `12AB` into `!@QB`. The mapping is a fixed per-key
+//!   table ([`qwerty_to_azerty`]), so the damage is reversible character by character.
+//! - **Terminators and decorations.** Scanners append CR, LF or TAB, and can be configured to
+//!   add a prefix and a suffix, or an AIM symbology identifier (`]Q1` for QR, `]d2` for
+//!   Data Matrix, ISO/IEC 15424).
+//! - **Separators.** 2D-Doc and the INS Data Matrix need the ASCII separators GS (0x1D),
+//!   RS (0x1E) and US (0x1F) (2D-Doc specification v3.2.6 §3.4.1 and §3.5.2). Many scanners drop
+//!   them or type a stand-in such as `<GS>` or `␝`; these are mapped back to the control
+//!   characters, which are always kept.
+//!
+//! Nothing is removed silently: what is stripped (terminators, configured prefix and suffix,
+//! AIM identifier) is exactly what the configuration names, and any other control character
+//! is an error with its position.
+
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// Largest scanner input accepted, in bytes. A 2D-Doc fits in a 144×144 Data Matrix
+/// (1,558 bytes); typed stand-ins at most quadruple that.
+pub const MAX_SCANNER_INPUT: usize = 8 * 1024;
+
+/// Group separator, ends a variable-length 2D-Doc field.
+pub const GS: char = '\u{1D}';
+/// Record separator, ends a truncated 2D-Doc field.
+pub const RS: char = '\u{1E}';
+/// Unit separator, starts the 2D-Doc signature.
+pub const US: char = '\u{1F}';
+
+/// Which keyboard-layout repair to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayoutRepair {
+    /// Choose the most plausible of the three readings (as typed, and both repairs).
+    #[default]
+    Auto,
+    /// Never change the characters.
+    None,
+    /// The scanner types US QWERTY, the PC reads AZERTY: undo it.
+    QwertyScannerOnAzertyHost,
+    /// The scanner types AZERTY, the PC reads US QWERTY: undo it.
+    AzertyScannerOnQwertyHost,
+}
+
+/// Scanner normalisation settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ScannerConfig {
+    /// Keyboard-layout repair.
+    pub layout: LayoutRepair,
+    /// Prefixes the scanner was configured to send; the first one found is removed.
+    pub prefixes: Vec<String>,
+    /// Suffixes the scanner was configured to send; the first one found is removed.
+    pub suffixes: Vec<String>,
+    /// Remove a leading AIM symbology identifier (`]` + letter + digit) and report it.
+    pub strip_aim_identifier: bool,
+    /// Textual stand-ins for GS, RS and US, mapped back to the control characters.
+    pub separator_stand_ins: Vec<(String, char)>,
+}
+
+impl Default for ScannerConfig {
+    fn default() -> Self {
+        let mut stand_ins = Vec::new();
+        for (name, c, pic) in [("GS", GS, '␝'), ("RS", RS, '␞'), ("US", US, '␟')] {
+            stand_ins.push((format!("<{name}>"), c));
+            stand_ins.push((pic.to_string(), c));
+        }
+        Self {
+            layout: LayoutRepair::Auto,
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
+            strip_aim_identifier: true,
+            separator_stand_ins: stand_ins,
+        }
+    }
+}
+
+/// Normalised scanner text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScannedText {
+    text: String,
+    layout_repaired: LayoutRepair,
+    aim_identifier: Option<String>,
+}
+
+impl ScannedText {
+    /// The repaired text, separators as control characters. May hold patient data.
+    pub fn expose(&self) -> &str {
+        &self.text
+    }
+    /// Consumes the value and returns the text.
+    pub fn into_string(self) -> String {
+        self.text
+    }
+    /// The repair that was applied ([`LayoutRepair::None`] when the text was kept as typed).
+    pub fn layout_repaired(&self) -> LayoutRepair {
+        self.layout_repaired
+    }
+    /// The AIM symbology identifier that was removed, e.g. `]Q1` or `]d2`.
+    pub fn aim_identifier(&self) -> Option<&str> {
+        self.aim_identifier.as_deref()
+    }
+}
+
+impl fmt::Debug for ScannedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScannedText")
+            .field(
+                "text",
+                &format_args!("<{} chars redacted>", self.text.chars().count()),
+            )
+            .field("layout_repaired", &self.layout_repaired)
+            .field("aim_identifier", &self.aim_identifier)
+            .finish()
+    }
+}
+
+/// US QWERTY character → the character a French AZERTY PC produces for the same key and
+/// shift state. Dead keys (`[` → `^`, `{` → `¨`) are listed with their spacing form.
+const QWERTY_TO_AZERTY: &[(char, char)] = &[
+    ('a', 'q'),
+    ('q', 'a'),
+    ('w', 'z'),
+    ('z', 'w'),
+    ('m', ','),
+    (';', 'm'),
+    ('A', 'Q'),
+    ('Q', 'A'),
+    ('W', 'Z'),
+    ('Z', 'W'),
+    ('M', '?'),
+    (':', 'M'),
+    ('1', '&'),
+    ('2', 'é'),
+    ('3', '"'),
+    ('4', '\''),
+    ('5', '('),
+    ('6', '-'),
+    ('7', 'è'),
+    ('8', '_'),
+    ('9', 'ç'),
+    ('0', 'à'),
+    ('!', '1'),
+    ('@', '2'),
+    ('#', '3'),
+    ('$', '4'),
+    ('%', '5'),
+    ('^', '6'),
+    ('&', '7'),
+    ('*', '8'),
+    ('(', '9'),
+    (')', '0'),
+    ('-', ')'),
+    ('_', '°'),
+    ('[', '^'),
+    ('{', '¨'),
+    (']', '$'),
+    ('}', '£'),
+    ('\\', '*'),
+    ('|', 'µ'),
+    ('\'', 'ù'),
+    ('"', '%'),
+    (',', ';'),
+    ('<', '.'),
+    ('.', ':'),
+    ('>', '/'),
+    ('/', '!'),
+    ('?', '§'),
+    ('`', '²'),
+];
+
+/// What an AZERTY PC shows when a US-QWERTY scanner types `c` (identity for keys that agree).
+pub fn qwerty_to_azerty(c: char) -> char {
+    QWERTY_TO_AZERTY
+        .iter()
+        .find(|(q, _)| *q == c)
+        .map_or(c, |(_, a)| *a)
+}
+
+/// What a US-QWERTY PC shows when an AZERTY scanner types `c` (identity for keys that agree).
+pub fn azerty_to_qwerty(c: char) -> char {
+    QWERTY_TO_AZERTY
+        .iter()
+        .find(|(_, a)| *a == c)
+        .map_or(c, |(q, _)| *q)
+}
+
+fn apply(text: &str, repair: LayoutRepair) -> String {
+    match repair {
+        LayoutRepair::Auto | LayoutRepair::None => text.to_owned(),
+        // The PC shows azerty(intended): invert it.
+        LayoutRepair::QwertyScannerOnAzertyHost => text.chars().map(azerty_to_qwerty).collect(),
+        LayoutRepair::AzertyScannerOnQwertyHost => text.chars().map(qwerty_to_azerty).collect(),
+    }
+}
+
+/// How plausible `text` is as a 2D-code payload: upper-case letters and digits (the C40 core
+/// of 2D-Doc and of printed identifiers) weigh most, known code headers add a bonus.
+fn plausibility(text: &str) -> i64 {
+    let mut score = 0i64;
+    for c in text.chars() {
+        score += match c {
+            'A'..='Z' | '0'..='9' => 3,
+            GS | RS | US | ' ' | '/' | '-' | '.' => 2,
+            'a'..='z' => 1,
+            _ => -2,
+        };
+    }
+    let head = text.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    for marker in ["DC01", "DC02", "DC03", "DC04", "IS01"] {
+        if head.starts_with(marker) || text.contains(marker) {
+            score += 40;
+        }
+    }
+    score
+}
+
+fn choose_layout(text: &str) -> LayoutRepair {
+    let mut best = (plausibility(text), LayoutRepair::None);
+    for repair in [
+        LayoutRepair::QwertyScannerOnAzertyHost,
+        LayoutRepair::AzertyScannerOnQwertyHost,
+    ] {
+        let candidate = apply(text, repair);
+        if candidate == text {
+            continue;
+        }
+        let score = plausibility(&candidate);
+        // Strictly better only: a tie keeps the text as typed.
+        if score > best.0 {
+            best = (score, repair);
+        }
+    }
+    best.1
+}
+
+/// Normalises what a keyboard-wedge scanner typed.
+///
+/// Order: terminators CR/LF/TAB removed; layout repaired; configured prefix and suffix
+/// removed (compared with the repaired text, i.e. as configured on the scanner); AIM
+/// identifier removed; separator stand-ins mapped to GS/RS/US. Any other control character is
+/// rejected with its byte position.
+pub fn normalise(raw: &str, config: &ScannerConfig) -> Result<ScannedText> {
+    if raw.len() > MAX_SCANNER_INPUT {
+        return Err(Error::TooLong {
+            len: raw.len(),
+            max: MAX_SCANNER_INPUT,
+        });
+    }
+    let mut kept = String::with_capacity(raw.len());
+    for (position, c) in raw.char_indices() {
+        match c {
+            '\r' | '\n' | '\t' => {}
+            GS | RS | US => kept.push(c),
+            // No other control character is ever part of a code typed by a scanner.
+            c if c.is_control() => {
+                return Err(Error::ScannerInput {
+                    reason: "control character",
+                    position,
+                });
+            }
+            c => kept.push(c),
+        }
+    }
+    let layout = match config.layout {
+        LayoutRepair::Auto => choose_layout(&kept),
+        other => other,
+    };
+    let mut text = apply(&kept, layout);
+    if let Some(p) = config
+        .prefixes
+        .iter()
+        .find(|p| !p.is_empty() && text.starts_with(p.as_str()))
+    {
+        text.drain(..p.len());
+    }
+    if let Some(s) = config
+        .suffixes
+        .iter()
+        .find(|s| !s.is_empty() && text.ends_with(s.as_str()))
+    {
+        text.truncate(text.len() - s.len());
+    }
+    let mut aim_identifier = None;
+    if config.strip_aim_identifier {
+        let b = text.as_bytes();
+        if b.len() >= 3
+            && b[0] == b']'
+            && b[1].is_ascii_alphabetic()
+            && b[2].is_ascii_alphanumeric()
+        {
+            aim_identifier = Some(text[..3].to_owned());
+            text.drain(..3);
+        }
+    }
+    for (stand_in, sep) in &config.separator_stand_ins {
+        if !stand_in.is_empty() && text.contains(stand_in.as_str()) {
+            text = text.replace(stand_in.as_str(), &sep.to_string());
+        }
+    }
+    Ok(ScannedText {
+        text,
+        layout_repaired: layout,
+        aim_identifier,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn garble_qwerty_on_azerty(s: &str) -> String {
+        s.chars().map(qwerty_to_azerty).collect()
+    }
+
+    #[test]
+    fn table_is_a_bijection() {
+        for (i, (q, a)) in QWERTY_TO_AZERTY.iter().enumerate() {
+            for (q2, a2) in &QWERTY_TO_AZERTY[i + 1..] {
+                assert_ne!(q, q2);
+                assert_ne!(a, a2);
+            }
+            assert_eq!(azerty_to_qwerty(qwerty_to_azerty(*q)), *q);
+        }
+    }
+
+    #[test]
+    fn digits_typed_on_azerty_are_repaired() {
+        let typed = garble_qwerty_on_azerty("1234567890\r\n");
+        assert_eq!(typed, "&é\"'(-è_çà\r\n");
+        let out = normalise(&typed, &ScannerConfig::default()).unwrap();
+        assert_eq!(out.expose(), "1234567890");
+        assert_eq!(
+            out.layout_repaired(),
+            LayoutRepair::QwertyScannerOnAzertyHost
+        );
+    }
+
+    #[test]
+    fn azerty_scanner_on_qwerty_host_is_repaired() {
+        let typed: String = "DC04FR000001".chars().map(azerty_to_qwerty).collect();
+        assert_eq!(typed, "DC)$FR)))))!");
+        let out = normalise(&typed, &ScannerConfig::default()).unwrap();
+        assert_eq!(out.expose(), "DC04FR000001");
+        assert_eq!(
+            out.layout_repaired(),
+            LayoutRepair::AzertyScannerOnQwertyHost
+        );
+    }
+
+    #[test]
+    fn clean_input_is_kept() {
+        let out = normalise("AB12CD\t", &ScannerConfig::default()).unwrap();
+        assert_eq!(out.expose(), "AB12CD");
+        assert_eq!(out.layout_repaired(), LayoutRepair::None);
+    }
+
+    #[test]
+    fn stand_ins_and_aim_prefix() {
+        let out = normalise("]d2DC04AB<GS>CD␟XY\r", &ScannerConfig::default()).unwrap();
+        assert_eq!(out.expose(), "DC04AB\u{1d}CD\u{1f}XY");
+        assert_eq!(out.aim_identifier(), Some("]d2"));
+    }
+
+    #[test]
+    fn garbled_stand_in_is_repaired_then_mapped() {
+        let typed = garble_qwerty_on_azerty("DC04FR<GS>12");
+        let out = normalise(&typed, &ScannerConfig::default()).unwrap();
+        assert_eq!(out.expose(), "DC04FR\u{1d}12");
+    }
+
+    #[test]
+    fn prefix_and_suffix() {
+        let cfg = ScannerConfig {
+            prefixes: vec!["STX".into()],
+            suffixes: vec!["ETX".into()],
+            ..ScannerConfig::default()
+        };
+        assert_eq!(normalise("STXABC1ETX\n", &cfg).unwrap().expose(), "ABC1");
+    }
+
+    #[test]
+    fn control_character_is_an_error_with_position() {
+        let err = normalise("AB\u{7}C", &ScannerConfig::default()).unwrap_err();
+        assert_eq!(
+            err,
+            Error::ScannerInput {
+                reason: "control character",
+                position: 2
+            }
+        );
+    }
+
+    #[test]
+    fn debug_redacts() {
+        let out = normalise("SECRET", &ScannerConfig::default()).unwrap();
+        assert!(!format!("{out:?}").contains("SECRET"));
+    }
+}
