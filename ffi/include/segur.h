@@ -441,6 +441,26 @@ enum segur_result
    */
   SEGUR_RESULT_MSS_OTHER = 5099,
   /**
+   * The image cannot be read (not PNG, JPEG or TIFF, or corrupt).
+   */
+  SEGUR_RESULT_EP_IMAGE = 6000,
+  /**
+   * The image has more pixels than the limit.
+   */
+  SEGUR_RESULT_EP_IMAGE_TOO_LARGE = 6001,
+  /**
+   * The scanner input is longer than the limit.
+   */
+  SEGUR_RESULT_EP_TOO_LONG = 6002,
+  /**
+   * The scanner input holds a control character that is not a separator.
+   */
+  SEGUR_RESULT_EP_SCANNER_INPUT = 6003,
+  /**
+   * Another e-prescription error.
+   */
+  SEGUR_RESULT_EP_OTHER = 6099,
+  /**
    * The card was removed (or pulled mid-transaction).
    */
   SEGUR_RESULT_CARD_REMOVED = 7000,
@@ -961,6 +981,40 @@ void segur_xdm_package_free(segur_xdm_package *package);
  * [`segur_result_message`]: crate::result::segur_result_message
  */
 segur_result segur_last_error_detail(char *buf, size_t len, size_t *out_len);
+
+/**
+ * Decodes every QR code and Data Matrix symbol in an encoded image (`image`, `image_len`
+ * bytes: PNG, JPEG or TIFF scan or photo; at most 64 megapixels, refused before decoding the
+ * pixels) and writes them as JSON to `*out_json` (free with `segur_string_free`):
+ * `[{"symbology":"qrcode"|"datamatrix","payload_base64":"...","payload_text":"..."|null,
+ * "points":[{"x":1.0,"y":2.0}]}]` (`payload_text` when the payload is UTF-8; GS/RS/US kept),
+ * `[]` when no code is found. The payloads may hold patient data.
+ *
+ * Errors: `SEGUR_RESULT_EP_IMAGE` (unreadable image), `SEGUR_RESULT_EP_IMAGE_TOO_LARGE`.
+ * Thread-safe.
+ */
+segur_result segur_eprescription_decode_image(const uint8_t *image,
+                                              size_t image_len,
+                                              char **out_json);
+
+/**
+ * Normalises what a keyboard-wedge scanner typed (`text`, `text_len` UTF-8 bytes): CR/LF/TAB
+ * removed, QWERTY/AZERTY layout repaired, configured prefix/suffix and AIM identifier
+ * removed, `<GS>`/`␝` stand-ins mapped back to GS/RS/US. `config_json` (NULL for the
+ * defaults) is the serde form of `ScannerConfig`: `{"layout":"auto"|"none"|
+ * "qwerty_scanner_on_azerty_host"|"azerty_scanner_on_qwerty_host","prefixes":[],
+ * "suffixes":[],"strip_aim_identifier":true,"separator_stand_ins":[["<GS>","\u001d"]]}`, every
+ * field optional. Writes `{"text":"...","layout_repaired":"none"|...,"aim_identifier":"]Q1"|null}`
+ * to `*out_json` (free with `segur_string_free`).
+ *
+ * Errors: `SEGUR_RESULT_EP_SCANNER_INPUT` (another control character: byte position in the
+ * detail), `SEGUR_RESULT_EP_TOO_LONG`, `SEGUR_RESULT_INVALID_JSON`. Thread-safe.
+ */
+segur_result segur_eprescription_scanner_normalise(const char *text,
+                                                   size_t text_len,
+                                                   const char *config_json,
+                                                   size_t config_json_len,
+                                                   char **out_json);
 
 /**
  * Checks an INS matricule (NIR or NIA) of 13 or 15 characters (spaces, dots and hyphens are

@@ -145,6 +145,11 @@ const
   SEGUR_RESULT_MSS_REFUSED = 5014;
   SEGUR_RESULT_MSS_PROTOCOL = 5015;
   SEGUR_RESULT_MSS_AUTHENTICATION = 5016;
+  SEGUR_RESULT_EP_IMAGE = 6000;
+  SEGUR_RESULT_EP_IMAGE_TOO_LARGE = 6001;
+  SEGUR_RESULT_EP_TOO_LONG = 6002;
+  SEGUR_RESULT_EP_SCANNER_INPUT = 6003;
+  SEGUR_RESULT_EP_OTHER = 6099;
   SEGUR_RESULT_CARD_REMOVED = 7000;
   SEGUR_RESULT_CARD_RESET = 7001;
   SEGUR_RESULT_CARD_NO_CARD = 7002;
@@ -328,6 +333,13 @@ function segur_mss_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize
   Pkcs12PasswordLen: TSegurSize; OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize;
   Xdm: PByte; XdmLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl;
   external SegurLib;
+
+{ E-prescription: 2D codes in images, keyboard-wedge scanners }
+function segur_eprescription_decode_image(Image: PByte; ImageLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_eprescription_scanner_normalise(Text: PAnsiChar; TextLen: TSegurSize;
+  ConfigJson: PAnsiChar; ConfigJsonLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
 
 function segur_national_id(Kind: Cardinal; Input: PAnsiChar; InputLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;

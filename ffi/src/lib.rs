@@ -25,6 +25,7 @@ mod boundary;
 pub mod cards;
 pub mod cda;
 mod detail;
+pub mod eprescription;
 pub mod ins;
 pub mod insi;
 pub mod mssante;

@@ -243,6 +243,18 @@ pub enum segur_result {
     /// Another MSSanté error.
     MssOther = 5099,
 
+    // 6000-6099: e-prescription (segur-eprescription).
+    /// The image cannot be read (not PNG, JPEG or TIFF, or corrupt).
+    EpImage = 6000,
+    /// The image has more pixels than the limit.
+    EpImageTooLarge = 6001,
+    /// The scanner input is longer than the limit.
+    EpTooLong = 6002,
+    /// The scanner input holds a control character that is not a separator.
+    EpScannerInput = 6003,
+    /// Another e-prescription error.
+    EpOther = 6099,
+
     // 7000-7099: cards (segur-cps-card, PC/SC).
     /// The card was removed (or pulled mid-transaction).
     CardRemoved = 7000,
@@ -438,6 +450,11 @@ tables! {
     MssProtocol => "the MSSanté server does not follow the protocol",
     MssAuthentication => "authentication refused by the MSSanté server",
     MssOther => "the MSSanté operation failed",
+    EpImage => "the image cannot be read",
+    EpImageTooLarge => "the image exceeds the pixel limit",
+    EpTooLong => "the scanner input exceeds the size limit",
+    EpScannerInput => "the scanner input holds an unexpected control character",
+    EpOther => "the e-prescription operation failed",
 }
 
 impl segur_result {

@@ -165,7 +165,24 @@ static void test_mss(const uint8_t *zip, size_t zip_len) {
   CHECK(json == NULL);
 }
 
+static void test_eprescription(void) {
+  char *json = NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK,
+               segur_eprescription_scanner_normalise(S("]Q1DC<GS>04\r\n"), NULL, 0, &json));
+  CHECK_CONTAINS("\"text\":\"DC\\u001d04\"", json);
+  CHECK_CONTAINS("\"aim_identifier\":\"]Q1\"", json);
+  segur_string_free(json);
+  json = NULL;
+  CHECK_RESULT(SEGUR_RESULT_EP_SCANNER_INPUT,
+               segur_eprescription_scanner_normalise(S("AB\aCD"), NULL, 0, &json));
+  CHECK_RESULT(SEGUR_RESULT_EP_IMAGE,
+               segur_eprescription_decode_image((const uint8_t *)"not an image", 12, &json));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_eprescription_decode_image(NULL, 0, &json));
+  CHECK(json == NULL);
+}
+
 int main(void) {
+  test_eprescription();
   char *xml = NULL;
   uint8_t *zip = NULL;
   size_t zip_len = 0;
