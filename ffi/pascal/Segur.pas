@@ -1,0 +1,438 @@
+{ Segur.pas: Delphi and Free Pascal binding of libsegur (segur.h).
+
+  Conventions of the C API, as seen from Delphi:
+  - every import is cdecl (never Delphi's default `register`); the library is libsegur.so on
+    Linux, segur.dll on Windows (ship the i686 DLL to 32-bit applications);
+  - text goes in as UTF-8 PAnsiChar + length (PChar is PWideChar since Delphi 2009: never use
+    it here); use SegurIn to pass a UTF8String;
+  - strings the library returns are freed with segur_string_free, never with Delphi's
+    allocator: SegurTake copies one into a UTF8String and frees it;
+  - functions return a TSegurResult (0 = SEGUR_RESULT_OK); outputs are written only on success;
+    SegurCheck raises ESegurError with the message and the detail (never patient data).
+
+  Kept in step with segur.h by ffi/pascal/check-unit.sh (run by scripts/test.d/50-ffi). }
+unit Segur;
+
+{$IFDEF FPC}
+  {$MODE DELPHI}
+  {$PACKRECORDS C}
+{$ENDIF}
+
+interface
+
+uses
+  SysUtils;
+
+const
+{$IFDEF MSWINDOWS}
+  SegurLib = 'segur.dll';
+{$ELSE}
+  SegurLib = 'segur';
+{$ENDIF}
+
+type
+  TSegurResult = Cardinal;
+  { Opaque handles. }
+  PSegurNormalizer = type Pointer;
+  PSegurIdentity = type Pointer;
+  PSegurInsiClient = type Pointer;
+  PSegurCpsCard = type Pointer;
+  PSegurXdmPackage = type Pointer;
+  { size_t }
+  TSegurSize = NativeUInt;
+
+const
+  SEGUR_RESULT_OK = 0;
+  SEGUR_RESULT_NULL_PARAMETER = 1000;
+  SEGUR_RESULT_PANIC = 1001;
+  SEGUR_RESULT_INVALID_UTF8 = 1002;
+  SEGUR_RESULT_INSUFFICIENT_SIZE = 1003;
+  SEGUR_RESULT_INVALID_JSON = 1004;
+  SEGUR_RESULT_INVALID_PARAMETER = 1005;
+  SEGUR_RESULT_INPUT_TOO_LARGE = 1006;
+  SEGUR_RESULT_INTERIOR_NUL = 1007;
+  SEGUR_RESULT_INS_LENGTH = 2000;
+  SEGUR_RESULT_INS_INVALID_CHAR = 2001;
+  SEGUR_RESULT_INS_LETTER_POSITION = 2002;
+  SEGUR_RESULT_INS_KEY_FORMAT = 2003;
+  SEGUR_RESULT_INS_KEY_OUT_OF_RANGE = 2004;
+  SEGUR_RESULT_INS_KEY_MISMATCH = 2005;
+  SEGUR_RESULT_INS_NNP = 2006;
+  SEGUR_RESULT_INS_MIG = 2007;
+  SEGUR_RESULT_INS_SEX34 = 2008;
+  SEGUR_RESULT_INS_SEX_DIGIT = 2009;
+  SEGUR_RESULT_INS_ORDER_ZERO = 2010;
+  SEGUR_RESULT_INS_MATRICULE_OTHER = 2019;
+  SEGUR_RESULT_INS_LEGACY_INS_C = 2020;
+  SEGUR_RESULT_INS_UNKNOWN_AUTHORITY = 2021;
+  SEGUR_RESULT_INS_NAME_EMPTY = 2030;
+  SEGUR_RESULT_INS_NAME_UNSUPPORTED_CHAR = 2031;
+  SEGUR_RESULT_INS_NAME_LEADING_SEPARATOR = 2032;
+  SEGUR_RESULT_INS_NAME_TRAILING_SPACE = 2033;
+  SEGUR_RESULT_INS_NAME_TRAILING_SEPARATOR = 2034;
+  SEGUR_RESULT_INS_NAME_COMBINED_SEPARATORS = 2035;
+  SEGUR_RESULT_INS_NAME_DOUBLE_HYPHEN = 2036;
+  SEGUR_RESULT_INS_NAME_TOO_LONG = 2037;
+  SEGUR_RESULT_INS_NAME_OTHER = 2049;
+  SEGUR_RESULT_INS_TRAITS_NO_GIVEN_NAME = 2050;
+  SEGUR_RESULT_INS_TRAITS_FIRST_GIVEN_NAME = 2051;
+  SEGUR_RESULT_INS_TRAITS_SEX = 2052;
+  SEGUR_RESULT_INS_TRAITS_SEX_INDETERMINATE = 2053;
+  SEGUR_RESULT_INS_TRAITS_DATE_FORMAT = 2054;
+  SEGUR_RESULT_INS_TRAITS_DATE_NOT_CALENDAR = 2055;
+  SEGUR_RESULT_INS_TRAITS_BIRTHPLACE = 2056;
+  SEGUR_RESULT_INS_TRAITS_OTHER = 2059;
+  SEGUR_RESULT_INSI_TOO_LARGE = 2060;
+  SEGUR_RESULT_INSI_XML = 2061;
+  SEGUR_RESULT_INSI_DTD = 2062;
+  SEGUR_RESULT_INSI_TOO_DEEP = 2063;
+  SEGUR_RESULT_INSI_NO_RESULT = 2064;
+  SEGUR_RESULT_INSI_MISSING = 2065;
+  SEGUR_RESULT_INSI_SEVERAL_INDIVIDUALS = 2066;
+  SEGUR_RESULT_INSI_FAULT = 2067;
+  SEGUR_RESULT_INSI_INVALID_INS = 2068;
+  SEGUR_RESULT_INSI_OTHER = 2079;
+  SEGUR_RESULT_IDENTITY_INSI_BLOCKED = 2080;
+  SEGUR_RESULT_IDENTITY_DOUBTFUL = 2081;
+  SEGUR_RESULT_IDENTITY_NOT_QUALIFIED = 2082;
+  SEGUR_RESULT_IDENTITY_OTHER = 2089;
+  SEGUR_RESULT_IDENTIFIER_LENGTH = 2090;
+  SEGUR_RESULT_IDENTIFIER_INVALID_CHAR = 2091;
+  SEGUR_RESULT_IDENTIFIER_CHECK_DIGIT = 2092;
+  SEGUR_RESULT_IDENTIFIER_OTHER = 2099;
+  SEGUR_RESULT_INSI_ENDPOINT = 2100;
+  SEGUR_RESULT_INSI_TLS_CONFIG = 2101;
+  SEGUR_RESULT_INSI_UNKNOWN_SERVER_CA = 2102;
+  SEGUR_RESULT_INSI_SERVER_NAME_MISMATCH = 2103;
+  SEGUR_RESULT_INSI_SERVER_CERTIFICATE_EXPIRED = 2104;
+  SEGUR_RESULT_INSI_CLIENT_CERTIFICATE_REFUSED = 2105;
+  SEGUR_RESULT_INSI_TLS = 2106;
+  SEGUR_RESULT_INSI_NETWORK = 2107;
+  SEGUR_RESULT_INSI_HTTP = 2108;
+  SEGUR_RESULT_INSI_HTTP_STATUS = 2109;
+  SEGUR_RESULT_INSI_CLIENT_OTHER = 2119;
+  SEGUR_RESULT_CDA_BUILD_MISSING = 3000;
+  SEGUR_RESULT_CDA_BUILD_INVALID = 3001;
+  SEGUR_RESULT_CDA_BUILD_OTHER = 3009;
+  SEGUR_RESULT_CDA_XML = 3010;
+  SEGUR_RESULT_CDA_NOT_CDA = 3011;
+  SEGUR_RESULT_CDA_MISSING = 3012;
+  SEGUR_RESULT_CDA_INVALID = 3013;
+  SEGUR_RESULT_CDA_OTHER = 3019;
+  SEGUR_RESULT_XDM_ZIP = 4000;
+  SEGUR_RESULT_XDM_UNSAFE_PATH = 4001;
+  SEGUR_RESULT_XDM_ENCRYPTED = 4002;
+  SEGUR_RESULT_XDM_DUPLICATE = 4003;
+  SEGUR_RESULT_XDM_TOO_LARGE = 4004;
+  SEGUR_RESULT_XDM_METADATA = 4005;
+  SEGUR_RESULT_XDM_INTEGRITY = 4006;
+  SEGUR_RESULT_XDM_CDA = 4007;
+  SEGUR_RESULT_XDM_XDS = 4008;
+  SEGUR_RESULT_XDM_OTHER = 4099;
+  SEGUR_RESULT_MSS_INVALID_ADDRESS = 5000;
+  SEGUR_RESULT_MSS_INVALID_HEADER = 5001;
+  SEGUR_RESULT_MSS_COMPOSE = 5002;
+  SEGUR_RESULT_MSS_XDM = 5003;
+  SEGUR_RESULT_MSS_PDF = 5004;
+  SEGUR_RESULT_MSS_TOO_LARGE = 5005;
+  SEGUR_RESULT_MSS_MALFORMED = 5006;
+  SEGUR_RESULT_MSS_MALFORMED_REPORT = 5007;
+  SEGUR_RESULT_MSS_OTHER = 5099;
+  SEGUR_RESULT_MSS_TLS = 5010;
+  SEGUR_RESULT_MSS_CERTIFICATE = 5011;
+  SEGUR_RESULT_MSS_NETWORK = 5012;
+  SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE = 5013;
+  SEGUR_RESULT_MSS_REFUSED = 5014;
+  SEGUR_RESULT_MSS_PROTOCOL = 5015;
+  SEGUR_RESULT_MSS_AUTHENTICATION = 5016;
+  SEGUR_RESULT_EP_IMAGE = 6000;
+  SEGUR_RESULT_EP_IMAGE_TOO_LARGE = 6001;
+  SEGUR_RESULT_EP_TOO_LONG = 6002;
+  SEGUR_RESULT_EP_SCANNER_INPUT = 6003;
+  SEGUR_RESULT_EP_OTHER = 6099;
+  SEGUR_RESULT_CARD_REMOVED = 7000;
+  SEGUR_RESULT_CARD_RESET = 7001;
+  SEGUR_RESULT_CARD_NO_CARD = 7002;
+  SEGUR_RESULT_CARD_UNRESPONSIVE = 7003;
+  SEGUR_RESULT_CARD_READER_UNAVAILABLE = 7004;
+  SEGUR_RESULT_CARD_SHARING_VIOLATION = 7005;
+  SEGUR_RESULT_CARD_NO_SERVICE = 7006;
+  SEGUR_RESULT_CARD_TIMEOUT = 7007;
+  SEGUR_RESULT_CARD_PCSC = 7008;
+  SEGUR_RESULT_CARD_NO_SUCH_READER = 7009;
+  SEGUR_RESULT_CARD_DATA = 7020;
+  SEGUR_RESULT_CARD_STATUS = 7021;
+  SEGUR_RESULT_CARD_WRONG_PIN = 7022;
+  SEGUR_RESULT_CARD_PIN_BLOCKED = 7023;
+  SEGUR_RESULT_CARD_PIN_REQUIRED = 7024;
+  SEGUR_RESULT_CARD_INVALID_PIN = 7025;
+  SEGUR_RESULT_CARD_WRONG_CARD = 7026;
+  SEGUR_RESULT_CARD_UNSUPPORTED = 7027;
+  SEGUR_RESULT_CARD_COMMAND = 7028;
+  SEGUR_RESULT_CARD_TOO_LARGE = 7029;
+  SEGUR_RESULT_CARD_OTHER = 7099;
+
+  { segur_name_kind }
+  SEGUR_NAME_KIND_BIRTH_NAME = 1;
+  SEGUR_NAME_KIND_GIVEN_NAME = 2;
+  { segur_identity_attributes }
+  SEGUR_IDENTITY_ATTRIBUTES_NONE = 0;
+  SEGUR_IDENTITY_ATTRIBUTES_HOMONYME = 1;
+  SEGUR_IDENTITY_ATTRIBUTES_DOUTEUSE = 2;
+  SEGUR_IDENTITY_ATTRIBUTES_DOUTEUSE_HOMONYME = 3;
+  SEGUR_IDENTITY_ATTRIBUTES_FICTIVE = 4;
+  { segur_identity_status }
+  SEGUR_IDENTITY_STATUS_PROVISOIRE = 1;
+  SEGUR_IDENTITY_STATUS_RECUPEREE = 2;
+  SEGUR_IDENTITY_STATUS_VALIDEE = 3;
+  SEGUR_IDENTITY_STATUS_QUALIFIEE = 4;
+  { segur_card_key }
+  SEGUR_CARD_KEY_AUTHENTICATION = 1;
+  SEGUR_CARD_KEY_SIGNATURE = 2;
+  SEGUR_CARD_KEY_TECHNICAL = 3;
+  { segur_signature_algorithm }
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PKCS1_SHA256 = 1;
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PSS_SHA256 = 2;
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PKCS1_SHA1 = 3;
+  SEGUR_SIGNATURE_ALGORITHM_RSA_PSS_SHA1 = 4;
+  { segur_identifier_kind }
+  SEGUR_IDENTIFIER_KIND_RPPS = 1;
+  SEGUR_IDENTIFIER_KIND_ADELI = 2;
+  SEGUR_IDENTIFIER_KIND_FINESS = 3;
+  SEGUR_IDENTIFIER_KIND_SIREN = 4;
+  SEGUR_IDENTIFIER_KIND_SIRET = 5;
+
+{ General }
+function segur_version: PAnsiChar; cdecl; external SegurLib;
+procedure segur_string_free(S: PAnsiChar); cdecl; external SegurLib;
+function segur_result_message(Result: Cardinal; Buf: PAnsiChar; Len: TSegurSize;
+  out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_result_name(Result: Cardinal): PAnsiChar; cdecl; external SegurLib;
+function segur_result_is_ins_error(Result: Cardinal): Boolean; cdecl; external SegurLib;
+function segur_result_is_card_error(Result: Cardinal): Boolean; cdecl; external SegurLib;
+procedure segur_bytes_free(Ptr: PByte; Len: TSegurSize); cdecl; external SegurLib;
+function segur_last_error_detail(Buf: PAnsiChar; Len: TSegurSize;
+  out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+
+{ INS: matricule, INS, names, traits, coherence }
+function segur_ins_matricule_check(Input: PAnsiChar; InputLen: TSegurSize;
+  out OutMatricule: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_ins_matricule_check_into(Input: PAnsiChar; InputLen: TSegurSize;
+  Buf: PAnsiChar; BufLen: TSegurSize; out OutLen: TSegurSize): TSegurResult; cdecl;
+  external SegurLib;
+function segur_ins_matricule_key(Body: PAnsiChar; BodyLen: TSegurSize;
+  out OutKey: Byte): TSegurResult; cdecl; external SegurLib;
+function segur_ins_matricule_decode(Input: PAnsiChar; InputLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_ins_check(Matricule: PAnsiChar; MatriculeLen: TSegurSize; Oid: PAnsiChar;
+  OidLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_ins_normalize_name(Kind: Cardinal; Input: PAnsiChar; InputLen: TSegurSize;
+  out OutName: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_ins_traits_normalize(TraitsJson: PAnsiChar; TraitsJsonLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_ins_coherence(Matricule: PAnsiChar; MatriculeLen: TSegurSize;
+  TraitsJson: PAnsiChar; TraitsJsonLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
+
+{ Normaliser handle: immutable, shareable between threads. }
+function segur_normalizer_new(MaxLen: TSegurSize;
+  out OutNormalizer: PSegurNormalizer): TSegurResult; cdecl; external SegurLib;
+function segur_normalizer_name(Normalizer: PSegurNormalizer; Kind: Cardinal; Input: PAnsiChar;
+  InputLen: TSegurSize; out OutName: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_normalizer_traits(Normalizer: PSegurNormalizer; TraitsJson: PAnsiChar;
+  TraitsJsonLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+procedure segur_normalizer_free(Normalizer: PSegurNormalizer); cdecl; external SegurLib;
+
+{ Identity handle (RNIV status): one thread at a time for mutating calls. }
+function segur_identity_new(TraitsJson: PAnsiChar; TraitsJsonLen: TSegurSize;
+  Attributes: Cardinal; out OutIdentity: PSegurIdentity): TSegurResult; cdecl; external SegurLib;
+function segur_identity_from_json(Json: PAnsiChar; JsonLen: TSegurSize;
+  out OutIdentity: PSegurIdentity): TSegurResult; cdecl; external SegurLib;
+function segur_identity_to_json(Identity: PSegurIdentity;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_identity_get_status(Identity: PSegurIdentity;
+  out OutStatus: Cardinal): TSegurResult; cdecl; external SegurLib;
+function segur_identity_can_transmit_matricule(Identity: PSegurIdentity): Boolean;
+  cdecl; external SegurLib;
+function segur_identity_may_call_insi(Identity: PSegurIdentity): Boolean;
+  cdecl; external SegurLib;
+function segur_identity_qualified_ins(Identity: PSegurIdentity;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_identity_record_insi_retrieval(Identity: PSegurIdentity; Matricule: PAnsiChar;
+  MatriculeLen: TSegurSize; Oid: PAnsiChar; OidLen: TSegurSize; TraitsJson: PAnsiChar;
+  TraitsJsonLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_identity_record_document_check(Identity: PSegurIdentity;
+  DocumentJson: PAnsiChar; DocumentJsonLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_identity_mark(Identity: PSegurIdentity;
+  Attributes: Cardinal): TSegurResult; cdecl; external SegurLib;
+procedure segur_identity_free(Identity: PSegurIdentity); cdecl; external SegurLib;
+
+{ INSi responses, professional identifiers }
+function segur_insi_parse_response(Xml: PAnsiChar; XmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+{ INSi client: searches on one client may run concurrently. }
+function segur_insi_client_new(Endpoint: PAnsiChar; EndpointLen: TSegurSize; RootsPem: PAnsiChar;
+  RootsPemLen: TSegurSize; ChainPem: PAnsiChar; ChainPemLen: TSegurSize; KeyPem: PAnsiChar;
+  KeyPemLen: TSegurSize; SoftwareJson: PAnsiChar; SoftwareJsonLen: TSegurSize;
+  out OutClient: PSegurInsiClient): TSegurResult; cdecl; external SegurLib;
+function segur_insi_client_set_timeout(Client: PSegurInsiClient;
+  TimeoutMs: Cardinal): TSegurResult; cdecl; external SegurLib;
+function segur_insi_client_search(Client: PSegurInsiClient; TraitsJson: PAnsiChar;
+  TraitsJsonLen: TSegurSize; IncludeRawXml: Boolean;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+procedure segur_insi_client_free(Client: PSegurInsiClient); cdecl; external SegurLib;
+
+{ Cards (PC/SC): one thread at a time per card handle. }
+function segur_card_list(out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_cps_card_open(Reader: PAnsiChar; ReaderLen: TSegurSize;
+  out OutCard: PSegurCpsCard): TSegurResult; cdecl; external SegurLib;
+function segur_cps_card_info(Card: PSegurCpsCard; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
+function segur_cps_card_verify_pin(Card: PSegurCpsCard; Pin: PAnsiChar;
+  PinLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_cps_card_certificate(Card: PSegurCpsCard; Key: Cardinal; out OutDer: PByte;
+  out OutDerLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_cps_card_sign(Card: PSegurCpsCard; Key: Cardinal; Algorithm: Cardinal;
+  Message: PByte; MessageLen: TSegurSize; out OutSignature: PByte;
+  out OutSignatureLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+procedure segur_cps_card_free(Card: PSegurCpsCard); cdecl; external SegurLib;
+
+{ CDA documents and IHE_XDM archives }
+function segur_cda_example(DocType: PAnsiChar; DocTypeLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_cda_build(Json: PAnsiChar; JsonLen: TSegurSize;
+  out OutXml: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_cda_read(Xml: PByte; XmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_cda_validate(Xml: PByte; XmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_pack(Cda: PByte; CdaLen: TSegurSize; Pdf: PByte; PdfLen: TSegurSize;
+  OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; out OutZip: PByte;
+  out OutZipLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_unpack(Zip: PByte; ZipLen: TSegurSize;
+  out OutPackage: PSegurXdmPackage): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_package_json(Package: PSegurXdmPackage;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_package_count(Package: PSegurXdmPackage): TSegurSize; cdecl;
+  external SegurLib;
+{ The bytes are borrowed from the package: valid until segur_xdm_package_free, never freed. }
+function segur_xdm_package_document(Package: PSegurXdmPackage; Index: TSegurSize;
+  out OutBytes: PByte; out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+procedure segur_xdm_package_free(Package: PSegurXdmPackage); cdecl; external SegurLib;
+
+{ MSSante messages }
+function segur_mss_compose(OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; Xdm: PByte;
+  XdmLen: TSegurSize; out OutEml: PByte; out OutEmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_mss_parse(Eml: PByte; EmlLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+
+function segur_mss_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
+  RootsPem: PByte; RootsPemLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
+  Pkcs12: PByte; Pkcs12Len: TSegurSize; Pkcs12Password: PAnsiChar;
+  Pkcs12PasswordLen: TSegurSize; OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize;
+  Xdm: PByte; XdmLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl;
+  external SegurLib;
+
+{ E-prescription: 2D codes in images, keyboard-wedge scanners }
+function segur_eprescription_decode_image(Image: PByte; ImageLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_eprescription_scanner_normalise(Text: PAnsiChar; TextLen: TSegurSize;
+  ConfigJson: PAnsiChar; ConfigJsonLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
+
+function segur_national_id(Kind: Cardinal; Input: PAnsiChar; InputLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+
+type
+  { Raised by SegurCheck: Code is the TSegurResult, Message its text plus the detail. }
+  ESegurError = class(Exception)
+  public
+    Code: TSegurResult;
+    constructor CreateCode(ACode: TSegurResult);
+  end;
+
+{ Pointer to the bytes of a UTF8String (never NIL, so an empty string is valid input). }
+function SegurIn(const S: UTF8String): PAnsiChar;
+{ Copies a string returned by the library and frees it with segur_string_free. }
+function SegurTake(P: PAnsiChar): UTF8String;
+{ The message of a result code. }
+function SegurMessage(Code: TSegurResult): UTF8String;
+{ The detail of the last error on this thread (may be empty). }
+function SegurLastDetail: UTF8String;
+{ Raises ESegurError unless Code is SEGUR_RESULT_OK. }
+procedure SegurCheck(Code: TSegurResult);
+
+implementation
+
+const
+  EmptyText: AnsiChar = #0;
+
+function SegurIn(const S: UTF8String): PAnsiChar;
+begin
+  if Length(S) = 0 then
+    Result := @EmptyText
+  else
+    Result := PAnsiChar(S);
+end;
+
+function SegurTake(P: PAnsiChar): UTF8String;
+begin
+  if P = nil then
+    Exit('');
+  Result := UTF8String(P);
+  segur_string_free(P);
+end;
+
+function ReadBuffer(Code: TSegurResult; Detail: Boolean): UTF8String;
+var
+  N: TSegurSize;
+  R: TSegurResult;
+begin
+  SetLength(Result, 256);
+  if Detail then
+    R := segur_last_error_detail(PAnsiChar(Result), Length(Result), N)
+  else
+    R := segur_result_message(Code, PAnsiChar(Result), Length(Result), N);
+  if R = SEGUR_RESULT_INSUFFICIENT_SIZE then
+  begin
+    SetLength(Result, N);
+    if Detail then
+      R := segur_last_error_detail(PAnsiChar(Result), Length(Result), N)
+    else
+      R := segur_result_message(Code, PAnsiChar(Result), Length(Result), N);
+  end;
+  if R <> SEGUR_RESULT_OK then
+    N := 0;
+  SetLength(Result, N);
+end;
+
+function SegurMessage(Code: TSegurResult): UTF8String;
+begin
+  Result := ReadBuffer(Code, False);
+end;
+
+function SegurLastDetail: UTF8String;
+begin
+  Result := ReadBuffer(0, True);
+end;
+
+constructor ESegurError.CreateCode(ACode: TSegurResult);
+var
+  Text, Detail: UTF8String;
+begin
+  Text := SegurMessage(ACode);
+  Detail := SegurLastDetail;
+  if Detail <> '' then
+    Text := Text + ' (' + Detail + ')';
+  inherited Create(string(Text));
+  Code := ACode;
+end;
+
+procedure SegurCheck(Code: TSegurResult);
+begin
+  if Code <> SEGUR_RESULT_OK then
+    raise ESegurError.CreateCode(Code);
+end;
+
+end.

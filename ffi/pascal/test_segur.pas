@@ -1,0 +1,223 @@
+{ Test program of Segur.pas, compiled with Free Pascal in Delphi mode (fpc -Mdelphi) and run by
+  scripts/test.d/50-ffi: calls the library exactly as a Delphi LGO would. }
+program test_segur;
+
+{$IFDEF FPC}
+  {$MODE DELPHI}
+{$ENDIF}
+{$APPTYPE CONSOLE}
+
+uses
+  SysUtils, Segur;
+
+var
+  Passed, Failed: Integer;
+
+procedure Check(Cond: Boolean; const What: string);
+begin
+  if Cond then
+    Inc(Passed)
+  else
+  begin
+    Inc(Failed);
+    WriteLn('FAILED: ', What);
+  end;
+end;
+
+procedure CheckCode(Expected, Actual: TSegurResult; const What: string);
+begin
+  Check(Expected = Actual, What + ': expected ' + IntToStr(Expected) + ', got ' +
+    IntToStr(Actual) + ' ' + string(segur_result_name(Actual)));
+end;
+
+const
+  Traits: UTF8String = '{"birth_name":"d''Artagnan","given_names":["Pierre-Alain","Muriel"],' +
+    '"sex":"M","birth_date":"1980-03-01","birth_place":"2B020"}';
+
+{ A UTF8String from raw bytes: string literals with non-ASCII characters would be converted from
+  the source code page, which differs between compilers and settings. }
+function Utf8Bytes(const B: array of Byte): UTF8String;
+begin
+  SetLength(Result, Length(B));
+  if Length(B) > 0 then
+    Move(B[0], Result[1], Length(B));
+end;
+
+procedure TestGeneral;
+begin
+  Check(StrPas(segur_version) = 'segur/0.1.0', 'version');
+  Check(SegurMessage(SEGUR_RESULT_INS_KEY_MISMATCH) = 'the key does not match the matricule',
+    'result message');
+  Check(StrPas(segur_result_name(SEGUR_RESULT_INS_NNP)) = 'INS_NNP', 'result name');
+  Check(segur_result_is_ins_error(SEGUR_RESULT_INS_NNP), 'is ins error');
+  Check(not segur_result_is_ins_error(SEGUR_RESULT_PANIC), 'is not ins error');
+end;
+
+procedure TestMatricule;
+var
+  Input: UTF8String;
+  OutText: PAnsiChar;
+  Key: Byte;
+  Raised: Boolean;
+  Buf: UTF8String;
+  N: TSegurSize;
+begin
+  Input := '1 80 03 2B 020 401';
+  CheckCode(SEGUR_RESULT_OK, segur_ins_matricule_check(SegurIn(Input), Length(Input), OutText),
+    'check');
+  Check(SegurTake(OutText) = '180032B02040123', 'canonical matricule');
+
+  Input := '180032B02040124';
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_INS_KEY_MISMATCH,
+    segur_ins_matricule_check(SegurIn(Input), Length(Input), OutText), 'wrong key');
+  Check(OutText = nil, 'no output on error');
+  Check(SegurLastDetail = 'key mismatch: expected 23, found 24', 'detail');
+
+  Raised := False;
+  try
+    SegurCheck(segur_ins_matricule_check(SegurIn(Input), Length(Input), OutText));
+  except
+    on E: ESegurError do
+    begin
+      Raised := (E.Code = SEGUR_RESULT_INS_KEY_MISMATCH) and (Pos('expected 23', E.Message) > 0);
+    end;
+  end;
+  Check(Raised, 'SegurCheck raises ESegurError with the detail');
+
+  { Without allocation, into a caller buffer. }
+  Input := '1 80 03 2B 020 401';
+  SetLength(Buf, 15);
+  CheckCode(SEGUR_RESULT_OK, segur_ins_matricule_check_into(SegurIn(Input), Length(Input),
+    PAnsiChar(Buf), Length(Buf), N), 'check into');
+  SetLength(Buf, N);
+  Check(Buf = '180032B02040123', 'check into buffer');
+
+  Input := '180032B020401';
+  CheckCode(SEGUR_RESULT_OK, segur_ins_matricule_key(SegurIn(Input), Length(Input), Key), 'key');
+  Check(Key = 23, 'key value');
+
+  Input := '180032B02040123';
+  CheckCode(SEGUR_RESULT_OK, segur_ins_matricule_decode(SegurIn(Input), Length(Input), OutText),
+    'decode');
+  Check(Pos('"department":"2B"', string(SegurTake(OutText))) > 0, 'decoded department');
+end;
+
+procedure TestNamesAndIdentity;
+var
+  Input, Oid, Doc: UTF8String;
+  OutText: PAnsiChar;
+  Norm: PSegurNormalizer;
+  Id: PSegurIdentity;
+  Status: Cardinal;
+begin
+  { UTF-8 input, as a Delphi UTF8String holds it: d’Ærtagnan }
+  Input := Utf8Bytes([Ord('d'), $E2, $80, $99, $C3, $86, Ord('r'), Ord('t'), Ord('a'), Ord('g'),
+    Ord('n'), Ord('a'), Ord('n')]);
+  CheckCode(SEGUR_RESULT_OK, segur_ins_normalize_name(SEGUR_NAME_KIND_BIRTH_NAME, SegurIn(Input),
+    Length(Input), OutText), 'normalize');
+  Check(SegurTake(OutText) = 'D''AERTAGNAN', 'normalized name');
+
+  CheckCode(SEGUR_RESULT_OK, segur_ins_traits_normalize(SegurIn(Traits), Length(Traits), OutText),
+    'traits');
+  Check(Pos('"birth_name":"D''ARTAGNAN"', string(SegurTake(OutText))) > 0, 'normalized traits');
+
+  CheckCode(SEGUR_RESULT_OK, segur_normalizer_new(5, Norm), 'normalizer');
+  Input := 'abcdefgh';
+  CheckCode(SEGUR_RESULT_INS_NAME_TOO_LONG, segur_normalizer_name(Norm, SEGUR_NAME_KIND_BIRTH_NAME,
+    SegurIn(Input), Length(Input), OutText), 'too long');
+  CheckCode(SEGUR_RESULT_INS_NAME_TOO_LONG, segur_normalizer_traits(Norm, SegurIn(Traits),
+    Length(Traits), OutText), 'traits too long');
+  segur_normalizer_free(Norm);
+
+  Input := '180032B02040123';
+  CheckCode(SEGUR_RESULT_OK, segur_ins_coherence(SegurIn(Input), Length(Input), SegurIn(Traits),
+    Length(Traits), OutText), 'coherence');
+  Check(SegurTake(OutText) = '[]', 'coherent');
+
+  Oid := '1.2.250.1.213.1.4.8';
+  CheckCode(SEGUR_RESULT_OK, segur_ins_check(SegurIn(Input), Length(Input), SegurIn(Oid),
+    Length(Oid), OutText), 'ins');
+  Check(Pos('"authority":"nir"', string(SegurTake(OutText))) > 0, 'ins authority');
+
+  CheckCode(SEGUR_RESULT_OK, segur_identity_new(SegurIn(Traits), Length(Traits),
+    SEGUR_IDENTITY_ATTRIBUTES_NONE, Id), 'identity');
+  Check(segur_identity_may_call_insi(Id), 'may call INSi');
+  CheckCode(SEGUR_RESULT_OK, segur_identity_record_insi_retrieval(Id, SegurIn(Input), Length(Input),
+    SegurIn(Oid), Length(Oid), SegurIn(Traits), Length(Traits)), 'INSi retrieval');
+  Doc := '"Passport"';
+  CheckCode(SEGUR_RESULT_OK, segur_identity_record_document_check(Id, SegurIn(Doc), Length(Doc)),
+    'document check');
+  CheckCode(SEGUR_RESULT_OK, segur_identity_get_status(Id, Status), 'status');
+  Check(Status = SEGUR_IDENTITY_STATUS_QUALIFIEE, 'qualified');
+  Check(segur_identity_can_transmit_matricule(Id), 'can transmit');
+  CheckCode(SEGUR_RESULT_OK, segur_identity_qualified_ins(Id, OutText), 'qualified ins');
+  Check(Pos('180032B02040123', string(SegurTake(OutText))) > 0, 'qualified matricule');
+  CheckCode(SEGUR_RESULT_OK, segur_identity_to_json(Id, OutText), 'to json');
+  Input := SegurTake(OutText);
+  segur_identity_free(Id);
+  CheckCode(SEGUR_RESULT_OK, segur_identity_from_json(SegurIn(Input), Length(Input), Id),
+    'from json');
+  CheckCode(SEGUR_RESULT_OK, segur_identity_mark(Id, SEGUR_IDENTITY_ATTRIBUTES_DOUTEUSE), 'mark');
+  Check(not segur_identity_may_call_insi(Id), 'doubtful blocks INSi');
+  segur_identity_free(Id);
+end;
+
+procedure TestInsiAndIds;
+var
+  Input: UTF8String;
+  OutText: PAnsiChar;
+begin
+  Input := '<x/>';
+  CheckCode(SEGUR_RESULT_INSI_NO_RESULT, segur_insi_parse_response(SegurIn(Input), Length(Input),
+    OutText), 'INSi no result');
+  Input := '01234567897';
+  CheckCode(SEGUR_RESULT_OK, segur_national_id(SEGUR_IDENTIFIER_KIND_RPPS, SegurIn(Input),
+    Length(Input), OutText), 'rpps');
+  Check(Pos('"extension":"801234567897"', string(SegurTake(OutText))) > 0, 'rpps national id');
+end;
+
+procedure TestDocuments;
+var
+  Input, Xml, Opts: UTF8String;
+  OutText: PAnsiChar;
+  Zip, Doc: PByte;
+  ZipLen, DocLen: TSegurSize;
+  Pkg: PSegurXdmPackage;
+begin
+  Input := 'vaccination-note';
+  CheckCode(SEGUR_RESULT_OK, segur_cda_example(SegurIn(Input), Length(Input), OutText),
+    'example');
+  Input := SegurTake(OutText);
+  CheckCode(SEGUR_RESULT_OK, segur_cda_build(SegurIn(Input), Length(Input), OutText), 'build');
+  Xml := SegurTake(OutText);
+  CheckCode(SEGUR_RESULT_OK, segur_cda_validate(PByte(SegurIn(Xml)), Length(Xml), OutText),
+    'validate');
+  Check(SegurTake(OutText) = '[]', 'no finding');
+  Opts := '{"source_id":"1.2.250.1.999.1.1"}';
+  CheckCode(SEGUR_RESULT_OK, segur_xdm_pack(PByte(SegurIn(Xml)), Length(Xml), nil, 0,
+    SegurIn(Opts), Length(Opts), Zip, ZipLen), 'pack');
+  CheckCode(SEGUR_RESULT_OK, segur_xdm_unpack(Zip, ZipLen, Pkg), 'unpack');
+  segur_bytes_free(Zip, ZipLen);
+  Check(segur_xdm_package_count(Pkg) = 1, 'one document');
+  CheckCode(SEGUR_RESULT_OK, segur_xdm_package_document(Pkg, 0, Doc, DocLen), 'document');
+  Check((DocLen = TSegurSize(Length(Xml))) and CompareMem(Doc, SegurIn(Xml), DocLen),
+    'document bytes');
+  segur_xdm_package_free(Pkg);
+  Input := '<html/>';
+  CheckCode(SEGUR_RESULT_CDA_NOT_CDA, segur_cda_read(PByte(SegurIn(Input)), Length(Input),
+    OutText), 'not a CDA');
+end;
+
+begin
+  Passed := 0;
+  Failed := 0;
+  TestGeneral;
+  TestMatricule;
+  TestNamesAndIdentity;
+  TestInsiAndIds;
+  TestDocuments;
+  WriteLn('test_segur: ', Passed, ' checks passed, ', Failed, ' failed');
+  if Failed > 0 then
+    Halt(1);
+end.

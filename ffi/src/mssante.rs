@@ -1,0 +1,467 @@
+//! MSSanté entry points (`segur-mssante`): compose a message around an IHE_XDM.ZIP with the
+//! `X-MSS-*` headers computed from the CDA it carries, and parse a received message.
+//!
+//! Sending is blocking SMTP submission over STARTTLS (rustls). Fetching (IMAP) is not exposed
+//! yet.
+
+use crate::boundary::{bytes_arg, json_arg, out_arg, str_arg, write_json};
+use crate::cards::write_bytes_out;
+use crate::detail::fail;
+use crate::result::segur_result;
+use crate::try_ffi;
+use ::segur_mssante::compose::MessageId;
+use ::segur_mssante::read::Report;
+use ::segur_mssante::{
+    MailAddress, MessageBuilder, MssError, PatientAddress, ProductReference, ReceivedMessage,
+    Recipient, Subject,
+};
+use base64::Engine as _;
+use serde_json::json;
+use std::ffi::c_char;
+
+fn ids(v: &[MessageId]) -> Vec<&str> {
+    v.iter().map(MessageId::as_str).collect()
+}
+
+pub(crate) fn mss_err(e: MssError) -> segur_result {
+    use segur_result as R;
+    let code = match &e {
+        MssError::InvalidAddress { .. } => R::MssInvalidAddress,
+        MssError::InvalidHeader { .. } => R::MssInvalidHeader,
+        MssError::Compose(_) => R::MssCompose,
+        MssError::Xdm(_) | MssError::InspectionUnavailable(_) => R::MssXdm,
+        MssError::Pdf(_) => R::MssPdf,
+        MssError::TooLarge { .. } => R::MssTooLarge,
+        MssError::Malformed { .. } => R::MssMalformed,
+        MssError::MalformedReport { .. } => R::MssMalformedReport,
+        MssError::Tls(_) => R::MssTls,
+        MssError::Certificate(_) => R::MssCertificate,
+        MssError::Io { .. } | MssError::ConnectionClosed(_) => R::MssNetwork,
+        MssError::StartTlsUnavailable => R::MssStartTlsUnavailable,
+        MssError::Refused { .. } => R::MssRefused,
+        MssError::Protocol { .. } => R::MssProtocol,
+        MssError::AuthenticationFailed(_) | MssError::NoUsableMechanism | MssError::Token(_) => {
+            R::MssAuthentication
+        }
+        _ => R::MssOther,
+    };
+    // Display names reasons and byte positions; server texts are redacted by `ServerText`.
+    fail(code, e)
+}
+
+/// Options of `segur_mss_compose`, as JSON.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComposeJson {
+    from: String,
+    #[serde(default)]
+    from_label: Option<String>,
+    nil: String,
+    #[serde(default)]
+    to: Vec<String>,
+    #[serde(default)]
+    cc: Vec<String>,
+    #[serde(default)]
+    patients: Vec<::segur_ins::QualifiedIdentity>,
+    subject: String,
+    #[serde(default)]
+    xdm_subject: bool,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    html: Option<String>,
+    #[serde(default)]
+    read_receipt: bool,
+    #[serde(default)]
+    end_of_conversation: bool,
+    #[serde(default)]
+    message_id: Option<String>,
+    #[serde(default)]
+    in_reply_to: Option<String>,
+    #[serde(default)]
+    size_limit: Option<usize>,
+    #[serde(default)]
+    date: Option<i64>,
+}
+
+fn compose(
+    o: ComposeJson,
+    xdm: Option<Vec<u8>>,
+) -> Result<::segur_mssante::OutgoingMessage, MssError> {
+    let subject = if o.xdm_subject {
+        Subject::xdm(&o.subject)?
+    } else {
+        Subject::plain(&o.subject)?
+    };
+    let mut b = MessageBuilder::new(MailAddress::parse(&o.from)?, ProductReference::new(&o.nil)?)
+        .subject(subject)
+        .text(&o.text);
+    if let Some(l) = &o.from_label {
+        b = b.from_label(l)?;
+    }
+    for t in &o.to {
+        b = b.to(Recipient::professional(MailAddress::parse(t)?)?);
+    }
+    for t in &o.cc {
+        b = b.cc(Recipient::professional(MailAddress::parse(t)?)?);
+    }
+    for q in &o.patients {
+        b = b.to(PatientAddress::of(q));
+    }
+    if let Some(h) = &o.html {
+        b = b.html(h);
+    }
+    if let Some(x) = xdm {
+        b = b.xdm(x);
+    }
+    if o.read_receipt {
+        b = b.request_read_receipt();
+    }
+    if o.end_of_conversation {
+        b = b.end_of_conversation();
+    }
+    if let Some(id) = &o.message_id {
+        b = b.message_id(MessageId::parse(id)?);
+    }
+    if let Some(id) = &o.in_reply_to {
+        b = b.in_reply_to(MessageId::parse(id)?, &[]);
+    }
+    if let Some(n) = o.size_limit {
+        b = b.size_limit(n);
+    }
+    if let Some(d) = o.date {
+        b = b.date(d);
+    }
+    b.build()
+}
+
+/// Composes an MSSanté message (RFC 5322, CRLF) and writes it to `*out_eml` / `*out_eml_len`
+/// (free with `segur_bytes_free`), and what was computed as JSON to `*out_json` (free with
+/// `segur_string_free`): `{"message_id":"<...>","bytes":14237,"from":"...","recipients":[...],
+/// "x_mss_nil":"...","x_mss_codecda":["87273-9"],"x_mss_ins":"O"|"N"|null,
+/// "x_mss_mes_fin":false,"read_receipt":true}`.
+///
+/// `options_json` is `{"from":"pharma@x.mssante.fr","from_label"?,"nil":"<product reference,
+/// X-MSS-NIL>","to"?:["doc@y.mssante.fr"],"cc"?:[...],"patients"?:[<qualified segur-ins
+/// Identity>],"subject":"...","xdm_subject"?:false,"text"?:"...","html"?:"...",
+/// "read_receipt"?:false,"end_of_conversation"?:false,"message_id"?:"<id@domain>",
+/// "in_reply_to"?:"<id@domain>","size_limit"?:bytes,"date"?:unix_seconds}`. Patient recipients
+/// come from a qualified identity only (a `@patient.mssante.fr` string in `to` is refused).
+/// `xdm` (`xdm_len` bytes; NULL for none) is attached as IHE_XDM.ZIP: `X-MSS-CODECDA` and
+/// `X-MSS-INS` are computed from the CDA documents inside it, never set by hand (Référentiel #2
+/// ECO.2.4.1/2); `X-MSS-MES: FIN` only toward a patient.
+///
+/// Errors: `SEGUR_RESULT_INVALID_JSON` (including an identity that is not qualified),
+/// `SEGUR_RESULT_MSS_INVALID_ADDRESS`, `SEGUR_RESULT_MSS_INVALID_HEADER`,
+/// `SEGUR_RESULT_MSS_COMPOSE`, `SEGUR_RESULT_MSS_XDM`, `SEGUR_RESULT_MSS_TOO_LARGE`. Outputs are
+/// written only on success. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_mss_compose(
+    options_json: *const c_char,
+    options_json_len: usize,
+    xdm: *const u8,
+    xdm_len: usize,
+    out_eml: *mut *mut u8,
+    out_eml_len: *mut usize,
+    out_json: *mut *mut c_char,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: `options_json` points to `options_json_len` readable bytes.
+        let o: ComposeJson = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
+        let xdm = if xdm.is_null() {
+            None
+        } else {
+            // SAFETY: header contract: a non-NULL `xdm` points to `xdm_len` readable bytes.
+            Some(try_ffi!(unsafe { bytes_arg(xdm.cast(), xdm_len) }).to_vec())
+        };
+        try_ffi!(out_arg(out_eml));
+        try_ffi!(out_arg(out_eml_len));
+        try_ffi!(out_arg(out_json));
+        let m = try_ffi!(compose(o, xdm).map_err(mss_err));
+        let h = m.mss_headers();
+        let summary = json!({
+            "message_id": m.message_id().as_str(),
+            "bytes": m.bytes().len(),
+            "from": m.from().as_str(),
+            "recipients": m.recipients().iter().map(MailAddress::as_str).collect::<Vec<_>>(),
+            "x_mss_nil": h.nil,
+            "x_mss_codecda": h.codecda,
+            "x_mss_ins": h.ins.map(|q| if q { "O" } else { "N" }),
+            "x_mss_mes_fin": h.end_of_conversation,
+            "read_receipt": m.read_receipt_requested(),
+        });
+        // Serialise first: the two outputs are written together, only once both exist.
+        let Ok(summary) = serde_json::to_string(&summary) else {
+            return segur_result::Panic;
+        };
+        let Ok(summary) = std::ffi::CString::new(summary) else {
+            return segur_result::InteriorNul;
+        };
+        let r = write_bytes_out(out_eml, out_eml_len, m.bytes().to_vec());
+        if !r.is_ok() {
+            return r;
+        }
+        crate::boundary::write_out(out_json, summary.into_raw())
+    })
+}
+
+/// Parses a received message (`eml`, `eml_len` bytes, as an IMAP server hands it over; at most
+/// 64 MiB and 512 MIME parts) and writes it as JSON to `*out_json` (free with
+/// `segur_string_free`): `{"message_id","in_reply_to":[],"references":[],"from","recipients":[],
+/// "subject","display_subject" (without the XDM/1.0/DDM+ prefix),"date" (RFC 3339),
+/// "disposition_notification_to","return_path","from_patient":false,"x_mss_nil",
+/// "x_mss_codecda":[],"x_mss_ins":"O"|"N"|null,"x_mss_mes_fin":false,"text","html",
+/// "attachments":[{"name","content_type","kind":"Xdm"|"Pdf"|"Other","size",
+/// "data_base64"}],"report":null|{"type":"mdn","original_message_id","disposition"}|
+/// {"type":"dsn","original_message_id","recipients":[{"final_recipient","action","status"}]}}`.
+/// An `Xdm` attachment's decoded bytes go to `segur_xdm_unpack`. The JSON holds the message's
+/// content (patient data); error details never do.
+///
+/// Errors: `SEGUR_RESULT_MSS_MALFORMED` (byte position in the detail),
+/// `SEGUR_RESULT_MSS_MALFORMED_REPORT`, `SEGUR_RESULT_MSS_TOO_LARGE`. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_mss_parse(
+    eml: *const u8,
+    eml_len: usize,
+    out_json: *mut *mut c_char,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: `eml` points to `eml_len` readable bytes.
+        let raw = try_ffi!(unsafe { bytes_arg(eml.cast(), eml_len) });
+        try_ffi!(out_arg(out_json));
+        let m = try_ffi!(ReceivedMessage::parse(raw).map_err(mss_err));
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let attachments: Vec<_> = m
+            .attachments
+            .iter()
+            .map(|a| {
+                json!({
+                    "name": a.name,
+                    "content_type": a.content_type,
+                    "kind": a.kind,
+                    "size": a.data.len(),
+                    "data_base64": b64.encode(&a.data),
+                })
+            })
+            .collect();
+        let report = match &m.report {
+            Some(Report::Disposition(d)) => json!({
+                "type": "mdn",
+                "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
+                "disposition": d.disposition.to_field(),
+            }),
+            Some(Report::Delivery(d)) => json!({
+                "type": "dsn",
+                "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
+                "recipients": d.recipients.iter().map(|r| json!({
+                    "final_recipient": r.final_recipient,
+                    "action": r.action,
+                    "status": r.status,
+                })).collect::<Vec<_>>(),
+            }),
+            None => serde_json::Value::Null,
+        };
+        let v = json!({
+            "message_id": m.message_id.as_ref().map(MessageId::as_str),
+            "in_reply_to": ids(&m.in_reply_to),
+            "references": ids(&m.references),
+            "from": m.from,
+            "recipients": m.recipients,
+            "subject": m.subject,
+            "display_subject": m.display_subject(),
+            "date": m.date,
+            "disposition_notification_to": m.disposition_notification_to,
+            "return_path": m.return_path,
+            "from_patient": m.is_from_patient(),
+            "x_mss_nil": m.mss.nil,
+            "x_mss_codecda": m.mss.codecda,
+            "x_mss_ins": m.mss.ins.map(|q| if q { "O" } else { "N" }),
+            "x_mss_mes_fin": m.mss.end_of_conversation,
+            "text": m.text,
+            "html": m.html,
+            "attachments": attachments,
+            "report": report,
+        });
+        write_json(out_json, &v)
+    })
+}
+
+/// Connection settings of `segur_mss_send`, as JSON.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendJson {
+    host: String,
+    #[serde(default = "submission_port")]
+    port: u16,
+    #[serde(default)]
+    hello_name: Option<String>,
+    #[serde(default = "default_timeout")]
+    timeout_secs: u64,
+    #[serde(default)]
+    dsn: bool,
+}
+
+fn submission_port() -> u16 {
+    587
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// The one token given by the caller (the caller refreshes it: Pro Santé Connect tokens live
+/// minutes; this call uses it once).
+struct FixedToken(std::sync::Mutex<Option<::segur_mssante::token::AccessToken>>);
+
+impl ::segur_mssante::token::TokenProvider for FixedToken {
+    fn access_token(&self) -> Result<::segur_mssante::token::AccessToken, MssError> {
+        let mut slot = self
+            .0
+            .lock()
+            .map_err(|_| MssError::Token("token lock poisoned".into()))?;
+        slot.take()
+            .ok_or_else(|| MssError::Token("the token was already used".into()))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn send(
+    c: SendJson,
+    roots_pem: &[u8],
+    token: Option<&[u8]>,
+    pkcs12: Option<(&[u8], &str)>,
+    o: ComposeJson,
+    xdm: Option<Vec<u8>>,
+) -> Result<serde_json::Value, segur_result> {
+    use ::segur_mssante::discovery::Endpoint;
+    use ::segur_mssante::smtp::{SmtpSession, SmtpSettings};
+    use ::segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
+    use ::segur_mssante::token::{AccessToken, Authentication, OAuthMechanism};
+    if token.is_none() && pkcs12.is_none() {
+        return Err(fail(
+            segur_result::InvalidParameter,
+            "a token or a PKCS#12 mailbox certificate is required",
+        ));
+    }
+    let from = MailAddress::parse(&o.from).map_err(mss_err)?;
+    let anchors = TrustAnchors::from_pem(roots_pem).map_err(mss_err)?;
+    let identity = match pkcs12 {
+        Some((der, password)) => Some(ClientIdentity::from_pkcs12(der, password).map_err(mss_err)?),
+        None => None,
+    };
+    let auth = match token {
+        Some(t) => {
+            let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
+            let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(300);
+            let token = AccessToken::new(secret.to_owned(), expires).map_err(mss_err)?;
+            Authentication::OAuth {
+                user: from,
+                provider: std::sync::Arc::new(FixedToken(std::sync::Mutex::new(Some(token)))),
+                mechanism: OAuthMechanism::XOAuth2,
+            }
+        }
+        None => Authentication::ClientCertificate,
+    };
+    let message = compose(o, xdm).map_err(mss_err)?;
+    let settings = SmtpSettings {
+        endpoint: Endpoint::new(&c.host, c.port),
+        tls: TlsSettings::new(&anchors, identity.as_ref()).map_err(mss_err)?,
+        auth,
+        hello_name: c.hello_name.unwrap_or_else(|| "localhost".to_owned()),
+        timeout: std::time::Duration::from_secs(c.timeout_secs),
+    };
+    let mut session = SmtpSession::connect(&settings).map_err(mss_err)?;
+    let dsn = c.dsn.then(::segur_mssante::dsn::DsnRequest::default);
+    let report = session.send(&message, dsn.as_ref()).map_err(mss_err)?;
+    // The message is accepted or not by now; a failing QUIT changes nothing about it.
+    let _ = session.quit();
+    let recipients: Vec<_> = report
+        .recipients
+        .iter()
+        .map(|r| match &r.result {
+            Ok(()) => json!({ "recipient": r.recipient.as_str(), "status": "accepted" }),
+            Err(rej) => json!({
+                "recipient": r.recipient.as_str(),
+                "status": if rej.is_transient() { "deferred" } else { "rejected" },
+                "code": rej.code,
+            }),
+        })
+        .collect();
+    Ok(json!({
+        "message_id": message.message_id().as_str(),
+        "dsn_requested": report.dsn_requested,
+        "recipients": recipients,
+    }))
+}
+
+/// Composes a message like `segur_mss_compose` (`options_json`, `xdm`) and submits it over SMTP
+/// with STARTTLS (Référentiel #2 SC.MSS/CONF.05/06: never in clear; TLS 1.2+, rustls), blocking
+/// until the server's final reply. Writes the outcome as JSON to `*out_json` (free with
+/// `segur_string_free`): `{"message_id":"<...>","dsn_requested":false,"recipients":[
+/// {"recipient":"...","status":"accepted"}|{"recipient":"...","status":"rejected"|"deferred",
+/// "code":550}]}`.
+///
+/// `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
+/// "timeout_secs"?:30,"dsn"?:false}`. `roots_pem` holds the trusted authorities (PEM, for
+/// example the IGC-Santé roots); the server's name and validity are checked. Authentication:
+/// `token` (a Pro Santé Connect access token, SASL XOAUTH2, user = `from`; used for this call
+/// only, never kept or logged) or, for an applicative mailbox, `pkcs12` (DER) with
+/// `pkcs12_password` (TLS client certificate, SASL EXTERNAL). `token` and `pkcs12` may be NULL,
+/// not both; `pkcs12_password` is read only with `pkcs12`.
+///
+/// Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
+/// `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
+/// `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
+/// `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
+/// `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_mss_send(
+    connection_json: *const c_char,
+    connection_json_len: usize,
+    roots_pem: *const u8,
+    roots_pem_len: usize,
+    token: *const c_char,
+    token_len: usize,
+    pkcs12: *const u8,
+    pkcs12_len: usize,
+    pkcs12_password: *const c_char,
+    pkcs12_password_len: usize,
+    options_json: *const c_char,
+    options_json_len: usize,
+    xdm: *const u8,
+    xdm_len: usize,
+    out_json: *mut *mut c_char,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: each non-NULL pointer points to its length of readable bytes.
+        let c: SendJson = try_ffi!(unsafe { json_arg(connection_json, connection_json_len) });
+        // SAFETY: as above.
+        let roots = try_ffi!(unsafe { bytes_arg(roots_pem.cast(), roots_pem_len) });
+        let token = if token.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            Some(try_ffi!(unsafe { bytes_arg(token, token_len) }))
+        };
+        let pkcs12 = if pkcs12.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            let der = try_ffi!(unsafe { bytes_arg(pkcs12.cast(), pkcs12_len) });
+            // SAFETY: as above.
+            let pw = try_ffi!(unsafe { str_arg(pkcs12_password, pkcs12_password_len) });
+            Some((der, pw))
+        };
+        // SAFETY: as above.
+        let o: ComposeJson = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
+        let xdm = if xdm.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            Some(try_ffi!(unsafe { bytes_arg(xdm.cast(), xdm_len) }).to_vec())
+        };
+        try_ffi!(out_arg(out_json));
+        let v = try_ffi!(send(c, roots, token, pkcs12, o, xdm));
+        write_json(out_json, &v)
+    })
+}

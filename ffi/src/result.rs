@@ -1,0 +1,514 @@
+//! `segur_result`: the status every fallible function returns.
+//!
+//! Codes are grouped by crate: `0` success, `1xxx` general (boundary), `2xxx` `segur-ins`,
+//! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards. A code is never
+//! reused: a retired code stays below as a comment, and `ffi/result-codes.txt` (checked by a test)
+//! lists every code ever assigned. Messages are static English text without patient data.
+
+use crate::boundary::write_bytes;
+use std::ffi::c_char;
+
+/// Status of a fallible `segur_*` call: `SEGUR_RESULT_OK` (0) or the reason of the failure.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum segur_result {
+    /// Success.
+    Ok = 0,
+
+    // 1xxx: general, raised by the boundary itself.
+    /// A pointer argument was NULL.
+    NullParameter = 1000,
+    /// The library hit an internal bug; the call had no effect. Please report it.
+    Panic = 1001,
+    /// A text argument is not valid UTF-8.
+    InvalidUtf8 = 1002,
+    /// The caller's buffer is too small; the needed size was written to the length out-parameter.
+    InsufficientSize = 1003,
+    /// A JSON argument is malformed or does not match the documented form.
+    InvalidJson = 1004,
+    /// An enum argument has a value the header does not define.
+    InvalidParameter = 1005,
+    /// An input is larger than the documented limit.
+    InputTooLarge = 1006,
+    /// The output contains a NUL byte and cannot be returned as a C string.
+    InteriorNul = 1007,
+
+    // 2000-2019: INS matricule (NIR/NIA), décret 82-103.
+    /// A matricule has 13 or 15 significant characters.
+    InsLength = 2000,
+    /// A character other than a digit, a letter or a separator.
+    InsInvalidChar = 2001,
+    /// A letter outside the department position (2A/2B).
+    InsLetterPosition = 2002,
+    /// The key field is not two digits.
+    InsKeyFormat = 2003,
+    /// Key 00 or above 97.
+    InsKeyOutOfRange = 2004,
+    /// The key does not match the body (97 - N mod 97, 2A->19, 2B->18).
+    InsKeyMismatch = 2005,
+    /// Sex digit 7/8: a provisional number (NNP), never an INS.
+    InsNnp = 2006,
+    /// Sex digit 5/6: a transit migrant number (MIG), never an INS.
+    InsMig = 2007,
+    /// Sex digit 3/4: a person being registered.
+    InsSex34 = 2008,
+    /// Sex digit 0 or 9.
+    InsSexDigit = 2009,
+    /// Order number 000.
+    InsOrderZero = 2010,
+    /// Another matricule error (a reason added to segur-ins after this code list).
+    InsMatriculeOther = 2019,
+
+    // 2020-2029: INS authority.
+    /// The legacy INS-C OID 1.2.250.1.213.1.4.2.
+    InsLegacyInsC = 2020,
+    /// An OID that is not one of the four INS authorities.
+    InsUnknownAuthority = 2021,
+
+    // 2030-2049: name normalisation (SEL-MP-043 section 3.4.1).
+    /// Empty value.
+    InsNameEmpty = 2030,
+    /// A character without equivalent in the INS character set.
+    InsNameUnsupportedChar = 2031,
+    /// Starts with a space or a hyphen.
+    InsNameLeadingSeparator = 2032,
+    /// Ends with a space.
+    InsNameTrailingSpace = 2033,
+    /// A given name ending with a hyphen or an apostrophe.
+    InsNameTrailingSeparator = 2034,
+    /// Doubled or combined separators.
+    InsNameCombinedSeparators = 2035,
+    /// A double hyphen in a given name.
+    InsNameDoubleHyphen = 2036,
+    /// Longer than the maximum length.
+    InsNameTooLong = 2037,
+    /// Another normalisation error.
+    InsNameOther = 2049,
+
+    // 2050-2059: strict traits.
+    /// The list of birth given names is empty.
+    InsTraitsNoGivenName = 2050,
+    /// First given name inconsistent with the list (EXI ID 10).
+    InsTraitsFirstGivenName = 2051,
+    /// Sex other than M/F.
+    InsTraitsSex = 2052,
+    /// The local sex "indéterminé" cannot be transmitted.
+    InsTraitsSexIndeterminate = 2053,
+    /// Birth date not YYYY-MM-DD or YYYYMMDD.
+    InsTraitsDateFormat = 2054,
+    /// A calendar date is required.
+    InsTraitsDateNotCalendar = 2055,
+    /// Birthplace not an INSEE COG code.
+    InsTraitsBirthplace = 2056,
+    /// Another traits error.
+    InsTraitsOther = 2059,
+
+    // 2060-2079: INSi responses.
+    /// The response is larger than the limit.
+    InsiTooLarge = 2060,
+    /// Malformed XML.
+    InsiXml = 2061,
+    /// A DTD in the response.
+    InsiDtd = 2062,
+    /// Elements nested too deep.
+    InsiTooDeep = 2063,
+    /// Neither RESULTAT nor a SOAP fault.
+    InsiNoResult = 2064,
+    /// A mandatory element is missing.
+    InsiMissing = 2065,
+    /// More than one INDIVIDU.
+    InsiSeveralIndividuals = 2066,
+    /// The teleservice answered with a SOAP fault (the code is in the JSON detail).
+    InsiFault = 2067,
+    /// An INS of the response is invalid.
+    InsiInvalidIns = 2068,
+    /// Another INSi response error.
+    InsiOther = 2079,
+
+    // 2080-2089: identity status (RNIV).
+    /// Doubtful or fictitious identity: INSi calls are blocked (EXI ID 26).
+    IdentityInsiBlocked = 2080,
+    /// Doubtful or fictitious identity: it stays provisional.
+    IdentityDoubtful = 2081,
+    /// The identity is not qualified: its matricule may not be transmitted.
+    IdentityNotQualified = 2082,
+    /// Another transition error.
+    IdentityOther = 2089,
+
+    // 2090-2099: professional and structure identifiers.
+    /// Wrong length.
+    IdentifierLength = 2090,
+    /// A character that is not allowed.
+    IdentifierInvalidChar = 2091,
+    /// The check digit does not match.
+    IdentifierCheckDigit = 2092,
+    /// Another identifier error.
+    IdentifierOther = 2099,
+
+    // 2100-2119: INSi client (network, TLS, HTTP); response errors keep their 206x codes.
+    /// The endpoint is not an `https://host[:port]/path` URL.
+    InsiEndpoint = 2100,
+    /// The TLS material cannot be used (unreadable PEM, no root, key not matching).
+    InsiTlsConfig = 2101,
+    /// The server certificate is not issued by a trusted authority.
+    InsiUnknownServerCa = 2102,
+    /// The server certificate does not match the endpoint host name.
+    InsiServerNameMismatch = 2103,
+    /// The server certificate is expired or not yet valid.
+    InsiServerCertificateExpired = 2104,
+    /// The server refused the client certificate.
+    InsiClientCertificateRefused = 2105,
+    /// Another TLS failure.
+    InsiTls = 2106,
+    /// A network failure (connection refused, time-out...).
+    InsiNetwork = 2107,
+    /// A malformed HTTP response.
+    InsiHttp = 2108,
+    /// An HTTP status other than 200 without a SOAP fault.
+    InsiHttpStatus = 2109,
+    /// Another client error.
+    InsiClientOther = 2119,
+
+    // 3000-3099: CDA documents (segur-dmp-cda).
+    /// A mandatory input of the document is missing.
+    CdaBuildMissing = 3000,
+    /// An input of the document is invalid (the field is in the detail).
+    CdaBuildInvalid = 3001,
+    /// Another build error.
+    CdaBuildOther = 3009,
+    /// The XML layer refused the document (malformed, DTD, entity, size, depth).
+    CdaXml = 3010,
+    /// The root element is not `ClinicalDocument`.
+    CdaNotCda = 3011,
+    /// A mandatory CDA R2 element or attribute is missing.
+    CdaMissing = 3012,
+    /// A CDA value is present but unusable.
+    CdaInvalid = 3013,
+    /// Another CDA reading error.
+    CdaOther = 3019,
+
+    // 4000-4099: IHE_XDM archives (segur-dmp-cda).
+    /// Not a readable zip (truncated, corrupt, CRC error).
+    XdmZip = 4000,
+    /// An entry escapes the archive: path traversal, absolute path or symbolic link.
+    XdmUnsafePath = 4001,
+    /// An encrypted entry.
+    XdmEncrypted = 4002,
+    /// Two entries with the same name (case-insensitively).
+    XdmDuplicate = 4003,
+    /// Archive, entry count, entry or total size, or compression ratio above the limit.
+    XdmTooLarge = 4004,
+    /// METADATA.XML missing or unreadable, or a document it names is missing.
+    XdmMetadata = 4005,
+    /// A document's SHA-1 or size differs from its metadata.
+    XdmIntegrity = 4006,
+    /// The CDA to pack cannot be read (the reason is in the detail).
+    XdmCda = 4007,
+    /// XDS metadata cannot be derived from the CDA header.
+    XdmXds = 4008,
+    /// Another XDM error.
+    XdmOther = 4099,
+
+    // 5000-5099: MSSanté messages (segur-mssante).
+    /// A mail address does not follow RFC 5321 §4.1.2.
+    MssInvalidAddress = 5000,
+    /// A header value would break the header or the MSSanté rule.
+    MssInvalidHeader = 5001,
+    /// The message cannot be composed as asked.
+    MssCompose = 5002,
+    /// The XDM attachment is not a valid IHE_XDM package.
+    MssXdm = 5003,
+    /// The PDF attachment is not a PDF.
+    MssPdf = 5004,
+    /// The message is larger than the limit.
+    MssTooLarge = 5005,
+    /// A received message cannot be parsed.
+    MssMalformed = 5006,
+    /// A received MDN or DSN report is malformed.
+    MssMalformedReport = 5007,
+    /// A TLS failure (unknown CA, wrong name, expired, refused client certificate).
+    MssTls = 5010,
+    /// Trust anchors or the client certificate (PEM, PKCS#12) cannot be loaded.
+    MssCertificate = 5011,
+    /// A network failure, or the connection closed before the exchange completed.
+    MssNetwork = 5012,
+    /// The server does not offer STARTTLS: refused rather than sending in clear.
+    MssStartTlsUnavailable = 5013,
+    /// The server refused a command.
+    MssRefused = 5014,
+    /// The server does not follow the protocol.
+    MssProtocol = 5015,
+    /// Authentication failed (token refused or expired, certificate refused, no usable mechanism).
+    MssAuthentication = 5016,
+    /// Another MSSanté error.
+    MssOther = 5099,
+
+    // 6000-6099: e-prescription (segur-eprescription).
+    /// The image cannot be read (not PNG, JPEG or TIFF, or corrupt).
+    EpImage = 6000,
+    /// The image has more pixels than the limit.
+    EpImageTooLarge = 6001,
+    /// The scanner input is longer than the limit.
+    EpTooLong = 6002,
+    /// The scanner input holds a control character that is not a separator.
+    EpScannerInput = 6003,
+    /// Another e-prescription error.
+    EpOther = 6099,
+
+    // 7000-7099: cards (segur-cps-card, PC/SC).
+    /// The card was removed (or pulled mid-transaction).
+    CardRemoved = 7000,
+    /// The card was reset by another application.
+    CardReset = 7001,
+    /// No card in the reader.
+    CardNoCard = 7002,
+    /// The card does not respond.
+    CardUnresponsive = 7003,
+    /// The reader is not available.
+    CardReaderUnavailable = 7004,
+    /// Another application holds the card exclusively.
+    CardSharingViolation = 7005,
+    /// The PC/SC service (pcscd, WinSCard) is not available.
+    CardNoService = 7006,
+    /// Timed out waiting for the reader.
+    CardTimeout = 7007,
+    /// Another PC/SC error.
+    CardPcsc = 7008,
+    /// No reader matches the name (or several do).
+    CardNoSuchReader = 7009,
+    /// Malformed card data (TLV, ATR, object content, response).
+    CardData = 7020,
+    /// The card answered an error status word.
+    CardStatus = 7021,
+    /// Wrong PIN (tries left in the detail).
+    CardWrongPin = 7022,
+    /// The PIN is blocked.
+    CardPinBlocked = 7023,
+    /// The PIN must be verified first.
+    CardPinRequired = 7024,
+    /// The PIN does not have the expected format.
+    CardInvalidPin = 7025,
+    /// Not the expected kind of card (for example a Vitale card where a CPS is needed).
+    CardWrongCard = 7026,
+    /// Not supported by this card (algorithm, key).
+    CardUnsupported = 7027,
+    /// An invalid command or input (digest length...).
+    CardCommand = 7028,
+    /// A card object exceeds the size limit.
+    CardTooLarge = 7029,
+    /// Another card error.
+    CardOther = 7099,
+}
+
+/// Generates the tables of [`segur_result`]. The matches are exhaustive, so a variant missing
+/// from this list (or listed but absent from the enum) does not compile.
+macro_rules! tables {
+    ($( $name:ident => $msg:literal, )*) => {
+        impl segur_result {
+            /// Every assigned code, in declaration order.
+            pub const ALL: &'static [segur_result] = &[$(segur_result::$name),*];
+
+            /// Static English message (never patient data).
+            pub const fn message(self) -> &'static str {
+                match self {
+                    $( Self::$name => $msg, )*
+                }
+            }
+
+            /// The Rust variant name (`InsKeyMismatch`), as listed in `result-codes.txt`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( Self::$name => stringify!($name), )*
+                }
+            }
+        }
+    };
+}
+
+tables! {
+    Ok => "success",
+    NullParameter => "a required pointer argument is NULL",
+    Panic => "internal error (panic caught at the C boundary); the call had no effect",
+    InvalidUtf8 => "a text argument is not valid UTF-8",
+    InsufficientSize => "the output buffer is too small",
+    InvalidJson => "a JSON argument is malformed or does not match the documented form",
+    InvalidParameter => "an argument has a value outside the documented range",
+    InputTooLarge => "an input exceeds the size limit",
+    InteriorNul => "the output contains a NUL byte",
+    InsLength => "a matricule has 13 or 15 characters",
+    InsInvalidChar => "invalid character in the matricule",
+    InsLetterPosition => "letters are only allowed as department 2A or 2B",
+    InsKeyFormat => "the key must be two digits",
+    InsKeyOutOfRange => "impossible key (a key is 01 to 97)",
+    InsKeyMismatch => "the key does not match the matricule",
+    InsNnp => "sex digit 7/8: a provisional number (NNP) is not an INS matricule",
+    InsMig => "sex digit 5/6: a transit migrant number (MIG) is not an INS matricule",
+    InsSex34 => "sex digit 3/4: a number of a person being registered is not an INS matricule",
+    InsSexDigit => "the first digit (sex) must be 1 or 2",
+    InsOrderZero => "order number 000 is never assigned",
+    InsMatriculeOther => "invalid matricule",
+    InsLegacyInsC => "the legacy INS-C authority (1.2.250.1.213.1.4.2) is no longer a valid INS",
+    InsUnknownAuthority => "unknown INS authority OID",
+    InsNameEmpty => "empty name",
+    InsNameUnsupportedChar => "a character has no equivalent in the INS character set",
+    InsNameLeadingSeparator => "a name may not start with a space or a hyphen",
+    InsNameTrailingSpace => "a name may not end with a space",
+    InsNameTrailingSeparator => "a given name may not end with a hyphen or an apostrophe",
+    InsNameCombinedSeparators => "doubled or combined separators",
+    InsNameDoubleHyphen => "a double hyphen is only allowed in a birth name",
+    InsNameTooLong => "the name is longer than the maximum length",
+    InsNameOther => "the name cannot be normalised",
+    InsTraitsNoGivenName => "the list of birth given names is empty",
+    InsTraitsFirstGivenName => "the first given name is not consistent with the list of birth given names",
+    InsTraitsSex => "sex must be M or F",
+    InsTraitsSexIndeterminate => "the local sex \"indeterminate\" cannot be transmitted",
+    InsTraitsDateFormat => "birth date must be YYYY-MM-DD or YYYYMMDD",
+    InsTraitsDateNotCalendar => "a calendar birth date is required",
+    InsTraitsBirthplace => "birthplace must be an INSEE COG code",
+    InsTraitsOther => "invalid identity traits",
+    InsiTooLarge => "the INSi response exceeds the size limit",
+    InsiXml => "the INSi response is malformed XML",
+    InsiDtd => "a DTD is not allowed in an INSi response",
+    InsiTooDeep => "the INSi response is nested too deep",
+    InsiNoResult => "no RESULTAT and no SOAP fault in the INSi response",
+    InsiMissing => "a mandatory element is missing from the INSi response",
+    InsiSeveralIndividuals => "more than one INDIVIDU in the INSi response",
+    InsiFault => "the INSi teleservice answered with a fault",
+    InsiInvalidIns => "an INS of the INSi response is invalid",
+    InsiOther => "the INSi response cannot be read",
+    InsiEndpoint => "the INSi endpoint is not an https:// URL",
+    InsiTlsConfig => "the INSi TLS material cannot be used",
+    InsiUnknownServerCa => "the INSi server certificate is not issued by a trusted authority",
+    InsiServerNameMismatch => "the INSi server certificate does not match the endpoint host name",
+    InsiServerCertificateExpired => "the INSi server certificate is expired or not yet valid",
+    InsiClientCertificateRefused => "the INSi server refused the client certificate",
+    InsiTls => "TLS failure with the INSi server",
+    InsiNetwork => "network failure with the INSi server",
+    InsiHttp => "malformed HTTP response from INSi",
+    InsiHttpStatus => "INSi answered an unexpected HTTP status",
+    InsiClientOther => "the INSi request failed",
+    CardRemoved => "the card was removed from the reader",
+    CardReset => "the card was reset by another application",
+    CardNoCard => "no card in the reader",
+    CardUnresponsive => "the card does not respond",
+    CardReaderUnavailable => "the reader is not available",
+    CardSharingViolation => "the card is in use by another application",
+    CardNoService => "the PC/SC service is not available",
+    CardTimeout => "timed out waiting for the reader",
+    CardPcsc => "PC/SC error",
+    CardNoSuchReader => "no reader matches the given name",
+    CardData => "the card returned malformed data",
+    CardStatus => "the card refused the command",
+    CardWrongPin => "wrong PIN",
+    CardPinBlocked => "the PIN is blocked",
+    CardPinRequired => "the PIN must be verified first",
+    CardInvalidPin => "the PIN does not have the expected format",
+    CardWrongCard => "not the expected kind of card",
+    CardUnsupported => "not supported by this card",
+    CardCommand => "invalid command or input for the card",
+    CardTooLarge => "a card object exceeds the size limit",
+    CardOther => "the card operation failed",
+    IdentityInsiBlocked => "the identity is doubtful or fictitious: INSi calls are blocked",
+    IdentityDoubtful => "the identity is doubtful or fictitious: it stays provisional",
+    IdentityNotQualified => "the identity is not qualified",
+    IdentityOther => "the identity status transition was refused",
+    IdentifierLength => "the identifier has the wrong length",
+    IdentifierInvalidChar => "invalid character in the identifier",
+    IdentifierCheckDigit => "the identifier check digit does not match",
+    IdentifierOther => "invalid identifier",
+    CdaBuildMissing => "a mandatory input of the CDA document is missing",
+    CdaBuildInvalid => "an input of the CDA document is invalid",
+    CdaBuildOther => "the CDA document cannot be built",
+    CdaXml => "the CDA is malformed or refused XML (DTD, entity, size, depth)",
+    CdaNotCda => "the root element is not ClinicalDocument",
+    CdaMissing => "a mandatory CDA element or attribute is missing",
+    CdaInvalid => "a CDA value is present but unusable",
+    CdaOther => "the CDA cannot be read",
+    XdmZip => "the archive is not a readable zip",
+    XdmUnsafePath => "an archive entry has an unsafe path (traversal, absolute, symbolic link)",
+    XdmEncrypted => "encrypted archive entries are not supported",
+    XdmDuplicate => "two archive entries have the same name",
+    XdmTooLarge => "the archive exceeds a size, entry or compression ratio limit",
+    XdmMetadata => "the XDM metadata is missing, unreadable or names a missing document",
+    XdmIntegrity => "a document's hash or size differs from the XDM metadata",
+    XdmCda => "the CDA to pack cannot be read",
+    XdmXds => "XDS metadata cannot be derived from the CDA",
+    XdmOther => "the XDM archive cannot be written or read",
+    MssInvalidAddress => "invalid mail address",
+    MssInvalidHeader => "invalid header value",
+    MssCompose => "the message cannot be composed as asked",
+    MssXdm => "the XDM attachment is not a valid IHE_XDM package",
+    MssPdf => "the PDF attachment is not a PDF",
+    MssTooLarge => "the message exceeds the size limit",
+    MssMalformed => "the received message is malformed",
+    MssMalformedReport => "the received report (MDN or DSN) is malformed",
+    MssTls => "TLS failure with the MSSanté server",
+    MssCertificate => "the trust anchors or the client certificate cannot be loaded",
+    MssNetwork => "network failure with the MSSanté server",
+    MssStartTlsUnavailable => "the MSSanté server does not offer STARTTLS",
+    MssRefused => "the MSSanté server refused the command",
+    MssProtocol => "the MSSanté server does not follow the protocol",
+    MssAuthentication => "authentication refused by the MSSanté server",
+    MssOther => "the MSSanté operation failed",
+    EpImage => "the image cannot be read",
+    EpImageTooLarge => "the image exceeds the pixel limit",
+    EpTooLong => "the scanner input exceeds the size limit",
+    EpScannerInput => "the scanner input holds an unexpected control character",
+    EpOther => "the e-prescription operation failed",
+}
+
+impl segur_result {
+    /// The code for a number; `None` for a number no code has.
+    pub fn from_u32(code: u32) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| *r as u32 == code)
+    }
+
+    /// Whether this is `SEGUR_RESULT_OK`.
+    pub const fn is_ok(self) -> bool {
+        matches!(self, Self::Ok)
+    }
+}
+
+/// Writes the English message of `result` (UTF-8, **not** NUL-terminated) into `buf` of `len`
+/// bytes and its length into `*out_len`. Nothing needs freeing. A code the library does not know
+/// gives the message "unknown result code".
+///
+/// Returns `SEGUR_RESULT_INSUFFICIENT_SIZE` with the needed length in `*out_len` (and `buf`
+/// untouched) when `len` is too small; `SEGUR_RESULT_NULL_PARAMETER` when `buf` or `out_len` is
+/// NULL. Messages never contain patient data. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_message(
+    result: u32,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> segur_result {
+    crate::ffi_boundary!(default: segur_result::Panic, {
+        let msg = segur_result::from_u32(result).map_or("unknown result code", |r| r.message());
+        write_bytes(msg.as_bytes(), buf, len, out_len)
+    })
+}
+
+/// Returns the static NUL-terminated name of `result`'s enumerator without its prefix
+/// (`"INS_KEY_MISMATCH"` for `SEGUR_RESULT_INS_KEY_MISMATCH`), or `"UNKNOWN"`: a stable key for
+/// logs and translation tables. Never NULL, never freed. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_name(result: u32) -> *const c_char {
+    crate::ffi_boundary!(default: std::ptr::null(), {
+        crate::names::result_name(result).as_ptr().cast()
+    })
+}
+
+/// Whether `result` is a card or reader error (7000-7999: PC/SC, card removed, PIN...), for
+/// example to ask the user to check the reader. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_is_card_error(result: u32) -> bool {
+    crate::ffi_boundary!(default: false, { (7000..8000).contains(&result) })
+}
+
+/// Whether `result` belongs to `segur-ins` (2000-2999: matricule, authority, names, traits,
+/// INSi responses and client, identity status, professional identifiers). Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_is_ins_error(result: u32) -> bool {
+    crate::ffi_boundary!(default: false, { (2000..3000).contains(&result) })
+}

@@ -1,0 +1,274 @@
+//! ABI guards: result codes never reused, every capability of every crate has a documented C
+//! entry point, the header matches the exports and the Cargo version.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
+
+use segur::segur_result;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn ffi_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(p: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(p.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", p.as_ref().display()))
+}
+
+/// `segur_*` functions declared in segur.h, with whether a doc comment precedes them.
+fn header_functions() -> BTreeMap<String, bool> {
+    let header = read(ffi_dir().join("include/segur.h"));
+    let lines: Vec<&str> = header.lines().collect();
+    let mut out = BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let l = line.trim_start();
+        if l.starts_with('*') || l.starts_with("/*") || l.starts_with('#') {
+            continue;
+        }
+        if l.starts_with("typedef") {
+            continue;
+        }
+        // The declared name: the first `segur_*` identifier directly followed by `(`.
+        let declared = l.match_indices("segur_").find_map(|(pos, _)| {
+            let rest = &l[pos..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            rest[name.len()..].starts_with('(').then_some(name)
+        });
+        let Some(name) = declared else { continue };
+        let documented = i > 0 && lines[i - 1].trim_end().ends_with("*/");
+        out.insert(name, documented);
+    }
+    out
+}
+
+/// `(section, capability) -> functions` from capabilities.toml (a flat subset of TOML:
+/// `[section]` headers and `key = ["fn", ...]` arrays, possibly on several lines).
+fn capabilities() -> BTreeMap<(String, String), Vec<String>> {
+    let text = read(ffi_dir().join("capabilities.toml"));
+    let mut out = BTreeMap::new();
+    let mut section = String::new();
+    let mut current: Option<(String, String)> = None;
+    for raw in text.lines() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('[') && current.is_none() {
+            section = line.trim_matches(|c| c == '[' || c == ']').to_owned();
+            continue;
+        }
+        let body = if let Some((k, v)) = line.split_once('=').filter(|_| current.is_none()) {
+            current = Some((section.clone(), k.trim().to_owned()));
+            v
+        } else {
+            line
+        };
+        let key = current.clone().expect("value outside a key");
+        let entry: &mut Vec<String> = out.entry(key).or_default();
+        entry.extend(
+            body.split(',')
+                .map(|s| s.trim().trim_matches(|c| c == '[' || c == ']' || c == '"'))
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
+        if body.trim_end().ends_with(']') {
+            current = None;
+        }
+    }
+    out
+}
+
+/// Functions exported by the Rust sources (`#[unsafe(no_mangle)]` followed by `pub extern "C" fn`).
+fn exported_functions() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![ffi_dir().join("src")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let src = read(&p);
+            let mut marked = false;
+            for line in src.lines() {
+                let l = line.trim();
+                if l == "#[unsafe(no_mangle)]" {
+                    marked = true;
+                } else if marked && l.starts_with("pub extern \"C\" fn ") {
+                    let name: String = l["pub extern \"C\" fn ".len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    out.insert(name);
+                    marked = false;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn result_codes_match_the_checked_in_list_and_are_never_reused() {
+    let text = read(ffi_dir().join("result-codes.txt"));
+    let mut listed = BTreeMap::new();
+    let mut retired = BTreeSet::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (is_retired, rest) = match line.strip_prefix("retired ") {
+            Some(r) => (true, r),
+            None => (false, line),
+        };
+        let (code, name) = rest.split_once(' ').expect("`<code> <Variant>`");
+        let code: u32 = code.parse().expect("numeric code");
+        assert!(
+            listed.insert(code, name.to_owned()).is_none(),
+            "code {code} listed twice"
+        );
+        if is_retired {
+            retired.insert(code);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for r in segur_result::ALL {
+        let code = *r as u32;
+        assert!(seen.insert(code), "code {code} used twice");
+        assert!(
+            !retired.contains(&code),
+            "code {code} was retired and must not be reused"
+        );
+        assert_eq!(
+            listed.get(&code).map(String::as_str),
+            Some(r.name()),
+            "code {code} ({}) differs from result-codes.txt: codes are never renumbered",
+            r.name()
+        );
+        assert_eq!(segur_result::from_u32(code), Some(*r));
+    }
+    for (code, name) in &listed {
+        assert!(
+            retired.contains(code) || seen.contains(code),
+            "{code} {name} is listed but gone from the enum: mark it `retired`, never delete it"
+        );
+    }
+    assert_eq!(segur_result::from_u32(1), None);
+}
+
+#[test]
+fn every_code_has_a_range_and_a_message_without_placeholders() {
+    for r in segur_result::ALL {
+        let code = *r as u32;
+        assert!(
+            code == 0 || (1000..8000).contains(&code),
+            "{code} out of range"
+        );
+        assert!(!r.message().is_empty() && !r.message().contains('{'));
+    }
+}
+
+#[test]
+fn every_capability_has_a_documented_c_entry_point() {
+    let header = header_functions();
+    let caps = capabilities();
+    let mut listed = BTreeSet::new();
+    for ((section, cap), fns) in &caps {
+        assert!(!fns.is_empty(), "[{section}] {cap} lists no function");
+        for f in fns {
+            match header.get(f) {
+                None => panic!("[{section}] {cap}: {f} is not declared in include/segur.h"),
+                Some(false) => panic!("[{section}] {cap}: {f} has no doc comment in segur.h"),
+                Some(true) => {}
+            }
+            assert!(listed.insert(f.clone()), "{f} listed twice");
+        }
+    }
+    for f in header.keys() {
+        assert!(
+            listed.contains(f),
+            "{f} is in segur.h but not in capabilities.toml"
+        );
+    }
+    for f in exported_functions() {
+        assert!(
+            header.contains_key(&f),
+            "{f} is exported but missing from segur.h: regenerate it with cbindgen"
+        );
+    }
+}
+
+#[test]
+fn every_crate_with_a_public_api_has_a_capability_section() {
+    let caps = capabilities();
+    let sections: BTreeSet<&str> = caps.keys().map(|(s, _)| s.as_str()).collect();
+    let root = ffi_dir().join("..");
+    for dir in ["ins", "dmp-cda", "mssante", "eprescription", "cps-card"] {
+        let src = root.join(dir).join("src");
+        let mut has_api = false;
+        let mut stack = vec![src];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    has_api |= read(&p)
+                        .lines()
+                        .any(|l| l.trim_start().starts_with("pub fn "));
+                }
+            }
+        }
+        let section = dir.replace('-', "_");
+        assert!(
+            !has_api || sections.contains(section.as_str()),
+            "crate {dir} has a public API but capabilities.toml has no [{section}] section: \
+             add its C entry points"
+        );
+    }
+}
+
+#[test]
+fn header_version_macros_match_cargo() {
+    let header = read(ffi_dir().join("include/segur.h"));
+    let get = |name: &str| -> String {
+        header
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("#define {name} ")))
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(get("SEGUR_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MAJOR"));
+    assert_eq!(get("SEGUR_VERSION_MINOR"), env!("CARGO_PKG_VERSION_MINOR"));
+    assert_eq!(get("SEGUR_VERSION_PATCH"), env!("CARGO_PKG_VERSION_PATCH"));
+}
+
+#[test]
+fn every_export_runs_inside_the_panic_boundary() {
+    let src = ffi_dir().join("src");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let p = entry.unwrap().path();
+        let text = read(&p);
+        let parts: Vec<&str> = text.split("pub extern \"C\" fn ").collect();
+        for part in parts.iter().skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            // The body is the text up to the end of the function: the first line that is `}`.
+            let body = part.split("\n}\n").next().unwrap_or(part);
+            assert!(
+                body.contains("ffi_boundary!"),
+                "{name} ({}) does not run inside ffi_boundary!",
+                p.display()
+            );
+        }
+    }
+}
