@@ -31,6 +31,12 @@ impl Matricule {
     /// Parses a matricule of 13 characters (the key is then computed) or 15 characters (the key is
     /// checked). Spaces, dots and hyphens are ignored; letters may be in any case.
     pub fn parse(input: &str) -> Result<Self, MatriculeError> {
+        // Fast path: the canonical 15 characters, as stored by most software.
+        if let Some(buf) = canonical15(input.as_bytes()) {
+            check_body(&buf)?;
+            check_key(&buf)?;
+            return Ok(Self(buf));
+        }
         let (buf, len) = collect_significant(input)?;
         match len {
             BODY_LEN => {
@@ -171,6 +177,25 @@ impl<'de> serde::Deserialize<'de> for Matricule {
     }
 }
 
+/// The 15 bytes when `input` is exactly a canonical matricule (digits, `2A`/`2B` in any case),
+/// else `None` and the general path runs (which also produces the errors).
+fn canonical15(input: &[u8]) -> Option<[u8; MATRICULE_LEN]> {
+    let mut buf: [u8; MATRICULE_LEN] = input.try_into().ok()?;
+    let digits_ok = buf
+        .iter()
+        .enumerate()
+        .fold(true, |ok, (i, c)| ok & (i == 6 || c.is_ascii_digit()));
+    if !digits_ok {
+        return None;
+    }
+    match buf[6] {
+        b'0'..=b'9' => {}
+        b'A' | b'B' | b'a' | b'b' if buf[5] == b'2' => buf[6] = buf[6].to_ascii_uppercase(),
+        _ => return None,
+    }
+    Some(buf)
+}
+
 /// Collects the significant characters (separators ` `, `.`, `-` skipped), upper-casing ASCII
 /// letters. Counts beyond 15 are still counted so the length error reports the real length.
 /// Works on bytes: every byte before a non-ASCII one is ASCII, so a byte index is then also the
@@ -252,16 +277,19 @@ fn check_key(buf: &[u8; MATRICULE_LEN]) -> Result<(), MatriculeError> {
 /// `97 − (N mod 97)` on u64, with `2A → 19` and `2B → 18` (the letter's position holds `9`/`8`
 /// and the preceding `2` becomes `1`). Only called on bodies whose characters were checked.
 pub(crate) fn key_of_body(buf: &[u8; MATRICULE_LEN]) -> u8 {
-    let mut digits = [0u8; BODY_LEN];
+    let mut digits = [0u64; BODY_LEN];
     for (d, b) in digits.iter_mut().zip(buf.iter()) {
-        *d = b.wrapping_sub(b'0');
+        *d = u64::from(b.wrapping_sub(b'0'));
     }
     match buf[6] {
         b'A' => (digits[5], digits[6]) = (1, 9),
         b'B' => (digits[5], digits[6]) = (1, 8),
         _ => {}
     }
-    let n = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d));
+    // Two independent chains (6 and 7 digits) joined at the end: shorter dependency chains.
+    let fold = |ds: &[u64]| ds.iter().fold(0u64, |n, &d| n * 10 + d);
+    let (high, low) = digits.split_at(6);
+    let n = fold(high) * 10_000_000 + fold(low);
     (97 - (n % 97)) as u8
 }
 
