@@ -32,11 +32,18 @@ impl Matricule {
     /// checked). Spaces, dots and hyphens are ignored; letters may be in any case.
     pub fn parse(input: &str) -> Result<Self, MatriculeError> {
         // Fast path: the canonical 15 characters, as stored by most software.
-        if let Some(buf) = canonical15(input.as_bytes()) {
+        if let Some((buf, n)) = canonical15(input.as_bytes()) {
             check_body(&buf)?;
-            check_key(&buf)?;
+            check_key_of(&buf, key_of_value(n))?;
             return Ok(Self(buf));
         }
+        Self::parse_general(input)
+    }
+
+    /// Every other form: separators, lower case, 13 characters, and the precise error positions.
+    /// Kept out of line so the canonical fast path needs no stack frame.
+    #[inline(never)]
+    fn parse_general(input: &str) -> Result<Self, MatriculeError> {
         let (buf, len) = collect_significant(input)?;
         match len {
             BODY_LEN => {
@@ -177,23 +184,70 @@ impl<'de> serde::Deserialize<'de> for Matricule {
     }
 }
 
-/// The 15 bytes when `input` is exactly a canonical matricule (digits, `2A`/`2B` in any case),
-/// else `None` and the general path runs (which also produces the errors).
-fn canonical15(input: &[u8]) -> Option<[u8; MATRICULE_LEN]> {
-    let mut buf: [u8; MATRICULE_LEN] = input.try_into().ok()?;
-    let digits_ok = buf
-        .iter()
-        .enumerate()
-        .fold(true, |ok, (i, c)| ok & (i == 6 || c.is_ascii_digit()));
-    if !digits_ok {
+/// The canonical 15 characters, recognised with word operations: every byte is a digit, except
+/// the department letter `A`/`B` (any case) after a `2`. Returns `None` for anything else, which
+/// then takes the general path (separators, 13 characters, precise error positions).
+///
+/// Returns the canonical bytes and N, the body read as an integer with `2A → 19`, `2B → 18`.
+#[inline]
+fn canonical15(input: &[u8]) -> Option<([u8; MATRICULE_LEN], u64)> {
+    let bytes: &[u8; MATRICULE_LEN] = input.try_into().ok()?;
+    // Positions 0..=7 and 7..=14, first character in the lowest byte: two word loads.
+    let first = u64::from_le_bytes(*bytes.first_chunk::<8>()?);
+    let second = u64::from_le_bytes(*bytes.last_chunk::<8>()?);
+    let mut buf = *bytes;
+    let first_numeric = if bytes[6].is_ascii_digit() {
+        first
+    } else {
+        let department = bytes[6] & !0x20;
+        let substitute = match department {
+            b'A' => b'9',
+            b'B' => b'8',
+            _ => return None,
+        };
+        if bytes[5] != b'2' {
+            return None;
+        }
+        buf[6] = department;
+        (first & !(0xFFFF << 40)) | (u64::from(b'1') << 40) | (u64::from(substitute) << 48)
+    };
+    if !(all_ascii_digits(first_numeric) && all_ascii_digits(second)) {
         return None;
     }
+    // Body positions 8..=12 are bytes 1..=5 of `second`: move them to bytes 3..=7 under '000'.
+    let last_five = ((second << 16) & !0x00FF_FFFF) | 0x0030_3030;
+    let n = eight_digits_value(first_numeric) * 100_000 + eight_digits_value(last_five);
+    Some((buf, n))
+}
+
+/// The body with `2A`/`2B` replaced by `19`/`18`, as the key computation reads it.
+#[inline]
+fn numeric_image(buf: &[u8; MATRICULE_LEN]) -> [u8; MATRICULE_LEN] {
+    let mut digits = *buf;
     match buf[6] {
-        b'0'..=b'9' => {}
-        b'A' | b'B' | b'a' | b'b' if buf[5] == b'2' => buf[6] = buf[6].to_ascii_uppercase(),
-        _ => return None,
+        b'A' => (digits[5], digits[6]) = (b'1', b'9'),
+        b'B' => (digits[5], digits[6]) = (b'1', b'8'),
+        _ => {}
     }
-    Some(buf)
+    digits
+}
+
+/// Eight ASCII digits at once (SWAR): every byte has the high nibble 3, and adding 6 to its low
+/// nibble does not carry into the high nibble (low nibble ≤ 9). No carry crosses bytes.
+#[inline]
+fn all_ascii_digits(v: u64) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    (v & HIGH) == THREES && (v.wrapping_add(0x0606_0606_0606_0606) & HIGH) == THREES
+}
+
+/// The value of eight ASCII digits, first digit in the lowest byte (SWAR, three multiplications).
+#[inline]
+fn eight_digits_value(v: u64) -> u64 {
+    let v = v.wrapping_sub(0x3030_3030_3030_3030);
+    let v = (v.wrapping_mul(10).wrapping_add(v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100).wrapping_add(v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (v.wrapping_mul(10_000).wrapping_add(v >> 32)) & 0x0000_0000_FFFF_FFFF
 }
 
 /// Collects the significant characters (separators ` `, `.`, `-` skipped), upper-casing ASCII
@@ -245,6 +299,7 @@ fn input_position(input: &str, nth: usize) -> usize {
 }
 
 /// Semantic checks of the body that make a number a NIR/NIA usable as an INS matricule.
+#[inline]
 fn check_body(buf: &[u8; MATRICULE_LEN]) -> Result<(), MatriculeError> {
     match buf[0] {
         b'1' | b'2' => {}
@@ -259,15 +314,21 @@ fn check_body(buf: &[u8; MATRICULE_LEN]) -> Result<(), MatriculeError> {
     Ok(())
 }
 
+#[inline]
 fn check_key(buf: &[u8; MATRICULE_LEN]) -> Result<(), MatriculeError> {
     if !buf[13].is_ascii_digit() || !buf[14].is_ascii_digit() {
         return Err(MatriculeError::InvalidKeyField);
     }
+    check_key_of(buf, key_of_body(buf))
+}
+
+/// Compares the key field (already checked to be two digits) with the `expected` key.
+#[inline]
+fn check_key_of(buf: &[u8; MATRICULE_LEN], expected: u8) -> Result<(), MatriculeError> {
     let found = (buf[13] - b'0') * 10 + (buf[14] - b'0');
     if found == 0 || found > 97 {
         return Err(MatriculeError::KeyOutOfRange { found });
     }
-    let expected = key_of_body(buf);
     if expected != found {
         return Err(MatriculeError::KeyMismatch { expected, found });
     }
@@ -276,26 +337,83 @@ fn check_key(buf: &[u8; MATRICULE_LEN]) -> Result<(), MatriculeError> {
 
 /// `97 − (N mod 97)` on u64, with `2A → 19` and `2B → 18` (the letter's position holds `9`/`8`
 /// and the preceding `2` becomes `1`). Only called on bodies whose characters were checked.
+#[inline]
 pub(crate) fn key_of_body(buf: &[u8; MATRICULE_LEN]) -> u8 {
-    let mut digits = [0u64; BODY_LEN];
-    for (d, b) in digits.iter_mut().zip(buf.iter()) {
-        *d = u64::from(b.wrapping_sub(b'0'));
-    }
-    match buf[6] {
-        b'A' => (digits[5], digits[6]) = (1, 9),
-        b'B' => (digits[5], digits[6]) = (1, 8),
-        _ => {}
-    }
-    // Two independent chains (6 and 7 digits) joined at the end: shorter dependency chains.
-    let fold = |ds: &[u64]| ds.iter().fold(0u64, |n, &d| n * 10 + d);
-    let (high, low) = digits.split_at(6);
-    let n = fold(high) * 10_000_000 + fold(low);
+    let d = numeric_image(buf);
+    // N = first 8 digits × 10^5 + last 5 digits. The last 5 are read as 8 bytes whose first
+    // three are forced to '0', so both halves use the same SWAR conversion.
+    let first = u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+    let last = u64::from_le_bytes([b'0', b'0', b'0', d[8], d[9], d[10], d[11], d[12]]);
+    key_of_value(eight_digits_value(first) * 100_000 + eight_digits_value(last))
+}
+
+/// `97 − (N mod 97)`: always in 1..=97.
+#[inline]
+fn key_of_value(n: u64) -> u8 {
     (97 - (n % 97)) as u8
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swar_digit_check_matches_byte_check_for_every_byte_at_every_position() {
+        for position in 0..8 {
+            for byte in 0..=255u8 {
+                let mut bytes = *b"01234567";
+                bytes[position] = byte;
+                let v = u64::from_le_bytes(bytes);
+                assert_eq!(
+                    all_ascii_digits(v),
+                    byte.is_ascii_digit(),
+                    "{position} {byte}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn swar_key_matches_the_schoolbook_key() {
+        // The schoolbook form of the rule: N read digit by digit, 2A/2B as 19/18.
+        fn schoolbook(body: &[u8; MATRICULE_LEN]) -> u8 {
+            let n = body[..BODY_LEN]
+                .iter()
+                .enumerate()
+                .fold(0u64, |n, (i, &c)| {
+                    let d = match (i, c, body[6]) {
+                        (5, _, b'A' | b'B') => 1,
+                        (6, b'A', _) => 9,
+                        (6, b'B', _) => 8,
+                        _ => u64::from(c - b'0'),
+                    };
+                    n * 10 + d
+                });
+            (97 - n % 97) as u8
+        }
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut body = [b'0'; MATRICULE_LEN];
+            let mut x = state;
+            for slot in body.iter_mut().take(BODY_LEN) {
+                *slot = b'0' + (x % 10) as u8;
+                x /= 10;
+            }
+            match state % 3 {
+                0 => (body[5], body[6]) = (b'2', b'A'),
+                1 => (body[5], body[6]) = (b'2', b'B'),
+                _ => {}
+            }
+            let key = schoolbook(&body);
+            assert_eq!(key_of_body(&body), key);
+            (body[13], body[14]) = (b'0' + key / 10, b'0' + key % 10);
+            let (canonical, n) = canonical15(&body).unwrap();
+            assert_eq!((canonical, key_of_value(n)), (body, key));
+        }
+    }
 
     #[test]
     fn corsica_keys_use_19_and_18() {
