@@ -31,6 +31,26 @@ fn pin() -> Pin {
     Pin::from_str_checked(vcard::PIN).unwrap()
 }
 
+/// A running pcscd, a virtual card plugged into one vpcd port, and a context that saw it arrive.
+/// Bind the fields in this order (`pcscd` first) so they drop context, card, then daemon.
+struct Inserted {
+    pcscd: Pcscd,
+    plugged: PluggedCard,
+    ctx: ReaderContext,
+}
+
+fn inserted(card: VirtualCard, port: u16, reader: &str) -> Inserted {
+    let pcscd = Pcscd::start();
+    let plugged = PluggedCard::insert_card(card, port);
+    let ctx = ReaderContext::establish().unwrap();
+    ctx.wait(reader, CardEvent::Inserted, WAIT).unwrap();
+    Inserted {
+        pcscd,
+        plugged,
+        ctx,
+    }
+}
+
 #[test]
 fn readers_insertion_and_removal_events() {
     let _pcscd = Pcscd::start();
@@ -74,10 +94,11 @@ fn readers_insertion_and_removal_events() {
 
 #[test]
 fn cps3_through_pcscd_with_t0() {
-    let _pcscd = Pcscd::start();
-    let plugged = PluggedCard::insert(Kind::Cps3, PORT0);
-    let ctx = ReaderContext::establish().unwrap();
-    ctx.wait(READER0, CardEvent::Inserted, WAIT).unwrap();
+    let Inserted {
+        pcscd: _pcscd,
+        plugged,
+        ctx,
+    } = inserted(VirtualCard::new(Kind::Cps3), PORT0, READER0);
     let mut conn = ctx.connect(READER0, Share::Shared).unwrap();
     assert_eq!(
         conn.protocol(),
@@ -119,10 +140,11 @@ fn cps3_through_pcscd_with_t0() {
 
 #[test]
 fn cps4_through_pcscd_signs_pss() {
-    let _pcscd = Pcscd::start();
-    let _plugged = PluggedCard::insert(Kind::Cps4, PORT0);
-    let ctx = ReaderContext::establish().unwrap();
-    ctx.wait(READER0, CardEvent::Inserted, WAIT).unwrap();
+    let Inserted {
+        pcscd: _pcscd,
+        plugged: _plugged,
+        ctx,
+    } = inserted(VirtualCard::new(Kind::Cps4), PORT0, READER0);
     let mut conn = ctx.connect(READER0, Share::Shared).unwrap();
     let tx = conn.transaction().unwrap();
     let mut cps = CpsCard::open(tx, CpsConfig::default()).unwrap();
@@ -144,10 +166,11 @@ fn cps4_through_pcscd_signs_pss() {
 
 #[test]
 fn vitale2_in_second_reader() {
-    let _pcscd = Pcscd::start();
-    let _plugged = PluggedCard::insert(Kind::Vitale2, PORT1);
-    let ctx = ReaderContext::establish().unwrap();
-    ctx.wait(READER1, CardEvent::Inserted, WAIT).unwrap();
+    let Inserted {
+        pcscd: _pcscd,
+        plugged: _plugged,
+        ctx,
+    } = inserted(VirtualCard::new(Kind::Vitale2), PORT1, READER1);
     let mut conn = ctx.connect(READER1, Share::Shared).unwrap();
     let tx = conn.transaction().unwrap();
     let mut v = segur_cps_card::vitale::VitaleCard::open(tx).unwrap();
@@ -161,12 +184,13 @@ fn vitale2_in_second_reader() {
 
 #[test]
 fn card_pulled_mid_transaction_gives_a_typed_error_without_hanging() {
-    let _pcscd = Pcscd::start();
     let mut vc = VirtualCard::new(Kind::Cps3);
     vc.vanish_on_ins = Some(0x20);
-    let _plugged = PluggedCard::insert_card(vc, PORT0);
-    let ctx = ReaderContext::establish().unwrap();
-    ctx.wait(READER0, CardEvent::Inserted, WAIT).unwrap();
+    let Inserted {
+        pcscd: _pcscd,
+        plugged: _plugged,
+        ctx,
+    } = inserted(vc, PORT0, READER0);
     let err = within(Duration::from_secs(30), move || {
         let mut conn = ctx.connect(READER0, Share::Shared).unwrap();
         let tx = conn.transaction().unwrap();
@@ -181,10 +205,11 @@ fn card_pulled_mid_transaction_gives_a_typed_error_without_hanging() {
 
 #[test]
 fn exclusive_access_and_reset_recovery() {
-    let _pcscd = Pcscd::start();
-    let _plugged = PluggedCard::insert(Kind::Cps3, PORT0);
-    let ctx = ReaderContext::establish().unwrap();
-    ctx.wait(READER0, CardEvent::Inserted, WAIT).unwrap();
+    let Inserted {
+        pcscd: _pcscd,
+        plugged: _plugged,
+        ctx,
+    } = inserted(VirtualCard::new(Kind::Cps3), PORT0, READER0);
     // Another workstation holding the card exclusively.
     let other = ReaderContext::establish().unwrap();
     let excl = other.connect(READER0, Share::Exclusive).unwrap();
@@ -215,10 +240,11 @@ fn exclusive_access_and_reset_recovery() {
 
 #[test]
 fn card_pulled_between_commands_of_a_transaction() {
-    let _pcscd = Pcscd::start();
-    let plugged = PluggedCard::insert(Kind::Cps4, PORT0);
-    let ctx = ReaderContext::establish().unwrap();
-    ctx.wait(READER0, CardEvent::Inserted, WAIT).unwrap();
+    let Inserted {
+        pcscd: _pcscd,
+        plugged,
+        ctx,
+    } = inserted(VirtualCard::new(Kind::Cps4), PORT0, READER0);
     let err = within(Duration::from_secs(30), move || {
         let mut conn = ctx.connect(READER0, Share::Shared).unwrap();
         let tx = conn.transaction().unwrap();
