@@ -2,7 +2,9 @@
 //! HTTPS server serving bundles in the recorded FHIR format.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
+
+use support::mail_servers;
 
 use hickory_proto::op::{Message, MessageType};
 use hickory_proto::rr::rdata::SRV;
@@ -140,7 +142,7 @@ fn bundle(entries: Vec<serde_json::Value>, next: Option<String>) -> String {
 }
 
 /// HTTPS server enforcing the API key, answering 429 once, then two pages.
-fn annuaire_server(pki: &common::Pki) -> (u16, Arc<Mutex<Vec<String>>>) {
+fn annuaire_server(pki: &mail_servers::Pki) -> (u16, Arc<Mutex<Vec<String>>>) {
     let chain = vec![CertificateDer::from_pem_slice(pki.server_cert_pem.as_bytes()).unwrap()];
     let key = PrivateKeyDer::from_pem_slice(pki.server_key_pem.as_bytes()).unwrap();
     let config = Arc::new(
@@ -249,7 +251,7 @@ fn annuaire_server(pki: &common::Pki) -> (u16, Arc<Mutex<Vec<String>>>) {
 
 #[test]
 fn annuaire_paging_type_filter_and_backoff() {
-    let pki = common::Pki::generate();
+    let pki = mail_servers::Pki::generate();
     let (port, log) = annuaire_server(&pki);
     let tls = TlsSettings::new(
         &TrustAnchors::from_pem(pki.ca_pem.as_bytes()).unwrap(),

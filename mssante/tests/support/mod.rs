@@ -1,0 +1,4 @@
+//! Test support shared by the integration tests of this crate (and, through `#[path]`, by the
+//! segur-ffi tests): the real Postfix + Dovecot harness and its test PKI.
+
+pub mod mail_servers;
