@@ -741,6 +741,14 @@ typedef struct segur_identity segur_identity;
 typedef struct segur_insi_client segur_insi_client;
 
 /**
+ * An authenticated IMAP session with a selected folder (MSSanté mailbox).
+ *
+ * Not thread-safe: use a handle from one thread at a time (it may move between threads). Open
+ * one handle per thread to read several mailboxes at once.
+ */
+typedef struct segur_mss_mailbox segur_mss_mailbox;
+
+/**
  * A name normaliser with its settings (maximum length). Immutable once made: one handle may be
  * used by several threads at once.
  */
@@ -1343,6 +1351,137 @@ segur_result segur_insi_client_search(const segur_insi_client *client,
  * it has returned.
  */
 void segur_insi_client_free(segur_insi_client *client);
+
+/**
+ * Opens an MSSanté mailbox over IMAP with STARTTLS (Référentiel #2: never in clear; TLS 1.2+,
+ * rustls), authenticates and selects the folder, blocking until done. Writes the handle to
+ * `*out_mailbox` (free with `segur_mss_mailbox_free`).
+ *
+ * `connection_json` is `{"host":"imap.op.fr","port"?:143,"user":"pharma@x.mssante.fr",
+ * "mailbox"?:"INBOX","timeout_secs"?:30,"max_message_bytes"?:67108864}`. `roots_pem`,
+ * `token`, `pkcs12` and `pkcs12_password` are as for `segur_mss_send`: a Pro Santé Connect
+ * token (SASL XOAUTH2 as `user`; used for this login only, never kept or logged) or, for an
+ * applicative mailbox, a PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
+ * `SEGUR_RESULT_MSS_INVALID_ADDRESS` (`user`), `SEGUR_RESULT_MSS_CERTIFICATE`,
+ * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired),
+ * `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`, `SEGUR_RESULT_MSS_AUTHENTICATION`,
+ * `SEGUR_RESULT_MSS_PROTOCOL`. Thread-safe (the new handle is not shared).
+ */
+segur_result segur_mss_mailbox_new(const char *connection_json,
+                                   size_t connection_json_len,
+                                   const uint8_t *roots_pem,
+                                   size_t roots_pem_len,
+                                   const char *token,
+                                   size_t token_len,
+                                   const uint8_t *pkcs12,
+                                   size_t pkcs12_len,
+                                   const char *pkcs12_password,
+                                   size_t pkcs12_password_len,
+                                   segur_mss_mailbox **out_mailbox);
+
+/**
+ * Lists the messages of the folder not yet marked processed and writes them as JSON to
+ * `*out_json` (free with `segur_string_free`): `{"mailbox":"INBOX","uid_validity":1732245600,
+ * "uids":[1,2,5]}`, UIDs ascending (IMAP `UID SEARCH UNKEYWORD $SegurProcessed`). A message
+ * is durably identified by (mailbox, uid_validity, uid) (RFC 3501 §2.3.1.1).
+ *
+ * Errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`, `SEGUR_RESULT_MSS_REFUSED`,
+ * `SEGUR_RESULT_MSS_PROTOCOL`. Not thread-safe (see `segur_mss_mailbox`).
+ */
+segur_result segur_mss_mailbox_pending(segur_mss_mailbox *mailbox, char **out_json);
+
+/**
+ * Fetches message `uid` without marking it read (`BODY.PEEK[]`) and writes its raw bytes to
+ * `*out_eml` / `*out_eml_len` (free with `segur_bytes_free`; byte for byte what the server
+ * holds, for archiving or `segur_mss_mdn_build`) and, as JSON to `*out_json` (free with
+ * `segur_string_free`), `{"key":{"mailbox","uid_validity","uid"},"message":{...}}` where
+ * `message` is the form of `segur_mss_parse`. The JSON holds the message's content (patient
+ * data); error details never do.
+ *
+ * A message that cannot be read gives `SEGUR_RESULT_MSS_MALFORMED`,
+ * `SEGUR_RESULT_MSS_MALFORMED_REPORT` or `SEGUR_RESULT_MSS_TOO_LARGE` (larger than
+ * `max_message_bytes`: not downloaded) and leaves the session usable: the caller decides
+ * whether to mark it processed (for example after moving it aside) or to keep it pending.
+ * Other errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`,
+ * `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL` (no such UID). Not thread-safe (see
+ * `segur_mss_mailbox`).
+ */
+segur_result segur_mss_mailbox_fetch(segur_mss_mailbox *mailbox,
+                                     uint32_t uid,
+                                     uint8_t **out_eml,
+                                     size_t *out_eml_len,
+                                     char **out_json);
+
+/**
+ * Marks message `uid` as processed (IMAP keyword `$SegurProcessed` and `\Seen`): it is no
+ * longer listed by `segur_mss_mailbox_pending`. Call it only once the message is stored by the
+ * application. Marking twice is harmless (idempotent).
+ *
+ * Errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`, `SEGUR_RESULT_MSS_REFUSED`,
+ * `SEGUR_RESULT_MSS_PROTOCOL`. Not thread-safe (see `segur_mss_mailbox`).
+ */
+segur_result segur_mss_mailbox_mark_processed(segur_mss_mailbox *mailbox, uint32_t uid);
+
+/**
+ * Logs out (best effort, bounded by the session's timeout) and frees a mailbox handle. NULL is
+ * a no-op. Not thread-safe: no other call may use the handle meanwhile or afterwards.
+ */
+void segur_mss_mailbox_free(segur_mss_mailbox *mailbox);
+
+/**
+ * Builds the MDN (RFC 8098 `multipart/report`, ANS IG struct-msg-mdn) answering a received
+ * message (`received_eml`, `received_eml_len` bytes, as fetched) and writes it to `*out_eml` /
+ * `*out_eml_len` (free with `segur_bytes_free`) and a summary as JSON to `*out_json` (free
+ * with `segur_string_free`): `{"message_id":"<...>","to":["..."],"subject":"...",
+ * "disposition":"automatic-action/MDN-sent-automatically; processed"}`.
+ *
+ * `options_json` is `{"reporter":"pharma@x.mssante.fr" (the mailbox that received it),
+ * "nil":"<product reference, X-MSS-NIL>","error"?:{"code":903,"label"?:"..."},
+ * "confirmed_by_user"?:false,"human_text"?:"...","reporting_ua"?:"..."}`. Without `error`
+ * the disposition is `processed`; with it, `processed/Error: <code>^<label>` and the subject
+ * is prefixed `[KO Intégration système !][<code>]` (ANS IG error-codes: 900-906 with a
+ * default label, TO VERIFY, or HL7 table 0357 codes 0-207). The MDN goes to the original's
+ * `Disposition-Notification-To`; when it differs from `Return-Path`, RFC 8098 §2.1 asks to
+ * confirm with the user first (`confirmed_by_user`).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_MSS_MALFORMED` (the received message),
+ * `SEGUR_RESULT_MSS_COMPOSE` (no MDN requested, a report, no Message-ID, not confirmed),
+ * `SEGUR_RESULT_MSS_INVALID_ADDRESS`, `SEGUR_RESULT_MSS_INVALID_HEADER`. Thread-safe.
+ */
+segur_result segur_mss_mdn_build(const uint8_t *received_eml,
+                                 size_t received_eml_len,
+                                 const char *options_json,
+                                 size_t options_json_len,
+                                 uint8_t **out_eml,
+                                 size_t *out_eml_len,
+                                 char **out_json);
+
+/**
+ * Builds the MDN like `segur_mss_mdn_build` (`received_eml`, `options_json`) and submits it
+ * like `segur_mss_send` (`connection_json`, `roots_pem`, `token` or `pkcs12`; the SMTP user is
+ * `reporter`), blocking until the server's final reply. Writes the outcome to `*out_json`
+ * (free with `segur_string_free`) in the form of `segur_mss_send`.
+ *
+ * Errors: those of `segur_mss_mdn_build` and of `segur_mss_send`. Thread-safe (one connection
+ * per call).
+ */
+segur_result segur_mss_mdn_send(const char *connection_json,
+                                size_t connection_json_len,
+                                const uint8_t *roots_pem,
+                                size_t roots_pem_len,
+                                const char *token,
+                                size_t token_len,
+                                const uint8_t *pkcs12,
+                                size_t pkcs12_len,
+                                const char *pkcs12_password,
+                                size_t pkcs12_password_len,
+                                const uint8_t *received_eml,
+                                size_t received_eml_len,
+                                const char *options_json,
+                                size_t options_json_len,
+                                char **out_json);
 
 /**
  * Composes an MSSanté message (RFC 5322, CRLF) and writes it to `*out_eml` / `*out_eml_len`

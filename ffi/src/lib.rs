@@ -28,6 +28,8 @@ mod detail;
 pub mod eprescription;
 pub mod ins;
 pub mod insi;
+pub mod mss_mailbox;
+pub mod mss_mdn;
 pub mod mssante;
 mod names;
 pub mod result;
