@@ -457,6 +457,54 @@ enum segur_result
    */
   SEGUR_RESULT_EP_SCANNER_INPUT = 6003,
   /**
+   * A 2D-Doc header is malformed (ANTS 2D-Doc §3.3).
+   */
+  SEGUR_RESULT_EP_TWO_D_DOC_HEADER = 6010,
+  /**
+   * The 2D-Doc version is not 02, 03 or 04.
+   */
+  SEGUR_RESULT_EP_TWO_D_DOC_VERSION = 6011,
+  /**
+   * A 2D-Doc message zone is malformed (ANTS 2D-Doc §3.4).
+   */
+  SEGUR_RESULT_EP_TWO_D_DOC_MESSAGE = 6012,
+  /**
+   * The 2D-Doc signature zone is malformed (ANTS 2D-Doc §3.5).
+   */
+  SEGUR_RESULT_EP_TWO_D_DOC_SIGNATURE_FORMAT = 6013,
+  /**
+   * No given certificate matches the code's authority and certificate ids.
+   */
+  SEGUR_RESULT_EP_UNKNOWN_CERTIFICATE = 6014,
+  /**
+   * A given certificate is unusable (not DER X.509, not an EC P-256/P-384 key, no CN).
+   */
+  SEGUR_RESULT_EP_CERTIFICATE = 6015,
+  /**
+   * The certificate was not valid at the code's signature date.
+   */
+  SEGUR_RESULT_EP_CERTIFICATE_NOT_VALID_AT_SIGNATURE_DATE = 6016,
+  /**
+   * The 2D-Doc signature does not verify: the code is forged or altered.
+   */
+  SEGUR_RESULT_EP_BAD_SIGNATURE = 6017,
+  /**
+   * An INS Data Matrix payload or identity field is invalid.
+   */
+  SEGUR_RESULT_EP_INS_DATAMATRIX = 6020,
+  /**
+   * A code cannot be drawn (payload too long for the symbology).
+   */
+  SEGUR_RESULT_EP_RENDER = 6021,
+  /**
+   * A prescription number is refused by the validator.
+   */
+  SEGUR_RESULT_EP_PRESCRIPTION_ID = 6030,
+  /**
+   * A dispensation record is incomplete or inconsistent with its prescription.
+   */
+  SEGUR_RESULT_EP_DISPENSATION = 6031,
+  /**
    * Another e-prescription error.
    */
   SEGUR_RESULT_EP_OTHER = 6099,
@@ -991,6 +1039,45 @@ void segur_xdm_package_free(segur_xdm_package *package);
 segur_result segur_last_error_detail(char *buf, size_t len, size_t *out_len);
 
 /**
+ * Reads a numéro unique de prescription (`text`, `text_len` UTF-8 bytes) and writes it to
+ * `*out_id` (free with `segur_string_free`). `typed_by_hand` false: the payload of the
+ * prescription's QR code, taken byte for byte; true: a number typed by a person, surrounding
+ * white space and grouping spaces removed. The check is only 1 to 64 ASCII letters and digits:
+ * **the official format is not public** (TO VERIFY with the Assurance Maladie specifications).
+ *
+ * Errors: `SEGUR_RESULT_EP_PRESCRIPTION_ID` (reason and byte position in the detail),
+ * `SEGUR_RESULT_INVALID_UTF8`. Thread-safe.
+ */
+segur_result segur_prescription_id_read(const char *text,
+                                        size_t text_len,
+                                        bool typed_by_hand,
+                                        char **out_id);
+
+/**
+ * Checks a dispensation of an ordonnance numérique against its prescription: every prescribed
+ * line has exactly one intervention (even "no change"), no unknown line, a posology change
+ * carries the prescriber's agreement, agreement and modification dates do not follow the
+ * dispensing date, no blank text (Ordre des pharmaciens workflow, see segur-eprescription).
+ * `check_json` is `{"prescription":{"id":"...","prescribed_on":"2026-11-20"|null,
+ * "prescriber_id":"..."|null,"lines":[{"line_id":"1","label":"...","posology":"..."|null,
+ * "quantity":"..."|null}]},"dispensation":{"prescription_id":"...",
+ * "dispensed_on":"2026-11-22","lines":[{"line_id":"1","intervention":{"kind":
+ * "without_change"}|{"kind":"substitution","dispensed_product":"...","prescriber_agreement":
+ * null|{"agreed_on":"...","modified_on":"..."}}|{"kind":"posology_adaptation",
+ * "new_posology":"...","prescriber_agreement":{...}}|{"kind":"not_dispensed","reason":"..."},
+ * "quantity_dispensed":"..."|null}],"handwritten_additions":[{"label":"...",
+ * "quantity_dispensed":"..."|null}]}}` (dates `YYYY-MM-DD`). Writes the accepted dispensation
+ * to `*out_json` (free with `segur_string_free`) in the same form, the record to hand to the
+ * Assurance Maladie service once its protocol is known (not public).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_EP_DISPENSATION` (reason and line index in
+ * the detail). Thread-safe.
+ */
+segur_result segur_dispensation_check(const char *check_json,
+                                      size_t check_json_len,
+                                      char **out_json);
+
+/**
  * Decodes every QR code and Data Matrix symbol in an encoded image (`image`, `image_len`
  * bytes: PNG, JPEG or TIFF scan or photo; at most 64 megapixels, refused before decoding the
  * pixels) and writes them as JSON to `*out_json` (free with `segur_string_free`):
@@ -1293,6 +1380,56 @@ segur_result segur_insi_parse_response(const char *xml, size_t xml_len, char **o
  * `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind). Thread-safe.
  */
 segur_result segur_national_id(uint32_t kind, const char *input, size_t input_len, char **out_json);
+
+/**
+ * Builds the payload of the ANS INS Data Matrix ("INS à scanner", [EXI DIF 02]) of a
+ * **qualified** identity (`identity_json`: the JSON form of a segur-ins qualified identity, as
+ * `segur_identity_to_json` writes it; any other status gives `SEGUR_RESULT_INVALID_JSON`) and
+ * writes it to `*out_payload` (free with `segur_string_free`): the header `IS01` + 22 zeros,
+ * then `S1` to `S7`, with GS (0x1D) ending short variable fields. Draw it with
+ * `segur_code_render` (symbology 1, Data Matrix). The payload is patient data.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_EP_INS_DATAMATRIX` (a field outside the
+ * format). Thread-safe.
+ */
+segur_result segur_ins_datamatrix_build(const char *identity_json,
+                                        size_t identity_json_len,
+                                        char **out_payload);
+
+/**
+ * Parses a scanned INS Data Matrix payload (`payload`, `payload_len` bytes, GS as 0x1D; at
+ * most 291 bytes) and writes it as JSON to `*out_json` (free with `segur_string_free`):
+ * `{"matricule":"...","oid":"1.2.250.1.213.1.4.8","given_names":"...","birth_name":"...",
+ * "sex":"M"|"F","birth_date":"JJ-MM-AAAA","birthplace":"63220"|null}`. **The code is not
+ * signed**: its content never qualifies an identity on its own (check it against INSi). The
+ * JSON is patient data; error details never hold it.
+ *
+ * Errors: `SEGUR_RESULT_EP_INS_DATAMATRIX` (reason and byte position in the detail),
+ * `SEGUR_RESULT_EP_TOO_LONG`. Thread-safe.
+ */
+segur_result segur_ins_datamatrix_parse(const uint8_t *payload,
+                                        size_t payload_len,
+                                        char **out_json);
+
+/**
+ * Draws `payload` (`payload_len` UTF-8 bytes) as a symbol: `symbology` 0 = QR code (error
+ * correction M, quiet zone of 4 modules, ISO/IEC 18004 §6.3.8), 1 = Data Matrix (square ECC
+ * 200 as 2D-Doc §3.7 requires, quiet zone of 1 module, ISO/IEC 16022), `module_px` pixels per
+ * module (1 to 64). Writes 8-bit grey pixels, row by row, 0 black and 255 white, to
+ * `*out_pixels` / `*out_pixels_len` (free with `segur_bytes_free`) and the size to
+ * `*out_width` / `*out_height`; the caller encodes them (PNG, printer bitmap).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (symbology or module size),
+ * `SEGUR_RESULT_EP_RENDER` (payload too long for the symbology). Thread-safe.
+ */
+segur_result segur_code_render(uint32_t symbology,
+                               const char *payload,
+                               size_t payload_len,
+                               uint32_t module_px,
+                               uint8_t **out_pixels,
+                               size_t *out_pixels_len,
+                               uint32_t *out_width,
+                               uint32_t *out_height);
 
 /**
  * Makes an INSi client for `endpoint` (`https://host[:port]/path`) authenticating with the
@@ -1598,6 +1735,49 @@ bool segur_result_is_card_error(uint32_t result);
  * INSi responses and client, identity status, professional identifiers). Thread-safe.
  */
 bool segur_result_is_ins_error(uint32_t result);
+
+/**
+ * Parses a decoded 2D-Doc (`code`, `code_len` bytes: the symbol's payload with its GS/RS/US
+ * separators, C40 `DC02`-`DC04` or binary `0xDC` v04; at most 24,928 bytes) **without verifying
+ * it**, and writes it as JSON to `*out_json` (free with `segur_string_free`):
+ * `{"header":{"encoding":"c40"|"binary","version":4,"ca_id":"FR00","cert_id":"0001",
+ * "issue_date":"2018-06-25"|null,"signature_date":"..."|null,"doc_type":"B1","perimeter":"01",
+ * "country":"FR"|null,"len":26},"fields":[{"id":"B2","label":"..."|null,"text":"..."|null,
+ * "value_base64":"...","truncated":false}],"unparsed":null|{"offset":33,"bytes_base64":"..."},
+ * "signature_base64":"...","annex":[<field>]}`. `unparsed` holds the message bytes after a data
+ * identifier missing from the catalogue (never guessed; still covered by the signature); the
+ * `annex` (v04) is **not signed**. The values may be patient data; error details never hold
+ * them.
+ *
+ * Errors: `SEGUR_RESULT_EP_TWO_D_DOC_HEADER`, `SEGUR_RESULT_EP_TWO_D_DOC_VERSION`,
+ * `SEGUR_RESULT_EP_TWO_D_DOC_MESSAGE`, `SEGUR_RESULT_EP_TWO_D_DOC_SIGNATURE_FORMAT` (byte
+ * position in the detail), `SEGUR_RESULT_EP_TOO_LONG`. Thread-safe.
+ */
+segur_result segur_twoddoc_parse(const uint8_t *code, size_t code_len, char **out_json);
+
+/**
+ * Verifies the signature of a decoded 2D-Doc (`code`, `code_len` bytes, as for
+ * `segur_twoddoc_parse`) with the leaf certificate `certificate_der` (`certificate_der_len`
+ * bytes, DER X.509, EC P-256 or P-384): the certificate must be the one the header names
+ * (issuer CN = authority id, subject CN = certificate id), valid at the header's signature
+ * date, and the ECDSA signature (raw r‖s, §3.5.2) must verify over the header and message
+ * exactly as read (§5.1; *Processus 2D-Doc* v1.2 §1.2.3). The P-384 hash is SHA-384 (TO VERIFY
+ * with a real P-384 code).
+ *
+ * `skip_validity_period` skips the date check: only for the specification's test certificate
+ * FR00/0001 (valid 2012-2015, its reference codes signed later, §16.1), never in production.
+ *
+ * Returns `SEGUR_RESULT_OK` when the signature verifies; `SEGUR_RESULT_EP_BAD_SIGNATURE` when
+ * it does not (forged or altered code); `SEGUR_RESULT_EP_UNKNOWN_CERTIFICATE` (the certificate
+ * is not the one the header names), `SEGUR_RESULT_EP_CERTIFICATE_NOT_VALID_AT_SIGNATURE_DATE`,
+ * `SEGUR_RESULT_EP_CERTIFICATE` (unusable certificate), or the parse errors of
+ * `segur_twoddoc_parse`. Thread-safe.
+ */
+segur_result segur_twoddoc_verify(const uint8_t *code,
+                                  size_t code_len,
+                                  const uint8_t *certificate_der,
+                                  size_t certificate_der_len,
+                                  bool skip_validity_period);
 
 #ifdef __cplusplus
 }  // extern "C"

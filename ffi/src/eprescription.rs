@@ -14,14 +14,28 @@ use base64::Engine as _;
 use serde_json::json;
 use std::ffi::c_char;
 
-fn ep_err(e: Error) -> segur_result {
+pub(crate) fn ep_err(e: Error) -> segur_result {
+    use segur_result as R;
     let code = match &e {
-        Error::Image(_) => segur_result::EpImage,
-        Error::ImageTooLarge { .. } => segur_result::EpImageTooLarge,
-        Error::TooLong { .. } => segur_result::EpTooLong,
-        Error::ScannerInput { .. } => segur_result::EpScannerInput,
-        _ => segur_result::EpOther,
+        Error::Image(_) => R::EpImage,
+        Error::ImageTooLarge { .. } => R::EpImageTooLarge,
+        Error::TooLong { .. } => R::EpTooLong,
+        Error::ScannerInput { .. } => R::EpScannerInput,
+        Error::TwoDDocHeader { .. } => R::EpTwoDDocHeader,
+        Error::TwoDDocVersion(_) => R::EpTwoDDocVersion,
+        Error::TwoDDocMessage { .. } => R::EpTwoDDocMessage,
+        Error::TwoDDocSignatureFormat(_) => R::EpTwoDDocSignatureFormat,
+        Error::UnknownCertificate { .. } => R::EpUnknownCertificate,
+        Error::Certificate(_) => R::EpCertificate,
+        Error::CertificateNotValidAtSignatureDate => R::EpCertificateNotValidAtSignatureDate,
+        Error::BadSignature => R::EpBadSignature,
+        Error::InsDatamatrix { .. } => R::EpInsDatamatrix,
+        Error::Render(_) => R::EpRender,
+        Error::PrescriptionId { .. } => R::EpPrescriptionId,
+        Error::Dispensation { .. } => R::EpDispensation,
+        _ => R::EpOther,
     };
+    // Display names reasons, byte positions and line indexes, never values read from a code.
     fail(code, e)
 }
 
