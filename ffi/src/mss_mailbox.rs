@@ -9,8 +9,7 @@
 //! never skips it; the key (folder, UIDVALIDITY, UID) makes the re-delivery recognisable.
 
 use crate::boundary::{handle_mut, json_arg, out_arg, write_handle, write_json};
-use crate::cards::write_bytes_out;
-use crate::mssante::{Credentials, default_timeout, mss_err, received_json};
+use crate::mssante::{Credentials, default_timeout, mss_err, received_json, write_bytes_and_json};
 use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::MailAddress;
@@ -183,18 +182,7 @@ pub extern "C" fn segur_mss_mailbox_fetch(
         let fetched = try_ffi!(m.session.fetch(uid).map_err(mss_err));
         let message = try_ffi!(fetched.message.map_err(mss_err));
         let v = json!({ "key": fetched.key, "message": received_json(&message) });
-        // Serialise first: the outputs are written together, only once all exist.
-        let Ok(text) = serde_json::to_string(&v) else {
-            return segur_result::Panic;
-        };
-        let Ok(text) = std::ffi::CString::new(text) else {
-            return segur_result::InteriorNul;
-        };
-        let r = write_bytes_out(out_eml, out_eml_len, message.raw().to_vec());
-        if !r.is_ok() {
-            return r;
-        }
-        crate::boundary::write_out(out_json, text.into_raw())
+        write_bytes_and_json(out_eml, out_eml_len, message.raw().to_vec(), out_json, &v)
     })
 }
 

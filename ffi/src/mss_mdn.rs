@@ -6,8 +6,7 @@
 //! the `dsn` flag of `segur_mss_send`.
 
 use crate::boundary::{bytes_arg, json_arg, out_arg, write_json};
-use crate::cards::write_bytes_out;
-use crate::mssante::{Credentials, SendJson, mss_err, submit};
+use crate::mssante::{Credentials, SendJson, mss_err, submit, write_bytes_and_json};
 use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::compose::ProductReference;
@@ -122,17 +121,13 @@ pub extern "C" fn segur_mss_mdn_build(
         try_ffi!(out_arg(out_json));
         let mdn = try_ffi!(build(received, o).map_err(mss_err));
         let summary = try_ffi!(summary(&mdn));
-        let Ok(summary) = serde_json::to_string(&summary) else {
-            return segur_result::Panic;
-        };
-        let Ok(summary) = std::ffi::CString::new(summary) else {
-            return segur_result::InteriorNul;
-        };
-        let r = write_bytes_out(out_eml, out_eml_len, mdn.bytes().to_vec());
-        if !r.is_ok() {
-            return r;
-        }
-        crate::boundary::write_out(out_json, summary.into_raw())
+        write_bytes_and_json(
+            out_eml,
+            out_eml_len,
+            mdn.bytes().to_vec(),
+            out_json,
+            &summary,
+        )
     })
 }
 

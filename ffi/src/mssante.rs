@@ -50,6 +50,31 @@ pub(crate) fn mss_err(e: MssError) -> segur_result {
     fail(code, e)
 }
 
+/// Writes message bytes (`*out_eml`, `*out_eml_len`, freed with `segur_bytes_free`) and a JSON
+/// summary (`*out_json`, freed with `segur_string_free`) together: the JSON is serialised first,
+/// so either both outputs are written or neither.
+pub(crate) fn write_bytes_and_json(
+    out_eml: *mut *mut u8,
+    out_eml_len: *mut usize,
+    bytes: Vec<u8>,
+    out_json: *mut *mut c_char,
+    json: &serde_json::Value,
+) -> segur_result {
+    try_ffi!(out_arg(out_json));
+    // Serialising plain JSON values cannot fail; a failure would be a bug, reported as such.
+    let Ok(text) = serde_json::to_string(json) else {
+        return segur_result::Panic;
+    };
+    let Ok(text) = std::ffi::CString::new(text) else {
+        return segur_result::InteriorNul;
+    };
+    let r = write_bytes_out(out_eml, out_eml_len, bytes);
+    if !r.is_ok() {
+        return r;
+    }
+    crate::boundary::write_out(out_json, text.into_raw())
+}
+
 /// Options of `segur_mss_compose`, as JSON.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -191,18 +216,7 @@ pub extern "C" fn segur_mss_compose(
             "x_mss_mes_fin": h.end_of_conversation,
             "read_receipt": m.read_receipt_requested(),
         });
-        // Serialise first: the two outputs are written together, only once both exist.
-        let Ok(summary) = serde_json::to_string(&summary) else {
-            return segur_result::Panic;
-        };
-        let Ok(summary) = std::ffi::CString::new(summary) else {
-            return segur_result::InteriorNul;
-        };
-        let r = write_bytes_out(out_eml, out_eml_len, m.bytes().to_vec());
-        if !r.is_ok() {
-            return r;
-        }
-        crate::boundary::write_out(out_json, summary.into_raw())
+        write_bytes_and_json(out_eml, out_eml_len, m.bytes().to_vec(), out_json, &summary)
     })
 }
 

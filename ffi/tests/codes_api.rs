@@ -12,8 +12,10 @@ use segur::eprescription::*;
 use segur::ins_datamatrix::*;
 use segur::twoddoc::*;
 use segur::*;
-use std::ffi::{CStr, c_char};
 use std::ptr;
+use support::{take_json as json, take_string as take};
+
+mod support;
 
 /// Specification §16.1: test certificate (AC FR00, certificate 0001, P-256, valid 2012-2015).
 const TEST_CERT_B64: &str = "MIICVzCCAT8CCQCpMEvcR9M4RTANBgkqhkiG9w0BAQUFADBPMQswCQYDVQQGEwJGUjETMBEGA1UECgwKQUMgREUgVEVTVDEcMBoGA1UECwwTMDAwMiAwMDAwMDAwMDAwMDAwMDENMAsGA1UEAwwERlIwMDAeFw0xMjExMDExMzQ3NDZaFw0xNTExMDExMzQ3NDZaMFcxCzAJBgNVBAYTAkZSMRswGQYDVQQKDBJDRVJUSUZJQ0FUIERFIFRFU1QxHDAaBgNVBAsMEzAwMDIgMDAwMDAwMDAwMDAwMDAxDTALBgNVBAMMBDAwMDEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASpjw18zWKAiJO+xNQ2550YNKHW4AHXDxxM3M2dni/iKfckBRTo3cDKmNDHRAycxJKEmg+9pz/DkvTaCuB/hMI8MA0GCSqGSIb3DQEBBQUAA4IBAQA6HN+w/bzIdg0ZQF+ELrocplehP7r5JuRJNBAgmoqoER7IonCvKSNUgUVbJ/MB4UKQ6CgzK7AOlCpiViAnBv+i6fg8Dh9evoUcHBiDvbl19+4iREaOoyVZ8RAlkp7VJKrC3s6dJEmI8/19obLbTvdHfY+TZfduqpVl63RSxwLG0Fjl0SAQz9a+KJSKZnEvT9I0iUUgCSnqFt77RSppziQTZ+rkWcfd+BSorWr8BHqOkLtj7EiVamIh+g3A8JtwV7nm+NUbBlhh2UPSI0eevsRjQRghtTiEn0wflVBX7xFP9zXpViHqIj+R9WiXzWGFYyKuAFK1pQ2QH8BxCbvdNdff";
@@ -26,18 +28,6 @@ fn code(s: &str) -> Vec<u8> {
         .replace("<RS>", "\u{1e}")
         .replace("<US>", "\u{1f}")
         .into_bytes()
-}
-
-fn take(p: *mut c_char) -> String {
-    assert!(!p.is_null());
-    // SAFETY: a NUL-terminated string returned by the library, freed right after.
-    let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
-    segur_string_free(p);
-    s
-}
-
-fn json(p: *mut c_char) -> serde_json::Value {
-    serde_json::from_str(&take(p)).unwrap()
 }
 
 fn test_cert() -> Vec<u8> {

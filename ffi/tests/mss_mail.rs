@@ -7,32 +7,17 @@
 
 #[path = "../../mssante/tests/support/mail_servers.rs"]
 mod mail_servers;
+mod support;
 
 use base64::Engine as _;
 use mail_servers::{DOMAIN, MailServers, jwt};
-use segur::cards::segur_bytes_free;
 use segur::mss_mailbox::*;
 use segur::mss_mdn::*;
 use segur::mssante::*;
 use segur::*;
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 use std::ptr;
-
-fn take_string(p: *mut c_char) -> String {
-    assert!(!p.is_null());
-    // SAFETY: a NUL-terminated string returned by the library, freed right after.
-    let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
-    segur_string_free(p);
-    s
-}
-
-fn take_bytes(p: *mut u8, len: usize) -> Vec<u8> {
-    assert!(!p.is_null());
-    // SAFETY: `len` bytes returned by the library, freed right after.
-    let v = unsafe { std::slice::from_raw_parts(p, len) }.to_vec();
-    segur_bytes_free(p, len);
-    v
-}
+use support::{take_bytes, take_string};
 
 /// A token or a PKCS#12 certificate, as the C caller holds them.
 enum Credential<'a> {
