@@ -598,6 +598,36 @@ typedef uint32_t segur_result;
 #endif // __cplusplus
 
 /**
+ * What a decoded payload is (`segur_eprescription_payload_kind`), from its first bytes.
+ */
+enum segur_payload_kind
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Anything else (on a prescription's QR code: the numéro unique de prescription, for
+   * `segur_prescription_id_read`).
+   */
+  SEGUR_PAYLOAD_KIND_OTHER = 0,
+  /**
+   * `DC` + 2 digits: 2D-Doc in C40 (`segur_twoddoc_parse`).
+   */
+  SEGUR_PAYLOAD_KIND_TWO_D_DOC_C40 = 1,
+  /**
+   * Byte `0xDC`: binary 2D-Doc v04 (`segur_twoddoc_parse`).
+   */
+  SEGUR_PAYLOAD_KIND_TWO_D_DOC_BINARY = 2,
+  /**
+   * `IS01`: ANS INS Data Matrix (`segur_ins_datamatrix_parse`).
+   */
+  SEGUR_PAYLOAD_KIND_INS_DATAMATRIX = 3,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_payload_kind;
+#endif // __cplusplus
+
+/**
  * RNIV identity status (`segur_identity_status`).
  */
 enum segur_identity_status
@@ -1110,6 +1140,19 @@ segur_result segur_eprescription_scanner_normalise(const char *text,
                                                    const char *config_json,
                                                    size_t config_json_len,
                                                    char **out_json);
+
+/**
+ * Tells what a decoded payload (`payload`, `payload_len` bytes, for example from
+ * `segur_eprescription_decode_image` or `segur_eprescription_scanner_normalise`) is from its
+ * first bytes (2D-Doc specification §3.3, ANS INS Data Matrix header), and writes it to
+ * `*out_kind`, so the caller knows which parser to call. Nothing is validated beyond the
+ * first bytes.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ */
+segur_result segur_eprescription_payload_kind(const uint8_t *payload,
+                                              size_t payload_len,
+                                              segur_payload_kind *out_kind);
 
 /**
  * Checks an INS matricule (NIR or NIA) of 13 or 15 characters (spaces, dots and hyphens are

@@ -214,6 +214,11 @@ const
   SEGUR_IDENTIFIER_KIND_FINESS = 3;
   SEGUR_IDENTIFIER_KIND_SIREN = 4;
   SEGUR_IDENTIFIER_KIND_SIRET = 5;
+  { segur_payload_kind }
+  SEGUR_PAYLOAD_KIND_OTHER = 0;
+  SEGUR_PAYLOAD_KIND_TWO_D_DOC_C40 = 1;
+  SEGUR_PAYLOAD_KIND_TWO_D_DOC_BINARY = 2;
+  SEGUR_PAYLOAD_KIND_INS_DATAMATRIX = 3;
 
 { General }
 function segur_version: PAnsiChar; cdecl; external SegurLib;
@@ -387,6 +392,8 @@ function segur_code_render(Symbology: Cardinal; Payload: PAnsiChar; PayloadLen: 
   out OutWidth: Cardinal; out OutHeight: Cardinal): TSegurResult; cdecl; external SegurLib;
 function segur_prescription_id_read(Text: PAnsiChar; TextLen: TSegurSize;
   TypedByHand: Boolean; out OutId: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_eprescription_payload_kind(Payload: PByte; PayloadLen: TSegurSize;
+  out OutKind: Cardinal): TSegurResult; cdecl; external SegurLib;
 function segur_dispensation_check(CheckJson: PAnsiChar; CheckJsonLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 

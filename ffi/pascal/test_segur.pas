@@ -215,7 +215,7 @@ var
   OutText: PAnsiChar;
   Pixels: PByte;
   PixelsLen: TSegurSize;
-  Width, Height: Cardinal;
+  Width, Height, Kind: Cardinal;
 begin
   Input := ' ORDO 2025 000123 ';
   CheckCode(SEGUR_RESULT_OK, segur_prescription_id_read(SegurIn(Input), Length(Input), True,
@@ -233,6 +233,9 @@ begin
     OutText), 'INS Data Matrix payload');
   Payload := SegurTake(OutText);
   Check(Copy(Payload, 1, 4) = 'IS01', 'INS Data Matrix header');
+  CheckCode(SEGUR_RESULT_OK, segur_eprescription_payload_kind(PByte(SegurIn(Payload)),
+    Length(Payload), Kind), 'payload kind');
+  Check(Kind = SEGUR_PAYLOAD_KIND_INS_DATAMATRIX, 'INS Data Matrix recognised');
   CheckCode(SEGUR_RESULT_OK, segur_ins_datamatrix_parse(PByte(SegurIn(Payload)),
     Length(Payload), OutText), 'INS Data Matrix parsed');
   Check(Pos('"matricule":"109076322083489"', string(SegurTake(OutText))) > 0,

@@ -75,6 +75,19 @@ fn twoddoc_reference_code_parses_and_verifies() {
         .unwrap();
     assert_eq!(sig.len(), 64, "P-256 r||s");
 
+    let kind = |p: &[u8]| {
+        let mut k = segur_payload_kind::Other;
+        assert_eq!(
+            segur_eprescription_payload_kind(p.as_ptr(), p.len(), &mut k),
+            segur_result::Ok
+        );
+        k
+    };
+    assert_eq!(kind(&raw), segur_payload_kind::TwoDDocC40);
+    assert_eq!(kind(&[0xDC, 0x04]), segur_payload_kind::TwoDDocBinary);
+    assert_eq!(kind(b"IS0100"), segur_payload_kind::InsDatamatrix);
+    assert_eq!(kind(b"ORDO2025000123"), segur_payload_kind::Other);
+
     let cert = test_cert();
     assert_eq!(verify(&raw, &cert, true), segur_result::Ok);
     // The test certificate expired in 2015; the code was signed in 2018.

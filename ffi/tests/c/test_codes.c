@@ -78,6 +78,13 @@ static void test_twoddoc(void) {
   CHECK_CONTAINS("\"unparsed\":null", json);
   segur_string_free(json);
 
+  segur_payload_kind kind = SEGUR_PAYLOAD_KIND_OTHER;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_eprescription_payload_kind(code, len, &kind));
+  CHECK(kind == SEGUR_PAYLOAD_KIND_TWO_D_DOC_C40);
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_eprescription_payload_kind((const uint8_t *)"ORDO1", 5,
+                                                                 &kind));
+  CHECK(kind == SEGUR_PAYLOAD_KIND_OTHER);
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_eprescription_payload_kind(code, len, NULL));
   CHECK_RESULT(SEGUR_RESULT_OK,
                segur_twoddoc_verify(code, len, TEST_CERT, sizeof TEST_CERT, true));
   CHECK_RESULT(SEGUR_RESULT_EP_CERTIFICATE_NOT_VALID_AT_SIGNATURE_DATE,
