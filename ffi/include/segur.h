@@ -437,6 +437,10 @@ enum segur_result
    */
   SEGUR_RESULT_MSS_AUTHENTICATION = 5016,
   /**
+   * DNS SRV discovery failed (no answer in time, malformed answer, no resolver).
+   */
+  SEGUR_RESULT_MSS_DISCOVERY = 5017,
+  /**
    * Another MSSanté error.
    */
   SEGUR_RESULT_MSS_OTHER = 5099,
@@ -1531,6 +1535,28 @@ segur_result segur_insi_client_search(const segur_insi_client *client,
  * it has returned.
  */
 void segur_insi_client_free(segur_insi_client *client);
+
+/**
+ * Looks up the submission (`_submission._tcp`) and IMAP (`_imap._tcp`) servers of `domain`
+ * (`domain_len` UTF-8 bytes, e.g. `pharma.mssante.fr`) with DNS SRV queries over UDP, blocking
+ * up to `timeout_ms` milliseconds per query (1 to 60000), and writes them as JSON to
+ * `*out_json` (free with `segur_string_free`): `{"submission":[{"host":"smtp.op.fr",
+ * "port":587}],"imap":[{"host":"imap.op.fr","port":143}]}`, in RFC 2782 order (priority, then
+ * weight); a list is empty when the domain publishes no such service (target "."). Feed a
+ * host and port to `segur_mss_send` / `segur_mss_mailbox_new`, which check the server's
+ * certificate against that host name. `resolver` (`resolver_len` bytes, `"127.0.0.1:53"` or
+ * `"[::1]:53"`) is the DNS server to ask; NULL takes the first `nameserver` of
+ * `/etc/resolv.conf`. An operator that publishes no SRV records is configured by hand instead.
+ *
+ * Errors: `SEGUR_RESULT_MSS_DISCOVERY` (no answer in time, malformed answer, unreadable
+ * resolv.conf), `SEGUR_RESULT_INVALID_PARAMETER` (resolver address, timeout). Thread-safe.
+ */
+segur_result segur_mss_discover(const char *domain,
+                                size_t domain_len,
+                                const char *resolver,
+                                size_t resolver_len,
+                                uint32_t timeout_ms,
+                                char **out_json);
 
 /**
  * Opens an MSSanté mailbox over IMAP with STARTTLS (Référentiel #2: never in clear; TLS 1.2+,

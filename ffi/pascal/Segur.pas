@@ -146,6 +146,7 @@ const
   SEGUR_RESULT_MSS_REFUSED = 5014;
   SEGUR_RESULT_MSS_PROTOCOL = 5015;
   SEGUR_RESULT_MSS_AUTHENTICATION = 5016;
+  SEGUR_RESULT_MSS_DISCOVERY = 5017;
   SEGUR_RESULT_EP_IMAGE = 6000;
   SEGUR_RESULT_EP_IMAGE_TOO_LARGE = 6001;
   SEGUR_RESULT_EP_TOO_LONG = 6002;
@@ -350,6 +351,11 @@ function segur_mss_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize
   Pkcs12: PByte; Pkcs12Len: TSegurSize; Pkcs12Password: PAnsiChar;
   Pkcs12PasswordLen: TSegurSize; OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize;
   Xdm: PByte; XdmLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl;
+  external SegurLib;
+
+{ MSSante server discovery (DNS SRV, RFC 6186); Resolver nil = /etc/resolv.conf }
+function segur_mss_discover(Domain: PAnsiChar; DomainLen: TSegurSize; Resolver: PAnsiChar;
+  ResolverLen: TSegurSize; TimeoutMs: Cardinal; out OutJson: PAnsiChar): TSegurResult; cdecl;
   external SegurLib;
 
 { MSSante retrieval (IMAP): a mailbox handle is used by one thread at a time }

@@ -30,6 +30,7 @@ pub mod eprescription;
 pub mod ins;
 pub mod ins_datamatrix;
 pub mod insi;
+pub mod mss_discovery;
 pub mod mss_mailbox;
 pub mod mss_mdn;
 pub mod mssante;

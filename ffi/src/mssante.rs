@@ -44,6 +44,7 @@ pub(crate) fn mss_err(e: MssError) -> segur_result {
         MssError::AuthenticationFailed(_) | MssError::NoUsableMechanism | MssError::Token(_) => {
             R::MssAuthentication
         }
+        MssError::Discovery(_) => R::MssDiscovery,
         _ => R::MssOther,
     };
     // Display names reasons and byte positions; server texts are redacted by `ServerText`.

@@ -240,6 +240,8 @@ pub enum segur_result {
     MssProtocol = 5015,
     /// Authentication failed (token refused or expired, certificate refused, no usable mechanism).
     MssAuthentication = 5016,
+    /// DNS SRV discovery failed (no answer in time, malformed answer, no resolver).
+    MssDiscovery = 5017,
     /// Another MSSanté error.
     MssOther = 5099,
 
@@ -473,6 +475,7 @@ tables! {
     MssRefused => "the MSSanté server refused the command",
     MssProtocol => "the MSSanté server does not follow the protocol",
     MssAuthentication => "authentication refused by the MSSanté server",
+    MssDiscovery => "the MSSanté servers could not be discovered through DNS",
     MssOther => "the MSSanté operation failed",
     EpImage => "the image cannot be read",
     EpImageTooLarge => "the image exceeds the pixel limit",
