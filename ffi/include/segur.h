@@ -437,6 +437,10 @@ enum segur_result
    */
   SEGUR_RESULT_MSS_AUTHENTICATION = 5016,
   /**
+   * DNS SRV discovery failed (no answer in time, malformed answer, no resolver).
+   */
+  SEGUR_RESULT_MSS_DISCOVERY = 5017,
+  /**
    * Another MSSanté error.
    */
   SEGUR_RESULT_MSS_OTHER = 5099,
@@ -456,6 +460,54 @@ enum segur_result
    * The scanner input holds a control character that is not a separator.
    */
   SEGUR_RESULT_EP_SCANNER_INPUT = 6003,
+  /**
+   * A 2D-Doc header is malformed (ANTS 2D-Doc §3.3).
+   */
+  SEGUR_RESULT_EP_TWO_D_DOC_HEADER = 6010,
+  /**
+   * The 2D-Doc version is not 02, 03 or 04.
+   */
+  SEGUR_RESULT_EP_TWO_D_DOC_VERSION = 6011,
+  /**
+   * A 2D-Doc message zone is malformed (ANTS 2D-Doc §3.4).
+   */
+  SEGUR_RESULT_EP_TWO_D_DOC_MESSAGE = 6012,
+  /**
+   * The 2D-Doc signature zone is malformed (ANTS 2D-Doc §3.5).
+   */
+  SEGUR_RESULT_EP_TWO_D_DOC_SIGNATURE_FORMAT = 6013,
+  /**
+   * No given certificate matches the code's authority and certificate ids.
+   */
+  SEGUR_RESULT_EP_UNKNOWN_CERTIFICATE = 6014,
+  /**
+   * A given certificate is unusable (not DER X.509, not an EC P-256/P-384 key, no CN).
+   */
+  SEGUR_RESULT_EP_CERTIFICATE = 6015,
+  /**
+   * The certificate was not valid at the code's signature date.
+   */
+  SEGUR_RESULT_EP_CERTIFICATE_NOT_VALID_AT_SIGNATURE_DATE = 6016,
+  /**
+   * The 2D-Doc signature does not verify: the code is forged or altered.
+   */
+  SEGUR_RESULT_EP_BAD_SIGNATURE = 6017,
+  /**
+   * An INS Data Matrix payload or identity field is invalid.
+   */
+  SEGUR_RESULT_EP_INS_DATAMATRIX = 6020,
+  /**
+   * A code cannot be drawn (payload too long for the symbology).
+   */
+  SEGUR_RESULT_EP_RENDER = 6021,
+  /**
+   * A prescription number is refused by the validator.
+   */
+  SEGUR_RESULT_EP_PRESCRIPTION_ID = 6030,
+  /**
+   * A dispensation record is incomplete or inconsistent with its prescription.
+   */
+  SEGUR_RESULT_EP_DISPENSATION = 6031,
   /**
    * Another e-prescription error.
    */
@@ -547,6 +599,36 @@ enum segur_result
 };
 #ifndef __cplusplus
 typedef uint32_t segur_result;
+#endif // __cplusplus
+
+/**
+ * What a decoded payload is (`segur_eprescription_payload_kind`), from its first bytes.
+ */
+enum segur_payload_kind
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Anything else (on a prescription's QR code: the numéro unique de prescription, for
+   * `segur_prescription_id_read`).
+   */
+  SEGUR_PAYLOAD_KIND_OTHER = 0,
+  /**
+   * `DC` + 2 digits: 2D-Doc in C40 (`segur_twoddoc_parse`).
+   */
+  SEGUR_PAYLOAD_KIND_TWO_D_DOC_C40 = 1,
+  /**
+   * Byte `0xDC`: binary 2D-Doc v04 (`segur_twoddoc_parse`).
+   */
+  SEGUR_PAYLOAD_KIND_TWO_D_DOC_BINARY = 2,
+  /**
+   * `IS01`: ANS INS Data Matrix (`segur_ins_datamatrix_parse`).
+   */
+  SEGUR_PAYLOAD_KIND_INS_DATAMATRIX = 3,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_payload_kind;
 #endif // __cplusplus
 
 /**
@@ -739,6 +821,14 @@ typedef struct segur_identity segur_identity;
  * while another call uses the handle.
  */
 typedef struct segur_insi_client segur_insi_client;
+
+/**
+ * An authenticated IMAP session with a selected folder (MSSanté mailbox).
+ *
+ * Not thread-safe: use a handle from one thread at a time (it may move between threads). Open
+ * one handle per thread to read several mailboxes at once.
+ */
+typedef struct segur_mss_mailbox segur_mss_mailbox;
 
 /**
  * A name normaliser with its settings (maximum length). Immutable once made: one handle may be
@@ -983,6 +1073,45 @@ void segur_xdm_package_free(segur_xdm_package *package);
 segur_result segur_last_error_detail(char *buf, size_t len, size_t *out_len);
 
 /**
+ * Reads a numéro unique de prescription (`text`, `text_len` UTF-8 bytes) and writes it to
+ * `*out_id` (free with `segur_string_free`). `typed_by_hand` false: the payload of the
+ * prescription's QR code, taken byte for byte; true: a number typed by a person, surrounding
+ * white space and grouping spaces removed. The check is only 1 to 64 ASCII letters and digits:
+ * **the official format is not public** (TO VERIFY with the Assurance Maladie specifications).
+ *
+ * Errors: `SEGUR_RESULT_EP_PRESCRIPTION_ID` (reason and byte position in the detail),
+ * `SEGUR_RESULT_INVALID_UTF8`. Thread-safe.
+ */
+segur_result segur_prescription_id_read(const char *text,
+                                        size_t text_len,
+                                        bool typed_by_hand,
+                                        char **out_id);
+
+/**
+ * Checks a dispensation of an ordonnance numérique against its prescription: every prescribed
+ * line has exactly one intervention (even "no change"), no unknown line, a posology change
+ * carries the prescriber's agreement, agreement and modification dates do not follow the
+ * dispensing date, no blank text (Ordre des pharmaciens workflow, see segur-eprescription).
+ * `check_json` is `{"prescription":{"id":"...","prescribed_on":"2026-11-20"|null,
+ * "prescriber_id":"..."|null,"lines":[{"line_id":"1","label":"...","posology":"..."|null,
+ * "quantity":"..."|null}]},"dispensation":{"prescription_id":"...",
+ * "dispensed_on":"2026-11-22","lines":[{"line_id":"1","intervention":{"kind":
+ * "without_change"}|{"kind":"substitution","dispensed_product":"...","prescriber_agreement":
+ * null|{"agreed_on":"...","modified_on":"..."}}|{"kind":"posology_adaptation",
+ * "new_posology":"...","prescriber_agreement":{...}}|{"kind":"not_dispensed","reason":"..."},
+ * "quantity_dispensed":"..."|null}],"handwritten_additions":[{"label":"...",
+ * "quantity_dispensed":"..."|null}]}}` (dates `YYYY-MM-DD`). Writes the accepted dispensation
+ * to `*out_json` (free with `segur_string_free`) in the same form, the record to hand to the
+ * Assurance Maladie service once its protocol is known (not public).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_EP_DISPENSATION` (reason and line index in
+ * the detail). Thread-safe.
+ */
+segur_result segur_dispensation_check(const char *check_json,
+                                      size_t check_json_len,
+                                      char **out_json);
+
+/**
  * Decodes every QR code and Data Matrix symbol in an encoded image (`image`, `image_len`
  * bytes: PNG, JPEG or TIFF scan or photo; at most 64 megapixels, refused before decoding the
  * pixels) and writes them as JSON to `*out_json` (free with `segur_string_free`):
@@ -1015,6 +1144,19 @@ segur_result segur_eprescription_scanner_normalise(const char *text,
                                                    const char *config_json,
                                                    size_t config_json_len,
                                                    char **out_json);
+
+/**
+ * Tells what a decoded payload (`payload`, `payload_len` bytes, for example from
+ * `segur_eprescription_decode_image` or `segur_eprescription_scanner_normalise`) is from its
+ * first bytes (2D-Doc specification §3.3, ANS INS Data Matrix header), and writes it to
+ * `*out_kind`, so the caller knows which parser to call. Nothing is validated beyond the
+ * first bytes.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ */
+segur_result segur_eprescription_payload_kind(const uint8_t *payload,
+                                              size_t payload_len,
+                                              segur_payload_kind *out_kind);
 
 /**
  * Checks an INS matricule (NIR or NIA) of 13 or 15 characters (spaces, dots and hyphens are
@@ -1287,6 +1429,56 @@ segur_result segur_insi_parse_response(const char *xml, size_t xml_len, char **o
 segur_result segur_national_id(uint32_t kind, const char *input, size_t input_len, char **out_json);
 
 /**
+ * Builds the payload of the ANS INS Data Matrix ("INS à scanner", [EXI DIF 02]) of a
+ * **qualified** identity (`identity_json`: the JSON form of a segur-ins qualified identity, as
+ * `segur_identity_to_json` writes it; any other status gives `SEGUR_RESULT_INVALID_JSON`) and
+ * writes it to `*out_payload` (free with `segur_string_free`): the header `IS01` + 22 zeros,
+ * then `S1` to `S7`, with GS (0x1D) ending short variable fields. Draw it with
+ * `segur_code_render` (symbology 1, Data Matrix). The payload is patient data.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_EP_INS_DATAMATRIX` (a field outside the
+ * format). Thread-safe.
+ */
+segur_result segur_ins_datamatrix_build(const char *identity_json,
+                                        size_t identity_json_len,
+                                        char **out_payload);
+
+/**
+ * Parses a scanned INS Data Matrix payload (`payload`, `payload_len` bytes, GS as 0x1D; at
+ * most 291 bytes) and writes it as JSON to `*out_json` (free with `segur_string_free`):
+ * `{"matricule":"...","oid":"1.2.250.1.213.1.4.8","given_names":"...","birth_name":"...",
+ * "sex":"M"|"F","birth_date":"JJ-MM-AAAA","birthplace":"63220"|null}`. **The code is not
+ * signed**: its content never qualifies an identity on its own (check it against INSi). The
+ * JSON is patient data; error details never hold it.
+ *
+ * Errors: `SEGUR_RESULT_EP_INS_DATAMATRIX` (reason and byte position in the detail),
+ * `SEGUR_RESULT_EP_TOO_LONG`. Thread-safe.
+ */
+segur_result segur_ins_datamatrix_parse(const uint8_t *payload,
+                                        size_t payload_len,
+                                        char **out_json);
+
+/**
+ * Draws `payload` (`payload_len` UTF-8 bytes) as a symbol: `symbology` 0 = QR code (error
+ * correction M, quiet zone of 4 modules, ISO/IEC 18004 §6.3.8), 1 = Data Matrix (square ECC
+ * 200 as 2D-Doc §3.7 requires, quiet zone of 1 module, ISO/IEC 16022), `module_px` pixels per
+ * module (1 to 64). Writes 8-bit grey pixels, row by row, 0 black and 255 white, to
+ * `*out_pixels` / `*out_pixels_len` (free with `segur_bytes_free`) and the size to
+ * `*out_width` / `*out_height`; the caller encodes them (PNG, printer bitmap).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (symbology or module size),
+ * `SEGUR_RESULT_EP_RENDER` (payload too long for the symbology). Thread-safe.
+ */
+segur_result segur_code_render(uint32_t symbology,
+                               const char *payload,
+                               size_t payload_len,
+                               uint32_t module_px,
+                               uint8_t **out_pixels,
+                               size_t *out_pixels_len,
+                               uint32_t *out_width,
+                               uint32_t *out_height);
+
+/**
  * Makes an INSi client for `endpoint` (`https://host[:port]/path`) authenticating with the
  * client certificate chain and private key (PEM: PKCS#8, PKCS#1 or SEC1), trusting the server
  * certificates issued by `roots_pem` (TLS 1.2/1.3, rustls; certificates always verified), and
@@ -1343,6 +1535,159 @@ segur_result segur_insi_client_search(const segur_insi_client *client,
  * it has returned.
  */
 void segur_insi_client_free(segur_insi_client *client);
+
+/**
+ * Looks up the submission (`_submission._tcp`) and IMAP (`_imap._tcp`) servers of `domain`
+ * (`domain_len` UTF-8 bytes, e.g. `pharma.mssante.fr`) with DNS SRV queries over UDP, blocking
+ * up to `timeout_ms` milliseconds per query (1 to 60000), and writes them as JSON to
+ * `*out_json` (free with `segur_string_free`): `{"submission":[{"host":"smtp.op.fr",
+ * "port":587}],"imap":[{"host":"imap.op.fr","port":143}]}`, in RFC 2782 order (priority, then
+ * weight); a list is empty when the domain publishes no such service (target "."). Feed a
+ * host and port to `segur_mss_send` / `segur_mss_mailbox_new`, which check the server's
+ * certificate against that host name. `resolver` (`resolver_len` bytes, `"127.0.0.1:53"` or
+ * `"[::1]:53"`) is the DNS server to ask; NULL takes the first `nameserver` of
+ * `/etc/resolv.conf`. An operator that publishes no SRV records is configured by hand instead.
+ *
+ * Errors: `SEGUR_RESULT_MSS_DISCOVERY` (no answer in time, malformed answer, unreadable
+ * resolv.conf), `SEGUR_RESULT_INVALID_PARAMETER` (resolver address, timeout). Thread-safe.
+ */
+segur_result segur_mss_discover(const char *domain,
+                                size_t domain_len,
+                                const char *resolver,
+                                size_t resolver_len,
+                                uint32_t timeout_ms,
+                                char **out_json);
+
+/**
+ * Opens an MSSanté mailbox over IMAP with STARTTLS (Référentiel #2: never in clear; TLS 1.2+,
+ * rustls), authenticates and selects the folder, blocking until done. Writes the handle to
+ * `*out_mailbox` (free with `segur_mss_mailbox_free`).
+ *
+ * `connection_json` is `{"host":"imap.op.fr","port"?:143,"user":"pharma@x.mssante.fr",
+ * "mailbox"?:"INBOX","timeout_secs"?:30,"max_message_bytes"?:67108864}`. `roots_pem`,
+ * `token`, `pkcs12` and `pkcs12_password` are as for `segur_mss_send`: a Pro Santé Connect
+ * token (SASL XOAUTH2 as `user`; used for this login only, never kept or logged) or, for an
+ * applicative mailbox, a PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
+ * `SEGUR_RESULT_MSS_INVALID_ADDRESS` (`user`), `SEGUR_RESULT_MSS_CERTIFICATE`,
+ * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired),
+ * `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`, `SEGUR_RESULT_MSS_AUTHENTICATION`,
+ * `SEGUR_RESULT_MSS_PROTOCOL`. Thread-safe (the new handle is not shared).
+ */
+segur_result segur_mss_mailbox_new(const char *connection_json,
+                                   size_t connection_json_len,
+                                   const uint8_t *roots_pem,
+                                   size_t roots_pem_len,
+                                   const char *token,
+                                   size_t token_len,
+                                   const uint8_t *pkcs12,
+                                   size_t pkcs12_len,
+                                   const char *pkcs12_password,
+                                   size_t pkcs12_password_len,
+                                   segur_mss_mailbox **out_mailbox);
+
+/**
+ * Lists the messages of the folder not yet marked processed and writes them as JSON to
+ * `*out_json` (free with `segur_string_free`): `{"mailbox":"INBOX","uid_validity":1732245600,
+ * "uids":[1,2,5]}`, UIDs ascending (IMAP `UID SEARCH UNKEYWORD $SegurProcessed`). A message
+ * is durably identified by (mailbox, uid_validity, uid) (RFC 3501 §2.3.1.1).
+ *
+ * Errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`, `SEGUR_RESULT_MSS_REFUSED`,
+ * `SEGUR_RESULT_MSS_PROTOCOL`. Not thread-safe (see `segur_mss_mailbox`).
+ */
+segur_result segur_mss_mailbox_pending(segur_mss_mailbox *mailbox, char **out_json);
+
+/**
+ * Fetches message `uid` without marking it read (`BODY.PEEK[]`) and writes its raw bytes to
+ * `*out_eml` / `*out_eml_len` (free with `segur_bytes_free`; byte for byte what the server
+ * holds, for archiving or `segur_mss_mdn_build`) and, as JSON to `*out_json` (free with
+ * `segur_string_free`), `{"key":{"mailbox","uid_validity","uid"},"message":{...}}` where
+ * `message` is the form of `segur_mss_parse`. The JSON holds the message's content (patient
+ * data); error details never do.
+ *
+ * A message that cannot be read gives `SEGUR_RESULT_MSS_MALFORMED`,
+ * `SEGUR_RESULT_MSS_MALFORMED_REPORT` or `SEGUR_RESULT_MSS_TOO_LARGE` (larger than
+ * `max_message_bytes`: not downloaded) and leaves the session usable: the caller decides
+ * whether to mark it processed (for example after moving it aside) or to keep it pending.
+ * Other errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`,
+ * `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL` (no such UID). Not thread-safe (see
+ * `segur_mss_mailbox`).
+ */
+segur_result segur_mss_mailbox_fetch(segur_mss_mailbox *mailbox,
+                                     uint32_t uid,
+                                     uint8_t **out_eml,
+                                     size_t *out_eml_len,
+                                     char **out_json);
+
+/**
+ * Marks message `uid` as processed (IMAP keyword `$SegurProcessed` and `\Seen`): it is no
+ * longer listed by `segur_mss_mailbox_pending`. Call it only once the message is stored by the
+ * application. Marking twice is harmless (idempotent).
+ *
+ * Errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`, `SEGUR_RESULT_MSS_REFUSED`,
+ * `SEGUR_RESULT_MSS_PROTOCOL`. Not thread-safe (see `segur_mss_mailbox`).
+ */
+segur_result segur_mss_mailbox_mark_processed(segur_mss_mailbox *mailbox, uint32_t uid);
+
+/**
+ * Logs out (best effort, bounded by the session's timeout) and frees a mailbox handle. NULL is
+ * a no-op. Not thread-safe: no other call may use the handle meanwhile or afterwards.
+ */
+void segur_mss_mailbox_free(segur_mss_mailbox *mailbox);
+
+/**
+ * Builds the MDN (RFC 8098 `multipart/report`, ANS IG struct-msg-mdn) answering a received
+ * message (`received_eml`, `received_eml_len` bytes, as fetched) and writes it to `*out_eml` /
+ * `*out_eml_len` (free with `segur_bytes_free`) and a summary as JSON to `*out_json` (free
+ * with `segur_string_free`): `{"message_id":"<...>","to":["..."],"subject":"...",
+ * "disposition":"automatic-action/MDN-sent-automatically; processed"}`.
+ *
+ * `options_json` is `{"reporter":"pharma@x.mssante.fr" (the mailbox that received it),
+ * "nil":"<product reference, X-MSS-NIL>","error"?:{"code":903,"label"?:"..."},
+ * "confirmed_by_user"?:false,"human_text"?:"...","reporting_ua"?:"..."}`. Without `error`
+ * the disposition is `processed`; with it, `processed/Error: <code>^<label>` and the subject
+ * is prefixed `[KO Intégration système !][<code>]` (ANS IG error-codes: 900-906 with a
+ * default label, TO VERIFY, or HL7 table 0357 codes 0-207). The MDN goes to the original's
+ * `Disposition-Notification-To`; when it differs from `Return-Path`, RFC 8098 §2.1 asks to
+ * confirm with the user first (`confirmed_by_user`).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_MSS_MALFORMED` (the received message),
+ * `SEGUR_RESULT_MSS_COMPOSE` (no MDN requested, a report, no Message-ID, not confirmed),
+ * `SEGUR_RESULT_MSS_INVALID_ADDRESS`, `SEGUR_RESULT_MSS_INVALID_HEADER`. Thread-safe.
+ */
+segur_result segur_mss_mdn_build(const uint8_t *received_eml,
+                                 size_t received_eml_len,
+                                 const char *options_json,
+                                 size_t options_json_len,
+                                 uint8_t **out_eml,
+                                 size_t *out_eml_len,
+                                 char **out_json);
+
+/**
+ * Builds the MDN like `segur_mss_mdn_build` (`received_eml`, `options_json`) and submits it
+ * like `segur_mss_send` (`connection_json`, `roots_pem`, `token` or `pkcs12`; the SMTP user is
+ * `reporter`), blocking until the server's final reply. Writes the outcome to `*out_json`
+ * (free with `segur_string_free`) in the form of `segur_mss_send`.
+ *
+ * Errors: those of `segur_mss_mdn_build` and of `segur_mss_send`. Thread-safe (one connection
+ * per call).
+ */
+segur_result segur_mss_mdn_send(const char *connection_json,
+                                size_t connection_json_len,
+                                const uint8_t *roots_pem,
+                                size_t roots_pem_len,
+                                const char *token,
+                                size_t token_len,
+                                const uint8_t *pkcs12,
+                                size_t pkcs12_len,
+                                const char *pkcs12_password,
+                                size_t pkcs12_password_len,
+                                const uint8_t *received_eml,
+                                size_t received_eml_len,
+                                const char *options_json,
+                                size_t options_json_len,
+                                char **out_json);
 
 /**
  * Composes an MSSanté message (RFC 5322, CRLF) and writes it to `*out_eml` / `*out_eml_len`
@@ -1459,6 +1804,49 @@ bool segur_result_is_card_error(uint32_t result);
  * INSi responses and client, identity status, professional identifiers). Thread-safe.
  */
 bool segur_result_is_ins_error(uint32_t result);
+
+/**
+ * Parses a decoded 2D-Doc (`code`, `code_len` bytes: the symbol's payload with its GS/RS/US
+ * separators, C40 `DC02`-`DC04` or binary `0xDC` v04; at most 24,928 bytes) **without verifying
+ * it**, and writes it as JSON to `*out_json` (free with `segur_string_free`):
+ * `{"header":{"encoding":"c40"|"binary","version":4,"ca_id":"FR00","cert_id":"0001",
+ * "issue_date":"2018-06-25"|null,"signature_date":"..."|null,"doc_type":"B1","perimeter":"01",
+ * "country":"FR"|null,"len":26},"fields":[{"id":"B2","label":"..."|null,"text":"..."|null,
+ * "value_base64":"...","truncated":false}],"unparsed":null|{"offset":33,"bytes_base64":"..."},
+ * "signature_base64":"...","annex":[<field>]}`. `unparsed` holds the message bytes after a data
+ * identifier missing from the catalogue (never guessed; still covered by the signature); the
+ * `annex` (v04) is **not signed**. The values may be patient data; error details never hold
+ * them.
+ *
+ * Errors: `SEGUR_RESULT_EP_TWO_D_DOC_HEADER`, `SEGUR_RESULT_EP_TWO_D_DOC_VERSION`,
+ * `SEGUR_RESULT_EP_TWO_D_DOC_MESSAGE`, `SEGUR_RESULT_EP_TWO_D_DOC_SIGNATURE_FORMAT` (byte
+ * position in the detail), `SEGUR_RESULT_EP_TOO_LONG`. Thread-safe.
+ */
+segur_result segur_twoddoc_parse(const uint8_t *code, size_t code_len, char **out_json);
+
+/**
+ * Verifies the signature of a decoded 2D-Doc (`code`, `code_len` bytes, as for
+ * `segur_twoddoc_parse`) with the leaf certificate `certificate_der` (`certificate_der_len`
+ * bytes, DER X.509, EC P-256 or P-384): the certificate must be the one the header names
+ * (issuer CN = authority id, subject CN = certificate id), valid at the header's signature
+ * date, and the ECDSA signature (raw r‖s, §3.5.2) must verify over the header and message
+ * exactly as read (§5.1; *Processus 2D-Doc* v1.2 §1.2.3). The P-384 hash is SHA-384 (TO VERIFY
+ * with a real P-384 code).
+ *
+ * `skip_validity_period` skips the date check: only for the specification's test certificate
+ * FR00/0001 (valid 2012-2015, its reference codes signed later, §16.1), never in production.
+ *
+ * Returns `SEGUR_RESULT_OK` when the signature verifies; `SEGUR_RESULT_EP_BAD_SIGNATURE` when
+ * it does not (forged or altered code); `SEGUR_RESULT_EP_UNKNOWN_CERTIFICATE` (the certificate
+ * is not the one the header names), `SEGUR_RESULT_EP_CERTIFICATE_NOT_VALID_AT_SIGNATURE_DATE`,
+ * `SEGUR_RESULT_EP_CERTIFICATE` (unusable certificate), or the parse errors of
+ * `segur_twoddoc_parse`. Thread-safe.
+ */
+segur_result segur_twoddoc_verify(const uint8_t *code,
+                                  size_t code_len,
+                                  const uint8_t *certificate_der,
+                                  size_t certificate_der_len,
+                                  bool skip_validity_period);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -38,6 +38,7 @@ type
   PSegurInsiClient = type Pointer;
   PSegurCpsCard = type Pointer;
   PSegurXdmPackage = type Pointer;
+  PSegurMssMailbox = type Pointer;
   { size_t }
   TSegurSize = NativeUInt;
 
@@ -145,10 +146,23 @@ const
   SEGUR_RESULT_MSS_REFUSED = 5014;
   SEGUR_RESULT_MSS_PROTOCOL = 5015;
   SEGUR_RESULT_MSS_AUTHENTICATION = 5016;
+  SEGUR_RESULT_MSS_DISCOVERY = 5017;
   SEGUR_RESULT_EP_IMAGE = 6000;
   SEGUR_RESULT_EP_IMAGE_TOO_LARGE = 6001;
   SEGUR_RESULT_EP_TOO_LONG = 6002;
   SEGUR_RESULT_EP_SCANNER_INPUT = 6003;
+  SEGUR_RESULT_EP_TWO_D_DOC_HEADER = 6010;
+  SEGUR_RESULT_EP_TWO_D_DOC_VERSION = 6011;
+  SEGUR_RESULT_EP_TWO_D_DOC_MESSAGE = 6012;
+  SEGUR_RESULT_EP_TWO_D_DOC_SIGNATURE_FORMAT = 6013;
+  SEGUR_RESULT_EP_UNKNOWN_CERTIFICATE = 6014;
+  SEGUR_RESULT_EP_CERTIFICATE = 6015;
+  SEGUR_RESULT_EP_CERTIFICATE_NOT_VALID_AT_SIGNATURE_DATE = 6016;
+  SEGUR_RESULT_EP_BAD_SIGNATURE = 6017;
+  SEGUR_RESULT_EP_INS_DATAMATRIX = 6020;
+  SEGUR_RESULT_EP_RENDER = 6021;
+  SEGUR_RESULT_EP_PRESCRIPTION_ID = 6030;
+  SEGUR_RESULT_EP_DISPENSATION = 6031;
   SEGUR_RESULT_EP_OTHER = 6099;
   SEGUR_RESULT_CARD_REMOVED = 7000;
   SEGUR_RESULT_CARD_RESET = 7001;
@@ -201,6 +215,11 @@ const
   SEGUR_IDENTIFIER_KIND_FINESS = 3;
   SEGUR_IDENTIFIER_KIND_SIREN = 4;
   SEGUR_IDENTIFIER_KIND_SIRET = 5;
+  { segur_payload_kind }
+  SEGUR_PAYLOAD_KIND_OTHER = 0;
+  SEGUR_PAYLOAD_KIND_TWO_D_DOC_C40 = 1;
+  SEGUR_PAYLOAD_KIND_TWO_D_DOC_BINARY = 2;
+  SEGUR_PAYLOAD_KIND_INS_DATAMATRIX = 3;
 
 { General }
 function segur_version: PAnsiChar; cdecl; external SegurLib;
@@ -333,6 +352,56 @@ function segur_mss_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize
   Pkcs12PasswordLen: TSegurSize; OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize;
   Xdm: PByte; XdmLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl;
   external SegurLib;
+
+{ MSSante server discovery (DNS SRV, RFC 6186); Resolver nil = /etc/resolv.conf }
+function segur_mss_discover(Domain: PAnsiChar; DomainLen: TSegurSize; Resolver: PAnsiChar;
+  ResolverLen: TSegurSize; TimeoutMs: Cardinal; out OutJson: PAnsiChar): TSegurResult; cdecl;
+  external SegurLib;
+
+{ MSSante retrieval (IMAP): a mailbox handle is used by one thread at a time }
+function segur_mss_mailbox_new(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
+  RootsPem: PByte; RootsPemLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
+  Pkcs12: PByte; Pkcs12Len: TSegurSize; Pkcs12Password: PAnsiChar;
+  Pkcs12PasswordLen: TSegurSize; out OutMailbox: PSegurMssMailbox): TSegurResult; cdecl;
+  external SegurLib;
+function segur_mss_mailbox_pending(Mailbox: PSegurMssMailbox;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_mss_mailbox_fetch(Mailbox: PSegurMssMailbox; Uid: Cardinal; out OutEml: PByte;
+  out OutEmlLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_mss_mailbox_mark_processed(Mailbox: PSegurMssMailbox;
+  Uid: Cardinal): TSegurResult; cdecl; external SegurLib;
+procedure segur_mss_mailbox_free(Mailbox: PSegurMssMailbox); cdecl; external SegurLib;
+
+{ MSSante acknowledgements (MDN) }
+function segur_mss_mdn_build(ReceivedEml: PByte; ReceivedEmlLen: TSegurSize;
+  OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; out OutEml: PByte;
+  out OutEmlLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_mss_mdn_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
+  RootsPem: PByte; RootsPemLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
+  Pkcs12: PByte; Pkcs12Len: TSegurSize; Pkcs12Password: PAnsiChar;
+  Pkcs12PasswordLen: TSegurSize; ReceivedEml: PByte; ReceivedEmlLen: TSegurSize;
+  OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
+
+{ 2D-Doc, INS Data Matrix, symbols, prescription number, dispensation }
+function segur_twoddoc_parse(Code: PByte; CodeLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_twoddoc_verify(Code: PByte; CodeLen: TSegurSize; CertificateDer: PByte;
+  CertificateDerLen: TSegurSize; SkipValidityPeriod: Boolean): TSegurResult; cdecl;
+  external SegurLib;
+function segur_ins_datamatrix_build(IdentityJson: PAnsiChar; IdentityJsonLen: TSegurSize;
+  out OutPayload: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_ins_datamatrix_parse(Payload: PByte; PayloadLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_code_render(Symbology: Cardinal; Payload: PAnsiChar; PayloadLen: TSegurSize;
+  ModulePx: Cardinal; out OutPixels: PByte; out OutPixelsLen: TSegurSize;
+  out OutWidth: Cardinal; out OutHeight: Cardinal): TSegurResult; cdecl; external SegurLib;
+function segur_prescription_id_read(Text: PAnsiChar; TextLen: TSegurSize;
+  TypedByHand: Boolean; out OutId: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_eprescription_payload_kind(Payload: PByte; PayloadLen: TSegurSize;
+  out OutKind: Cardinal): TSegurResult; cdecl; external SegurLib;
+function segur_dispensation_check(CheckJson: PAnsiChar; CheckJsonLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 
 { E-prescription: 2D codes in images, keyboard-wedge scanners }
 function segur_eprescription_decode_image(Image: PByte; ImageLen: TSegurSize;

@@ -209,6 +209,46 @@ begin
     OutText), 'not a CDA');
 end;
 
+procedure TestCodes;
+var
+  Input, Payload: UTF8String;
+  OutText: PAnsiChar;
+  Pixels: PByte;
+  PixelsLen: TSegurSize;
+  Width, Height, Kind: Cardinal;
+begin
+  Input := ' ORDO 2025 000123 ';
+  CheckCode(SEGUR_RESULT_OK, segur_prescription_id_read(SegurIn(Input), Length(Input), True,
+    OutText), 'prescription number typed by hand');
+  Check(SegurTake(OutText) = 'ORDO2025000123', 'grouping spaces removed');
+  Input := 'ORDO#1';
+  CheckCode(SEGUR_RESULT_EP_PRESCRIPTION_ID, segur_prescription_id_read(SegurIn(Input),
+    Length(Input), False, OutText), 'prescription number refused');
+  Input := '{"traits":{"birth_name":"ECETINSI","given_names":["PIERRE-ALAIN"],' +
+    '"first_given_name":"PIERRE-ALAIN","sex":"M","birth_date":"2009-07-14",' +
+    '"birth_place":"63220","used_name":null,"used_given_name":null},"state":{"Qualifiee":' +
+    '{"ins":{"matricule":"109076322083489","authority":"test-nir"},"evidence":"Passport",' +
+    '"homonyme":false}}}';
+  CheckCode(SEGUR_RESULT_OK, segur_ins_datamatrix_build(SegurIn(Input), Length(Input),
+    OutText), 'INS Data Matrix payload');
+  Payload := SegurTake(OutText);
+  Check(Copy(Payload, 1, 4) = 'IS01', 'INS Data Matrix header');
+  CheckCode(SEGUR_RESULT_OK, segur_eprescription_payload_kind(PByte(SegurIn(Payload)),
+    Length(Payload), Kind), 'payload kind');
+  Check(Kind = SEGUR_PAYLOAD_KIND_INS_DATAMATRIX, 'INS Data Matrix recognised');
+  CheckCode(SEGUR_RESULT_OK, segur_ins_datamatrix_parse(PByte(SegurIn(Payload)),
+    Length(Payload), OutText), 'INS Data Matrix parsed');
+  Check(Pos('"matricule":"109076322083489"', string(SegurTake(OutText))) > 0,
+    'INS Data Matrix matricule');
+  CheckCode(SEGUR_RESULT_OK, segur_code_render(1, SegurIn(Payload), Length(Payload), 2, Pixels,
+    PixelsLen, Width, Height), 'Data Matrix drawn');
+  Check((Width > 0) and (PixelsLen = TSegurSize(Width) * Height), 'pixel count');
+  segur_bytes_free(Pixels, PixelsLen);
+  Input := 'XX04';
+  CheckCode(SEGUR_RESULT_EP_TWO_D_DOC_HEADER, segur_twoddoc_parse(PByte(SegurIn(Input)),
+    Length(Input), OutText), '2D-Doc header refused');
+end;
+
 begin
   Passed := 0;
   Failed := 0;
@@ -217,6 +257,7 @@ begin
   TestNamesAndIdentity;
   TestInsiAndIds;
   TestDocuments;
+  TestCodes;
   WriteLn('test_segur: ', Passed, ' checks passed, ', Failed, ' failed');
   if Failed > 0 then
     Halt(1);

@@ -14,14 +14,28 @@ use base64::Engine as _;
 use serde_json::json;
 use std::ffi::c_char;
 
-fn ep_err(e: Error) -> segur_result {
+pub(crate) fn ep_err(e: Error) -> segur_result {
+    use segur_result as R;
     let code = match &e {
-        Error::Image(_) => segur_result::EpImage,
-        Error::ImageTooLarge { .. } => segur_result::EpImageTooLarge,
-        Error::TooLong { .. } => segur_result::EpTooLong,
-        Error::ScannerInput { .. } => segur_result::EpScannerInput,
-        _ => segur_result::EpOther,
+        Error::Image(_) => R::EpImage,
+        Error::ImageTooLarge { .. } => R::EpImageTooLarge,
+        Error::TooLong { .. } => R::EpTooLong,
+        Error::ScannerInput { .. } => R::EpScannerInput,
+        Error::TwoDDocHeader { .. } => R::EpTwoDDocHeader,
+        Error::TwoDDocVersion(_) => R::EpTwoDDocVersion,
+        Error::TwoDDocMessage { .. } => R::EpTwoDDocMessage,
+        Error::TwoDDocSignatureFormat(_) => R::EpTwoDDocSignatureFormat,
+        Error::UnknownCertificate { .. } => R::EpUnknownCertificate,
+        Error::Certificate(_) => R::EpCertificate,
+        Error::CertificateNotValidAtSignatureDate => R::EpCertificateNotValidAtSignatureDate,
+        Error::BadSignature => R::EpBadSignature,
+        Error::InsDatamatrix { .. } => R::EpInsDatamatrix,
+        Error::Render(_) => R::EpRender,
+        Error::PrescriptionId { .. } => R::EpPrescriptionId,
+        Error::Dispensation { .. } => R::EpDispensation,
+        _ => R::EpOther,
     };
+    // Display names reasons, byte positions and line indexes, never values read from a code.
     fail(code, e)
 }
 
@@ -99,5 +113,48 @@ pub extern "C" fn segur_eprescription_scanner_normalise(
                 "aim_identifier": s.aim_identifier(),
             }),
         )
+    })
+}
+
+/// What a decoded payload is (`segur_eprescription_payload_kind`), from its first bytes.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum segur_payload_kind {
+    /// Anything else (on a prescription's QR code: the numéro unique de prescription, for
+    /// `segur_prescription_id_read`).
+    Other = 0,
+    /// `DC` + 2 digits: 2D-Doc in C40 (`segur_twoddoc_parse`).
+    TwoDDocC40 = 1,
+    /// Byte `0xDC`: binary 2D-Doc v04 (`segur_twoddoc_parse`).
+    TwoDDocBinary = 2,
+    /// `IS01`: ANS INS Data Matrix (`segur_ins_datamatrix_parse`).
+    InsDatamatrix = 3,
+}
+
+/// Tells what a decoded payload (`payload`, `payload_len` bytes, for example from
+/// `segur_eprescription_decode_image` or `segur_eprescription_scanner_normalise`) is from its
+/// first bytes (2D-Doc specification §3.3, ANS INS Data Matrix header), and writes it to
+/// `*out_kind`, so the caller knows which parser to call. Nothing is validated beyond the
+/// first bytes.
+///
+/// Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_eprescription_payload_kind(
+    payload: *const u8,
+    payload_len: usize,
+    out_kind: *mut segur_payload_kind,
+) -> segur_result {
+    crate::ffi_boundary!({
+        use ::segur_eprescription::payload::{PayloadKind, classify};
+        // SAFETY: header contract: `payload` points to `payload_len` readable bytes.
+        let raw = try_ffi!(unsafe { bytes_arg(payload.cast(), payload_len) });
+        let kind = match classify(raw) {
+            PayloadKind::TwoDDocC40 => segur_payload_kind::TwoDDocC40,
+            PayloadKind::TwoDDocBinary => segur_payload_kind::TwoDDocBinary,
+            PayloadKind::InsDatamatrix => segur_payload_kind::InsDatamatrix,
+            PayloadKind::Other => segur_payload_kind::Other,
+        };
+        crate::boundary::write_out(out_kind, kind)
     })
 }

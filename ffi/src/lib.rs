@@ -25,12 +25,18 @@ mod boundary;
 pub mod cards;
 pub mod cda;
 mod detail;
+pub mod dispensation;
 pub mod eprescription;
 pub mod ins;
+pub mod ins_datamatrix;
 pub mod insi;
+pub mod mss_discovery;
+pub mod mss_mailbox;
+pub mod mss_mdn;
 pub mod mssante;
 mod names;
 pub mod result;
+pub mod twoddoc;
 
 pub use detail::segur_last_error_detail;
 pub use result::{

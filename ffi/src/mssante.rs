@@ -1,8 +1,9 @@
 //! MSSanté entry points (`segur-mssante`): compose a message around an IHE_XDM.ZIP with the
 //! `X-MSS-*` headers computed from the CDA it carries, and parse a received message.
 //!
-//! Sending is blocking SMTP submission over STARTTLS (rustls). Fetching (IMAP) is not exposed
-//! yet.
+//! Sending is blocking SMTP submission over STARTTLS (rustls). Retrieval (IMAP) is in
+//! `mss_mailbox`, acknowledgements (MDN) in `mss_mdn`; both share the credentials and
+//! submission code here.
 
 use crate::boundary::{bytes_arg, json_arg, out_arg, str_arg, write_json};
 use crate::cards::write_bytes_out;
@@ -43,10 +44,36 @@ pub(crate) fn mss_err(e: MssError) -> segur_result {
         MssError::AuthenticationFailed(_) | MssError::NoUsableMechanism | MssError::Token(_) => {
             R::MssAuthentication
         }
+        MssError::Discovery(_) => R::MssDiscovery,
         _ => R::MssOther,
     };
     // Display names reasons and byte positions; server texts are redacted by `ServerText`.
     fail(code, e)
+}
+
+/// Writes message bytes (`*out_eml`, `*out_eml_len`, freed with `segur_bytes_free`) and a JSON
+/// summary (`*out_json`, freed with `segur_string_free`) together: the JSON is serialised first,
+/// so either both outputs are written or neither.
+pub(crate) fn write_bytes_and_json(
+    out_eml: *mut *mut u8,
+    out_eml_len: *mut usize,
+    bytes: Vec<u8>,
+    out_json: *mut *mut c_char,
+    json: &serde_json::Value,
+) -> segur_result {
+    try_ffi!(out_arg(out_json));
+    // Serialising plain JSON values cannot fail; a failure would be a bug, reported as such.
+    let Ok(text) = serde_json::to_string(json) else {
+        return segur_result::Panic;
+    };
+    let Ok(text) = std::ffi::CString::new(text) else {
+        return segur_result::InteriorNul;
+    };
+    let r = write_bytes_out(out_eml, out_eml_len, bytes);
+    if !r.is_ok() {
+        return r;
+    }
+    crate::boundary::write_out(out_json, text.into_raw())
 }
 
 /// Options of `segur_mss_compose`, as JSON.
@@ -190,18 +217,7 @@ pub extern "C" fn segur_mss_compose(
             "x_mss_mes_fin": h.end_of_conversation,
             "read_receipt": m.read_receipt_requested(),
         });
-        // Serialise first: the two outputs are written together, only once both exist.
-        let Ok(summary) = serde_json::to_string(&summary) else {
-            return segur_result::Panic;
-        };
-        let Ok(summary) = std::ffi::CString::new(summary) else {
-            return segur_result::InteriorNul;
-        };
-        let r = write_bytes_out(out_eml, out_eml_len, m.bytes().to_vec());
-        if !r.is_ok() {
-            return r;
-        }
-        crate::boundary::write_out(out_json, summary.into_raw())
+        write_bytes_and_json(out_eml, out_eml_len, m.bytes().to_vec(), out_json, &summary)
     })
 }
 
@@ -230,66 +246,71 @@ pub extern "C" fn segur_mss_parse(
         let raw = try_ffi!(unsafe { bytes_arg(eml.cast(), eml_len) });
         try_ffi!(out_arg(out_json));
         let m = try_ffi!(ReceivedMessage::parse(raw).map_err(mss_err));
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let attachments: Vec<_> = m
-            .attachments
-            .iter()
-            .map(|a| {
-                json!({
-                    "name": a.name,
-                    "content_type": a.content_type,
-                    "kind": a.kind,
-                    "size": a.data.len(),
-                    "data_base64": b64.encode(&a.data),
-                })
-            })
-            .collect();
-        let report = match &m.report {
-            Some(Report::Disposition(d)) => json!({
-                "type": "mdn",
-                "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
-                "disposition": d.disposition.to_field(),
-            }),
-            Some(Report::Delivery(d)) => json!({
-                "type": "dsn",
-                "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
-                "recipients": d.recipients.iter().map(|r| json!({
-                    "final_recipient": r.final_recipient,
-                    "action": r.action,
-                    "status": r.status,
-                })).collect::<Vec<_>>(),
-            }),
-            None => serde_json::Value::Null,
-        };
-        let v = json!({
-            "message_id": m.message_id.as_ref().map(MessageId::as_str),
-            "in_reply_to": ids(&m.in_reply_to),
-            "references": ids(&m.references),
-            "from": m.from,
-            "recipients": m.recipients,
-            "subject": m.subject,
-            "display_subject": m.display_subject(),
-            "date": m.date,
-            "disposition_notification_to": m.disposition_notification_to,
-            "return_path": m.return_path,
-            "from_patient": m.is_from_patient(),
-            "x_mss_nil": m.mss.nil,
-            "x_mss_codecda": m.mss.codecda,
-            "x_mss_ins": m.mss.ins.map(|q| if q { "O" } else { "N" }),
-            "x_mss_mes_fin": m.mss.end_of_conversation,
-            "text": m.text,
-            "html": m.html,
-            "attachments": attachments,
-            "report": report,
-        });
-        write_json(out_json, &v)
+        write_json(out_json, &received_json(&m))
     })
 }
 
-/// Connection settings of `segur_mss_send`, as JSON.
+/// The JSON form of a received message (documented on `segur_mss_parse`; also the `message` of
+/// `segur_mss_mailbox_fetch`).
+pub(crate) fn received_json(m: &ReceivedMessage) -> serde_json::Value {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let attachments: Vec<_> = m
+        .attachments
+        .iter()
+        .map(|a| {
+            json!({
+                "name": a.name,
+                "content_type": a.content_type,
+                "kind": a.kind,
+                "size": a.data.len(),
+                "data_base64": b64.encode(&a.data),
+            })
+        })
+        .collect();
+    let report = match &m.report {
+        Some(Report::Disposition(d)) => json!({
+            "type": "mdn",
+            "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
+            "disposition": d.disposition.to_field(),
+        }),
+        Some(Report::Delivery(d)) => json!({
+            "type": "dsn",
+            "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
+            "recipients": d.recipients.iter().map(|r| json!({
+                "final_recipient": r.final_recipient,
+                "action": r.action,
+                "status": r.status,
+            })).collect::<Vec<_>>(),
+        }),
+        None => serde_json::Value::Null,
+    };
+    json!({
+        "message_id": m.message_id.as_ref().map(MessageId::as_str),
+        "in_reply_to": ids(&m.in_reply_to),
+        "references": ids(&m.references),
+        "from": m.from,
+        "recipients": m.recipients,
+        "subject": m.subject,
+        "display_subject": m.display_subject(),
+        "date": m.date,
+        "disposition_notification_to": m.disposition_notification_to,
+        "return_path": m.return_path,
+        "from_patient": m.is_from_patient(),
+        "x_mss_nil": m.mss.nil,
+        "x_mss_codecda": m.mss.codecda,
+        "x_mss_ins": m.mss.ins.map(|q| if q { "O" } else { "N" }),
+        "x_mss_mes_fin": m.mss.end_of_conversation,
+        "text": m.text,
+        "html": m.html,
+        "attachments": attachments,
+        "report": report,
+    })
+}
+
+/// Connection settings of `segur_mss_send` and `segur_mss_mdn_send`, as JSON.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SendJson {
+pub(crate) struct SendJson {
     host: String,
     #[serde(default = "submission_port")]
     port: u16,
@@ -305,7 +326,7 @@ fn submission_port() -> u16 {
     587
 }
 
-fn default_timeout() -> u64 {
+pub(crate) fn default_timeout() -> u64 {
     30
 }
 
@@ -324,55 +345,119 @@ impl ::segur_mssante::token::TokenProvider for FixedToken {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn send(
+/// The credentials of one connection as C hands them over: trust anchors (PEM), and a Pro
+/// Santé Connect token or a PKCS#12 mailbox certificate.
+pub(crate) struct Credentials<'a> {
+    pub(crate) roots_pem: &'a [u8],
+    pub(crate) token: Option<&'a [u8]>,
+    pub(crate) pkcs12: Option<(&'a [u8], &'a str)>,
+}
+
+impl<'a> Credentials<'a> {
+    /// Borrows the credential arguments shared by the connecting entry points; `token` and
+    /// `pkcs12` may be NULL (not both: checked by [`Credentials::security`]).
+    ///
+    /// # Safety
+    /// Each non-NULL pointer points to its length of readable bytes, valid for `'a`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) unsafe fn from_args(
+        roots_pem: *const u8,
+        roots_pem_len: usize,
+        token: *const c_char,
+        token_len: usize,
+        pkcs12: *const u8,
+        pkcs12_len: usize,
+        pkcs12_password: *const c_char,
+        pkcs12_password_len: usize,
+    ) -> Result<Self, segur_result> {
+        // SAFETY: forwarded contract.
+        let roots_pem = unsafe { bytes_arg(roots_pem.cast(), roots_pem_len) }?;
+        let token = if token.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded contract.
+            Some(unsafe { bytes_arg(token, token_len) }?)
+        };
+        let pkcs12 = if pkcs12.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded contract.
+            let der = unsafe { bytes_arg(pkcs12.cast(), pkcs12_len) }?;
+            // SAFETY: forwarded contract.
+            let pw = unsafe { str_arg(pkcs12_password, pkcs12_password_len) }?;
+            Some((der, pw))
+        };
+        Ok(Self {
+            roots_pem,
+            token,
+            pkcs12,
+        })
+    }
+
+    /// TLS settings (rustls, the caller's anchors, the client certificate if any) and the SASL
+    /// authentication: XOAUTH2 as `user` with the token, else EXTERNAL with the certificate.
+    pub(crate) fn security(
+        &self,
+        user: &MailAddress,
+    ) -> Result<
+        (
+            ::segur_mssante::tls::TlsSettings,
+            ::segur_mssante::token::Authentication,
+        ),
+        segur_result,
+    > {
+        use ::segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
+        use ::segur_mssante::token::{AccessToken, Authentication, OAuthMechanism};
+        if self.token.is_none() && self.pkcs12.is_none() {
+            return Err(fail(
+                segur_result::InvalidParameter,
+                "a token or a PKCS#12 mailbox certificate is required",
+            ));
+        }
+        let anchors = TrustAnchors::from_pem(self.roots_pem).map_err(mss_err)?;
+        let identity = match self.pkcs12 {
+            Some((der, password)) => {
+                Some(ClientIdentity::from_pkcs12(der, password).map_err(mss_err)?)
+            }
+            None => None,
+        };
+        let auth = match self.token {
+            Some(t) => {
+                let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
+                let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(300);
+                let token = AccessToken::new(secret.to_owned(), expires).map_err(mss_err)?;
+                Authentication::OAuth {
+                    user: user.clone(),
+                    provider: std::sync::Arc::new(FixedToken(std::sync::Mutex::new(Some(token)))),
+                    mechanism: OAuthMechanism::XOAuth2,
+                }
+            }
+            None => Authentication::ClientCertificate,
+        };
+        let tls = TlsSettings::new(&anchors, identity.as_ref()).map_err(mss_err)?;
+        Ok((tls, auth))
+    }
+}
+
+/// Submits `message` over SMTP with STARTTLS and reports the outcome per recipient.
+pub(crate) fn submit(
     c: SendJson,
-    roots_pem: &[u8],
-    token: Option<&[u8]>,
-    pkcs12: Option<(&[u8], &str)>,
-    o: ComposeJson,
-    xdm: Option<Vec<u8>>,
+    credentials: &Credentials<'_>,
+    message: &::segur_mssante::OutgoingMessage,
 ) -> Result<serde_json::Value, segur_result> {
     use ::segur_mssante::discovery::Endpoint;
     use ::segur_mssante::smtp::{SmtpSession, SmtpSettings};
-    use ::segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
-    use ::segur_mssante::token::{AccessToken, Authentication, OAuthMechanism};
-    if token.is_none() && pkcs12.is_none() {
-        return Err(fail(
-            segur_result::InvalidParameter,
-            "a token or a PKCS#12 mailbox certificate is required",
-        ));
-    }
-    let from = MailAddress::parse(&o.from).map_err(mss_err)?;
-    let anchors = TrustAnchors::from_pem(roots_pem).map_err(mss_err)?;
-    let identity = match pkcs12 {
-        Some((der, password)) => Some(ClientIdentity::from_pkcs12(der, password).map_err(mss_err)?),
-        None => None,
-    };
-    let auth = match token {
-        Some(t) => {
-            let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
-            let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(300);
-            let token = AccessToken::new(secret.to_owned(), expires).map_err(mss_err)?;
-            Authentication::OAuth {
-                user: from,
-                provider: std::sync::Arc::new(FixedToken(std::sync::Mutex::new(Some(token)))),
-                mechanism: OAuthMechanism::XOAuth2,
-            }
-        }
-        None => Authentication::ClientCertificate,
-    };
-    let message = compose(o, xdm).map_err(mss_err)?;
+    let (tls, auth) = credentials.security(message.from())?;
     let settings = SmtpSettings {
         endpoint: Endpoint::new(&c.host, c.port),
-        tls: TlsSettings::new(&anchors, identity.as_ref()).map_err(mss_err)?,
+        tls,
         auth,
         hello_name: c.hello_name.unwrap_or_else(|| "localhost".to_owned()),
         timeout: std::time::Duration::from_secs(c.timeout_secs),
     };
     let mut session = SmtpSession::connect(&settings).map_err(mss_err)?;
     let dsn = c.dsn.then(::segur_mssante::dsn::DsnRequest::default);
-    let report = session.send(&message, dsn.as_ref()).map_err(mss_err)?;
+    let report = session.send(message, dsn.as_ref()).map_err(mss_err)?;
     // The message is accepted or not by now; a failing QUIT changes nothing about it.
     let _ = session.quit();
     let recipients: Vec<_> = report
@@ -436,22 +521,18 @@ pub extern "C" fn segur_mss_send(
         // SAFETY: header contract: each non-NULL pointer points to its length of readable bytes.
         let c: SendJson = try_ffi!(unsafe { json_arg(connection_json, connection_json_len) });
         // SAFETY: as above.
-        let roots = try_ffi!(unsafe { bytes_arg(roots_pem.cast(), roots_pem_len) });
-        let token = if token.is_null() {
-            None
-        } else {
-            // SAFETY: as above.
-            Some(try_ffi!(unsafe { bytes_arg(token, token_len) }))
-        };
-        let pkcs12 = if pkcs12.is_null() {
-            None
-        } else {
-            // SAFETY: as above.
-            let der = try_ffi!(unsafe { bytes_arg(pkcs12.cast(), pkcs12_len) });
-            // SAFETY: as above.
-            let pw = try_ffi!(unsafe { str_arg(pkcs12_password, pkcs12_password_len) });
-            Some((der, pw))
-        };
+        let credentials = try_ffi!(unsafe {
+            Credentials::from_args(
+                roots_pem,
+                roots_pem_len,
+                token,
+                token_len,
+                pkcs12,
+                pkcs12_len,
+                pkcs12_password,
+                pkcs12_password_len,
+            )
+        });
         // SAFETY: as above.
         let o: ComposeJson = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
         let xdm = if xdm.is_null() {
@@ -461,7 +542,14 @@ pub extern "C" fn segur_mss_send(
             Some(try_ffi!(unsafe { bytes_arg(xdm.cast(), xdm_len) }).to_vec())
         };
         try_ffi!(out_arg(out_json));
-        let v = try_ffi!(send(c, roots, token, pkcs12, o, xdm));
+        if credentials.token.is_none() && credentials.pkcs12.is_none() {
+            return fail(
+                segur_result::InvalidParameter,
+                "a token or a PKCS#12 mailbox certificate is required",
+            );
+        }
+        let message = try_ffi!(compose(o, xdm).map_err(mss_err));
+        let v = try_ffi!(submit(c, &credentials, &message));
         write_json(out_json, &v)
     })
 }

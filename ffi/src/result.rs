@@ -240,6 +240,8 @@ pub enum segur_result {
     MssProtocol = 5015,
     /// Authentication failed (token refused or expired, certificate refused, no usable mechanism).
     MssAuthentication = 5016,
+    /// DNS SRV discovery failed (no answer in time, malformed answer, no resolver).
+    MssDiscovery = 5017,
     /// Another MSSanté error.
     MssOther = 5099,
 
@@ -252,6 +254,30 @@ pub enum segur_result {
     EpTooLong = 6002,
     /// The scanner input holds a control character that is not a separator.
     EpScannerInput = 6003,
+    /// A 2D-Doc header is malformed (ANTS 2D-Doc §3.3).
+    EpTwoDDocHeader = 6010,
+    /// The 2D-Doc version is not 02, 03 or 04.
+    EpTwoDDocVersion = 6011,
+    /// A 2D-Doc message zone is malformed (ANTS 2D-Doc §3.4).
+    EpTwoDDocMessage = 6012,
+    /// The 2D-Doc signature zone is malformed (ANTS 2D-Doc §3.5).
+    EpTwoDDocSignatureFormat = 6013,
+    /// No given certificate matches the code's authority and certificate ids.
+    EpUnknownCertificate = 6014,
+    /// A given certificate is unusable (not DER X.509, not an EC P-256/P-384 key, no CN).
+    EpCertificate = 6015,
+    /// The certificate was not valid at the code's signature date.
+    EpCertificateNotValidAtSignatureDate = 6016,
+    /// The 2D-Doc signature does not verify: the code is forged or altered.
+    EpBadSignature = 6017,
+    /// An INS Data Matrix payload or identity field is invalid.
+    EpInsDatamatrix = 6020,
+    /// A code cannot be drawn (payload too long for the symbology).
+    EpRender = 6021,
+    /// A prescription number is refused by the validator.
+    EpPrescriptionId = 6030,
+    /// A dispensation record is incomplete or inconsistent with its prescription.
+    EpDispensation = 6031,
     /// Another e-prescription error.
     EpOther = 6099,
 
@@ -449,11 +475,24 @@ tables! {
     MssRefused => "the MSSanté server refused the command",
     MssProtocol => "the MSSanté server does not follow the protocol",
     MssAuthentication => "authentication refused by the MSSanté server",
+    MssDiscovery => "the MSSanté servers could not be discovered through DNS",
     MssOther => "the MSSanté operation failed",
     EpImage => "the image cannot be read",
     EpImageTooLarge => "the image exceeds the pixel limit",
     EpTooLong => "the scanner input exceeds the size limit",
     EpScannerInput => "the scanner input holds an unexpected control character",
+    EpTwoDDocHeader => "the 2D-Doc header is malformed",
+    EpTwoDDocVersion => "the 2D-Doc version is not supported",
+    EpTwoDDocMessage => "the 2D-Doc message zone is malformed",
+    EpTwoDDocSignatureFormat => "the 2D-Doc signature zone is malformed",
+    EpUnknownCertificate => "no given certificate matches the 2D-Doc authority and certificate ids",
+    EpCertificate => "the certificate is unusable for 2D-Doc verification",
+    EpCertificateNotValidAtSignatureDate => "the certificate was not valid at the signature date",
+    EpBadSignature => "the 2D-Doc signature does not verify",
+    EpInsDatamatrix => "the INS Data Matrix payload or identity is invalid",
+    EpRender => "the code cannot be drawn",
+    EpPrescriptionId => "the prescription number is refused",
+    EpDispensation => "the dispensation is incomplete or inconsistent with the prescription",
     EpOther => "the e-prescription operation failed",
 }
 

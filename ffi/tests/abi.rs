@@ -59,6 +59,9 @@ fn capabilities() -> BTreeMap<(String, String), Vec<String>> {
             section = line.trim_matches(|c| c == '[' || c == ']').to_owned();
             continue;
         }
+        if section.ends_with(".rust_only") {
+            continue;
+        }
         let body = if let Some((k, v)) = line.split_once('=').filter(|_| current.is_none()) {
             current = Some((section.clone(), k.trim().to_owned()));
             v
@@ -79,6 +82,50 @@ fn capabilities() -> BTreeMap<(String, String), Vec<String>> {
     }
     out
 }
+
+/// `(crate section, module) -> reason` from the `[<crate>.rust_only]` tables of
+/// capabilities.toml (`module = "reason"`, one a line).
+fn rust_only() -> BTreeMap<(String, String), String> {
+    let text = read(ffi_dir().join("capabilities.toml"));
+    let mut out = BTreeMap::new();
+    let mut section = String::new();
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.starts_with('[') {
+            section = line.trim_matches(|c| c == '[' || c == ']').to_owned();
+            continue;
+        }
+        let Some(krate) = section.strip_suffix(".rust_only") else {
+            continue;
+        };
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (module, reason) = line
+            .split_once('=')
+            .unwrap_or_else(|| panic!("[{section}]: `module = \"reason\"` expected: {line}"));
+        let reason = reason.trim().trim_matches('"').trim().to_owned();
+        assert!(
+            out.insert((krate.to_owned(), module.trim().to_owned()), reason)
+                .is_none(),
+            "[{section}] {line}: listed twice"
+        );
+    }
+    out
+}
+
+/// The `pub mod` names declared in `<crate>/src/lib.rs`.
+fn public_modules(crate_dir: &str) -> Vec<String> {
+    read(ffi_dir().join("..").join(crate_dir).join("src/lib.rs"))
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .filter_map(|l| l.strip_suffix(';'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The crates of the workspace whose capabilities the C API covers, by directory.
+const CRATES: [&str; 5] = ["ins", "dmp-cda", "mssante", "eprescription", "cps-card"];
 
 /// Functions exported by the Rust sources (`#[unsafe(no_mangle)]` followed by `pub extern "C" fn`).
 fn exported_functions() -> BTreeSet<String> {
@@ -206,7 +253,7 @@ fn every_crate_with_a_public_api_has_a_capability_section() {
     let caps = capabilities();
     let sections: BTreeSet<&str> = caps.keys().map(|(s, _)| s.as_str()).collect();
     let root = ffi_dir().join("..");
-    for dir in ["ins", "dmp-cda", "mssante", "eprescription", "cps-card"] {
+    for dir in CRATES {
         let src = root.join(dir).join("src");
         let mut has_api = false;
         let mut stack = vec![src];
@@ -232,6 +279,53 @@ fn every_crate_with_a_public_api_has_a_capability_section() {
              add its C entry points"
         );
     }
+}
+
+/// Every public module of every crate is a capability with a C entry point (a key of its
+/// `[<crate>]` section named after the module, or `<module>_<what>`), or is listed in
+/// `[<crate>.rust_only]` with the reason it has none; a `rust_only` entry names a module that
+/// exists and gives a reason.
+#[test]
+fn every_public_module_has_a_c_entry_point_or_a_reason() {
+    let caps = capabilities();
+    let rust_only = rust_only();
+    let mut missing = Vec::new();
+    for dir in CRATES {
+        let section = dir.replace('-', "_");
+        let modules = public_modules(dir);
+        assert!(!modules.is_empty(), "{dir}/src/lib.rs declares no pub mod");
+        for m in &modules {
+            let covered = caps.keys().any(|(s, key)| {
+                *s == section
+                    && (key == m
+                        || key
+                            .strip_prefix(m.as_str())
+                            .is_some_and(|rest| rest.starts_with('_')))
+            });
+            let reason = rust_only.get(&(section.clone(), m.clone()));
+            if let Some(r) = reason {
+                assert!(!r.is_empty(), "[{section}.rust_only] {m} gives no reason");
+                assert!(
+                    !covered,
+                    "{dir}::{m} has C entry points and a [{section}.rust_only] entry: keep one"
+                );
+            }
+            if !covered && reason.is_none() {
+                missing.push(format!("{dir}::{m}"));
+            }
+        }
+        for (s, m) in rust_only.keys() {
+            assert!(
+                *s != section || modules.contains(m),
+                "[{section}.rust_only] {m}: {dir} has no such public module"
+            );
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "public modules with neither a C entry point in capabilities.toml nor a \
+         [<crate>.rust_only] reason: {missing:?}"
+    );
 }
 
 #[test]

@@ -6,28 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
 use base64::Engine as _;
-use segur::cards::segur_bytes_free;
 use segur::cda::*;
 use segur::mssante::*;
 use segur::*;
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 use std::ptr;
+use support::{take_bytes, take_string as take};
 
-fn take(p: *mut c_char) -> String {
-    assert!(!p.is_null());
-    // SAFETY: a NUL-terminated string returned by the library, freed right after.
-    let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
-    segur_string_free(p);
-    s
-}
-
-fn take_bytes(p: *mut u8, n: usize) -> Vec<u8> {
-    assert!(!p.is_null());
-    // SAFETY: `n` bytes returned by the library, freed right after.
-    let v = unsafe { std::slice::from_raw_parts(p, n) }.to_vec();
-    segur_bytes_free(p, n);
-    v
-}
+mod support;
 
 fn detail() -> String {
     let mut buf = [0 as c_char; 1024];

@@ -2,7 +2,9 @@
 //! threading, body structure, limits and hostile input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
+
+use support::mail_servers;
 
 use segur_ins::{
     HighTrustDocument, Identity, Ins, InsAuthority, Matricule, ProvisionalAttributes,
@@ -92,7 +94,8 @@ fn end_of_conversation_needs_a_patient() {
 #[test]
 fn headers_come_from_the_cda_in_the_xdm() {
     let cda =
-        std::fs::read(common::shared().join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml")).unwrap();
+        std::fs::read(mail_servers::shared().join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml"))
+            .unwrap();
     let pdf = b"%PDF-1.4\n% test\n".to_vec();
     let (xdm, _) = segur_dmp_cda::pack_cda(
         &cda,

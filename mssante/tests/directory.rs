@@ -2,11 +2,11 @@
 //! HTTPS server serving bundles in the recorded FHIR format.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
-use hickory_proto::op::{Message, MessageType};
-use hickory_proto::rr::rdata::SRV;
-use hickory_proto::rr::{Name, RData, Record};
+use support::dns_server::dns_server;
+use support::mail_servers;
+
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use segur_mssante::annuaire::{AnnuaireClient, MailboxType, Search};
@@ -17,45 +17,6 @@ use std::net::{TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-fn dns_server() -> std::net::SocketAddr {
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = sock.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1500];
-        for _ in 0..3 {
-            let Ok((n, peer)) = sock.recv_from(&mut buf) else {
-                return;
-            };
-            let q = Message::from_vec(&buf[..n]).unwrap();
-            let query = q.queries()[0].clone();
-            let name = query.name().clone();
-            let mut r = Message::new();
-            r.set_id(q.id())
-                .set_message_type(MessageType::Response)
-                .set_recursion_desired(true)
-                .set_recursion_available(true)
-                .add_query(query);
-            let label = name.to_ascii();
-            let srv = |p, w, port, t: &str| {
-                Record::from_rdata(
-                    name.clone(),
-                    60,
-                    RData::SRV(SRV::new(p, w, port, Name::from_ascii(t).unwrap())),
-                )
-            };
-            if label.starts_with("_submission._tcp.") {
-                r.add_answer(srv(20, 0, 587, "backup.example.fr."));
-                r.add_answer(srv(10, 5, 587, "smtp-b.example.fr."));
-                r.add_answer(srv(10, 50, 587, "smtp-a.example.fr."));
-            } else if label.starts_with("_imap._tcp.") {
-                r.add_answer(srv(0, 0, 0, "."));
-            }
-            sock.send_to(&r.to_vec().unwrap(), peer).unwrap();
-        }
-    });
-    addr
-}
 
 #[test]
 fn srv_discovery_orders_records_and_honours_dot() {
@@ -140,7 +101,7 @@ fn bundle(entries: Vec<serde_json::Value>, next: Option<String>) -> String {
 }
 
 /// HTTPS server enforcing the API key, answering 429 once, then two pages.
-fn annuaire_server(pki: &common::Pki) -> (u16, Arc<Mutex<Vec<String>>>) {
+fn annuaire_server(pki: &mail_servers::Pki) -> (u16, Arc<Mutex<Vec<String>>>) {
     let chain = vec![CertificateDer::from_pem_slice(pki.server_cert_pem.as_bytes()).unwrap()];
     let key = PrivateKeyDer::from_pem_slice(pki.server_key_pem.as_bytes()).unwrap();
     let config = Arc::new(
@@ -249,7 +210,7 @@ fn annuaire_server(pki: &common::Pki) -> (u16, Arc<Mutex<Vec<String>>>) {
 
 #[test]
 fn annuaire_paging_type_filter_and_backoff() {
-    let pki = common::Pki::generate();
+    let pki = mail_servers::Pki::generate();
     let (port, log) = annuaire_server(&pki);
     let tls = TlsSettings::new(
         &TrustAnchors::from_pem(pki.ca_pem.as_bytes()).unwrap(),

@@ -1,9 +1,8 @@
 //! End to end against a real Postfix and a real Dovecot started by the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
-use common::{DOMAIN, MailServers, jwt};
 use segur_mssante::compose::{MessageBuilder, ProductReference, Subject};
 use segur_mssante::discovery::Endpoint;
 use segur_mssante::dsn::{DsnAction, DsnRequest};
@@ -17,6 +16,7 @@ use segur_mssante::token::{AccessToken, Authentication, OAuthMechanism, TokenPro
 use segur_mssante::{MailAddress, MssError, Recipient};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use support::mail_servers::{self, DOMAIN, MailServers, jwt};
 
 struct JwtProvider {
     user: String,
@@ -69,7 +69,7 @@ fn imap(s: &MailServers, tls: &TlsSettings, auth: Authentication, host: &str) ->
 }
 
 fn vac_note() -> Vec<u8> {
-    std::fs::read(common::shared().join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml")).unwrap()
+    std::fs::read(mail_servers::shared().join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml")).unwrap()
 }
 
 fn vac_note_xdm() -> Vec<u8> {

@@ -3,7 +3,9 @@
 //! STARTTLS, a recipient refused among accepted ones. A scripted rustls server plays them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
+
+use support::mail_servers;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -47,8 +49,8 @@ fn server_config(cert_pem: &str, key_pem: &str) -> Arc<rustls::ServerConfig> {
 }
 
 fn fixture() -> Fixture {
-    let pki = common::Pki::generate();
-    let (exp_cert, exp_key) = common::leaf(
+    let pki = mail_servers::Pki::generate();
+    let (exp_cert, exp_key) = mail_servers::leaf(
         "localhost",
         &["localhost"],
         false,

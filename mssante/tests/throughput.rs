@@ -4,9 +4,8 @@
 //! Writes the numbers to `target/mss-throughput.txt`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
-use common::{DOMAIN, MailServers, jwt};
 use segur_mssante::compose::{MessageBuilder, ProductReference, Subject};
 use segur_mssante::discovery::Endpoint;
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
@@ -15,6 +14,7 @@ use segur_mssante::token::{AccessToken, Authentication, OAuthMechanism, TokenPro
 use segur_mssante::{MailAddress, MssError, Recipient};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use support::mail_servers::{self, DOMAIN, MailServers, jwt};
 
 const N: usize = 1000;
 
@@ -54,7 +54,8 @@ fn throughput_1000_messages_vs_python_smtplib() {
     let anchors = TrustAnchors::from_pem(servers.pki.ca_pem.as_bytes()).unwrap();
     let tls = TlsSettings::new(&anchors, None).unwrap();
     let cda =
-        std::fs::read(common::shared().join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml")).unwrap();
+        std::fs::read(mail_servers::shared().join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml"))
+            .unwrap();
     let (xdm, _) = segur_dmp_cda::pack_cda(
         &cda,
         None,
