@@ -10,8 +10,8 @@ use std::process::Command;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
-use segur_dmp_cda::build::DocumentInput;
 use segur_dmp_cda::build::examples::{TYPES, example_json};
+use segur_dmp_cda::build::{DocumentInput, Header};
 use segur_dmp_cda::jdv::{
     AuthorSpecialty, HealthcareFacilityType, ImmunizationActCode, ImmunizationRoute,
     ImmunizationSite, ValueSet,
@@ -400,11 +400,13 @@ fn generate(ty: &str, n: usize, runner: &mut TestRunner) -> Vec<String> {
             input["title"] = json!(title.new_tree(runner).unwrap().current());
         }
         strip_nulls(&mut input);
-        let doc: DocumentInput = match serde_json::from_value(input) {
-            Ok(d) => d,
-            // Generated traits refused by the INS normaliser are not valid inputs.
-            Err(_) => continue,
-        };
+        // Generated traits refused by the INS normaliser are not valid inputs; anything else
+        // generated must be accepted (no generated body is skipped silently).
+        if serde_json::from_value::<Header>(input["header"].clone()).is_err() {
+            continue;
+        }
+        let doc: DocumentInput = serde_json::from_value(input.clone())
+            .unwrap_or_else(|e| panic!("{ty}: generated input refused: {e}\n{input:#}"));
         out.push(doc.build().unwrap());
     }
     out

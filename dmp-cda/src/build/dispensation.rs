@@ -615,3 +615,123 @@ fn write_prescriber(w: &mut Xw, p: &Prescriber) {
     w.leaf("name", &[], &p.organization.name);
     w.raw("</scopingOrganization></associatedEntity></participant>");
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn example() -> Dispensation2024_01 {
+        let mut v = super::super::examples::example_json("dispensation").unwrap();
+        v.as_object_mut().unwrap().remove("type");
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// The part of `xml` from the `n`th (1-based) `<entry>` to its end.
+    fn entry(xml: &str, n: usize) -> &str {
+        let start = xml.match_indices("<entry>").nth(n - 1).unwrap().0;
+        let end = xml[start..].find("</entry>").unwrap() + start;
+        &xml[start..end]
+    }
+
+    #[test]
+    fn edqm_terms_have_eight_digits_and_a_label() {
+        assert_eq!(
+            EdqmTerm::new("30009000", "Boîte").unwrap(),
+            EdqmTerm::boite()
+        );
+        assert!(EdqmTerm::new("3000900", "Boîte").is_err());
+        assert!(EdqmTerm::new("3000900A", "Boîte").is_err());
+        assert_eq!(
+            EdqmTerm::new("30009000", " "),
+            Err(BuildError::Missing("EDQM displayName"))
+        );
+        let json = serde_json::to_value(EdqmTerm::recipient()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "30015500", "displayName": "Récipient"})
+        );
+    }
+
+    #[test]
+    fn medicine_line_writes_form_package_unit_and_posology() {
+        let xml = example().build().unwrap();
+        let e = entry(&xml, 1);
+        assert!(e.contains("<quantity value=\"2\" unit=\"30009000\"/>"));
+        assert!(e.contains("<pharm:formCode xmlns:pharm=\"urn:ihe:pharm:medication\" code=\"10219000\" displayName=\"Comprimé\" codeSystem=\"0.4.0.127.0.16.1.1.2.1\"/>"));
+        assert!(e.contains("<pharm:containerPackagedMedicine classCode=\"CONT\" determinerCode=\"INSTANCE\"><pharm:code code=\"3400933516390\""));
+        // FR-Instructions-au-dosage with what E_dispensationMedicament.sch requires.
+        for part in [
+            "<templateId root=\"1.3.6.1.4.1.19376.1.9.1.3.6\"/>",
+            "<effectiveTime xsi:type=\"IVL_TS\"><low value=\"20240301\"/><high value=\"20240303\"/></effectiveTime>",
+            "<effectiveTime xsi:type=\"SXPR_TS\" operator=\"A\"><comp xsi:type=\"IVL_TS\" operator=\"A\">",
+            "<comp xsi:type=\"PIVL_TS\" operator=\"A\"><period value=\"6\" unit=\"h\"/></comp>",
+            "<routeCode code=\"20053000\" displayName=\"Voie orale\" codeSystem=\"0.4.0.127.0.16.1.1.2.1\">",
+            "<doseQuantity><low value=\"1\" unit=\"{tablet}\"/><high value=\"2\" unit=\"{tablet}\"/></doseQuantity>",
+            "<manufacturedMaterial nullFlavor=\"NA\"><templateId root=\"1.3.6.1.4.1.19376.1.9.1.3.1\"/>",
+            "<reference value=\"#med-1-posologie\"/>",
+        ] {
+            assert!(e.contains(part), "{part}");
+        }
+        assert!(xml.contains("<content ID=\"med-1-posologie\">"));
+    }
+
+    #[test]
+    fn magistral_line_has_no_code_but_its_narrative_and_form() {
+        let xml = example().build().unwrap();
+        let e = entry(&xml, 2);
+        assert!(e.contains("<quantity value=\"1\" unit=\"30015500\"/>"));
+        assert!(e.contains("<code nullFlavor=\"NA\"><originalText><reference value=\"#med-2-delivre\"/></originalText></code><name nullFlavor=\"NA\"/>"));
+        assert!(e.contains("code=\"50015000\""));
+        assert!(
+            !e.contains("1.2.250.1.213.2.3.2"),
+            "no CIP for a preparation"
+        );
+        assert!(
+            !e.contains("1.3.6.1.4.1.19376.1.9.1.3.9.2"),
+            "no substitution"
+        );
+        assert!(xml.contains(
+            "<content ID=\"med-2-delivre\">Préparation magistrale :<br/>- 30 g de diprosone<br/>- 70 g de cérat frais de Galien</content>"
+        ));
+        assert!(xml.contains("<td>1 × Récipient</td>"));
+    }
+
+    #[test]
+    fn prescriber_is_the_header_participant() {
+        let xml = example().build().unwrap();
+        let p = xml.find("<participant typeCode=\"REF\">").unwrap();
+        // Between the legal authenticator and inFulfillmentOf (CDA header order).
+        assert!(xml.find("</legalAuthenticator>").unwrap() < p);
+        assert!(p < xml.find("<inFulfillmentOf>").unwrap());
+        let part = &xml[p..xml.find("</participant>").unwrap()];
+        for s in [
+            "<time xsi:type=\"IVL_TS\"><low value=\"20240228093000+0100\"/></time>",
+            "<associatedEntity classCode=\"PROV\">",
+            "<id root=\"1.2.250.1.71.4.2.1\" extension=\"810003456786\"/>",
+            "code=\"G15_10/SM26\" displayName=\"Médecin - Qualifié en Médecine Générale (SM)\"",
+            "<associatedPerson><name><prefix>M</prefix><given>Romain</given><family>PIOU</family><suffix>DR</suffix></name></associatedPerson>",
+            "<scopingOrganization><id root=\"1.2.250.1.71.4.2.2\" extension=\"1750712184\"/><name>Cabinet du Dr PIOU</name></scopingOrganization>",
+        ] {
+            assert!(part.contains(s), "{s}");
+        }
+        let mut d = example();
+        d.prescriber = None;
+        assert!(!d.build().unwrap().contains("<participant"));
+    }
+
+    #[test]
+    fn without_the_new_parts_a_line_is_as_before() {
+        let mut d = example();
+        d.items.truncate(1);
+        let it = &mut d.items[0];
+        it.posology = None;
+        if let Product::Medicine(p) = &mut it.product {
+            p.form = None;
+        }
+        let xml = d.build().unwrap();
+        assert!(!xml.contains("pharm:formCode"));
+        assert!(!xml.contains("SXPR_TS"));
+        assert!(xml.contains("<td>2 boîtes</td>"));
+    }
+}
