@@ -12,6 +12,8 @@ fn examples_build_and_read_back() {
         let xml = input.build().unwrap();
         if let Ok(dir) = std::env::var("SEGUR_CDA_OUT") {
             std::fs::write(format!("{dir}/{ty}.xml"), &xml).unwrap();
+            let json = serde_json::to_string_pretty(&input).unwrap();
+            std::fs::write(format!("{dir}/{ty}.json"), json).unwrap();
         }
         let doc = segur_dmp_cda::read(xml.as_bytes()).unwrap();
         let h = &doc.header;

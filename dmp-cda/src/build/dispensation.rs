@@ -386,6 +386,8 @@ impl Dispensation2024_01 {
         header::write_encounter(&mut w, h);
         w.raw("<component><structuredBody><component><section classCode=\"DOCSECT\" moodCode=\"EVN\">");
         w.raw("<templateId root=\"1.3.6.1.4.1.19376.1.9.1.2.3\"/><templateId root=\"2.16.840.1.113883.10.20.1.8\"/><templateId root=\"1.2.250.1.213.1.1.2.236\"/>");
+        // IHE Pharm DIS Dispense Section: id [1..1] (IHE.sch S_dispense.sch), as in the sample.
+        w.empty("id", &[("root", &crate::xds::new_uuid_oid())]);
         w.cd(
             "code",
             &[],
