@@ -2903,6 +2903,443 @@ impl ScreeningResult {
 
 value_set!(ScreeningResult);
 
+/// JDV_ResultatDepistageLeucocyturie-CISIS: BIO-TROD leucocyte esterase (LOINC 5799-2) result when the serviceEvent is SNOMED CT 167226008 (schematron JDV_ResultatDepistageLeucocyturie_CISIS.sch). A cystite (N30) screening uses JDV_ResultatDepistage-CISIS instead.
+///
+/// Value set `1.2.250.1.213.1.1.5.782`, version .
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScreeningLeucocyturieResult {
+    /// `260385009` (2.16.840.1.113883.6.96): négatif.
+    C260385009,
+    /// `441614007` (2.16.840.1.113883.6.96): présence + sur +++.
+    C441614007,
+    /// `441517005` (2.16.840.1.113883.6.96): présence ++ sur +++.
+    C441517005,
+    /// `441521003` (2.16.840.1.113883.6.96): présence +++ sur +++.
+    C441521003,
+}
+
+impl ScreeningLeucocyturieResult {
+    /// OID of the value set.
+    pub const VALUE_SET_OID: &'static str = "1.2.250.1.213.1.1.5.782";
+    /// Version (`dateMaj`) of the value set the enum was generated from.
+    pub const VALUE_SET_VERSION: &'static str = "";
+    /// Every member.
+    pub const ALL: &'static [Self] = &[
+        Self::C260385009,
+        Self::C441614007,
+        Self::C441517005,
+        Self::C441521003,
+    ];
+
+    /// The `(code, codeSystem, displayName)` triplet.
+    pub const fn triplet(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::C260385009 => ("260385009", "2.16.840.1.113883.6.96", "négatif"),
+            Self::C441614007 => ("441614007", "2.16.840.1.113883.6.96", "présence + sur +++"),
+            Self::C441517005 => ("441517005", "2.16.840.1.113883.6.96", "présence ++ sur +++"),
+            Self::C441521003 => ("441521003", "2.16.840.1.113883.6.96", "présence +++ sur +++"),
+        }
+    }
+}
+
+value_set!(ScreeningLeucocyturieResult);
+
+/// JDV_ResultatDepistageNitriturie-CISIS: BIO-TROD nitrites (LOINC 5802-4) result when the serviceEvent is SNOMED CT 167226008 (schematron JDV_ResultatDepistageNitriturie_CISIS.sch). A cystite (N30) screening uses JDV_ResultatDepistage-CISIS instead.
+///
+/// Value set `1.2.250.1.213.1.1.5.780`, version .
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScreeningNitriturieResult {
+    /// `260385009` (2.16.840.1.113883.6.96): négatif.
+    C260385009,
+    /// `260405006` (2.16.840.1.113883.6.96): trace.
+    C260405006,
+    /// `10828004` (2.16.840.1.113883.6.96): positif.
+    C10828004,
+}
+
+impl ScreeningNitriturieResult {
+    /// OID of the value set.
+    pub const VALUE_SET_OID: &'static str = "1.2.250.1.213.1.1.5.780";
+    /// Version (`dateMaj`) of the value set the enum was generated from.
+    pub const VALUE_SET_VERSION: &'static str = "";
+    /// Every member.
+    pub const ALL: &'static [Self] = &[
+        Self::C260385009,
+        Self::C260405006,
+        Self::C10828004,
+    ];
+
+    /// The `(code, codeSystem, displayName)` triplet.
+    pub const fn triplet(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::C260385009 => ("260385009", "2.16.840.1.113883.6.96", "négatif"),
+            Self::C260405006 => ("260405006", "2.16.840.1.113883.6.96", "trace"),
+            Self::C10828004 => ("10828004", "2.16.840.1.113883.6.96", "positif"),
+        }
+    }
+}
+
+value_set!(ScreeningNitriturieResult);
+
+/// JDV_RouteofAdministration-CISIS: route of administration (EDQM), eDISP-MED FR-Instructions-au-dosage routeCode.
+///
+/// Value set `1.2.250.1.213.1.1.5.677`, version .
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RouteOfAdministration {
+    /// `20001000` (0.4.0.127.0.16.1.1.2.1): Voie auriculaire.
+    C20001000,
+    /// `20002500` (0.4.0.127.0.16.1.1.2.1): Voie buccogingivale.
+    C20002500,
+    /// `20003000` (0.4.0.127.0.16.1.1.2.1): Voie cutanée.
+    C20003000,
+    /// `20004000` (0.4.0.127.0.16.1.1.2.1): Voie dentaire.
+    C20004000,
+    /// `20006000` (0.4.0.127.0.16.1.1.2.1): Voie endocervicale.
+    C20006000,
+    /// `20007000` (0.4.0.127.0.16.1.1.2.1): Voie endosinusale.
+    C20007000,
+    /// `20008000` (0.4.0.127.0.16.1.1.2.1): Voie endotrachéobronchique.
+    C20008000,
+    /// `20009000` (0.4.0.127.0.16.1.1.2.1): Voie péridurale.
+    C20009000,
+    /// `20010000` (0.4.0.127.0.16.1.1.2.1): Voie épilésionnelle.
+    C20010000,
+    /// `20011000` (0.4.0.127.0.16.1.1.2.1): Voie extra-amniotique.
+    C20011000,
+    /// `20011500` (0.4.0.127.0.16.1.1.2.1): Voie extracorporelle.
+    C20011500,
+    /// `20013000` (0.4.0.127.0.16.1.1.2.1): Voie gastro-entérale.
+    C20013000,
+    /// `20013500` (0.4.0.127.0.16.1.1.2.1): Voie gastrique.
+    C20013500,
+    /// `20014000` (0.4.0.127.0.16.1.1.2.1): Voie gingivale.
+    C20014000,
+    /// `20015000` (0.4.0.127.0.16.1.1.2.1): Hémodialyse.
+    C20015000,
+    /// `20015500` (0.4.0.127.0.16.1.1.2.1): Implantation.
+    C20015500,
+    /// `20019500` (0.4.0.127.0.16.1.1.2.1): Infiltration.
+    C20019500,
+    /// `20020000` (0.4.0.127.0.16.1.1.2.1): Voie inhalée.
+    C20020000,
+    /// `20021000` (0.4.0.127.0.16.1.1.2.1): Voie intestinale.
+    C20021000,
+    /// `20022000` (0.4.0.127.0.16.1.1.2.1): Voie intraamniotique.
+    C20022000,
+    /// `20023000` (0.4.0.127.0.16.1.1.2.1): Voie intraartérielle.
+    C20023000,
+    /// `20024000` (0.4.0.127.0.16.1.1.2.1): Voie intraarticulaire.
+    C20024000,
+    /// `20025000` (0.4.0.127.0.16.1.1.2.1): Voie intrabursale.
+    C20025000,
+    /// `20025500` (0.4.0.127.0.16.1.1.2.1): Voie intracamérulaire.
+    C20025500,
+    /// `20026000` (0.4.0.127.0.16.1.1.2.1): Voie intracardiaque.
+    C20026000,
+    /// `20026500` (0.4.0.127.0.16.1.1.2.1): Voie intracartilagineuse.
+    C20026500,
+    /// `20027000` (0.4.0.127.0.16.1.1.2.1): Voie intracaverneuse.
+    C20027000,
+    /// `20027010` (0.4.0.127.0.16.1.1.2.1): Voie intracérébrale.
+    C20027010,
+    /// `20028000` (0.4.0.127.0.16.1.1.2.1): Voie intracervicale.
+    C20028000,
+    /// `20028300` (0.4.0.127.0.16.1.1.2.1): Voie intracholangiopancréatique.
+    C20028300,
+    /// `20028500` (0.4.0.127.0.16.1.1.2.1): Voie intracisternale.
+    C20028500,
+    /// `20029000` (0.4.0.127.0.16.1.1.2.1): Voie intracoronaire.
+    C20029000,
+    /// `20030000` (0.4.0.127.0.16.1.1.2.1): Voie intradermique.
+    C20030000,
+    /// `20031000` (0.4.0.127.0.16.1.1.2.1): Voie intradiscale.
+    C20031000,
+    /// `20031500` (0.4.0.127.0.16.1.1.2.1): Voie intraépidermique.
+    C20031500,
+    /// `20031700` (0.4.0.127.0.16.1.1.2.1): Voie intraglandulaire.
+    C20031700,
+    /// `20032000` (0.4.0.127.0.16.1.1.2.1): Voie intralésionnelle.
+    C20032000,
+    /// `20033000` (0.4.0.127.0.16.1.1.2.1): Voie intralymphatique.
+    C20033000,
+    /// `20035000` (0.4.0.127.0.16.1.1.2.1): Voie intramusculaire.
+    C20035000,
+    /// `20036000` (0.4.0.127.0.16.1.1.2.1): Voie intraoculaire.
+    C20036000,
+    /// `20036500` (0.4.0.127.0.16.1.1.2.1): Voie intraosseuse.
+    C20036500,
+    /// `20037000` (0.4.0.127.0.16.1.1.2.1): Voie intrapéricardiaque.
+    C20037000,
+    /// `20038000` (0.4.0.127.0.16.1.1.2.1): Voie intrapéritonéale.
+    C20038000,
+    /// `20039000` (0.4.0.127.0.16.1.1.2.1): Voie intrapleurale.
+    C20039000,
+    /// `20039200` (0.4.0.127.0.16.1.1.2.1): Voie intraportale.
+    C20039200,
+    /// `20039500` (0.4.0.127.0.16.1.1.2.1): Voie intraprostatique.
+    C20039500,
+    /// `20041000` (0.4.0.127.0.16.1.1.2.1): Voie intrasternale.
+    C20041000,
+    /// `20042000` (0.4.0.127.0.16.1.1.2.1): Voie intrathécale.
+    C20042000,
+    /// `20043000` (0.4.0.127.0.16.1.1.2.1): Voie intratumorale.
+    C20043000,
+    /// `20044000` (0.4.0.127.0.16.1.1.2.1): Voie intra-utérine.
+    C20044000,
+    /// `20045000` (0.4.0.127.0.16.1.1.2.1): Voie intraveineuse.
+    C20045000,
+    /// `20046000` (0.4.0.127.0.16.1.1.2.1): Voie intravésicale.
+    C20046000,
+    /// `20047000` (0.4.0.127.0.16.1.1.2.1): Voie intravitréenne.
+    C20047000,
+    /// `20047500` (0.4.0.127.0.16.1.1.2.1): Iontophorèse.
+    C20047500,
+    /// `20048000` (0.4.0.127.0.16.1.1.2.1): Voie laryngopharyngée.
+    C20048000,
+    /// `20049000` (0.4.0.127.0.16.1.1.2.1): Voie nasale.
+    C20049000,
+    /// `20051000` (0.4.0.127.0.16.1.1.2.1): Voie ophtalmique.
+    C20051000,
+    /// `20053000` (0.4.0.127.0.16.1.1.2.1): Voie orale.
+    C20053000,
+    /// `20054000` (0.4.0.127.0.16.1.1.2.1): Voie buccale.
+    C20054000,
+    /// `20055000` (0.4.0.127.0.16.1.1.2.1): Voie oropharyngée.
+    C20055000,
+    /// `20057000` (0.4.0.127.0.16.1.1.2.1): Voie périarticulaire.
+    C20057000,
+    /// `20058000` (0.4.0.127.0.16.1.1.2.1): Voie périneurale.
+    C20058000,
+    /// `20059000` (0.4.0.127.0.16.1.1.2.1): Voie périodontale.
+    C20059000,
+    /// `20059300` (0.4.0.127.0.16.1.1.2.1): Voie périosseuse.
+    C20059300,
+    /// `20059400` (0.4.0.127.0.16.1.1.2.1): Voie péritumorale.
+    C20059400,
+    /// `20059500` (0.4.0.127.0.16.1.1.2.1): Voie juxta-sclérale postérieure.
+    C20059500,
+    /// `20061000` (0.4.0.127.0.16.1.1.2.1): Voie rectale.
+    C20061000,
+    /// `20061500` (0.4.0.127.0.16.1.1.2.1): Voie rétrobulbaire.
+    C20061500,
+    /// `20062000` (0.4.0.127.0.16.1.1.2.1): Autre(s).
+    C20062000,
+    /// `20063000` (0.4.0.127.0.16.1.1.2.1): Scarification.
+    C20063000,
+    /// `20065000` (0.4.0.127.0.16.1.1.2.1): Voie sous-conjonctivale.
+    C20065000,
+    /// `20066000` (0.4.0.127.0.16.1.1.2.1): Voie sous-cutanée.
+    C20066000,
+    /// `20067000` (0.4.0.127.0.16.1.1.2.1): Voie sublinguale.
+    C20067000,
+    /// `20067500` (0.4.0.127.0.16.1.1.2.1): Voie sous-muqueuse.
+    C20067500,
+    /// `20070000` (0.4.0.127.0.16.1.1.2.1): Voie transdermique.
+    C20070000,
+    /// `20071000` (0.4.0.127.0.16.1.1.2.1): Voie urétrale.
+    C20071000,
+    /// `20072000` (0.4.0.127.0.16.1.1.2.1): Voie vaginale.
+    C20072000,
+    /// `20080000` (0.4.0.127.0.16.1.1.2.1): Voie intracérébroventriculaire.
+    C20080000,
+    /// `20081000` (0.4.0.127.0.16.1.1.2.1): Voie subrétinale.
+    C20081000,
+    /// `20084000` (0.4.0.127.0.16.1.1.2.1): Voie intracornéenne.
+    C20084000,
+    /// `20086000` (0.4.0.127.0.16.1.1.2.1): Voie intraputaminale.
+    C20086000,
+    /// `420287000` (0.4.0.127.0.16.1.1.2.1): Voie intraventriculaire cardiaque.
+    C420287000,
+}
+
+impl RouteOfAdministration {
+    /// OID of the value set.
+    pub const VALUE_SET_OID: &'static str = "1.2.250.1.213.1.1.5.677";
+    /// Version (`dateMaj`) of the value set the enum was generated from.
+    pub const VALUE_SET_VERSION: &'static str = "";
+    /// Every member.
+    pub const ALL: &'static [Self] = &[
+        Self::C20001000,
+        Self::C20002500,
+        Self::C20003000,
+        Self::C20004000,
+        Self::C20006000,
+        Self::C20007000,
+        Self::C20008000,
+        Self::C20009000,
+        Self::C20010000,
+        Self::C20011000,
+        Self::C20011500,
+        Self::C20013000,
+        Self::C20013500,
+        Self::C20014000,
+        Self::C20015000,
+        Self::C20015500,
+        Self::C20019500,
+        Self::C20020000,
+        Self::C20021000,
+        Self::C20022000,
+        Self::C20023000,
+        Self::C20024000,
+        Self::C20025000,
+        Self::C20025500,
+        Self::C20026000,
+        Self::C20026500,
+        Self::C20027000,
+        Self::C20027010,
+        Self::C20028000,
+        Self::C20028300,
+        Self::C20028500,
+        Self::C20029000,
+        Self::C20030000,
+        Self::C20031000,
+        Self::C20031500,
+        Self::C20031700,
+        Self::C20032000,
+        Self::C20033000,
+        Self::C20035000,
+        Self::C20036000,
+        Self::C20036500,
+        Self::C20037000,
+        Self::C20038000,
+        Self::C20039000,
+        Self::C20039200,
+        Self::C20039500,
+        Self::C20041000,
+        Self::C20042000,
+        Self::C20043000,
+        Self::C20044000,
+        Self::C20045000,
+        Self::C20046000,
+        Self::C20047000,
+        Self::C20047500,
+        Self::C20048000,
+        Self::C20049000,
+        Self::C20051000,
+        Self::C20053000,
+        Self::C20054000,
+        Self::C20055000,
+        Self::C20057000,
+        Self::C20058000,
+        Self::C20059000,
+        Self::C20059300,
+        Self::C20059400,
+        Self::C20059500,
+        Self::C20061000,
+        Self::C20061500,
+        Self::C20062000,
+        Self::C20063000,
+        Self::C20065000,
+        Self::C20066000,
+        Self::C20067000,
+        Self::C20067500,
+        Self::C20070000,
+        Self::C20071000,
+        Self::C20072000,
+        Self::C20080000,
+        Self::C20081000,
+        Self::C20084000,
+        Self::C20086000,
+        Self::C420287000,
+    ];
+
+    /// The `(code, codeSystem, displayName)` triplet.
+    pub const fn triplet(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::C20001000 => ("20001000", "0.4.0.127.0.16.1.1.2.1", "Voie auriculaire"),
+            Self::C20002500 => ("20002500", "0.4.0.127.0.16.1.1.2.1", "Voie buccogingivale"),
+            Self::C20003000 => ("20003000", "0.4.0.127.0.16.1.1.2.1", "Voie cutanée"),
+            Self::C20004000 => ("20004000", "0.4.0.127.0.16.1.1.2.1", "Voie dentaire"),
+            Self::C20006000 => ("20006000", "0.4.0.127.0.16.1.1.2.1", "Voie endocervicale"),
+            Self::C20007000 => ("20007000", "0.4.0.127.0.16.1.1.2.1", "Voie endosinusale"),
+            Self::C20008000 => ("20008000", "0.4.0.127.0.16.1.1.2.1", "Voie endotrachéobronchique"),
+            Self::C20009000 => ("20009000", "0.4.0.127.0.16.1.1.2.1", "Voie péridurale"),
+            Self::C20010000 => ("20010000", "0.4.0.127.0.16.1.1.2.1", "Voie épilésionnelle"),
+            Self::C20011000 => ("20011000", "0.4.0.127.0.16.1.1.2.1", "Voie extra-amniotique"),
+            Self::C20011500 => ("20011500", "0.4.0.127.0.16.1.1.2.1", "Voie extracorporelle"),
+            Self::C20013000 => ("20013000", "0.4.0.127.0.16.1.1.2.1", "Voie gastro-entérale"),
+            Self::C20013500 => ("20013500", "0.4.0.127.0.16.1.1.2.1", "Voie gastrique"),
+            Self::C20014000 => ("20014000", "0.4.0.127.0.16.1.1.2.1", "Voie gingivale"),
+            Self::C20015000 => ("20015000", "0.4.0.127.0.16.1.1.2.1", "Hémodialyse"),
+            Self::C20015500 => ("20015500", "0.4.0.127.0.16.1.1.2.1", "Implantation"),
+            Self::C20019500 => ("20019500", "0.4.0.127.0.16.1.1.2.1", "Infiltration"),
+            Self::C20020000 => ("20020000", "0.4.0.127.0.16.1.1.2.1", "Voie inhalée"),
+            Self::C20021000 => ("20021000", "0.4.0.127.0.16.1.1.2.1", "Voie intestinale"),
+            Self::C20022000 => ("20022000", "0.4.0.127.0.16.1.1.2.1", "Voie intraamniotique"),
+            Self::C20023000 => ("20023000", "0.4.0.127.0.16.1.1.2.1", "Voie intraartérielle"),
+            Self::C20024000 => ("20024000", "0.4.0.127.0.16.1.1.2.1", "Voie intraarticulaire"),
+            Self::C20025000 => ("20025000", "0.4.0.127.0.16.1.1.2.1", "Voie intrabursale"),
+            Self::C20025500 => ("20025500", "0.4.0.127.0.16.1.1.2.1", "Voie intracamérulaire"),
+            Self::C20026000 => ("20026000", "0.4.0.127.0.16.1.1.2.1", "Voie intracardiaque"),
+            Self::C20026500 => ("20026500", "0.4.0.127.0.16.1.1.2.1", "Voie intracartilagineuse"),
+            Self::C20027000 => ("20027000", "0.4.0.127.0.16.1.1.2.1", "Voie intracaverneuse"),
+            Self::C20027010 => ("20027010", "0.4.0.127.0.16.1.1.2.1", "Voie intracérébrale"),
+            Self::C20028000 => ("20028000", "0.4.0.127.0.16.1.1.2.1", "Voie intracervicale"),
+            Self::C20028300 => ("20028300", "0.4.0.127.0.16.1.1.2.1", "Voie intracholangiopancréatique"),
+            Self::C20028500 => ("20028500", "0.4.0.127.0.16.1.1.2.1", "Voie intracisternale"),
+            Self::C20029000 => ("20029000", "0.4.0.127.0.16.1.1.2.1", "Voie intracoronaire"),
+            Self::C20030000 => ("20030000", "0.4.0.127.0.16.1.1.2.1", "Voie intradermique"),
+            Self::C20031000 => ("20031000", "0.4.0.127.0.16.1.1.2.1", "Voie intradiscale"),
+            Self::C20031500 => ("20031500", "0.4.0.127.0.16.1.1.2.1", "Voie intraépidermique"),
+            Self::C20031700 => ("20031700", "0.4.0.127.0.16.1.1.2.1", "Voie intraglandulaire"),
+            Self::C20032000 => ("20032000", "0.4.0.127.0.16.1.1.2.1", "Voie intralésionnelle"),
+            Self::C20033000 => ("20033000", "0.4.0.127.0.16.1.1.2.1", "Voie intralymphatique"),
+            Self::C20035000 => ("20035000", "0.4.0.127.0.16.1.1.2.1", "Voie intramusculaire"),
+            Self::C20036000 => ("20036000", "0.4.0.127.0.16.1.1.2.1", "Voie intraoculaire"),
+            Self::C20036500 => ("20036500", "0.4.0.127.0.16.1.1.2.1", "Voie intraosseuse"),
+            Self::C20037000 => ("20037000", "0.4.0.127.0.16.1.1.2.1", "Voie intrapéricardiaque"),
+            Self::C20038000 => ("20038000", "0.4.0.127.0.16.1.1.2.1", "Voie intrapéritonéale"),
+            Self::C20039000 => ("20039000", "0.4.0.127.0.16.1.1.2.1", "Voie intrapleurale"),
+            Self::C20039200 => ("20039200", "0.4.0.127.0.16.1.1.2.1", "Voie intraportale"),
+            Self::C20039500 => ("20039500", "0.4.0.127.0.16.1.1.2.1", "Voie intraprostatique"),
+            Self::C20041000 => ("20041000", "0.4.0.127.0.16.1.1.2.1", "Voie intrasternale"),
+            Self::C20042000 => ("20042000", "0.4.0.127.0.16.1.1.2.1", "Voie intrathécale"),
+            Self::C20043000 => ("20043000", "0.4.0.127.0.16.1.1.2.1", "Voie intratumorale"),
+            Self::C20044000 => ("20044000", "0.4.0.127.0.16.1.1.2.1", "Voie intra-utérine"),
+            Self::C20045000 => ("20045000", "0.4.0.127.0.16.1.1.2.1", "Voie intraveineuse"),
+            Self::C20046000 => ("20046000", "0.4.0.127.0.16.1.1.2.1", "Voie intravésicale"),
+            Self::C20047000 => ("20047000", "0.4.0.127.0.16.1.1.2.1", "Voie intravitréenne"),
+            Self::C20047500 => ("20047500", "0.4.0.127.0.16.1.1.2.1", "Iontophorèse"),
+            Self::C20048000 => ("20048000", "0.4.0.127.0.16.1.1.2.1", "Voie laryngopharyngée"),
+            Self::C20049000 => ("20049000", "0.4.0.127.0.16.1.1.2.1", "Voie nasale"),
+            Self::C20051000 => ("20051000", "0.4.0.127.0.16.1.1.2.1", "Voie ophtalmique"),
+            Self::C20053000 => ("20053000", "0.4.0.127.0.16.1.1.2.1", "Voie orale"),
+            Self::C20054000 => ("20054000", "0.4.0.127.0.16.1.1.2.1", "Voie buccale"),
+            Self::C20055000 => ("20055000", "0.4.0.127.0.16.1.1.2.1", "Voie oropharyngée"),
+            Self::C20057000 => ("20057000", "0.4.0.127.0.16.1.1.2.1", "Voie périarticulaire"),
+            Self::C20058000 => ("20058000", "0.4.0.127.0.16.1.1.2.1", "Voie périneurale"),
+            Self::C20059000 => ("20059000", "0.4.0.127.0.16.1.1.2.1", "Voie périodontale"),
+            Self::C20059300 => ("20059300", "0.4.0.127.0.16.1.1.2.1", "Voie périosseuse"),
+            Self::C20059400 => ("20059400", "0.4.0.127.0.16.1.1.2.1", "Voie péritumorale"),
+            Self::C20059500 => ("20059500", "0.4.0.127.0.16.1.1.2.1", "Voie juxta-sclérale postérieure"),
+            Self::C20061000 => ("20061000", "0.4.0.127.0.16.1.1.2.1", "Voie rectale"),
+            Self::C20061500 => ("20061500", "0.4.0.127.0.16.1.1.2.1", "Voie rétrobulbaire"),
+            Self::C20062000 => ("20062000", "0.4.0.127.0.16.1.1.2.1", "Autre(s)"),
+            Self::C20063000 => ("20063000", "0.4.0.127.0.16.1.1.2.1", "Scarification"),
+            Self::C20065000 => ("20065000", "0.4.0.127.0.16.1.1.2.1", "Voie sous-conjonctivale"),
+            Self::C20066000 => ("20066000", "0.4.0.127.0.16.1.1.2.1", "Voie sous-cutanée"),
+            Self::C20067000 => ("20067000", "0.4.0.127.0.16.1.1.2.1", "Voie sublinguale"),
+            Self::C20067500 => ("20067500", "0.4.0.127.0.16.1.1.2.1", "Voie sous-muqueuse"),
+            Self::C20070000 => ("20070000", "0.4.0.127.0.16.1.1.2.1", "Voie transdermique"),
+            Self::C20071000 => ("20071000", "0.4.0.127.0.16.1.1.2.1", "Voie urétrale"),
+            Self::C20072000 => ("20072000", "0.4.0.127.0.16.1.1.2.1", "Voie vaginale"),
+            Self::C20080000 => ("20080000", "0.4.0.127.0.16.1.1.2.1", "Voie intracérébroventriculaire"),
+            Self::C20081000 => ("20081000", "0.4.0.127.0.16.1.1.2.1", "Voie subrétinale"),
+            Self::C20084000 => ("20084000", "0.4.0.127.0.16.1.1.2.1", "Voie intracornéenne"),
+            Self::C20086000 => ("20086000", "0.4.0.127.0.16.1.1.2.1", "Voie intraputaminale"),
+            Self::C420287000 => ("420287000", "0.4.0.127.0.16.1.1.2.1", "Voie intraventriculaire cardiaque"),
+        }
+    }
+}
+
+value_set!(RouteOfAdministration);
+
 /// JDV_HL7_ActSubstanceAdminSubstitutionCode-CISIS: eDISP-MED FR-Acte-substitution code.
 ///
 /// Value set `2.16.840.1.113883.1.11.16621`, version .

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use segur_dmp_cda::build::examples::{TYPES, example};
-use segur_dmp_cda::build::{BuildError, DocumentInput, PreviousVersion};
+use segur_dmp_cda::build::{BuildError, DocumentInput, PreviousVersion, Product};
 use segur_dmp_cda::read::CdaBody;
 
 #[test]
@@ -12,6 +12,8 @@ fn examples_build_and_read_back() {
         let xml = input.build().unwrap();
         if let Ok(dir) = std::env::var("SEGUR_CDA_OUT") {
             std::fs::write(format!("{dir}/{ty}.xml"), &xml).unwrap();
+            let json = serde_json::to_string_pretty(&input).unwrap();
+            std::fs::write(format!("{dir}/{ty}.json"), json).unwrap();
         }
         let doc = segur_dmp_cda::read(xml.as_bytes()).unwrap();
         let h = &doc.header;
@@ -79,6 +81,13 @@ fn examples_build_and_read_back() {
                 assert_eq!(h.service_events.len(), t.screenings.len());
                 assert_eq!(h.service_events[0].code.as_ref().unwrap().code, "J02.0");
                 assert!(sections[0].text.expose().contains("négatif"));
+                // The cystite screening: N30, Biochimie, both strip tests with their results.
+                assert_eq!(h.service_events[1].code.as_ref().unwrap().code, "N30");
+                assert_eq!(sections[1].code.as_ref().unwrap().code, "18719-5");
+                let text = sections[1].text.expose();
+                assert!(text.contains("Leucocyte estérase"));
+                assert!(text.contains("Nitrites"));
+                assert!(text.contains("positif") && text.contains("négatif"));
             }
             (DocumentInput::Dispensation(d), CdaBody::Structured { sections }) => {
                 assert_eq!(sections.len(), 1);
@@ -86,9 +95,23 @@ fn examples_build_and_read_back() {
                 assert_eq!(s.code.as_ref().unwrap().code, "60590-7");
                 assert_eq!(s.entries, d.items.len());
                 for it in &d.items {
-                    assert!(s.text.expose().contains(&it.product.label));
+                    let label = match &it.product {
+                        Product::Medicine(p) => &p.label,
+                        Product::Magistral(m) => &m.label,
+                    };
+                    assert!(s.text.expose().contains(label.as_str()));
                 }
-                assert!(s.text.expose().contains("2 boîtes"));
+                let text = s.text.expose();
+                assert!(text.contains("2 boîtes"));
+                assert!(text.contains("1 × Récipient"));
+                assert!(text.contains("70 g de cérat frais de Galien"));
+                assert!(text.contains("du 01/03/2024 au 03/03/2024"));
+                assert!(text.contains("toutes les 6 heures"));
+                assert!(text.contains("1 à 2 {tablet}"));
+                assert!(text.contains("Voie orale"));
+                assert!(text.contains("1 à 2 comprimés toutes les 6 heures pendant 3 jours"));
+                let p = d.prescriber.as_ref().unwrap();
+                assert_eq!(p.person.family, "PIOU");
                 assert!(s.text.expose().contains("31/12/2032"));
                 assert!(s.text.expose().contains("Substitution autorisée"));
                 assert_eq!(h.type_code.code, "60593-1");
@@ -216,25 +239,92 @@ fn invalid_inputs_are_refused() {
 fn invalid_dispensations_are_refused() {
     let base = segur_dmp_cda::build::examples::example_json("dispensation").unwrap();
     for (path, value, field) in [
-        ("/items/0/boxes", serde_json::json!(0), "item.boxes"),
+        ("/items/0/quantity", serde_json::json!(0), "item.quantity"),
         (
-            "/items/0/product/cip13",
+            "/items/0/product/medicine/cip13",
             serde_json::json!("340093351639"),
             "item.product.cip13",
         ),
         (
-            "/items/0/product/expiry",
+            "/items/1/substitution",
+            serde_json::json!("G"),
+            "item.substitution",
+        ),
+        (
+            "/items/0/posology/end",
+            serde_json::json!("20240229"),
+            "posology.end",
+        ),
+        (
+            "/items/0/product/medicine/expiry",
             serde_json::json!("20321331"),
             "item.product.expiry",
         ),
     ] {
-        let mut v = base.clone();
-        *v.pointer_mut(path).unwrap() = value;
-        let input: DocumentInput = serde_json::from_value(v).unwrap();
+        let input: DocumentInput = serde_json::from_value(set(&base, path, value)).unwrap();
         match input.build() {
             Err(BuildError::Invalid { field: f, .. }) => assert_eq!(f, field),
             other => panic!("{path}: {other:?}"),
         }
+    }
+    // Missing parts.
+    for (path, value, missing) in [
+        (
+            "/items/1/product/magistral/components",
+            serde_json::json!([]),
+            "item.product.magistral.components (1..*)",
+        ),
+        (
+            "/items/1/product/magistral/components",
+            serde_json::json!(["30 g de diprosone", " "]),
+            "item.product.magistral.component",
+        ),
+        (
+            "/items/0/posology/text",
+            serde_json::json!(""),
+            "posology.text",
+        ),
+        (
+            "/prescriber/organization/name",
+            serde_json::json!(" "),
+            "prescriber.organization.name",
+        ),
+    ] {
+        let input: DocumentInput = serde_json::from_value(set(&base, path, value)).unwrap();
+        assert_eq!(input.build(), Err(BuildError::Missing(missing)), "{path}");
+    }
+    // Refused when read: EDQM codes of 8 digits with a label, one product kind per line, a
+    // route from JDV_RouteofAdministration-CISIS, a J01 prescriber profession, positive doses.
+    for (path, value) in [
+        (
+            "/items/0/product/medicine/form",
+            serde_json::json!({"code": "1021900", "displayName": "Comprimé"}),
+        ),
+        (
+            "/items/1/unit",
+            serde_json::json!({"code": "30015500", "displayName": ""}),
+        ),
+        (
+            "/items/1/unit",
+            serde_json::json!({"code": "30015500", "displayName": "Récipient", "x": 1}),
+        ),
+        (
+            "/items/0/product",
+            serde_json::json!({"medicine": {"cip13": "3400933516390", "label": "X"},
+                               "magistral": {"label": "X", "components": ["Y"]}}),
+        ),
+        ("/items/0/posology/route", serde_json::json!("99999999")),
+        (
+            "/items/0/posology/dose",
+            serde_json::json!({"low": "0", "unit": "mg"}),
+        ),
+        ("/prescriber/person/profession", serde_json::json!("G15_99")),
+        ("/items/0/boxes", serde_json::json!(2)),
+    ] {
+        assert!(
+            serde_json::from_value::<DocumentInput>(set(&base, path, value)).is_err(),
+            "{path} accepted"
+        );
     }
     let mut v = base.clone();
     v["items"] = serde_json::json!([]);
@@ -243,4 +333,110 @@ fn invalid_dispensations_are_refused() {
     let mut v = base;
     v["items"][0]["substitution"] = serde_json::json!("X");
     assert!(serde_json::from_value::<DocumentInput>(v).is_err());
+}
+
+/// `base` with the JSON pointer `path` set to `value` (the parent must exist).
+fn set(base: &serde_json::Value, path: &str, value: serde_json::Value) -> serde_json::Value {
+    let mut v = base.clone();
+    let (parent, key) = path.rsplit_once('/').unwrap();
+    let p = v.pointer_mut(parent).unwrap();
+    match p {
+        serde_json::Value::Array(a) => a[key.parse::<usize>().unwrap()] = value,
+        _ => p[key] = value,
+    }
+    v
+}
+
+#[test]
+fn trod_screenings_are_typed_by_disease() {
+    let base = segur_dmp_cda::build::examples::example_json("trod").unwrap();
+    // The cystite screening writes N30, the two strip tests and their results.
+    let input: DocumentInput = serde_json::from_value(base.clone()).unwrap();
+    let xml = input.build().unwrap();
+    for part in [
+        "code=\"N30\" displayName=\"Cystite\"",
+        "code=\"5799-2\"",
+        "code=\"5802-4\"",
+        "code=\"18729-4\"",
+        "Dépistage Angine (S. pyogenes), Dépistage Cystite",
+    ] {
+        assert!(xml.contains(part), "{part}");
+    }
+    // An angine (other) screening cannot carry a cystite strip test, nor any test the kit binds
+    // to its own value set; the cystite disease is screened with kind "cystite" only.
+    for (path, value, field) in [
+        (
+            "/screenings/0/results/0/test/code",
+            serde_json::json!("5799-2"),
+            "result.test",
+        ),
+        (
+            "/screenings/0/results/0/test/code",
+            serde_json::json!("5802-4"),
+            "result.test",
+        ),
+        (
+            "/screenings/0/results/0/test/code",
+            serde_json::json!("41653-7"),
+            "result.test",
+        ),
+        (
+            "/screenings/0/disease/code",
+            serde_json::json!("N30"),
+            "screening.disease",
+        ),
+        (
+            "/screenings/0/disease/code",
+            serde_json::json!("N30.0"),
+            "screening.disease",
+        ),
+    ] {
+        let input: DocumentInput = serde_json::from_value(set(&base, path, value)).unwrap();
+        match input.build() {
+            Err(BuildError::Invalid { field: f, .. }) => assert_eq!(f, field, "{path}"),
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    // A cystite screening cannot carry an angine result or test, nor a graded strip value
+    // (JDV_ResultatDepistageLeucocyturie: bound to another serviceEvent by the kit).
+    for (path, value) in [
+        (
+            "/screenings/1/results",
+            serde_json::json!([{"test": {"code": "78012-2", "codeSystem": "2.16.840.1.113883.6.1"}, "result": "10828004"}]),
+        ),
+        (
+            "/screenings/1/disease",
+            serde_json::json!({"code": "J02.0", "codeSystem": "2.16.840.1.113883.6.3"}),
+        ),
+        (
+            "/screenings/1/leucocyturie/result",
+            serde_json::json!("441614007"),
+        ),
+        (
+            "/screenings/1/nitriturie/result",
+            serde_json::json!("260405006"),
+        ),
+        ("/screenings/1/kind", serde_json::json!("angine")),
+    ] {
+        assert!(
+            serde_json::from_value::<DocumentInput>(set(&base, path, value)).is_err(),
+            "{path} accepted"
+        );
+    }
+    let mut v = base.clone();
+    v["screenings"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("nitriturie");
+    assert!(serde_json::from_value::<DocumentInput>(v).is_err());
+    let input: DocumentInput = serde_json::from_value(set(
+        &base,
+        "/screenings/1/leucocyturie/comment",
+        serde_json::json!(" "),
+    ))
+    .unwrap();
+    assert_eq!(
+        input.build(),
+        Err(BuildError::Missing("leucocyturie.comment"))
+    );
 }

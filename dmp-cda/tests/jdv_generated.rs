@@ -77,6 +77,21 @@ const SETS: &[(&str, &str, &str)] = &[
         "JDV_ResultatDepistage-CISIS: TROD result value.",
     ),
     (
+        "ScreeningLeucocyturieResult",
+        "JDV_ResultatDepistageLeucocyturie_CISIS.xml",
+        "JDV_ResultatDepistageLeucocyturie-CISIS: BIO-TROD leucocyte esterase (LOINC 5799-2) result when the serviceEvent is SNOMED CT 167226008 (schematron JDV_ResultatDepistageLeucocyturie_CISIS.sch). A cystite (N30) screening uses JDV_ResultatDepistage-CISIS instead.",
+    ),
+    (
+        "ScreeningNitriturieResult",
+        "JDV_ResultatDepistageNitriturie_CISIS.xml",
+        "JDV_ResultatDepistageNitriturie-CISIS: BIO-TROD nitrites (LOINC 5802-4) result when the serviceEvent is SNOMED CT 167226008 (schematron JDV_ResultatDepistageNitriturie_CISIS.sch). A cystite (N30) screening uses JDV_ResultatDepistage-CISIS instead.",
+    ),
+    (
+        "RouteOfAdministration",
+        "JDV_RouteofAdministration_CISIS.xml",
+        "JDV_RouteofAdministration-CISIS: route of administration (EDQM), eDISP-MED FR-Instructions-au-dosage routeCode.",
+    ),
+    (
         "SubstitutionCode",
         "JDV_HL7_ActSubstanceAdminSubstitutionCode_CISIS.xml",
         "JDV_HL7_ActSubstanceAdminSubstitutionCode-CISIS: eDISP-MED FR-Acte-substitution code.",

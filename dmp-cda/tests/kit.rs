@@ -10,13 +10,13 @@ use std::process::Command;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
-use segur_dmp_cda::build::DocumentInput;
 use segur_dmp_cda::build::examples::{TYPES, example_json};
+use segur_dmp_cda::build::{DocumentInput, Header};
 use segur_dmp_cda::jdv::{
     AuthorSpecialty, HealthcareFacilityType, ImmunizationActCode, ImmunizationRoute,
     ImmunizationSite, ValueSet,
 };
-use segur_dmp_cda::jdv::{ScreeningResult, SubstitutionCode};
+use segur_dmp_cda::jdv::{RouteOfAdministration, ScreeningResult, SubstitutionCode};
 use serde_json::{Value, json};
 
 fn shared() -> PathBuf {
@@ -155,71 +155,207 @@ fn vaccination_strategy() -> impl Strategy<Value = Value> {
         })
 }
 
+fn device() -> impl Strategy<Value = Value> {
+    (
+        proptest::option::of(("[0-9]{14}", "[A-Z0-9]{3,8}")),
+        (text(), "[A-Z0-9]{2,8}", "[A-Z0-9]{3,8}"),
+    )
+        .prop_map(|(udi, dev)| {
+            json!({
+                "udi": udi.map(|(gtin, lot)| json!(["gs1", format!("(01){gtin}(10){lot}")])),
+                "manufacturer": dev.0, "reference": dev.1, "lot": dev.2, "expiry": "31/12/2027"
+            })
+        })
+}
+
 fn trod_strategy() -> impl Strategy<Value = Value> {
-    let screening = (
+    let other = (
         proptest::sample::select(vec![
             ("J02.0", "Pharyngite à streptocoques", "Dépistage Angine", "92894-5", "Sérologie bactérienne", "78012-2", "Streptococcus pyogenes Ag [Présence/Seuil] Gorge ; Qualitatif ; Immunoanalyse rapide"),
             ("U07.1", "COVID-19, virus identifié", "Dépistage COVID-19", "92893-7", "Sérologie virale", "94558-4", "SARS-CoV-2 Ag [Présence/Seuil] Voies respiratoires ; Qualitatif ; Immunoanalyse rapide"),
             ("J10", "Grippe, à virus de la grippe saisonnière identifié", "Dépistage Grippe A", "92893-7", "Sérologie virale", "80382-5", "Influenza virus A Ag [Présence/Seuil] Voies respiratoires ; Qualitatif ; Immunoanalyse rapide"),
         ]),
         (2020u32..2030, 1u32..=12, 1u32..=28),
-        proptest::option::of(("[0-9]{14}", "[A-Z0-9]{3,8}")),
-        (text(), "[A-Z0-9]{2,8}", "[A-Z0-9]{3,8}"),
+        device(),
         proptest::collection::vec((pick::<ScreeningResult>(|_| true), proptest::option::of(text())), 1..3),
     )
-        .prop_map(|(k, t, udi, dev, results)| {
+        .prop_map(|(k, t, device, results)| {
             json!({
+                "kind": "other",
                 "disease": {"code": k.0, "codeSystem": "2.16.840.1.113883.6.3", "displayName": k.1},
                 "label": k.2,
                 "battery": {"code": k.3, "codeSystem": "2.16.840.1.113883.6.1", "displayName": k.4},
                 "time": format!("{:04}{:02}{:02}101500+0100", t.0, t.1, t.2),
-                "device": {
-                    "udi": udi.map(|(gtin, lot)| json!(["gs1", format!("(01){gtin}(10){lot}")])),
-                    "manufacturer": dev.0, "reference": dev.1, "lot": dev.2, "expiry": "31/12/2027"
-                },
+                "device": device,
                 "results": results.into_iter().map(|(r, c)| json!({
                     "test": {"code": k.5, "codeSystem": "2.16.840.1.113883.6.1", "displayName": k.6},
                     "result": r, "comment": c
                 })).collect::<Vec<_>>()
             })
         });
-    proptest::collection::vec(screening, 1..3).prop_map(Value::from)
+    let cystitis = (
+        (2020u32..2030, 1u32..=12, 1u32..=28),
+        device(),
+        (
+            pick::<ScreeningResult>(|_| true),
+            proptest::option::of(text()),
+        ),
+        (
+            pick::<ScreeningResult>(|_| true),
+            proptest::option::of(text()),
+        ),
+    )
+        .prop_map(|(t, device, leu, nit)| {
+            json!({
+                "kind": "cystite",
+                "time": format!("{:04}{:02}{:02}111500+0100", t.0, t.1, t.2),
+                "device": device,
+                "leucocyturie": {"result": leu.0, "comment": leu.1},
+                "nitriturie": {"result": nit.0, "comment": nit.1}
+            })
+        });
+    // Cystite alone, or with other screenings in the same document.
+    let screening = prop_oneof![other, cystitis];
+    proptest::collection::vec(screening, 1..4).prop_map(Value::from)
+}
+
+fn edqm() -> impl Strategy<Value = Value> {
+    // EDQM terms of the official sample (the kit ships no EDQM value set).
+    proptest::sample::select(vec![
+        ("10219000", "Comprimé"),
+        ("50015000", "pommade pour application cutanée et nasale"),
+    ])
+    .prop_map(|(c, d)| json!({"code": c, "displayName": d}))
+}
+
+fn posology() -> impl Strategy<Value = Value> {
+    (
+        text(),
+        (2024u32..2030, 1u32..=12, 1u32..=28, 0u32..60),
+        (
+            1u32..48,
+            proptest::sample::select(vec!["h", "d", "wk", "mo"]),
+        ),
+        proptest::option::of((
+            "[1-9][0-9]{0,2}(\\.[0-9]{1,3})?",
+            proptest::option::of(0u32..5),
+            proptest::sample::select(vec!["{tablet}", "mg", "mL", "g", "{sachet}"]),
+        )),
+        proptest::option::of(pick::<RouteOfAdministration>(|_| true)),
+    )
+        .prop_map(|(text, (y, m, d, len), every, dose, route)| {
+            let end_day = (d + len).min(28);
+            json!({
+                "text": text,
+                "start": format!("{y:04}{m:02}{d:02}"),
+                "end": format!("{y:04}{m:02}{end_day:02}"),
+                "every": {"value": every.0, "unit": every.1},
+                "dose": dose.map(|(low, extra, unit)| json!({
+                    "low": low.clone(),
+                    // high = low + extra (integers only, to stay >= low).
+                    "high": extra.map(|e| {
+                        let l: f64 = low.parse().unwrap();
+                        format!("{}", l.ceil() as u32 + e)
+                    }),
+                    "unit": unit
+                })),
+                "route": route
+            })
+        })
 }
 
 fn dispensation_strategy() -> impl Strategy<Value = Value> {
-    let item = (
-        ("3400[0-9]{9}", text(), proptest::option::of("[A-Z0-9]{3,10}")),
+    let medicine = (
+        (
+            "3400[0-9]{9}",
+            text(),
+            proptest::option::of("[A-Z0-9]{3,10}"),
+        ),
         proptest::option::of((2024u32..2040, 1u32..=12, 1u32..=28)),
         proptest::option::of(("[A-V][0-9]{2}[A-Z]{2}[0-9]{2}", text())),
-        1u32..10,
-        proptest::option::of("[0-9]{1,6}"),
+        proptest::option::of(edqm()),
         proptest::option::of(pick::<SubstitutionCode>(|_| true)),
+    )
+        .prop_map(|(p, expiry, atc, form, subst)| {
+            (
+                json!({"medicine": {
+                    "cip13": p.0, "label": p.1, "lot": p.2,
+                    "expiry": expiry.map(|(y, m, d)| format!("{y:04}{m:02}{d:02}")),
+                    "atc": atc,
+                    "form": form
+                }}),
+                subst,
+            )
+        });
+    let magistral = (
+        text(),
+        proptest::collection::vec(text(), 1..4),
+        proptest::option::of(edqm()),
+    )
+        .prop_map(|(label, components, form)| {
+            (
+                json!({"magistral": {"label": label, "components": components, "form": form}}),
+                None,
+            )
+        });
+    let item = (
+        prop_oneof![3 => medicine, 1 => magistral],
+        1u32..10,
+        proptest::option::of(proptest::sample::select(vec![
+            ("30009000", "Boîte"),
+            ("30015500", "Récipient"),
+        ])),
+        proptest::option::of("[0-9]{1,6}"),
+        proptest::option::of(posology()),
         proptest::option::of(text()),
         proptest::option::of(text()),
     )
-        .prop_map(|(p, expiry, atc, boxes, line, subst, instr, notes)| {
+        .prop_map(|((product, subst), quantity, unit, line, posology, instr, notes)| {
             json!({
-                "product": {
-                    "cip13": p.0, "label": p.1, "lot": p.2,
-                    "expiry": expiry.map(|(y, m, d)| format!("{y:04}{m:02}{d:02}")),
-                    "atc": atc
-                },
-                "boxes": boxes,
+                "product": product,
+                "quantity": quantity,
+                "unit": unit.map(|(c, d)| json!({"code": c, "displayName": d})),
                 "prescriptionItem": line.map(|l| json!({"root": "1.2.250.1.999.1.1.2024.9", "extension": l})),
                 "substitution": subst,
+                "posology": posology,
                 "patientInstructions": instr,
                 "dispenserNotes": notes
             })
         });
+    let prescriber = (
+        rpps(),
+        name(),
+        "[A-Za-z]{2,12}",
+        proptest::option::of(prop_oneof![Just("M"), Just("MME")]),
+        proptest::option::of(Just("DR")),
+        pick::<AuthorSpecialty>(|m| {
+            let c = m.code();
+            c == "G15_10" || c.starts_with("G15_10/SM") || c == "G15_40" || c == "G15_60"
+        }),
+        text(),
+        (2020u32..2030, 1u32..=12, 1u32..=28),
+    )
+        .prop_map(
+            |(rpps, family, given, prefix, suffix, profession, org, t)| {
+                json!({
+                    "person": {"rpps": rpps, "family": family, "given": given, "prefix": prefix,
+                               "suffix": suffix, "profession": profession},
+                    "organization": {"id": {"finess": "750712184"}, "name": org},
+                    "prescribedAt": format!("{:04}{:02}{:02}093000+0100", t.0, t.1, t.2)
+                })
+            },
+        );
     (
         (2020u32..2030, 1u32..=12, 1u32..=28, 0u32..24),
         proptest::option::of("[0-9]{1,8}"),
+        proptest::option::of(prescriber),
         proptest::collection::vec(item, 1..4),
     )
-        .prop_map(|(t, pres, items)| {
+        .prop_map(|(t, pres, prescriber, items)| {
             json!({
                 "dispensedAt": format!("{:04}{:02}{:02}{:02}3000+0100", t.0, t.1, t.2, t.3),
                 "prescription": pres.map(|p| json!({"root": "1.2.250.1.999.1.1.2024.8", "extension": p})),
+                "prescriber": prescriber,
                 "items": items
             })
         })
@@ -253,7 +389,7 @@ fn generate(ty: &str, n: usize, runner: &mut TestRunner) -> Vec<String> {
             input["screenings"] = trod.new_tree(runner).unwrap().current();
         } else if ty == "dispensation" {
             let d = disp.new_tree(runner).unwrap().current();
-            for k in ["dispensedAt", "prescription", "items"] {
+            for k in ["dispensedAt", "prescription", "prescriber", "items"] {
                 input[k] = d[k].clone();
             }
         } else {
@@ -264,11 +400,13 @@ fn generate(ty: &str, n: usize, runner: &mut TestRunner) -> Vec<String> {
             input["title"] = json!(title.new_tree(runner).unwrap().current());
         }
         strip_nulls(&mut input);
-        let doc: DocumentInput = match serde_json::from_value(input) {
-            Ok(d) => d,
-            // Generated traits refused by the INS normaliser are not valid inputs.
-            Err(_) => continue,
-        };
+        // Generated traits refused by the INS normaliser are not valid inputs; anything else
+        // generated must be accepted (no generated body is skipped silently).
+        if serde_json::from_value::<Header>(input["header"].clone()).is_err() {
+            continue;
+        }
+        let doc: DocumentInput = serde_json::from_value(input.clone())
+            .unwrap_or_else(|e| panic!("{ty}: generated input refused: {e}\n{input:#}"));
         out.push(doc.build().unwrap());
     }
     out

@@ -88,6 +88,7 @@ pub fn example_json(ty: &str) -> Option<Value> {
         }),
         "trod" => json!({
             "screenings": [{
+                "kind": "other",
                 "disease": {"code": "J02.0", "codeSystem": "2.16.840.1.113883.6.3", "displayName": "Pharyngite à streptocoques"},
                 "label": "Dépistage Angine (S. pyogenes)",
                 "battery": {"code": "92894-5", "codeSystem": "2.16.840.1.113883.6.1", "displayName": "Sérologie bactérienne"},
@@ -105,30 +106,66 @@ pub fn example_json(ty: &str) -> Option<Value> {
                     "result": "260385009",
                     "comment": "Score de Mac Isaac 3"
                 }]
+            }, {
+                "kind": "cystite",
+                "time": "20240301104500+0100",
+                "device": {
+                    "manufacturer": "AAZ-LMB",
+                    "reference": "80-202",
+                    "lot": "CYST987654",
+                    "expiry": "30/06/2027"
+                },
+                "leucocyturie": {"result": "10828004", "comment": "Brûlures mictionnelles depuis 2 jours"},
+                "nitriturie": {"result": "260385009"}
             }]
         }),
         "dispensation" => json!({
             "dispensedAt": "20240301100000+0100",
             "prescription": {"root": "1.2.250.1.999.1.1.2024.9"},
+            "prescriber": {
+                "person": {
+                    "rpps": "10003456786",
+                    "family": "PIOU",
+                    "given": "Romain",
+                    "prefix": "M",
+                    "suffix": "DR",
+                    "profession": "G15_10/SM26"
+                },
+                "organization": {"id": {"finess": "750712184"}, "name": "Cabinet du Dr PIOU"},
+                "prescribedAt": "20240228093000+0100"
+            },
             "items": [{
-                "product": {
+                "product": {"medicine": {
                     "cip13": "3400933516390",
                     "label": "PARACETAMOL VIATRIS 500 mg, comprimé plaquette(s) thermoformée(s) PVC-aluminium de 16 comprimé(s)",
+                    "form": {"code": "10219000", "displayName": "Comprimé"},
                     "lot": "12345",
                     "expiry": "20321231",
                     "atc": ["N02BE01", "paracetamol"]
-                },
-                "boxes": 2,
+                }},
+                "quantity": 2,
                 "prescriptionItem": {"root": "1.2.250.1.999.1.1.2024.9.1"},
                 "substitution": "G",
+                "posology": {
+                    "text": "1 à 2 comprimés toutes les 6 heures pendant 3 jours",
+                    "start": "20240301",
+                    "end": "20240303",
+                    "every": {"value": 6, "unit": "h"},
+                    "dose": {"low": "1", "high": "2", "unit": "{tablet}"},
+                    "route": "20053000"
+                },
                 "patientInstructions": "A prendre au cours d'un repas",
                 "dispenserNotes": "Patient averti de ne pas prendre un autre médicament contenant du paracétamol"
             }, {
-                "product": {
-                    "cip13": "3400932857241",
-                    "label": "VACCIN TETANIQUE PASTEUR, suspension injectable en seringue préremplie"
-                },
-                "boxes": 1
+                "product": {"magistral": {
+                    "label": "Préparation magistrale",
+                    "components": ["30 g de diprosone", "70 g de cérat frais de Galien"],
+                    "form": {"code": "50015000", "displayName": "pommade pour application cutanée et nasale"}
+                }},
+                "quantity": 1,
+                "unit": {"code": "30015500", "displayName": "Récipient"},
+                "patientInstructions": "Appliquer une fois par jour en couche mince",
+                "dispenserNotes": "Préparation remise dans un flacon"
             }]
         }),
         "bpm" | "entretien" | "consultation" | "prevention-plan" | "screening-report" => json!({

@@ -147,7 +147,7 @@ pub enum StructureId {
 }
 
 impl StructureId {
-    fn national(&self) -> InstanceId {
+    pub(crate) fn national(&self) -> InstanceId {
         let n = match self {
             Self::Finess(f) => f.national_id(),
             Self::Siret(s) => s.national_id(),
@@ -270,13 +270,13 @@ pub(crate) struct DocKind<'a> {
     pub service_start: &'a str,
 }
 
-fn professional(w: &mut Xw, p: &Professional) {
+pub(crate) fn professional(w: &mut Xw, p: &Professional) {
     let n = p.rpps.national_id();
     w.ii("id", &InstanceId::new(n.root, n.extension));
     w.vs("code", p.profession);
 }
 
-fn person(w: &mut Xw, tag: &str, p: &Professional) {
+pub(crate) fn person(w: &mut Xw, tag: &str, p: &Professional) {
     w.open(tag, &[]);
     w.open("name", &[]);
     if let Some(c) = p.prefix {

@@ -8,18 +8,24 @@ pub mod dispensation;
 pub mod examples;
 pub mod header;
 pub mod n1;
+pub mod posology;
 pub mod trod;
 pub mod vac_note;
 mod xw;
 
 use serde::{Deserialize, Serialize};
 
-pub use dispensation::{Dispensation2024_01, DispensedItem, DispensedProduct};
+pub use dispensation::{
+    Dispensation2024_01, DispensedItem, DispensedProduct, EdqmTerm, MagistralPreparation,
+    Prescriber, PrescriberOrganization, Product,
+};
 pub use header::{
     Confidentiality, Header, Organization, Patient, PreviousVersion, Professional, StructureId,
     Timestamp,
 };
 pub use n1::{N1Kind, Pdf, UnstructuredDocument};
+pub use posology::{Amount, Date, Dose, DoseUnit, Period, PeriodUnit, Posology};
+pub use trod::{CystitisScreening, OtherScreening, Screening, StripResult, TestResult};
 pub use vac_note::{Reaction, Vaccination, VaccinationDate, VaccinationNote2023_01, Vaccine};
 
 /// Why a document could not be built.
