@@ -24,18 +24,131 @@ use crate::xml::{self, XmlError, XmlLimits};
 const MAX_PATH: usize = 8;
 
 struct Frame<'a> {
-    name: &'a str,
+    /// Local name, as bytes: names are compared, never decoded (see [`name_bytes`]).
+    name: &'a [u8],
     first: bool,
     /// Where this element's children's names start in the shared `seen` list (one list for
     /// the whole stack: no allocation per element).
     seen_start: usize,
 }
 
-/// Attributes of one start tag, checked and decoded.
-type Attrs<'a> = Vec<(&'a str, Cow<'a, str>)>;
+/// Attributes of one start tag, all checked, looked up by local name (`xmlns` declarations
+/// excluded, as the tree reader excludes them).
+enum Attrs<'x> {
+    /// Certified by [`certify_attrs`]: qualified names and raw values, each value valid UTF-8
+    /// without a reference, so it is its own decoded form.
+    Raw(&'x [(&'x [u8], &'x [u8])]),
+    /// Decoded by the exact path ([`xml::start`], the tree reader's own decoding).
+    Decoded(&'x [(&'x str, Cow<'x, str>)]),
+}
 
-fn attr<'x>(a: &'x Attrs<'_>, name: &str) -> Option<&'x str> {
-    a.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_ref())
+fn attr<'x>(a: &Attrs<'x>, name: &str) -> Option<&'x str> {
+    match a {
+        Attrs::Raw(items) => items
+            .iter()
+            .find(|(k, _)| !is_xmlns(k) && xml::local(k) == name.as_bytes())
+            // Certified UTF-8: the conversion cannot fail.
+            .and_then(|(_, v)| std::str::from_utf8(v).ok()),
+        Attrs::Decoded(items) => items
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref()),
+    }
+}
+
+fn is_xmlns(key: &[u8]) -> bool {
+    key == b"xmlns" || key.starts_with(b"xmlns:")
+}
+
+/// XML white space as quick-xml's attribute parser knows it (XML 1.0 §2.3 [3]).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// The name bytes the certified path accepts in an attribute name: ASCII letters, digits and
+/// `_ : - .` (a subset of XML 1.0 §2.3 [4] NameChar).
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.')
+}
+
+/// The certified path for the attributes of a start tag: scans `tag` (the tag's content, name
+/// first, as quick-xml hands it out) from `name_len` and fills `out` with each attribute's
+/// qualified name and raw value. Returns true only for the plain shape
+/// `(S+ Name="value" | S+ Name='value')* S*`, with ASCII names, no repeated name (XML 1.0
+/// §3.1 WFC "Unique Att Spec") and values that are valid UTF-8 with no `&` (so there is no
+/// reference to expand or refuse, and the raw value is the decoded one).
+///
+/// On that shape quick-xml's attribute iterator finds the same names and values and the exact
+/// path ([`check_attrs`], [`xml::start`]) accepts every one of them, decoding each value to
+/// its raw bytes. Anything else (other spacing, a reference, bad UTF-8, a duplicate, a syntax
+/// error) returns false and the caller takes the exact path, which gives the same typed error
+/// or the same values as before: this path changes speed, never the result (checked against
+/// the exact path on mutated documents by the tests below).
+///
+/// Why: the exact path runs quick-xml's general attribute parser, validates each value's
+/// UTF-8 and scans it for references through its decoder, and checks duplicates in a
+/// heap-allocated key list, per element; on the ASCII attributes of a CDA header that was
+/// most of the header read's cost above tokenizing.
+fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'a [u8])>) -> bool {
+    out.clear();
+    let mut i = name_len;
+    loop {
+        let spaces = i;
+        while tag.get(i).is_some_and(|&b| is_space(b)) {
+            i += 1;
+        }
+        if i >= tag.len() {
+            return true;
+        }
+        if i == spaces {
+            return false;
+        }
+        let key_start = i;
+        while tag.get(i).is_some_and(|&b| is_name_byte(b)) {
+            i += 1;
+        }
+        let Some(key) = tag.get(key_start..i).filter(|k| !k.is_empty()) else {
+            return false;
+        };
+        let quote = match tag.get(i..i + 2) {
+            Some(&[b'=', q @ (b'"' | b'\'')]) => q,
+            _ => return false,
+        };
+        let value_start = i + 2;
+        let Some(rest) = tag.get(value_start..) else {
+            return false;
+        };
+        let Some(len) = rest.iter().position(|&b| b == quote) else {
+            return false;
+        };
+        let value = &rest[..len];
+        if value.contains(&b'&')
+            || !(value.is_ascii() || std::str::from_utf8(value).is_ok())
+            || out.iter().any(|(k, _)| *k == key)
+        {
+            return false;
+        }
+        out.push((key, value));
+        i = value_start + len + 1;
+    }
+}
+
+/// The local name of a start tag, as bytes. An ASCII name is valid UTF-8 as it stands; any
+/// other goes through the tree reader's check ([`xml::as_str`]), which refuses bad UTF-8
+/// with its position.
+fn name_bytes<'a>(src: &'a [u8], s: &BytesStart<'a>) -> Result<&'a [u8], XmlError> {
+    let local = xml::local_span(s);
+    match reborrow(src, local) {
+        Some(name) if name.is_ascii() => Ok(name),
+        _ => xml::as_str(src, local).map(str::as_bytes),
+    }
+}
+
+/// Re-borrows `part` with the lifetime of `src` when it lies inside it (the borrowed
+/// tokenizer hands out slices of its input).
+fn reborrow<'a>(src: &'a [u8], part: &[u8]) -> Option<&'a [u8]> {
+    let off = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
+    src.get(off..off.checked_add(part.len())?)
 }
 
 fn ii(a: &Attrs<'_>) -> Option<InstanceId> {
@@ -166,22 +279,22 @@ enum Action {
 
 /// Handles the start of a header element: `p` is its path below `ClinicalDocument` (names
 /// and whether each step is the first sibling of that name).
-fn on_start(st: &mut State, p: &[(&str, bool)], a: &Attrs<'_>) -> Action {
+fn on_start(st: &mut State, p: &[(&[u8], bool)], a: &Attrs<'_>) -> Action {
     use Action::{Capture, Descend, Skip};
     match p {
-        [("realmCode", true)] => st.realm = owned(a, "code"),
-        [("templateId", _)] => st.template_ids.extend(ii(a)),
-        [("id", true)] => st.id = ii(a),
-        [("code", true)] => st.type_code = cd(a),
-        [("title", true)] => return Capture(Target::Title),
-        [("effectiveTime", true)] => st.effective_time = owned(a, "value"),
-        [("confidentialityCode", true)] => st.confidentiality = cd(a),
-        [("languageCode", true)] => st.language_code = owned(a, "code"),
-        [("setId", true)] => st.set_id = ii(a),
-        [("versionNumber", true)] => st.version = owned(a, "value"),
-        [("recordTarget", true)] | [("recordTarget", true), ("patientRole", true)] => {}
-        [("recordTarget", true), ("patientRole", true), rest @ ..] => match rest {
-            [("id", _)] => {
+        [(b"realmCode", true)] => st.realm = owned(a, "code"),
+        [(b"templateId", _)] => st.template_ids.extend(ii(a)),
+        [(b"id", true)] => st.id = ii(a),
+        [(b"code", true)] => st.type_code = cd(a),
+        [(b"title", true)] => return Capture(Target::Title),
+        [(b"effectiveTime", true)] => st.effective_time = owned(a, "value"),
+        [(b"confidentialityCode", true)] => st.confidentiality = cd(a),
+        [(b"languageCode", true)] => st.language_code = owned(a, "code"),
+        [(b"setId", true)] => st.set_id = ii(a),
+        [(b"versionNumber", true)] => st.version = owned(a, "value"),
+        [(b"recordTarget", true)] | [(b"recordTarget", true), (b"patientRole", true)] => {}
+        [(b"recordTarget", true), (b"patientRole", true), rest @ ..] => match rest {
+            [(b"id", _)] => {
                 if let (Some(root), Some(ext)) = (attr(a, "root"), attr(a, "extension")) {
                     st.patient.ids.push(PatientId {
                         root: root.to_owned(),
@@ -189,233 +302,242 @@ fn on_start(st: &mut State, p: &[(&str, bool)], a: &Attrs<'_>) -> Action {
                     });
                 }
             }
-            [("patient", true)] | [("patient", true), ("name", _)] => {}
-            [("patient", true), ("name", _), (part, _)] => {
+            [(b"patient", true)] | [(b"patient", true), (b"name", _)] => {}
+            [(b"patient", true), (b"name", _), (part, _)] => {
                 let q = attr(a, "qualifier").map(|q| match q {
                     "BR" => Q::Br,
                     "CL" => Q::Cl,
                     _ => Q::Other,
                 });
                 return match *part {
-                    "family" => Capture(Target::PatientPart {
+                    b"family" => Capture(Target::PatientPart {
                         family: true,
                         qualifier: q,
                     }),
-                    "given" => Capture(Target::PatientPart {
+                    b"given" => Capture(Target::PatientPart {
                         family: false,
                         qualifier: q,
                     }),
                     _ => Skip,
                 };
             }
-            [("patient", true), ("birthTime", true)] => {
+            [(b"patient", true), (b"birthTime", true)] => {
                 st.patient.birth_time = attr(a, "value").map(PatientText::new);
             }
-            [("patient", true), ("administrativeGenderCode", true)] => {
+            [(b"patient", true), (b"administrativeGenderCode", true)] => {
                 st.patient.gender = attr(a, "code").map(PatientText::new);
             }
-            [("patient", true), ("birthplace", true)]
-            | [("patient", true), ("birthplace", true), ("place", true)]
+            [(b"patient", true), (b"birthplace", true)]
+            | [(b"patient", true), (b"birthplace", true), (b"place", true)]
             | [
-                ("patient", true),
-                ("birthplace", true),
-                ("place", true),
-                ("addr", true),
+                (b"patient", true),
+                (b"birthplace", true),
+                (b"place", true),
+                (b"addr", true),
             ] => {}
             [
-                ("patient", true),
-                ("birthplace", true),
-                ("place", true),
-                ("addr", true),
-                ("county", true),
+                (b"patient", true),
+                (b"birthplace", true),
+                (b"place", true),
+                (b"addr", true),
+                (b"county", true),
             ] => return Capture(Target::County),
             _ => return Skip,
         },
-        [("author", _)] => st.authors.push(Author::default()),
-        [("author", _), rest @ ..] => {
+        [(b"author", _)] => st.authors.push(Author::default()),
+        [(b"author", _), rest @ ..] => {
             let Some(au) = st.authors.last_mut() else {
                 return Skip;
             };
             match rest {
-                [("time", true)] => au.time = owned(a, "value"),
-                [("functionCode", true)] => au.function_code = cd(a),
-                [("assignedAuthor", true)] => {}
-                [("assignedAuthor", true), ("id", _)] => {
+                [(b"time", true)] => au.time = owned(a, "value"),
+                [(b"functionCode", true)] => au.function_code = cd(a),
+                [(b"assignedAuthor", true)] => {}
+                [(b"assignedAuthor", true), (b"id", _)] => {
                     if au.id.is_none() {
                         au.id = ii(a);
                     }
                 }
-                [("assignedAuthor", true), ("code", true)] => au.code = cd(a),
-                [("assignedAuthor", true), ("assignedPerson", true)] => {}
+                [(b"assignedAuthor", true), (b"code", true)] => au.code = cd(a),
+                [(b"assignedAuthor", true), (b"assignedPerson", true)] => {}
                 [
-                    ("assignedAuthor", true),
-                    ("assignedPerson", true),
-                    ("name", true),
+                    (b"assignedAuthor", true),
+                    (b"assignedPerson", true),
+                    (b"name", true),
                 ] => {
                     au.person = Some(PersonName::default());
                 }
                 [
-                    ("assignedAuthor", true),
-                    ("assignedPerson", true),
-                    ("name", true),
+                    (b"assignedAuthor", true),
+                    (b"assignedPerson", true),
+                    (b"name", true),
                     (part, _),
                 ] => return person_part(Owner::Author, part),
-                [("assignedAuthor", true), ("assignedAuthoringDevice", true)] => {}
                 [
-                    ("assignedAuthor", true),
-                    ("assignedAuthoringDevice", true),
-                    ("softwareName", true),
+                    (b"assignedAuthor", true),
+                    (b"assignedAuthoringDevice", true),
+                ] => {}
+                [
+                    (b"assignedAuthor", true),
+                    (b"assignedAuthoringDevice", true),
+                    (b"softwareName", true),
                 ] => return Capture(Target::Software),
-                [("assignedAuthor", true), ("representedOrganization", true)] => {
+                [
+                    (b"assignedAuthor", true),
+                    (b"representedOrganization", true),
+                ] => {
                     au.organization = Some(Organization::default());
                 }
                 [
-                    ("assignedAuthor", true),
-                    ("representedOrganization", true),
+                    (b"assignedAuthor", true),
+                    (b"representedOrganization", true),
                     rest @ ..,
                 ] => return org_part(st, Owner::Author, rest, a),
                 _ => return Skip,
             }
         }
-        [("custodian", true)] | [("custodian", true), ("assignedCustodian", true)] => {}
+        [(b"custodian", true)] | [(b"custodian", true), (b"assignedCustodian", true)] => {}
         [
-            ("custodian", true),
-            ("assignedCustodian", true),
-            ("representedCustodianOrganization", true),
+            (b"custodian", true),
+            (b"assignedCustodian", true),
+            (b"representedCustodianOrganization", true),
         ] => st.custodian = Some(Organization::default()),
         [
-            ("custodian", true),
-            ("assignedCustodian", true),
-            ("representedCustodianOrganization", true),
+            (b"custodian", true),
+            (b"assignedCustodian", true),
+            (b"representedCustodianOrganization", true),
             rest @ ..,
         ] => return org_part(st, Owner::Custodian, rest, a),
-        [("legalAuthenticator", true)] => st.legal = Some(LegalAuthenticator::default()),
-        [("legalAuthenticator", true), rest @ ..] => {
+        [(b"legalAuthenticator", true)] => st.legal = Some(LegalAuthenticator::default()),
+        [(b"legalAuthenticator", true), rest @ ..] => {
             let Some(la) = st.legal.as_mut() else {
                 return Skip;
             };
             match rest {
-                [("time", true)] => la.time = owned(a, "value"),
-                [("signatureCode", true)] => la.signature_code = owned(a, "code"),
-                [("assignedEntity", true)] => {}
-                [("assignedEntity", true), ("id", _)] => {
+                [(b"time", true)] => la.time = owned(a, "value"),
+                [(b"signatureCode", true)] => la.signature_code = owned(a, "code"),
+                [(b"assignedEntity", true)] => {}
+                [(b"assignedEntity", true), (b"id", _)] => {
                     if la.id.is_none() {
                         la.id = ii(a);
                     }
                 }
-                [("assignedEntity", true), ("assignedPerson", true)] => {}
+                [(b"assignedEntity", true), (b"assignedPerson", true)] => {}
                 [
-                    ("assignedEntity", true),
-                    ("assignedPerson", true),
-                    ("name", true),
+                    (b"assignedEntity", true),
+                    (b"assignedPerson", true),
+                    (b"name", true),
                 ] => {
                     la.person = Some(PersonName::default());
                 }
                 [
-                    ("assignedEntity", true),
-                    ("assignedPerson", true),
-                    ("name", true),
+                    (b"assignedEntity", true),
+                    (b"assignedPerson", true),
+                    (b"name", true),
                     (part, _),
                 ] => return person_part(Owner::Legal, part),
-                [("assignedEntity", true), ("representedOrganization", true)] => {
+                [
+                    (b"assignedEntity", true),
+                    (b"representedOrganization", true),
+                ] => {
                     la.organization = Some(Organization::default());
                 }
                 [
-                    ("assignedEntity", true),
-                    ("representedOrganization", true),
+                    (b"assignedEntity", true),
+                    (b"representedOrganization", true),
                     rest @ ..,
                 ] => return org_part(st, Owner::Legal, rest, a),
                 _ => return Skip,
             }
         }
-        [("documentationOf", _)] => {}
-        [("documentationOf", _), ("serviceEvent", true)] => {
+        [(b"documentationOf", _)] => {}
+        [(b"documentationOf", _), (b"serviceEvent", true)] => {
             st.service_events.push(ServiceEvent::default());
         }
-        [("documentationOf", _), ("serviceEvent", true), rest @ ..] => {
+        [(b"documentationOf", _), (b"serviceEvent", true), rest @ ..] => {
             let Some(se) = st.service_events.last_mut() else {
                 return Skip;
             };
             match rest {
-                [("code", true)] => se.code = cd(a),
-                [("effectiveTime", true)] => se.low = owned(a, "value"),
-                [("effectiveTime", true), ("low", true)] => {
+                [(b"code", true)] => se.code = cd(a),
+                [(b"effectiveTime", true)] => se.low = owned(a, "value"),
+                [(b"effectiveTime", true), (b"low", true)] => {
                     if se.low.is_none() {
                         se.low = owned(a, "value");
                     }
                 }
-                [("effectiveTime", true), ("high", true)] => se.high = owned(a, "value"),
-                [("performer", true)]
-                | [("performer", true), ("assignedEntity", true)]
+                [(b"effectiveTime", true), (b"high", true)] => se.high = owned(a, "value"),
+                [(b"performer", true)]
+                | [(b"performer", true), (b"assignedEntity", true)]
                 | [
-                    ("performer", true),
-                    ("assignedEntity", true),
-                    ("representedOrganization", true),
+                    (b"performer", true),
+                    (b"assignedEntity", true),
+                    (b"representedOrganization", true),
                 ] => {}
-                [("performer", true), ("assignedEntity", true), ("id", _)] => {
+                [(b"performer", true), (b"assignedEntity", true), (b"id", _)] => {
                     if se.performer_id.is_none() {
                         se.performer_id = ii(a);
                     }
                 }
                 [
-                    ("performer", true),
-                    ("assignedEntity", true),
-                    ("representedOrganization", true),
-                    ("standardIndustryClassCode", true),
+                    (b"performer", true),
+                    (b"assignedEntity", true),
+                    (b"representedOrganization", true),
+                    (b"standardIndustryClassCode", true),
                 ] => se.practice_setting = cd(a),
                 _ => return Skip,
             }
         }
-        [("componentOf", true)] => {}
-        [("componentOf", true), ("encompassingEncounter", true)] => {
+        [(b"componentOf", true)] => {}
+        [(b"componentOf", true), (b"encompassingEncounter", true)] => {
             st.encounter = Some(Encounter::default());
         }
         [
-            ("componentOf", true),
-            ("encompassingEncounter", true),
+            (b"componentOf", true),
+            (b"encompassingEncounter", true),
             rest @ ..,
         ] => {
             let Some(en) = st.encounter.as_mut() else {
                 return Skip;
             };
             match rest {
-                [("code", true)] => en.code = cd(a),
-                [("effectiveTime", true)] => en.low = owned(a, "value"),
-                [("effectiveTime", true), ("low", true)] => {
+                [(b"code", true)] => en.code = cd(a),
+                [(b"effectiveTime", true)] => en.low = owned(a, "value"),
+                [(b"effectiveTime", true), (b"low", true)] => {
                     if en.low.is_none() {
                         en.low = owned(a, "value");
                     }
                 }
-                [("effectiveTime", true), ("high", true)] => en.high = owned(a, "value"),
-                [("location", true)] | [("location", true), ("healthCareFacility", true)] => {}
+                [(b"effectiveTime", true), (b"high", true)] => en.high = owned(a, "value"),
+                [(b"location", true)] | [(b"location", true), (b"healthCareFacility", true)] => {}
                 [
-                    ("location", true),
-                    ("healthCareFacility", true),
-                    ("code", true),
+                    (b"location", true),
+                    (b"healthCareFacility", true),
+                    (b"code", true),
                 ] => en.facility_type = cd(a),
                 _ => return Skip,
             }
         }
-        [("relatedDocument", _)] => st.related.push((
+        [(b"relatedDocument", _)] => st.related.push((
             RelatedDocument {
                 type_code: attr(a, "typeCode").unwrap_or_default().to_owned(),
                 ..RelatedDocument::default()
             },
             None,
         )),
-        [("relatedDocument", _), rest @ ..] => {
+        [(b"relatedDocument", _), rest @ ..] => {
             let Some((r, version)) = st.related.last_mut() else {
                 return Skip;
             };
             match rest {
-                [("parentDocument", true)] => {}
-                [("parentDocument", true), ("id", _)] => {
+                [(b"parentDocument", true)] => {}
+                [(b"parentDocument", true), (b"id", _)] => {
                     if r.parent_id.is_none() {
                         r.parent_id = ii(a);
                     }
                 }
-                [("parentDocument", true), ("setId", true)] => r.parent_set_id = ii(a),
-                [("parentDocument", true), ("versionNumber", true)] => {
+                [(b"parentDocument", true), (b"setId", true)] => r.parent_set_id = ii(a),
+                [(b"parentDocument", true), (b"versionNumber", true)] => {
                     *version = owned(a, "value");
                 }
                 _ => return Skip,
@@ -426,30 +548,30 @@ fn on_start(st: &mut State, p: &[(&str, bool)], a: &Attrs<'_>) -> Action {
     Descend
 }
 
-fn person_part(o: Owner, part: &str) -> Action {
+fn person_part(o: Owner, part: &[u8]) -> Action {
     let p = match part {
-        "prefix" => Part::Prefix,
-        "family" => Part::Family,
-        "given" => Part::Given,
-        "suffix" => Part::Suffix,
+        b"prefix" => Part::Prefix,
+        b"family" => Part::Family,
+        b"given" => Part::Given,
+        b"suffix" => Part::Suffix,
         _ => return Action::Skip,
     };
     Action::Capture(Target::PersonPart(o, p))
 }
 
-fn org_part(st: &mut State, o: Owner, rest: &[(&str, bool)], a: &Attrs<'_>) -> Action {
+fn org_part(st: &mut State, o: Owner, rest: &[(&[u8], bool)], a: &Attrs<'_>) -> Action {
     let Some(org) = org(st, o) else {
         return Action::Skip;
     };
     match rest {
-        [("id", _)] => {
+        [(b"id", _)] => {
             if org.id.is_none() {
                 org.id = ii(a);
             }
             Action::Descend
         }
-        [("name", true)] => Action::Capture(Target::OrgName(o)),
-        [("standardIndustryClassCode", true)] => {
+        [(b"name", true)] => Action::Capture(Target::OrgName(o)),
+        [(b"standardIndustryClassCode", true)] => {
             org.practice_setting = cd(a);
             Action::Descend
         }
@@ -501,13 +623,20 @@ fn on_text(st: &mut State, target: Target, text: String) {
 }
 
 /// Checks (and drops) every attribute of an element the header does not read: the same
-/// well-formedness and entity rules as the tree reader.
+/// well-formedness and entity rules as the tree reader (the exact path).
 fn check_attrs(s: &BytesStart<'_>, pos: usize) -> Result<(), XmlError> {
     for a in s.attributes().with_checks(true) {
         let a = a.map_err(|e| xml::malformed(pos as u64, e))?;
         a.unescape_value().map_err(|e| xml::value_error(&e, pos))?;
     }
     Ok(())
+}
+
+/// The certified path for character data: true when the raw bytes are valid UTF-8 with no
+/// `&` (so no reference), i.e. when the exact path (`BytesText::unescape`) would accept them
+/// and decode them to themselves. Anything else takes the exact path.
+fn certified_text(t: &[u8]) -> bool {
+    !t.contains(&b'&') && (t.is_ascii() || std::str::from_utf8(t).is_ok())
 }
 
 fn parse_version(v: Option<String>, path: &'static str) -> Result<Option<u32>, CdaError> {
@@ -525,6 +654,16 @@ fn parse_version(v: Option<String>, path: &'static str) -> Result<Option<u32>, C
 /// Reads the header of a CDA (or of the `ClinicalDocument` embedded in an auto-presentable
 /// CDA) in one streaming pass.
 pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader, CdaError> {
+    read_header_with::<true>(input, limits)
+}
+
+/// The header read; `CERTIFIED` selects the certified fast path for attributes and text
+/// ([`certify_attrs`], [`certified_text`]). Without it every attribute and text goes through
+/// the exact path: the tests check both give the same result on hostile inputs.
+fn read_header_with<const CERTIFIED: bool>(
+    input: &[u8],
+    limits: &XmlLimits,
+) -> Result<CdaHeader, CdaError> {
     if input.len() > limits.max_bytes {
         return Err(XmlError::TooLarge {
             size: input.len(),
@@ -538,7 +677,7 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
     let mut st = State::default();
     // Open elements, root first.
     let mut stack: Vec<Frame<'_>> = Vec::with_capacity(32);
-    let mut seen: Vec<&str> = Vec::with_capacity(64);
+    let mut seen: Vec<&[u8]> = Vec::with_capacity(64);
     let mut nodes = 0usize;
     let mut root_done = false;
     let mut root_name: Option<String> = None;
@@ -548,6 +687,8 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
     // Subtree skipped below this depth; text captured below this depth.
     let mut skip_below: Option<usize> = None;
     let mut capture: Option<(usize, Target, String)> = None;
+    // Attributes of the current start tag, when certified (one buffer for the whole read).
+    let mut attrs: Vec<(&[u8], &[u8])> = Vec::with_capacity(16);
     loop {
         let ev = reader
             .read_event()
@@ -591,6 +732,24 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
                 // Indentation (whitespace bytes only: no reference to decode) is dropped as the
                 // tree reader drops it.
                 if t.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                if CERTIFIED && certified_text(&t) {
+                    // Not whitespace only (checked above): a text node, as in the exact path.
+                    nodes += 1;
+                    if nodes > limits.max_nodes {
+                        return Err(XmlError::TooManyNodes {
+                            limit: limits.max_nodes,
+                        }
+                        .into());
+                    }
+                    // Certified UTF-8: the conversion cannot fail (only captured text is
+                    // converted at all).
+                    if let Some((_, _, buf)) = capture.as_mut()
+                        && let Ok(text) = std::str::from_utf8(&t)
+                    {
+                        buf.push_str(text);
+                    }
                     continue;
                 }
                 let pos = xml::position(&reader);
@@ -657,7 +816,10 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
             .into());
         }
         let pos = xml::position(&reader);
-        let name = xml::as_str(src, xml::local_span(&s))?;
+        let name = name_bytes(src, &s)?;
+        let certified = CERTIFIED
+            && reborrow(src, &s)
+                .is_some_and(|tag| certify_attrs(tag, s.name().as_ref().len(), &mut attrs));
         let first = match stack.last() {
             Some(parent) if skip_below.is_none() && capture.is_none() => {
                 let f = !seen[parent.seen_start..].contains(&name);
@@ -672,40 +834,51 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
         let relevant = skip_below.is_none() && capture.is_none() && !cd_done;
         let mut action = Action::Skip;
         if !relevant {
-            check_attrs(&s, pos)?;
+            if !certified {
+                check_attrs(&s, pos)?;
+            }
         } else if let Some(cdd) = cd_depth {
             let rel = depth - cdd;
-            if rel == 1 && name == "component" {
+            if rel == 1 && name == b"component" {
                 // The body starts: the header is complete.
                 return finish(st);
             }
             if rel > MAX_PATH {
-                check_attrs(&s, pos)?;
+                if !certified {
+                    check_attrs(&s, pos)?;
+                }
             } else {
-                let el = xml::start(&s, src, &reader)?;
-                let mut path: [(&str, bool); MAX_PATH] = [("", false); MAX_PATH];
+                let mut path: [(&[u8], bool); MAX_PATH] = [(&[], false); MAX_PATH];
                 for (slot, f) in path.iter_mut().zip(&stack[cdd..]) {
                     *slot = (f.name, f.first);
                 }
                 path[rel - 1] = (name, first);
-                action = on_start(&mut st, &path[..rel], &el.attrs);
+                let path = &path[..rel];
+                action = if certified {
+                    on_start(&mut st, path, &Attrs::Raw(&attrs))
+                } else {
+                    let el = xml::start(&s, src, &reader)?;
+                    on_start(&mut st, path, &Attrs::Decoded(&el.attrs))
+                };
             }
         } else {
-            check_attrs(&s, pos)?;
+            if !certified {
+                check_attrs(&s, pos)?;
+            }
             match depth {
                 1 => {
-                    root_name = Some(name.chars().take(64).collect());
-                    if name == "ClinicalDocument" {
+                    root_name = Some(name_string(name));
+                    if name == b"ClinicalDocument" {
                         cd_depth = Some(1);
                         action = Action::Descend;
-                    } else if matches!(name, "stylesheet" | "transform") {
+                    } else if matches!(name, b"stylesheet" | b"transform") {
                         action = Action::Descend;
                     } else {
-                        return Err(CdaError::NotCda(name.chars().take(64).collect()));
+                        return Err(CdaError::NotCda(name_string(name)));
                     }
                 }
                 2 => action = Action::Descend,
-                3 if name == "ClinicalDocument" => {
+                3 if name == b"ClinicalDocument" => {
                     cd_depth = Some(3);
                     action = Action::Descend;
                 }
@@ -748,6 +921,12 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
         (None, Some(r)) => Err(CdaError::NotCda(r)),
         (None, None) => Err(XmlError::Empty.into()),
     }
+}
+
+/// The first 64 characters of an element name, for [`CdaError::NotCda`] (the name was checked
+/// as UTF-8 by [`name_bytes`]).
+fn name_string(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).chars().take(64).collect()
 }
 
 fn finish(st: State) -> Result<CdaHeader, CdaError> {
