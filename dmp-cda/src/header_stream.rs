@@ -964,3 +964,154 @@ fn finish(st: State) -> Result<CdaHeader, CdaError> {
         related_documents,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn sample(name: &str) -> Vec<u8> {
+        let shared = std::env::var_os("SEGUR_SHARED")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared"))
+            });
+        std::fs::read(shared.join("ans-kit/ExemplesCDA").join(name)).unwrap()
+    }
+
+    const SAMPLES: [&str; 2] = [
+        "VAC-NOTE_2023.01.xml",
+        "BIO-TROD_2024.01_COVID-19_Grippe-A_Grippe-B.xml",
+    ];
+
+    /// Snippets that hit every branch of the certified path and of its way out to the exact
+    /// path: references (predefined, numeric, undeclared, broken), UTF-8 (valid, invalid,
+    /// truncated), attribute syntax (spacing, quotes, `=`, duplicates, names, namespaces),
+    /// markup characters.
+    const SNIPPETS: &[&[u8]] = &[
+        b"&amp;",
+        b"&#65;",
+        b"&#x42;",
+        b"&e;",
+        b"&",
+        b"&amp",
+        "é".as_bytes(),
+        b"\xff",
+        b"\xc3",
+        b"\xe2\x82",
+        b" ",
+        b"\t",
+        b"\r\n",
+        b"\x0c",
+        b"=",
+        b"\"",
+        b"'",
+        b" a=\"1\"",
+        b" a='1'",
+        b" a=\"1\" a=\"2\"",
+        b" a = \"1\"",
+        b" a=1",
+        b" a",
+        b"a=\"1\"",
+        b" root=\"x\"",
+        b" h:root=\"x\"",
+        b" xmlns:q=\"&e;\"",
+        b" xmlns=\"\xff\"",
+        b" \xc3\xa9=\"1\"",
+        b" a=\"<\"",
+        b"<",
+        b">",
+        b"/",
+        b"<x/>",
+        b"</x>",
+        b"<![CDATA[\xff]]>",
+        b"<!-- c -->",
+    ];
+
+    /// One document of the kit with one snippet inserted at `at` (a fraction of the header).
+    fn mutated(doc: &[u8], at: f64, snippet: &[u8]) -> Vec<u8> {
+        let header_len = doc
+            .windows(12)
+            .position(|w| w == b"\n   <component" || w == b"<component>\n")
+            .unwrap_or(doc.len());
+        let at = ((header_len as f64) * at) as usize;
+        let mut out = Vec::with_capacity(doc.len() + snippet.len());
+        out.extend_from_slice(&doc[..at]);
+        out.extend_from_slice(snippet);
+        out.extend_from_slice(&doc[at..]);
+        out
+    }
+
+    fn both(input: &[u8]) -> (Result<CdaHeader, CdaError>, Result<CdaHeader, CdaError>) {
+        let limits = XmlLimits::default();
+        (
+            read_header_with::<true>(input, &limits),
+            read_header_with::<false>(input, &limits),
+        )
+    }
+
+    #[test]
+    fn certified_path_reads_the_kit_samples_as_the_exact_path() {
+        for name in SAMPLES {
+            let (fast, exact) = both(&sample(name));
+            assert!(exact.is_ok(), "{name}: {exact:?}");
+            assert_eq!(fast, exact, "{name}");
+        }
+    }
+
+    #[test]
+    fn certified_path_matches_the_exact_path_at_every_tag_of_a_header() {
+        // Every snippet right after the name of every start tag of the VAC-NOTE header: the
+        // places where the attribute scanner decides.
+        let doc = sample(SAMPLES[0]);
+        let mut refused = 0;
+        for (i, _) in doc
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'<' && doc.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+        {
+            let name_end = i + doc[i..]
+                .iter()
+                .position(|&b| is_space(b) || b == b'>' || b == b'/')
+                .unwrap();
+            for snippet in SNIPPETS {
+                let mut input = doc[..name_end].to_vec();
+                input.extend_from_slice(snippet);
+                input.extend_from_slice(&doc[name_end..]);
+                let (fast, exact) = both(&input);
+                refused += usize::from(exact.is_err());
+                assert_eq!(
+                    fast,
+                    exact,
+                    "snippet {:?} after byte {name_end}",
+                    String::from_utf8_lossy(snippet)
+                );
+            }
+        }
+        assert!(refused > 100, "only {refused} mutations refused");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn certified_path_matches_the_exact_path_on_mutated_headers(
+            which in 0..SAMPLES.len(),
+            at in 0.0..1.0f64,
+            snippet in proptest::sample::select(SNIPPETS),
+            at2 in 0.0..1.0f64,
+            snippet2 in proptest::sample::select(SNIPPETS),
+        ) {
+            let doc = sample(SAMPLES[which]);
+            let once = mutated(&doc, at, snippet);
+            let (fast, exact) = both(&once);
+            prop_assert_eq!(fast, exact);
+            let twice = mutated(&once, at2, snippet2);
+            let (fast, exact) = both(&twice);
+            prop_assert_eq!(fast, exact);
+        }
+    }
+}
