@@ -46,7 +46,7 @@ fn attr<'x>(a: &Attrs<'x>, name: &str) -> Option<&'x str> {
     match a {
         Attrs::Raw(items) => items
             .iter()
-            .find(|(k, _)| !is_xmlns(k) && xml::local(k) == name.as_bytes())
+            .find(|(k, _)| is_local_name(k, name.as_bytes()) && !is_xmlns(k))
             // Certified UTF-8: the conversion cannot fail.
             .and_then(|(_, v)| std::str::from_utf8(v).ok()),
         Attrs::Decoded(items) => items
@@ -54,6 +54,14 @@ fn attr<'x>(a: &Attrs<'x>, name: &str) -> Option<&'x str> {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_ref()),
     }
+}
+
+/// Whether the local part of the qualified name `key` (after its last `:`) is `local`, which
+/// has no `:` (the same test as `xml::local(key) == local`, without scanning the key).
+fn is_local_name(key: &[u8], local: &[u8]) -> bool {
+    key.len() >= local.len()
+        && key.ends_with(local)
+        && (key.len() == local.len() || key[key.len() - local.len() - 1] == b':')
 }
 
 fn is_xmlns(key: &[u8]) -> bool {
@@ -674,6 +682,11 @@ fn read_header_with<const CERTIFIED: bool>(
     let src = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
     let mut reader = Reader::from_reader(src);
     reader.config_mut().check_end_names = true;
+    // Outside a captured element, text is only checked (UTF-8, references) and counted, and
+    // leading XML white space changes neither: the tokenizer skips it, so the indentation
+    // between tags produces no event at all. Inside a capture the text is kept as written
+    // (switched off below), as the tree reader keeps it.
+    reader.config_mut().trim_text_start = CERTIFIED;
     let mut st = State::default();
     // Open elements, root first.
     let mut stack: Vec<Frame<'_>> = Vec::with_capacity(32);
@@ -705,6 +718,7 @@ fn read_header_with<const CERTIFIED: bool>(
                 if capture.as_ref().is_some_and(|(d, _, _)| *d == depth)
                     && let Some((_, target, text)) = capture.take()
                 {
+                    reader.config_mut().trim_text_start = CERTIFIED;
                     on_text(&mut st, target, text.trim().to_owned());
                 }
                 if skip_below == Some(depth) {
@@ -900,7 +914,10 @@ fn read_header_with<const CERTIFIED: bool>(
         }
         match action {
             Action::Descend => {}
-            Action::Capture(t) => capture = Some((depth, t, String::new())),
+            Action::Capture(t) => {
+                reader.config_mut().trim_text_start = false;
+                capture = Some((depth, t, String::new()));
+            }
             Action::Skip => {
                 if skip_below.is_none() && capture.is_none() {
                     skip_below = Some(depth);
