@@ -73,11 +73,31 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// A byte class of the certified path as a table: one lookup per byte.
+macro_rules! byte_table {
+    (|$b:ident| $accept:expr) => {{
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let $b = i as u8;
+            table[i] = $accept;
+            i += 1;
+        }
+        table
+    }};
+}
+
 /// The name bytes the certified path accepts in an attribute name: ASCII letters, digits and
 /// `_ : - .` (a subset of XML 1.0 §2.3 [4] NameChar).
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.')
-}
+static NAME_BYTE: [bool; 256] =
+    byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.'));
+
+/// Bytes that need no second look in a value: ASCII other than `&` and the quotes.
+static PLAIN_VALUE_BYTE: [bool; 256] =
+    byte_table!(|b| b.is_ascii() && !matches!(b, b'&' | b'"' | b'\''));
+
+/// Bytes that need no second look in character data: ASCII other than `&`.
+static PLAIN_TEXT_BYTE: [bool; 256] = byte_table!(|b| b.is_ascii() && b != b'&');
 
 /// The certified path for the attributes of a start tag: scans `tag` (the tag's content, name
 /// first, as quick-xml hands it out) from `name_len` and fills `out` with each attribute's
@@ -112,7 +132,7 @@ fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'
             return false;
         }
         let key_start = i;
-        while tag.get(i).is_some_and(|&b| is_name_byte(b)) {
+        while tag.get(i).is_some_and(|&b| NAME_BYTE[usize::from(b)]) {
             i += 1;
         }
         let Some(key) = tag.get(key_start..i).filter(|k| !k.is_empty()) else {
@@ -123,21 +143,39 @@ fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'
             _ => return false,
         };
         let value_start = i + 2;
-        let Some(rest) = tag.get(value_start..) else {
-            return false;
-        };
-        let Some(len) = rest.iter().position(|&b| b == quote) else {
-            return false;
-        };
-        let value = &rest[..len];
-        if value.contains(&b'&')
-            || !(value.is_ascii() || std::str::from_utf8(value).is_ok())
-            || out.iter().any(|(k, _)| *k == key)
+        let mut end = value_start;
+        while tag
+            .get(end)
+            .is_some_and(|&b| PLAIN_VALUE_BYTE[usize::from(b)])
         {
+            end += 1;
+        }
+        let value = match tag.get(end) {
+            // The common case: plain ASCII up to the closing quote.
+            Some(&b) if b == quote => &tag[value_start..end],
+            // The other quote, or a non-ASCII byte: a second, general look.
+            Some(b'"' | b'\'') | Some(0x80..) => {
+                let Some(rest) = tag.get(value_start..) else {
+                    return false;
+                };
+                let Some(len) = rest.iter().position(|&b| b == quote) else {
+                    return false;
+                };
+                let value = &rest[..len];
+                if value.contains(&b'&') || std::str::from_utf8(value).is_err() {
+                    return false;
+                }
+                end = value_start + len;
+                value
+            }
+            // A reference (or the end of the tag): the exact path decides.
+            _ => return false,
+        };
+        if out.iter().any(|(k, _)| *k == key) {
             return false;
         }
         out.push((key, value));
-        i = value_start + len + 1;
+        i = end + 1;
     }
 }
 
@@ -644,7 +682,8 @@ fn check_attrs(s: &BytesStart<'_>, pos: usize) -> Result<(), XmlError> {
 /// `&` (so no reference), i.e. when the exact path (`BytesText::unescape`) would accept them
 /// and decode them to themselves. Anything else takes the exact path.
 fn certified_text(t: &[u8]) -> bool {
-    !t.contains(&b'&') && (t.is_ascii() || std::str::from_utf8(t).is_ok())
+    t.iter().all(|&b| PLAIN_TEXT_BYTE[usize::from(b)])
+        || (!t.contains(&b'&') && std::str::from_utf8(t).is_ok())
 }
 
 fn parse_version(v: Option<String>, path: &'static str) -> Result<Option<u32>, CdaError> {
@@ -830,10 +869,21 @@ fn read_header_with<const CERTIFIED: bool>(
             .into());
         }
         let pos = xml::position(&reader);
-        let name = name_bytes(src, &s)?;
-        let certified = CERTIFIED
-            && reborrow(src, &s)
-                .is_some_and(|tag| certify_attrs(tag, s.name().as_ref().len(), &mut attrs));
+        let relevant = skip_below.is_none() && capture.is_none() && !cd_done;
+        let tag = reborrow(src, &s);
+        let qname_len = s.name().as_ref().len();
+        // Outside the elements read, a name is only checked: an ASCII qualified name needs
+        // nothing more (its local part is valid UTF-8); anything else takes the exact check.
+        let name: &[u8] = if CERTIFIED
+            && !relevant
+            && tag.is_some_and(|t| t.get(..qname_len).is_some_and(<[u8]>::is_ascii))
+        {
+            &[]
+        } else {
+            name_bytes(src, &s)?
+        };
+        let certified =
+            CERTIFIED && tag.is_some_and(|tag| certify_attrs(tag, qname_len, &mut attrs));
         let first = match stack.last() {
             Some(parent) if skip_below.is_none() && capture.is_none() => {
                 let f = !seen[parent.seen_start..].contains(&name);
@@ -845,7 +895,6 @@ fn read_header_with<const CERTIFIED: bool>(
             _ => true,
         };
         let depth = stack.len() + 1;
-        let relevant = skip_below.is_none() && capture.is_none() && !cd_done;
         let mut action = Action::Skip;
         if !relevant {
             if !certified {
