@@ -23,9 +23,10 @@ use crate::xml::{self, XmlError, XmlLimits};
 /// Deepest header path the extractor reads, below `ClinicalDocument`.
 const MAX_PATH: usize = 8;
 
-struct Frame<'a> {
-    /// Local name, as bytes: names are compared, never decoded (see [`name_bytes`]).
-    name: &'a [u8],
+/// An open element.
+struct Frame {
+    /// The interned name, for the elements of the header that are read.
+    el: El,
     first: bool,
     /// Where this element's children's names start in the shared `seen` list (one list for
     /// the whole stack: no allocation per element).
@@ -313,6 +314,122 @@ fn non_empty(s: String) -> Option<String> {
     if s.is_empty() { None } else { Some(s) }
 }
 
+/// The element names the header reads, interned once per element so that the path of an
+/// element is matched by small integers rather than by comparing strings.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum El {
+    Addr,
+    AdministrativeGenderCode,
+    AssignedAuthor,
+    AssignedAuthoringDevice,
+    AssignedCustodian,
+    AssignedEntity,
+    AssignedPerson,
+    Author,
+    BirthTime,
+    Birthplace,
+    Code,
+    ComponentOf,
+    ConfidentialityCode,
+    County,
+    Custodian,
+    DocumentationOf,
+    EffectiveTime,
+    EncompassingEncounter,
+    Family,
+    FunctionCode,
+    Given,
+    HealthCareFacility,
+    High,
+    Id,
+    LanguageCode,
+    LegalAuthenticator,
+    Location,
+    Low,
+    Name,
+    ParentDocument,
+    Patient,
+    PatientRole,
+    Performer,
+    Place,
+    Prefix,
+    RealmCode,
+    RecordTarget,
+    RelatedDocument,
+    RepresentedCustodianOrganization,
+    RepresentedOrganization,
+    ServiceEvent,
+    SetId,
+    SignatureCode,
+    SoftwareName,
+    StandardIndustryClassCode,
+    Suffix,
+    TemplateId,
+    Time,
+    Title,
+    VersionNumber,
+    /// Any name the header does not read.
+    Other,
+}
+
+impl El {
+    fn of(name: &[u8]) -> El {
+        match name {
+            b"addr" => El::Addr,
+            b"administrativeGenderCode" => El::AdministrativeGenderCode,
+            b"assignedAuthor" => El::AssignedAuthor,
+            b"assignedAuthoringDevice" => El::AssignedAuthoringDevice,
+            b"assignedCustodian" => El::AssignedCustodian,
+            b"assignedEntity" => El::AssignedEntity,
+            b"assignedPerson" => El::AssignedPerson,
+            b"author" => El::Author,
+            b"birthTime" => El::BirthTime,
+            b"birthplace" => El::Birthplace,
+            b"code" => El::Code,
+            b"componentOf" => El::ComponentOf,
+            b"confidentialityCode" => El::ConfidentialityCode,
+            b"county" => El::County,
+            b"custodian" => El::Custodian,
+            b"documentationOf" => El::DocumentationOf,
+            b"effectiveTime" => El::EffectiveTime,
+            b"encompassingEncounter" => El::EncompassingEncounter,
+            b"family" => El::Family,
+            b"functionCode" => El::FunctionCode,
+            b"given" => El::Given,
+            b"healthCareFacility" => El::HealthCareFacility,
+            b"high" => El::High,
+            b"id" => El::Id,
+            b"languageCode" => El::LanguageCode,
+            b"legalAuthenticator" => El::LegalAuthenticator,
+            b"location" => El::Location,
+            b"low" => El::Low,
+            b"name" => El::Name,
+            b"parentDocument" => El::ParentDocument,
+            b"patient" => El::Patient,
+            b"patientRole" => El::PatientRole,
+            b"performer" => El::Performer,
+            b"place" => El::Place,
+            b"prefix" => El::Prefix,
+            b"realmCode" => El::RealmCode,
+            b"recordTarget" => El::RecordTarget,
+            b"relatedDocument" => El::RelatedDocument,
+            b"representedCustodianOrganization" => El::RepresentedCustodianOrganization,
+            b"representedOrganization" => El::RepresentedOrganization,
+            b"serviceEvent" => El::ServiceEvent,
+            b"setId" => El::SetId,
+            b"signatureCode" => El::SignatureCode,
+            b"softwareName" => El::SoftwareName,
+            b"standardIndustryClassCode" => El::StandardIndustryClassCode,
+            b"suffix" => El::Suffix,
+            b"templateId" => El::TemplateId,
+            b"time" => El::Time,
+            b"title" => El::Title,
+            b"versionNumber" => El::VersionNumber,
+            _ => El::Other,
+        }
+    }
+}
+
 /// What to do with an element of the header.
 enum Action {
     /// Nothing more (its descendants may still matter).
@@ -325,22 +442,22 @@ enum Action {
 
 /// Handles the start of a header element: `p` is its path below `ClinicalDocument` (names
 /// and whether each step is the first sibling of that name).
-fn on_start(st: &mut State, p: &[(&[u8], bool)], a: &Attrs<'_>) -> Action {
+fn on_start(st: &mut State, p: &[(El, bool)], a: &Attrs<'_>) -> Action {
     use Action::{Capture, Descend, Skip};
     match p {
-        [(b"realmCode", true)] => st.realm = owned(a, "code"),
-        [(b"templateId", _)] => st.template_ids.extend(ii(a)),
-        [(b"id", true)] => st.id = ii(a),
-        [(b"code", true)] => st.type_code = cd(a),
-        [(b"title", true)] => return Capture(Target::Title),
-        [(b"effectiveTime", true)] => st.effective_time = owned(a, "value"),
-        [(b"confidentialityCode", true)] => st.confidentiality = cd(a),
-        [(b"languageCode", true)] => st.language_code = owned(a, "code"),
-        [(b"setId", true)] => st.set_id = ii(a),
-        [(b"versionNumber", true)] => st.version = owned(a, "value"),
-        [(b"recordTarget", true)] | [(b"recordTarget", true), (b"patientRole", true)] => {}
-        [(b"recordTarget", true), (b"patientRole", true), rest @ ..] => match rest {
-            [(b"id", _)] => {
+        [(El::RealmCode, true)] => st.realm = owned(a, "code"),
+        [(El::TemplateId, _)] => st.template_ids.extend(ii(a)),
+        [(El::Id, true)] => st.id = ii(a),
+        [(El::Code, true)] => st.type_code = cd(a),
+        [(El::Title, true)] => return Capture(Target::Title),
+        [(El::EffectiveTime, true)] => st.effective_time = owned(a, "value"),
+        [(El::ConfidentialityCode, true)] => st.confidentiality = cd(a),
+        [(El::LanguageCode, true)] => st.language_code = owned(a, "code"),
+        [(El::SetId, true)] => st.set_id = ii(a),
+        [(El::VersionNumber, true)] => st.version = owned(a, "value"),
+        [(El::RecordTarget, true)] | [(El::RecordTarget, true), (El::PatientRole, true)] => {}
+        [(El::RecordTarget, true), (El::PatientRole, true), rest @ ..] => match rest {
+            [(El::Id, _)] => {
                 if let (Some(root), Some(ext)) = (attr(a, "root"), attr(a, "extension")) {
                     st.patient.ids.push(PatientId {
                         root: root.to_owned(),
@@ -348,242 +465,255 @@ fn on_start(st: &mut State, p: &[(&[u8], bool)], a: &Attrs<'_>) -> Action {
                     });
                 }
             }
-            [(b"patient", true)] | [(b"patient", true), (b"name", _)] => {}
-            [(b"patient", true), (b"name", _), (part, _)] => {
+            [(El::Patient, true)] | [(El::Patient, true), (El::Name, _)] => {}
+            [(El::Patient, true), (El::Name, _), (part, _)] => {
                 let q = attr(a, "qualifier").map(|q| match q {
                     "BR" => Q::Br,
                     "CL" => Q::Cl,
                     _ => Q::Other,
                 });
                 return match *part {
-                    b"family" => Capture(Target::PatientPart {
+                    El::Family => Capture(Target::PatientPart {
                         family: true,
                         qualifier: q,
                     }),
-                    b"given" => Capture(Target::PatientPart {
+                    El::Given => Capture(Target::PatientPart {
                         family: false,
                         qualifier: q,
                     }),
                     _ => Skip,
                 };
             }
-            [(b"patient", true), (b"birthTime", true)] => {
+            [(El::Patient, true), (El::BirthTime, true)] => {
                 st.patient.birth_time = attr(a, "value").map(PatientText::new);
             }
-            [(b"patient", true), (b"administrativeGenderCode", true)] => {
+            [(El::Patient, true), (El::AdministrativeGenderCode, true)] => {
                 st.patient.gender = attr(a, "code").map(PatientText::new);
             }
-            [(b"patient", true), (b"birthplace", true)]
-            | [(b"patient", true), (b"birthplace", true), (b"place", true)]
+            [(El::Patient, true), (El::Birthplace, true)]
             | [
-                (b"patient", true),
-                (b"birthplace", true),
-                (b"place", true),
-                (b"addr", true),
+                (El::Patient, true),
+                (El::Birthplace, true),
+                (El::Place, true),
+            ]
+            | [
+                (El::Patient, true),
+                (El::Birthplace, true),
+                (El::Place, true),
+                (El::Addr, true),
             ] => {}
             [
-                (b"patient", true),
-                (b"birthplace", true),
-                (b"place", true),
-                (b"addr", true),
-                (b"county", true),
+                (El::Patient, true),
+                (El::Birthplace, true),
+                (El::Place, true),
+                (El::Addr, true),
+                (El::County, true),
             ] => return Capture(Target::County),
             _ => return Skip,
         },
-        [(b"author", _)] => st.authors.push(Author::default()),
-        [(b"author", _), rest @ ..] => {
+        [(El::Author, _)] => st.authors.push(Author::default()),
+        [(El::Author, _), rest @ ..] => {
             let Some(au) = st.authors.last_mut() else {
                 return Skip;
             };
             match rest {
-                [(b"time", true)] => au.time = owned(a, "value"),
-                [(b"functionCode", true)] => au.function_code = cd(a),
-                [(b"assignedAuthor", true)] => {}
-                [(b"assignedAuthor", true), (b"id", _)] => {
+                [(El::Time, true)] => au.time = owned(a, "value"),
+                [(El::FunctionCode, true)] => au.function_code = cd(a),
+                [(El::AssignedAuthor, true)] => {}
+                [(El::AssignedAuthor, true), (El::Id, _)] => {
                     if au.id.is_none() {
                         au.id = ii(a);
                     }
                 }
-                [(b"assignedAuthor", true), (b"code", true)] => au.code = cd(a),
-                [(b"assignedAuthor", true), (b"assignedPerson", true)] => {}
+                [(El::AssignedAuthor, true), (El::Code, true)] => au.code = cd(a),
+                [(El::AssignedAuthor, true), (El::AssignedPerson, true)] => {}
                 [
-                    (b"assignedAuthor", true),
-                    (b"assignedPerson", true),
-                    (b"name", true),
+                    (El::AssignedAuthor, true),
+                    (El::AssignedPerson, true),
+                    (El::Name, true),
                 ] => {
                     au.person = Some(PersonName::default());
                 }
                 [
-                    (b"assignedAuthor", true),
-                    (b"assignedPerson", true),
-                    (b"name", true),
+                    (El::AssignedAuthor, true),
+                    (El::AssignedPerson, true),
+                    (El::Name, true),
                     (part, _),
-                ] => return person_part(Owner::Author, part),
+                ] => return person_part(Owner::Author, *part),
                 [
-                    (b"assignedAuthor", true),
-                    (b"assignedAuthoringDevice", true),
+                    (El::AssignedAuthor, true),
+                    (El::AssignedAuthoringDevice, true),
                 ] => {}
                 [
-                    (b"assignedAuthor", true),
-                    (b"assignedAuthoringDevice", true),
-                    (b"softwareName", true),
+                    (El::AssignedAuthor, true),
+                    (El::AssignedAuthoringDevice, true),
+                    (El::SoftwareName, true),
                 ] => return Capture(Target::Software),
                 [
-                    (b"assignedAuthor", true),
-                    (b"representedOrganization", true),
+                    (El::AssignedAuthor, true),
+                    (El::RepresentedOrganization, true),
                 ] => {
                     au.organization = Some(Organization::default());
                 }
                 [
-                    (b"assignedAuthor", true),
-                    (b"representedOrganization", true),
+                    (El::AssignedAuthor, true),
+                    (El::RepresentedOrganization, true),
                     rest @ ..,
                 ] => return org_part(st, Owner::Author, rest, a),
                 _ => return Skip,
             }
         }
-        [(b"custodian", true)] | [(b"custodian", true), (b"assignedCustodian", true)] => {}
+        [(El::Custodian, true)] | [(El::Custodian, true), (El::AssignedCustodian, true)] => {}
         [
-            (b"custodian", true),
-            (b"assignedCustodian", true),
-            (b"representedCustodianOrganization", true),
+            (El::Custodian, true),
+            (El::AssignedCustodian, true),
+            (El::RepresentedCustodianOrganization, true),
         ] => st.custodian = Some(Organization::default()),
         [
-            (b"custodian", true),
-            (b"assignedCustodian", true),
-            (b"representedCustodianOrganization", true),
+            (El::Custodian, true),
+            (El::AssignedCustodian, true),
+            (El::RepresentedCustodianOrganization, true),
             rest @ ..,
         ] => return org_part(st, Owner::Custodian, rest, a),
-        [(b"legalAuthenticator", true)] => st.legal = Some(LegalAuthenticator::default()),
-        [(b"legalAuthenticator", true), rest @ ..] => {
+        [(El::LegalAuthenticator, true)] => st.legal = Some(LegalAuthenticator::default()),
+        [(El::LegalAuthenticator, true), rest @ ..] => {
             let Some(la) = st.legal.as_mut() else {
                 return Skip;
             };
             match rest {
-                [(b"time", true)] => la.time = owned(a, "value"),
-                [(b"signatureCode", true)] => la.signature_code = owned(a, "code"),
-                [(b"assignedEntity", true)] => {}
-                [(b"assignedEntity", true), (b"id", _)] => {
+                [(El::Time, true)] => la.time = owned(a, "value"),
+                [(El::SignatureCode, true)] => la.signature_code = owned(a, "code"),
+                [(El::AssignedEntity, true)] => {}
+                [(El::AssignedEntity, true), (El::Id, _)] => {
                     if la.id.is_none() {
                         la.id = ii(a);
                     }
                 }
-                [(b"assignedEntity", true), (b"assignedPerson", true)] => {}
+                [(El::AssignedEntity, true), (El::AssignedPerson, true)] => {}
                 [
-                    (b"assignedEntity", true),
-                    (b"assignedPerson", true),
-                    (b"name", true),
+                    (El::AssignedEntity, true),
+                    (El::AssignedPerson, true),
+                    (El::Name, true),
                 ] => {
                     la.person = Some(PersonName::default());
                 }
                 [
-                    (b"assignedEntity", true),
-                    (b"assignedPerson", true),
-                    (b"name", true),
+                    (El::AssignedEntity, true),
+                    (El::AssignedPerson, true),
+                    (El::Name, true),
                     (part, _),
-                ] => return person_part(Owner::Legal, part),
+                ] => return person_part(Owner::Legal, *part),
                 [
-                    (b"assignedEntity", true),
-                    (b"representedOrganization", true),
+                    (El::AssignedEntity, true),
+                    (El::RepresentedOrganization, true),
                 ] => {
                     la.organization = Some(Organization::default());
                 }
                 [
-                    (b"assignedEntity", true),
-                    (b"representedOrganization", true),
+                    (El::AssignedEntity, true),
+                    (El::RepresentedOrganization, true),
                     rest @ ..,
                 ] => return org_part(st, Owner::Legal, rest, a),
                 _ => return Skip,
             }
         }
-        [(b"documentationOf", _)] => {}
-        [(b"documentationOf", _), (b"serviceEvent", true)] => {
+        [(El::DocumentationOf, _)] => {}
+        [(El::DocumentationOf, _), (El::ServiceEvent, true)] => {
             st.service_events.push(ServiceEvent::default());
         }
-        [(b"documentationOf", _), (b"serviceEvent", true), rest @ ..] => {
+        [
+            (El::DocumentationOf, _),
+            (El::ServiceEvent, true),
+            rest @ ..,
+        ] => {
             let Some(se) = st.service_events.last_mut() else {
                 return Skip;
             };
             match rest {
-                [(b"code", true)] => se.code = cd(a),
-                [(b"effectiveTime", true)] => se.low = owned(a, "value"),
-                [(b"effectiveTime", true), (b"low", true)] => {
+                [(El::Code, true)] => se.code = cd(a),
+                [(El::EffectiveTime, true)] => se.low = owned(a, "value"),
+                [(El::EffectiveTime, true), (El::Low, true)] => {
                     if se.low.is_none() {
                         se.low = owned(a, "value");
                     }
                 }
-                [(b"effectiveTime", true), (b"high", true)] => se.high = owned(a, "value"),
-                [(b"performer", true)]
-                | [(b"performer", true), (b"assignedEntity", true)]
+                [(El::EffectiveTime, true), (El::High, true)] => se.high = owned(a, "value"),
+                [(El::Performer, true)]
+                | [(El::Performer, true), (El::AssignedEntity, true)]
                 | [
-                    (b"performer", true),
-                    (b"assignedEntity", true),
-                    (b"representedOrganization", true),
+                    (El::Performer, true),
+                    (El::AssignedEntity, true),
+                    (El::RepresentedOrganization, true),
                 ] => {}
-                [(b"performer", true), (b"assignedEntity", true), (b"id", _)] => {
+                [
+                    (El::Performer, true),
+                    (El::AssignedEntity, true),
+                    (El::Id, _),
+                ] => {
                     if se.performer_id.is_none() {
                         se.performer_id = ii(a);
                     }
                 }
                 [
-                    (b"performer", true),
-                    (b"assignedEntity", true),
-                    (b"representedOrganization", true),
-                    (b"standardIndustryClassCode", true),
+                    (El::Performer, true),
+                    (El::AssignedEntity, true),
+                    (El::RepresentedOrganization, true),
+                    (El::StandardIndustryClassCode, true),
                 ] => se.practice_setting = cd(a),
                 _ => return Skip,
             }
         }
-        [(b"componentOf", true)] => {}
-        [(b"componentOf", true), (b"encompassingEncounter", true)] => {
+        [(El::ComponentOf, true)] => {}
+        [(El::ComponentOf, true), (El::EncompassingEncounter, true)] => {
             st.encounter = Some(Encounter::default());
         }
         [
-            (b"componentOf", true),
-            (b"encompassingEncounter", true),
+            (El::ComponentOf, true),
+            (El::EncompassingEncounter, true),
             rest @ ..,
         ] => {
             let Some(en) = st.encounter.as_mut() else {
                 return Skip;
             };
             match rest {
-                [(b"code", true)] => en.code = cd(a),
-                [(b"effectiveTime", true)] => en.low = owned(a, "value"),
-                [(b"effectiveTime", true), (b"low", true)] => {
+                [(El::Code, true)] => en.code = cd(a),
+                [(El::EffectiveTime, true)] => en.low = owned(a, "value"),
+                [(El::EffectiveTime, true), (El::Low, true)] => {
                     if en.low.is_none() {
                         en.low = owned(a, "value");
                     }
                 }
-                [(b"effectiveTime", true), (b"high", true)] => en.high = owned(a, "value"),
-                [(b"location", true)] | [(b"location", true), (b"healthCareFacility", true)] => {}
+                [(El::EffectiveTime, true), (El::High, true)] => en.high = owned(a, "value"),
+                [(El::Location, true)] | [(El::Location, true), (El::HealthCareFacility, true)] => {
+                }
                 [
-                    (b"location", true),
-                    (b"healthCareFacility", true),
-                    (b"code", true),
+                    (El::Location, true),
+                    (El::HealthCareFacility, true),
+                    (El::Code, true),
                 ] => en.facility_type = cd(a),
                 _ => return Skip,
             }
         }
-        [(b"relatedDocument", _)] => st.related.push((
+        [(El::RelatedDocument, _)] => st.related.push((
             RelatedDocument {
                 type_code: attr(a, "typeCode").unwrap_or_default().to_owned(),
                 ..RelatedDocument::default()
             },
             None,
         )),
-        [(b"relatedDocument", _), rest @ ..] => {
+        [(El::RelatedDocument, _), rest @ ..] => {
             let Some((r, version)) = st.related.last_mut() else {
                 return Skip;
             };
             match rest {
-                [(b"parentDocument", true)] => {}
-                [(b"parentDocument", true), (b"id", _)] => {
+                [(El::ParentDocument, true)] => {}
+                [(El::ParentDocument, true), (El::Id, _)] => {
                     if r.parent_id.is_none() {
                         r.parent_id = ii(a);
                     }
                 }
-                [(b"parentDocument", true), (b"setId", true)] => r.parent_set_id = ii(a),
-                [(b"parentDocument", true), (b"versionNumber", true)] => {
+                [(El::ParentDocument, true), (El::SetId, true)] => r.parent_set_id = ii(a),
+                [(El::ParentDocument, true), (El::VersionNumber, true)] => {
                     *version = owned(a, "value");
                 }
                 _ => return Skip,
@@ -594,30 +724,30 @@ fn on_start(st: &mut State, p: &[(&[u8], bool)], a: &Attrs<'_>) -> Action {
     Descend
 }
 
-fn person_part(o: Owner, part: &[u8]) -> Action {
+fn person_part(o: Owner, part: El) -> Action {
     let p = match part {
-        b"prefix" => Part::Prefix,
-        b"family" => Part::Family,
-        b"given" => Part::Given,
-        b"suffix" => Part::Suffix,
+        El::Prefix => Part::Prefix,
+        El::Family => Part::Family,
+        El::Given => Part::Given,
+        El::Suffix => Part::Suffix,
         _ => return Action::Skip,
     };
     Action::Capture(Target::PersonPart(o, p))
 }
 
-fn org_part(st: &mut State, o: Owner, rest: &[(&[u8], bool)], a: &Attrs<'_>) -> Action {
+fn org_part(st: &mut State, o: Owner, rest: &[(El, bool)], a: &Attrs<'_>) -> Action {
     let Some(org) = org(st, o) else {
         return Action::Skip;
     };
     match rest {
-        [(b"id", _)] => {
+        [(El::Id, _)] => {
             if org.id.is_none() {
                 org.id = ii(a);
             }
             Action::Descend
         }
-        [(b"name", true)] => Action::Capture(Target::OrgName(o)),
-        [(b"standardIndustryClassCode", true)] => {
+        [(El::Name, true)] => Action::Capture(Target::OrgName(o)),
+        [(El::StandardIndustryClassCode, true)] => {
             org.practice_setting = cd(a);
             Action::Descend
         }
@@ -728,7 +858,7 @@ fn read_header_with<const CERTIFIED: bool>(
     reader.config_mut().trim_text_start = CERTIFIED;
     let mut st = State::default();
     // Open elements, root first.
-    let mut stack: Vec<Frame<'_>> = Vec::with_capacity(32);
+    let mut stack: Vec<Frame> = Vec::with_capacity(32);
     let mut seen: Vec<&[u8]> = Vec::with_capacity(64);
     let mut nodes = 0usize;
     let mut root_done = false;
@@ -895,6 +1025,7 @@ fn read_header_with<const CERTIFIED: bool>(
             _ => true,
         };
         let depth = stack.len() + 1;
+        let mut el = El::Other;
         let mut action = Action::Skip;
         if !relevant {
             if !certified {
@@ -911,11 +1042,12 @@ fn read_header_with<const CERTIFIED: bool>(
                     check_attrs(&s, pos)?;
                 }
             } else {
-                let mut path: [(&[u8], bool); MAX_PATH] = [(&[], false); MAX_PATH];
+                el = El::of(name);
+                let mut path: [(El, bool); MAX_PATH] = [(El::Other, false); MAX_PATH];
                 for (slot, f) in path.iter_mut().zip(&stack[cdd..]) {
-                    *slot = (f.name, f.first);
+                    *slot = (f.el, f.first);
                 }
-                path[rel - 1] = (name, first);
+                path[rel - 1] = (el, first);
                 let path = &path[..rel];
                 action = if certified {
                     on_start(&mut st, path, &Attrs::Raw(&attrs))
@@ -974,7 +1106,7 @@ fn read_header_with<const CERTIFIED: bool>(
             }
         }
         stack.push(Frame {
-            name,
+            el,
             first,
             seen_start: seen.len(),
         });
