@@ -859,7 +859,7 @@ fn read_header_with<const CERTIFIED: bool>(
     let mut st = State::default();
     // Open elements, root first.
     let mut stack: Vec<Frame> = Vec::with_capacity(32);
-    let mut seen: Vec<&[u8]> = Vec::with_capacity(64);
+    let mut seen: Vec<El> = Vec::with_capacity(64);
     let mut nodes = 0usize;
     let mut root_done = false;
     let mut root_name: Option<String> = None;
@@ -888,7 +888,7 @@ fn read_header_with<const CERTIFIED: bool>(
                     && let Some((_, target, text)) = capture.take()
                 {
                     reader.config_mut().trim_text_start = CERTIFIED;
-                    on_text(&mut st, target, text.trim().to_owned());
+                    on_text(&mut st, target, trimmed(text));
                 }
                 if skip_below == Some(depth) {
                     skip_below = None;
@@ -1014,18 +1014,24 @@ fn read_header_with<const CERTIFIED: bool>(
         };
         let certified =
             CERTIFIED && tag.is_some_and(|tag| certify_attrs(tag, qname_len, &mut attrs));
+        let el = if skip_below.is_none() && capture.is_none() {
+            El::of(name)
+        } else {
+            El::Other
+        };
+        // Whether this is the first child of its name: only the names the header reads have
+        // paths that ask.
         let first = match stack.last() {
-            Some(parent) if skip_below.is_none() && capture.is_none() => {
-                let f = !seen[parent.seen_start..].contains(&name);
+            Some(parent) if el != El::Other => {
+                let f = !seen[parent.seen_start..].contains(&el);
                 if f {
-                    seen.push(name);
+                    seen.push(el);
                 }
                 f
             }
             _ => true,
         };
         let depth = stack.len() + 1;
-        let mut el = El::Other;
         let mut action = Action::Skip;
         if !relevant {
             if !certified {
@@ -1042,7 +1048,6 @@ fn read_header_with<const CERTIFIED: bool>(
                     check_attrs(&s, pos)?;
                 }
             } else {
-                el = El::of(name);
                 let mut path: [(El, bool); MAX_PATH] = [(El::Other, false); MAX_PATH];
                 for (slot, f) in path.iter_mut().zip(&stack[cdd..]) {
                     *slot = (f.el, f.first);
@@ -1125,6 +1130,17 @@ fn read_header_with<const CERTIFIED: bool>(
 /// as UTF-8 by [`name_bytes`]).
 fn name_string(name: &[u8]) -> String {
     String::from_utf8_lossy(name).chars().take(64).collect()
+}
+
+/// `text` trimmed (Unicode white space, as the tree reader trims), reusing its buffer when
+/// there is nothing to trim (the usual case: `<family>DIDOT</family>`).
+fn trimmed(text: String) -> String {
+    let t = text.trim();
+    if t.len() == text.len() {
+        text
+    } else {
+        t.to_owned()
+    }
 }
 
 fn finish(st: State) -> Result<CdaHeader, CdaError> {
