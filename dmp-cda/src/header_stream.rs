@@ -7,6 +7,15 @@
 //! the predefined ones and character references is expanded, every attribute of every element
 //! is checked and decoded, size, depth and node count are bounded, and every refusal is a typed
 //! [`XmlError`] or [`CdaError`].
+//!
+//! Speed: the body is never tokenized (the header is all the caller asked for, and a broken
+//! body does not make a header unreadable). Inside the header, most of the work is on markup
+//! the header does not keep, so that work is made cheap without being skipped: names are
+//! compared as bytes and interned, the attributes and text of the plain, common shape (ASCII
+//! names, UTF-8 values without a reference, no duplicate) are certified by one byte-class scan
+//! ([`certify_attrs`], [`certified_text`]), and the tokenizer skips the indentation outside
+//! captured text. Everything else takes the exact path of the tree reader, so the result and
+//! the typed errors are the same either way (the tests compare both paths on mutated headers).
 
 use std::borrow::Cow;
 
@@ -23,19 +32,179 @@ use crate::xml::{self, XmlError, XmlLimits};
 /// Deepest header path the extractor reads, below `ClinicalDocument`.
 const MAX_PATH: usize = 8;
 
-struct Frame<'a> {
-    name: &'a str,
+/// An open element.
+struct Frame {
+    /// The interned name, for the elements of the header that are read.
+    el: El,
     first: bool,
     /// Where this element's children's names start in the shared `seen` list (one list for
     /// the whole stack: no allocation per element).
     seen_start: usize,
 }
 
-/// Attributes of one start tag, checked and decoded.
-type Attrs<'a> = Vec<(&'a str, Cow<'a, str>)>;
+/// Attributes of one start tag, all checked, looked up by local name (`xmlns` declarations
+/// excluded, as the tree reader excludes them).
+enum Attrs<'x> {
+    /// Certified by [`certify_attrs`]: qualified names and raw values, each value valid UTF-8
+    /// without a reference, so it is its own decoded form.
+    Raw(&'x [(&'x [u8], &'x [u8])]),
+    /// Decoded by the exact path ([`xml::start`], the tree reader's own decoding).
+    Decoded(&'x [(&'x str, Cow<'x, str>)]),
+}
 
-fn attr<'x>(a: &'x Attrs<'_>, name: &str) -> Option<&'x str> {
-    a.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_ref())
+fn attr<'x>(a: &Attrs<'x>, name: &str) -> Option<&'x str> {
+    match a {
+        Attrs::Raw(items) => items
+            .iter()
+            .find(|(k, _)| is_local_name(k, name.as_bytes()) && !is_xmlns(k))
+            // Certified UTF-8: the conversion cannot fail.
+            .and_then(|(_, v)| std::str::from_utf8(v).ok()),
+        Attrs::Decoded(items) => items
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref()),
+    }
+}
+
+/// Whether the local part of the qualified name `key` (after its last `:`) is `local`, which
+/// has no `:` (the same test as `xml::local(key) == local`, without scanning the key).
+fn is_local_name(key: &[u8], local: &[u8]) -> bool {
+    key.len() >= local.len()
+        && key.ends_with(local)
+        && (key.len() == local.len() || key[key.len() - local.len() - 1] == b':')
+}
+
+fn is_xmlns(key: &[u8]) -> bool {
+    key == b"xmlns" || key.starts_with(b"xmlns:")
+}
+
+/// XML white space as quick-xml's attribute parser knows it (XML 1.0 §2.3 [3]).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// A byte class of the certified path as a table: one lookup per byte.
+macro_rules! byte_table {
+    (|$b:ident| $accept:expr) => {{
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let $b = i as u8;
+            table[i] = $accept;
+            i += 1;
+        }
+        table
+    }};
+}
+
+/// The name bytes the certified path accepts in an attribute name: ASCII letters, digits and
+/// `_ : - .` (a subset of XML 1.0 §2.3 [4] NameChar).
+static NAME_BYTE: [bool; 256] =
+    byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.'));
+
+/// Bytes that need no second look in a value: ASCII other than `&` and the quotes.
+static PLAIN_VALUE_BYTE: [bool; 256] =
+    byte_table!(|b| b.is_ascii() && !matches!(b, b'&' | b'"' | b'\''));
+
+/// Bytes that need no second look in character data: ASCII other than `&`.
+static PLAIN_TEXT_BYTE: [bool; 256] = byte_table!(|b| b.is_ascii() && b != b'&');
+
+/// The certified path for the attributes of a start tag: scans `tag` (the tag's content, name
+/// first, as quick-xml hands it out) from `name_len` and fills `out` with each attribute's
+/// qualified name and raw value. Returns true only for the plain shape
+/// `(S+ Name="value" | S+ Name='value')* S*`, with ASCII names, no repeated name (XML 1.0
+/// §3.1 WFC "Unique Att Spec") and values that are valid UTF-8 with no `&` (so there is no
+/// reference to expand or refuse, and the raw value is the decoded one).
+///
+/// On that shape quick-xml's attribute iterator finds the same names and values and the exact
+/// path ([`check_attrs`], [`xml::start`]) accepts every one of them, decoding each value to
+/// its raw bytes. Anything else (other spacing, a reference, bad UTF-8, a duplicate, a syntax
+/// error) returns false and the caller takes the exact path, which gives the same typed error
+/// or the same values as before: this path changes speed, never the result (checked against
+/// the exact path on mutated documents by the tests below).
+///
+/// Why: the exact path runs quick-xml's general attribute parser, validates each value's
+/// UTF-8 and scans it for references through its decoder, and checks duplicates in a
+/// heap-allocated key list, per element; on the ASCII attributes of a CDA header that was
+/// most of the header read's cost above tokenizing.
+fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'a [u8])>) -> bool {
+    out.clear();
+    let mut i = name_len;
+    loop {
+        let spaces = i;
+        while tag.get(i).is_some_and(|&b| is_space(b)) {
+            i += 1;
+        }
+        if i >= tag.len() {
+            return true;
+        }
+        if i == spaces {
+            return false;
+        }
+        let key_start = i;
+        while tag.get(i).is_some_and(|&b| NAME_BYTE[usize::from(b)]) {
+            i += 1;
+        }
+        let Some(key) = tag.get(key_start..i).filter(|k| !k.is_empty()) else {
+            return false;
+        };
+        let quote = match tag.get(i..i + 2) {
+            Some(&[b'=', q @ (b'"' | b'\'')]) => q,
+            _ => return false,
+        };
+        let value_start = i + 2;
+        let mut end = value_start;
+        while tag
+            .get(end)
+            .is_some_and(|&b| PLAIN_VALUE_BYTE[usize::from(b)])
+        {
+            end += 1;
+        }
+        let value = match tag.get(end) {
+            // The common case: plain ASCII up to the closing quote.
+            Some(&b) if b == quote => &tag[value_start..end],
+            // The other quote, or a non-ASCII byte: a second, general look.
+            Some(b'"' | b'\'') | Some(0x80..) => {
+                let Some(rest) = tag.get(value_start..) else {
+                    return false;
+                };
+                let Some(len) = rest.iter().position(|&b| b == quote) else {
+                    return false;
+                };
+                let value = &rest[..len];
+                if value.contains(&b'&') || std::str::from_utf8(value).is_err() {
+                    return false;
+                }
+                end = value_start + len;
+                value
+            }
+            // A reference (or the end of the tag): the exact path decides.
+            _ => return false,
+        };
+        if out.iter().any(|(k, _)| *k == key) {
+            return false;
+        }
+        out.push((key, value));
+        i = end + 1;
+    }
+}
+
+/// The local name of a start tag, as bytes. An ASCII name is valid UTF-8 as it stands; any
+/// other goes through the tree reader's check ([`xml::as_str`]), which refuses bad UTF-8
+/// with its position.
+fn name_bytes<'a>(src: &'a [u8], s: &BytesStart<'a>) -> Result<&'a [u8], XmlError> {
+    let local = xml::local_span(s);
+    match reborrow(src, local) {
+        Some(name) if name.is_ascii() => Ok(name),
+        _ => xml::as_str(src, local).map(str::as_bytes),
+    }
+}
+
+/// Re-borrows `part` with the lifetime of `src` when it lies inside it (the borrowed
+/// tokenizer hands out slices of its input).
+fn reborrow<'a>(src: &'a [u8], part: &[u8]) -> Option<&'a [u8]> {
+    let off = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
+    src.get(off..off.checked_add(part.len())?)
 }
 
 fn ii(a: &Attrs<'_>) -> Option<InstanceId> {
@@ -154,6 +323,122 @@ fn non_empty(s: String) -> Option<String> {
     if s.is_empty() { None } else { Some(s) }
 }
 
+/// The element names the header reads, interned once per element so that the path of an
+/// element is matched by small integers rather than by comparing strings.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum El {
+    Addr,
+    AdministrativeGenderCode,
+    AssignedAuthor,
+    AssignedAuthoringDevice,
+    AssignedCustodian,
+    AssignedEntity,
+    AssignedPerson,
+    Author,
+    BirthTime,
+    Birthplace,
+    Code,
+    ComponentOf,
+    ConfidentialityCode,
+    County,
+    Custodian,
+    DocumentationOf,
+    EffectiveTime,
+    EncompassingEncounter,
+    Family,
+    FunctionCode,
+    Given,
+    HealthCareFacility,
+    High,
+    Id,
+    LanguageCode,
+    LegalAuthenticator,
+    Location,
+    Low,
+    Name,
+    ParentDocument,
+    Patient,
+    PatientRole,
+    Performer,
+    Place,
+    Prefix,
+    RealmCode,
+    RecordTarget,
+    RelatedDocument,
+    RepresentedCustodianOrganization,
+    RepresentedOrganization,
+    ServiceEvent,
+    SetId,
+    SignatureCode,
+    SoftwareName,
+    StandardIndustryClassCode,
+    Suffix,
+    TemplateId,
+    Time,
+    Title,
+    VersionNumber,
+    /// Any name the header does not read.
+    Other,
+}
+
+impl El {
+    fn of(name: &[u8]) -> El {
+        match name {
+            b"addr" => El::Addr,
+            b"administrativeGenderCode" => El::AdministrativeGenderCode,
+            b"assignedAuthor" => El::AssignedAuthor,
+            b"assignedAuthoringDevice" => El::AssignedAuthoringDevice,
+            b"assignedCustodian" => El::AssignedCustodian,
+            b"assignedEntity" => El::AssignedEntity,
+            b"assignedPerson" => El::AssignedPerson,
+            b"author" => El::Author,
+            b"birthTime" => El::BirthTime,
+            b"birthplace" => El::Birthplace,
+            b"code" => El::Code,
+            b"componentOf" => El::ComponentOf,
+            b"confidentialityCode" => El::ConfidentialityCode,
+            b"county" => El::County,
+            b"custodian" => El::Custodian,
+            b"documentationOf" => El::DocumentationOf,
+            b"effectiveTime" => El::EffectiveTime,
+            b"encompassingEncounter" => El::EncompassingEncounter,
+            b"family" => El::Family,
+            b"functionCode" => El::FunctionCode,
+            b"given" => El::Given,
+            b"healthCareFacility" => El::HealthCareFacility,
+            b"high" => El::High,
+            b"id" => El::Id,
+            b"languageCode" => El::LanguageCode,
+            b"legalAuthenticator" => El::LegalAuthenticator,
+            b"location" => El::Location,
+            b"low" => El::Low,
+            b"name" => El::Name,
+            b"parentDocument" => El::ParentDocument,
+            b"patient" => El::Patient,
+            b"patientRole" => El::PatientRole,
+            b"performer" => El::Performer,
+            b"place" => El::Place,
+            b"prefix" => El::Prefix,
+            b"realmCode" => El::RealmCode,
+            b"recordTarget" => El::RecordTarget,
+            b"relatedDocument" => El::RelatedDocument,
+            b"representedCustodianOrganization" => El::RepresentedCustodianOrganization,
+            b"representedOrganization" => El::RepresentedOrganization,
+            b"serviceEvent" => El::ServiceEvent,
+            b"setId" => El::SetId,
+            b"signatureCode" => El::SignatureCode,
+            b"softwareName" => El::SoftwareName,
+            b"standardIndustryClassCode" => El::StandardIndustryClassCode,
+            b"suffix" => El::Suffix,
+            b"templateId" => El::TemplateId,
+            b"time" => El::Time,
+            b"title" => El::Title,
+            b"versionNumber" => El::VersionNumber,
+            _ => El::Other,
+        }
+    }
+}
+
 /// What to do with an element of the header.
 enum Action {
     /// Nothing more (its descendants may still matter).
@@ -166,22 +451,22 @@ enum Action {
 
 /// Handles the start of a header element: `p` is its path below `ClinicalDocument` (names
 /// and whether each step is the first sibling of that name).
-fn on_start(st: &mut State, p: &[(&str, bool)], a: &Attrs<'_>) -> Action {
+fn on_start(st: &mut State, p: &[(El, bool)], a: &Attrs<'_>) -> Action {
     use Action::{Capture, Descend, Skip};
     match p {
-        [("realmCode", true)] => st.realm = owned(a, "code"),
-        [("templateId", _)] => st.template_ids.extend(ii(a)),
-        [("id", true)] => st.id = ii(a),
-        [("code", true)] => st.type_code = cd(a),
-        [("title", true)] => return Capture(Target::Title),
-        [("effectiveTime", true)] => st.effective_time = owned(a, "value"),
-        [("confidentialityCode", true)] => st.confidentiality = cd(a),
-        [("languageCode", true)] => st.language_code = owned(a, "code"),
-        [("setId", true)] => st.set_id = ii(a),
-        [("versionNumber", true)] => st.version = owned(a, "value"),
-        [("recordTarget", true)] | [("recordTarget", true), ("patientRole", true)] => {}
-        [("recordTarget", true), ("patientRole", true), rest @ ..] => match rest {
-            [("id", _)] => {
+        [(El::RealmCode, true)] => st.realm = owned(a, "code"),
+        [(El::TemplateId, _)] => st.template_ids.extend(ii(a)),
+        [(El::Id, true)] => st.id = ii(a),
+        [(El::Code, true)] => st.type_code = cd(a),
+        [(El::Title, true)] => return Capture(Target::Title),
+        [(El::EffectiveTime, true)] => st.effective_time = owned(a, "value"),
+        [(El::ConfidentialityCode, true)] => st.confidentiality = cd(a),
+        [(El::LanguageCode, true)] => st.language_code = owned(a, "code"),
+        [(El::SetId, true)] => st.set_id = ii(a),
+        [(El::VersionNumber, true)] => st.version = owned(a, "value"),
+        [(El::RecordTarget, true)] | [(El::RecordTarget, true), (El::PatientRole, true)] => {}
+        [(El::RecordTarget, true), (El::PatientRole, true), rest @ ..] => match rest {
+            [(El::Id, _)] => {
                 if let (Some(root), Some(ext)) = (attr(a, "root"), attr(a, "extension")) {
                     st.patient.ids.push(PatientId {
                         root: root.to_owned(),
@@ -189,233 +474,255 @@ fn on_start(st: &mut State, p: &[(&str, bool)], a: &Attrs<'_>) -> Action {
                     });
                 }
             }
-            [("patient", true)] | [("patient", true), ("name", _)] => {}
-            [("patient", true), ("name", _), (part, _)] => {
+            [(El::Patient, true)] | [(El::Patient, true), (El::Name, _)] => {}
+            [(El::Patient, true), (El::Name, _), (part, _)] => {
                 let q = attr(a, "qualifier").map(|q| match q {
                     "BR" => Q::Br,
                     "CL" => Q::Cl,
                     _ => Q::Other,
                 });
                 return match *part {
-                    "family" => Capture(Target::PatientPart {
+                    El::Family => Capture(Target::PatientPart {
                         family: true,
                         qualifier: q,
                     }),
-                    "given" => Capture(Target::PatientPart {
+                    El::Given => Capture(Target::PatientPart {
                         family: false,
                         qualifier: q,
                     }),
                     _ => Skip,
                 };
             }
-            [("patient", true), ("birthTime", true)] => {
+            [(El::Patient, true), (El::BirthTime, true)] => {
                 st.patient.birth_time = attr(a, "value").map(PatientText::new);
             }
-            [("patient", true), ("administrativeGenderCode", true)] => {
+            [(El::Patient, true), (El::AdministrativeGenderCode, true)] => {
                 st.patient.gender = attr(a, "code").map(PatientText::new);
             }
-            [("patient", true), ("birthplace", true)]
-            | [("patient", true), ("birthplace", true), ("place", true)]
+            [(El::Patient, true), (El::Birthplace, true)]
             | [
-                ("patient", true),
-                ("birthplace", true),
-                ("place", true),
-                ("addr", true),
+                (El::Patient, true),
+                (El::Birthplace, true),
+                (El::Place, true),
+            ]
+            | [
+                (El::Patient, true),
+                (El::Birthplace, true),
+                (El::Place, true),
+                (El::Addr, true),
             ] => {}
             [
-                ("patient", true),
-                ("birthplace", true),
-                ("place", true),
-                ("addr", true),
-                ("county", true),
+                (El::Patient, true),
+                (El::Birthplace, true),
+                (El::Place, true),
+                (El::Addr, true),
+                (El::County, true),
             ] => return Capture(Target::County),
             _ => return Skip,
         },
-        [("author", _)] => st.authors.push(Author::default()),
-        [("author", _), rest @ ..] => {
+        [(El::Author, _)] => st.authors.push(Author::default()),
+        [(El::Author, _), rest @ ..] => {
             let Some(au) = st.authors.last_mut() else {
                 return Skip;
             };
             match rest {
-                [("time", true)] => au.time = owned(a, "value"),
-                [("functionCode", true)] => au.function_code = cd(a),
-                [("assignedAuthor", true)] => {}
-                [("assignedAuthor", true), ("id", _)] => {
+                [(El::Time, true)] => au.time = owned(a, "value"),
+                [(El::FunctionCode, true)] => au.function_code = cd(a),
+                [(El::AssignedAuthor, true)] => {}
+                [(El::AssignedAuthor, true), (El::Id, _)] => {
                     if au.id.is_none() {
                         au.id = ii(a);
                     }
                 }
-                [("assignedAuthor", true), ("code", true)] => au.code = cd(a),
-                [("assignedAuthor", true), ("assignedPerson", true)] => {}
+                [(El::AssignedAuthor, true), (El::Code, true)] => au.code = cd(a),
+                [(El::AssignedAuthor, true), (El::AssignedPerson, true)] => {}
                 [
-                    ("assignedAuthor", true),
-                    ("assignedPerson", true),
-                    ("name", true),
+                    (El::AssignedAuthor, true),
+                    (El::AssignedPerson, true),
+                    (El::Name, true),
                 ] => {
                     au.person = Some(PersonName::default());
                 }
                 [
-                    ("assignedAuthor", true),
-                    ("assignedPerson", true),
-                    ("name", true),
+                    (El::AssignedAuthor, true),
+                    (El::AssignedPerson, true),
+                    (El::Name, true),
                     (part, _),
-                ] => return person_part(Owner::Author, part),
-                [("assignedAuthor", true), ("assignedAuthoringDevice", true)] => {}
+                ] => return person_part(Owner::Author, *part),
                 [
-                    ("assignedAuthor", true),
-                    ("assignedAuthoringDevice", true),
-                    ("softwareName", true),
+                    (El::AssignedAuthor, true),
+                    (El::AssignedAuthoringDevice, true),
+                ] => {}
+                [
+                    (El::AssignedAuthor, true),
+                    (El::AssignedAuthoringDevice, true),
+                    (El::SoftwareName, true),
                 ] => return Capture(Target::Software),
-                [("assignedAuthor", true), ("representedOrganization", true)] => {
+                [
+                    (El::AssignedAuthor, true),
+                    (El::RepresentedOrganization, true),
+                ] => {
                     au.organization = Some(Organization::default());
                 }
                 [
-                    ("assignedAuthor", true),
-                    ("representedOrganization", true),
+                    (El::AssignedAuthor, true),
+                    (El::RepresentedOrganization, true),
                     rest @ ..,
                 ] => return org_part(st, Owner::Author, rest, a),
                 _ => return Skip,
             }
         }
-        [("custodian", true)] | [("custodian", true), ("assignedCustodian", true)] => {}
+        [(El::Custodian, true)] | [(El::Custodian, true), (El::AssignedCustodian, true)] => {}
         [
-            ("custodian", true),
-            ("assignedCustodian", true),
-            ("representedCustodianOrganization", true),
+            (El::Custodian, true),
+            (El::AssignedCustodian, true),
+            (El::RepresentedCustodianOrganization, true),
         ] => st.custodian = Some(Organization::default()),
         [
-            ("custodian", true),
-            ("assignedCustodian", true),
-            ("representedCustodianOrganization", true),
+            (El::Custodian, true),
+            (El::AssignedCustodian, true),
+            (El::RepresentedCustodianOrganization, true),
             rest @ ..,
         ] => return org_part(st, Owner::Custodian, rest, a),
-        [("legalAuthenticator", true)] => st.legal = Some(LegalAuthenticator::default()),
-        [("legalAuthenticator", true), rest @ ..] => {
+        [(El::LegalAuthenticator, true)] => st.legal = Some(LegalAuthenticator::default()),
+        [(El::LegalAuthenticator, true), rest @ ..] => {
             let Some(la) = st.legal.as_mut() else {
                 return Skip;
             };
             match rest {
-                [("time", true)] => la.time = owned(a, "value"),
-                [("signatureCode", true)] => la.signature_code = owned(a, "code"),
-                [("assignedEntity", true)] => {}
-                [("assignedEntity", true), ("id", _)] => {
+                [(El::Time, true)] => la.time = owned(a, "value"),
+                [(El::SignatureCode, true)] => la.signature_code = owned(a, "code"),
+                [(El::AssignedEntity, true)] => {}
+                [(El::AssignedEntity, true), (El::Id, _)] => {
                     if la.id.is_none() {
                         la.id = ii(a);
                     }
                 }
-                [("assignedEntity", true), ("assignedPerson", true)] => {}
+                [(El::AssignedEntity, true), (El::AssignedPerson, true)] => {}
                 [
-                    ("assignedEntity", true),
-                    ("assignedPerson", true),
-                    ("name", true),
+                    (El::AssignedEntity, true),
+                    (El::AssignedPerson, true),
+                    (El::Name, true),
                 ] => {
                     la.person = Some(PersonName::default());
                 }
                 [
-                    ("assignedEntity", true),
-                    ("assignedPerson", true),
-                    ("name", true),
+                    (El::AssignedEntity, true),
+                    (El::AssignedPerson, true),
+                    (El::Name, true),
                     (part, _),
-                ] => return person_part(Owner::Legal, part),
-                [("assignedEntity", true), ("representedOrganization", true)] => {
+                ] => return person_part(Owner::Legal, *part),
+                [
+                    (El::AssignedEntity, true),
+                    (El::RepresentedOrganization, true),
+                ] => {
                     la.organization = Some(Organization::default());
                 }
                 [
-                    ("assignedEntity", true),
-                    ("representedOrganization", true),
+                    (El::AssignedEntity, true),
+                    (El::RepresentedOrganization, true),
                     rest @ ..,
                 ] => return org_part(st, Owner::Legal, rest, a),
                 _ => return Skip,
             }
         }
-        [("documentationOf", _)] => {}
-        [("documentationOf", _), ("serviceEvent", true)] => {
+        [(El::DocumentationOf, _)] => {}
+        [(El::DocumentationOf, _), (El::ServiceEvent, true)] => {
             st.service_events.push(ServiceEvent::default());
         }
-        [("documentationOf", _), ("serviceEvent", true), rest @ ..] => {
+        [
+            (El::DocumentationOf, _),
+            (El::ServiceEvent, true),
+            rest @ ..,
+        ] => {
             let Some(se) = st.service_events.last_mut() else {
                 return Skip;
             };
             match rest {
-                [("code", true)] => se.code = cd(a),
-                [("effectiveTime", true)] => se.low = owned(a, "value"),
-                [("effectiveTime", true), ("low", true)] => {
+                [(El::Code, true)] => se.code = cd(a),
+                [(El::EffectiveTime, true)] => se.low = owned(a, "value"),
+                [(El::EffectiveTime, true), (El::Low, true)] => {
                     if se.low.is_none() {
                         se.low = owned(a, "value");
                     }
                 }
-                [("effectiveTime", true), ("high", true)] => se.high = owned(a, "value"),
-                [("performer", true)]
-                | [("performer", true), ("assignedEntity", true)]
+                [(El::EffectiveTime, true), (El::High, true)] => se.high = owned(a, "value"),
+                [(El::Performer, true)]
+                | [(El::Performer, true), (El::AssignedEntity, true)]
                 | [
-                    ("performer", true),
-                    ("assignedEntity", true),
-                    ("representedOrganization", true),
+                    (El::Performer, true),
+                    (El::AssignedEntity, true),
+                    (El::RepresentedOrganization, true),
                 ] => {}
-                [("performer", true), ("assignedEntity", true), ("id", _)] => {
+                [
+                    (El::Performer, true),
+                    (El::AssignedEntity, true),
+                    (El::Id, _),
+                ] => {
                     if se.performer_id.is_none() {
                         se.performer_id = ii(a);
                     }
                 }
                 [
-                    ("performer", true),
-                    ("assignedEntity", true),
-                    ("representedOrganization", true),
-                    ("standardIndustryClassCode", true),
+                    (El::Performer, true),
+                    (El::AssignedEntity, true),
+                    (El::RepresentedOrganization, true),
+                    (El::StandardIndustryClassCode, true),
                 ] => se.practice_setting = cd(a),
                 _ => return Skip,
             }
         }
-        [("componentOf", true)] => {}
-        [("componentOf", true), ("encompassingEncounter", true)] => {
+        [(El::ComponentOf, true)] => {}
+        [(El::ComponentOf, true), (El::EncompassingEncounter, true)] => {
             st.encounter = Some(Encounter::default());
         }
         [
-            ("componentOf", true),
-            ("encompassingEncounter", true),
+            (El::ComponentOf, true),
+            (El::EncompassingEncounter, true),
             rest @ ..,
         ] => {
             let Some(en) = st.encounter.as_mut() else {
                 return Skip;
             };
             match rest {
-                [("code", true)] => en.code = cd(a),
-                [("effectiveTime", true)] => en.low = owned(a, "value"),
-                [("effectiveTime", true), ("low", true)] => {
+                [(El::Code, true)] => en.code = cd(a),
+                [(El::EffectiveTime, true)] => en.low = owned(a, "value"),
+                [(El::EffectiveTime, true), (El::Low, true)] => {
                     if en.low.is_none() {
                         en.low = owned(a, "value");
                     }
                 }
-                [("effectiveTime", true), ("high", true)] => en.high = owned(a, "value"),
-                [("location", true)] | [("location", true), ("healthCareFacility", true)] => {}
+                [(El::EffectiveTime, true), (El::High, true)] => en.high = owned(a, "value"),
+                [(El::Location, true)] | [(El::Location, true), (El::HealthCareFacility, true)] => {
+                }
                 [
-                    ("location", true),
-                    ("healthCareFacility", true),
-                    ("code", true),
+                    (El::Location, true),
+                    (El::HealthCareFacility, true),
+                    (El::Code, true),
                 ] => en.facility_type = cd(a),
                 _ => return Skip,
             }
         }
-        [("relatedDocument", _)] => st.related.push((
+        [(El::RelatedDocument, _)] => st.related.push((
             RelatedDocument {
                 type_code: attr(a, "typeCode").unwrap_or_default().to_owned(),
                 ..RelatedDocument::default()
             },
             None,
         )),
-        [("relatedDocument", _), rest @ ..] => {
+        [(El::RelatedDocument, _), rest @ ..] => {
             let Some((r, version)) = st.related.last_mut() else {
                 return Skip;
             };
             match rest {
-                [("parentDocument", true)] => {}
-                [("parentDocument", true), ("id", _)] => {
+                [(El::ParentDocument, true)] => {}
+                [(El::ParentDocument, true), (El::Id, _)] => {
                     if r.parent_id.is_none() {
                         r.parent_id = ii(a);
                     }
                 }
-                [("parentDocument", true), ("setId", true)] => r.parent_set_id = ii(a),
-                [("parentDocument", true), ("versionNumber", true)] => {
+                [(El::ParentDocument, true), (El::SetId, true)] => r.parent_set_id = ii(a),
+                [(El::ParentDocument, true), (El::VersionNumber, true)] => {
                     *version = owned(a, "value");
                 }
                 _ => return Skip,
@@ -426,30 +733,30 @@ fn on_start(st: &mut State, p: &[(&str, bool)], a: &Attrs<'_>) -> Action {
     Descend
 }
 
-fn person_part(o: Owner, part: &str) -> Action {
+fn person_part(o: Owner, part: El) -> Action {
     let p = match part {
-        "prefix" => Part::Prefix,
-        "family" => Part::Family,
-        "given" => Part::Given,
-        "suffix" => Part::Suffix,
+        El::Prefix => Part::Prefix,
+        El::Family => Part::Family,
+        El::Given => Part::Given,
+        El::Suffix => Part::Suffix,
         _ => return Action::Skip,
     };
     Action::Capture(Target::PersonPart(o, p))
 }
 
-fn org_part(st: &mut State, o: Owner, rest: &[(&str, bool)], a: &Attrs<'_>) -> Action {
+fn org_part(st: &mut State, o: Owner, rest: &[(El, bool)], a: &Attrs<'_>) -> Action {
     let Some(org) = org(st, o) else {
         return Action::Skip;
     };
     match rest {
-        [("id", _)] => {
+        [(El::Id, _)] => {
             if org.id.is_none() {
                 org.id = ii(a);
             }
             Action::Descend
         }
-        [("name", true)] => Action::Capture(Target::OrgName(o)),
-        [("standardIndustryClassCode", true)] => {
+        [(El::Name, true)] => Action::Capture(Target::OrgName(o)),
+        [(El::StandardIndustryClassCode, true)] => {
             org.practice_setting = cd(a);
             Action::Descend
         }
@@ -501,13 +808,21 @@ fn on_text(st: &mut State, target: Target, text: String) {
 }
 
 /// Checks (and drops) every attribute of an element the header does not read: the same
-/// well-formedness and entity rules as the tree reader.
+/// well-formedness and entity rules as the tree reader (the exact path).
 fn check_attrs(s: &BytesStart<'_>, pos: usize) -> Result<(), XmlError> {
     for a in s.attributes().with_checks(true) {
         let a = a.map_err(|e| xml::malformed(pos as u64, e))?;
         a.unescape_value().map_err(|e| xml::value_error(&e, pos))?;
     }
     Ok(())
+}
+
+/// The certified path for character data: true when the raw bytes are valid UTF-8 with no
+/// `&` (so no reference), i.e. when the exact path (`BytesText::unescape`) would accept them
+/// and decode them to themselves. Anything else takes the exact path.
+fn certified_text(t: &[u8]) -> bool {
+    t.iter().all(|&b| PLAIN_TEXT_BYTE[usize::from(b)])
+        || (!t.contains(&b'&') && std::str::from_utf8(t).is_ok())
 }
 
 fn parse_version(v: Option<String>, path: &'static str) -> Result<Option<u32>, CdaError> {
@@ -525,6 +840,16 @@ fn parse_version(v: Option<String>, path: &'static str) -> Result<Option<u32>, C
 /// Reads the header of a CDA (or of the `ClinicalDocument` embedded in an auto-presentable
 /// CDA) in one streaming pass.
 pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader, CdaError> {
+    read_header_with::<true>(input, limits)
+}
+
+/// The header read; `CERTIFIED` selects the certified fast path for attributes and text
+/// ([`certify_attrs`], [`certified_text`]). Without it every attribute and text goes through
+/// the exact path: the tests check both give the same result on hostile inputs.
+fn read_header_with<const CERTIFIED: bool>(
+    input: &[u8],
+    limits: &XmlLimits,
+) -> Result<CdaHeader, CdaError> {
     if input.len() > limits.max_bytes {
         return Err(XmlError::TooLarge {
             size: input.len(),
@@ -535,10 +860,15 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
     let src = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
     let mut reader = Reader::from_reader(src);
     reader.config_mut().check_end_names = true;
+    // Outside a captured element, text is only checked (UTF-8, references) and counted, and
+    // leading XML white space changes neither: the tokenizer skips it, so the indentation
+    // between tags produces no event at all. Inside a capture the text is kept as written
+    // (switched off below), as the tree reader keeps it.
+    reader.config_mut().trim_text_start = CERTIFIED;
     let mut st = State::default();
     // Open elements, root first.
-    let mut stack: Vec<Frame<'_>> = Vec::with_capacity(32);
-    let mut seen: Vec<&str> = Vec::with_capacity(64);
+    let mut stack: Vec<Frame> = Vec::with_capacity(32);
+    let mut seen: Vec<El> = Vec::with_capacity(64);
     let mut nodes = 0usize;
     let mut root_done = false;
     let mut root_name: Option<String> = None;
@@ -548,6 +878,8 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
     // Subtree skipped below this depth; text captured below this depth.
     let mut skip_below: Option<usize> = None;
     let mut capture: Option<(usize, Target, String)> = None;
+    // Attributes of the current start tag, when certified (one buffer for the whole read).
+    let mut attrs: Vec<(&[u8], &[u8])> = Vec::with_capacity(16);
     loop {
         let ev = reader
             .read_event()
@@ -564,7 +896,8 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
                 if capture.as_ref().is_some_and(|(d, _, _)| *d == depth)
                     && let Some((_, target, text)) = capture.take()
                 {
-                    on_text(&mut st, target, text.trim().to_owned());
+                    reader.config_mut().trim_text_start = CERTIFIED;
+                    on_text(&mut st, target, trimmed(text));
                 }
                 if skip_below == Some(depth) {
                     skip_below = None;
@@ -591,6 +924,24 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
                 // Indentation (whitespace bytes only: no reference to decode) is dropped as the
                 // tree reader drops it.
                 if t.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                if CERTIFIED && certified_text(&t) {
+                    // Not whitespace only (checked above): a text node, as in the exact path.
+                    nodes += 1;
+                    if nodes > limits.max_nodes {
+                        return Err(XmlError::TooManyNodes {
+                            limit: limits.max_nodes,
+                        }
+                        .into());
+                    }
+                    // Certified UTF-8: the conversion cannot fail (only captured text is
+                    // converted at all).
+                    if let Some((_, _, buf)) = capture.as_mut()
+                        && let Ok(text) = std::str::from_utf8(&t)
+                    {
+                        buf.push_str(text);
+                    }
                     continue;
                 }
                 let pos = xml::position(&reader);
@@ -657,55 +1008,86 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
             .into());
         }
         let pos = xml::position(&reader);
-        let name = xml::as_str(src, xml::local_span(&s))?;
+        let relevant = skip_below.is_none() && capture.is_none() && !cd_done;
+        let tag = reborrow(src, &s);
+        let qname_len = s.name().as_ref().len();
+        // Outside the elements read, a name is only checked: an ASCII qualified name needs
+        // nothing more (its local part is valid UTF-8); anything else takes the exact check.
+        let name: &[u8] = if CERTIFIED
+            && !relevant
+            && tag.is_some_and(|t| t.get(..qname_len).is_some_and(<[u8]>::is_ascii))
+        {
+            &[]
+        } else {
+            name_bytes(src, &s)?
+        };
+        let certified =
+            CERTIFIED && tag.is_some_and(|tag| certify_attrs(tag, qname_len, &mut attrs));
+        let el = if skip_below.is_none() && capture.is_none() {
+            El::of(name)
+        } else {
+            El::Other
+        };
+        // Whether this is the first child of its name: only the names the header reads have
+        // paths that ask.
         let first = match stack.last() {
-            Some(parent) if skip_below.is_none() && capture.is_none() => {
-                let f = !seen[parent.seen_start..].contains(&name);
+            Some(parent) if el != El::Other => {
+                let f = !seen[parent.seen_start..].contains(&el);
                 if f {
-                    seen.push(name);
+                    seen.push(el);
                 }
                 f
             }
             _ => true,
         };
         let depth = stack.len() + 1;
-        let relevant = skip_below.is_none() && capture.is_none() && !cd_done;
         let mut action = Action::Skip;
         if !relevant {
-            check_attrs(&s, pos)?;
+            if !certified {
+                check_attrs(&s, pos)?;
+            }
         } else if let Some(cdd) = cd_depth {
             let rel = depth - cdd;
-            if rel == 1 && name == "component" {
+            if rel == 1 && name == b"component" {
                 // The body starts: the header is complete.
                 return finish(st);
             }
             if rel > MAX_PATH {
-                check_attrs(&s, pos)?;
-            } else {
-                let el = xml::start(&s, src, &reader)?;
-                let mut path: [(&str, bool); MAX_PATH] = [("", false); MAX_PATH];
-                for (slot, f) in path.iter_mut().zip(&stack[cdd..]) {
-                    *slot = (f.name, f.first);
+                if !certified {
+                    check_attrs(&s, pos)?;
                 }
-                path[rel - 1] = (name, first);
-                action = on_start(&mut st, &path[..rel], &el.attrs);
+            } else {
+                let mut path: [(El, bool); MAX_PATH] = [(El::Other, false); MAX_PATH];
+                for (slot, f) in path.iter_mut().zip(&stack[cdd..]) {
+                    *slot = (f.el, f.first);
+                }
+                path[rel - 1] = (el, first);
+                let path = &path[..rel];
+                action = if certified {
+                    on_start(&mut st, path, &Attrs::Raw(&attrs))
+                } else {
+                    let el = xml::start(&s, src, &reader)?;
+                    on_start(&mut st, path, &Attrs::Decoded(&el.attrs))
+                };
             }
         } else {
-            check_attrs(&s, pos)?;
+            if !certified {
+                check_attrs(&s, pos)?;
+            }
             match depth {
                 1 => {
-                    root_name = Some(name.chars().take(64).collect());
-                    if name == "ClinicalDocument" {
+                    root_name = Some(name_string(name));
+                    if name == b"ClinicalDocument" {
                         cd_depth = Some(1);
                         action = Action::Descend;
-                    } else if matches!(name, "stylesheet" | "transform") {
+                    } else if matches!(name, b"stylesheet" | b"transform") {
                         action = Action::Descend;
                     } else {
-                        return Err(CdaError::NotCda(name.chars().take(64).collect()));
+                        return Err(CdaError::NotCda(name_string(name)));
                     }
                 }
                 2 => action = Action::Descend,
-                3 if name == "ClinicalDocument" => {
+                3 if name == b"ClinicalDocument" => {
                     cd_depth = Some(3);
                     action = Action::Descend;
                 }
@@ -727,7 +1109,10 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
         }
         match action {
             Action::Descend => {}
-            Action::Capture(t) => capture = Some((depth, t, String::new())),
+            Action::Capture(t) => {
+                reader.config_mut().trim_text_start = false;
+                capture = Some((depth, t, String::new()));
+            }
             Action::Skip => {
                 if skip_below.is_none() && capture.is_none() {
                     skip_below = Some(depth);
@@ -735,7 +1120,7 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
             }
         }
         stack.push(Frame {
-            name,
+            el,
             first,
             seen_start: seen.len(),
         });
@@ -747,6 +1132,23 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
         (Some(_), _) => finish(st),
         (None, Some(r)) => Err(CdaError::NotCda(r)),
         (None, None) => Err(XmlError::Empty.into()),
+    }
+}
+
+/// The first 64 characters of an element name, for [`CdaError::NotCda`] (the name was checked
+/// as UTF-8 by [`name_bytes`]).
+fn name_string(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).chars().take(64).collect()
+}
+
+/// `text` trimmed (Unicode white space, as the tree reader trims), reusing its buffer when
+/// there is nothing to trim (the usual case: `<family>DIDOT</family>`).
+fn trimmed(text: String) -> String {
+    let t = text.trim();
+    if t.len() == text.len() {
+        text
+    } else {
+        t.to_owned()
     }
 }
 
@@ -784,4 +1186,155 @@ fn finish(st: State) -> Result<CdaHeader, CdaError> {
         encounter: st.encounter,
         related_documents,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn sample(name: &str) -> Vec<u8> {
+        let shared = std::env::var_os("SEGUR_SHARED")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared"))
+            });
+        std::fs::read(shared.join("ans-kit/ExemplesCDA").join(name)).unwrap()
+    }
+
+    const SAMPLES: [&str; 2] = [
+        "VAC-NOTE_2023.01.xml",
+        "BIO-TROD_2024.01_COVID-19_Grippe-A_Grippe-B.xml",
+    ];
+
+    /// Snippets that hit every branch of the certified path and of its way out to the exact
+    /// path: references (predefined, numeric, undeclared, broken), UTF-8 (valid, invalid,
+    /// truncated), attribute syntax (spacing, quotes, `=`, duplicates, names, namespaces),
+    /// markup characters.
+    const SNIPPETS: &[&[u8]] = &[
+        b"&amp;",
+        b"&#65;",
+        b"&#x42;",
+        b"&e;",
+        b"&",
+        b"&amp",
+        "é".as_bytes(),
+        b"\xff",
+        b"\xc3",
+        b"\xe2\x82",
+        b" ",
+        b"\t",
+        b"\r\n",
+        b"\x0c",
+        b"=",
+        b"\"",
+        b"'",
+        b" a=\"1\"",
+        b" a='1'",
+        b" a=\"1\" a=\"2\"",
+        b" a = \"1\"",
+        b" a=1",
+        b" a",
+        b"a=\"1\"",
+        b" root=\"x\"",
+        b" h:root=\"x\"",
+        b" xmlns:q=\"&e;\"",
+        b" xmlns=\"\xff\"",
+        b" \xc3\xa9=\"1\"",
+        b" a=\"<\"",
+        b"<",
+        b">",
+        b"/",
+        b"<x/>",
+        b"</x>",
+        b"<![CDATA[\xff]]>",
+        b"<!-- c -->",
+    ];
+
+    /// One document of the kit with one snippet inserted at `at` (a fraction of the header).
+    fn mutated(doc: &[u8], at: f64, snippet: &[u8]) -> Vec<u8> {
+        let header_len = doc
+            .windows(12)
+            .position(|w| w == b"\n   <component" || w == b"<component>\n")
+            .unwrap_or(doc.len());
+        let at = ((header_len as f64) * at) as usize;
+        let mut out = Vec::with_capacity(doc.len() + snippet.len());
+        out.extend_from_slice(&doc[..at]);
+        out.extend_from_slice(snippet);
+        out.extend_from_slice(&doc[at..]);
+        out
+    }
+
+    fn both(input: &[u8]) -> (Result<CdaHeader, CdaError>, Result<CdaHeader, CdaError>) {
+        let limits = XmlLimits::default();
+        (
+            read_header_with::<true>(input, &limits),
+            read_header_with::<false>(input, &limits),
+        )
+    }
+
+    #[test]
+    fn certified_path_reads_the_kit_samples_as_the_exact_path() {
+        for name in SAMPLES {
+            let (fast, exact) = both(&sample(name));
+            assert!(exact.is_ok(), "{name}: {exact:?}");
+            assert_eq!(fast, exact, "{name}");
+        }
+    }
+
+    #[test]
+    fn certified_path_matches_the_exact_path_at_every_tag_of_a_header() {
+        // Every snippet right after the name of every start tag of the VAC-NOTE header: the
+        // places where the attribute scanner decides.
+        let doc = sample(SAMPLES[0]);
+        let mut refused = 0;
+        for (i, _) in doc
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'<' && doc.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+        {
+            let name_end = i + doc[i..]
+                .iter()
+                .position(|&b| is_space(b) || b == b'>' || b == b'/')
+                .unwrap();
+            for snippet in SNIPPETS {
+                let mut input = doc[..name_end].to_vec();
+                input.extend_from_slice(snippet);
+                input.extend_from_slice(&doc[name_end..]);
+                let (fast, exact) = both(&input);
+                refused += usize::from(exact.is_err());
+                assert_eq!(
+                    fast,
+                    exact,
+                    "snippet {:?} after byte {name_end}",
+                    String::from_utf8_lossy(snippet)
+                );
+            }
+        }
+        assert!(refused > 100, "only {refused} mutations refused");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn certified_path_matches_the_exact_path_on_mutated_headers(
+            which in 0..SAMPLES.len(),
+            at in 0.0..1.0f64,
+            snippet in proptest::sample::select(SNIPPETS),
+            at2 in 0.0..1.0f64,
+            snippet2 in proptest::sample::select(SNIPPETS),
+        ) {
+            let doc = sample(SAMPLES[which]);
+            let once = mutated(&doc, at, snippet);
+            let (fast, exact) = both(&once);
+            prop_assert_eq!(fast, exact);
+            let twice = mutated(&once, at2, snippet2);
+            let (fast, exact) = both(&twice);
+            prop_assert_eq!(fast, exact);
+        }
+    }
 }
