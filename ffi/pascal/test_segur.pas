@@ -244,6 +244,12 @@ begin
     PixelsLen, Width, Height), 'Data Matrix drawn');
   Check((Width > 0) and (PixelsLen = TSegurSize(Width) * Height), 'pixel count');
   segur_bytes_free(Pixels, PixelsLen);
+  CheckCode(SEGUR_RESULT_OK, segur_code_render_png(1, SegurIn(Payload), Length(Payload), 2,
+    Pixels, PixelsLen), 'Data Matrix as PNG');
+  CheckCode(SEGUR_RESULT_OK, segur_eprescription_decode_image(Pixels, PixelsLen, OutText),
+    'PNG decoded');
+  Check(Pos('"symbology":"datamatrix"', string(SegurTake(OutText))) > 0, 'PNG read back');
+  segur_bytes_free(Pixels, PixelsLen);
   Input := 'XX04';
   CheckCode(SEGUR_RESULT_EP_TWO_D_DOC_HEADER, segur_twoddoc_parse(PByte(SegurIn(Input)),
     Length(Input), OutText), '2D-Doc header refused');
