@@ -441,6 +441,10 @@ enum segur_result
    */
   SEGUR_RESULT_MSS_DISCOVERY = 5017,
   /**
+   * The Annuaire Santé lookup failed (HTTP status, TLS or network failure, not a FHIR Bundle).
+   */
+  SEGUR_RESULT_MSS_ANNUAIRE = 5018,
+  /**
    * Another MSSanté error.
    */
   SEGUR_RESULT_MSS_OTHER = 5099,
@@ -835,6 +839,13 @@ typedef struct segur_mss_mailbox segur_mss_mailbox;
  * used by several threads at once.
  */
 typedef struct segur_normalizer segur_normalizer;
+
+/**
+ * A Vitale 2 card connected through PC/SC (shared mode). Every call talks to the card: one
+ * thread at a time per handle (the caller serialises); different cards may be used
+ * concurrently.
+ */
+typedef struct segur_vitale_card segur_vitale_card;
 
 /**
  * A read IHE_XDM package: its documents, in archive order, numbered from 0. Immutable once
@@ -1479,6 +1490,22 @@ segur_result segur_code_render(uint32_t symbology,
                                uint32_t *out_height);
 
 /**
+ * Draws `payload` like `segur_code_render` (`symbology` 0 = QR code, 1 = Data Matrix;
+ * `module_px` 1 to 64; same quiet zones) and writes the image encoded as a PNG (8-bit
+ * greyscale) to `*out_png` / `*out_png_len` (free with `segur_bytes_free`), ready to print or
+ * embed. `segur_eprescription_decode_image` reads it back. The payload may be patient data.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (symbology or module size),
+ * `SEGUR_RESULT_EP_RENDER` (payload too long for the symbology). Thread-safe.
+ */
+segur_result segur_code_render_png(uint32_t symbology,
+                                   const char *payload,
+                                   size_t payload_len,
+                                   uint32_t module_px,
+                                   uint8_t **out_png,
+                                   size_t *out_png_len);
+
+/**
  * Makes an INSi client for `endpoint` (`https://host[:port]/path`) authenticating with the
  * client certificate chain and private key (PEM: PKCS#8, PKCS#1 or SEC1), trusting the server
  * certificates issued by `roots_pem` (TLS 1.2/1.3, rustls; certificates always verified), and
@@ -1535,6 +1562,40 @@ segur_result segur_insi_client_search(const segur_insi_client *client,
  * it has returned.
  */
 void segur_insi_client_free(segur_insi_client *client);
+
+/**
+ * Looks up MSSanté mailboxes in the Annuaire Santé (FHIR API v2, `Practitioner` search,
+ * following `next` links, backing off on 429/502/503/504), blocking until done, and writes
+ * them as JSON to `*out_json` (free with `segur_string_free`): `[{"address":"x@y.mssante.fr",
+ * "kind":"Personal"|"Organisational"|"Applicative"|"Cabinet"|null,"red_list":false,
+ * "description":"..."|null,"resource":"Practitioner/123","name":"MARTIN JEAN"|null}]`.
+ * Addresses on the red list (`listeRouge`) may be used to send but must not be shown publicly.
+ *
+ * `client_json` is `{"base_url"?:"https://gateway.api.esante.gouv.fr/fhir/v2",
+ * "page_size"?:100,"max_retries"?:5,"backoff_ms"?:500}` (`base_url` must be https; page size
+ * 1 to 200; at most 10 retries, first back-off at most 60000 ms, doubled each time unless the
+ * server sends `Retry-After`). `roots_pem` (`roots_pem_len` bytes) holds the certificates the server's chain
+ * must lead to (rustls; the host name of `base_url` is checked). `api_key` (`api_key_len`
+ * bytes) is the `ESANTE-API-KEY` of the ANS gateway: used for this call only, never kept or
+ * logged. `search_json` is `{"rpps":"10001234565"}` (11-digit RPPS, checked) or
+ * `{"family":"MARTIN","given"?:"JEAN"}`, with optionally `"kinds":["PER","ORG","APP","CAB"]`
+ * (`TRE_R257-TypeBAL` codes; all kinds when absent or empty).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (both or neither of
+ * `rpps` and `family`, unknown kind, retry settings), `SEGUR_RESULT_IDENTIFIER_*` (RPPS),
+ * `SEGUR_RESULT_MSS_CERTIFICATE` (roots), `SEGUR_RESULT_MSS_ANNUAIRE` (HTTP status, TLS or
+ * network failure, not a FHIR Bundle, a `next` link leaving `base_url`, too many retries).
+ * Thread-safe (one client per call).
+ */
+segur_result segur_mss_annuaire_search(const char *client_json,
+                                       size_t client_json_len,
+                                       const uint8_t *roots_pem,
+                                       size_t roots_pem_len,
+                                       const char *api_key,
+                                       size_t api_key_len,
+                                       const char *search_json,
+                                       size_t search_json_len,
+                                       char **out_json);
 
 /**
  * Looks up the submission (`_submission._tcp`) and IMAP (`_imap._tcp`) servers of `domain`
@@ -1847,6 +1908,45 @@ segur_result segur_twoddoc_verify(const uint8_t *code,
                                   const uint8_t *certificate_der,
                                   size_t certificate_der_len,
                                   bool skip_validity_period);
+
+/**
+ * Connects to the Vitale card in `reader` (its exact name or a unique case-insensitive part
+ * of it; an empty text picks the first reader holding a card), checks from the ATR that it is
+ * a Vitale 2 card, and writes the handle to `*out_card`; free it with
+ * `segur_vitale_card_free`.
+ *
+ * Errors: `SEGUR_RESULT_CARD_NO_SUCH_READER`, `SEGUR_RESULT_CARD_NO_CARD`,
+ * `SEGUR_RESULT_CARD_WRONG_CARD` (not a Vitale card), `SEGUR_RESULT_CARD_UNSUPPORTED` (Vitale 1,
+ * detected but not read), `SEGUR_RESULT_CARD_NO_SERVICE`, other `SEGUR_RESULT_CARD_*`.
+ * Thread-safe.
+ */
+segur_result segur_vitale_card_open(const char *reader,
+                                    size_t reader_len,
+                                    segur_vitale_card **out_card);
+
+/**
+ * Reads the public identity zone of the card (no PIN, nothing written) and writes it as JSON
+ * to `*out_json` (free with `segur_string_free` as soon as it is used):
+ * `{"beneficiaries":[{"last_name":"...","first_name":"...","birth_date":"YYYYMMDD"|null,
+ * "nir":"180017512345622"|null}]}`, holder first. Birth dates are as written on the card
+ * (may be lunar, e.g. day 00); the NIR is the 15 characters of the card, unchecked; names and
+ * NIRs are paired by position (TO VERIFY on family cards).
+ *
+ * **The JSON is patient data**: never log it, and do not take it as a qualified identity (the
+ * INS comes from the INSi teleservice, not from the Vitale card). Error details never contain
+ * it.
+ *
+ * Errors: `SEGUR_RESULT_CARD_DATA` (malformed zone), `SEGUR_RESULT_CARD_STATUS`,
+ * `SEGUR_RESULT_CARD_REMOVED`, other `SEGUR_RESULT_CARD_*`. Talks to the card: not
+ * concurrently on one handle.
+ */
+segur_result segur_vitale_card_read_identity(segur_vitale_card *card, char **out_json);
+
+/**
+ * Disconnects and frees a Vitale card handle; NULL is a no-op. Free each handle exactly once,
+ * after every call using it has returned.
+ */
+void segur_vitale_card_free(segur_vitale_card *card);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -37,6 +37,7 @@ type
   PSegurIdentity = type Pointer;
   PSegurInsiClient = type Pointer;
   PSegurCpsCard = type Pointer;
+  PSegurVitaleCard = type Pointer;
   PSegurXdmPackage = type Pointer;
   PSegurMssMailbox = type Pointer;
   { size_t }
@@ -147,6 +148,7 @@ const
   SEGUR_RESULT_MSS_PROTOCOL = 5015;
   SEGUR_RESULT_MSS_AUTHENTICATION = 5016;
   SEGUR_RESULT_MSS_DISCOVERY = 5017;
+  SEGUR_RESULT_MSS_ANNUAIRE = 5018;
   SEGUR_RESULT_EP_IMAGE = 6000;
   SEGUR_RESULT_EP_IMAGE_TOO_LARGE = 6001;
   SEGUR_RESULT_EP_TOO_LONG = 6002;
@@ -316,6 +318,13 @@ function segur_cps_card_sign(Card: PSegurCpsCard; Key: Cardinal; Algorithm: Card
   out OutSignatureLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 procedure segur_cps_card_free(Card: PSegurCpsCard); cdecl; external SegurLib;
 
+{ Vitale 2 public identity zone (read-only); the JSON is patient data }
+function segur_vitale_card_open(Reader: PAnsiChar; ReaderLen: TSegurSize;
+  out OutCard: PSegurVitaleCard): TSegurResult; cdecl; external SegurLib;
+function segur_vitale_card_read_identity(Card: PSegurVitaleCard;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+procedure segur_vitale_card_free(Card: PSegurVitaleCard); cdecl; external SegurLib;
+
 { CDA documents and IHE_XDM archives }
 function segur_cda_example(DocType: PAnsiChar; DocTypeLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
@@ -358,6 +367,12 @@ function segur_mss_discover(Domain: PAnsiChar; DomainLen: TSegurSize; Resolver: 
   ResolverLen: TSegurSize; TimeoutMs: Cardinal; out OutJson: PAnsiChar): TSegurResult; cdecl;
   external SegurLib;
 
+{ Annuaire Sante: MSSante mailboxes of health professionals (FHIR API) }
+function segur_mss_annuaire_search(ClientJson: PAnsiChar; ClientJsonLen: TSegurSize;
+  RootsPem: PByte; RootsPemLen: TSegurSize; ApiKey: PAnsiChar; ApiKeyLen: TSegurSize;
+  SearchJson: PAnsiChar; SearchJsonLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
+
 { MSSante retrieval (IMAP): a mailbox handle is used by one thread at a time }
 function segur_mss_mailbox_new(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
   RootsPem: PByte; RootsPemLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
@@ -396,6 +411,9 @@ function segur_ins_datamatrix_parse(Payload: PByte; PayloadLen: TSegurSize;
 function segur_code_render(Symbology: Cardinal; Payload: PAnsiChar; PayloadLen: TSegurSize;
   ModulePx: Cardinal; out OutPixels: PByte; out OutPixelsLen: TSegurSize;
   out OutWidth: Cardinal; out OutHeight: Cardinal): TSegurResult; cdecl; external SegurLib;
+function segur_code_render_png(Symbology: Cardinal; Payload: PAnsiChar; PayloadLen: TSegurSize;
+  ModulePx: Cardinal; out OutPng: PByte; out OutPngLen: TSegurSize): TSegurResult; cdecl;
+  external SegurLib;
 function segur_prescription_id_read(Text: PAnsiChar; TextLen: TSegurSize;
   TypedByHand: Boolean; out OutId: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 function segur_eprescription_payload_kind(Payload: PByte; PayloadLen: TSegurSize;

@@ -16,7 +16,7 @@ use ::segur_cps_card::{Error, TransportError};
 use serde_json::json;
 use std::ffi::c_char;
 
-fn card_err(e: Error) -> segur_result {
+pub(crate) fn card_err(e: Error) -> segur_result {
     use segur_result as R;
     let code = match &e {
         Error::Transport(t) => match t {
@@ -127,6 +127,23 @@ pub extern "C" fn segur_card_list(out_json: *mut *mut c_char) -> segur_result {
     })
 }
 
+/// Connects (shared mode) to the card in `wanted` (its exact name or a unique case-insensitive
+/// part of it; empty: the first reader holding a card).
+pub(crate) fn connect(wanted: &str) -> Result<(ReaderContext, PcscCard), segur_result> {
+    let ctx = ReaderContext::establish().map_err(card_err)?;
+    let name = if wanted.is_empty() {
+        let readers = ctx.list().map_err(card_err)?;
+        match readers.into_iter().find(|r| r.card_present) {
+            Some(r) => r.name,
+            None => return Err(card_err(Error::Transport(TransportError::NoCard))),
+        }
+    } else {
+        ctx.find(wanted).map_err(card_err)?
+    };
+    let conn = ctx.connect(&name, Share::Shared).map_err(card_err)?;
+    Ok((ctx, conn))
+}
+
 /// A CPS card connected through PC/SC (shared mode). Every call talks to the card: one thread
 /// at a time per handle (the caller serialises); different cards may be used concurrently.
 pub struct segur_cps_card {
@@ -153,17 +170,7 @@ pub extern "C" fn segur_cps_card_open(
         // SAFETY: header contract: `reader` points to `reader_len` readable bytes.
         let wanted = try_ffi!(unsafe { str_arg(reader, reader_len) });
         try_ffi!(out_arg(out_card));
-        let ctx = try_ffi!(ReaderContext::establish().map_err(card_err));
-        let name = if wanted.is_empty() {
-            let readers = try_ffi!(ctx.list().map_err(card_err));
-            match readers.into_iter().find(|r| r.card_present) {
-                Some(r) => r.name,
-                None => return card_err(Error::Transport(TransportError::NoCard)),
-            }
-        } else {
-            try_ffi!(ctx.find(wanted).map_err(card_err))
-        };
-        let conn = try_ffi!(ctx.connect(&name, Share::Shared).map_err(card_err));
+        let (ctx, conn) = try_ffi!(connect(wanted));
         let card = try_ffi!(CpsCard::open(conn, CpsConfig::default()).map_err(card_err));
         write_handle(out_card, segur_cps_card { card, _ctx: ctx })
     })

@@ -91,7 +91,7 @@ fn transition_err(e: TransitionError) -> segur_result {
     fail(code, e)
 }
 
-fn identifier_err(e: IdentifierError) -> segur_result {
+pub(crate) fn identifier_err(e: IdentifierError) -> segur_result {
     let code = match e {
         IdentifierError::Length { .. } => segur_result::IdentifierLength,
         IdentifierError::InvalidChar { .. } => segur_result::IdentifierInvalidChar,

@@ -93,6 +93,27 @@ pub extern "C" fn segur_ins_datamatrix_parse(
     })
 }
 
+/// The symbology and quiet zone of a `symbology` argument, with `module_px` checked.
+fn render_args(symbology: u32, module_px: u32) -> Result<(Symbology, u32), segur_result> {
+    let chosen = match symbology {
+        0 => (Symbology::QrCode, 4),
+        1 => (Symbology::DataMatrix, 1),
+        _ => {
+            return Err(crate::detail::fail(
+                segur_result::InvalidParameter,
+                "symbology is 0 (QR code) or 1 (Data Matrix)",
+            ));
+        }
+    };
+    if !(1..=64).contains(&module_px) {
+        return Err(crate::detail::fail(
+            segur_result::InvalidParameter,
+            "module_px is 1 to 64",
+        ));
+    }
+    Ok(chosen)
+}
+
 /// Draws `payload` (`payload_len` UTF-8 bytes) as a symbol: `symbology` 0 = QR code (error
 /// correction M, quiet zone of 4 modules, ISO/IEC 18004 §6.3.8), 1 = Data Matrix (square ECC
 /// 200 as 2D-Doc §3.7 requires, quiet zone of 1 module, ISO/IEC 16022), `module_px` pixels per
@@ -120,19 +141,7 @@ pub extern "C" fn segur_code_render(
         try_ffi!(out_arg(out_pixels_len));
         try_ffi!(out_arg(out_width));
         try_ffi!(out_arg(out_height));
-        let (symbology, quiet) = match symbology {
-            0 => (Symbology::QrCode, 4),
-            1 => (Symbology::DataMatrix, 1),
-            _ => {
-                return crate::detail::fail(
-                    segur_result::InvalidParameter,
-                    "symbology is 0 (QR code) or 1 (Data Matrix)",
-                );
-            }
-        };
-        if !(1..=64).contains(&module_px) {
-            return crate::detail::fail(segur_result::InvalidParameter, "module_px is 1 to 64");
-        }
+        let (symbology, quiet) = try_ffi!(render_args(symbology, module_px));
         let img = try_ffi!(
             ::segur_eprescription::render::render(symbology, text, module_px, quiet)
                 .map_err(ep_err)
@@ -144,5 +153,35 @@ pub extern "C" fn segur_code_render(
         }
         write_out(out_width, w);
         write_out(out_height, h)
+    })
+}
+
+/// Draws `payload` like `segur_code_render` (`symbology` 0 = QR code, 1 = Data Matrix;
+/// `module_px` 1 to 64; same quiet zones) and writes the image encoded as a PNG (8-bit
+/// greyscale) to `*out_png` / `*out_png_len` (free with `segur_bytes_free`), ready to print or
+/// embed. `segur_eprescription_decode_image` reads it back. The payload may be patient data.
+///
+/// Errors: `SEGUR_RESULT_INVALID_PARAMETER` (symbology or module size),
+/// `SEGUR_RESULT_EP_RENDER` (payload too long for the symbology). Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_code_render_png(
+    symbology: u32,
+    payload: *const c_char,
+    payload_len: usize,
+    module_px: u32,
+    out_png: *mut *mut u8,
+    out_png_len: *mut usize,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: `payload` points to `payload_len` readable bytes.
+        let text = try_ffi!(unsafe { crate::boundary::str_arg(payload, payload_len) });
+        try_ffi!(out_arg(out_png));
+        try_ffi!(out_arg(out_png_len));
+        let (symbology, quiet) = try_ffi!(render_args(symbology, module_px));
+        let png = try_ffi!(
+            ::segur_eprescription::render::render_png(symbology, text, module_px, quiet)
+                .map_err(ep_err)
+        );
+        write_bytes_out(out_png, out_png_len, png)
     })
 }

@@ -30,6 +30,7 @@ pub mod eprescription;
 pub mod ins;
 pub mod ins_datamatrix;
 pub mod insi;
+pub mod mss_annuaire;
 pub mod mss_discovery;
 pub mod mss_mailbox;
 pub mod mss_mdn;
@@ -37,6 +38,7 @@ pub mod mssante;
 mod names;
 pub mod result;
 pub mod twoddoc;
+pub mod vitale;
 
 pub use detail::segur_last_error_detail;
 pub use result::{

@@ -45,6 +45,7 @@ pub(crate) fn mss_err(e: MssError) -> segur_result {
             R::MssAuthentication
         }
         MssError::Discovery(_) => R::MssDiscovery,
+        MssError::Annuaire(_) => R::MssAnnuaire,
         _ => R::MssOther,
     };
     // Display names reasons and byte positions; server texts are redacted by `ServerText`.

@@ -242,6 +242,8 @@ pub enum segur_result {
     MssAuthentication = 5016,
     /// DNS SRV discovery failed (no answer in time, malformed answer, no resolver).
     MssDiscovery = 5017,
+    /// The Annuaire Santé lookup failed (HTTP status, TLS or network failure, not a FHIR Bundle).
+    MssAnnuaire = 5018,
     /// Another MSSanté error.
     MssOther = 5099,
 
@@ -476,6 +478,7 @@ tables! {
     MssProtocol => "the MSSanté server does not follow the protocol",
     MssAuthentication => "authentication refused by the MSSanté server",
     MssDiscovery => "the MSSanté servers could not be discovered through DNS",
+    MssAnnuaire => "the Annuaire Santé lookup failed",
     MssOther => "the MSSanté operation failed",
     EpImage => "the image cannot be read",
     EpImageTooLarge => "the image exceeds the pixel limit",

@@ -12,6 +12,7 @@ use common::vcard::{self, Kind};
 use common::{Pcscd, PluggedCard, READER0, READER1};
 use rsa::pkcs8::DecodePublicKey;
 use segur::cards::*;
+use segur::vitale as segur_vitale;
 use segur::*;
 use sha2::{Digest, Sha256};
 use std::ffi::{CStr, c_char};
@@ -159,4 +160,81 @@ fn cps3_info_pin_certificate_and_signature_through_pcscd() {
     );
     assert!(none.is_null());
     segur_cps_card_free(card);
+}
+
+#[test]
+fn vitale2_identity_through_pcscd_next_to_a_cps() {
+    let _pcscd = Pcscd::start();
+    let _cps = PluggedCard::insert(Kind::Cps3, 35963);
+    let _vitale = PluggedCard::insert(Kind::Vitale2, 35964);
+    let list = list_with_card(READER1);
+    let r1 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["reader"] == READER1)
+        .unwrap();
+    assert_eq!(r1["card"], "vitale2");
+    list_with_card(READER0);
+
+    // Each card type is refused by the other's entry point.
+    let mut vitale = ptr::null_mut();
+    assert_eq!(
+        segur_vitale::segur_vitale_card_open(READER0.as_ptr().cast(), READER0.len(), &mut vitale),
+        segur_result::CardWrongCard
+    );
+    assert!(vitale.is_null());
+    let mut cps = ptr::null_mut();
+    assert_eq!(
+        segur_cps_card_open(READER1.as_ptr().cast(), READER1.len(), &mut cps),
+        segur_result::CardWrongCard
+    );
+    assert!(cps.is_null());
+
+    // A unique part of the reader name is enough.
+    let part = "pcd 00 01";
+    assert_eq!(
+        segur_vitale::segur_vitale_card_open(part.as_ptr().cast(), part.len(), &mut vitale),
+        segur_result::Ok
+    );
+    let mut out = ptr::null_mut();
+    assert_eq!(
+        segur_vitale::segur_vitale_card_read_identity(vitale, &mut out),
+        segur_result::Ok
+    );
+    assert_eq!(
+        take(out),
+        serde_json::json!({"beneficiaries": [
+            {"last_name": "TESTNOM", "first_name": "CAMILLE", "birth_date": "19800101",
+             "nir": "180017512345622"},
+            {"last_name": "TESTNOM", "first_name": "ALEX", "birth_date": "20100615",
+             "nir": "210067512345633"},
+        ]})
+    );
+    // Reading twice gives the same zone (nothing is written).
+    assert_eq!(
+        segur_vitale::segur_vitale_card_read_identity(vitale, &mut out),
+        segur_result::Ok
+    );
+    assert_eq!(take(out)["beneficiaries"][1]["first_name"], "ALEX");
+    assert_eq!(
+        segur_vitale::segur_vitale_card_read_identity(vitale, ptr::null_mut()),
+        segur_result::NullParameter
+    );
+    segur_vitale::segur_vitale_card_free(vitale);
+    segur_vitale::segur_vitale_card_free(ptr::null_mut());
+    let mut none = ptr::null_mut();
+    assert_eq!(
+        segur_vitale::segur_vitale_card_read_identity(ptr::null_mut(), &mut none),
+        segur_result::NullParameter
+    );
+    assert!(none.is_null());
+    let nope = "no such reader";
+    assert_eq!(
+        segur_vitale::segur_vitale_card_open(nope.as_ptr().cast(), nope.len(), &mut vitale),
+        segur_result::CardNoSuchReader
+    );
+    // No patient data in the details the library keeps.
+    let d = detail();
+    assert!(!d.contains("TESTNOM") && !d.contains("1800175"), "{d}");
 }

@@ -346,3 +346,95 @@ fn prescription_numbers_and_dispensations() {
         segur_result::InvalidJson
     );
 }
+
+#[test]
+fn png_rendering_decodes_back_to_the_payload() {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    // A QR code (a prescription number) and a Data Matrix (an INS Data Matrix head).
+    for (symbology, name, payload) in [
+        (0u32, "qrcode", "ORDO2025000123"),
+        (
+            1,
+            "datamatrix",
+            "IS010000000000000000000000S1109076322083489",
+        ),
+    ] {
+        let (mut png, mut png_len) = (ptr::null_mut(), 0usize);
+        assert_eq!(
+            segur_code_render_png(
+                symbology,
+                payload.as_ptr().cast(),
+                payload.len(),
+                3,
+                &mut png,
+                &mut png_len
+            ),
+            segur_result::Ok
+        );
+        // SAFETY: `png_len` bytes returned by the library, freed right after.
+        let bytes = unsafe { std::slice::from_raw_parts(png, png_len) }.to_vec();
+        segur_bytes_free(png, png_len);
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        // The PNG holds exactly the pixels of segur_code_render.
+        let (mut px, mut px_len, mut w, mut h) = (ptr::null_mut(), 0usize, 0u32, 0u32);
+        assert_eq!(
+            segur_code_render(
+                symbology,
+                payload.as_ptr().cast(),
+                payload.len(),
+                3,
+                &mut px,
+                &mut px_len,
+                &mut w,
+                &mut h
+            ),
+            segur_result::Ok
+        );
+        // SAFETY: `px_len` bytes returned by the library, freed right after.
+        let pixels = unsafe { std::slice::from_raw_parts(px, px_len) }.to_vec();
+        segur_bytes_free(px, px_len);
+        let decoded_png = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+            .unwrap()
+            .to_luma8();
+        assert_eq!((decoded_png.width(), decoded_png.height()), (w, h));
+        assert_eq!(decoded_png.into_raw(), pixels);
+
+        let mut out = ptr::null_mut();
+        assert_eq!(
+            segur_eprescription_decode_image(bytes.as_ptr(), bytes.len(), &mut out),
+            segur_result::Ok
+        );
+        let decoded = json(out);
+        assert_eq!(decoded.as_array().unwrap().len(), 1);
+        assert_eq!(decoded[0]["symbology"], name);
+        let scanned = b64
+            .decode(decoded[0]["payload_base64"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(scanned, payload.as_bytes());
+    }
+    // Arguments are checked and outputs untouched on failure.
+    let (mut png, mut png_len) = (ptr::null_mut(), 0usize);
+    let long = "A".repeat(5000);
+    for (sym, module, text, expected) in [
+        (7, 4, "x", segur_result::InvalidParameter),
+        (1, 65, "x", segur_result::InvalidParameter),
+        (0, 4, long.as_str(), segur_result::EpRender),
+    ] {
+        assert_eq!(
+            segur_code_render_png(
+                sym,
+                text.as_ptr().cast(),
+                text.len(),
+                module,
+                &mut png,
+                &mut png_len
+            ),
+            expected
+        );
+        assert!(png.is_null());
+    }
+    assert_eq!(
+        segur_code_render_png(0, ptr::null(), 0, 3, &mut png, &mut png_len),
+        segur_result::NullParameter
+    );
+}

@@ -136,6 +136,23 @@ static void test_ins_datamatrix(void) {
   for (size_t i = 0; i < pixels_len; i++) black += pixels[i] == 0;
   CHECK(black > 0 && black < pixels_len);
   segur_bytes_free(pixels, pixels_len);
+  /* The same symbol as a PNG, read back by the image decoder. */
+  uint8_t *png = NULL;
+  size_t png_len = 0;
+  CHECK_RESULT(SEGUR_RESULT_OK,
+               segur_code_render_png(1, payload, strlen(payload), 3, &png, &png_len));
+  CHECK(png != NULL && png_len > 8 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
+  char *decoded = NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_eprescription_decode_image(png, png_len, &decoded));
+  CHECK_CONTAINS("\"symbology\":\"datamatrix\"", decoded);
+  /* The payload's separators are JSON-escaped: compare its fixed-length head. */
+  CHECK_CONTAINS("\"payload_text\":\"IS010000000000000000000000S1109076322083489", decoded);
+  segur_string_free(decoded);
+  segur_bytes_free(png, png_len);
+  png = NULL;
+  CHECK_RESULT(SEGUR_RESULT_INVALID_PARAMETER,
+               segur_code_render_png(0, S("x"), 65, &png, &png_len));
+  CHECK(png == NULL);
   segur_string_free(payload);
 
   pixels = NULL;
