@@ -163,6 +163,24 @@ static void test_mss(const uint8_t *zip, size_t zip_len) {
                segur_mss_send(S(CONN), NULL, 0, S("token"), NULL, 0, NULL, 0, S(OPTIONS), NULL,
                               0, &json));
   CHECK(json == NULL);
+
+  /* Annuaire Sante: the calls that fail before any connection (the search itself runs against
+   * a local FHIR server in tests/annuaire.rs). */
+  static const char CLIENT[] = "{\"page_size\":50}";
+  CHECK_RESULT(SEGUR_RESULT_MSS_CERTIFICATE,
+               segur_mss_annuaire_search(S(CLIENT), (const uint8_t *)PEM, sizeof PEM - 1,
+                                         S("key"), S("{\"family\":\"MARTIN\"}"), &json));
+  CHECK_RESULT(SEGUR_RESULT_IDENTIFIER_CHECK_DIGIT,
+               segur_mss_annuaire_search(S(CLIENT), (const uint8_t *)PEM, sizeof PEM - 1,
+                                         S("key"), S("{\"rpps\":\"10001234566\"}"), &json));
+  CHECK_RESULT(SEGUR_RESULT_INVALID_JSON,
+               segur_mss_annuaire_search(S("{\"base_url\":1}"), (const uint8_t *)PEM,
+                                         sizeof PEM - 1, S("key"), S("{\"family\":\"A\"}"),
+                                         &json));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_mss_annuaire_search(S(CLIENT), NULL, 0, S("key"),
+                                         S("{\"family\":\"MARTIN\"}"), &json));
+  CHECK(json == NULL);
 }
 
 static void test_eprescription(void) {

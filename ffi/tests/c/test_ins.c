@@ -347,6 +347,16 @@ static void test_cards(void) {
   CHECK(bytes == NULL && len == 0);
   segur_bytes_free(NULL, 0);
   segur_cps_card_free(NULL);
+  segur_vitale_card *vitale = NULL;
+  r = segur_vitale_card_open(S("no such reader 42"), &vitale);
+  CHECK(r == SEGUR_RESULT_CARD_NO_SUCH_READER || r == SEGUR_RESULT_CARD_NO_SERVICE);
+  CHECK(vitale == NULL);
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_vitale_card_open(NULL, 0, &vitale));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_vitale_card_open(S("pcd"), NULL));
+  json = NULL;
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_vitale_card_read_identity(NULL, &json));
+  CHECK(json == NULL);
+  segur_vitale_card_free(NULL);
   CHECK(!segur_result_is_card_error(SEGUR_RESULT_INS_NNP));
 }
 
