@@ -1,0 +1,1 @@
+//! `sign`: see the crate documentation.

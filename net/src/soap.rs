@@ -1,0 +1,1 @@
+//! `soap`: see the crate documentation.

@@ -1,0 +1,1 @@
+//! `tls`: see the crate documentation.

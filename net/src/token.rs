@@ -1,0 +1,1 @@
+//! `token`: see the crate documentation.

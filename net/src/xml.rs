@@ -1,0 +1,1 @@
+//! `xml`: see the crate documentation.
