@@ -346,9 +346,20 @@ fn header_version_macros_match_cargo() {
 
 #[test]
 fn every_export_runs_inside_the_panic_boundary() {
-    let src = ffi_dir().join("src");
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let p = entry.unwrap().path();
+    // Walks the module tree: topics such as `src/ins/` are directories.
+    let mut stack = vec![ffi_dir().join("src")];
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    for p in files {
         let text = read(&p);
         let parts: Vec<&str> = text.split("pub extern \"C\" fn ").collect();
         for part in parts.iter().skip(1) {
