@@ -206,14 +206,59 @@ fn result_codes_match_the_checked_in_list_and_are_never_reused() {
     assert_eq!(segur_result::from_u32(1), None);
 }
 
+/// The `# range <first>-<last> <owner>` lines of result-codes.txt, in file order.
+fn result_code_ranges() -> Vec<(u32, u32, String)> {
+    read(ffi_dir().join("result-codes.txt"))
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("# range "))
+        .map(|rest| {
+            let (span, owner) = rest
+                .split_once(' ')
+                .expect("`# range <first>-<last> <owner>`");
+            let (first, last) = span.split_once('-').expect("`<first>-<last>`");
+            (
+                first.parse().expect("numeric first code"),
+                last.parse().expect("numeric last code"),
+                owner.to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn result_code_ranges_are_ordered_disjoint_and_include_the_coming_crates() {
+    let ranges = result_code_ranges();
+    for pair in ranges.windows(2) {
+        let ((_, last, a), (first, _, b)) = (&pair[0], &pair[1]);
+        assert!(
+            last < first,
+            "ranges {a} and {b} overlap or are out of order"
+        );
+    }
+    for (first, last, owner) in &ranges {
+        assert!(first <= last, "range {owner} is empty");
+    }
+    for coming in ["segur-dmp ", "segur-psc ", "segur-access "] {
+        assert!(
+            ranges.iter().any(|(_, _, o)| o.contains(coming)),
+            "no range decided for {coming}"
+        );
+    }
+}
+
 #[test]
 fn every_code_has_a_range_and_a_message_without_placeholders() {
+    let ranges = result_code_ranges();
     for r in segur_result::ALL {
         let code = *r as u32;
-        assert!(
-            code == 0 || (1000..8000).contains(&code),
-            "{code} out of range"
-        );
+        let owner = ranges.iter().find(|(f, l, _)| (*f..=*l).contains(&code));
+        assert!(code == 0 || owner.is_some(), "{code} is in no range");
+        if let Some((_, _, owner)) = owner {
+            assert!(
+                !owner.starts_with("reserved "),
+                "{code} is in range {owner}: drop `reserved` when its crate gets codes"
+            );
+        }
         assert!(!r.message().is_empty() && !r.message().contains('{'));
     }
 }
