@@ -219,7 +219,7 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "    X-MSS-INS      {}",
-        h.ins.map_or("absent", |q| if q { "O" } else { "N" })
+        h.ins.map_or("absent", segur_mssante::view::x_mss_ins_flag)
     );
 
     step(

@@ -255,7 +255,7 @@ fn summary(m: &OutgoingMessage) -> serde_json::Value {
         "bytes": m.bytes().len(),
         "x_mss_nil": h.nil,
         "x_mss_codecda": h.codecda,
-        "x_mss_ins": h.ins.map(|q| if q { "O" } else { "N" }),
+        "x_mss_ins": h.ins.map(segur_mssante::view::x_mss_ins_flag),
         "x_mss_mes_fin": h.end_of_conversation,
         "read_receipt": m.read_receipt_requested(),
     })
@@ -415,7 +415,7 @@ fn fetch(
                     }
                     line["message_id"] = m.message_id.as_ref().map(|i| i.as_str().to_owned()).into();
                     line["x_mss_codecda"] = m.mss.codecda.clone().into();
-                    line["x_mss_ins"] = m.mss.ins.map(|q| if q { "O" } else { "N" }).into();
+                    line["x_mss_ins"] = m.mss.ins.map(segur_mssante::view::x_mss_ins_flag).into();
                     line["from_patient"] = m.is_from_patient().into();
                     line["attachments"] = m
                         .attachments

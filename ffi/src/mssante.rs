@@ -214,7 +214,7 @@ pub extern "C" fn segur_mss_compose(
             "recipients": m.recipients().iter().map(MailAddress::as_str).collect::<Vec<_>>(),
             "x_mss_nil": h.nil,
             "x_mss_codecda": h.codecda,
-            "x_mss_ins": h.ins.map(|q| if q { "O" } else { "N" }),
+            "x_mss_ins": h.ins.map(segur_mssante::view::x_mss_ins_flag),
             "x_mss_mes_fin": h.end_of_conversation,
             "read_receipt": m.read_receipt_requested(),
         });
@@ -299,7 +299,7 @@ pub(crate) fn received_json(m: &ReceivedMessage) -> serde_json::Value {
         "from_patient": m.is_from_patient(),
         "x_mss_nil": m.mss.nil,
         "x_mss_codecda": m.mss.codecda,
-        "x_mss_ins": m.mss.ins.map(|q| if q { "O" } else { "N" }),
+        "x_mss_ins": m.mss.ins.map(segur_mssante::view::x_mss_ins_flag),
         "x_mss_mes_fin": m.mss.end_of_conversation,
         "text": m.text,
         "html": m.html,

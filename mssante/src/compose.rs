@@ -477,7 +477,7 @@ impl MessageBuilder {
             mb = mb.header("X-MSS-CODECDA", Raw::new(codecda.join(CODECDA_SEPARATOR)));
         }
         if let Some(ins) = ins {
-            mb = mb.header("X-MSS-INS", Raw::new(if ins { "O" } else { "N" }));
+            mb = mb.header("X-MSS-INS", Raw::new(crate::view::x_mss_ins_flag(ins)));
         }
         if self.end_of_conversation {
             mb = mb.header("X-MSS-MES", Raw::new("FIN"));

@@ -31,6 +31,7 @@ pub mod read;
 pub mod smtp;
 pub mod tls;
 pub mod token;
+pub mod view;
 
 pub use address::{MailAddress, PatientAddress, Recipient};
 pub use compose::{MessageBuilder, OutgoingMessage, ProductReference, Subject};

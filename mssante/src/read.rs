@@ -222,11 +222,9 @@ impl ReceivedMessage {
                         .collect()
                 })
                 .unwrap_or_default(),
-            ins: match header_text("X-MSS-INS").as_deref() {
-                Some("O") => Some(true),
-                Some("N") => Some(false),
-                _ => None,
-            },
+            ins: header_text("X-MSS-INS")
+                .as_deref()
+                .and_then(crate::view::parse_x_mss_ins_flag),
             end_of_conversation: header_text("X-MSS-MES")
                 .is_some_and(|v| v.eq_ignore_ascii_case("FIN")),
         };
