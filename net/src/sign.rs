@@ -4,7 +4,6 @@
 
 /// Hash functions (FIPS 180-4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum HashAlgorithm {
     /// SHA-1 (legacy; only for services that still require it).
     Sha1,
@@ -38,7 +37,6 @@ impl HashAlgorithm {
 
 /// Signature schemes (RSA: RFC 8017; ECDSA: FIPS 186-4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum SignatureAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (`http://www.w3.org/2001/04/xmldsig-more#rsa-sha256`).
     RsaPkcs1Sha256,
