@@ -114,3 +114,97 @@ pub trait Signer {
     fn sign_digest(&mut self, alg: SignatureAlgorithm, digest: &[u8])
     -> Result<Vec<u8>, SignError>;
 }
+
+/// A software key from a PKCS#12 file (a mailbox or server certificate), signing with `ring`
+/// (the crypto provider rustls already uses). The PKCS#8 key is kept zeroized; `ring`'s parsed
+/// key pair is built for each signature and dropped after it, since `ring` does not zeroize it.
+/// `ring` signs RSA PKCS#1 v1.5 and PSS with SHA-256; it cannot sign SHA-1 (verification
+/// only), so SHA-1 stays a card-only scheme and is refused here with
+/// [`SignError::UnsupportedAlgorithm`].
+pub struct SoftwareSigner {
+    pkcs8: zeroize::Zeroizing<Vec<u8>>,
+    chain: Vec<Vec<u8>>,
+    algorithms: Vec<SignatureAlgorithm>,
+}
+
+impl std::fmt::Debug for SoftwareSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwareSigner")
+            .field("algorithms", &self.algorithms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SoftwareSigner {
+    /// Reads the first private key and its certificate chain from a PKCS#12 (RFC 7292).
+    pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Self, SignError> {
+        let store = p12_keystore::KeyStore::from_pkcs12(der, password)
+            .map_err(|e| SignError::Key(format!("PKCS#12: {e}")))?;
+        let (_, chain) = store
+            .private_key_chain()
+            .ok_or_else(|| SignError::Key("PKCS#12 holds no private key".into()))?;
+        let certs: Vec<Vec<u8>> = chain.chain().iter().map(|c| c.as_der().to_vec()).collect();
+        if certs.is_empty() {
+            return Err(SignError::Key("PKCS#12 holds no certificate".into()));
+        }
+        let pkcs8 = zeroize::Zeroizing::new(chain.key().to_vec());
+        let algorithms = if ring::signature::RsaKeyPair::from_pkcs8(&pkcs8).is_ok() {
+            vec![
+                SignatureAlgorithm::RsaPkcs1Sha256,
+                SignatureAlgorithm::RsaPssSha256,
+            ]
+        } else {
+            return Err(SignError::Key(
+                "the PKCS#12 key is not an RSA key ring can use".into(),
+            ));
+        };
+        Ok(Self {
+            pkcs8,
+            chain: certs,
+            algorithms,
+        })
+    }
+}
+
+impl Signer for SoftwareSigner {
+    fn certificate_chain(&self) -> Vec<Vec<u8>> {
+        self.chain.clone()
+    }
+
+    fn algorithms(&self) -> &[SignatureAlgorithm] {
+        &self.algorithms
+    }
+
+    fn sign_message(
+        &mut self,
+        alg: SignatureAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, SignError> {
+        // RFC 8017 §8.1 / §8.2 encodings as ring implements them.
+        let encoding: &'static dyn ring::signature::RsaEncoding = match alg {
+            SignatureAlgorithm::RsaPkcs1Sha256 => &ring::signature::RSA_PKCS1_SHA256,
+            SignatureAlgorithm::RsaPssSha256 => &ring::signature::RSA_PSS_SHA256,
+            other => return Err(SignError::UnsupportedAlgorithm(other)),
+        };
+        let key = ring::signature::RsaKeyPair::from_pkcs8(&self.pkcs8)
+            .map_err(|e| SignError::Key(format!("RSA key: {e}")))?;
+        let mut sig = vec![0u8; key.public().modulus_len()];
+        key.sign(
+            encoding,
+            &ring::rand::SystemRandom::new(),
+            message,
+            &mut sig,
+        )
+        .map_err(|_| SignError::Key("RSA signing failed".into()))?;
+        Ok(sig)
+    }
+
+    fn sign_digest(
+        &mut self,
+        _alg: SignatureAlgorithm,
+        _digest: &[u8],
+    ) -> Result<Vec<u8>, SignError> {
+        // ring signs messages only (it hashes them itself).
+        Err(SignError::DigestNotSupported)
+    }
+}
