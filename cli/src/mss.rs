@@ -12,12 +12,12 @@ use segur_mssante::imap::{Handled, ImapSession, ImapSettings};
 use segur_mssante::read::{ReadLimits, Report};
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
 use segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
-use segur_mssante::token::{AccessToken, Authentication, OAuthMechanism};
+use segur_mssante::token::{Authentication, OAuthMechanism};
 use segur_mssante::{MailAddress, MssError, OutgoingMessage, PatientAddress, Recipient};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// `segur mss` subcommands.
 #[derive(Subcommand)]
@@ -289,14 +289,11 @@ fn tls_and_auth(
         let tls = TlsSettings::new(&anchors, Some(&id)).map_err(|e| e.to_string())?;
         return Ok((tls, Authentication::ClientCertificate));
     }
-    let token = segur_mssante::token::Zeroizing::new(
+    // The caller's token follows the one rule of `CallerToken` (240 s, never refreshed).
+    let token = segur_mssante::token::CallerToken::new(
         std::env::var(&conn.token_env)
             .map_err(|_| format!("no access token in ${}", conn.token_env))?,
-    );
-    // The lifetime of a token given on the environment is unknown: PSC tokens live 4-5 minutes.
-    let token = AccessToken::new(
-        token.to_string(),
-        SystemTime::now() + Duration::from_secs(240),
+        None,
     )
     .map_err(|e| e.to_string())?;
     let tls = TlsSettings::new(&anchors, None).map_err(|e| e.to_string())?;
@@ -304,7 +301,7 @@ fn tls_and_auth(
         tls,
         Authentication::OAuth {
             user: user.clone(),
-            provider: Arc::new(StaticToken(token)),
+            provider: Arc::new(token),
             mechanism: if conn.oauthbearer {
                 OAuthMechanism::OAuthBearer
             } else {
@@ -312,14 +309,6 @@ fn tls_and_auth(
             },
         },
     ))
-}
-
-struct StaticToken(AccessToken);
-
-impl segur_mssante::token::TokenProvider for StaticToken {
-    fn access_token(&self) -> Result<AccessToken, MssError> {
-        Ok(self.0.clone())
-    }
 }
 
 fn endpoint(explicit: Option<&str>, domain: &str, imap: bool) -> Result<Endpoint, String> {

@@ -697,6 +697,12 @@ impl<T: Transport> CpsCard<T> {
                     SignatureAlgorithm::RsaPkcs1Sha256 => 0x28,
                     SignatureAlgorithm::RsaPssSha1 => 0x15,
                     SignatureAlgorithm::RsaPssSha256 => 0x2C,
+                    // CPS keys are RSA only; `check_alg` has already refused it.
+                    SignatureAlgorithm::EcdsaP256Sha256 => {
+                        return Err(Error::Unsupported {
+                            what: "ECDSA with a CPS key",
+                        });
+                    }
                 };
                 let key = 0x80
                     | if role == KeyRole::Signature {
@@ -792,6 +798,37 @@ impl<T: Transport> CardSigner for CpsSigner<'_, T> {
 
     fn sign_digest(&mut self, alg: SignatureAlgorithm, digest: &[u8]) -> Result<Vec<u8>> {
         self.card.sign_digest(self.role, alg, digest)
+    }
+}
+
+/// The card key through the SDK-wide signature interface (`&dyn segur_net::sign::Signer`).
+impl<T: Transport> segur_net::sign::Signer for CpsSigner<'_, T> {
+    fn certificate_chain(&self) -> Vec<Vec<u8>> {
+        vec![self.certificate.clone()]
+    }
+
+    fn algorithms(&self) -> &[SignatureAlgorithm] {
+        self.card.algorithms(self.role)
+    }
+
+    fn sign_message(
+        &mut self,
+        alg: SignatureAlgorithm,
+        message: &[u8],
+    ) -> std::result::Result<Vec<u8>, segur_net::sign::SignError> {
+        self.card
+            .sign_message(self.role, alg, message)
+            .map_err(crate::signer::sign_error)
+    }
+
+    fn sign_digest(
+        &mut self,
+        alg: SignatureAlgorithm,
+        digest: &[u8],
+    ) -> std::result::Result<Vec<u8>, segur_net::sign::SignError> {
+        self.card
+            .sign_digest(self.role, alg, digest)
+            .map_err(crate::signer::sign_error)
     }
 }
 

@@ -261,3 +261,80 @@ fn card_pulled_between_commands_of_a_transaction() {
         "got {err:?}"
     );
 }
+
+/// Runs `openssl` with `args`; fails naming the tool when it is missing.
+fn openssl(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("the openssl CLI is required (scripts/install-deps installs it)")
+}
+
+#[test]
+fn dyn_signer_signature_verifies_with_openssl() {
+    use segur_net::sign::Signer;
+    let Inserted {
+        pcscd: _pcscd,
+        plugged: _plugged,
+        ctx,
+    } = inserted(VirtualCard::new(Kind::Cps3), PORT0, READER0);
+    let mut conn = ctx.connect(READER0, Share::Shared).unwrap();
+    let tx = conn.transaction().unwrap();
+    let mut cps = CpsCard::open(tx, CpsConfig::default()).unwrap();
+    cps.verify_pin(&pin()).unwrap();
+    let mut card_signer = cps.signer(KeyRole::Signature).unwrap();
+    let signer: &mut dyn Signer = &mut card_signer;
+    assert!(
+        signer
+            .algorithms()
+            .contains(&SignatureAlgorithm::RsaPkcs1Sha256)
+    );
+    let chain = signer.certificate_chain();
+    let msg = b"<ds:SignedInfo>through the SDK-wide Signer</ds:SignedInfo>".repeat(5);
+    let sig = signer
+        .sign_message(SignatureAlgorithm::RsaPkcs1Sha256, &msg)
+        .unwrap();
+
+    let dir = std::env::temp_dir().join(format!("segur-dyn-signer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key, data, sig_file) = (
+        dir.join("cert.der"),
+        dir.join("pub.pem"),
+        dir.join("msg"),
+        dir.join("sig"),
+    );
+    std::fs::write(&cert, &chain[0]).unwrap();
+    std::fs::write(&data, &msg).unwrap();
+    std::fs::write(&sig_file, &sig).unwrap();
+    let out = openssl(&[
+        "x509".as_ref(),
+        "-inform".as_ref(),
+        "DER".as_ref(),
+        "-in".as_ref(),
+        cert.as_os_str(),
+        "-pubkey".as_ref(),
+        "-noout".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&key, &out.stdout).unwrap();
+    let out = openssl(&[
+        "dgst".as_ref(),
+        "-sha256".as_ref(),
+        "-verify".as_ref(),
+        key.as_os_str(),
+        "-signature".as_ref(),
+        sig_file.as_os_str(),
+        data.as_os_str(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success() && out.stdout.starts_with(b"Verified OK"),
+        "openssl: {} {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -333,19 +333,6 @@ pub(crate) fn default_timeout() -> u64 {
 
 /// The one token given by the caller (the caller refreshes it: Pro Santé Connect tokens live
 /// minutes; this call uses it once).
-struct FixedToken(std::sync::Mutex<Option<::segur_mssante::token::AccessToken>>);
-
-impl ::segur_mssante::token::TokenProvider for FixedToken {
-    fn access_token(&self) -> Result<::segur_mssante::token::AccessToken, MssError> {
-        let mut slot = self
-            .0
-            .lock()
-            .map_err(|_| MssError::Token("token lock poisoned".into()))?;
-        slot.take()
-            .ok_or_else(|| MssError::Token("the token was already used".into()))
-    }
-}
-
 /// The credentials of one connection as C hands them over: trust anchors (PEM), and a Pro
 /// Santé Connect token or a PKCS#12 mailbox certificate.
 pub(crate) struct Credentials<'a> {
@@ -408,7 +395,7 @@ impl<'a> Credentials<'a> {
         segur_result,
     > {
         use ::segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
-        use ::segur_mssante::token::{AccessToken, Authentication, OAuthMechanism};
+        use ::segur_mssante::token::{Authentication, OAuthMechanism};
         if self.token.is_none() && self.pkcs12.is_none() {
             return Err(fail(
                 segur_result::InvalidParameter,
@@ -425,11 +412,12 @@ impl<'a> Credentials<'a> {
         let auth = match self.token {
             Some(t) => {
                 let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
-                let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(300);
-                let token = AccessToken::new(secret.to_owned(), expires).map_err(mss_err)?;
+                // The caller's token follows the one rule of `CallerToken` (240 s, never refreshed).
+                let token = ::segur_mssante::token::CallerToken::new(secret.to_owned(), None)
+                    .map_err(|e| mss_err(e.into()))?;
                 Authentication::OAuth {
                     user: user.clone(),
-                    provider: std::sync::Arc::new(FixedToken(std::sync::Mutex::new(Some(token)))),
+                    provider: std::sync::Arc::new(token),
                     mechanism: OAuthMechanism::XOAuth2,
                 }
             }

@@ -3,114 +3,17 @@
 //! Tokens come from a [`TokenProvider`], are kept in memory only (SC.MSS/CONF.28), refreshed
 //! before they expire, zeroized when dropped and never shown by `Debug`.
 
-use crate::MssError;
 use crate::address::MailAddress;
 use base64::Engine as _;
+pub use segur_net::token::{
+    AccessToken, CallerToken, TokenCache, TokenError, TokenProvider, Zeroizing,
+};
 use std::fmt;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
-pub use zeroize::Zeroizing;
 
-/// An OAuth 2.0 bearer access token with its expiry. Zeroized on drop; redacted in `Debug`.
-#[derive(Clone)]
-pub struct AccessToken {
-    secret: Zeroizing<String>,
-    expires_at: SystemTime,
-}
-
-impl AccessToken {
-    /// A token and its expiry instant.
-    pub fn new(secret: String, expires_at: SystemTime) -> Result<Self, MssError> {
-        if secret.is_empty() || !secret.bytes().all(|b| (0x21..0x7f).contains(&b)) {
-            return Err(MssError::Token(
-                "a bearer token is printable ASCII without spaces (RFC 6750 §2.1)".into(),
-            ));
-        }
-        Ok(Self {
-            secret: Zeroizing::new(secret),
-            expires_at,
-        })
-    }
-    /// The token, explicitly.
-    pub fn expose(&self) -> &str {
-        &self.secret
-    }
-    /// Expiry instant.
-    pub fn expires_at(&self) -> SystemTime {
-        self.expires_at
-    }
-    /// Whether the token expires within `margin` from now.
-    pub fn expires_within(&self, margin: Duration) -> bool {
-        SystemTime::now() + margin >= self.expires_at
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("secret", &"[redacted]")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
-/// Source of access tokens (a Pro Santé Connect session, an OIDC client...). Called before every
-/// connection that needs a fresh token. An error ends the session (SC.MSS/CONF.10).
-pub trait TokenProvider: Send + Sync {
-    /// A valid access token.
-    fn access_token(&self) -> Result<AccessToken, MssError>;
-}
-
-/// Caches the token of a provider and asks for a new one when the cached one expires within the
-/// refresh margin (PSC tokens live 4–5 minutes, spec §1.2).
-pub struct TokenCache<P> {
-    provider: P,
-    margin: Duration,
-    current: Mutex<Option<AccessToken>>,
-}
-
-impl<P: TokenProvider> TokenCache<P> {
-    /// A cache refreshing `margin` before expiry.
-    pub fn new(provider: P, margin: Duration) -> Self {
-        Self {
-            provider,
-            margin,
-            current: Mutex::new(None),
-        }
-    }
-    /// Drops the cached token (after the server refused it).
-    pub fn invalidate(&self) {
-        if let Ok(mut g) = self.current.lock() {
-            *g = None;
-        }
-    }
-}
-
-impl<P: TokenProvider> TokenProvider for TokenCache<P> {
-    fn access_token(&self) -> Result<AccessToken, MssError> {
-        let mut guard = self
-            .current
-            .lock()
-            .map_err(|_| MssError::Token("token cache poisoned".into()))?;
-        if let Some(t) = guard.as_ref()
-            && !t.expires_within(self.margin)
-        {
-            return Ok(t.clone());
-        }
-        let fresh = self.provider.access_token()?;
-        if fresh.expires_within(Duration::ZERO) {
-            return Err(MssError::Token(
-                "the provider returned an expired token".into(),
-            ));
-        }
-        *guard = Some(fresh.clone());
-        Ok(fresh)
-    }
-}
-
-impl<P: TokenProvider + ?Sized> TokenProvider for std::sync::Arc<P> {
-    fn access_token(&self) -> Result<AccessToken, MssError> {
-        (**self).access_token()
+impl From<TokenError> for crate::MssError {
+    /// The token error text (it never holds the token itself).
+    fn from(e: TokenError) -> Self {
+        Self::Token(e.to_string())
     }
 }
 
@@ -174,33 +77,7 @@ pub fn sasl_initial_response_b64(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    struct Counting(AtomicU32, Duration);
-    impl TokenProvider for Counting {
-        fn access_token(&self) -> Result<AccessToken, MssError> {
-            let n = self.0.fetch_add(1, Ordering::SeqCst);
-            AccessToken::new(format!("tok{n}"), SystemTime::now() + self.1)
-        }
-    }
-
-    #[test]
-    fn cache_refreshes_before_expiry() {
-        let long = TokenCache::new(
-            Counting(AtomicU32::new(0), Duration::from_secs(300)),
-            Duration::from_secs(30),
-        );
-        assert_eq!(long.access_token().unwrap().expose(), "tok0");
-        assert_eq!(long.access_token().unwrap().expose(), "tok0");
-        long.invalidate();
-        assert_eq!(long.access_token().unwrap().expose(), "tok1");
-        let short = TokenCache::new(
-            Counting(AtomicU32::new(0), Duration::from_secs(10)),
-            Duration::from_secs(30),
-        );
-        assert_eq!(short.access_token().unwrap().expose(), "tok0");
-        assert_eq!(short.access_token().unwrap().expose(), "tok1");
-    }
+    use std::time::SystemTime;
 
     #[test]
     fn token_is_redacted_and_sasl_is_exact() {

@@ -24,7 +24,7 @@ struct JwtProvider {
 }
 
 impl TokenProvider for JwtProvider {
-    fn access_token(&self) -> Result<AccessToken, MssError> {
+    fn access_token(&self) -> Result<AccessToken, segur_mssante::token::TokenError> {
         AccessToken::new(
             jwt(&self.user, self.exp_offset),
             SystemTime::now() + Duration::from_secs(self.exp_offset.max(0) as u64),

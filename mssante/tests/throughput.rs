@@ -11,7 +11,7 @@ use segur_mssante::discovery::Endpoint;
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
 use segur_mssante::tls::{TlsSettings, TrustAnchors};
 use segur_mssante::token::{AccessToken, Authentication, OAuthMechanism, TokenProvider};
-use segur_mssante::{MailAddress, MssError, Recipient};
+use segur_mssante::{MailAddress, Recipient};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use support::mail_servers::{self, DOMAIN, MailServers, jwt};
@@ -20,7 +20,7 @@ const N: usize = 1000;
 
 struct Jwt;
 impl TokenProvider for Jwt {
-    fn access_token(&self) -> Result<AccessToken, MssError> {
+    fn access_token(&self) -> Result<AccessToken, segur_mssante::token::TokenError> {
         AccessToken::new(
             jwt(&format!("pharma@{DOMAIN}"), 600),
             SystemTime::now() + Duration::from_secs(600),
