@@ -9,7 +9,7 @@
 //! - [`ebrim`]: ebRIM 3.0 `SubmitObjectsRequest` writer and reader.
 //! - [`xdm`]: IHE_XDM.ZIP writer and reader.
 //!
-//! Further modules: [`model`], [`read`], [`time`], [`xml`].
+//! Further modules: [`model`], [`read`](mod@read), [`time`], [`xml`].
 
 pub mod build;
 pub mod ebrim;
