@@ -37,6 +37,8 @@
 //! assert_eq!(data, [0xCA, 0xFE]);
 //! # Ok::<(), segur_cps_card::Error>(())
 //! ```
+//!
+//! Further modules: [`pin`], [`pkcs15`], [`signer`].
 
 pub mod apdu;
 pub mod asn1;

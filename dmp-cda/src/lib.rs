@@ -8,6 +8,8 @@
 //! - [`xds`]: XDS DocumentEntry / SubmissionSet derived from a CDA header.
 //! - [`ebrim`]: ebRIM 3.0 `SubmitObjectsRequest` writer and reader.
 //! - [`xdm`]: IHE_XDM.ZIP writer and reader.
+//!
+//! Further modules: [`model`], [`read`](mod@read), [`time`], [`xml`].
 
 pub mod build;
 pub mod ebrim;

@@ -13,6 +13,8 @@
 //! - [`ins_datamatrix`]: build and parse the ANS INS Data Matrix.
 //! - [`render`]: draw QR and Data Matrix symbols.
 //! - [`payload`]: tell a decoded payload's kind from its first bytes.
+//!
+//! Further modules: [`error`].
 
 pub mod decode;
 pub mod dispensation;

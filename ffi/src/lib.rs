@@ -13,6 +13,10 @@
 //! - complex structures cross the boundary as JSON, in the serde forms of the Rust crates;
 //! - every export catches panics (`SEGUR_RESULT_PANIC`): the host process never aborts;
 //! - messages and details never contain patient data.
+//!
+//! Further modules: [`cards`], [`cda`], [`dispensation`], [`eprescription`], [`ins`],
+//! [`ins_datamatrix`], [`insi`], [`mss_annuaire`], [`mss_discovery`], [`mss_mailbox`],
+//! [`mss_mdn`], [`mssante`], [`result`], [`twoddoc`], [`vitale`].
 #![allow(unsafe_code)]
 // the C boundary is the one place where raw pointers are unavoidable
 // Reviewed: the exported functions take raw pointers from C and cannot be `unsafe fn` for their

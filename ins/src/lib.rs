@@ -15,6 +15,9 @@
 //!
 //! Privacy: every type holding a matricule or a name redacts itself in `Debug` and `Display`;
 //! reading the value takes an explicit `expose()`. Errors never carry patient data.
+//!
+//! Further modules: [`decode`], [`history`], [`insi`], [`normalize`], [`professional`],
+//! [`status`], [`traits`].
 
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 

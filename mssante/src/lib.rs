@@ -16,6 +16,8 @@
 //! Everything is blocking and callable synchronously (it is wrapped by a C ABI). No patient data
 //! appears in `Debug`, `Display` or error text: patient addresses, INS and server replies that
 //! could echo them are redacted unless explicitly exposed.
+//!
+//! Further modules: [`address`], [`inspect`].
 
 pub mod address;
 pub mod annuaire;
