@@ -17,7 +17,8 @@
 //! appears in `Debug`, `Display` or error text: patient addresses, INS and server replies that
 //! could echo them are redacted unless explicitly exposed.
 //!
-//! Further modules: [`address`], [`inspect`].
+//! Further modules: [`address`], [`inspect`], [`view`] (the JSON views shared by the CLI and the
+//! C API).
 
 pub mod address;
 pub mod annuaire;
