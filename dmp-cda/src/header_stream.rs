@@ -22,10 +22,10 @@ use std::borrow::Cow;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::model::{Code, InstanceId, PatientId, PatientText};
-use crate::read::{
-    Author, CdaError, CdaHeader, Encounter, LegalAuthenticator, Organization, Patient, PersonName,
-    RelatedDocument, ServiceEvent,
+use crate::error::CdaError;
+use crate::model::{
+    Author, CdaHeader, Code, Encounter, InstanceId, LegalAuthenticator, Organization, Patient,
+    PatientId, PatientText, PersonName, RelatedDocument, ServiceEvent,
 };
 use crate::xml::{self, XmlError, XmlLimits};
 

@@ -13,6 +13,7 @@
 
 pub mod build;
 pub mod ebrim;
+mod error;
 mod header_stream;
 pub mod jdv;
 pub mod model;

@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
+use crate::model::{Author, CdaHeader, PersonName};
 use crate::model::{Code, InstanceId, PatientText};
-use crate::read::{Author, CdaHeader, PersonName};
 use crate::time::{hl7_to_xds_utc, now_utc};
 
 /// OID of the PS national identifiers (IDNPS: "8" + RPPS, "0" + ADELI).

@@ -206,7 +206,7 @@ pub struct PreviousVersion {
 
 impl PreviousVersion {
     /// From a read header (its id, setId and versionNumber).
-    pub fn of(header: &crate::read::CdaHeader) -> Result<Self, BuildError> {
+    pub fn of(header: &crate::model::CdaHeader) -> Result<Self, BuildError> {
         Ok(Self {
             id: header.id.clone(),
             set_id: header
