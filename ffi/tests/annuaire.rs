@@ -1,12 +1,10 @@
 //! `segur_mss_annuaire_search` against the local Annuaire Santé FHIR server of the
-//! segur-mssante tests (`mssante/tests/support/annuaire_server.rs`: HTTPS with a test CA made
+//! segur-mssante tests (`test-support/src/annuaire_server.rs`: HTTPS with a test CA made
 //! at test time, API key enforced, one 429, two pages), as C calls it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
-#[path = "../../mssante/tests/support/annuaire_server.rs"]
-mod annuaire_server;
-#[path = "../../mssante/tests/support/mail_servers.rs"]
-mod mail_servers;
+use segur_test_support::annuaire_server;
+use segur_test_support::mail_servers;
 mod support;
 
 use segur::mss_annuaire::segur_mss_annuaire_search;

@@ -1,14 +1,12 @@
 //! The C program `ffi/tests/c/test_mail.c` (gcc -Wall -Wextra -Werror against segur.h and the
 //! libsegur.so of this build) against the real Postfix + Dovecot of the segur-mssante tests
-//! (`mssante/tests/support/mail_servers.rs`) and their DNS SRV server
-//! (`mssante/tests/support/dns_server.rs`): once as is, once under valgrind (no error, no
+//! (`test-support/src/mail_servers.rs`) and their DNS SRV server
+//! (`test-support/src/dns_server.rs`): once as is, once under valgrind (no error, no
 //! definite or indirect leak). The test fails when the program fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
-#[path = "../../mssante/tests/support/dns_server.rs"]
-mod dns_server;
-#[path = "../../mssante/tests/support/mail_servers.rs"]
-mod mail_servers;
+use segur_test_support::dns_server;
+use segur_test_support::mail_servers;
 
 use mail_servers::{DOMAIN, MailServers, jwt};
 use std::path::{Path, PathBuf};

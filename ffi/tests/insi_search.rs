@@ -1,12 +1,11 @@
 //! `segur_insi_client_*` against the local mutual-TLS INSi server of the segur-ins tests
-//! (`ins/tests/support/insi_server.rs`: SOAP 1.2 request, published XSDs, client certificate CN,
+//! (`test-support/src/insi_server.rs`: SOAP 1.2 request, published XSDs, client certificate CN,
 //! CNDA responses replayed). The full INSi strategy is tested in segur-ins; this test proves the
 //! C entry points: JSON in and out, raw XML for audit, TLS failures as result codes.
 #![allow(unsafe_code)] // reading the C strings the library returns
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
-#[path = "../../ins/tests/support/insi_server.rs"]
-mod insi_server;
+use segur_test_support::insi_server;
 
 use insi_server::{Ca, Seen, ca, leaf};
 use segur::insi::*;

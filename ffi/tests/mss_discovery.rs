@@ -1,10 +1,9 @@
 //! `segur_mss_discover` against the local DNS server of the segur-mssante tests
-//! (`mssante/tests/support/dns_server.rs`): SRV records in RFC 2782 order, "." as no service,
+//! (`test-support/src/dns_server.rs`): SRV records in RFC 2782 order, "." as no service,
 //! a silent resolver as a typed error after the timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
-#[path = "../../mssante/tests/support/dns_server.rs"]
-mod dns_server;
+use segur_test_support::dns_server;
 mod support;
 
 use segur::mss_discovery::segur_mss_discover;

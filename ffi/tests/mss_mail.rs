@@ -1,12 +1,11 @@
 //! `segur_mss_send`, `segur_mss_mailbox_*` and `segur_mss_mdn_*` from the C side of the API,
 //! against the real Postfix (submission STARTTLS, SASL through Dovecot) and Dovecot (IMAP
 //! STARTTLS, XOAUTH2 with a JWT, EXTERNAL with a client certificate) that the segur-mssante
-//! tests start (`mssante/tests/support/mail_servers.rs`), with a test CA made at test time.
+//! tests start (`test-support/src/mail_servers.rs`), with a test CA made at test time.
 #![allow(unsafe_code)] // reading the strings and bytes the library returns
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
-#[path = "../../mssante/tests/support/mail_servers.rs"]
-mod mail_servers;
+use segur_test_support::mail_servers;
 mod support;
 
 use base64::Engine as _;

@@ -8,8 +8,7 @@
 #![cfg(feature = "insi-client")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support/insi_server.rs"]
-mod insi_server;
+use segur_test_support::insi_server;
 
 use insi_server::{Ca, Seen, ca, leaf, server, xmllint};
 use segur_ins::insi::{InsiClient, InsiError, InsiTls, ResponseError, SoftwareIdentity};

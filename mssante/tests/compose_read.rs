@@ -2,7 +2,7 @@
 //! threading, body structure, limits and hostile input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use segur_test_support as support;
 
 use support::mail_servers;
 

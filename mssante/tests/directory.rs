@@ -2,7 +2,7 @@
 //! HTTPS server serving bundles in the recorded FHIR format.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use segur_test_support as support;
 
 use support::annuaire_server::annuaire_server;
 use support::dns_server::dns_server;

@@ -1,7 +1,7 @@
 //! End to end against a real Postfix and a real Dovecot started by the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use segur_test_support as support;
 
 use segur_mssante::compose::{MessageBuilder, ProductReference, Subject};
 use segur_mssante::discovery::Endpoint;

@@ -3,7 +3,7 @@
 //! STARTTLS, a recipient refused among accepted ones. A scripted rustls server plays them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use segur_test_support as support;
 
 use support::mail_servers;
 

@@ -4,7 +4,7 @@
 //! Writes the numbers to `target/mss-throughput.txt`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use segur_test_support as support;
 
 use segur_mssante::compose::{MessageBuilder, ProductReference, Subject};
 use segur_mssante::discovery::Endpoint;

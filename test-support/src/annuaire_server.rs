@@ -1,7 +1,7 @@
 //! A local HTTPS server (rustls) standing for the Annuaire Santé FHIR API: Practitioner
 //! bundles in the recorded FHIR format, with MSSanté mailbox metadata, paging through `next`
 //! links, the `ESANTE-API-KEY` header enforced, and one `429` to exercise the back-off. Shared
-//! by the segur-mssante tests and, through `#[path]`, the segur-ffi tests.
+//! by the segur-mssante and segur-ffi tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use rustls::pki_types::pem::PemObject;

@@ -1,7 +1,7 @@
 //! A DNS server on 127.0.0.1 (UDP) answering RFC 6186 SRV queries for the mail domain
 //! `example.fr` in the wire format (hickory-proto): three `_submission._tcp` records in
 //! priority/weight disorder, and `_imap._tcp` with target "." (no service). Shared by the
-//! segur-mssante tests and, through `#[path]`, the segur-ffi tests.
+//! segur-mssante and segur-ffi tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use hickory_proto::op::{Message, MessageType};

@@ -3,7 +3,7 @@
 //! teleservice), SOAP 1.2 content type and action, and the request's `RECSANSVITALE`,
 //! `ContexteLPS` and `ContexteBAM` validated with xmllint against the published XSDs
 //! (`../shared/insi/xsd`). It replays the CNDA responses of `../shared/insi/cnda-responses`.
-//! Shared by the segur-ins tests and the segur-ffi tests (`#[path]`), with the test CA and the
+//! Shared by the segur-ins and segur-ffi tests, with the test CA and the
 //! certificates they make at test time.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
