@@ -71,7 +71,12 @@ fn attr<'x>(a: &Attrs<'x>, name: &str) -> Option<&'x str> {
 fn is_local_name(key: &[u8], local: &[u8]) -> bool {
     key.len() >= local.len()
         && key.ends_with(local)
-        && (key.len() == local.len() || key[key.len() - local.len() - 1] == b':')
+        && (key.len() == local.len()
+            || key
+                .len()
+                .checked_sub(local.len() + 1)
+                .and_then(|i| key.get(i))
+                == Some(&b':'))
 }
 
 fn is_xmlns(key: &[u8]) -> bool {
@@ -84,6 +89,18 @@ fn is_space(b: u8) -> bool {
 }
 
 /// A byte class of the certified path as a table: one lookup per byte.
+struct ByteClass([bool; 256]);
+
+impl ByteClass {
+    /// Whether `b` is in the class.
+    #[inline]
+    fn has(&self, b: u8) -> bool {
+        // A table of 256 entries indexed by a byte: `get` cannot miss, and compiles to the
+        // same single load as indexing.
+        self.0.get(usize::from(b)).copied().unwrap_or(false)
+    }
+}
+
 macro_rules! byte_table {
     (|$b:ident| $accept:expr) => {{
         let mut table = [false; 256];
@@ -93,21 +110,27 @@ macro_rules! byte_table {
             table[i] = $accept;
             i += 1;
         }
-        table
+        ByteClass(table)
     }};
 }
 
 /// The name bytes the certified path accepts in an attribute name: ASCII letters, digits and
 /// `_ : - .` (a subset of XML 1.0 §2.3 [4] NameChar).
-static NAME_BYTE: [bool; 256] =
+// Built at compile time: an index out of range would fail the build, never a run.
+#[allow(clippy::indexing_slicing)]
+static NAME_BYTE: ByteClass =
     byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.'));
 
 /// Bytes that need no second look in a value: ASCII other than `&` and the quotes.
-static PLAIN_VALUE_BYTE: [bool; 256] =
+// Built at compile time: an index out of range would fail the build, never a run.
+#[allow(clippy::indexing_slicing)]
+static PLAIN_VALUE_BYTE: ByteClass =
     byte_table!(|b| b.is_ascii() && !matches!(b, b'&' | b'"' | b'\''));
 
 /// Bytes that need no second look in character data: ASCII other than `&`.
-static PLAIN_TEXT_BYTE: [bool; 256] = byte_table!(|b| b.is_ascii() && b != b'&');
+// Built at compile time: an index out of range would fail the build, never a run.
+#[allow(clippy::indexing_slicing)]
+static PLAIN_TEXT_BYTE: ByteClass = byte_table!(|b| b.is_ascii() && b != b'&');
 
 /// The certified path for the attributes of a start tag: scans `tag` (the tag's content, name
 /// first, as quick-xml hands it out) from `name_len` and fills `out` with each attribute's
@@ -142,7 +165,7 @@ fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'
             return false;
         }
         let key_start = i;
-        while tag.get(i).is_some_and(|&b| NAME_BYTE[usize::from(b)]) {
+        while tag.get(i).is_some_and(|&b| NAME_BYTE.has(b)) {
             i += 1;
         }
         let Some(key) = tag.get(key_start..i).filter(|k| !k.is_empty()) else {
@@ -154,15 +177,15 @@ fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'
         };
         let value_start = i + 2;
         let mut end = value_start;
-        while tag
-            .get(end)
-            .is_some_and(|&b| PLAIN_VALUE_BYTE[usize::from(b)])
-        {
+        while tag.get(end).is_some_and(|&b| PLAIN_VALUE_BYTE.has(b)) {
             end += 1;
         }
         let value = match tag.get(end) {
             // The common case: plain ASCII up to the closing quote.
-            Some(&b) if b == quote => &tag[value_start..end],
+            Some(&b) if b == quote => match tag.get(value_start..end) {
+                Some(v) => v,
+                None => return false,
+            },
             // The other quote, or a non-ASCII byte: a second, general look.
             Some(b'"' | b'\'') | Some(0x80..) => {
                 let Some(rest) = tag.get(value_start..) else {
@@ -171,7 +194,9 @@ fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'
                 let Some(len) = rest.iter().position(|&b| b == quote) else {
                     return false;
                 };
-                let value = &rest[..len];
+                let Some(value) = rest.get(..len) else {
+                    return false;
+                };
                 if value.contains(&b'&') || std::str::from_utf8(value).is_err() {
                     return false;
                 }
@@ -821,7 +846,7 @@ fn check_attrs(s: &BytesStart<'_>, pos: usize) -> Result<(), XmlError> {
 /// `&` (so no reference), i.e. when the exact path (`BytesText::unescape`) would accept them
 /// and decode them to themselves. Anything else takes the exact path.
 fn certified_text(t: &[u8]) -> bool {
-    t.iter().all(|&b| PLAIN_TEXT_BYTE[usize::from(b)])
+    t.iter().all(|&b| PLAIN_TEXT_BYTE.has(b))
         || (!t.contains(&b'&') && std::str::from_utf8(t).is_ok())
 }
 
@@ -1032,7 +1057,9 @@ fn read_header_with<const CERTIFIED: bool>(
         // paths that ask.
         let first = match stack.last() {
             Some(parent) if el != El::Other => {
-                let f = !seen[parent.seen_start..].contains(&el);
+                let f = !seen
+                    .get(parent.seen_start..)
+                    .is_some_and(|s| s.contains(&el));
                 if f {
                     seen.push(el);
                 }
@@ -1058,11 +1085,14 @@ fn read_header_with<const CERTIFIED: bool>(
                 }
             } else {
                 let mut path: [(El, bool); MAX_PATH] = [(El::Other, false); MAX_PATH];
-                for (slot, f) in path.iter_mut().zip(&stack[cdd..]) {
+                for (slot, f) in path.iter_mut().zip(stack.iter().skip(cdd)) {
                     *slot = (f.el, f.first);
                 }
-                path[rel - 1] = (el, first);
-                let path = &path[..rel];
+                // 1 <= rel <= MAX_PATH here (rel > MAX_PATH took the branch above).
+                if let Some(slot) = rel.checked_sub(1).and_then(|i| path.get_mut(i)) {
+                    *slot = (el, first);
+                }
+                let path = path.get(..rel).unwrap_or(&path);
                 action = if certified {
                     on_start(&mut st, path, &Attrs::Raw(&attrs))
                 } else {

@@ -11,6 +11,10 @@
 //!
 //! Further modules: [`model`], [`read`](mod@read), [`time`], [`xml`].
 
+// Text is never sliced at byte offsets and nothing is indexed unchecked: hostile input gets a
+// typed error, never a panic (issue class: byte-offset slicing of text).
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 pub mod build;
 pub mod ebrim;
 mod error;

@@ -53,6 +53,43 @@ pub fn now_hl7() -> String {
     format!("{}+0000", now_utc())
 }
 
+/// The value of a run of ASCII digits (the caller has checked they are digits); saturates rather
+/// than overflowing on absurd lengths.
+pub(crate) fn ascii_number(digits: &[u8]) -> u32 {
+    digits.iter().fold(0u32, |acc, c| {
+        acc.saturating_mul(10)
+            .saturating_add(u32::from(c.wrapping_sub(b'0')))
+    })
+}
+
+/// Whether `year-month-day` is a real date of the proleptic Gregorian calendar (no 30 February,
+/// no 31 April; 29 February only in leap years): HL7 TS dates are calendar dates (ISO 8601).
+pub fn is_civil_date(year: u32, month: u32, day: u32) -> bool {
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+    let last = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=last).contains(&day)
+}
+
+/// Whether `s` is a calendar date `YYYYMMDD` (HL7 TS to the day): eight ASCII digits forming a
+/// real date ([`is_civil_date`]).
+pub fn is_yyyymmdd(s: &str) -> bool {
+    let b = s.as_bytes();
+    let n = |a: usize, z: usize| b.get(a..z).map_or(0, ascii_number);
+    b.len() == 8 && b.iter().all(u8::is_ascii_digit) && is_civil_date(n(0, 4), n(4, 6), n(6, 8))
+}
+
+/// `JJ/MM/AAAA` (French narrative form) of a date checked by [`is_yyyymmdd`].
+pub(crate) fn french_date(yyyymmdd: &str) -> String {
+    let part = |a: usize, z: usize| yyyymmdd.get(a..z).unwrap_or("");
+    format!("{}/{}/{}", part(6, 8), part(4, 6), part(0, 4))
+}
+
 fn num(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -67,8 +104,16 @@ fn num(s: &str) -> Option<i64> {
 /// precision is allowed by XDS, and shifting a date without a time would invent one).
 /// Returns `None` for a malformed value.
 pub fn hl7_to_xds_utc(ts: &str) -> Option<String> {
+    // Every character of a TS is ASCII: anything else (e.g. a non-ASCII digit look-alike) is a
+    // malformed value, refused before any position is computed.
+    if !ts.is_ascii() {
+        return None;
+    }
     let (digits, zone) = match ts.find(['+', '-']) {
-        Some(i) => (&ts[..i], Some(&ts[i..])),
+        Some(i) => {
+            let (d, z) = ts.split_at_checked(i)?;
+            (d, Some(z))
+        }
         None => (ts, None),
     };
     let digits = digits.split('.').next().unwrap_or(digits);
@@ -79,13 +124,15 @@ pub fn hl7_to_xds_utc(ts: &str) -> Option<String> {
         return Some(digits.to_owned());
     };
     let sign = if zone.starts_with('-') { -1 } else { 1 };
-    let z = &zone[1..];
+    let z = zone.get(1..)?;
     // Accept ±HHMM; the kit contains a sample with a 3-digit zone (+100), read as ±HMM.
-    let (zh, zm) = match z.len() {
-        4 => (num(&z[..2])?, num(&z[2..])?),
-        3 => (num(&z[..1])?, num(&z[1..])?),
+    let hour_len = match z.len() {
+        4 => 2,
+        3 => 1,
         _ => return None,
     };
+    let (zh, zm) = z.split_at_checked(hour_len)?;
+    let (zh, zm) = (num(zh)?, num(zm)?);
     if digits.len() < 12 {
         return Some(digits.to_owned());
     }
@@ -102,6 +149,34 @@ pub fn hl7_to_xds_utc(ts: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_characters_are_malformed_not_a_panic() {
+        // Multibyte characters at every position a slice used to be taken at.
+        for ts in [
+            "20240101120000+é1",
+            "20240101120000+0é",
+            "20240101120000-1é",
+            "2024é101120000+0100",
+            "é",
+            "20240101120000+",
+            "20240101120000+\u{202e}00",
+        ] {
+            assert_eq!(hl7_to_xds_utc(ts), None, "{ts:?}");
+        }
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert!(is_civil_date(2024, 2, 29));
+        assert!(!is_civil_date(2023, 2, 29));
+        assert!(!is_civil_date(2024, 2, 30));
+        assert!(!is_civil_date(2024, 4, 31));
+        assert!(is_civil_date(2000, 2, 29));
+        assert!(!is_civil_date(1900, 2, 29));
+        assert!(!is_civil_date(2024, 13, 1));
+        assert!(!is_civil_date(2024, 1, 0));
+    }
 
     #[test]
     fn converts_to_utc() {

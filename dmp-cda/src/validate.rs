@@ -48,10 +48,11 @@ fn ts_second_zone(v: Option<&str>) -> bool {
         return false;
     };
     let (d, z) = v.split_at(i);
+    // Byte-wise: a non-ASCII character is simply not a digit (no slicing of text at offsets).
     d.len() >= 14
-        && d[..14].bytes().all(|b| b.is_ascii_digit())
+        && d.bytes().take(14).all(|b| b.is_ascii_digit())
         && z.len() == 5
-        && z[1..].bytes().all(|b| b.is_ascii_digit())
+        && z.bytes().skip(1).all(|b| b.is_ascii_digit())
 }
 
 /// Validates a CDA. `Err` when it cannot be read at all; `Ok(findings)` otherwise (empty when

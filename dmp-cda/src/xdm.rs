@@ -9,6 +9,7 @@
 //! case-insensitively, finds documents through the `URI` slot (fallback: every non-metadata file
 //! of the subset, matched to entries by hash) and checks hash and size against the metadata.
 
+use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
 
 use crate::ebrim::{self, EbrimError};
@@ -144,6 +145,16 @@ pub enum XdmError {
     /// A document entry's URI names no file of its subset.
     #[error("subset {subset}: URI {uri:?} names no file")]
     MissingDocument {
+        /// Subset folder.
+        subset: String,
+        /// URI slot value.
+        uri: String,
+    },
+    /// Two document entries (or a document entry and a METADATA.XML) name the same file: each
+    /// file is one document (IHE ITI TF-3 §4.2.3.2: one DocumentEntry per document), and handing
+    /// it out twice would lose its bytes for one of them.
+    #[error("subset {subset}: URI {uri:?} names a file another entry already names")]
+    SharedDocument {
         /// Subset folder.
         subset: String,
         /// URI slot value.
@@ -369,9 +380,11 @@ impl XdmPackage {
             .iter()
             .enumerate()
             .filter_map(|(i, e)| {
-                let parts: Vec<&str> = e.upper.split('/').collect();
-                let n = parts.len();
-                (n >= 3 && parts[n - 1] == "METADATA.XML" && parts[n - 3] == "IHE_XDM").then(|| {
+                let mut parts = e.upper.rsplit('/');
+                let is_metadata = parts.next() == Some("METADATA.XML")
+                    && parts.next().is_some()
+                    && parts.next() == Some("IHE_XDM");
+                is_metadata.then(|| {
                     (
                         i,
                         e.path
@@ -385,64 +398,98 @@ impl XdmPackage {
         if metas.is_empty() {
             return Err(XdmError::NoMetadata);
         }
+        // The exact upper-cased path is indexed once; the suffix fallback below scans the entries,
+        // which `XdmLimits::max_entries` bounds (256 by default).
+        let mut exact: HashMap<String, usize> = HashMap::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            exact.entry(e.upper.clone()).or_insert(i);
+        }
+        // One flag per entry for the whole archive: a file handed to one document (or a
+        // METADATA.XML) is never handed to another, which would leave it empty (its bytes are
+        // moved out): two document entries naming one file are refused instead.
+        let mut taken = vec![false; entries.len()];
+        for (mi, _) in &metas {
+            if let Some(t) = taken.get_mut(*mi) {
+                *t = true;
+            }
+        }
         let mut subsets = Vec::with_capacity(metas.len());
         for (mi, dir) in metas {
-            let meta_path = entries[mi].path.clone();
-            let submission = ebrim::read(&entries[mi].bytes, &limits.xml).map_err(|source| {
-                XdmError::Metadata {
+            let Some(meta) = entries.get(mi) else {
+                return Err(XdmError::NoMetadata);
+            };
+            let meta_path = meta.path.clone();
+            let submission =
+                ebrim::read(&meta.bytes, &limits.xml).map_err(|source| XdmError::Metadata {
                     path: meta_path.clone(),
                     source,
-                }
-            })?;
+                })?;
             let dir_upper = format!("{}/", dir.to_ascii_uppercase());
             let mut documents = Vec::new();
-            let mut taken = vec![false; entries.len()];
-            taken[mi] = true;
             let mut unresolved = Vec::new();
             for entry in &submission.documents {
                 let Some(uri) = entry.uri.as_deref() else {
-                    unresolved.push(entry.clone());
+                    unresolved.push(Some(entry.clone()));
                     continue;
                 };
                 let uri_upper = uri
                     .replace('\\', "/")
                     .trim_start_matches("./")
                     .to_ascii_uppercase();
-                let idx = entries
-                    .iter()
-                    .position(|e| e.upper == format!("{dir_upper}{uri_upper}"))
+                let idx = exact
+                    .get(&format!("{dir_upper}{uri_upper}"))
+                    .copied()
                     .or_else(|| {
-                        entries.iter().position(|e| {
-                            e.upper == uri_upper || e.upper.ends_with(&format!("/{uri_upper}"))
-                        })
+                        let slash_uri = format!("/{uri_upper}");
+                        entries
+                            .iter()
+                            .position(|e| e.upper == uri_upper || e.upper.ends_with(&slash_uri))
                     });
-                let Some(idx) = idx else {
+                let (Some(idx), Some(file)) = (idx, idx.and_then(|i| entries.get_mut(i))) else {
                     return Err(XdmError::MissingDocument {
                         subset: dir.clone(),
                         uri: uri.to_owned(),
                     });
                 };
-                taken[idx] = true;
-                let bytes = std::mem::take(&mut entries[idx].bytes);
-                check(&entries[idx].path, &bytes, entry)?;
+                match taken.get_mut(idx) {
+                    Some(t) if !*t => *t = true,
+                    _ => {
+                        return Err(XdmError::SharedDocument {
+                            subset: dir.clone(),
+                            uri: uri.to_owned(),
+                        });
+                    }
+                }
+                let bytes = std::mem::take(&mut file.bytes);
+                check(&file.path, &bytes, entry)?;
                 documents.push(XdmDocument {
-                    path: entries[idx].path.clone(),
+                    path: file.path.clone(),
                     bytes,
                     entry: Some(entry.clone()),
                 });
             }
+            // Entries without URI, found by hash (lower-case hex, as `sha1_hex` writes it).
+            let mut by_hash: HashMap<String, Vec<usize>> = HashMap::new();
+            for (slot, u) in unresolved.iter().enumerate().rev() {
+                if let Some(h) = u.as_ref().and_then(|u| u.hash.as_deref()) {
+                    by_hash
+                        .entry(h.to_ascii_lowercase())
+                        .or_default()
+                        .push(slot);
+                }
+            }
             // Fallback: every other file of the subset; entries without URI are matched by hash.
-            for (i, e) in entries.iter_mut().enumerate() {
-                if taken[i] || !e.upper.starts_with(&dir_upper) {
+            for (e, t) in entries.iter_mut().zip(taken.iter_mut()) {
+                if *t || !e.upper.starts_with(&dir_upper) {
                     continue;
                 }
+                *t = true;
                 let hash = sha1_hex(&e.bytes);
-                let pos = unresolved.iter().position(|u| {
-                    u.hash
-                        .as_deref()
-                        .is_some_and(|h| h.eq_ignore_ascii_case(&hash))
-                });
-                let entry = pos.map(|p| unresolved.remove(p));
+                let entry = by_hash
+                    .get_mut(&hash)
+                    .and_then(Vec::pop)
+                    .and_then(|slot| unresolved.get_mut(slot))
+                    .and_then(Option::take);
                 if let Some(en) = &entry {
                     check(&e.path, &e.bytes, en)?;
                 }
@@ -452,7 +499,7 @@ impl XdmPackage {
                     entry,
                 });
             }
-            if let Some(u) = unresolved.first() {
+            if let Some(u) = unresolved.iter().flatten().next() {
                 return Err(XdmError::MissingDocument {
                     subset: dir.clone(),
                     uri: u.unique_id.clone(),

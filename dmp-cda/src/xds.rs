@@ -375,9 +375,10 @@ pub struct DeriveOptions {
 pub fn sha1_hex(bytes: &[u8]) -> String {
     let digest = Sha1::digest(bytes);
     let mut s = String::with_capacity(40);
+    let hex = |nibble: u8| char::from_digit(u32::from(nibble), 16).unwrap_or('0');
     for b in digest {
-        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        s.push(hex(b >> 4));
+        s.push(hex(b & 15));
     }
     s
 }

@@ -112,7 +112,7 @@ pub enum Node<'a> {
 
 pub(crate) fn local(name: &[u8]) -> &[u8] {
     match name.iter().rposition(|&b| b == b':') {
-        Some(i) => &name[i + 1..],
+        Some(i) => name.get(i + 1..).unwrap_or_default(),
         None => name,
     }
 }

@@ -440,3 +440,41 @@ fn trod_screenings_are_typed_by_disease() {
         Err(BuildError::Missing("leucocyturie.comment"))
     );
 }
+
+/// Dates the calendar does not have are refused by every date type of the builders (they used to
+/// pass a 1..=31 day check), and so are non-ASCII characters where digits go.
+#[test]
+fn impossible_and_non_ascii_dates_are_refused() {
+    use segur_dmp_cda::build::header::Timestamp;
+    use segur_dmp_cda::build::{Date, VaccinationDate};
+    for bad in [
+        "20230229",
+        "20240230",
+        "20240431",
+        "20241301",
+        "2024010é",
+        "20240100",
+    ] {
+        assert!(Date::parse(bad).is_err(), "Date {bad:?}");
+        assert!(
+            VaccinationDate::parse(bad).is_err(),
+            "VaccinationDate {bad:?}"
+        );
+    }
+    for good in ["20240229", "20000229", "20241231"] {
+        assert!(Date::parse(good).is_ok(), "Date {good:?}");
+        assert!(
+            VaccinationDate::parse(good).is_ok(),
+            "VaccinationDate {good:?}"
+        );
+    }
+    for bad in [
+        "20230229120000+0100",
+        "2024010112000é+0100",
+        "20240101120000+01é",
+        "20240101120000é0100",
+    ] {
+        assert!(Timestamp::parse(bad).is_err(), "Timestamp {bad:?}");
+    }
+    assert!(Timestamp::parse("20240229120000+0100").is_ok());
+}

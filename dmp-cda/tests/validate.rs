@@ -70,3 +70,33 @@ fn kit_mutations_are_caught_with_their_rule() {
     let f = validate(sample("eDISP-MED_2024.01.xml").as_bytes()).unwrap();
     assert!(f.iter().any(|x| x.rule.contains("BR or CL")), "{f:#?}");
 }
+
+/// Non-ASCII characters where a timestamp's digits or zone are expected used to panic
+/// (byte-offset slicing): now a finding, in `validate` and in the XDS derivation alike.
+#[test]
+fn non_ascii_timestamps_are_findings_not_panics() {
+    let vac = sample("VAC-NOTE_2023.01.xml");
+    for bad in [
+        "2021040915350é+0100",
+        "20210409153500+01é",
+        "20210409153500+é10",
+        "2021040915350\u{202e}+0100",
+    ] {
+        let xml = vac.replace(
+            "<effectiveTime value=\"20210409153500+0100\" />",
+            &format!("<effectiveTime value=\"{bad}\" />"),
+        );
+        assert_ne!(xml, vac);
+        let findings = validate(xml.as_bytes()).unwrap();
+        assert!(!findings.is_empty(), "{bad:?}: no finding");
+        let doc = segur_dmp_cda::read(xml.as_bytes()).unwrap();
+        // The XDS creationTime cannot be derived from it: a typed error, not a panic.
+        let derived = segur_dmp_cda::xds::DocumentEntry::derive(
+            &doc.header,
+            xml.as_bytes(),
+            None,
+            &segur_dmp_cda::xds::DeriveOptions::default(),
+        );
+        assert!(derived.is_err(), "{bad:?}: derived anyway");
+    }
+}

@@ -349,3 +349,46 @@ fn metadata_derives_for_every_sample_with_an_ins() {
     }
     assert!(derived > 40, "only {derived} samples with an INS");
 }
+
+/// Two document entries naming one file used to leave it empty for the second (its bytes were
+/// moved out for the first): now a typed refusal, and no document comes back truncated.
+#[test]
+fn two_entries_naming_one_file_are_refused_not_emptied() {
+    let cda = sample("VAC-NOTE_2023.01.xml");
+    let doc = segur_dmp_cda::read(&cda).unwrap();
+    let mut first =
+        DocumentEntry::derive(&doc.header, &cda, None, &DeriveOptions::default()).unwrap();
+    first.uri = Some("DOC0001.XML".into());
+    let mut second = first.clone();
+    second.entry_uuid = "urn:uuid:5b2a1bd4-6f3a-4f7e-9a51-0c1d2e3f4a5b".into();
+    second.unique_id = format!("{}.2", first.unique_id);
+    let set = SubmissionSet::for_entry(&first, "1.2.3", None);
+    let meta = ebrim::write(&Submission::new(set, vec![first, second]));
+    let z = zip_of(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", meta.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", &cda),
+    ]);
+    match XdmPackage::unpack(&z, &XdmLimits::default()) {
+        Err(XdmError::SharedDocument { subset, uri }) => {
+            assert_eq!(subset, "IHE_XDM/SUBSET01");
+            assert_eq!(uri, "DOC0001.XML");
+        }
+        other => panic!("expected SharedDocument, got {other:?}"),
+    }
+}
+
+/// A document entry whose URI names the subset's METADATA.XML is refused too: the metadata is
+/// never handed out as a document.
+#[test]
+fn an_entry_naming_the_metadata_file_is_refused() {
+    let cda = sample("VAC-NOTE_2023.01.xml");
+    let (meta, _) = metadata_for(&cda, Some("METADATA.XML"));
+    let z = zip_of(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", meta.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", &cda),
+    ]);
+    assert!(matches!(
+        XdmPackage::unpack(&z, &XdmLimits::default()),
+        Err(XdmError::SharedDocument { .. })
+    ));
+}

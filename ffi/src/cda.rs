@@ -54,9 +54,10 @@ pub(crate) fn xdm_err(e: XdmError) -> segur_result {
         | XdmError::EntryTooLarge { .. }
         | XdmError::TotalTooLarge { .. }
         | XdmError::RatioTooHigh { .. } => R::XdmTooLarge,
-        XdmError::NoMetadata | XdmError::Metadata { .. } | XdmError::MissingDocument { .. } => {
-            R::XdmMetadata
-        }
+        XdmError::NoMetadata
+        | XdmError::Metadata { .. }
+        | XdmError::MissingDocument { .. }
+        | XdmError::SharedDocument { .. } => R::XdmMetadata,
         XdmError::HashMismatch { .. } | XdmError::SizeMismatch { .. } => R::XdmIntegrity,
         _ => R::XdmOther,
     };

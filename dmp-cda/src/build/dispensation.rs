@@ -523,7 +523,12 @@ fn write_medicine(w: &mut Xw, n: usize, p: &DispensedProduct) {
 fn write_narrative(w: &mut Xw, n: usize, it: &DispensedItem) {
     w.raw("<table border=\"0\"><thead><tr><th>Durée du traitement</th><th>Médicament</th><th>Quantité délivrée</th><th>Fréquence d'administration</th><th>Dose</th><th>Voie d'administration</th><th>Lot</th><th>Péremption</th><th>Substitution</th></tr></thead><tbody>");
     let posology = it.posology.as_ref().map(Posology::narrative);
-    let cell = |i: usize| posology.as_ref().map(|p| p[i].as_str()).unwrap_or("");
+    let cell = |i: usize| {
+        posology
+            .as_ref()
+            .and_then(|p| p.get(i))
+            .map_or("", String::as_str)
+    };
     w.raw(&format!("<tr ID=\"med-{n}\">"));
     w.leaf("td", &[], cell(0));
     w.raw(&format!("<td><content ID=\"med-{n}-delivre\">"));

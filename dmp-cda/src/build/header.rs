@@ -58,18 +58,18 @@ impl Timestamp {
             reason: format!("{s:?} is not YYYYMMDDhhmmss+hhmm"),
         };
         let b = s.as_bytes();
-        if b.len() != 19 || !(b[14] == b'+' || b[14] == b'-') {
+        // Byte-wise, so a non-ASCII character is refused, never sliced through.
+        let shape_ok = b.len() == 19
+            && matches!(b.get(14), Some(b'+' | b'-'))
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 14 || c.is_ascii_digit());
+        if !shape_ok {
             return Err(bad());
         }
-        if !s[..14]
-            .bytes()
-            .chain(s[15..].bytes())
-            .all(|c| c.is_ascii_digit())
-        {
-            return Err(bad());
-        }
-        let n = |a: usize, z: usize| s[a..z].parse::<u32>().unwrap_or(99);
-        let (mo, d, h, mi, se, zh, zm) = (
+        let n = |a: usize, z: usize| b.get(a..z).map_or(9999, crate::time::ascii_number);
+        let (y, mo, d, h, mi, se, zh, zm) = (
+            n(0, 4),
             n(4, 6),
             n(6, 8),
             n(8, 10),
@@ -78,8 +78,7 @@ impl Timestamp {
             n(15, 17),
             n(17, 19),
         );
-        if !(1..=12).contains(&mo)
-            || !(1..=31).contains(&d)
+        if !crate::time::is_civil_date(y, mo, d)
             || h > 23
             || mi > 59
             || se > 59
@@ -98,7 +97,8 @@ impl Timestamp {
 
     /// The date part `YYYYMMDD`.
     pub fn date(&self) -> &str {
-        &self.0[..8]
+        // The constructor checked 19 ASCII characters.
+        self.0.get(..8).unwrap_or(&self.0)
     }
 }
 

@@ -25,14 +25,9 @@ use crate::jdv::RouteOfAdministration;
 pub struct Date(String);
 
 impl Date {
-    /// Parses `YYYYMMDD`, checking the month and day ranges.
+    /// Parses `YYYYMMDD`, refusing dates the calendar does not have (30 February).
     pub fn parse(s: &str) -> Result<Self, BuildError> {
-        let b = s.as_bytes();
-        let ok = b.len() == 8
-            && b.iter().all(u8::is_ascii_digit)
-            && (1..=12).contains(&s[4..6].parse::<u32>().unwrap_or(0))
-            && (1..=31).contains(&s[6..8].parse::<u32>().unwrap_or(0));
-        if ok {
+        if crate::time::is_yyyymmdd(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(BuildError::Invalid {
@@ -49,7 +44,7 @@ impl Date {
 
     /// `JJ/MM/AAAA`, for the narrative.
     pub fn french(&self) -> String {
-        format!("{}/{}/{}", &self.0[6..8], &self.0[4..6], &self.0[..4])
+        crate::time::french_date(&self.0)
     }
 }
 

@@ -372,6 +372,11 @@ impl Trod2024_01 {
             "Test rapide d'orientation diagnostique : {}",
             labels.join(", ")
         );
+        // `check` refused an empty list: the first screening gives the service event.
+        let first = self
+            .screenings
+            .first()
+            .ok_or(BuildError::Missing("screenings"))?;
         let kind = DocKind {
             templates: &[
                 ("1.3.6.1.4.1.19376.1.5.3.1.1.1", None),
@@ -380,8 +385,8 @@ impl Trod2024_01 {
             code,
             title: &title,
             practice_setting: PracticeSetting::DEPISTAGE,
-            service_code: self.screenings[0].disease().into_owned(),
-            service_start: self.screenings[0].time().as_str(),
+            service_code: first.disease().into_owned(),
+            service_start: first.time().as_str(),
         };
         let mut w = Xw::new(16 * 1024);
         header::write_header(&mut w, h, &kind, &ids)?;

@@ -24,11 +24,8 @@ pub struct VaccinationDate(String);
 impl VaccinationDate {
     /// Parses `AAAAMMJJ`.
     pub fn parse(s: &str) -> Result<Self, BuildError> {
-        let ok = s.len() == 8
-            && s.bytes().all(|b| b.is_ascii_digit())
-            && (1..=12).contains(&s[4..6].parse::<u32>().unwrap_or(0))
-            && (1..=31).contains(&s[6..8].parse::<u32>().unwrap_or(0));
-        if ok {
+        // A date the calendar has (no 30 February), eight ASCII digits.
+        if crate::time::is_yyyymmdd(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(BuildError::Invalid {
@@ -244,7 +241,7 @@ impl VaccinationNote2023_01 {
         // Narrative block.
         w.raw("<text><table border=\"0\"><thead><tr><th>Date</th><th>Vaccin</th><th>Lot n°</th><th>Rang</th><th>Voie d'administration</th><th>Région d'administration</th><th>Réaction observée</th><th>Commentaire</th><th>Vaccinateur</th></tr></thead><tbody><tr>");
         let d = v.date.as_str();
-        w.leaf("td", &[], &format!("{}/{}/{}", &d[6..8], &d[4..6], &d[..4]));
+        w.leaf("td", &[], &crate::time::french_date(d));
         w.raw("<td><content ID=\"vac-1\">");
         w.text(&v.vaccine.label);
         w.raw("</content></td>");
