@@ -3,9 +3,13 @@
 //! Searches `Practitioner` by RPPS identifier or by name, follows `next` links, filters the
 //! mailbox type on the client side (the server does not expose `mailbox-mss-type`), and backs
 //! off on `429` / `502` / `503` / `504` (1,000 requests per minute, ANS issues #405/#406).
+//!
+//! Requests go through the SDK's one HTTPS client, [`segur_net::http`]: 10 s to connect, 30 s
+//! per exchange, answers of at most 16 MiB ([`HttpLimits::default`]).
 
 use crate::MssError;
 use crate::tls::TlsSettings;
+use segur_net::http::{HttpClient, HttpError, HttpLimits};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -58,7 +62,7 @@ pub struct DirectoryMailbox {
 pub struct AnnuaireClient {
     base: String,
     api_key: Zeroizing<String>,
-    agent: ureq::Agent,
+    http: HttpClient,
     page_size: u16,
     max_pages: usize,
     max_retries: u32,
@@ -108,14 +112,11 @@ impl AnnuaireClient {
         if api_key.is_empty() || api_key.chars().any(|c| c.is_control()) {
             return Err(MssError::Annuaire("invalid API key".into()));
         }
-        let agent = ureq::AgentBuilder::new()
-            .tls_config(tls.client_config())
-            .timeout(Duration::from_secs(30))
-            .build();
+        let http = HttpClient::with_config(tls.client_config(), HttpLimits::default());
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             api_key: Zeroizing::new(api_key.to_owned()),
-            agent,
+            http,
             page_size: 100,
             max_pages: 50,
             max_retries: 5,
@@ -137,38 +138,34 @@ impl AnnuaireClient {
     fn get(&self, url: &str) -> Result<serde_json::Value, MssError> {
         let mut delay = self.backoff;
         for attempt in 0..=self.max_retries {
-            let resp = self
-                .agent
-                .get(url)
-                .set("ESANTE-API-KEY", &self.api_key)
-                .set("Accept", "application/fhir+json")
-                .call();
+            let resp = self.http.get_with_headers(
+                url,
+                "application/fhir+json",
+                &[("ESANTE-API-KEY", self.api_key.as_str())],
+            );
             match resp {
                 Ok(r) => {
-                    let mut body = Vec::new();
-                    r.into_reader()
-                        .take(16 * 1024 * 1024)
-                        .read_to_end(&mut body)
-                        .map_err(|e| MssError::Annuaire(format!("reading the answer: {e}")))?;
-                    return serde_json::from_slice(&body)
+                    return serde_json::from_slice(&r.body)
                         .map_err(|e| MssError::Annuaire(format!("invalid JSON: {e}")));
                 }
-                Err(ureq::Error::Status(code, r))
+                Err(HttpError::Status { code, response })
                     if matches!(code, 429 | 502 | 503 | 504) && attempt < self.max_retries =>
                 {
-                    let wait = r
-                        .header("Retry-After")
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|s| Duration::from_secs(s.min(60)))
+                    let wait = response
+                        .retry_after
+                        .map(|d| d.min(Duration::from_secs(60)))
                         .unwrap_or(delay);
                     std::thread::sleep(wait);
                     delay = delay.saturating_mul(2);
                 }
-                Err(ureq::Error::Status(code, _)) => {
+                Err(HttpError::Status { code, .. }) => {
                     return Err(MssError::Annuaire(format!("HTTP status {code}")));
                 }
-                Err(ureq::Error::Transport(t)) => {
-                    return Err(MssError::Annuaire(format!("transport: {t}")));
+                Err(e @ HttpError::TooLarge { .. }) => {
+                    return Err(MssError::Annuaire(format!("reading the answer: {e}")));
+                }
+                Err(e) => {
+                    return Err(MssError::Annuaire(format!("transport: {e}")));
                 }
             }
         }
@@ -240,8 +237,6 @@ impl AnnuaireClient {
         Err(MssError::Annuaire("too many pages".into()))
     }
 }
-
-use std::io::Read as _;
 
 fn collect_mailboxes(
     res: &serde_json::Value,

@@ -11,6 +11,12 @@
 //! - [`soap`]: SOAP 1.1 / 1.2 envelopes, WS-Addressing headers, typed faults, MTOM/XOP;
 //! - [`token`]: access tokens (zeroized, redacted), token providers and their cache;
 //! - [`sign`]: the [`sign::Signer`] trait and a software signer from PKCS#12.
+//!
+//! Every HTTPS exchange of the SDK goes through [`http::HttpClient`] (the INSi client of
+//! `segur-ins`, the Annuaire Santé client of `segur-mssante`, and the DMP and Pro Santé Connect
+//! clients to come): one blocking client on one rustls, with the TLS configuration of [`tls`],
+//! size and time limits and typed errors. No other crate writes HTTP by hand or depends on an
+//! HTTP client of its own.
 
 #![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 

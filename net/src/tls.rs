@@ -7,7 +7,9 @@
 
 use rustls::crypto::ring as provider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
 use rustls::{AlertDescription, CertificateError, CipherSuite};
 use std::fmt;
 use std::sync::Arc;
@@ -172,11 +174,23 @@ impl TrustAnchors {
     }
 }
 
-/// A certificate chain and its PKCS#8 private key (zeroized on drop, never shown by `Debug`).
+/// A certificate chain and its private key (zeroized on drop, never shown by `Debug`).
 #[derive(Clone)]
 pub struct ClientIdentity {
     chain: Vec<CertificateDer<'static>>,
     key: Zeroizing<Vec<u8>>,
+    format: KeyFormat,
+}
+
+/// The encoding of the private key's DER.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyFormat {
+    /// PKCS#8 `PrivateKeyInfo` (RFC 5208).
+    Pkcs8,
+    /// PKCS#1 `RSAPrivateKey` (RFC 8017 appendix A.1.2).
+    Pkcs1,
+    /// SEC1 `ECPrivateKey` (RFC 5915).
+    Sec1,
 }
 
 impl fmt::Debug for ClientIdentity {
@@ -213,18 +227,32 @@ impl ClientIdentity {
                 .map(|c| CertificateDer::from(c.as_der().to_vec()))
                 .collect(),
             key: Zeroizing::new(chain.key().to_vec()),
+            format: KeyFormat::Pkcs8,
         })
     }
-    /// From a PEM certificate chain (leaf first) and a PEM PKCS#8 private key.
+    /// From a PEM certificate chain (leaf first) and a PEM private key: PKCS#8 (`PRIVATE KEY`,
+    /// RFC 5208), PKCS#1 (`RSA PRIVATE KEY`, RFC 8017) or SEC1 (`EC PRIVATE KEY`, RFC 5915).
     pub fn from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, TlsError> {
         let chain = pem_certs("certificate chain", chain_pem)?;
-        let key = PrivatePkcs8KeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::BadPem {
-            what: "private key (PKCS#8)",
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::BadPem {
+            what: "private key",
             reason: e.to_string(),
         })?;
+        let (der, format) = match &key {
+            PrivateKeyDer::Pkcs8(k) => (k.secret_pkcs8_der(), KeyFormat::Pkcs8),
+            PrivateKeyDer::Pkcs1(k) => (k.secret_pkcs1_der(), KeyFormat::Pkcs1),
+            PrivateKeyDer::Sec1(k) => (k.secret_sec1_der(), KeyFormat::Sec1),
+            _ => {
+                return Err(TlsError::BadPem {
+                    what: "private key",
+                    reason: "unsupported key encoding".into(),
+                });
+            }
+        };
         Ok(Self {
             chain,
-            key: Zeroizing::new(key.secret_pkcs8_der().to_vec()),
+            key: Zeroizing::new(der.to_vec()),
+            format,
         })
     }
     /// The certificate chain, leaf first.
@@ -232,7 +260,12 @@ impl ClientIdentity {
         &self.chain
     }
     fn key_der(&self) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.to_vec()))
+        let der = self.key.to_vec();
+        match self.format {
+            KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+            KeyFormat::Pkcs1 => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+            KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+        }
     }
 }
 

@@ -1,23 +1,21 @@
-//! Blocking INSi client over mutual TLS (rustls) with an IGC-Santé "organisation" software
-//! certificate (CN `INSI-AUTO` or `INSI-MANU`; anything else is refused by the teleservice with
+//! Blocking INSi client over mutual TLS with an IGC-Santé "organisation" software certificate
+//! (CN `INSI-AUTO` or `INSI-MANU`; anything else is refused by the teleservice with
 //! `DESIR_560`). Qualification endpoint: `https://qualiflps-services-ps-tlsm.ameli.fr:443/lps`
 //! (the production host is not published in our sources: TO VERIFY, so the endpoint is always
 //! the caller's).
 //!
-//! One SOAP POST per connection (`Connection: close`), HTTP/1.1 framing read with `httparse`.
-//! The server certificate is verified against the caller's roots (IGC-Santé chain), never skipped.
-//! Every exchange keeps the raw request and response for audit in an [`Exchange`], which redacts
-//! itself in `Debug`.
+//! The SOAP POST goes through the SDK's one HTTPS client, [`segur_net::http`], with the TLS
+//! configuration of [`segur_net::tls`]: the server certificate is verified against the caller's
+//! roots (IGC-Santé chain), never skipped. Every exchange keeps the raw request and response for
+//! audit in an [`Exchange`], which redacts itself in `Debug`.
 
 use super::request::{
     ACTION_SEARCH_BY_TRAITS, RequestIds, SoftwareIdentity, TraitsQuery, search_by_traits_envelope,
 };
 use super::response::{InsiResponse, MAX_RESPONSE_BYTES, ResponseError, parse_response};
 use crate::traits::Traits;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Arc;
+use segur_net::http::{HttpClient, HttpError, HttpLimits};
+use segur_net::tls::{ClientIdentity, TlsError, TlsPolicy, TlsSettings, TrustAnchors};
 use std::time::Duration;
 
 /// Why an INSi call failed.
@@ -45,10 +43,11 @@ pub enum InsiError {
     /// Another TLS failure.
     #[error("TLS failure: {0}")]
     Tls(String),
-    /// Connection or I/O failure (including time-outs).
+    /// Connection or I/O failure (including time-outs). The [`HttpError`] that caused it is the
+    /// I/O error's inner error ([`std::io::Error::get_ref`]).
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
-    /// A malformed or oversized HTTP response.
+    /// A malformed or oversized HTTP response (body above [`MAX_RESPONSE_BYTES`]).
     #[error("malformed HTTP response from INSi")]
     Http,
     /// An HTTP status other than 200 without a SOAP fault.
@@ -59,11 +58,12 @@ pub enum InsiError {
     Response(#[from] ResponseError),
 }
 
-/// TLS material of the client: trusted roots for the server, certificate chain and private key.
+/// TLS material of the client: trusted roots for the server ([`TrustAnchors`]), certificate
+/// chain and private key ([`ClientIdentity`]).
+#[derive(Clone)]
 pub struct InsiTls {
-    roots: rustls::RootCertStore,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
+    anchors: TrustAnchors,
+    identity: ClientIdentity,
 }
 
 impl std::fmt::Debug for InsiTls {
@@ -76,25 +76,30 @@ impl InsiTls {
     /// From PEM text: trusted roots, client certificate chain, client private key (PKCS#8,
     /// PKCS#1 or SEC1).
     pub fn from_pem(roots_pem: &[u8], chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, InsiError> {
-        use rustls::pki_types::pem::PemObject;
-        let bad = |e: rustls::pki_types::pem::Error| InsiError::TlsConfig(e.to_string());
-        let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_slice_iter(roots_pem) {
-            roots
-                .add(c.map_err(bad)?)
-                .map_err(|e| InsiError::TlsConfig(e.to_string()))?;
+        let config = |e: TlsError| InsiError::TlsConfig(e.to_string());
+        Ok(Self {
+            anchors: TrustAnchors::from_pem(roots_pem).map_err(config)?,
+            identity: ClientIdentity::from_pem(chain_pem, key_pem).map_err(config)?,
+        })
+    }
+
+    /// From trust anchors and a client identity loaded elsewhere (a PKCS#12 file, …).
+    pub fn from_parts(anchors: TrustAnchors, identity: ClientIdentity) -> Self {
+        Self { anchors, identity }
+    }
+
+    /// The TLS policy of the INSi client: TLS 1.2 and 1.3, AEAD suites with ECDHE key exchange
+    /// (the suites of [`TlsPolicy::mssante`]).
+    pub fn policy() -> TlsPolicy {
+        TlsPolicy {
+            name: "INSi",
+            ..TlsPolicy::mssante()
         }
-        if roots.is_empty() {
-            return Err(InsiError::TlsConfig("no trusted root certificate".into()));
-        }
-        let chain = CertificateDer::pem_slice_iter(chain_pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(bad)?;
-        if chain.is_empty() {
-            return Err(InsiError::TlsConfig("no client certificate".into()));
-        }
-        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(bad)?;
-        Ok(Self { roots, chain, key })
+    }
+
+    fn settings(&self) -> Result<TlsSettings, InsiError> {
+        TlsSettings::with_policy(&Self::policy(), &self.anchors, Some(&self.identity))
+            .map_err(|e| InsiError::TlsConfig(e.to_string()))
     }
 }
 
@@ -147,12 +152,12 @@ impl StrategyOutcome {
 
 /// Blocking INSi client.
 pub struct InsiClient {
+    endpoint: String,
     host: String,
     port: u16,
-    path: String,
-    config: Arc<rustls::ClientConfig>,
+    tls: TlsSettings,
+    http: HttpClient,
     software: SoftwareIdentity,
-    timeout: Duration,
 }
 
 impl std::fmt::Debug for InsiClient {
@@ -161,6 +166,38 @@ impl std::fmt::Debug for InsiClient {
             .field("host", &self.host)
             .field("port", &self.port)
             .finish()
+    }
+}
+
+/// The limits of one INSi exchange: `timeout` to connect and for the whole exchange, a body of
+/// at most [`MAX_RESPONSE_BYTES`].
+fn limits(timeout: Duration) -> HttpLimits {
+    HttpLimits {
+        connect_timeout: timeout,
+        exchange_timeout: timeout,
+        max_body_bytes: MAX_RESPONSE_BYTES as u64,
+    }
+}
+
+/// Maps a failed exchange onto the INSi error kinds; the transport error stays the source of
+/// [`InsiError::Io`].
+fn http_error(e: HttpError) -> InsiError {
+    use std::io::{Error as IoError, ErrorKind};
+    match e {
+        HttpError::Tls(t) => match t {
+            TlsError::UnknownIssuer => InsiError::UnknownServerCa,
+            TlsError::NameMismatch => InsiError::ServerNameMismatch,
+            TlsError::Expired => InsiError::ServerCertificateExpired,
+            TlsError::ClientCertificateRefused { .. } => InsiError::ClientCertificateRefused,
+            TlsError::InvalidServerName => InsiError::Endpoint,
+            other => InsiError::Tls(other.to_string()),
+        },
+        HttpError::InvalidUrl { .. } => InsiError::Endpoint,
+        HttpError::Status { code, .. } => InsiError::Status(code),
+        HttpError::TooLarge { .. } | HttpError::Protocol(_) => InsiError::Http,
+        HttpError::Timeout => InsiError::Io(IoError::new(ErrorKind::TimedOut, e)),
+        HttpError::Io(io) => InsiError::Io(io),
+        other => InsiError::Io(IoError::other(other)),
     }
 }
 
@@ -185,33 +222,28 @@ fn split_url(url: &str) -> Result<(String, u16, String), InsiError> {
 
 impl InsiClient {
     /// A client for `endpoint` (`https://host[:port]/path`) with the given TLS material and
-    /// software identity. TLS 1.2 and 1.3 only.
+    /// software identity. TLS 1.2 and 1.3 only ([`InsiTls::policy`]).
     pub fn new(
         endpoint: &str,
         tls: InsiTls,
         software: SoftwareIdentity,
     ) -> Result<Self, InsiError> {
-        let (host, port, path) = split_url(endpoint)?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| InsiError::TlsConfig(e.to_string()))?
-            .with_root_certificates(tls.roots)
-            .with_client_auth_cert(tls.chain, tls.key)
-            .map_err(|e| InsiError::TlsConfig(e.to_string()))?;
+        let (host, port, _) = split_url(endpoint)?;
+        let tls = tls.settings()?;
+        let http = HttpClient::new(&tls, limits(Duration::from_secs(30)));
         Ok(Self {
+            endpoint: endpoint.to_owned(),
             host,
             port,
-            path,
-            config: Arc::new(config),
+            tls,
+            http,
             software,
-            timeout: Duration::from_secs(30),
         })
     }
 
-    /// Sets the connect/read/write time-out (default 30 s).
+    /// Sets the connect and whole-exchange time-out (default 30 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.http = HttpClient::new(&self.tls, limits(timeout));
         self
     }
 
@@ -234,7 +266,17 @@ impl InsiClient {
         ids: &RequestIds,
     ) -> Result<Exchange, InsiError> {
         let request_xml = search_by_traits_envelope(&self.software, query, ids);
-        let (status, body) = self.post(ACTION_SEARCH_BY_TRAITS, request_xml.as_bytes())?;
+        let content_type =
+            format!("application/soap+xml; charset=utf-8; action=\"{ACTION_SEARCH_BY_TRAITS}\"");
+        let (status, body) =
+            match self
+                .http
+                .post(&self.endpoint, &content_type, &[], request_xml.as_bytes())
+            {
+                Ok(r) => (r.status, r.body),
+                Err(HttpError::Status { code, response }) => (code, response.body),
+                Err(e) => return Err(http_error(e)),
+            };
         // A SOAP fault comes with HTTP 500: the body says why, read it first.
         let parsed = parse_response(&body);
         let response = match (status, parsed) {
@@ -284,119 +326,6 @@ impl InsiClient {
         }
         Ok(StrategyOutcome { attempts })
     }
-
-    fn post(&self, action: &str, body: &[u8]) -> Result<(u16, Vec<u8>), InsiError> {
-        let server_name =
-            ServerName::try_from(self.host.clone()).map_err(|_| InsiError::Endpoint)?;
-        let addr = (self.host.as_str(), self.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or(InsiError::Endpoint)?;
-        let tcp = TcpStream::connect_timeout(&addr, self.timeout)?;
-        tcp.set_read_timeout(Some(self.timeout))?;
-        tcp.set_write_timeout(Some(self.timeout))?;
-        let conn = rustls::ClientConnection::new(self.config.clone(), server_name)
-            .map_err(|e| InsiError::Tls(e.to_string()))?;
-        let mut tls = rustls::StreamOwned::new(conn, tcp);
-        let head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/soap+xml; charset=utf-8; action=\"{}\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.path,
-            self.host,
-            action,
-            body.len()
-        );
-        let sent = tls
-            .write_all(head.as_bytes())
-            .and_then(|()| tls.write_all(body))
-            .and_then(|()| tls.flush());
-        sent.map_err(classify_io)?;
-        let mut raw = Vec::new();
-        let limit = (MAX_RESPONSE_BYTES + 64 * 1024) as u64;
-        match (&mut tls).take(limit + 1).read_to_end(&mut raw) {
-            Ok(_) => {}
-            // Servers that close without close_notify: accept what was framed.
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => {}
-            Err(e) => return Err(classify_io(e)),
-        }
-        if raw.len() as u64 > limit {
-            return Err(InsiError::Http);
-        }
-        parse_http(&raw)
-    }
-}
-
-/// Maps a TLS failure surfaced as an I/O error to a typed error.
-fn classify_io(e: std::io::Error) -> InsiError {
-    let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
-        return InsiError::Io(e);
-    };
-    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
-    match inner {
-        E::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => InsiError::UnknownServerCa,
-        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-            InsiError::ServerNameMismatch
-        }
-        E::InvalidCertificate(
-            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
-        ) => InsiError::ServerCertificateExpired,
-        E::AlertReceived(
-            A::BadCertificate
-            | A::UnknownCA
-            | A::CertificateRequired
-            | A::CertificateUnknown
-            | A::CertificateExpired
-            | A::AccessDenied
-            | A::DecryptError,
-        ) => InsiError::ClientCertificateRefused,
-        other => InsiError::Tls(other.to_string()),
-    }
-}
-
-/// Reads status and body of an HTTP/1.1 response (Content-Length, chunked, or until close).
-fn parse_http(raw: &[u8]) -> Result<(u16, Vec<u8>), InsiError> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut resp = httparse::Response::new(&mut headers);
-    let head_len = match resp.parse(raw) {
-        Ok(httparse::Status::Complete(n)) => n,
-        _ => return Err(InsiError::Http),
-    };
-    let status = resp.code.ok_or(InsiError::Http)?;
-    let header = |name: &str| {
-        resp.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .and_then(|h| std::str::from_utf8(h.value).ok())
-            .map(str::trim)
-    };
-    let rest = raw.get(head_len..).unwrap_or_default();
-    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        dechunk(rest)?
-    } else if let Some(len) = header("content-length") {
-        let len: usize = len.parse().map_err(|_| InsiError::Http)?;
-        rest.get(..len).ok_or(InsiError::Http)?.to_vec()
-    } else {
-        rest.to_vec()
-    };
-    Ok((status, body))
-}
-
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, InsiError> {
-    let mut out = Vec::new();
-    loop {
-        match httparse::parse_chunk_size(data) {
-            Ok(httparse::Status::Complete((used, 0))) => {
-                let _ = used;
-                return Ok(out);
-            }
-            Ok(httparse::Status::Complete((used, size))) => {
-                let size = usize::try_from(size).map_err(|_| InsiError::Http)?;
-                let chunk = data.get(used..used + size).ok_or(InsiError::Http)?;
-                out.extend_from_slice(chunk);
-                data = data.get(used + size + 2..).ok_or(InsiError::Http)?;
-            }
-            _ => return Err(InsiError::Http),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -421,17 +350,5 @@ mod tests {
             split_url("https://x:99999/"),
             Err(InsiError::Endpoint)
         ));
-    }
-
-    #[test]
-    fn http_framing() {
-        let (s, b) = parse_http(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef").unwrap();
-        assert_eq!((s, b.as_slice()), (200, &b"abc"[..]));
-        let (s, b) = parse_http(
-            b"HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!((s, b.as_slice()), (500, &b"abcde"[..]));
-        assert!(parse_http(b"garbage").is_err());
     }
 }

@@ -17,3 +17,9 @@ pub use request::{
 pub use response::{
     Fault, Individual, InsiResponse, MAX_RESPONSE_BYTES, ResponseError, parse_response,
 };
+/// The HTTPS and TLS types the client is built on, re-exported from `segur-net`.
+#[cfg(feature = "insi-client")]
+pub use segur_net::{
+    http::HttpError,
+    tls::{ClientIdentity, TlsError, TrustAnchors},
+};
