@@ -24,8 +24,9 @@ fn ids(v: &[MessageId]) -> Vec<&str> {
     v.iter().map(MessageId::as_str).collect()
 }
 
-pub(crate) fn mss_err(e: MssError) -> segur_result {
+pub(crate) fn mss_err(e: impl Into<MssError>) -> segur_result {
     use segur_result as R;
+    let e: MssError = e.into();
     let code = match &e {
         MssError::InvalidAddress { .. } => R::MssInvalidAddress,
         MssError::InvalidHeader { .. } => R::MssInvalidHeader,
@@ -414,7 +415,7 @@ impl<'a> Credentials<'a> {
                 let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
                 // The caller's token follows the one rule of `CallerToken` (240 s, never refreshed).
                 let token = ::segur_mssante::token::CallerToken::new(secret.to_owned(), None)
-                    .map_err(|e| mss_err(e.into()))?;
+                    .map_err(mss_err)?;
                 Authentication::OAuth {
                     user: user.clone(),
                     provider: std::sync::Arc::new(token),

@@ -174,6 +174,10 @@ pub enum MssError {
 impl MssError {
     pub(crate) fn io(stage: &'static str) -> impl FnOnce(std::io::Error) -> MssError {
         move |source| {
+            // A TLS alert or certificate failure surfaces as an I/O error of the stream.
+            if let Some(tls) = segur_net::tls::TlsError::from_source_chain(&source) {
+                return MssError::from(tls);
+            }
             if matches!(
                 source.kind(),
                 std::io::ErrorKind::UnexpectedEof
@@ -181,21 +185,24 @@ impl MssError {
                     | std::io::ErrorKind::BrokenPipe
                     | std::io::ErrorKind::ConnectionAborted
             ) {
-                if let Some(tls) = source
-                    .get_ref()
-                    .and_then(|e| e.downcast_ref::<rustls::Error>())
-                {
-                    return MssError::Tls(tls.to_string());
-                }
                 return MssError::ConnectionClosed(stage);
             }
-            if let Some(tls) = source
-                .get_ref()
-                .and_then(|e| e.downcast_ref::<rustls::Error>())
-            {
-                return MssError::Tls(tls.to_string());
-            }
             MssError::Io { stage, source }
+        }
+    }
+}
+
+impl From<segur_net::tls::TlsError> for MssError {
+    /// Certificate and key loading failures become [`MssError::Certificate`], handshake and
+    /// policy failures [`MssError::Tls`] (the texts never hold key material).
+    fn from(e: segur_net::tls::TlsError) -> Self {
+        use segur_net::tls::TlsError as T;
+        match e {
+            T::BadPem { .. }
+            | T::BadPkcs12 { .. }
+            | T::Missing { .. }
+            | T::BadCertificate { .. } => Self::Certificate(e.to_string()),
+            other => Self::Tls(other.to_string()),
         }
     }
 }
