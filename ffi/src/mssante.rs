@@ -12,6 +12,7 @@ use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::compose::MessageId;
 use ::segur_mssante::read::Report;
+use ::segur_mssante::tls::TlsError;
 use ::segur_mssante::{
     MailAddress, MessageBuilder, MssError, PatientAddress, ProductReference, ReceivedMessage,
     Recipient, Subject,
@@ -31,13 +32,21 @@ pub(crate) fn mss_err(e: impl Into<MssError>) -> segur_result {
         MssError::InvalidAddress { .. } => R::MssInvalidAddress,
         MssError::InvalidHeader { .. } => R::MssInvalidHeader,
         MssError::Compose(_) => R::MssCompose,
-        MssError::Xdm(_) | MssError::InspectionUnavailable(_) => R::MssXdm,
+        MssError::Xdm(_)
+        | MssError::XdmCda { .. }
+        | MssError::XdmContent(_)
+        | MssError::InspectionUnavailable(_) => R::MssXdm,
         MssError::Pdf(_) => R::MssPdf,
         MssError::TooLarge { .. } => R::MssTooLarge,
         MssError::Malformed { .. } => R::MssMalformed,
         MssError::MalformedReport { .. } => R::MssMalformedReport,
+        MssError::Tls(
+            TlsError::BadPem { .. }
+            | TlsError::BadPkcs12 { .. }
+            | TlsError::Missing { .. }
+            | TlsError::BadCertificate { .. },
+        ) => R::MssCertificate,
         MssError::Tls(_) => R::MssTls,
-        MssError::Certificate(_) => R::MssCertificate,
         MssError::Io { .. } | MssError::ConnectionClosed(_) => R::MssNetwork,
         MssError::StartTlsUnavailable => R::MssStartTlsUnavailable,
         MssError::Refused { .. } => R::MssRefused,

@@ -4,8 +4,8 @@
 //! mailbox type on the client side (the server does not expose `mailbox-mss-type`), and backs
 //! off on `429` / `502` / `503` / `504` (1,000 requests per minute, ANS issues #405/#406).
 
-use crate::MssError;
 use crate::tls::TlsSettings;
+use crate::{AnnuaireError, MssError};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -103,10 +103,10 @@ impl AnnuaireClient {
     /// A client for `base` (e.g. [`PRODUCTION_V2`]) with the `ESANTE-API-KEY`.
     pub fn new(base: &str, api_key: &str, tls: &TlsSettings) -> Result<Self, MssError> {
         if !base.starts_with("https://") {
-            return Err(MssError::Annuaire("the base URL must be https".into()));
+            return Err(AnnuaireError::NotHttps.into());
         }
         if api_key.is_empty() || api_key.chars().any(|c| c.is_control()) {
-            return Err(MssError::Annuaire("invalid API key".into()));
+            return Err(AnnuaireError::InvalidApiKey.into());
         }
         let agent = ureq::AgentBuilder::new()
             .tls_config(tls.client_config())
@@ -149,9 +149,14 @@ impl AnnuaireClient {
                     r.into_reader()
                         .take(16 * 1024 * 1024)
                         .read_to_end(&mut body)
-                        .map_err(|e| MssError::Annuaire(format!("reading the answer: {e}")))?;
-                    return serde_json::from_slice(&body)
-                        .map_err(|e| MssError::Annuaire(format!("invalid JSON: {e}")));
+                        .map_err(AnnuaireError::Read)?;
+                    return serde_json::from_slice(&body).map_err(|e| {
+                        AnnuaireError::Json {
+                            line: e.line(),
+                            column: e.column(),
+                        }
+                        .into()
+                    });
                 }
                 Err(ureq::Error::Status(code, r))
                     if matches!(code, 429 | 502 | 503 | 504) && attempt < self.max_retries =>
@@ -165,14 +170,18 @@ impl AnnuaireClient {
                     delay = delay.saturating_mul(2);
                 }
                 Err(ureq::Error::Status(code, _)) => {
-                    return Err(MssError::Annuaire(format!("HTTP status {code}")));
+                    return Err(AnnuaireError::Status(code).into());
                 }
                 Err(ureq::Error::Transport(t)) => {
-                    return Err(MssError::Annuaire(format!("transport: {t}")));
+                    return Err(match segur_net::tls::TlsError::from_source_chain(&t) {
+                        Some(tls) => AnnuaireError::Tls(tls),
+                        None => AnnuaireError::Transport(t.to_string()),
+                    }
+                    .into());
                 }
             }
         }
-        Err(MssError::Annuaire("too many retries".into()))
+        Err(AnnuaireError::TooManyRetries.into())
     }
 
     /// MSSanté mailboxes of the practitioners matching `search`, keeping only `kinds` (all when
@@ -207,7 +216,7 @@ impl AnnuaireClient {
         for _ in 0..self.max_pages {
             let bundle = self.get(&url)?;
             if bundle.get("resourceType").and_then(|v| v.as_str()) != Some("Bundle") {
-                return Err(MssError::Annuaire("the answer is not a Bundle".into()));
+                return Err(AnnuaireError::NotABundle.into());
             }
             for entry in bundle
                 .get("entry")
@@ -230,14 +239,12 @@ impl AnnuaireClient {
             match next {
                 Some(n) if n.starts_with(&self.base) => url = n.to_owned(),
                 Some(_) => {
-                    return Err(MssError::Annuaire(
-                        "the next link leaves the configured base URL".into(),
-                    ));
+                    return Err(AnnuaireError::ForeignNextLink.into());
                 }
                 None => return Ok(out),
             }
         }
-        Err(MssError::Annuaire("too many pages".into()))
+        Err(AnnuaireError::TooManyPages.into())
     }
 }
 
