@@ -298,6 +298,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn typed_layers_are_carried_as_themselves() {
+        use segur_net::tls::TlsError;
+        use segur_net::token::TokenError;
+        use std::error::Error as _;
+
+        // A TLS alert or certificate failure read from the stream is classified, not an I/O error.
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName),
+        );
+        let e = MssError::io("EHLO")(io);
+        assert!(matches!(e, MssError::Tls(TlsError::NameMismatch)), "{e:?}");
+        assert!(e.source().is_some_and(|s| s.is::<TlsError>()));
+        let io = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+        );
+        assert!(matches!(
+            MssError::io("EHLO")(io),
+            MssError::Tls(TlsError::ClientCertificateRefused { .. })
+        ));
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        assert!(matches!(
+            MssError::io("DATA")(eof),
+            MssError::ConnectionClosed("DATA")
+        ));
+
+        let e = MssError::from(TokenError::Expired);
+        assert!(matches!(e, MssError::Token(TokenError::Expired)));
+        assert!(e.source().is_some_and(|s| s.is::<TokenError>()));
+        let e = MssError::from(DiscoveryError::NoNameserver);
+        assert_eq!(
+            e.to_string(),
+            "discovery: no nameserver in /etc/resolv.conf"
+        );
+        let e = MssError::from(AnnuaireError::Status(429));
+        assert!(e.source().is_some_and(|s| s.is::<AnnuaireError>()));
+    }
+
+    #[test]
     fn server_text_masks_long_digit_runs() {
         let t = ServerText::new("550 5.1.1 <279035121518989@patient.mssante.fr>: unknown\r\n");
         assert_eq!(
