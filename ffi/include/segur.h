@@ -389,7 +389,8 @@ enum segur_result
    */
   SEGUR_RESULT_MSS_COMPOSE = 5002,
   /**
-   * The XDM attachment is not a valid IHE_XDM package.
+   * The XDM attachment is not a valid IHE_XDM package (a reason without a code of its own
+   * among 5040-5044).
    */
   SEGUR_RESULT_MSS_XDM = 5003,
   /**
@@ -409,7 +410,8 @@ enum segur_result
    */
   SEGUR_RESULT_MSS_MALFORMED_REPORT = 5007,
   /**
-   * A TLS failure (unknown CA, wrong name, expired, refused client certificate).
+   * Another TLS failure (protocol version or suite, invalid server name); unknown CA, wrong
+   * name, expiry and a refused client certificate have codes 5020-5023.
    */
   SEGUR_RESULT_MSS_TLS = 5010,
   /**
@@ -433,17 +435,99 @@ enum segur_result
    */
   SEGUR_RESULT_MSS_PROTOCOL = 5015,
   /**
-   * Authentication failed (token refused or expired, certificate refused, no usable mechanism).
+   * The server refused the authentication (SASL failure, no usable mechanism); token
+   * failures on the client side have codes 5030-5033.
    */
   SEGUR_RESULT_MSS_AUTHENTICATION = 5016,
   /**
-   * DNS SRV discovery failed (no answer in time, malformed answer, no resolver).
+   * DNS SRV discovery failed for a reason without a code of its own among 5050-5053.
    */
   SEGUR_RESULT_MSS_DISCOVERY = 5017,
   /**
-   * The Annuaire Santé lookup failed (HTTP status, TLS or network failure, not a FHIR Bundle).
+   * The Annuaire Santé client is misconfigured (base URL not https, invalid API key); other
+   * failures have codes 5060-5062 (TLS: 5020-5023).
    */
   SEGUR_RESULT_MSS_ANNUAIRE = 5018,
+  /**
+   * The MSSanté or Annuaire server certificate is not issued by a trusted authority (RFC 5280 §6).
+   */
+  SEGUR_RESULT_MSS_TLS_UNKNOWN_CA = 5020,
+  /**
+   * The server certificate does not match the host name (RFC 6125 §6).
+   */
+  SEGUR_RESULT_MSS_TLS_NAME_MISMATCH = 5021,
+  /**
+   * The server certificate is expired or not yet valid (RFC 5280 §4.1.2.5).
+   */
+  SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED = 5022,
+  /**
+   * The server refused the client certificate, or required one (RFC 8446 §6.2 alerts).
+   */
+  SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED = 5023,
+  /**
+   * The access token is expired.
+   */
+  SEGUR_RESULT_MSS_TOKEN_EXPIRED = 5030,
+  /**
+   * The server refused the access token and no other one can be had.
+   */
+  SEGUR_RESULT_MSS_TOKEN_REFUSED = 5031,
+  /**
+   * The token provider failed (Pro Santé Connect session ended, SC.MSS/CONF.10).
+   */
+  SEGUR_RESULT_MSS_TOKEN_PROVIDER = 5032,
+  /**
+   * The access token is not a bearer token (RFC 6750 §2.1).
+   */
+  SEGUR_RESULT_MSS_TOKEN_MALFORMED = 5033,
+  /**
+   * The XDM attachment is not a readable zip, has an unsafe or duplicate entry, or exceeds a limit.
+   */
+  SEGUR_RESULT_MSS_XDM_ARCHIVE = 5040,
+  /**
+   * The XDM attachment metadata is missing, unreadable or names a missing document.
+   */
+  SEGUR_RESULT_MSS_XDM_METADATA = 5041,
+  /**
+   * A document of the XDM attachment differs from its metadata hash or size.
+   */
+  SEGUR_RESULT_MSS_XDM_INTEGRITY = 5042,
+  /**
+   * A CDA document of the XDM attachment cannot be read (no X-MSS-CODECDA / X-MSS-INS).
+   */
+  SEGUR_RESULT_MSS_XDM_CDA = 5043,
+  /**
+   * The XDM attachment holds no CDA document, or a type code that is not a plain token.
+   */
+  SEGUR_RESULT_MSS_XDM_CONTENT = 5044,
+  /**
+   * No DNS resolver is configured (no nameserver in /etc/resolv.conf).
+   */
+  SEGUR_RESULT_MSS_DISCOVERY_NO_RESOLVER = 5050,
+  /**
+   * The DNS resolver did not answer in time.
+   */
+  SEGUR_RESULT_MSS_DISCOVERY_NO_ANSWER = 5051,
+  /**
+   * The DNS answer is not a DNS message (RFC 1035 §4.1).
+   */
+  SEGUR_RESULT_MSS_DISCOVERY_MALFORMED_ANSWER = 5052,
+  /**
+   * The DNS resolver answered an error other than NXDOMAIN.
+   */
+  SEGUR_RESULT_MSS_DISCOVERY_RESOLVER_ERROR = 5053,
+  /**
+   * The Annuaire Santé answered an HTTP status other than 200.
+   */
+  SEGUR_RESULT_MSS_ANNUAIRE_HTTP_STATUS = 5060,
+  /**
+   * Network failure with the Annuaire Santé (connection, time-out, retries exhausted).
+   */
+  SEGUR_RESULT_MSS_ANNUAIRE_NETWORK = 5061,
+  /**
+   * The Annuaire Santé answer is not the expected FHIR Bundle.
+   */
+  SEGUR_RESULT_MSS_ANNUAIRE_MALFORMED = 5062,
   /**
    * Another MSSanté error.
    */
@@ -1170,147 +1254,15 @@ segur_result segur_eprescription_payload_kind(const uint8_t *payload,
                                               segur_payload_kind *out_kind);
 
 /**
- * Checks an INS matricule (NIR or NIA) of 13 or 15 characters (spaces, dots and hyphens are
- * ignored, any case; 13 characters: the key is computed) and writes its canonical 15-character
- * form (`180032B02040123`) to `*out_matricule`, a string to free with `segur_string_free`.
+ * Checks a professional or structure identifier (`kind`: a `segur_identifier_kind` value; RPPS,
+ * SIREN and SIRET keys are Luhn, ISO/IEC 7812-1) and writes its national identifier as JSON to
+ * `*out_json` (free with `segur_string_free`): `{"root":"1.2.250.1.71.4.2.1",
+ * "extension":"810001234567"}` (root `.1` persons, `.2` structures).
  *
- * Errors: `SEGUR_RESULT_INS_LENGTH`, `_INVALID_CHAR`, `_LETTER_POSITION`, `_KEY_FORMAT`,
- * `_KEY_OUT_OF_RANGE`, `_KEY_MISMATCH`, `_NNP`, `_MIG`, `_SEX34`, `_SEX_DIGIT`, `_ORDER_ZERO`
- * (décret 82-103; the position is in `segur_last_error_detail`), `SEGUR_RESULT_INVALID_UTF8`,
- * `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ * Errors: `SEGUR_RESULT_IDENTIFIER_LENGTH`, `_INVALID_CHAR`, `_CHECK_DIGIT`,
+ * `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind). Thread-safe.
  */
-segur_result segur_ins_matricule_check(const char *input, size_t input_len, char **out_matricule);
-
-/**
- * `segur_ins_matricule_check` without allocation, for batch checks: writes the canonical
- * 15-character matricule (not NUL-terminated) into the caller's `buf` of `buf_len` bytes and 15
- * into `*out_len`. Nothing needs freeing.
- *
- * Errors: those of `segur_ins_matricule_check`; `SEGUR_RESULT_INSUFFICIENT_SIZE` (15 written
- * to `*out_len`, `buf` untouched) when `buf_len` < 15. Thread-safe.
- */
-segur_result segur_ins_matricule_check_into(const char *input,
-                                            size_t input_len,
-                                            char *buf,
-                                            size_t buf_len,
-                                            size_t *out_len);
-
-/**
- * Computes the control key (`97 - (N mod 97)`, 2A read as 19, 2B as 18; décret 82-103) of the
- * 13-character body of a matricule and writes it (1..=97) to `*out_key`.
- *
- * Errors: as `segur_ins_matricule_check` (`SEGUR_RESULT_INS_LENGTH` when the body is not 13
- * characters). Thread-safe.
- */
-segur_result segur_ins_matricule_key(const char *body, size_t body_len, uint8_t *out_key);
-
-/**
- * Checks a matricule and writes what its digits say as JSON to `*out_json` (free with
- * `segur_string_free`): `{"sex":"Male","year":80,"month":{"Known":3},"place":{"Corsica":
- * {"department":"2B","commune":"020"}},"order":401,"key":23,"lints":[]}`. `month` is
- * `{"Known":n}`, `{"Unknown":n}` (20, 30-42, 50+) or `{"Unassigned":n}`; `place` is one of
- * `Metropolitan`, `Corsica`, `AlgeriaOrIleDeFrance`, `Overseas`, `Abroad` (`country`) or
- * `Unassigned` (`code`); lints: `UnknownMonth`, `UnassignedMonth`, `UnassignedDepartment`,
- * `CommuneZero` (warnings, never errors). The place is where the birth was registered, never
- * the birthplace trait.
- *
- * Errors: as `segur_ins_matricule_check`. Thread-safe.
- */
-segur_result segur_ins_matricule_decode(const char *input, size_t input_len, char **out_json);
-
-/**
- * Checks an INS: a 15-character matricule (13 also accepted: the key is computed) and its
- * authority OID (`1.2.250.1.213.1.4.8` NIR, `.9` NIA, `.10` test NIR, `.11` demo NIR; the legacy
- * INS-C `.2` is refused). Writes JSON to `*out_json` (free with `segur_string_free`):
- * `{"matricule":"180032B02040123","oid":"1.2.250.1.213.1.4.8","authority":"nir","is_nia":false,
- * "is_test_or_demo":false,"xds_cx":"180032B02040123^^^&1.2.250.1.213.1.4.8&ISO^NH"}`.
- *
- * Errors: the matricule errors of `segur_ins_matricule_check`,
- * `SEGUR_RESULT_INS_LEGACY_INS_C`, `SEGUR_RESULT_INS_UNKNOWN_AUTHORITY`. Thread-safe.
- */
-segur_result segur_ins_check(const char *matricule,
-                             size_t matricule_len,
-                             const char *oid,
-                             size_t oid_len,
-                             char **out_json);
-
-/**
- * Normalises one name to the INSi character profile (A-Z, space, `'`, `-`; explicit
- * transliteration, `"d’Ærtagnan"` gives `"D'AERTAGNAN"`; SEL-MP-043 §3.4.1 syntax rules;
- * at most 100 characters) and writes it to `*out_name` (free with `segur_string_free`).
- * `kind` is a `segur_name_kind` value. A character with no equivalent is an error with its
- * position (in `segur_last_error_detail`), never silently dropped.
- *
- * Errors: `SEGUR_RESULT_INS_NAME_*`, `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind),
- * `SEGUR_RESULT_INVALID_UTF8`, `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
- */
-segur_result segur_ins_normalize_name(uint32_t kind,
-                                      const char *input,
-                                      size_t input_len,
-                                      char **out_name);
-
-/**
- * Validates and normalises the five strict traits given as JSON (`TraitsData` form:
- * `{"birth_name":"d'Artagnan","given_names":["Pierre-Alain","Muriel"],"first_given_name":null,
- * "sex":"M","birth_date":"2001-06-17","birth_place":"63220","used_name":null,
- * "used_given_name":null}`; optional fields may be omitted, unknown fields are refused) and
- * writes the normalised traits in the same form to `*out_json` (free with `segur_string_free`).
- *
- * Errors: `SEGUR_RESULT_INVALID_JSON` (line and column in the detail),
- * `SEGUR_RESULT_INS_NAME_*` (field and position in the detail), `SEGUR_RESULT_INS_TRAITS_*`.
- * Thread-safe.
- */
-segur_result segur_ins_traits_normalize(const char *traits_json,
-                                        size_t traits_json_len,
-                                        char **out_json);
-
-/**
- * Makes a normaliser whose names may have at most `max_len` characters (0: the default, 100)
- * and writes it to `*out_normalizer`; free it with `segur_normalizer_free`.
- *
- * Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
- */
-segur_result segur_normalizer_new(size_t max_len, segur_normalizer **out_normalizer);
-
-/**
- * `segur_ins_normalize_name` with this normaliser's settings. `normalizer` is not modified;
- * concurrent calls on one handle are safe.
- */
-segur_result segur_normalizer_name(const segur_normalizer *normalizer,
-                                   uint32_t kind,
-                                   const char *input,
-                                   size_t input_len,
-                                   char **out_name);
-
-/**
- * `segur_ins_traits_normalize` with this normaliser's settings. `normalizer` is not modified;
- * concurrent calls on one handle are safe.
- */
-segur_result segur_normalizer_traits(const segur_normalizer *normalizer,
-                                     const char *traits_json,
-                                     size_t traits_json_len,
-                                     char **out_json);
-
-/**
- * Frees a normaliser; NULL is a no-op. Free each handle exactly once, after every call using it
- * has returned.
- */
-void segur_normalizer_free(segur_normalizer *normalizer);
-
-/**
- * Checks a matricule against the traits (JSON, `TraitsData` form) and writes the consistency
- * warnings as a JSON array to `*out_json` (free with `segur_string_free`): `[]` or some of
- * `"SexMismatch"`, `"YearMismatch"`, `"MonthMismatch"`, `"Corsica20After1976"`,
- * `"Corsica2A2BBefore1976"`, `"AlgeriaWithoutCountryCode"`. Warnings, not errors: INSi is the
- * reference.
- *
- * Errors: those of `segur_ins_matricule_check` and `segur_ins_traits_normalize`. Thread-safe.
- */
-segur_result segur_ins_coherence(const char *matricule,
-                                 size_t matricule_len,
-                                 const char *traits_json,
-                                 size_t traits_json_len,
-                                 char **out_json);
+segur_result segur_national_id(uint32_t kind, const char *input, size_t input_len, char **out_json);
 
 /**
  * Makes a provisional identity from the traits (JSON, `TraitsData` form, normalised on input)
@@ -1415,6 +1367,22 @@ segur_result segur_identity_mark(segur_identity *identity, uint32_t attributes);
 void segur_identity_free(segur_identity *identity);
 
 /**
+ * Checks an INS: a 15-character matricule (13 also accepted: the key is computed) and its
+ * authority OID (`1.2.250.1.213.1.4.8` NIR, `.9` NIA, `.10` test NIR, `.11` demo NIR; the legacy
+ * INS-C `.2` is refused). Writes JSON to `*out_json` (free with `segur_string_free`):
+ * `{"matricule":"180032B02040123","oid":"1.2.250.1.213.1.4.8","authority":"nir","is_nia":false,
+ * "is_test_or_demo":false,"xds_cx":"180032B02040123^^^&1.2.250.1.213.1.4.8&ISO^NH"}`.
+ *
+ * Errors: the matricule errors of `segur_ins_matricule_check`,
+ * `SEGUR_RESULT_INS_LEGACY_INS_C`, `SEGUR_RESULT_INS_UNKNOWN_AUTHORITY`. Thread-safe.
+ */
+segur_result segur_ins_check(const char *matricule,
+                             size_t matricule_len,
+                             const char *oid,
+                             size_t oid_len,
+                             char **out_json);
+
+/**
  * Reads an INSi response (SOAP 1.2 envelope with a `RESULTAT`, at most 1 MiB; DTDs refused,
  * entities never expanded) and writes JSON to `*out_json` (free with `segur_string_free`):
  * `{"code":"00","label":"OK","individual":{"history":{"active":{...},"historical":[...]},
@@ -1429,15 +1397,131 @@ void segur_identity_free(segur_identity *identity);
 segur_result segur_insi_parse_response(const char *xml, size_t xml_len, char **out_json);
 
 /**
- * Checks a professional or structure identifier (`kind`: a `segur_identifier_kind` value; RPPS,
- * SIREN and SIRET keys are Luhn, ISO/IEC 7812-1) and writes its national identifier as JSON to
- * `*out_json` (free with `segur_string_free`): `{"root":"1.2.250.1.71.4.2.1",
- * "extension":"810001234567"}` (root `.1` persons, `.2` structures).
+ * Checks an INS matricule (NIR or NIA) of 13 or 15 characters (spaces, dots and hyphens are
+ * ignored, any case; 13 characters: the key is computed) and writes its canonical 15-character
+ * form (`180032B02040123`) to `*out_matricule`, a string to free with `segur_string_free`.
  *
- * Errors: `SEGUR_RESULT_IDENTIFIER_LENGTH`, `_INVALID_CHAR`, `_CHECK_DIGIT`,
- * `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind). Thread-safe.
+ * Errors: `SEGUR_RESULT_INS_LENGTH`, `_INVALID_CHAR`, `_LETTER_POSITION`, `_KEY_FORMAT`,
+ * `_KEY_OUT_OF_RANGE`, `_KEY_MISMATCH`, `_NNP`, `_MIG`, `_SEX34`, `_SEX_DIGIT`, `_ORDER_ZERO`
+ * (décret 82-103; the position is in `segur_last_error_detail`), `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
  */
-segur_result segur_national_id(uint32_t kind, const char *input, size_t input_len, char **out_json);
+segur_result segur_ins_matricule_check(const char *input, size_t input_len, char **out_matricule);
+
+/**
+ * `segur_ins_matricule_check` without allocation, for batch checks: writes the canonical
+ * 15-character matricule (not NUL-terminated) into the caller's `buf` of `buf_len` bytes and 15
+ * into `*out_len`. Nothing needs freeing.
+ *
+ * Errors: those of `segur_ins_matricule_check`; `SEGUR_RESULT_INSUFFICIENT_SIZE` (15 written
+ * to `*out_len`, `buf` untouched) when `buf_len` < 15. Thread-safe.
+ */
+segur_result segur_ins_matricule_check_into(const char *input,
+                                            size_t input_len,
+                                            char *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
+ * Computes the control key (`97 - (N mod 97)`, 2A read as 19, 2B as 18; décret 82-103) of the
+ * 13-character body of a matricule and writes it (1..=97) to `*out_key`.
+ *
+ * Errors: as `segur_ins_matricule_check` (`SEGUR_RESULT_INS_LENGTH` when the body is not 13
+ * characters). Thread-safe.
+ */
+segur_result segur_ins_matricule_key(const char *body, size_t body_len, uint8_t *out_key);
+
+/**
+ * Checks a matricule and writes what its digits say as JSON to `*out_json` (free with
+ * `segur_string_free`): `{"sex":"Male","year":80,"month":{"Known":3},"place":{"Corsica":
+ * {"department":"2B","commune":"020"}},"order":401,"key":23,"lints":[]}`. `month` is
+ * `{"Known":n}`, `{"Unknown":n}` (20, 30-42, 50+) or `{"Unassigned":n}`; `place` is one of
+ * `Metropolitan`, `Corsica`, `AlgeriaOrIleDeFrance`, `Overseas`, `Abroad` (`country`) or
+ * `Unassigned` (`code`); lints: `UnknownMonth`, `UnassignedMonth`, `UnassignedDepartment`,
+ * `CommuneZero` (warnings, never errors). The place is where the birth was registered, never
+ * the birthplace trait.
+ *
+ * Errors: as `segur_ins_matricule_check`. Thread-safe.
+ */
+segur_result segur_ins_matricule_decode(const char *input, size_t input_len, char **out_json);
+
+/**
+ * Normalises one name to the INSi character profile (A-Z, space, `'`, `-`; explicit
+ * transliteration, `"d’Ærtagnan"` gives `"D'AERTAGNAN"`; SEL-MP-043 §3.4.1 syntax rules;
+ * at most 100 characters) and writes it to `*out_name` (free with `segur_string_free`).
+ * `kind` is a `segur_name_kind` value. A character with no equivalent is an error with its
+ * position (in `segur_last_error_detail`), never silently dropped.
+ *
+ * Errors: `SEGUR_RESULT_INS_NAME_*`, `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind),
+ * `SEGUR_RESULT_INVALID_UTF8`, `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ */
+segur_result segur_ins_normalize_name(uint32_t kind,
+                                      const char *input,
+                                      size_t input_len,
+                                      char **out_name);
+
+/**
+ * Validates and normalises the five strict traits given as JSON (`TraitsData` form:
+ * `{"birth_name":"d'Artagnan","given_names":["Pierre-Alain","Muriel"],"first_given_name":null,
+ * "sex":"M","birth_date":"2001-06-17","birth_place":"63220","used_name":null,
+ * "used_given_name":null}`; optional fields may be omitted, unknown fields are refused) and
+ * writes the normalised traits in the same form to `*out_json` (free with `segur_string_free`).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON` (line and column in the detail),
+ * `SEGUR_RESULT_INS_NAME_*` (field and position in the detail), `SEGUR_RESULT_INS_TRAITS_*`.
+ * Thread-safe.
+ */
+segur_result segur_ins_traits_normalize(const char *traits_json,
+                                        size_t traits_json_len,
+                                        char **out_json);
+
+/**
+ * Makes a normaliser whose names may have at most `max_len` characters (0: the default, 100)
+ * and writes it to `*out_normalizer`; free it with `segur_normalizer_free`.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ */
+segur_result segur_normalizer_new(size_t max_len, segur_normalizer **out_normalizer);
+
+/**
+ * `segur_ins_normalize_name` with this normaliser's settings. `normalizer` is not modified;
+ * concurrent calls on one handle are safe.
+ */
+segur_result segur_normalizer_name(const segur_normalizer *normalizer,
+                                   uint32_t kind,
+                                   const char *input,
+                                   size_t input_len,
+                                   char **out_name);
+
+/**
+ * `segur_ins_traits_normalize` with this normaliser's settings. `normalizer` is not modified;
+ * concurrent calls on one handle are safe.
+ */
+segur_result segur_normalizer_traits(const segur_normalizer *normalizer,
+                                     const char *traits_json,
+                                     size_t traits_json_len,
+                                     char **out_json);
+
+/**
+ * Frees a normaliser; NULL is a no-op. Free each handle exactly once, after every call using it
+ * has returned.
+ */
+void segur_normalizer_free(segur_normalizer *normalizer);
+
+/**
+ * Checks a matricule against the traits (JSON, `TraitsData` form) and writes the consistency
+ * warnings as a JSON array to `*out_json` (free with `segur_string_free`): `[]` or some of
+ * `"SexMismatch"`, `"YearMismatch"`, `"MonthMismatch"`, `"Corsica20After1976"`,
+ * `"Corsica2A2BBefore1976"`, `"AlgeriaWithoutCountryCode"`. Warnings, not errors: INSi is the
+ * reference.
+ *
+ * Errors: those of `segur_ins_matricule_check` and `segur_ins_traits_normalize`. Thread-safe.
+ */
+segur_result segur_ins_coherence(const char *matricule,
+                                 size_t matricule_len,
+                                 const char *traits_json,
+                                 size_t traits_json_len,
+                                 char **out_json);
 
 /**
  * Builds the payload of the ANS INS Data Matrix ("INS à scanner", [EXI DIF 02]) of a
@@ -1583,8 +1667,10 @@ void segur_insi_client_free(segur_insi_client *client);
  *
  * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (both or neither of
  * `rpps` and `family`, unknown kind, retry settings), `SEGUR_RESULT_IDENTIFIER_*` (RPPS),
- * `SEGUR_RESULT_MSS_CERTIFICATE` (roots), `SEGUR_RESULT_MSS_ANNUAIRE` (HTTP status, TLS or
- * network failure, not a FHIR Bundle, a `next` link leaving `base_url`, too many retries).
+ * `SEGUR_RESULT_MSS_CERTIFICATE` (roots), `SEGUR_RESULT_MSS_TLS_*` (unknown CA, name mismatch,
+ * expired), `SEGUR_RESULT_MSS_ANNUAIRE_HTTP_STATUS`, `SEGUR_RESULT_MSS_ANNUAIRE_NETWORK`
+ * (connection, time-out, too many retries), `SEGUR_RESULT_MSS_ANNUAIRE_MALFORMED` (not a FHIR
+ * Bundle, a `next` link leaving `base_url`), `SEGUR_RESULT_MSS_ANNUAIRE` (plain-HTTP base URL).
  * Thread-safe (one client per call).
  */
 segur_result segur_mss_annuaire_search(const char *client_json,
@@ -1609,8 +1695,10 @@ segur_result segur_mss_annuaire_search(const char *client_json,
  * `"[::1]:53"`) is the DNS server to ask; NULL takes the first `nameserver` of
  * `/etc/resolv.conf`. An operator that publishes no SRV records is configured by hand instead.
  *
- * Errors: `SEGUR_RESULT_MSS_DISCOVERY` (no answer in time, malformed answer, unreadable
- * resolv.conf), `SEGUR_RESULT_INVALID_PARAMETER` (resolver address, timeout). Thread-safe.
+ * Errors: `SEGUR_RESULT_MSS_DISCOVERY_NO_ANSWER` (no answer in time),
+ * `SEGUR_RESULT_MSS_DISCOVERY_MALFORMED_ANSWER`, `SEGUR_RESULT_MSS_DISCOVERY_RESOLVER_ERROR`,
+ * `SEGUR_RESULT_MSS_DISCOVERY_NO_RESOLVER` (unreadable resolv.conf, no nameserver),
+ * `SEGUR_RESULT_INVALID_PARAMETER` (resolver address, timeout). Thread-safe.
  */
 segur_result segur_mss_discover(const char *domain,
                                 size_t domain_len,
@@ -1632,8 +1720,10 @@ segur_result segur_mss_discover(const char *domain,
  *
  * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
  * `SEGUR_RESULT_MSS_INVALID_ADDRESS` (`user`), `SEGUR_RESULT_MSS_CERTIFICATE`,
- * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired),
- * `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`, `SEGUR_RESULT_MSS_AUTHENTICATION`,
+ * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
+ * `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
+ * `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`, `SEGUR_RESULT_MSS_TLS` (another TLS
+ * failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`, `SEGUR_RESULT_MSS_AUTHENTICATION`,
  * `SEGUR_RESULT_MSS_PROTOCOL`. Thread-safe (the new handle is not shared).
  */
 segur_result segur_mss_mailbox_new(const char *connection_json,
@@ -1769,7 +1859,8 @@ segur_result segur_mss_mdn_send(const char *connection_json,
  *
  * Errors: `SEGUR_RESULT_INVALID_JSON` (including an identity that is not qualified),
  * `SEGUR_RESULT_MSS_INVALID_ADDRESS`, `SEGUR_RESULT_MSS_INVALID_HEADER`,
- * `SEGUR_RESULT_MSS_COMPOSE`, `SEGUR_RESULT_MSS_XDM`, `SEGUR_RESULT_MSS_TOO_LARGE`. Outputs are
+ * `SEGUR_RESULT_MSS_COMPOSE`, `SEGUR_RESULT_MSS_XDM_*` (archive, metadata, integrity, CDA,
+ * content; `SEGUR_RESULT_MSS_XDM` otherwise), `SEGUR_RESULT_MSS_TOO_LARGE`. Outputs are
  * written only on success. Thread-safe.
  */
 segur_result segur_mss_compose(const char *options_json,
@@ -1816,7 +1907,10 @@ segur_result segur_mss_parse(const uint8_t *eml, size_t eml_len, char **out_json
  *
  * Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
  * `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
- * `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
+ * `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`, `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`,
+ * `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`, `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`,
+ * `SEGUR_RESULT_MSS_TLS` (another TLS failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`),
+ * `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
  * `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
  * `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
  */

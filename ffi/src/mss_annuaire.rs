@@ -74,8 +74,10 @@ fn mailbox_type(code: &str) -> Option<MailboxType> {
 ///
 /// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (both or neither of
 /// `rpps` and `family`, unknown kind, retry settings), `SEGUR_RESULT_IDENTIFIER_*` (RPPS),
-/// `SEGUR_RESULT_MSS_CERTIFICATE` (roots), `SEGUR_RESULT_MSS_ANNUAIRE` (HTTP status, TLS or
-/// network failure, not a FHIR Bundle, a `next` link leaving `base_url`, too many retries).
+/// `SEGUR_RESULT_MSS_CERTIFICATE` (roots), `SEGUR_RESULT_MSS_TLS_*` (unknown CA, name mismatch,
+/// expired), `SEGUR_RESULT_MSS_ANNUAIRE_HTTP_STATUS`, `SEGUR_RESULT_MSS_ANNUAIRE_NETWORK`
+/// (connection, time-out, too many retries), `SEGUR_RESULT_MSS_ANNUAIRE_MALFORMED` (not a FHIR
+/// Bundle, a `next` link leaving `base_url`), `SEGUR_RESULT_MSS_ANNUAIRE` (plain-HTTP base URL).
 /// Thread-safe (one client per call).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_annuaire_search(

@@ -20,8 +20,10 @@ use std::ffi::c_char;
 /// `"[::1]:53"`) is the DNS server to ask; NULL takes the first `nameserver` of
 /// `/etc/resolv.conf`. An operator that publishes no SRV records is configured by hand instead.
 ///
-/// Errors: `SEGUR_RESULT_MSS_DISCOVERY` (no answer in time, malformed answer, unreadable
-/// resolv.conf), `SEGUR_RESULT_INVALID_PARAMETER` (resolver address, timeout). Thread-safe.
+/// Errors: `SEGUR_RESULT_MSS_DISCOVERY_NO_ANSWER` (no answer in time),
+/// `SEGUR_RESULT_MSS_DISCOVERY_MALFORMED_ANSWER`, `SEGUR_RESULT_MSS_DISCOVERY_RESOLVER_ERROR`,
+/// `SEGUR_RESULT_MSS_DISCOVERY_NO_RESOLVER` (unreadable resolv.conf, no nameserver),
+/// `SEGUR_RESULT_INVALID_PARAMETER` (resolver address, timeout). Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_discover(
     domain: *const c_char,

@@ -10,8 +10,12 @@ use crate::cards::write_bytes_out;
 use crate::detail::fail;
 use crate::result::segur_result;
 use crate::try_ffi;
+use ::segur_dmp_cda::XdmError;
 use ::segur_mssante::compose::MessageId;
 use ::segur_mssante::read::Report;
+use ::segur_mssante::tls::TlsError;
+use ::segur_mssante::token::TokenError;
+use ::segur_mssante::{AnnuaireError, DiscoveryError};
 use ::segur_mssante::{
     MailAddress, MessageBuilder, MssError, PatientAddress, ProductReference, ReceivedMessage,
     Recipient, Subject,
@@ -24,32 +28,103 @@ fn ids(v: &[MessageId]) -> Vec<&str> {
     v.iter().map(MessageId::as_str).collect()
 }
 
-pub(crate) fn mss_err(e: MssError) -> segur_result {
+pub(crate) fn mss_err(e: impl Into<MssError>) -> segur_result {
+    let e: MssError = e.into();
+    // Display names reasons and byte positions; server texts are redacted by `ServerText`.
+    fail(mss_code(&e), e)
+}
+
+/// The precise code of each layer of [`MssError`].
+fn mss_code(e: &MssError) -> segur_result {
     use segur_result as R;
-    let code = match &e {
+    match e {
         MssError::InvalidAddress { .. } => R::MssInvalidAddress,
         MssError::InvalidHeader { .. } => R::MssInvalidHeader,
         MssError::Compose(_) => R::MssCompose,
-        MssError::Xdm(_) | MssError::InspectionUnavailable(_) => R::MssXdm,
+        MssError::Xdm(x) => mss_xdm_code(x),
+        MssError::XdmCda { .. } => R::MssXdmCda,
+        MssError::XdmContent(_) => R::MssXdmContent,
+        MssError::InspectionUnavailable(_) => R::MssXdm,
         MssError::Pdf(_) => R::MssPdf,
         MssError::TooLarge { .. } => R::MssTooLarge,
         MssError::Malformed { .. } => R::MssMalformed,
         MssError::MalformedReport { .. } => R::MssMalformedReport,
-        MssError::Tls(_) => R::MssTls,
-        MssError::Certificate(_) => R::MssCertificate,
+        MssError::Tls(t) => mss_tls_code(t),
         MssError::Io { .. } | MssError::ConnectionClosed(_) => R::MssNetwork,
         MssError::StartTlsUnavailable => R::MssStartTlsUnavailable,
         MssError::Refused { .. } => R::MssRefused,
         MssError::Protocol { .. } => R::MssProtocol,
-        MssError::AuthenticationFailed(_) | MssError::NoUsableMechanism | MssError::Token(_) => {
-            R::MssAuthentication
-        }
-        MssError::Discovery(_) => R::MssDiscovery,
-        MssError::Annuaire(_) => R::MssAnnuaire,
+        MssError::AuthenticationFailed(_) | MssError::NoUsableMechanism => R::MssAuthentication,
+        MssError::Token(t) => match t {
+            TokenError::Expired => R::MssTokenExpired,
+            TokenError::Refused => R::MssTokenRefused,
+            TokenError::Malformed { .. } => R::MssTokenMalformed,
+            _ => R::MssTokenProvider,
+        },
+        MssError::Discovery(d) => match d {
+            DiscoveryError::ResolvConf(_) | DiscoveryError::NoNameserver => {
+                R::MssDiscoveryNoResolver
+            }
+            DiscoveryError::Socket { .. } | DiscoveryError::NoAnswer(_) => R::MssDiscoveryNoAnswer,
+            DiscoveryError::MalformedAnswer(_) => R::MssDiscoveryMalformedAnswer,
+            DiscoveryError::ResolverError(_) => R::MssDiscoveryResolverError,
+            _ => R::MssDiscovery,
+        },
+        MssError::Annuaire(a) => match a {
+            AnnuaireError::Tls(t) => mss_tls_code(t),
+            AnnuaireError::Status(_) => R::MssAnnuaireHttpStatus,
+            AnnuaireError::Transport(_)
+            | AnnuaireError::Read(_)
+            | AnnuaireError::TooManyRetries => R::MssAnnuaireNetwork,
+            AnnuaireError::Json { .. }
+            | AnnuaireError::NotABundle
+            | AnnuaireError::ForeignNextLink
+            | AnnuaireError::TooManyPages => R::MssAnnuaireMalformed,
+            _ => R::MssAnnuaire,
+        },
         _ => R::MssOther,
-    };
-    // Display names reasons and byte positions; server texts are redacted by `ServerText`.
-    fail(code, e)
+    }
+}
+
+/// TLS failures with an MSSanté server or the Annuaire Santé (RFC 5280 path validation,
+/// RFC 6125 name check, RFC 8446 §6.2 alerts).
+fn mss_tls_code(t: &TlsError) -> segur_result {
+    use segur_result as R;
+    match t {
+        TlsError::UnknownIssuer => R::MssTlsUnknownCa,
+        TlsError::NameMismatch => R::MssTlsNameMismatch,
+        TlsError::Expired => R::MssTlsCertificateExpired,
+        TlsError::ClientCertificateRefused { .. } => R::MssTlsClientCertificateRefused,
+        TlsError::BadPem { .. }
+        | TlsError::BadPkcs12 { .. }
+        | TlsError::Missing { .. }
+        | TlsError::BadCertificate { .. } => R::MssCertificate,
+        _ => R::MssTls,
+    }
+}
+
+/// The IHE_XDM attachment's own failures (IHE ITI TF-3 §4.2.1), in the MSSanté range.
+fn mss_xdm_code(x: &XdmError) -> segur_result {
+    use segur_result as R;
+    match x {
+        XdmError::Zip(_)
+        | XdmError::PathTraversal { .. }
+        | XdmError::AbsolutePath { .. }
+        | XdmError::Symlink { .. }
+        | XdmError::Encrypted { .. }
+        | XdmError::Duplicate { .. }
+        | XdmError::ArchiveTooLarge { .. }
+        | XdmError::TooManyEntries { .. }
+        | XdmError::EntryTooLarge { .. }
+        | XdmError::TotalTooLarge { .. }
+        | XdmError::RatioTooHigh { .. } => R::MssXdmArchive,
+        XdmError::NoMetadata | XdmError::Metadata { .. } | XdmError::MissingDocument { .. } => {
+            R::MssXdmMetadata
+        }
+        XdmError::HashMismatch { .. } | XdmError::SizeMismatch { .. } => R::MssXdmIntegrity,
+        XdmError::Cda(_) => R::MssXdmCda,
+        _ => R::MssXdm,
+    }
 }
 
 /// Writes message bytes (`*out_eml`, `*out_eml_len`, freed with `segur_bytes_free`) and a JSON
@@ -181,7 +256,8 @@ fn compose(
 ///
 /// Errors: `SEGUR_RESULT_INVALID_JSON` (including an identity that is not qualified),
 /// `SEGUR_RESULT_MSS_INVALID_ADDRESS`, `SEGUR_RESULT_MSS_INVALID_HEADER`,
-/// `SEGUR_RESULT_MSS_COMPOSE`, `SEGUR_RESULT_MSS_XDM`, `SEGUR_RESULT_MSS_TOO_LARGE`. Outputs are
+/// `SEGUR_RESULT_MSS_COMPOSE`, `SEGUR_RESULT_MSS_XDM_*` (archive, metadata, integrity, CDA,
+/// content; `SEGUR_RESULT_MSS_XDM` otherwise), `SEGUR_RESULT_MSS_TOO_LARGE`. Outputs are
 /// written only on success. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_compose(
@@ -414,7 +490,7 @@ impl<'a> Credentials<'a> {
                 let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
                 // The caller's token follows the one rule of `CallerToken` (240 s, never refreshed).
                 let token = ::segur_mssante::token::CallerToken::new(secret.to_owned(), None)
-                    .map_err(|e| mss_err(e.into()))?;
+                    .map_err(mss_err)?;
                 Authentication::OAuth {
                     user: user.clone(),
                     provider: std::sync::Arc::new(token),
@@ -485,7 +561,10 @@ pub(crate) fn submit(
 ///
 /// Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
 /// `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
-/// `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
+/// `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`, `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`,
+/// `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`, `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`,
+/// `SEGUR_RESULT_MSS_TLS` (another TLS failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`),
+/// `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
 /// `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
 /// `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
 #[unsafe(no_mangle)]

@@ -216,7 +216,8 @@ pub enum segur_result {
     MssInvalidHeader = 5001,
     /// The message cannot be composed as asked.
     MssCompose = 5002,
-    /// The XDM attachment is not a valid IHE_XDM package.
+    /// The XDM attachment is not a valid IHE_XDM package (a reason without a code of its own
+    /// among 5040-5044).
     MssXdm = 5003,
     /// The PDF attachment is not a PDF.
     MssPdf = 5004,
@@ -226,7 +227,8 @@ pub enum segur_result {
     MssMalformed = 5006,
     /// A received MDN or DSN report is malformed.
     MssMalformedReport = 5007,
-    /// A TLS failure (unknown CA, wrong name, expired, refused client certificate).
+    /// Another TLS failure (protocol version or suite, invalid server name); unknown CA, wrong
+    /// name, expiry and a refused client certificate have codes 5020-5023.
     MssTls = 5010,
     /// Trust anchors or the client certificate (PEM, PKCS#12) cannot be loaded.
     MssCertificate = 5011,
@@ -238,12 +240,55 @@ pub enum segur_result {
     MssRefused = 5014,
     /// The server does not follow the protocol.
     MssProtocol = 5015,
-    /// Authentication failed (token refused or expired, certificate refused, no usable mechanism).
+    /// The server refused the authentication (SASL failure, no usable mechanism); token
+    /// failures on the client side have codes 5030-5033.
     MssAuthentication = 5016,
-    /// DNS SRV discovery failed (no answer in time, malformed answer, no resolver).
+    /// DNS SRV discovery failed for a reason without a code of its own among 5050-5053.
     MssDiscovery = 5017,
-    /// The Annuaire Santé lookup failed (HTTP status, TLS or network failure, not a FHIR Bundle).
+    /// The Annuaire Santé client is misconfigured (base URL not https, invalid API key); other
+    /// failures have codes 5060-5062 (TLS: 5020-5023).
     MssAnnuaire = 5018,
+    // 5020-5069: precise TLS, token, XDM, discovery and Annuaire codes of the layers above.
+    /// The MSSanté or Annuaire server certificate is not issued by a trusted authority (RFC 5280 §6).
+    MssTlsUnknownCa = 5020,
+    /// The server certificate does not match the host name (RFC 6125 §6).
+    MssTlsNameMismatch = 5021,
+    /// The server certificate is expired or not yet valid (RFC 5280 §4.1.2.5).
+    MssTlsCertificateExpired = 5022,
+    /// The server refused the client certificate, or required one (RFC 8446 §6.2 alerts).
+    MssTlsClientCertificateRefused = 5023,
+    /// The access token is expired.
+    MssTokenExpired = 5030,
+    /// The server refused the access token and no other one can be had.
+    MssTokenRefused = 5031,
+    /// The token provider failed (Pro Santé Connect session ended, SC.MSS/CONF.10).
+    MssTokenProvider = 5032,
+    /// The access token is not a bearer token (RFC 6750 §2.1).
+    MssTokenMalformed = 5033,
+    /// The XDM attachment is not a readable zip, has an unsafe or duplicate entry, or exceeds a limit.
+    MssXdmArchive = 5040,
+    /// The XDM attachment metadata is missing, unreadable or names a missing document.
+    MssXdmMetadata = 5041,
+    /// A document of the XDM attachment differs from its metadata hash or size.
+    MssXdmIntegrity = 5042,
+    /// A CDA document of the XDM attachment cannot be read (no X-MSS-CODECDA / X-MSS-INS).
+    MssXdmCda = 5043,
+    /// The XDM attachment holds no CDA document, or a type code that is not a plain token.
+    MssXdmContent = 5044,
+    /// No DNS resolver is configured (no nameserver in /etc/resolv.conf).
+    MssDiscoveryNoResolver = 5050,
+    /// The DNS resolver did not answer in time.
+    MssDiscoveryNoAnswer = 5051,
+    /// The DNS answer is not a DNS message (RFC 1035 §4.1).
+    MssDiscoveryMalformedAnswer = 5052,
+    /// The DNS resolver answered an error other than NXDOMAIN.
+    MssDiscoveryResolverError = 5053,
+    /// The Annuaire Santé answered an HTTP status other than 200.
+    MssAnnuaireHttpStatus = 5060,
+    /// Network failure with the Annuaire Santé (connection, time-out, retries exhausted).
+    MssAnnuaireNetwork = 5061,
+    /// The Annuaire Santé answer is not the expected FHIR Bundle.
+    MssAnnuaireMalformed = 5062,
     /// Another MSSanté error.
     MssOther = 5099,
 
@@ -479,6 +524,26 @@ tables! {
     MssAuthentication => "authentication refused by the MSSanté server",
     MssDiscovery => "the MSSanté servers could not be discovered through DNS",
     MssAnnuaire => "the Annuaire Santé lookup failed",
+    MssTlsUnknownCa => "the MSSanté server certificate is not issued by a trusted authority",
+    MssTlsNameMismatch => "the MSSanté server certificate does not match the host name",
+    MssTlsCertificateExpired => "the MSSanté server certificate is expired or not yet valid",
+    MssTlsClientCertificateRefused => "the MSSanté server refused the client certificate",
+    MssTokenExpired => "the access token is expired",
+    MssTokenRefused => "the access token was refused and cannot be renewed",
+    MssTokenProvider => "the token provider failed",
+    MssTokenMalformed => "the access token is not a bearer token",
+    MssXdmArchive => "the XDM attachment is not a readable, safe archive within the limits",
+    MssXdmMetadata => "the XDM attachment metadata is missing, unreadable or names a missing document",
+    MssXdmIntegrity => "a document of the XDM attachment differs from its metadata hash or size",
+    MssXdmCda => "a CDA document of the XDM attachment cannot be read",
+    MssXdmContent => "the XDM attachment holds no usable CDA document",
+    MssDiscoveryNoResolver => "no DNS resolver is configured",
+    MssDiscoveryNoAnswer => "the DNS resolver did not answer",
+    MssDiscoveryMalformedAnswer => "the DNS answer is malformed",
+    MssDiscoveryResolverError => "the DNS resolver answered an error",
+    MssAnnuaireHttpStatus => "the Annuaire Santé answered an unexpected HTTP status",
+    MssAnnuaireNetwork => "network failure with the Annuaire Santé",
+    MssAnnuaireMalformed => "the Annuaire Santé answer is malformed",
     MssOther => "the MSSanté operation failed",
     EpImage => "the image cannot be read",
     EpImageTooLarge => "the image exceeds the pixel limit",

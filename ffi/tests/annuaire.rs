@@ -93,15 +93,15 @@ fn search_by_name_and_rpps_with_paging_retry_and_kind_filter() {
         "{paths:?}"
     );
 
-    // A refused API key, an unknown CA, a server that is not there: typed errors.
+    // A refused API key, an unknown CA, a server that is not there: precise codes.
     let name = r#"{"family":"X"}"#;
     assert_eq!(
         search(&client, roots, "wrong", name),
-        Err(segur_result::MssAnnuaire)
+        Err(segur_result::MssAnnuaireHttpStatus)
     );
     assert_eq!(
         search(&client, &pki.rogue_ca_pem, "test-key", name),
-        Err(segur_result::MssAnnuaire)
+        Err(segur_result::MssTlsUnknownCa)
     );
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();
@@ -109,7 +109,7 @@ fn search_by_name_and_rpps_with_paging_retry_and_kind_filter() {
     let nowhere = format!(r#"{{"base_url":"https://localhost:{closed_port}/fhir/v2"}}"#);
     assert_eq!(
         search(&nowhere, roots, "test-key", name),
-        Err(segur_result::MssAnnuaire)
+        Err(segur_result::MssAnnuaireNetwork)
     );
 }
 

@@ -377,7 +377,7 @@ fn mss_errors_have_their_codes() {
     );
     assert_eq!(
         compose(&base.to_string(), Some(b"not a zip")),
-        Err(segur_result::MssXdm)
+        Err(segur_result::MssXdmArchive)
     );
     assert_eq!(
         compose(&with("size_limit", 100.into()), None),

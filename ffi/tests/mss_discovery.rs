@@ -57,7 +57,7 @@ fn silent_resolver_bad_arguments_are_result_codes() {
     let addr = silent.local_addr().unwrap().to_string();
     assert_eq!(
         discover("example.fr", Some(&addr), 300),
-        Err(segur_result::MssDiscovery)
+        Err(segur_result::MssDiscoveryNoAnswer)
     );
     assert_eq!(
         discover("example.fr", Some("not an address"), 300),

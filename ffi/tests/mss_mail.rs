@@ -425,7 +425,7 @@ fn send_fetch_acknowledge_through_the_c_entry_points() {
     segur_mss_mailbox_free(mb);
 
     // Wrong CA: a server certificate from a CA the caller does not trust is refused before
-    // any credential is sent, with the TLS result code, for SMTP and for IMAP.
+    // any credential is sent, with the unknown-CA result code, for SMTP and for IMAP.
     let rogue = servers.pki.rogue_ca_pem.clone();
     assert_eq!(
         send(
@@ -436,7 +436,7 @@ fn send_fetch_acknowledge_through_the_c_entry_points() {
             &[],
             false,
         ),
-        Err(segur_result::MssTls)
+        Err(segur_result::MssTlsUnknownCa)
     );
     assert_eq!(
         open(
@@ -445,7 +445,7 @@ fn send_fetch_acknowledge_through_the_c_entry_points() {
             &doc,
             &Credential::Token(jwt(&doc, 300))
         ),
-        Err(segur_result::MssTls)
+        Err(segur_result::MssTlsUnknownCa)
     );
     // A refused token is an authentication failure, not a TLS one.
     assert_eq!(

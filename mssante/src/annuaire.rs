@@ -7,8 +7,8 @@
 //! Requests go through the SDK's one HTTPS client, [`segur_net::http`]: 10 s to connect, 30 s
 //! per exchange, answers of at most 16 MiB ([`HttpLimits::default`]).
 
-use crate::MssError;
 use crate::tls::TlsSettings;
+use crate::{AnnuaireError, MssError};
 use segur_net::http::{HttpClient, HttpError, HttpLimits};
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -107,10 +107,10 @@ impl AnnuaireClient {
     /// A client for `base` (e.g. [`PRODUCTION_V2`]) with the `ESANTE-API-KEY`.
     pub fn new(base: &str, api_key: &str, tls: &TlsSettings) -> Result<Self, MssError> {
         if !base.starts_with("https://") {
-            return Err(MssError::Annuaire("the base URL must be https".into()));
+            return Err(AnnuaireError::NotHttps.into());
         }
         if api_key.is_empty() || api_key.chars().any(|c| c.is_control()) {
-            return Err(MssError::Annuaire("invalid API key".into()));
+            return Err(AnnuaireError::InvalidApiKey.into());
         }
         let http = HttpClient::with_config(tls.client_config(), HttpLimits::default());
         Ok(Self {
@@ -145,8 +145,13 @@ impl AnnuaireClient {
             );
             match resp {
                 Ok(r) => {
-                    return serde_json::from_slice(&r.body)
-                        .map_err(|e| MssError::Annuaire(format!("invalid JSON: {e}")));
+                    return serde_json::from_slice(&r.body).map_err(|e| {
+                        AnnuaireError::Json {
+                            line: e.line(),
+                            column: e.column(),
+                        }
+                        .into()
+                    });
                 }
                 Err(HttpError::Status { code, response })
                     if matches!(code, 429 | 502 | 503 | 504) && attempt < self.max_retries =>
@@ -159,17 +164,17 @@ impl AnnuaireClient {
                     delay = delay.saturating_mul(2);
                 }
                 Err(HttpError::Status { code, .. }) => {
-                    return Err(MssError::Annuaire(format!("HTTP status {code}")));
+                    return Err(AnnuaireError::Status(code).into());
                 }
-                Err(e @ HttpError::TooLarge { .. }) => {
-                    return Err(MssError::Annuaire(format!("reading the answer: {e}")));
-                }
+                Err(HttpError::Tls(tls)) => return Err(AnnuaireError::Tls(tls).into()),
                 Err(e) => {
-                    return Err(MssError::Annuaire(format!("transport: {e}")));
+                    // Connection, time-out, size limit: HttpError's text names no URL and
+                    // no body.
+                    return Err(AnnuaireError::Transport(e.to_string()).into());
                 }
             }
         }
-        Err(MssError::Annuaire("too many retries".into()))
+        Err(AnnuaireError::TooManyRetries.into())
     }
 
     /// MSSanté mailboxes of the practitioners matching `search`, keeping only `kinds` (all when
@@ -204,7 +209,7 @@ impl AnnuaireClient {
         for _ in 0..self.max_pages {
             let bundle = self.get(&url)?;
             if bundle.get("resourceType").and_then(|v| v.as_str()) != Some("Bundle") {
-                return Err(MssError::Annuaire("the answer is not a Bundle".into()));
+                return Err(AnnuaireError::NotABundle.into());
             }
             for entry in bundle
                 .get("entry")
@@ -227,14 +232,12 @@ impl AnnuaireClient {
             match next {
                 Some(n) if n.starts_with(&self.base) => url = n.to_owned(),
                 Some(_) => {
-                    return Err(MssError::Annuaire(
-                        "the next link leaves the configured base URL".into(),
-                    ));
+                    return Err(AnnuaireError::ForeignNextLink.into());
                 }
                 None => return Ok(out),
             }
         }
-        Err(MssError::Annuaire("too many pages".into()))
+        Err(AnnuaireError::TooManyPages.into())
     }
 }
 

@@ -428,14 +428,14 @@ impl MessageBuilder {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
             {
-                return Err(MssError::Xdm(
-                    "CDA type code is not a plain code token".to_owned(),
+                return Err(MssError::XdmContent(
+                    "CDA type code is not a plain code token",
                 ));
             }
         }
         if self.xdm.is_some() && documents.is_empty() {
-            return Err(MssError::Xdm(
-                "the XDM package holds no CDA document".into(),
+            return Err(MssError::XdmContent(
+                "the XDM package holds no CDA document",
             ));
         }
         let (codecda, ins) = mss_headers_for(documents);

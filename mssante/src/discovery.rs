@@ -3,7 +3,7 @@
 //! The DNS messages are encoded and decoded by hickory-proto; the query goes over UDP to the
 //! configured resolver, blocking, with a timeout.
 
-use crate::MssError;
+use crate::{DiscoveryError, MssError};
 use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RData, RecordType};
 use std::net::{SocketAddr, UdpSocket};
@@ -66,16 +66,13 @@ impl Discovery {
 
 /// The first `nameserver` of `/etc/resolv.conf`.
 pub fn system_resolver() -> Result<SocketAddr, MssError> {
-    let text = std::fs::read_to_string("/etc/resolv.conf")
-        .map_err(|e| MssError::Discovery(format!("/etc/resolv.conf: {e}")))?;
+    let text = std::fs::read_to_string("/etc/resolv.conf").map_err(DiscoveryError::ResolvConf)?;
     text.lines()
         .filter_map(|l| l.trim().strip_prefix("nameserver"))
         .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
         .map(|ip| SocketAddr::new(ip, 53))
         .next()
-        .ok_or(MssError::Discovery(
-            "no nameserver in /etc/resolv.conf".into(),
-        ))
+        .ok_or(MssError::Discovery(DiscoveryError::NoNameserver))
 }
 
 /// Looks up SRV records of `name` and orders them by priority then weight (RFC 2782; equal
@@ -87,7 +84,7 @@ pub fn lookup_srv(
     timeout: Duration,
 ) -> Result<Vec<Endpoint>, MssError> {
     let qname = Name::from_ascii(format!("{}.", name.trim_end_matches('.')))
-        .map_err(|e| MssError::Discovery(format!("invalid name: {e}")))?;
+        .map_err(|e| DiscoveryError::InvalidName(e.to_string()))?;
     let id: u16 = rand_id();
     let mut query = Message::new();
     query
@@ -96,33 +93,26 @@ pub fn lookup_srv(
         .add_query(Query::query(qname, RecordType::SRV));
     let bytes = query
         .to_vec()
-        .map_err(|e| MssError::Discovery(format!("encoding the query: {e}")))?;
+        .map_err(|e| DiscoveryError::Encode(e.to_string()))?;
     let bind: SocketAddr = if resolver.is_ipv4() {
-        "0.0.0.0:0"
-            .parse()
-            .map_err(|_| MssError::Discovery("bind".into()))?
+        SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
     } else {
-        "[::]:0"
-            .parse()
-            .map_err(|_| MssError::Discovery("bind".into()))?
+        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
     };
-    let socket = UdpSocket::bind(bind).map_err(|e| MssError::Discovery(e.to_string()))?;
+    let socket_err = |stage: &'static str| {
+        move |source: std::io::Error| DiscoveryError::Socket { stage, source }
+    };
+    let socket = UdpSocket::bind(bind).map_err(socket_err("bind"))?;
     socket
         .set_read_timeout(Some(timeout))
-        .map_err(|e| MssError::Discovery(e.to_string()))?;
-    socket
-        .connect(resolver)
-        .map_err(|e| MssError::Discovery(e.to_string()))?;
-    socket
-        .send(&bytes)
-        .map_err(|e| MssError::Discovery(e.to_string()))?;
+        .map_err(socket_err("timeout"))?;
+    socket.connect(resolver).map_err(socket_err("connect"))?;
+    socket.send(&bytes).map_err(socket_err("send"))?;
     let mut buf = [0u8; 4096];
     let response = loop {
-        let n = socket
-            .recv(&mut buf)
-            .map_err(|e| MssError::Discovery(format!("no answer from the resolver: {e}")))?;
+        let n = socket.recv(&mut buf).map_err(DiscoveryError::NoAnswer)?;
         let msg = Message::from_vec(&buf[..n])
-            .map_err(|e| MssError::Discovery(format!("malformed DNS answer: {e}")))?;
+            .map_err(|e| DiscoveryError::MalformedAnswer(e.to_string()))?;
         if msg.id() == id {
             break msg;
         }
@@ -131,7 +121,7 @@ pub fn lookup_srv(
     match response.response_code() {
         ResponseCode::NoError => {}
         ResponseCode::NXDomain => return Ok(Vec::new()),
-        code => return Err(MssError::Discovery(format!("resolver answered {code}"))),
+        code => return Err(DiscoveryError::ResolverError(code.to_string()).into()),
     }
     let mut records: Vec<(u16, u16, Endpoint)> = response
         .answers()

@@ -57,7 +57,12 @@ impl fmt::Debug for ServerText {
     }
 }
 
-/// Every failure of the MSSanté client, each naming its reason (and position where one exists).
+/// Every failure of the MSSanté client, each naming its reason (and position where one exists),
+/// layered by source: composing and reading messages (addresses, headers, sizes, MIME,
+/// reports), the XDM attachment ([`MssError::Xdm`] carries the `segur-dmp-cda` error), the
+/// SMTP and IMAP transport (I/O, refusals, protocol, authentication, each naming its
+/// protocol), TLS ([`MssError::Tls`] carries the `segur-net` error), tokens, DNS discovery
+/// ([`DiscoveryError`]) and the Annuaire Santé ([`AnnuaireError`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MssError {
@@ -83,9 +88,24 @@ pub enum MssError {
     /// The XDM attachment could not be inspected to derive `X-MSS-CODECDA` / `X-MSS-INS`.
     #[error("attachment inspection unavailable: {0}")]
     InspectionUnavailable(&'static str),
-    /// The XDM attachment is not a valid IHE_XDM package.
+    /// The XDM attachment is not a valid IHE_XDM package (IHE ITI TF-3 §4.2.1: zip, paths,
+    /// metadata, integrity): the `segur-dmp-cda` error, carried as itself.
     #[error("XDM attachment rejected: {0}")]
-    Xdm(String),
+    Xdm(#[from] segur_dmp_cda::XdmError),
+    /// A CDA document inside the XDM attachment cannot be read, so `X-MSS-CODECDA` and
+    /// `X-MSS-INS` cannot be derived from it (Référentiel #2 ECO.2.4.1 / ECO.2.4.2).
+    #[error("XDM attachment: {path}: not a readable CDA: {source}")]
+    XdmCda {
+        /// Path of the document inside the archive.
+        path: String,
+        /// Why `segur-dmp-cda` refused it.
+        #[source]
+        source: segur_dmp_cda::CdaError,
+    },
+    /// The XDM attachment's content cannot give the MSSanté headers (no CDA document, a
+    /// type code that is not a plain code token).
+    #[error("XDM attachment rejected: {0}")]
+    XdmContent(&'static str),
     /// The PDF attachment is not a PDF.
     #[error("PDF attachment rejected: {0}")]
     Pdf(&'static str),
@@ -113,13 +133,11 @@ pub enum MssError {
         /// Why.
         reason: &'static str,
     },
-    /// TLS configuration or handshake failure (wrong CA, wrong name, expired, refused client
-    /// certificate...).
+    /// TLS layer: a certificate or key that does not load (PEM, PKCS#12), a policy that does
+    /// not build, or a handshake refused (unknown CA, wrong name, expired, refused client
+    /// certificate: RFC 5280, RFC 6125, RFC 8446 §6.2), carried as the `segur-net` error.
     #[error("TLS: {0}")]
-    Tls(String),
-    /// A certificate or key (PEM, PKCS#12) could not be loaded.
-    #[error("certificate: {0}")]
-    Certificate(String),
+    Tls(#[from] segur_net::tls::TlsError),
     /// Network I/O error.
     #[error("I/O during {stage}: {source}")]
     Io {
@@ -160,20 +178,107 @@ pub enum MssError {
     /// No SASL mechanism usable with the credentials is offered.
     #[error("no usable authentication mechanism offered by the server")]
     NoUsableMechanism,
-    /// The token provider failed (Pro Santé Connect session ended, CONF.10).
-    #[error("token provider: {0}")]
-    Token(String),
-    /// DNS discovery failed.
+    /// No usable access token (Pro Santé Connect session ended, token expired or refused,
+    /// SC.MSS/CONF.10), carried as the `segur-net` error (which never holds the token).
+    #[error("token: {0}")]
+    Token(#[from] segur_net::token::TokenError),
+    /// DNS discovery failed (RFC 6186).
     #[error("discovery: {0}")]
-    Discovery(String),
+    Discovery(#[from] DiscoveryError),
     /// Annuaire Santé API failure.
     #[error("Annuaire Santé: {0}")]
-    Annuaire(String),
+    Annuaire(#[from] AnnuaireError),
+}
+
+/// Why DNS server discovery (RFC 6186 SRV records, SC.MSS/CONF.04) failed. The texts name
+/// the step and the resolver's reason, never a patient address.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscoveryError {
+    /// `/etc/resolv.conf` cannot be read.
+    #[error("/etc/resolv.conf cannot be read: {0}")]
+    ResolvConf(#[source] std::io::Error),
+    /// `/etc/resolv.conf` names no usable `nameserver`.
+    #[error("no nameserver in /etc/resolv.conf")]
+    NoNameserver,
+    /// The service name is not a valid DNS name (RFC 1035 §2.3.1).
+    #[error("invalid DNS name: {0}")]
+    InvalidName(String),
+    /// The query could not be encoded.
+    #[error("encoding the DNS query: {0}")]
+    Encode(String),
+    /// The UDP socket to the resolver failed (`stage`: bind, timeout, connect, send).
+    #[error("DNS socket ({stage}): {source}")]
+    Socket {
+        /// What was being done.
+        stage: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The resolver did not answer in time (or the answer could not be received).
+    #[error("no answer from the resolver: {0}")]
+    NoAnswer(#[source] std::io::Error),
+    /// The answer is not a DNS message (RFC 1035 §4.1).
+    #[error("malformed DNS answer: {0}")]
+    MalformedAnswer(String),
+    /// The resolver answered an error code other than NXDOMAIN (RFC 1035 §4.1.1 RCODE).
+    #[error("the resolver answered {0}")]
+    ResolverError(String),
+}
+
+/// Why an Annuaire Santé FHIR request failed. The texts never hold the API key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnnuaireError {
+    /// The base URL is not `https://` (the API is only served over TLS).
+    #[error("the base URL must be https")]
+    NotHttps,
+    /// The `ESANTE-API-KEY` is empty or holds a control character.
+    #[error("invalid API key")]
+    InvalidApiKey,
+    /// The TLS layer refused the server (unknown CA, name mismatch, expiry) or the client.
+    #[error("TLS: {0}")]
+    Tls(#[source] segur_net::tls::TlsError),
+    /// The request did not reach the server or its answer was cut (connection, time-out).
+    #[error("transport: {0}")]
+    Transport(String),
+    /// The answer body could not be read.
+    #[error("reading the answer: {0}")]
+    Read(#[source] std::io::Error),
+    /// The server answered an HTTP status other than 200 (RFC 9110 §15), after the retries
+    /// allowed for 429/502/503/504.
+    #[error("HTTP status {0}")]
+    Status(u16),
+    /// The answer is not JSON (RFC 8259); the position is that of serde_json.
+    #[error("invalid JSON at line {line}, column {column}")]
+    Json {
+        /// Line (1-based).
+        line: usize,
+        /// Column (1-based).
+        column: usize,
+    },
+    /// The answer is JSON but not a FHIR `Bundle`.
+    #[error("the answer is not a Bundle")]
+    NotABundle,
+    /// A `next` link points outside the configured base URL (refused, not followed).
+    #[error("the next link leaves the configured base URL")]
+    ForeignNextLink,
+    /// The server kept answering 429/5xx.
+    #[error("too many retries")]
+    TooManyRetries,
+    /// More result pages than the client's limit.
+    #[error("too many pages")]
+    TooManyPages,
 }
 
 impl MssError {
     pub(crate) fn io(stage: &'static str) -> impl FnOnce(std::io::Error) -> MssError {
         move |source| {
+            // A TLS alert or certificate failure surfaces as an I/O error of the stream.
+            if let Some(tls) = segur_net::tls::TlsError::from_source_chain(&source) {
+                return MssError::from(tls);
+            }
             if matches!(
                 source.kind(),
                 std::io::ErrorKind::UnexpectedEof
@@ -181,19 +286,7 @@ impl MssError {
                     | std::io::ErrorKind::BrokenPipe
                     | std::io::ErrorKind::ConnectionAborted
             ) {
-                if let Some(tls) = source
-                    .get_ref()
-                    .and_then(|e| e.downcast_ref::<rustls::Error>())
-                {
-                    return MssError::Tls(tls.to_string());
-                }
                 return MssError::ConnectionClosed(stage);
-            }
-            if let Some(tls) = source
-                .get_ref()
-                .and_then(|e| e.downcast_ref::<rustls::Error>())
-            {
-                return MssError::Tls(tls.to_string());
             }
             MssError::Io { stage, source }
         }
@@ -203,6 +296,46 @@ impl MssError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_layers_are_carried_as_themselves() {
+        use segur_net::tls::TlsError;
+        use segur_net::token::TokenError;
+        use std::error::Error as _;
+
+        // A TLS alert or certificate failure read from the stream is classified, not an I/O error.
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName),
+        );
+        let e = MssError::io("EHLO")(io);
+        assert!(matches!(e, MssError::Tls(TlsError::NameMismatch)), "{e:?}");
+        assert!(e.source().is_some_and(|s| s.is::<TlsError>()));
+        let io = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+        );
+        assert!(matches!(
+            MssError::io("EHLO")(io),
+            MssError::Tls(TlsError::ClientCertificateRefused { .. })
+        ));
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        assert!(matches!(
+            MssError::io("DATA")(eof),
+            MssError::ConnectionClosed("DATA")
+        ));
+
+        let e = MssError::from(TokenError::Expired);
+        assert!(matches!(e, MssError::Token(TokenError::Expired)));
+        assert!(e.source().is_some_and(|s| s.is::<TokenError>()));
+        let e = MssError::from(DiscoveryError::NoNameserver);
+        assert_eq!(
+            e.to_string(),
+            "discovery: no nameserver in /etc/resolv.conf"
+        );
+        let e = MssError::from(AnnuaireError::Status(429));
+        assert!(e.source().is_some_and(|s| s.is::<AnnuaireError>()));
+    }
 
     #[test]
     fn server_text_masks_long_digit_runs() {

@@ -49,13 +49,16 @@ pub struct XdmContents {
 impl XdmContents {
     /// Reads an IHE_XDM.ZIP and the header of every CDA in it.
     pub fn read(package: &[u8]) -> Result<Self, MssError> {
-        let package = XdmPackage::unpack(package, &XdmLimits::default())
-            .map_err(|e| MssError::Xdm(e.to_string()))?;
+        let package = XdmPackage::unpack(package, &XdmLimits::default())?;
         let headers = package
             .cda_documents()
             .map(|d| {
-                segur_dmp_cda::read_header(&d.bytes, &CdaLimits::default())
-                    .map_err(|e| MssError::Xdm(format!("{}: not a readable CDA: {e}", d.path)))
+                segur_dmp_cda::read_header(&d.bytes, &CdaLimits::default()).map_err(|source| {
+                    MssError::XdmCda {
+                        path: d.path.clone(),
+                        source,
+                    }
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { package, headers })

@@ -38,5 +38,5 @@ pub mod view;
 
 pub use address::{MailAddress, PatientAddress, Recipient};
 pub use compose::{MessageBuilder, OutgoingMessage, ProductReference, Subject};
-pub use error::{MssError, ServerText};
+pub use error::{AnnuaireError, DiscoveryError, MssError, ServerText};
 pub use read::{ReadLimits, ReceivedMessage};

@@ -10,13 +10,6 @@ pub use segur_net::token::{
 };
 use std::fmt;
 
-impl From<TokenError> for crate::MssError {
-    /// The token error text (it never holds the token itself).
-    fn from(e: TokenError) -> Self {
-        Self::Token(e.to_string())
-    }
-}
-
 /// SASL mechanism carrying the token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OAuthMechanism {

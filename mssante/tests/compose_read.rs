@@ -146,7 +146,15 @@ fn bad_attachments_are_refused() {
         .xdm(b"PK\x03\x04 not really a zip".to_vec())
         .build()
         .unwrap_err();
-    assert!(matches!(err, MssError::Xdm(_)), "{err:?}");
+    // The dmp-cda error is carried as itself, and is the error's source.
+    assert!(
+        matches!(err, MssError::Xdm(segur_dmp_cda::XdmError::Zip(_))),
+        "{err:?}"
+    );
+    assert!(
+        std::error::Error::source(&err)
+            .is_some_and(|s| s.downcast_ref::<segur_dmp_cda::XdmError>().is_some())
+    );
     assert!(matches!(
         PdfAttachment::new("a.pdf", b"<html>".to_vec()),
         Err(MssError::Pdf(_))

@@ -47,7 +47,13 @@ fn srv_discovery_orders_records_and_honours_dot() {
     }
     .servers("example.fr")
     .unwrap_err();
-    assert!(matches!(err, segur_mssante::MssError::Discovery(_)));
+    assert!(
+        matches!(
+            err,
+            segur_mssante::MssError::Discovery(segur_mssante::DiscoveryError::NoAnswer(_))
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -104,16 +110,26 @@ fn annuaire_paging_type_filter_and_backoff() {
     );
 
     let bad_key = AnnuaireClient::new(&base, "wrong", &tls).unwrap();
+    let err = bad_key
+        .mailboxes(
+            &Search::Name {
+                family: "X",
+                given: None,
+            },
+            &[],
+        )
+        .unwrap_err();
     assert!(
-        bad_key
-            .mailboxes(
-                &Search::Name {
-                    family: "X",
-                    given: None
-                },
-                &[]
-            )
-            .is_err()
+        matches!(
+            err,
+            segur_mssante::MssError::Annuaire(segur_mssante::AnnuaireError::Status(_))
+        ),
+        "{err:?}"
     );
-    assert!(AnnuaireClient::new("http://localhost", "k", &tls).is_err());
+    assert!(matches!(
+        AnnuaireClient::new("http://localhost", "k", &tls),
+        Err(segur_mssante::MssError::Annuaire(
+            segur_mssante::AnnuaireError::NotHttps
+        ))
+    ));
 }

@@ -11,7 +11,7 @@ use segur_mssante::inspect::XdmContents;
 use segur_mssante::mdn::{AnsErrorCode, Disposition, MdnBuilder};
 use segur_mssante::read::{ReadLimits, Report};
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
-use segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
+use segur_mssante::tls::{ClientIdentity, TlsError, TlsSettings, TrustAnchors};
 use segur_mssante::token::{AccessToken, Authentication, OAuthMechanism, TokenProvider};
 use segur_mssante::{MailAddress, MssError, Recipient};
 use std::sync::Arc;
@@ -397,7 +397,11 @@ fn postfix_and_dovecot_end_to_end() {
     ))
     .unwrap_err();
     assert!(
-        matches!(err, MssError::AuthenticationFailed(_) | MssError::Tls(_)),
+        matches!(
+            err,
+            MssError::AuthenticationFailed(_)
+                | MssError::Tls(TlsError::ClientCertificateRefused { .. })
+        ),
         "{err:?}"
     );
     let mut rogue_smtp = SmtpSession::connect(&smtp(
@@ -414,37 +418,52 @@ fn postfix_and_dovecot_end_to_end() {
     // Negative: wrong server CA, wrong server name.
     let rogue_anchor = TrustAnchors::from_pem(servers.pki.rogue_ca_pem.as_bytes()).unwrap();
     let wrong_ca = TlsSettings::new(&rogue_anchor, None).unwrap();
-    for err in [
-        SmtpSession::connect(&smtp(
-            &servers,
-            &wrong_ca,
-            oauth("pharma", 300, OAuthMechanism::XOAuth2),
-            "localhost",
-        ))
-        .unwrap_err(),
-        ImapSession::connect(&imap(
-            &servers,
-            &wrong_ca,
-            oauth("pharma", 300, OAuthMechanism::XOAuth2),
-            "localhost",
-        ))
-        .unwrap_err(),
-        SmtpSession::connect(&smtp(
-            &servers,
-            &tls,
-            oauth("pharma", 300, OAuthMechanism::XOAuth2),
-            "127.0.0.1",
-        ))
-        .unwrap_err(),
-        ImapSession::connect(&imap(
-            &servers,
-            &tls,
-            oauth("pharma", 300, OAuthMechanism::XOAuth2),
-            "127.0.0.1",
-        ))
-        .unwrap_err(),
+    for (err, expected) in [
+        (
+            SmtpSession::connect(&smtp(
+                &servers,
+                &wrong_ca,
+                oauth("pharma", 300, OAuthMechanism::XOAuth2),
+                "localhost",
+            ))
+            .unwrap_err(),
+            TlsError::UnknownIssuer,
+        ),
+        (
+            ImapSession::connect(&imap(
+                &servers,
+                &wrong_ca,
+                oauth("pharma", 300, OAuthMechanism::XOAuth2),
+                "localhost",
+            ))
+            .unwrap_err(),
+            TlsError::UnknownIssuer,
+        ),
+        (
+            SmtpSession::connect(&smtp(
+                &servers,
+                &tls,
+                oauth("pharma", 300, OAuthMechanism::XOAuth2),
+                "127.0.0.1",
+            ))
+            .unwrap_err(),
+            TlsError::NameMismatch,
+        ),
+        (
+            ImapSession::connect(&imap(
+                &servers,
+                &tls,
+                oauth("pharma", 300, OAuthMechanism::XOAuth2),
+                "127.0.0.1",
+            ))
+            .unwrap_err(),
+            TlsError::NameMismatch,
+        ),
     ] {
-        assert!(matches!(err, MssError::Tls(_)), "{err:?}");
+        assert!(
+            matches!(&err, MssError::Tls(t) if *t == expected),
+            "{err:?}"
+        );
     }
 
     // Negative: expired token.

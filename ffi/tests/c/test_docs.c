@@ -136,7 +136,7 @@ static void test_mss(const uint8_t *zip, size_t zip_len) {
   CHECK_RESULT(SEGUR_RESULT_MSS_INVALID_ADDRESS,
                segur_mss_compose(S("{\"from\":\"no address\",\"nil\":\"R\",\"subject\":\"s\"}"),
                                  NULL, 0, &eml, &eml_len, &summary));
-  CHECK_RESULT(SEGUR_RESULT_MSS_XDM,
+  CHECK_RESULT(SEGUR_RESULT_MSS_XDM_ARCHIVE,
                segur_mss_compose(S(OPTIONS), (const uint8_t *)"nope", 4, &eml, &eml_len,
                                  &summary));
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,

@@ -1,7 +1,9 @@
 /* Exercises the MSSanté mail functions of segur.h from C against real servers: submission
  * (segur_mss_send, XOAUTH2 over STARTTLS), the IMAP mailbox (segur_mss_mailbox_new, _pending,
  * _fetch, _mark_processed twice, _free), the acknowledgement (segur_mss_mdn_build,
- * segur_mss_mdn_send), an unknown CA refused with SEGUR_RESULT_MSS_TLS for SMTP and IMAP, and
+ * segur_mss_mdn_send), an unknown CA refused with SEGUR_RESULT_MSS_TLS_UNKNOWN_CA for SMTP and
+ * IMAP, a host name the certificate does not name refused with SEGUR_RESULT_MSS_TLS_NAME_MISMATCH,
+ * and
  * segur_mss_discover (RFC 6186 SRV records) against a DNS server on loopback.
  *
  * Usage: test_mail SUBMISSION_PORT IMAP_PORT CA_PEM ROGUE_CA_PEM SENDER SENDER_TOKEN
@@ -216,15 +218,25 @@ int main(int argc, char **argv) {
 
   /* 6. An unknown CA: refused before any credential is sent, for SMTP and IMAP. */
   char *refused = NULL;
-  CHECK_RESULT(SEGUR_RESULT_MSS_TLS,
+  CHECK_RESULT(SEGUR_RESULT_MSS_TLS_UNKNOWN_CA,
                segur_mss_send(smtp_conn, strlen(smtp_conn), rogue, rogue_len, sender_token,
                               strlen(sender_token), NULL, 0, NULL, 0, options, strlen(options),
                               xdm, xdm_len, &refused));
   CHECK(refused == NULL);
   struct server rogue_imap = {imap_conn, strlen(imap_conn), rogue, rogue_len};
   segur_mss_mailbox *rogue_mb = NULL;
-  CHECK_RESULT(SEGUR_RESULT_MSS_TLS, open_mailbox(&rogue_imap, recipient_token, &rogue_mb));
+  CHECK_RESULT(SEGUR_RESULT_MSS_TLS_UNKNOWN_CA,
+               open_mailbox(&rogue_imap, recipient_token, &rogue_mb));
   CHECK(rogue_mb == NULL);
+  /* The certificate names "localhost", not 127.0.0.1 (RFC 6125). */
+  char ip_conn[256];
+  snprintf(ip_conn, sizeof ip_conn, "{\"host\":\"127.0.0.1\",\"port\":%s,\"timeout_secs\":20}",
+           submission_port);
+  CHECK_RESULT(SEGUR_RESULT_MSS_TLS_NAME_MISMATCH,
+               segur_mss_send(ip_conn, strlen(ip_conn), roots, roots_len, sender_token,
+                              strlen(sender_token), NULL, 0, NULL, 0, options, strlen(options),
+                              xdm, xdm_len, &refused));
+  CHECK(refused == NULL);
 
   /* 7. Discovery: SRV records in RFC 2782 order; "." is no service. */
   char *servers = NULL;

@@ -1,0 +1,149 @@
+//! The precise MSSanté result codes of the TLS and token layers, from the C entry points,
+//! against the real Postfix (submission STARTTLS) and Dovecot (IMAP STARTTLS) of the
+//! segur-mssante tests (`test-support/src/mail_servers.rs`): a server certificate from a
+//! CA the caller does not trust gives `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA` (RFC 5280 §6), a host
+//! name the certificate does not name `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH` (RFC 6125 §6), and
+//! a token that is not a bearer token `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (RFC 6750 §2.1); the
+//! name and the detail of each code say the same.
+#![allow(unsafe_code)] // reading the strings the library returns
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
+
+use segur_test_support::mail_servers;
+mod support;
+
+use mail_servers::{DOMAIN, MailServers, jwt};
+use segur::mss_mailbox::*;
+use segur::mssante::*;
+use segur::*;
+use std::ffi::CStr;
+use std::ptr;
+
+fn send(host: &str, port: u16, roots: &str, token: &str) -> segur_result {
+    let conn = format!(r#"{{"host":"{host}","port":{port},"timeout_secs":20}}"#);
+    let options = serde_json::json!({
+        "from": format!("pharma@{DOMAIN}"),
+        "nil": "SEGUR-TEST-NIL-1",
+        "to": [format!("doc@{DOMAIN}")],
+        "subject": "Test",
+        "text": "Test.",
+    })
+    .to_string();
+    let mut out = ptr::null_mut();
+    let r = segur_mss_send(
+        conn.as_ptr().cast(),
+        conn.len(),
+        roots.as_ptr(),
+        roots.len(),
+        token.as_ptr().cast(),
+        token.len(),
+        ptr::null(),
+        0,
+        ptr::null(),
+        0,
+        options.as_ptr().cast(),
+        options.len(),
+        ptr::null(),
+        0,
+        &mut out,
+    );
+    assert!(out.is_null(), "outputs are written only on success");
+    r
+}
+
+fn open(host: &str, port: u16, roots: &str, user: &str, token: &str) -> segur_result {
+    let conn = format!(r#"{{"host":"{host}","port":{port},"user":"{user}","timeout_secs":20}}"#);
+    let mut mb = ptr::null_mut();
+    let r = segur_mss_mailbox_new(
+        conn.as_ptr().cast(),
+        conn.len(),
+        roots.as_ptr(),
+        roots.len(),
+        token.as_ptr().cast(),
+        token.len(),
+        ptr::null(),
+        0,
+        ptr::null(),
+        0,
+        &mut mb,
+    );
+    if r == segur_result::Ok {
+        segur_mss_mailbox_free(mb);
+    } else {
+        assert!(mb.is_null(), "outputs are written only on success");
+    }
+    r
+}
+
+fn name(r: segur_result) -> String {
+    // SAFETY: segur_result_name returns a static NUL-terminated string, never NULL.
+    unsafe { CStr::from_ptr(segur_result_name(r as u32)) }
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn detail() -> String {
+    let mut buf = vec![0u8; 1024];
+    let mut len = 0usize;
+    assert_eq!(
+        segur_last_error_detail(buf.as_mut_ptr().cast(), buf.len(), &mut len),
+        segur_result::Ok
+    );
+    buf.truncate(len);
+    String::from_utf8(buf).unwrap()
+}
+
+#[test]
+fn tls_and_token_failures_have_precise_codes_for_smtp_and_imap() {
+    let servers = MailServers::start(1_000_000);
+    let roots = servers.pki.ca_pem.clone();
+    let rogue = servers.pki.rogue_ca_pem.clone();
+    let pharma = format!("pharma@{DOMAIN}");
+    let doc = format!("doc@{DOMAIN}");
+    let (smtp, imap) = (servers.submission_port, servers.imap_port);
+
+    // The control: the same calls succeed with the right CA and host name.
+    assert_eq!(
+        open("localhost", imap, &roots, &doc, &jwt(&doc, 300)),
+        segur_result::Ok
+    );
+
+    // A CA the caller does not trust.
+    let r = send("localhost", smtp, &rogue, &jwt(&pharma, 300));
+    assert_eq!(r, segur_result::MssTlsUnknownCa);
+    assert_eq!(name(r), "MSS_TLS_UNKNOWN_CA");
+    assert!(detail().contains("unknown CA"), "{}", detail());
+    assert_eq!(
+        open("localhost", imap, &rogue, &doc, &jwt(&doc, 300)),
+        segur_result::MssTlsUnknownCa
+    );
+
+    // The certificate names "localhost", not 127.0.0.1.
+    let r = send("127.0.0.1", smtp, &roots, &jwt(&pharma, 300));
+    assert_eq!(r, segur_result::MssTlsNameMismatch);
+    assert_eq!(name(r), "MSS_TLS_NAME_MISMATCH");
+    assert!(detail().contains("host name"), "{}", detail());
+    assert_eq!(
+        open("127.0.0.1", imap, &roots, &doc, &jwt(&doc, 300)),
+        segur_result::MssTlsNameMismatch
+    );
+
+    // A token with a space is not a bearer token: refused before any connection, its text
+    // never in the detail.
+    let r = send("localhost", smtp, &roots, "not a token");
+    assert_eq!(r, segur_result::MssTokenMalformed);
+    assert_eq!(name(r), "MSS_TOKEN_MALFORMED");
+    assert!(!detail().contains("not a token"), "{}", detail());
+    assert!(detail().contains("RFC 6750"), "{}", detail());
+
+    // Each new code has its own message.
+    for code in [
+        segur_result::MssTlsUnknownCa,
+        segur_result::MssTlsNameMismatch,
+        segur_result::MssTlsCertificateExpired,
+        segur_result::MssTlsClientCertificateRefused,
+        segur_result::MssTokenMalformed,
+    ] {
+        assert_ne!(code.message(), segur_result::MssTls.message());
+    }
+}
