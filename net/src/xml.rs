@@ -1,1 +1,224 @@
-//! `xml`: see the crate documentation.
+//! The hardened XML reader and the one escaping writer of the SDK.
+//!
+//! Every XML document that reaches the SDK from the network (INSi and DMP SOAP responses, CDA
+//! documents, VIHF assertions) is untrusted. The reader here applies the same rules to all of
+//! them:
+//! - no DTD: a `<!DOCTYPE` is refused ([`XmlErrorKind::Doctype`]), so neither internal nor
+//!   external entities can be declared (the "billion laughs" and XXE attacks, OWASP XXE
+//!   prevention); only the five predefined entities of XML 1.0 §4.6 and character references
+//!   (§4.1) are decoded, any other reference is [`XmlErrorKind::Entity`];
+//! - limits as data ([`XmlLimits`]): input bytes, depth, nodes, attributes per element,
+//!   attribute value and text length, all checked in one place;
+//! - namespaces resolved (Namespaces in XML 1.0 §5): names are (namespace URI, local name); an
+//!   unbound prefix is [`XmlErrorKind::UnboundPrefix`];
+//! - UTF-8 only (the DMP and INSi exchange UTF-8); characters XML 1.0 §2.2 forbids are refused;
+//! - linear time: one pass of `quick-xml`, prefix lookups and duplicate-attribute checks through
+//!   hash sets, never pairwise comparisons.
+//!
+//! Errors ([`XmlError`]) carry a [`XmlErrorKind`] and the byte offset in the input, never any
+//! document text.
+//!
+//! Two reading styles: [`XmlReader`], a streaming iterator of [`XmlEvent`]s with resolved names,
+//! and [`parse_tree`], a small tree ([`Element`]) for SOAP-sized documents. [`XmlWriter`] writes
+//! escaped XML and refuses characters XML 1.0 cannot carry ([`XmlWriteError`]).
+
+mod reader;
+mod tree;
+mod writer;
+
+pub use reader::{Attribute, Name, XmlEvent, XmlReader};
+pub use tree::{Element, Node, parse_tree};
+pub use writer::{XmlWriteError, XmlWriter, escape_attribute, escape_text};
+
+/// The namespace bound to the `xml` prefix (Namespaces in XML 1.0 §3, "reserved prefixes").
+pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// The namespace of `xmlns` declarations (Namespaces in XML 1.0 §3).
+pub const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
+
+/// Bounds applied while reading untrusted XML. Every field is a hard limit; crossing one is an
+/// error naming it, never a truncation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XmlLimits {
+    /// Largest accepted input, in bytes.
+    pub max_bytes: usize,
+    /// Deepest accepted element nesting (the root is depth 1).
+    pub max_depth: usize,
+    /// Largest number of nodes (elements, text and CDATA sections, comments, processing
+    /// instructions).
+    pub max_nodes: usize,
+    /// Largest number of attributes on one element, namespace declarations included.
+    pub max_attributes: usize,
+    /// Longest attribute value, in bytes as written in the input.
+    pub max_attribute_len: usize,
+    /// Longest text node or CDATA section, in bytes as written in the input.
+    pub max_text_len: usize,
+}
+
+impl Default for XmlLimits {
+    /// Defaults sized for SOAP messages of the INSi and the DMP and for CDA documents with an
+    /// embedded PDF: 64 MiB, depth 256, two million nodes, 256 attributes per element,
+    /// attribute values of 64 KiB, text nodes of 64 MiB (a base64 PDF is one text node).
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 << 20,
+            max_depth: 256,
+            max_nodes: 2_000_000,
+            max_attributes: 256,
+            max_attribute_len: 64 << 10,
+            max_text_len: 64 << 20,
+        }
+    }
+}
+
+impl XmlLimits {
+    /// Limits for a SOAP response of a few kilobytes (INSi): 1 MiB, depth 64, 100 000 nodes,
+    /// 64 attributes, 16 KiB attribute values, 1 MiB text.
+    pub const fn soap_small() -> Self {
+        Self {
+            max_bytes: 1 << 20,
+            max_depth: 64,
+            max_nodes: 100_000,
+            max_attributes: 64,
+            max_attribute_len: 16 << 10,
+            max_text_len: 1 << 20,
+        }
+    }
+}
+
+/// Why an XML input was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlErrorKind {
+    /// The input exceeds [`XmlLimits::max_bytes`].
+    #[error("input of {size} bytes exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// Input size.
+        size: usize,
+        /// Configured limit.
+        limit: usize,
+    },
+    /// The input is not UTF-8.
+    #[error("input is not UTF-8")]
+    NotUtf8,
+    /// A `<!DOCTYPE>` declaration: DTDs are never read (no entity declarations at all).
+    #[error("a DTD is not allowed")]
+    Doctype,
+    /// A reference to an entity other than `lt`, `gt`, `amp`, `apos`, `quot` (XML 1.0 §4.6), or
+    /// an unterminated reference.
+    #[error("undeclared or unterminated entity reference")]
+    Entity,
+    /// A character reference that is malformed or names a character XML 1.0 §2.2 forbids.
+    #[error("invalid character reference")]
+    CharRef,
+    /// A character XML 1.0 §2.2 forbids (NUL, C0 controls other than tab, LF, CR; U+FFFE,
+    /// U+FFFF).
+    #[error("character U+{code_point:04X} is not allowed in XML 1.0")]
+    ForbiddenChar {
+        /// The refused code point.
+        code_point: u32,
+    },
+    /// Elements nested deeper than [`XmlLimits::max_depth`].
+    #[error("elements nested deeper than {limit}")]
+    TooDeep {
+        /// Configured limit.
+        limit: usize,
+    },
+    /// More nodes than [`XmlLimits::max_nodes`].
+    #[error("more than {limit} nodes")]
+    TooManyNodes {
+        /// Configured limit.
+        limit: usize,
+    },
+    /// More attributes on one element than [`XmlLimits::max_attributes`].
+    #[error("more than {limit} attributes on one element")]
+    TooManyAttributes {
+        /// Configured limit.
+        limit: usize,
+    },
+    /// An attribute value longer than [`XmlLimits::max_attribute_len`].
+    #[error("attribute value longer than {limit} bytes")]
+    AttributeTooLong {
+        /// Configured limit.
+        limit: usize,
+    },
+    /// A text node longer than [`XmlLimits::max_text_len`].
+    #[error("text longer than {limit} bytes")]
+    TextTooLong {
+        /// Configured limit.
+        limit: usize,
+    },
+    /// The same attribute twice on one element, by qualified or by expanded name (XML 1.0 §3.1
+    /// "Unique Att Spec", Namespaces in XML 1.0 §6.3).
+    #[error("duplicate attribute")]
+    DuplicateAttribute,
+    /// A prefix used without a declaration in scope (Namespaces in XML 1.0 §5, "Prefix
+    /// Declared").
+    #[error("namespace prefix is not declared")]
+    UnboundPrefix,
+    /// A declaration that binds a reserved prefix or namespace wrongly, or undeclares a prefix
+    /// (Namespaces in XML 1.0 §3).
+    #[error("invalid namespace declaration")]
+    BadNamespaceDeclaration,
+    /// The input ends inside markup or with elements still open.
+    #[error("input ends before the document does")]
+    Truncated,
+    /// An end tag that does not match the open element.
+    #[error("end tag does not match the open element")]
+    MismatchedEndTag,
+    /// No root element.
+    #[error("no root element")]
+    NoRoot,
+    /// Elements or text after the root element (a second root).
+    #[error("content after the root element")]
+    ContentAfterRoot,
+    /// Text other than whitespace before the root element.
+    #[error("text before the root element")]
+    TextBeforeRoot,
+    /// Any other well-formedness error reported by the tokenizer.
+    #[error("malformed XML")]
+    Malformed,
+}
+
+/// An XML input refused by the reader: what ([`XmlErrorKind`]) and where (byte offset in the
+/// input). Never carries document text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at byte {position}")]
+pub struct XmlError {
+    /// Why the input was refused.
+    pub kind: XmlErrorKind,
+    /// Byte offset in the input where the problem was found.
+    pub position: u64,
+}
+
+impl XmlError {
+    /// An error of `kind` at byte `position`.
+    pub const fn new(kind: XmlErrorKind, position: u64) -> Self {
+        Self { kind, position }
+    }
+}
+
+/// Whether `c` is a character XML 1.0 §2.2 allows (`Char` production). Surrogates cannot occur
+/// in a Rust `char`.
+pub const fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Byte offset and code point of the first character of `s` that XML 1.0 §2.2 forbids.
+pub(crate) fn first_forbidden(s: &str) -> Option<(usize, u32)> {
+    // Fast path: a byte scan. Forbidden characters are C0 controls and U+FFFE / U+FFFF, whose
+    // UTF-8 forms start with a byte below 0x20 or with 0xEF.
+    let bytes = s.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') || b == 0xEF)
+    {
+        return None;
+    }
+    s.char_indices()
+        .find(|(_, c)| !is_xml_char(*c))
+        .map(|(i, c)| (i, u32::from(c)))
+}
+
+#[cfg(test)]
+mod tests;

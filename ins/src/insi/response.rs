@@ -10,8 +10,7 @@ use crate::history::{HistoricalIns, InsHistory};
 use crate::ins::{Ins, InsAuthority};
 use crate::matricule::Matricule;
 use crate::traits::{BirthDate, Traits, TraitsData};
-use quick_xml::events::Event;
-use quick_xml::reader::Reader;
+use segur_net::xml::{XmlErrorKind, XmlEvent, XmlLimits, XmlReader};
 
 /// Largest response accepted (bytes). Real INSi responses are a few kilobytes.
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
@@ -109,63 +108,71 @@ struct RawIndividual {
     liste_prenom: Option<String>,
 }
 
-fn local(name: &[u8]) -> &[u8] {
-    name.rsplit(|b| *b == b':').next().unwrap_or(name)
+/// The hardened reader's limits for an INSi response: [`MAX_RESPONSE_BYTES`], [`MAX_DEPTH`]
+/// and the small-SOAP limits of `segur_net::xml` for the rest.
+fn limits() -> XmlLimits {
+    XmlLimits {
+        max_bytes: MAX_RESPONSE_BYTES,
+        max_depth: MAX_DEPTH,
+        ..XmlLimits::soap_small()
+    }
+}
+
+impl From<segur_net::xml::XmlError> for ResponseError {
+    fn from(e: segur_net::xml::XmlError) -> Self {
+        match e.kind {
+            XmlErrorKind::TooLarge { size, limit } => Self::TooLarge { size, limit },
+            XmlErrorKind::Doctype => Self::Dtd,
+            XmlErrorKind::TooDeep { .. } => Self::TooDeep,
+            _ => Self::Xml {
+                position: e.position,
+            },
+        }
+    }
+}
+
+/// The local part of a QName written as text (`siram:siram_40` → `siram_40`).
+fn local_text(qname: &str) -> &str {
+    qname.rsplit(':').next().unwrap_or(qname)
 }
 
 /// Parses an INSi response envelope (or a bare `RESULTAT`).
+///
+/// The XML is read by the hardened reader of `segur_net::xml` (no DTD, no entity expansion,
+/// limits, namespaces checked); elements are then matched by local name.
 pub fn parse_response(xml: &[u8]) -> Result<InsiResponse, ResponseError> {
-    if xml.len() > MAX_RESPONSE_BYTES {
-        return Err(ResponseError::TooLarge {
-            size: xml.len(),
-            limit: MAX_RESPONSE_BYTES,
-        });
-    }
-    let mut reader = Reader::from_reader(xml);
-    reader.config_mut().trim_text(true);
-    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let reader = XmlReader::new(xml, limits())?;
+    let mut stack: Vec<&str> = Vec::new();
     let mut seen_result = false;
     let mut code = None;
     let mut label = String::new();
     let mut individuals: Vec<RawIndividual> = Vec::new();
     let mut fault: Option<Fault> = None;
-    let mut buf = Vec::new();
-    loop {
-        let pos = reader.buffer_position();
-        let ev = reader
-            .read_event_into(&mut buf)
-            .map_err(|_| ResponseError::Xml { position: pos })?;
-        match ev {
-            Event::DocType(_) => return Err(ResponseError::Dtd),
-            Event::Start(e) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(ResponseError::TooDeep);
-                }
-                let name = local(e.name().as_ref()).to_vec();
-                match name.as_slice() {
-                    b"RESULTAT" => seen_result = true,
-                    b"INDIVIDU" => individuals.push(RawIndividual::default()),
-                    b"INSACTIF" => {
+    for ev in reader {
+        match ev? {
+            XmlEvent::Start {
+                name, attributes, ..
+            } => {
+                match name.local {
+                    "RESULTAT" => seen_result = true,
+                    "INDIVIDU" => individuals.push(RawIndividual::default()),
+                    "INSACTIF" => {
                         if let Some(i) = individuals.last_mut() {
                             i.active = Some(RawIns::default());
                         }
                     }
-                    b"INSHISTO" => {
+                    "INSHISTO" => {
                         if let Some(i) = individuals.last_mut() {
                             i.histo.push(RawIns::default());
                         }
                     }
-                    b"Fault" => fault = Some(Fault::default()),
-                    b"Erreur" => {
+                    "Fault" => fault = Some(Fault::default()),
+                    "Erreur" => {
                         if let Some(f) = fault.as_mut() {
-                            for a in e.attributes().flatten() {
-                                let v = a
-                                    .unescape_value()
-                                    .map_err(|_| ResponseError::Xml { position: pos })?
-                                    .into_owned();
-                                match local(a.key.as_ref()) {
-                                    b"code" => f.code = v,
-                                    b"severite" => f.severity = Some(v),
+                            for a in attributes {
+                                match a.name.local {
+                                    "code" => f.code = a.value.into_owned(),
+                                    "severite" => f.severity = Some(a.value.into_owned()),
                                     _ => {}
                                 }
                             }
@@ -173,75 +180,68 @@ pub fn parse_response(xml: &[u8]) -> Result<InsiResponse, ResponseError> {
                     }
                     _ => {}
                 }
-                stack.push(name);
+                stack.push(name.local);
             }
-            Event::End(_) => {
+            XmlEvent::End { .. } => {
                 stack.pop();
             }
-            Event::Text(t) => {
-                let text = t
-                    .unescape()
-                    .map_err(|_| ResponseError::Xml { position: pos })?;
-                let text = text.into_owned();
-                let leaf = stack.last().map(Vec::as_slice).unwrap_or_default();
-                let parent = stack
-                    .iter()
-                    .rev()
-                    .nth(1)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let in_ = |n: &[u8]| stack.iter().any(|s| s.as_slice() == n);
+            XmlEvent::Text { text, .. } => {
+                let text = text.trim_matches([' ', '\t', '\n', '\r']);
+                if text.is_empty() {
+                    continue;
+                }
+                let text = text.to_owned();
+                let leaf = stack.last().copied().unwrap_or_default();
+                let parent = stack.iter().rev().nth(1).copied().unwrap_or_default();
+                let in_ = |n: &str| stack.contains(&n);
                 if let Some(f) = fault.as_mut() {
                     match (parent, leaf) {
-                        (b"Subcode", b"Value") if f.code.is_empty() || !in_(b"Detail") => {
-                            f.code = local(text.as_bytes()).iter().map(|&b| b as char).collect()
+                        ("Subcode", "Value") if f.code.is_empty() || !in_("Detail") => {
+                            f.code = local_text(&text).to_owned()
                         }
-                        (b"Reason", b"Text") if f.message.is_empty() => f.message = text,
-                        (_, b"Erreur") => f.message = text,
+                        ("Reason", "Text") if f.message.is_empty() => f.message = text,
+                        (_, "Erreur") => f.message = text,
                         _ => {}
                     }
                     continue;
                 }
                 match leaf {
-                    b"CodeCR" => code = Some(text),
-                    b"LibelleCR" => label = text,
+                    "CodeCR" => code = Some(text),
+                    "LibelleCR" => label = text,
                     _ => {
                         let Some(ind) = individuals.last_mut() else {
                             continue;
                         };
-                        let target = if in_(b"INSHISTO") {
+                        let target = if in_("INSHISTO") {
                             ind.histo.last_mut()
-                        } else if in_(b"INSACTIF") {
+                        } else if in_("INSACTIF") {
                             ind.active.as_mut()
                         } else {
                             None
                         };
                         if let Some(r) = target {
                             match leaf {
-                                b"NumIdentifiant" => r.num = text,
-                                b"Cle" => r.cle = text,
-                                b"OID" => r.oid = text,
-                                b"DateDeb" => r.start = Some(text),
-                                b"DateFin" => r.end = Some(text),
+                                "NumIdentifiant" => r.num = text,
+                                "Cle" => r.cle = text,
+                                "OID" => r.oid = text,
+                                "DateDeb" => r.start = Some(text),
+                                "DateFin" => r.end = Some(text),
                                 _ => {}
                             }
-                        } else if in_(b"TIQ") {
+                        } else if in_("TIQ") {
                             match leaf {
-                                b"NomNaissance" => ind.tiq.birth_name = text,
-                                b"ListePrenom" => ind.liste_prenom = Some(text),
-                                b"Sexe" => ind.tiq.sex = text,
-                                b"DateNaissance" => ind.tiq.birth_date = text,
-                                b"LieuNaissance" => ind.tiq.birth_place = Some(text),
+                                "NomNaissance" => ind.tiq.birth_name = text,
+                                "ListePrenom" => ind.liste_prenom = Some(text),
+                                "Sexe" => ind.tiq.sex = text,
+                                "DateNaissance" => ind.tiq.birth_date = text,
+                                "LieuNaissance" => ind.tiq.birth_place = Some(text),
                                 _ => {}
                             }
                         }
                     }
                 }
             }
-            Event::Eof => break,
-            _ => {}
         }
-        buf.clear();
     }
     if let Some(f) = fault {
         return Err(ResponseError::Fault(f));
@@ -332,5 +332,24 @@ mod tests {
             parse_response(b"<a><b></a>"),
             Err(ResponseError::Xml { .. })
         ));
+    }
+
+    #[test]
+    fn hostile_xml_is_refused_by_the_shared_reader() {
+        // An undeclared entity: refused at its byte offset, never expanded.
+        let xml = b"<RESULTAT><CR><CodeCR>&x;</CodeCR></CR></RESULTAT>";
+        assert_eq!(
+            parse_response(xml),
+            Err(ResponseError::Xml { position: 22 })
+        );
+        // An unbound prefix.
+        let xml = b"<s:Envelope><RESULTAT/></s:Envelope>";
+        assert_eq!(parse_response(xml), Err(ResponseError::Xml { position: 0 }));
+        // Nesting deeper than the INSi limit.
+        let deep = "<a>".repeat(MAX_DEPTH + 1);
+        assert_eq!(parse_response(deep.as_bytes()), Err(ResponseError::TooDeep));
+        // A CDATA section is text like any other.
+        let xml = b"<RESULTAT><CR><CodeCR><![CDATA[01]]></CodeCR><LibelleCR>x</LibelleCR></CR></RESULTAT>";
+        assert_eq!(parse_response(xml).map(|r| r.code), Ok("01".to_owned()));
     }
 }
