@@ -19,7 +19,7 @@
 //! Further modules: [`decode`], [`history`], [`insi`], [`normalize`], [`professional`],
 //! [`status`], [`traits`].
 
-#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
 pub mod coherence;
 pub mod decode;

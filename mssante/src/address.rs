@@ -23,7 +23,9 @@ impl MailAddress {
             return Err(bad(254, "longer than 254 bytes"));
         }
         let at = input.rfind('@').ok_or(bad(0, "no '@'"))?;
-        let (local, domain) = (&input[..at], &input[at + 1..]);
+        // `rfind` returned a char boundary; '@' is one byte, so the domain starts right after.
+        let (local, domain) = input.split_at(at);
+        let domain = domain.strip_prefix('@').unwrap_or(domain);
         if local.is_empty() || local.len() > 64 {
             return Err(bad(0, "local part empty or longer than 64 bytes"));
         }

@@ -111,7 +111,7 @@ pub fn lookup_srv(
     let mut buf = [0u8; 4096];
     let response = loop {
         let n = socket.recv(&mut buf).map_err(DiscoveryError::NoAnswer)?;
-        let msg = Message::from_vec(&buf[..n])
+        let msg = Message::from_vec(buf.get(..n).unwrap_or(&buf))
             .map_err(|e| DiscoveryError::MalformedAnswer(e.to_string()))?;
         if msg.id() == id {
             break msg;
@@ -135,7 +135,10 @@ pub fn lookup_srv(
             _ => None,
         })
         .collect();
-    if records.len() == 1 && (records[0].2.host.is_empty() || records[0].2.host == ".") {
+    // RFC 2782: a single target of "." means the service is decidedly not available.
+    if let [(_, _, only)] = records.as_slice()
+        && (only.host.is_empty() || only.host == ".")
+    {
         return Ok(Vec::new());
     }
     records.retain(|(_, _, e)| !e.host.is_empty() && e.port != 0);

@@ -76,17 +76,16 @@ pub fn xtext_encode(value: &str) -> String {
 
 /// Decodes RFC 3461 xtext; `None` when malformed.
 pub fn xtext_decode(value: &str) -> Option<String> {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'+' {
-            let hex = value.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
+    let mut bytes = value.bytes();
+    let mut out = Vec::with_capacity(value.len());
+    while let Some(b) = bytes.next() {
+        if b == b'+' {
+            // "+" HEXCHAR HEXCHAR (RFC 3461 §4): two upper-case hex digits.
+            let hi = char::from(bytes.next()?).to_digit(16)?;
+            let lo = char::from(bytes.next()?).to_digit(16)?;
+            out.push(u8::try_from(hi * 16 + lo).ok()?);
         } else {
-            out.push(bytes[i]);
-            i += 1;
+            out.push(b);
         }
     }
     String::from_utf8(out).ok()
@@ -179,12 +178,20 @@ impl DeliveryReport {
                 .unwrap_or("")
                 .to_owned();
             let valid_status = {
+                // RFC 3463 §2: class.subject.detail, class 2, 4 or 5, 1–3 digits each.
                 let p: Vec<&str> = status.split('.').collect();
-                p.len() == 3
-                    && ["2", "4", "5"].contains(&p[0])
-                    && p[1..].iter().all(|x| {
-                        !x.is_empty() && x.len() <= 3 && x.bytes().all(|b| b.is_ascii_digit())
-                    })
+                match p.as_slice() {
+                    [class, rest @ ..] => {
+                        p.len() == 3
+                            && ["2", "4", "5"].contains(class)
+                            && rest.iter().all(|x| {
+                                !x.is_empty()
+                                    && x.len() <= 3
+                                    && x.bytes().all(|b| b.is_ascii_digit())
+                            })
+                    }
+                    [] => false,
+                }
             };
             if !valid_status {
                 return Err(bad("invalid Status"));

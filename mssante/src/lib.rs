@@ -20,6 +20,10 @@
 //! Further modules: [`address`], [`inspect`], [`view`] (the JSON views shared by the CLI and the
 //! C API).
 
+// Text is never sliced at byte offsets and nothing is indexed unchecked: hostile input (a
+// server's reply, a received message) gets a typed error, never a panic.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 pub mod address;
 pub mod annuaire;
 pub mod compose;

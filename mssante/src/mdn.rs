@@ -222,8 +222,10 @@ impl Disposition {
             _ => return Err(bad("unknown disposition type")),
         };
         let error = match modifier {
-            Some(m) if m.len() >= 6 && m[..6].eq_ignore_ascii_case("error:") => {
-                let detail = m[6..].trim();
+            // `get` rather than slicing: a non-ASCII character within the first six bytes
+            // (e.g. `processed/erroré`) is simply not the `error:` modifier.
+            Some(m) if m.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("error:")) => {
+                let detail = m.get(6..).unwrap_or("").trim();
                 let (code, label) = detail.split_once('^').unwrap_or((detail, ""));
                 let code = code
                     .trim()
@@ -450,6 +452,29 @@ impl<'a> MdnBuilder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A received disposition with a non-ASCII character where the `error:` modifier is looked
+    /// for used to panic (byte-offset slicing, reached from the IMAP fetch path): now it is an
+    /// unknown disposition-modifier-extension, which RFC 8098 §3.2.6.3 lets a reader ignore, and
+    /// a real `Error:` modifier with a non-ASCII label still reads.
+    #[test]
+    fn non_ascii_modifiers_are_refused_not_a_panic() {
+        for v in [
+            "automatic-action/MDN-sent-automatically; processed/erroré",
+            "automatic-action/MDN-sent-automatically; processed/éééééé",
+            "automatic-action/MDN-sent-automatically; processed/err\u{202e}r: 900",
+            "automatic-action/MDN-sent-automatically; processed/é",
+        ] {
+            let d = Disposition::parse(v).unwrap();
+            assert_eq!(d.kind, DispositionType::Processed, "{v:?}");
+            assert_eq!(d.error, None, "{v:?}");
+        }
+        let d = Disposition::parse(
+            "automatic-action/MDN-sent-automatically; processed/Error: 901^Version érronée",
+        )
+        .unwrap();
+        assert_eq!(d.error.map(|e| e.code()), Some(901));
+    }
 
     #[test]
     fn disposition_round_trip() {

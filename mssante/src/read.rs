@@ -148,7 +148,7 @@ fn first_address(a: Option<&mail_parser::Address<'_>>) -> Option<String> {
 fn angle_address(raw: &str) -> Option<String> {
     let v = raw.trim();
     let v = match (v.find('<'), v.rfind('>')) {
-        (Some(s), Some(e)) if s < e => &v[s + 1..e],
+        (Some(s), Some(e)) if s < e => v.get(s + 1..e).unwrap_or(v),
         _ => v,
     };
     let v = v.trim();
@@ -159,7 +159,7 @@ fn angle_address(raw: &str) -> Option<String> {
 /// message whose whole content is a body.
 fn check_header_section(raw: &[u8]) -> Result<(), MssError> {
     let first_line_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
-    let line = &raw[..first_line_end];
+    let line = raw.get(..first_line_end).unwrap_or(raw);
     let colon = line
         .iter()
         .position(|&b| b == b':')
@@ -167,7 +167,8 @@ fn check_header_section(raw: &[u8]) -> Result<(), MssError> {
             position: 0,
             reason: "no header field on the first line",
         })?;
-    if colon == 0 || !line[..colon].iter().all(|b| (0x21..0x7f).contains(b)) {
+    let name = line.get(..colon).unwrap_or_default();
+    if name.is_empty() || !name.iter().all(|b| (0x21..0x7f).contains(b)) {
         // "From " mbox separators are not header fields either.
         return Err(MssError::Malformed {
             position: 0,

@@ -95,12 +95,11 @@ struct Conn {
 impl Conn {
     fn read_line(&mut self, stage: &'static str) -> Result<String, MssError> {
         loop {
-            if let Some(nl) = self.buf[self.start..].iter().position(|&b| b == b'\n') {
+            let pending = self.buf.get(self.start..).unwrap_or_default();
+            if let Some(nl) = pending.iter().position(|&b| b == b'\n') {
                 let end = self.start + nl;
-                let mut line = &self.buf[self.start..end];
-                if line.last() == Some(&b'\r') {
-                    line = &line[..line.len() - 1];
-                }
+                let line = pending.get(..nl).unwrap_or_default();
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
                 let s = String::from_utf8_lossy(line).into_owned();
                 self.start = end + 1;
                 if self.start == self.buf.len() {
@@ -120,7 +119,7 @@ impl Conn {
             if n == 0 {
                 return Err(MssError::ConnectionClosed(stage));
             }
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.buf.extend_from_slice(chunk.get(..n).unwrap_or(&chunk));
         }
     }
 
@@ -133,10 +132,12 @@ impl Conn {
                 protocol: "SMTP",
                 reason: format!("malformed reply during {stage}"),
             };
-            if line.len() < 3 || !line.as_bytes()[..3].iter().all(u8::is_ascii_digit) {
+            // RFC 5321 §4.2: three digits, then SP, "-" or the end of the line.
+            let digits = line.as_bytes().get(..3).unwrap_or_default();
+            if digits.len() < 3 || !digits.iter().all(u8::is_ascii_digit) {
                 return Err(bad());
             }
-            let c: u16 = line[..3].parse().map_err(|_| bad())?;
+            let c: u16 = line.get(..3).unwrap_or("").parse().map_err(|_| bad())?;
             if *code.get_or_insert(c) != c {
                 return Err(bad());
             }
