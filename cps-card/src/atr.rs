@@ -100,7 +100,12 @@ impl<'a> Atr<'a> {
         let needs_tck = protocols & !1 != 0;
         let tck = if needs_tck {
             let tck = *raw.get(i).ok_or(err(i, "missing TCK"))?;
-            let x = raw[1..=i].iter().fold(0u8, |a, b| a ^ b);
+            // T0 through TCK inclusive XOR to zero.
+            let x = raw
+                .get(1..=i)
+                .unwrap_or_default()
+                .iter()
+                .fold(0u8, |a, b| a ^ b);
             if x != 0 {
                 return Err(err(i, "TCK check failed"));
             }
@@ -212,17 +217,20 @@ impl<'a> Historical<'a> {
                         reason: "category 00 needs a 3-byte status indicator",
                     });
                 }
-                let body = &h[1..h.len() - 3];
+                // Checked above: at least the category byte and the 3-byte status indicator.
+                let (rest, status) = h.split_at(h.len().saturating_sub(3));
+                let body = rest.get(1..).unwrap_or_default();
                 let objects = CompactReader::new(body, base + 1).collect::<Result<Vec<_>>>()?;
                 Ok(Self {
                     category,
                     objects,
-                    status: Some(&h[h.len() - 3..]),
+                    status: Some(status),
                     proprietary: None,
                 })
             }
             0x80 => {
-                let objects = CompactReader::new(&h[1..], base + 1).collect::<Result<Vec<_>>>()?;
+                let body = h.get(1..).unwrap_or_default();
+                let objects = CompactReader::new(body, base + 1).collect::<Result<Vec<_>>>()?;
                 let status = objects.iter().find(|o| o.tag == 8).map(|o| o.value);
                 Ok(Self {
                     category,
@@ -235,7 +243,7 @@ impl<'a> Historical<'a> {
                 category,
                 objects: Vec::new(),
                 status: None,
-                proprietary: Some(&h[1..]),
+                proprietary: Some(h.get(1..).unwrap_or_default()),
             }),
             _ => Ok(Self {
                 category,

@@ -144,13 +144,13 @@ impl SerialNumber {
         if pan.value.len() <= ANS_ISSUER_ID.len() {
             return Err(bad("too short"));
         }
-        if pan.value[..5] != ANS_ISSUER_ID {
+        let Some(serial) = pan.value.strip_prefix(&ANS_ISSUER_ID[..]) else {
             return Err(Error::WrongCard {
                 expected: "CPS",
                 reason: "issuer number is not 80 25 00 00 01",
             });
-        }
-        Ok(Self(pan.value[5..].to_vec()))
+        };
+        Ok(Self(serial.to_vec()))
     }
 
     /// The raw serial bytes.
@@ -228,7 +228,7 @@ impl BusinessObject {
     /// A generic ASN.1 tree of the content (trailing zero padding ignored).
     pub fn tree(&self) -> Result<Vec<Node<'_>>> {
         let end = self.der.iter().rposition(|b| *b != 0).map_or(0, |p| p + 1);
-        Node::parse(&self.der[..end])
+        Node::parse(self.der.get(..end).unwrap_or_default())
     }
 }
 
@@ -396,7 +396,11 @@ impl<T: Transport> CpsCard<T> {
         let absolute = path.starts_with(&[0x3F, 0x00]);
         if self.kind == CardKind::Cps4 {
             self.select_app()?;
-            let rel = if absolute { &path[2..] } else { path };
+            let rel = if absolute {
+                path.get(2..).unwrap_or_default()
+            } else {
+                path
+            };
             self.session.select_path(rel, 1)?;
         } else if absolute {
             self.app_selected = false;
@@ -546,7 +550,13 @@ impl<T: Transport> CpsCard<T> {
 
     /// Reads the certificate of `role`, found by its label in the PKCS#15 CDF.
     pub fn certificate(&mut self, role: KeyRole) -> Result<CardCertificate> {
-        let label = self.config.certificate_labels[role as usize].clone();
+        // One label per KeyRole variant (an array of exactly three): `get` cannot miss.
+        let label = self
+            .config
+            .certificate_labels
+            .get(role as usize)
+            .cloned()
+            .unwrap_or_default();
         self.recovering(|c| {
             let cdf = c.directory(DirectoryKind::Certificates, "CDF")?;
             let obj = cdf.iter().find(|o| o.label == label).ok_or(Error::Data {

@@ -40,6 +40,10 @@
 //!
 //! Further modules: [`pin`], [`pkcs15`], [`signer`].
 
+// Card answers are hostile input: nothing is indexed or sliced unchecked, a short answer is a
+// typed error naming its offset, never a panic.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 pub mod apdu;
 pub mod asn1;
 pub mod atr;
@@ -86,10 +90,13 @@ pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
     }
     digits
         .chunks(2)
-        .map(|p| {
-            let h = (p[0] as char).to_digit(16)?;
-            let l = (p[1] as char).to_digit(16)?;
-            Some((h * 16 + l) as u8)
+        .map(|p| match p {
+            [h, l] => {
+                let h = char::from(*h).to_digit(16)?;
+                let l = char::from(*l).to_digit(16)?;
+                u8::try_from(h * 16 + l).ok()
+            }
+            _ => None,
         })
         .collect()
 }

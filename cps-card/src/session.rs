@@ -97,8 +97,9 @@ impl<T: Transport> Session<T> {
         let bytes = cmd.encode(form)?;
         if let Some(hook) = self.trace.as_mut() {
             let shown = if cmd.is_sensitive() {
-                let header_len = bytes.len() - cmd.data().len();
-                let mut s = crate::Hex(&bytes[..header_len.min(5)]).to_string();
+                let header_len = bytes.len().saturating_sub(cmd.data().len());
+                let header = bytes.get(..header_len.min(5)).unwrap_or_default();
+                let mut s = crate::Hex(header).to_string();
                 s.push_str(&"**".repeat(cmd.data().len()));
                 s
             } else {
@@ -126,14 +127,15 @@ impl<T: Transport> Session<T> {
     pub fn transmit(&mut self, cmd: &Command) -> Result<Response> {
         if !self.extended && cmd.data().len() > 255 {
             let parts = cmd.chain(255)?;
-            let n = parts.len();
-            for part in &parts[..n - 1] {
-                let r = self.transmit_one(part)?;
-                if !r.sw().is_success() {
-                    return Ok(r);
+            if let Some((last, first)) = parts.split_last() {
+                for part in first {
+                    let r = self.transmit_one(part)?;
+                    if !r.sw().is_success() {
+                        return Ok(r);
+                    }
                 }
+                return self.transmit_one(last);
             }
-            return self.transmit_one(&parts[n - 1]);
         }
         self.transmit_one(cmd)
     }
@@ -266,7 +268,7 @@ impl<T: Transport> Session<T> {
             if path.len() == 2 {
                 Command::new(0x00, 0xA4, 0x00, 0x0C).with_data([0x3F, 0x00])
             } else {
-                Command::new(0x00, 0xA4, 0x08, 0x0C).with_data(&path[2..])
+                Command::new(0x00, 0xA4, 0x08, 0x0C).with_data(path.get(2..).unwrap_or_default())
             }
         } else {
             Command::new(0x00, 0xA4, 0x09, 0x0C).with_data(path)

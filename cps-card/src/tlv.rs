@@ -151,7 +151,7 @@ impl<'a> BerReader<'a> {
         let start = self.pos;
         let d = self.data;
         let mut i = start;
-        let first = d[i];
+        let first = *d.get(i).ok_or_else(|| self.err(i, "missing tag"))?;
         i += 1;
         let mut tag = u32::from(first);
         if first & 0x1F == 0x1F {
@@ -196,7 +196,7 @@ impl<'a> BerReader<'a> {
         self.pos = end;
         Ok(Tlv {
             tag: Tag(tag),
-            value: &d[i..end],
+            value: d.get(i..end).unwrap_or_default(),
             offset: self.base + start,
             value_offset: self.base + i,
         })
@@ -282,7 +282,10 @@ impl<'a> SimpleReader<'a> {
     fn parse_one(&mut self) -> Result<SimpleTlv<'a>> {
         let start = self.pos;
         let d = self.data;
-        let tag = d[start];
+        let tag = *d.get(start).ok_or(Error::Tlv {
+            offset: start,
+            reason: "missing tag",
+        })?;
         if tag == 0x00 || tag == 0xFF {
             return Err(Error::Tlv {
                 offset: start,
@@ -301,11 +304,14 @@ impl<'a> SimpleReader<'a> {
                 reason: "truncated length",
             })?;
             i += 2;
-            usize::from(u16::from_be_bytes([b[0], b[1]]))
+            match b {
+                [hi, lo] => usize::from(u16::from_be_bytes([*hi, *lo])),
+                _ => 0,
+            }
         } else {
             usize::from(lb)
         };
-        let end = i + len;
+        let end = i.saturating_add(len);
         if end > d.len() {
             return Err(Error::Tlv {
                 offset: start + 1,
@@ -315,7 +321,7 @@ impl<'a> SimpleReader<'a> {
         self.pos = end;
         Ok(SimpleTlv {
             tag,
-            value: &d[i..end],
+            value: d.get(i..end).unwrap_or_default(),
             offset: start,
         })
     }
@@ -382,7 +388,7 @@ impl<'a> Iterator for CompactReader<'a> {
         self.pos = end;
         Some(Ok(CompactTlv {
             tag: b >> 4,
-            value: &self.data[start + 1..end],
+            value: self.data.get(start + 1..end).unwrap_or_default(),
             offset: self.base + start,
         }))
     }
@@ -396,7 +402,7 @@ pub fn encode_length(len: usize, out: &mut Vec<u8>) {
         let bytes = (len as u32).to_be_bytes();
         let skip = bytes.iter().take_while(|b| **b == 0).count();
         out.push(0x80 | (4 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
+        out.extend_from_slice(bytes.get(skip..).unwrap_or_default());
     }
 }
 
@@ -404,7 +410,7 @@ pub fn encode_length(len: usize, out: &mut Vec<u8>) {
 pub fn encode(tag: Tag, value: &[u8], out: &mut Vec<u8>) {
     let b = tag.0.to_be_bytes();
     let skip = b.iter().take_while(|x| **x == 0).count().min(3);
-    out.extend_from_slice(&b[skip..]);
+    out.extend_from_slice(b.get(skip..).unwrap_or_default());
     encode_length(value.len(), out);
     out.extend_from_slice(value);
 }
