@@ -204,23 +204,31 @@ pub const fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// Whether an 8-byte word holds a byte below 0x20 or a 0xEF byte (the only bytes that can
-/// start a character XML 1.0 §2.2 forbids), by the "has zero byte" word trick: a candidate
-/// word is then checked character by character.
+/// Whether an 8-byte word holds a C0 control other than tab, LF and CR, or a 0xEF byte (the
+/// only bytes that can start a character XML 1.0 §2.2 forbids). Uses the exact "zero byte"
+/// word mask, so tab, LF and CR never make a word suspicious; a suspicious word is then
+/// checked character by character.
 const fn suspicious(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const fn has_zero(x: u64) -> bool {
-        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const fn bytes(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+    /// 0x80 in every byte of `x` that is zero, nothing elsewhere.
+    const fn zero_bytes(x: u64) -> u64 {
+        !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
     }
     // b < 0x20 exactly when its three high bits are clear.
-    has_zero(word & 0xE0E0_E0E0_E0E0_E0E0) || has_zero(word ^ 0xEFEF_EFEF_EFEF_EFEF)
+    let control = zero_bytes(word & bytes(0xE0));
+    let allowed = zero_bytes(word ^ bytes(b'\t'))
+        | zero_bytes(word ^ bytes(b'\n'))
+        | zero_bytes(word ^ bytes(b'\r'));
+    (control & !allowed) | zero_bytes(word ^ bytes(0xEF)) != 0
 }
 
 /// Byte offset and code point of the first character of `s` that XML 1.0 §2.2 forbids.
 pub(crate) fn first_forbidden(s: &str) -> Option<(usize, u32)> {
-    // Fast path: 8-byte words without a byte below 0x20 or 0xEF are skipped; a suspicious
-    // word (tab, LF and CR are suspicious too) is checked by characters, from the character
+    // Fast path: 8-byte words without a forbidden control or 0xEF are skipped; a suspicious
+    // word is checked by characters, from the character
     // boundary at or before it to the one 3 bytes past it (a U+FFFE / U+FFFF started in the
     // word ends there). Linear: each window is at most 14 bytes.
     let bytes = s.as_bytes();

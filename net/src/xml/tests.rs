@@ -441,3 +441,19 @@ fn forbidden_chars_are_found_at_every_offset() {
         assert_eq!(first_forbidden(&fine), None);
     }
 }
+
+#[test]
+fn the_word_filter_is_exact() {
+    let word = |b: [u8; 8]| super::suspicious(u64::from_le_bytes(b));
+    assert!(!word(*b"\t\t\n\r  ab"));
+    assert!(!word([0xC3, 0xA9, 0x20, 0x7F, 0x80, 0xFF, 0xEE, 0xF0]));
+    for bad in [0u8, 1, 8, 0x0B, 0x0C, 0x0E, 0x1F, 0xEF] {
+        for at in 0..8 {
+            let mut b = *b"\t\n\rabcde";
+            if let Some(slot) = b.get_mut(at) {
+                *slot = bad;
+            }
+            assert!(word(b), "{bad:#x} at {at}");
+        }
+    }
+}
