@@ -204,20 +204,57 @@ pub const fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// Whether an 8-byte word holds a C0 control other than tab, LF and CR, or a 0xEF byte (the
+/// only bytes that can start a character XML 1.0 §2.2 forbids). Uses the exact "zero byte"
+/// word mask, so tab, LF and CR never make a word suspicious; a suspicious word is then
+/// checked character by character.
+const fn suspicious(word: u64) -> bool {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const fn bytes(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+    /// 0x80 in every byte of `x` that is zero, nothing elsewhere.
+    const fn zero_bytes(x: u64) -> u64 {
+        !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+    }
+    // b < 0x20 exactly when its three high bits are clear.
+    let control = zero_bytes(word & bytes(0xE0));
+    let allowed = zero_bytes(word ^ bytes(b'\t'))
+        | zero_bytes(word ^ bytes(b'\n'))
+        | zero_bytes(word ^ bytes(b'\r'));
+    (control & !allowed) | zero_bytes(word ^ bytes(0xEF)) != 0
+}
+
 /// Byte offset and code point of the first character of `s` that XML 1.0 §2.2 forbids.
 pub(crate) fn first_forbidden(s: &str) -> Option<(usize, u32)> {
-    // Fast path: a byte scan. Forbidden characters are C0 controls and U+FFFE / U+FFFF, whose
-    // UTF-8 forms start with a byte below 0x20 or with 0xEF.
+    // Fast path: 8-byte words without a forbidden control or 0xEF are skipped; a suspicious
+    // word is checked by characters, from the character
+    // boundary at or before it to the one 3 bytes past it (a U+FFFE / U+FFFF started in the
+    // word ends there). Linear: each window is at most 14 bytes.
     let bytes = s.as_bytes();
-    if !bytes
-        .iter()
-        .any(|&b| (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') || b == 0xEF)
-    {
-        return None;
+    let chunks = bytes.chunks_exact(8);
+    let tail_start = bytes.len() - chunks.remainder().len();
+    let boundary_back = |k: usize| (0..=k).rev().find(|&j| s.is_char_boundary(j)).unwrap_or(0);
+    let boundary_fwd = |k: usize| {
+        (k.min(bytes.len())..=bytes.len())
+            .find(|&j| s.is_char_boundary(j))
+            .unwrap_or(bytes.len())
+    };
+    let scan = |start: usize, end: usize| {
+        s.get(start..end)
+            .and_then(|part| part.char_indices().find(|(_, c)| !is_xml_char(*c)))
+            .map(|(i, c)| (start + i, u32::from(c)))
+    };
+    for (i, chunk) in chunks.enumerate() {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if suspicious(word) {
+            let found = scan(boundary_back(i * 8), boundary_fwd(i * 8 + 11));
+            if found.is_some() {
+                return found;
+            }
+        }
     }
-    s.char_indices()
-        .find(|(_, c)| !is_xml_char(*c))
-        .map(|(i, c)| (i, u32::from(c)))
+    scan(boundary_back(tail_start), bytes.len())
 }
 
 #[cfg(test)]

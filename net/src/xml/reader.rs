@@ -132,6 +132,10 @@ impl Budget {
     }
 }
 
+/// Up to this many entries, a backward scan is cheaper than hashing; beyond it the hash set or
+/// map takes over, so hostile inputs stay linear (at most this many comparisons per lookup).
+const LINEAR_LIMIT: usize = 16;
+
 /// An open element.
 struct Frame<'a> {
     name: Name<'a>,
@@ -151,8 +155,12 @@ pub struct XmlReader<'a> {
     stack: Vec<Frame<'a>>,
     /// Prefix ("" for the default namespace) → stack of bound URIs ("" = no namespace).
     bindings: HashMap<&'a str, Vec<Cow<'a, str>>>,
-    /// Prefixes declared by the open elements, in order (popped with their element).
-    declared: Vec<&'a str>,
+    /// Declarations of the open elements, in order (popped with their element). While short,
+    /// lookups scan it backwards; beyond [`LINEAR_LIMIT`] entries they use `bindings`.
+    declared: Vec<(&'a str, Cow<'a, str>)>,
+    /// Attribute names of the current element (a linear check while few).
+    keys: Vec<&'a str>,
+    /// The same names as a set once there are more than [`LINEAR_LIMIT`].
     seen_keys: HashSet<&'a str>,
     seen_root: bool,
     done: bool,
@@ -208,6 +216,7 @@ impl<'a> XmlReader<'a> {
             stack: Vec::new(),
             bindings,
             declared: Vec::new(),
+            keys: Vec::new(),
             seen_keys: HashSet::new(),
             seen_root: false,
             done: false,
@@ -325,7 +334,26 @@ impl<'a> XmlReader<'a> {
     }
 
     fn lookup(&self, prefix: &str) -> Option<&Cow<'a, str>> {
+        if self.declared.len() <= LINEAR_LIMIT {
+            return match self.declared.iter().rev().find(|(p, _)| *p == prefix) {
+                Some((_, uri)) => Some(uri),
+                None => self.bindings.get(prefix).and_then(|v| v.first()),
+            };
+        }
         self.bindings.get(prefix).and_then(|v| v.last())
+    }
+
+    /// Whether `key` was already seen on the current element (then records it).
+    fn repeated_key(&mut self, key: &'a str) -> bool {
+        if self.keys.len() < LINEAR_LIMIT {
+            let seen = self.keys.contains(&key);
+            self.keys.push(key);
+            return seen;
+        }
+        if self.seen_keys.is_empty() {
+            self.seen_keys.extend(self.keys.iter().copied());
+        }
+        !self.seen_keys.insert(key)
     }
 
     fn start(&mut self, s: &BytesStart<'a>, position: u64) -> Result<XmlEvent<'a>, XmlError> {
@@ -344,6 +372,7 @@ impl<'a> XmlReader<'a> {
         let declared_from = self.declared.len();
         let mut raw: Vec<(&'a str, Cow<'a, str>, u64)> = Vec::new();
         let mut decls: Vec<(&'a str, Cow<'a, str>, u64)> = Vec::new();
+        self.keys.clear();
         self.seen_keys.clear();
         for (index, a) in s.attributes().with_checks(false).enumerate() {
             let a = a.map_err(|_| self.err(XmlErrorKind::Malformed, position))?;
@@ -359,7 +388,7 @@ impl<'a> XmlReader<'a> {
             let key = self
                 .reborrow(a.key.as_ref())
                 .ok_or_else(|| self.err(XmlErrorKind::Malformed, key_pos))?;
-            if !self.seen_keys.insert(key) {
+            if self.repeated_key(key) {
                 return Err(self.err(XmlErrorKind::DuplicateAttribute, key_pos));
             }
             let value_pos = self.offset_of(a.value.as_ref()).unwrap_or(key_pos);
@@ -387,8 +416,8 @@ impl<'a> XmlReader<'a> {
             if bad {
                 return Err(self.err(XmlErrorKind::BadNamespaceDeclaration, at));
             }
-            self.bindings.entry(prefix).or_default().push(uri);
-            self.declared.push(prefix);
+            self.bindings.entry(prefix).or_default().push(uri.clone());
+            self.declared.push((prefix, uri));
         }
         let (prefix, local) = self.split_qname(qname, position)?;
         let namespace = match prefix {
@@ -466,7 +495,7 @@ impl<'a> XmlReader<'a> {
             .pop()
             .ok_or_else(|| self.err(XmlErrorKind::MismatchedEndTag, position))?;
         while self.declared.len() > frame.declared_from {
-            if let Some(p) = self.declared.pop()
+            if let Some((p, _)) = self.declared.pop()
                 && let Some(v) = self.bindings.get_mut(p)
             {
                 v.pop();

@@ -371,3 +371,89 @@ fn writer_escapes_and_refuses_forbidden_chars() {
         Err(XmlWriteError::Unbalanced { open: 1 })
     );
 }
+
+#[test]
+fn many_attributes_and_declarations_use_the_hashed_paths() {
+    // A duplicate after more than 16 attributes (the hash set path).
+    let mut xml = String::from("<r");
+    for i in 0..20 {
+        xml.push_str(&format!(" a{i}=\"\""));
+    }
+    xml.push_str(" a3=\"\"/>");
+    assert_eq!(
+        err(xml.as_bytes()),
+        XmlError::new(XmlErrorKind::DuplicateAttribute, at(&xml, " a3=\"\"/") + 1)
+    );
+    // More than 16 declarations in scope (the map path), shadowing and scope ends.
+    let mut xml = String::from("<r xmlns:p=\"urn:outer\">");
+    for i in 0..20 {
+        xml.push_str(&format!("<e xmlns:q{i}=\"urn:{i}\">"));
+    }
+    xml.push_str("<p:x xmlns:p=\"urn:inner\" q0:a=\"1\"/><p:y/>");
+    for _ in 0..20 {
+        xml.push_str("</e>");
+    }
+    xml.push_str("<p:z/><q0:w/></r>");
+    let evs: Vec<_> = XmlReader::new(xml.as_bytes(), XmlLimits::default())
+        .expect("reader")
+        .collect();
+    let starts: Vec<_> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Ok(XmlEvent::Start { name, .. }) if name.prefix == Some("p") => {
+                Some((name.local, name.namespace.as_deref().map(str::to_owned)))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            ("x", Some("urn:inner".to_owned())),
+            ("y", Some("urn:outer".to_owned())),
+            ("z", Some("urn:outer".to_owned()))
+        ]
+    );
+    assert_eq!(
+        evs.last(),
+        Some(&Err(XmlError::new(
+            XmlErrorKind::UnboundPrefix,
+            at(&xml, "<q0:w")
+        )))
+    );
+}
+
+#[test]
+fn forbidden_chars_are_found_at_every_offset() {
+    for len in 0..40 {
+        for bad in ["\u{0}", "\u{1F}", "\u{FFFE}", "\u{FFFF}"] {
+            let s = format!("{}{bad}\té\n", "a".repeat(len));
+            let code = bad.chars().next().map(u32::from);
+            assert_eq!(first_forbidden(&s), code.map(|c| (len, c)), "{len} {bad:?}");
+            let s = format!("é{}{bad}", "\t".repeat(len));
+            assert_eq!(
+                first_forbidden(&s),
+                code.map(|c| (len + 2, c)),
+                "{len} {bad:?}"
+            );
+        }
+        let fine = format!("{}\u{FFFD}\u{EFFF}\u{E000}\r\n\t", "é".repeat(len));
+        assert_eq!(first_forbidden(&fine), None);
+    }
+}
+
+#[test]
+fn the_word_filter_is_exact() {
+    let word = |b: [u8; 8]| super::suspicious(u64::from_le_bytes(b));
+    assert!(!word(*b"\t\t\n\r  ab"));
+    assert!(!word([0xC3, 0xA9, 0x20, 0x7F, 0x80, 0xFF, 0xEE, 0xF0]));
+    for bad in [0u8, 1, 8, 0x0B, 0x0C, 0x0E, 0x1F, 0xEF] {
+        for at in 0..8 {
+            let mut b = *b"\t\n\rabcde";
+            if let Some(slot) = b.get_mut(at) {
+                *slot = bad;
+            }
+            assert!(word(b), "{bad:#x} at {at}");
+        }
+    }
+}
