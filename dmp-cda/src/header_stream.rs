@@ -894,7 +894,7 @@ fn read_header_with<const CERTIFIED: bool>(
     // Open elements, root first.
     let mut stack: Vec<Frame> = Vec::with_capacity(32);
     let mut seen: Vec<El> = Vec::with_capacity(64);
-    let mut nodes = 0usize;
+    let mut nodes = xml::NodeBudget::new(limits.max_nodes);
     let mut root_done = false;
     let mut root_name: Option<String> = None;
     // Depth (stack length) of the ClinicalDocument once found, and whether it has ended.
@@ -953,13 +953,7 @@ fn read_header_with<const CERTIFIED: bool>(
                 }
                 if CERTIFIED && certified_text(&t) {
                     // Not whitespace only (checked above): a text node, as in the exact path.
-                    nodes += 1;
-                    if nodes > limits.max_nodes {
-                        return Err(XmlError::TooManyNodes {
-                            limit: limits.max_nodes,
-                        }
-                        .into());
-                    }
+                    nodes.charge()?;
                     // Certified UTF-8: the conversion cannot fail (only captured text is
                     // converted at all).
                     if let Some((_, _, buf)) = capture.as_mut()
@@ -972,13 +966,7 @@ fn read_header_with<const CERTIFIED: bool>(
                 let pos = xml::position(&reader);
                 let text = t.unescape().map_err(|e| xml::value_error(&e, pos))?;
                 if !text.trim_ascii().is_empty() {
-                    nodes += 1;
-                    if nodes > limits.max_nodes {
-                        return Err(XmlError::TooManyNodes {
-                            limit: limits.max_nodes,
-                        }
-                        .into());
-                    }
+                    nodes.charge()?;
                     if let Some((_, _, buf)) = capture.as_mut() {
                         buf.push_str(&text);
                     }
@@ -990,13 +978,7 @@ fn read_header_with<const CERTIFIED: bool>(
                     let text = std::str::from_utf8(c.as_ref()).map_err(|_| XmlError::NotUtf8 {
                         position: xml::position(&reader),
                     })?;
-                    nodes += 1;
-                    if nodes > limits.max_nodes {
-                        return Err(XmlError::TooManyNodes {
-                            limit: limits.max_nodes,
-                        }
-                        .into());
-                    }
+                    nodes.charge()?;
                     if let Some((_, _, buf)) = capture.as_mut() {
                         buf.push_str(text);
                     }
@@ -1018,13 +1000,7 @@ fn read_header_with<const CERTIFIED: bool>(
                 xml::malformed(reader.buffer_position(), "content after the root element").into(),
             );
         }
-        nodes += 1;
-        if nodes > limits.max_nodes {
-            return Err(XmlError::TooManyNodes {
-                limit: limits.max_nodes,
-            }
-            .into());
-        }
+        nodes.charge()?;
         if !empty && stack.len() >= limits.max_depth {
             return Err(XmlError::TooDeep {
                 limit: limits.max_depth,

@@ -110,6 +110,30 @@ pub enum Node<'a> {
     Text(Cow<'a, str>),
 }
 
+/// The node count of one parse against [`XmlLimits::max_nodes`]: the one place both readers
+/// (the tree reader and the streaming header extractor) charge every element and text node.
+pub(crate) struct NodeBudget {
+    used: usize,
+    limit: usize,
+}
+
+impl NodeBudget {
+    /// A budget of `limit` nodes.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self { used: 0, limit }
+    }
+
+    /// Counts one node; [`XmlError::TooManyNodes`] past the limit.
+    #[inline]
+    pub(crate) fn charge(&mut self) -> Result<(), XmlError> {
+        self.used += 1;
+        if self.used > self.limit {
+            return Err(XmlError::TooManyNodes { limit: self.limit });
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn local(name: &[u8]) -> &[u8] {
     match name.iter().rposition(|&b| b == b':') {
         Some(i) => name.get(i + 1..).unwrap_or_default(),
@@ -273,7 +297,7 @@ pub fn parse_until<'a>(
     let mut reader = Reader::from_reader(src);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element<'a>> = Vec::new();
-    let mut nodes = 0usize;
+    let mut nodes = NodeBudget::new(limits.max_nodes);
     let mut root: Option<Element<'a>> = None;
     loop {
         let ev = reader
@@ -293,12 +317,7 @@ pub fn parse_until<'a>(
                 ));
             }
             Event::Start(s) => {
-                nodes += 1;
-                if nodes > limits.max_nodes {
-                    return Err(XmlError::TooManyNodes {
-                        limit: limits.max_nodes,
-                    });
-                }
+                nodes.charge()?;
                 if stack.len() >= limits.max_depth {
                     return Err(XmlError::TooDeep {
                         limit: limits.max_depth,
@@ -312,12 +331,7 @@ pub fn parse_until<'a>(
                 stack.push(el);
             }
             Event::Empty(s) => {
-                nodes += 1;
-                if nodes > limits.max_nodes {
-                    return Err(XmlError::TooManyNodes {
-                        limit: limits.max_nodes,
-                    });
-                }
+                nodes.charge()?;
                 let el = start(&s, src, &reader)?;
                 if stack.len() == 1 && stop_at.is_some_and(|n| n == el.name) {
                     return stack.pop().ok_or(XmlError::Empty);
@@ -343,12 +357,7 @@ pub fn parse_until<'a>(
                     // Whitespace-only text is indentation: dropped (the narrative flattener puts
                     // its own separators between inline elements).
                     if !text.trim_ascii().is_empty() {
-                        nodes += 1;
-                        if nodes > limits.max_nodes {
-                            return Err(XmlError::TooManyNodes {
-                                limit: limits.max_nodes,
-                            });
-                        }
+                        nodes.charge()?;
                         parent.children.push(Node::Text(text));
                     }
                 } else if !t.iter().all(u8::is_ascii_whitespace) {
@@ -366,12 +375,7 @@ pub fn parse_until<'a>(
                         .map_err(|_| XmlError::NotUtf8 {
                             position: position(&reader),
                         })?;
-                    nodes += 1;
-                    if nodes > limits.max_nodes {
-                        return Err(XmlError::TooManyNodes {
-                            limit: limits.max_nodes,
-                        });
-                    }
+                    nodes.charge()?;
                     parent.children.push(Node::Text(Cow::Owned(text)));
                 }
             }
