@@ -827,6 +827,17 @@ typedef struct segur_identity segur_identity;
 typedef struct segur_insi_client segur_insi_client;
 
 /**
+ * Credentials of MSSanté connections: trust anchors (required), and a Pro Santé Connect
+ * access token or a PKCS#12 mailbox certificate (at least one of the two).
+ *
+ * Made by `segur_mss_credentials_new`, filled by the `segur_mss_credentials_set_*` functions,
+ * freed by `segur_mss_credentials_free`. Not thread-safe while a setter runs; once filled,
+ * several threads may pass the same handle to `segur_mss_send`, `segur_mss_mdn_send` and
+ * `segur_mss_mailbox_new` at once (they only read it).
+ */
+typedef struct segur_mss_credentials segur_mss_credentials;
+
+/**
  * An authenticated IMAP session with a selected folder (MSSanté mailbox).
  *
  * Not thread-safe: use a handle from one thread at a time (it may move between threads). Open
@@ -1170,147 +1181,15 @@ segur_result segur_eprescription_payload_kind(const uint8_t *payload,
                                               segur_payload_kind *out_kind);
 
 /**
- * Checks an INS matricule (NIR or NIA) of 13 or 15 characters (spaces, dots and hyphens are
- * ignored, any case; 13 characters: the key is computed) and writes its canonical 15-character
- * form (`180032B02040123`) to `*out_matricule`, a string to free with `segur_string_free`.
+ * Checks a professional or structure identifier (`kind`: a `segur_identifier_kind` value; RPPS,
+ * SIREN and SIRET keys are Luhn, ISO/IEC 7812-1) and writes its national identifier as JSON to
+ * `*out_json` (free with `segur_string_free`): `{"root":"1.2.250.1.71.4.2.1",
+ * "extension":"810001234567"}` (root `.1` persons, `.2` structures).
  *
- * Errors: `SEGUR_RESULT_INS_LENGTH`, `_INVALID_CHAR`, `_LETTER_POSITION`, `_KEY_FORMAT`,
- * `_KEY_OUT_OF_RANGE`, `_KEY_MISMATCH`, `_NNP`, `_MIG`, `_SEX34`, `_SEX_DIGIT`, `_ORDER_ZERO`
- * (décret 82-103; the position is in `segur_last_error_detail`), `SEGUR_RESULT_INVALID_UTF8`,
- * `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ * Errors: `SEGUR_RESULT_IDENTIFIER_LENGTH`, `_INVALID_CHAR`, `_CHECK_DIGIT`,
+ * `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind). Thread-safe.
  */
-segur_result segur_ins_matricule_check(const char *input, size_t input_len, char **out_matricule);
-
-/**
- * `segur_ins_matricule_check` without allocation, for batch checks: writes the canonical
- * 15-character matricule (not NUL-terminated) into the caller's `buf` of `buf_len` bytes and 15
- * into `*out_len`. Nothing needs freeing.
- *
- * Errors: those of `segur_ins_matricule_check`; `SEGUR_RESULT_INSUFFICIENT_SIZE` (15 written
- * to `*out_len`, `buf` untouched) when `buf_len` < 15. Thread-safe.
- */
-segur_result segur_ins_matricule_check_into(const char *input,
-                                            size_t input_len,
-                                            char *buf,
-                                            size_t buf_len,
-                                            size_t *out_len);
-
-/**
- * Computes the control key (`97 - (N mod 97)`, 2A read as 19, 2B as 18; décret 82-103) of the
- * 13-character body of a matricule and writes it (1..=97) to `*out_key`.
- *
- * Errors: as `segur_ins_matricule_check` (`SEGUR_RESULT_INS_LENGTH` when the body is not 13
- * characters). Thread-safe.
- */
-segur_result segur_ins_matricule_key(const char *body, size_t body_len, uint8_t *out_key);
-
-/**
- * Checks a matricule and writes what its digits say as JSON to `*out_json` (free with
- * `segur_string_free`): `{"sex":"Male","year":80,"month":{"Known":3},"place":{"Corsica":
- * {"department":"2B","commune":"020"}},"order":401,"key":23,"lints":[]}`. `month` is
- * `{"Known":n}`, `{"Unknown":n}` (20, 30-42, 50+) or `{"Unassigned":n}`; `place` is one of
- * `Metropolitan`, `Corsica`, `AlgeriaOrIleDeFrance`, `Overseas`, `Abroad` (`country`) or
- * `Unassigned` (`code`); lints: `UnknownMonth`, `UnassignedMonth`, `UnassignedDepartment`,
- * `CommuneZero` (warnings, never errors). The place is where the birth was registered, never
- * the birthplace trait.
- *
- * Errors: as `segur_ins_matricule_check`. Thread-safe.
- */
-segur_result segur_ins_matricule_decode(const char *input, size_t input_len, char **out_json);
-
-/**
- * Checks an INS: a 15-character matricule (13 also accepted: the key is computed) and its
- * authority OID (`1.2.250.1.213.1.4.8` NIR, `.9` NIA, `.10` test NIR, `.11` demo NIR; the legacy
- * INS-C `.2` is refused). Writes JSON to `*out_json` (free with `segur_string_free`):
- * `{"matricule":"180032B02040123","oid":"1.2.250.1.213.1.4.8","authority":"nir","is_nia":false,
- * "is_test_or_demo":false,"xds_cx":"180032B02040123^^^&1.2.250.1.213.1.4.8&ISO^NH"}`.
- *
- * Errors: the matricule errors of `segur_ins_matricule_check`,
- * `SEGUR_RESULT_INS_LEGACY_INS_C`, `SEGUR_RESULT_INS_UNKNOWN_AUTHORITY`. Thread-safe.
- */
-segur_result segur_ins_check(const char *matricule,
-                             size_t matricule_len,
-                             const char *oid,
-                             size_t oid_len,
-                             char **out_json);
-
-/**
- * Normalises one name to the INSi character profile (A-Z, space, `'`, `-`; explicit
- * transliteration, `"d’Ærtagnan"` gives `"D'AERTAGNAN"`; SEL-MP-043 §3.4.1 syntax rules;
- * at most 100 characters) and writes it to `*out_name` (free with `segur_string_free`).
- * `kind` is a `segur_name_kind` value. A character with no equivalent is an error with its
- * position (in `segur_last_error_detail`), never silently dropped.
- *
- * Errors: `SEGUR_RESULT_INS_NAME_*`, `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind),
- * `SEGUR_RESULT_INVALID_UTF8`, `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
- */
-segur_result segur_ins_normalize_name(uint32_t kind,
-                                      const char *input,
-                                      size_t input_len,
-                                      char **out_name);
-
-/**
- * Validates and normalises the five strict traits given as JSON (`TraitsData` form:
- * `{"birth_name":"d'Artagnan","given_names":["Pierre-Alain","Muriel"],"first_given_name":null,
- * "sex":"M","birth_date":"2001-06-17","birth_place":"63220","used_name":null,
- * "used_given_name":null}`; optional fields may be omitted, unknown fields are refused) and
- * writes the normalised traits in the same form to `*out_json` (free with `segur_string_free`).
- *
- * Errors: `SEGUR_RESULT_INVALID_JSON` (line and column in the detail),
- * `SEGUR_RESULT_INS_NAME_*` (field and position in the detail), `SEGUR_RESULT_INS_TRAITS_*`.
- * Thread-safe.
- */
-segur_result segur_ins_traits_normalize(const char *traits_json,
-                                        size_t traits_json_len,
-                                        char **out_json);
-
-/**
- * Makes a normaliser whose names may have at most `max_len` characters (0: the default, 100)
- * and writes it to `*out_normalizer`; free it with `segur_normalizer_free`.
- *
- * Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
- */
-segur_result segur_normalizer_new(size_t max_len, segur_normalizer **out_normalizer);
-
-/**
- * `segur_ins_normalize_name` with this normaliser's settings. `normalizer` is not modified;
- * concurrent calls on one handle are safe.
- */
-segur_result segur_normalizer_name(const segur_normalizer *normalizer,
-                                   uint32_t kind,
-                                   const char *input,
-                                   size_t input_len,
-                                   char **out_name);
-
-/**
- * `segur_ins_traits_normalize` with this normaliser's settings. `normalizer` is not modified;
- * concurrent calls on one handle are safe.
- */
-segur_result segur_normalizer_traits(const segur_normalizer *normalizer,
-                                     const char *traits_json,
-                                     size_t traits_json_len,
-                                     char **out_json);
-
-/**
- * Frees a normaliser; NULL is a no-op. Free each handle exactly once, after every call using it
- * has returned.
- */
-void segur_normalizer_free(segur_normalizer *normalizer);
-
-/**
- * Checks a matricule against the traits (JSON, `TraitsData` form) and writes the consistency
- * warnings as a JSON array to `*out_json` (free with `segur_string_free`): `[]` or some of
- * `"SexMismatch"`, `"YearMismatch"`, `"MonthMismatch"`, `"Corsica20After1976"`,
- * `"Corsica2A2BBefore1976"`, `"AlgeriaWithoutCountryCode"`. Warnings, not errors: INSi is the
- * reference.
- *
- * Errors: those of `segur_ins_matricule_check` and `segur_ins_traits_normalize`. Thread-safe.
- */
-segur_result segur_ins_coherence(const char *matricule,
-                                 size_t matricule_len,
-                                 const char *traits_json,
-                                 size_t traits_json_len,
-                                 char **out_json);
+segur_result segur_national_id(uint32_t kind, const char *input, size_t input_len, char **out_json);
 
 /**
  * Makes a provisional identity from the traits (JSON, `TraitsData` form, normalised on input)
@@ -1415,6 +1294,22 @@ segur_result segur_identity_mark(segur_identity *identity, uint32_t attributes);
 void segur_identity_free(segur_identity *identity);
 
 /**
+ * Checks an INS: a 15-character matricule (13 also accepted: the key is computed) and its
+ * authority OID (`1.2.250.1.213.1.4.8` NIR, `.9` NIA, `.10` test NIR, `.11` demo NIR; the legacy
+ * INS-C `.2` is refused). Writes JSON to `*out_json` (free with `segur_string_free`):
+ * `{"matricule":"180032B02040123","oid":"1.2.250.1.213.1.4.8","authority":"nir","is_nia":false,
+ * "is_test_or_demo":false,"xds_cx":"180032B02040123^^^&1.2.250.1.213.1.4.8&ISO^NH"}`.
+ *
+ * Errors: the matricule errors of `segur_ins_matricule_check`,
+ * `SEGUR_RESULT_INS_LEGACY_INS_C`, `SEGUR_RESULT_INS_UNKNOWN_AUTHORITY`. Thread-safe.
+ */
+segur_result segur_ins_check(const char *matricule,
+                             size_t matricule_len,
+                             const char *oid,
+                             size_t oid_len,
+                             char **out_json);
+
+/**
  * Reads an INSi response (SOAP 1.2 envelope with a `RESULTAT`, at most 1 MiB; DTDs refused,
  * entities never expanded) and writes JSON to `*out_json` (free with `segur_string_free`):
  * `{"code":"00","label":"OK","individual":{"history":{"active":{...},"historical":[...]},
@@ -1429,15 +1324,131 @@ void segur_identity_free(segur_identity *identity);
 segur_result segur_insi_parse_response(const char *xml, size_t xml_len, char **out_json);
 
 /**
- * Checks a professional or structure identifier (`kind`: a `segur_identifier_kind` value; RPPS,
- * SIREN and SIRET keys are Luhn, ISO/IEC 7812-1) and writes its national identifier as JSON to
- * `*out_json` (free with `segur_string_free`): `{"root":"1.2.250.1.71.4.2.1",
- * "extension":"810001234567"}` (root `.1` persons, `.2` structures).
+ * Checks an INS matricule (NIR or NIA) of 13 or 15 characters (spaces, dots and hyphens are
+ * ignored, any case; 13 characters: the key is computed) and writes its canonical 15-character
+ * form (`180032B02040123`) to `*out_matricule`, a string to free with `segur_string_free`.
  *
- * Errors: `SEGUR_RESULT_IDENTIFIER_LENGTH`, `_INVALID_CHAR`, `_CHECK_DIGIT`,
- * `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind). Thread-safe.
+ * Errors: `SEGUR_RESULT_INS_LENGTH`, `_INVALID_CHAR`, `_LETTER_POSITION`, `_KEY_FORMAT`,
+ * `_KEY_OUT_OF_RANGE`, `_KEY_MISMATCH`, `_NNP`, `_MIG`, `_SEX34`, `_SEX_DIGIT`, `_ORDER_ZERO`
+ * (décret 82-103; the position is in `segur_last_error_detail`), `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
  */
-segur_result segur_national_id(uint32_t kind, const char *input, size_t input_len, char **out_json);
+segur_result segur_ins_matricule_check(const char *input, size_t input_len, char **out_matricule);
+
+/**
+ * `segur_ins_matricule_check` without allocation, for batch checks: writes the canonical
+ * 15-character matricule (not NUL-terminated) into the caller's `buf` of `buf_len` bytes and 15
+ * into `*out_len`. Nothing needs freeing.
+ *
+ * Errors: those of `segur_ins_matricule_check`; `SEGUR_RESULT_INSUFFICIENT_SIZE` (15 written
+ * to `*out_len`, `buf` untouched) when `buf_len` < 15. Thread-safe.
+ */
+segur_result segur_ins_matricule_check_into(const char *input,
+                                            size_t input_len,
+                                            char *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
+ * Computes the control key (`97 - (N mod 97)`, 2A read as 19, 2B as 18; décret 82-103) of the
+ * 13-character body of a matricule and writes it (1..=97) to `*out_key`.
+ *
+ * Errors: as `segur_ins_matricule_check` (`SEGUR_RESULT_INS_LENGTH` when the body is not 13
+ * characters). Thread-safe.
+ */
+segur_result segur_ins_matricule_key(const char *body, size_t body_len, uint8_t *out_key);
+
+/**
+ * Checks a matricule and writes what its digits say as JSON to `*out_json` (free with
+ * `segur_string_free`): `{"sex":"Male","year":80,"month":{"Known":3},"place":{"Corsica":
+ * {"department":"2B","commune":"020"}},"order":401,"key":23,"lints":[]}`. `month` is
+ * `{"Known":n}`, `{"Unknown":n}` (20, 30-42, 50+) or `{"Unassigned":n}`; `place` is one of
+ * `Metropolitan`, `Corsica`, `AlgeriaOrIleDeFrance`, `Overseas`, `Abroad` (`country`) or
+ * `Unassigned` (`code`); lints: `UnknownMonth`, `UnassignedMonth`, `UnassignedDepartment`,
+ * `CommuneZero` (warnings, never errors). The place is where the birth was registered, never
+ * the birthplace trait.
+ *
+ * Errors: as `segur_ins_matricule_check`. Thread-safe.
+ */
+segur_result segur_ins_matricule_decode(const char *input, size_t input_len, char **out_json);
+
+/**
+ * Normalises one name to the INSi character profile (A-Z, space, `'`, `-`; explicit
+ * transliteration, `"d’Ærtagnan"` gives `"D'AERTAGNAN"`; SEL-MP-043 §3.4.1 syntax rules;
+ * at most 100 characters) and writes it to `*out_name` (free with `segur_string_free`).
+ * `kind` is a `segur_name_kind` value. A character with no equivalent is an error with its
+ * position (in `segur_last_error_detail`), never silently dropped.
+ *
+ * Errors: `SEGUR_RESULT_INS_NAME_*`, `SEGUR_RESULT_INVALID_PARAMETER` (unknown kind),
+ * `SEGUR_RESULT_INVALID_UTF8`, `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ */
+segur_result segur_ins_normalize_name(uint32_t kind,
+                                      const char *input,
+                                      size_t input_len,
+                                      char **out_name);
+
+/**
+ * Validates and normalises the five strict traits given as JSON (`TraitsData` form:
+ * `{"birth_name":"d'Artagnan","given_names":["Pierre-Alain","Muriel"],"first_given_name":null,
+ * "sex":"M","birth_date":"2001-06-17","birth_place":"63220","used_name":null,
+ * "used_given_name":null}`; optional fields may be omitted, unknown fields are refused) and
+ * writes the normalised traits in the same form to `*out_json` (free with `segur_string_free`).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON` (line and column in the detail),
+ * `SEGUR_RESULT_INS_NAME_*` (field and position in the detail), `SEGUR_RESULT_INS_TRAITS_*`.
+ * Thread-safe.
+ */
+segur_result segur_ins_traits_normalize(const char *traits_json,
+                                        size_t traits_json_len,
+                                        char **out_json);
+
+/**
+ * Makes a normaliser whose names may have at most `max_len` characters (0: the default, 100)
+ * and writes it to `*out_normalizer`; free it with `segur_normalizer_free`.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ */
+segur_result segur_normalizer_new(size_t max_len, segur_normalizer **out_normalizer);
+
+/**
+ * `segur_ins_normalize_name` with this normaliser's settings. `normalizer` is not modified;
+ * concurrent calls on one handle are safe.
+ */
+segur_result segur_normalizer_name(const segur_normalizer *normalizer,
+                                   uint32_t kind,
+                                   const char *input,
+                                   size_t input_len,
+                                   char **out_name);
+
+/**
+ * `segur_ins_traits_normalize` with this normaliser's settings. `normalizer` is not modified;
+ * concurrent calls on one handle are safe.
+ */
+segur_result segur_normalizer_traits(const segur_normalizer *normalizer,
+                                     const char *traits_json,
+                                     size_t traits_json_len,
+                                     char **out_json);
+
+/**
+ * Frees a normaliser; NULL is a no-op. Free each handle exactly once, after every call using it
+ * has returned.
+ */
+void segur_normalizer_free(segur_normalizer *normalizer);
+
+/**
+ * Checks a matricule against the traits (JSON, `TraitsData` form) and writes the consistency
+ * warnings as a JSON array to `*out_json` (free with `segur_string_free`): `[]` or some of
+ * `"SexMismatch"`, `"YearMismatch"`, `"MonthMismatch"`, `"Corsica20After1976"`,
+ * `"Corsica2A2BBefore1976"`, `"AlgeriaWithoutCountryCode"`. Warnings, not errors: INSi is the
+ * reference.
+ *
+ * Errors: those of `segur_ins_matricule_check` and `segur_ins_traits_normalize`. Thread-safe.
+ */
+segur_result segur_ins_coherence(const char *matricule,
+                                 size_t matricule_len,
+                                 const char *traits_json,
+                                 size_t traits_json_len,
+                                 char **out_json);
 
 /**
  * Builds the payload of the ANS INS Data Matrix ("INS à scanner", [EXI DIF 02]) of a
@@ -1598,6 +1609,73 @@ segur_result segur_mss_annuaire_search(const char *client_json,
                                        char **out_json);
 
 /**
+ * Makes an empty credentials handle and writes it to `*out_credentials` (free with
+ * `segur_mss_credentials_free`). Set the trust anchors with
+ * `segur_mss_credentials_set_roots_pem`, then a token (`segur_mss_credentials_set_token`) or
+ * a mailbox certificate (`segur_mss_credentials_set_pkcs12`).
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ */
+segur_result segur_mss_credentials_new(segur_mss_credentials **out_credentials);
+
+/**
+ * Sets the trusted authorities (`roots_pem`, `roots_pem_len` bytes of PEM holding one or more
+ * certificates; for example the IGC-Santé roots, ECO.1.1.10): a server's chain must lead to
+ * one of them, and its name and validity are checked. Replaces anchors set before.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INPUT_TOO_LARGE`,
+ * `SEGUR_RESULT_MSS_CERTIFICATE` (no certificate in the PEM, or one unreadable); the handle is
+ * unchanged on error. Not thread-safe (see `segur_mss_credentials`).
+ */
+segur_result segur_mss_credentials_set_roots_pem(segur_mss_credentials *credentials,
+                                                 const uint8_t *roots_pem,
+                                                 size_t roots_pem_len);
+
+/**
+ * Sets the Pro Santé Connect access token (`token`, `token_len` bytes, a `b64token`, RFC 6750
+ * §2.1) used with SASL XOAUTH2, the mailbox address being the SASL user (Référentiel #2
+ * SC.MSS/CONF.07). The SDK copies it into memory zeroized on replace and free, never logs it,
+ * and never refreshes it: it is held valid for 240 s from this call (a PSC token lives 4 to
+ * 5 minutes), so set a fresh token before each burst of calls. Once a server refused it,
+ * later connections fail with `SEGUR_RESULT_MSS_AUTHENTICATION` until another is set.
+ * Replaces a token set before. When both a token and a certificate are set, the token
+ * authenticates and the certificate is presented as the TLS client certificate.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_MSS_AUTHENTICATION` (empty, or a character outside `b64token`; the detail
+ * names the byte position, never the token); the handle is unchanged on error. Not
+ * thread-safe (see `segur_mss_credentials`).
+ */
+segur_result segur_mss_credentials_set_token(segur_mss_credentials *credentials,
+                                             const char *token,
+                                             size_t token_len);
+
+/**
+ * Sets the software certificate of an applicative mailbox: `pkcs12` (`pkcs12_len` bytes of
+ * DER) opened with `password` (`password_len` bytes of UTF-8; empty for none). The certificate
+ * is presented as the TLS client certificate and, without a token, identifies the mailbox
+ * (SASL EXTERNAL; Référentiel #2 SC.MSS/CONF.07). The password is not kept; the private key is
+ * held in memory zeroized on replace and free. Replaces a certificate set before.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_INPUT_TOO_LARGE`, `SEGUR_RESULT_MSS_CERTIFICATE` (wrong password, no key or no
+ * certificate inside); the handle is unchanged on error. Not thread-safe (see
+ * `segur_mss_credentials`).
+ */
+segur_result segur_mss_credentials_set_pkcs12(segur_mss_credentials *credentials,
+                                              const uint8_t *pkcs12,
+                                              size_t pkcs12_len,
+                                              const char *password,
+                                              size_t password_len);
+
+/**
+ * Frees a credentials handle, zeroizing the private key and the token (a mailbox opened with
+ * them keeps its own reference to the token until `segur_mss_mailbox_free`). NULL is a no-op.
+ * Free each handle exactly once, after every call using it has returned.
+ */
+void segur_mss_credentials_free(segur_mss_credentials *credentials);
+
+/**
  * Looks up the submission (`_submission._tcp`) and IMAP (`_imap._tcp`) servers of `domain`
  * (`domain_len` UTF-8 bytes, e.g. `pharma.mssante.fr`) with DNS SRV queries over UDP, blocking
  * up to `timeout_ms` milliseconds per query (1 to 60000), and writes them as JSON to
@@ -1625,12 +1703,14 @@ segur_result segur_mss_discover(const char *domain,
  * `*out_mailbox` (free with `segur_mss_mailbox_free`).
  *
  * `connection_json` is `{"host":"imap.op.fr","port"?:143,"user":"pharma@x.mssante.fr",
- * "mailbox"?:"INBOX","timeout_secs"?:30,"max_message_bytes"?:67108864}`. `roots_pem`,
- * `token`, `pkcs12` and `pkcs12_password` are as for `segur_mss_send`: a Pro Santé Connect
- * token (SASL XOAUTH2 as `user`; used for this login only, never kept or logged) or, for an
- * applicative mailbox, a PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
+ * "mailbox"?:"INBOX","timeout_secs"?:30,"max_message_bytes"?:67108864}`. `credentials` (a
+ * `segur_mss_credentials` handle, only read) is as for `segur_mss_send`: its Pro Santé Connect
+ * token (SASL XOAUTH2 as `user`) or, for an applicative mailbox, its PKCS#12 certificate (TLS
+ * client certificate, SASL EXTERNAL). The mailbox keeps a reference to the token for
+ * reconnections; `credentials` may be freed once this call returned.
  *
- * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_NULL_PARAMETER`,
+ * `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate),
  * `SEGUR_RESULT_MSS_INVALID_ADDRESS` (`user`), `SEGUR_RESULT_MSS_CERTIFICATE`,
  * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired),
  * `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`, `SEGUR_RESULT_MSS_AUTHENTICATION`,
@@ -1638,14 +1718,7 @@ segur_result segur_mss_discover(const char *domain,
  */
 segur_result segur_mss_mailbox_new(const char *connection_json,
                                    size_t connection_json_len,
-                                   const uint8_t *roots_pem,
-                                   size_t roots_pem_len,
-                                   const char *token,
-                                   size_t token_len,
-                                   const uint8_t *pkcs12,
-                                   size_t pkcs12_len,
-                                   const char *pkcs12_password,
-                                   size_t pkcs12_password_len,
+                                   const segur_mss_credentials *credentials,
                                    segur_mss_mailbox **out_mailbox);
 
 /**
@@ -1727,8 +1800,8 @@ segur_result segur_mss_mdn_build(const uint8_t *received_eml,
 
 /**
  * Builds the MDN like `segur_mss_mdn_build` (`received_eml`, `options_json`) and submits it
- * like `segur_mss_send` (`connection_json`, `roots_pem`, `token` or `pkcs12`; the SMTP user is
- * `reporter`), blocking until the server's final reply. Writes the outcome to `*out_json`
+ * like `segur_mss_send` (`connection_json`, `credentials`: a `segur_mss_credentials` handle,
+ * only read; the SMTP user is `reporter`), blocking until the server's final reply. Writes the outcome to `*out_json`
  * (free with `segur_string_free`) in the form of `segur_mss_send`.
  *
  * Errors: those of `segur_mss_mdn_build` and of `segur_mss_send`. Thread-safe (one connection
@@ -1736,14 +1809,7 @@ segur_result segur_mss_mdn_build(const uint8_t *received_eml,
  */
 segur_result segur_mss_mdn_send(const char *connection_json,
                                 size_t connection_json_len,
-                                const uint8_t *roots_pem,
-                                size_t roots_pem_len,
-                                const char *token,
-                                size_t token_len,
-                                const uint8_t *pkcs12,
-                                size_t pkcs12_len,
-                                const char *pkcs12_password,
-                                size_t pkcs12_password_len,
+                                const segur_mss_credentials *credentials,
                                 const uint8_t *received_eml,
                                 size_t received_eml_len,
                                 const char *options_json,
@@ -1807,29 +1873,22 @@ segur_result segur_mss_parse(const uint8_t *eml, size_t eml_len, char **out_json
  * "code":550}]}`.
  *
  * `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
- * "timeout_secs"?:30,"dsn"?:false}`. `roots_pem` holds the trusted authorities (PEM, for
- * example the IGC-Santé roots); the server's name and validity are checked. Authentication:
- * `token` (a Pro Santé Connect access token, SASL XOAUTH2, user = `from`; used for this call
- * only, never kept or logged) or, for an applicative mailbox, `pkcs12` (DER) with
- * `pkcs12_password` (TLS client certificate, SASL EXTERNAL). `token` and `pkcs12` may be NULL,
- * not both; `pkcs12_password` is read only with `pkcs12`.
+ * "timeout_secs"?:30,"dsn"?:false}`. `credentials` (a `segur_mss_credentials` handle, only
+ * read) gives the trusted authorities (the server's chain, name and validity are checked) and
+ * the authentication: its token (Pro Santé Connect, SASL XOAUTH2, user = `from`) or, for an
+ * applicative mailbox, its PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
  *
- * Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
- * `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
+ * Errors: those of `segur_mss_compose`, `SEGUR_RESULT_NULL_PARAMETER` (no handle),
+ * `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate in
+ * `credentials`), `SEGUR_RESULT_MSS_CERTIFICATE` (certificate refused by rustls), `SEGUR_RESULT_MSS_NETWORK`,
  * `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
  * `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
- * `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
+ * `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call; the
+ * same `credentials` may serve several threads at once).
  */
 segur_result segur_mss_send(const char *connection_json,
                             size_t connection_json_len,
-                            const uint8_t *roots_pem,
-                            size_t roots_pem_len,
-                            const char *token,
-                            size_t token_len,
-                            const uint8_t *pkcs12,
-                            size_t pkcs12_len,
-                            const char *pkcs12_password,
-                            size_t pkcs12_password_len,
+                            const segur_mss_credentials *credentials,
                             const char *options_json,
                             size_t options_json_len,
                             const uint8_t *xdm,

@@ -2,12 +2,13 @@
 //! `X-MSS-*` headers computed from the CDA it carries, and parse a received message.
 //!
 //! Sending is blocking SMTP submission over STARTTLS (rustls). Retrieval (IMAP) is in
-//! `mss_mailbox`, acknowledgements (MDN) in `mss_mdn`; both share the credentials and
-//! submission code here.
+//! `mss_mailbox`, acknowledgements (MDN) in `mss_mdn`, the credentials of every connection in
+//! `mss_credentials`; the submission code here is shared.
 
-use crate::boundary::{bytes_arg, json_arg, out_arg, str_arg, write_json};
+use crate::boundary::{bytes_arg, json_arg, out_arg, write_json};
 use crate::cards::write_bytes_out;
 use crate::detail::fail;
+use crate::mss_credentials::{credentials_arg, segur_mss_credentials};
 use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::compose::MessageId;
@@ -331,107 +332,10 @@ pub(crate) fn default_timeout() -> u64 {
     30
 }
 
-/// The one token given by the caller (the caller refreshes it: Pro Santé Connect tokens live
-/// minutes; this call uses it once).
-/// The credentials of one connection as C hands them over: trust anchors (PEM), and a Pro
-/// Santé Connect token or a PKCS#12 mailbox certificate.
-pub(crate) struct Credentials<'a> {
-    pub(crate) roots_pem: &'a [u8],
-    pub(crate) token: Option<&'a [u8]>,
-    pub(crate) pkcs12: Option<(&'a [u8], &'a str)>,
-}
-
-impl<'a> Credentials<'a> {
-    /// Borrows the credential arguments shared by the connecting entry points; `token` and
-    /// `pkcs12` may be NULL (not both: checked by [`Credentials::security`]).
-    ///
-    /// # Safety
-    /// Each non-NULL pointer points to its length of readable bytes, valid for `'a`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) unsafe fn from_args(
-        roots_pem: *const u8,
-        roots_pem_len: usize,
-        token: *const c_char,
-        token_len: usize,
-        pkcs12: *const u8,
-        pkcs12_len: usize,
-        pkcs12_password: *const c_char,
-        pkcs12_password_len: usize,
-    ) -> Result<Self, segur_result> {
-        // SAFETY: forwarded contract.
-        let roots_pem = unsafe { bytes_arg(roots_pem.cast(), roots_pem_len) }?;
-        let token = if token.is_null() {
-            None
-        } else {
-            // SAFETY: forwarded contract.
-            Some(unsafe { bytes_arg(token, token_len) }?)
-        };
-        let pkcs12 = if pkcs12.is_null() {
-            None
-        } else {
-            // SAFETY: forwarded contract.
-            let der = unsafe { bytes_arg(pkcs12.cast(), pkcs12_len) }?;
-            // SAFETY: forwarded contract.
-            let pw = unsafe { str_arg(pkcs12_password, pkcs12_password_len) }?;
-            Some((der, pw))
-        };
-        Ok(Self {
-            roots_pem,
-            token,
-            pkcs12,
-        })
-    }
-
-    /// TLS settings (rustls, the caller's anchors, the client certificate if any) and the SASL
-    /// authentication: XOAUTH2 as `user` with the token, else EXTERNAL with the certificate.
-    pub(crate) fn security(
-        &self,
-        user: &MailAddress,
-    ) -> Result<
-        (
-            ::segur_mssante::tls::TlsSettings,
-            ::segur_mssante::token::Authentication,
-        ),
-        segur_result,
-    > {
-        use ::segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
-        use ::segur_mssante::token::{Authentication, OAuthMechanism};
-        if self.token.is_none() && self.pkcs12.is_none() {
-            return Err(fail(
-                segur_result::InvalidParameter,
-                "a token or a PKCS#12 mailbox certificate is required",
-            ));
-        }
-        let anchors = TrustAnchors::from_pem(self.roots_pem).map_err(mss_err)?;
-        let identity = match self.pkcs12 {
-            Some((der, password)) => {
-                Some(ClientIdentity::from_pkcs12(der, password).map_err(mss_err)?)
-            }
-            None => None,
-        };
-        let auth = match self.token {
-            Some(t) => {
-                let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
-                // The caller's token follows the one rule of `CallerToken` (240 s, never refreshed).
-                let token = ::segur_mssante::token::CallerToken::new(secret.to_owned(), None)
-                    .map_err(|e| mss_err(e.into()))?;
-                Authentication::OAuth {
-                    user: user.clone(),
-                    provider: std::sync::Arc::new(token),
-                    mechanism: OAuthMechanism::XOAuth2,
-                }
-            }
-            None => Authentication::ClientCertificate,
-        };
-        let tls = TlsSettings::new(&anchors, identity.as_ref()).map_err(mss_err)?;
-        Ok((tls, auth))
-    }
-}
-
 /// Submits `message` over SMTP with STARTTLS and reports the outcome per recipient.
 pub(crate) fn submit(
     c: SendJson,
-    credentials: &Credentials<'_>,
+    credentials: &segur_mss_credentials,
     message: &::segur_mssante::OutgoingMessage,
 ) -> Result<serde_json::Value, segur_result> {
     use ::segur_mssante::discovery::Endpoint;
@@ -476,30 +380,23 @@ pub(crate) fn submit(
 /// "code":550}]}`.
 ///
 /// `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
-/// "timeout_secs"?:30,"dsn"?:false}`. `roots_pem` holds the trusted authorities (PEM, for
-/// example the IGC-Santé roots); the server's name and validity are checked. Authentication:
-/// `token` (a Pro Santé Connect access token, SASL XOAUTH2, user = `from`; used for this call
-/// only, never kept or logged) or, for an applicative mailbox, `pkcs12` (DER) with
-/// `pkcs12_password` (TLS client certificate, SASL EXTERNAL). `token` and `pkcs12` may be NULL,
-/// not both; `pkcs12_password` is read only with `pkcs12`.
+/// "timeout_secs"?:30,"dsn"?:false}`. `credentials` (a `segur_mss_credentials` handle, only
+/// read) gives the trusted authorities (the server's chain, name and validity are checked) and
+/// the authentication: its token (Pro Santé Connect, SASL XOAUTH2, user = `from`) or, for an
+/// applicative mailbox, its PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
 ///
-/// Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
-/// `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
+/// Errors: those of `segur_mss_compose`, `SEGUR_RESULT_NULL_PARAMETER` (no handle),
+/// `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate in
+/// `credentials`), `SEGUR_RESULT_MSS_CERTIFICATE` (certificate refused by rustls), `SEGUR_RESULT_MSS_NETWORK`,
 /// `SEGUR_RESULT_MSS_TLS` (unknown CA, wrong name, expired), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
 /// `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
-/// `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
+/// `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call; the
+/// same `credentials` may serve several threads at once).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_send(
     connection_json: *const c_char,
     connection_json_len: usize,
-    roots_pem: *const u8,
-    roots_pem_len: usize,
-    token: *const c_char,
-    token_len: usize,
-    pkcs12: *const u8,
-    pkcs12_len: usize,
-    pkcs12_password: *const c_char,
-    pkcs12_password_len: usize,
+    credentials: *const segur_mss_credentials,
     options_json: *const c_char,
     options_json_len: usize,
     xdm: *const u8,
@@ -509,19 +406,8 @@ pub extern "C" fn segur_mss_send(
     crate::ffi_boundary!({
         // SAFETY: header contract: each non-NULL pointer points to its length of readable bytes.
         let c: SendJson = try_ffi!(unsafe { json_arg(connection_json, connection_json_len) });
-        // SAFETY: as above.
-        let credentials = try_ffi!(unsafe {
-            Credentials::from_args(
-                roots_pem,
-                roots_pem_len,
-                token,
-                token_len,
-                pkcs12,
-                pkcs12_len,
-                pkcs12_password,
-                pkcs12_password_len,
-            )
-        });
+        // SAFETY: header contract: NULL or a live credentials handle no setter is modifying.
+        let credentials = try_ffi!(unsafe { credentials_arg(credentials) });
         // SAFETY: as above.
         let o: ComposeJson = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
         let xdm = if xdm.is_null() {
@@ -531,14 +417,8 @@ pub extern "C" fn segur_mss_send(
             Some(try_ffi!(unsafe { bytes_arg(xdm.cast(), xdm_len) }).to_vec())
         };
         try_ffi!(out_arg(out_json));
-        if credentials.token.is_none() && credentials.pkcs12.is_none() {
-            return fail(
-                segur_result::InvalidParameter,
-                "a token or a PKCS#12 mailbox certificate is required",
-            );
-        }
         let message = try_ffi!(compose(o, xdm).map_err(mss_err));
-        let v = try_ffi!(submit(c, &credentials, &message));
+        let v = try_ffi!(submit(c, credentials, &message));
         write_json(out_json, &v)
     })
 }
