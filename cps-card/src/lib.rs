@@ -38,7 +38,8 @@
 //! # Ok::<(), segur_cps_card::Error>(())
 //! ```
 //!
-//! Further modules: [`pin`], [`pkcs15`], [`signer`].
+//! Further modules: [`pin`], [`pkcs15`], [`signer`], [`view`] (the JSON views shared by the CLI
+//! and the C API).
 
 pub mod apdu;
 pub mod asn1;
@@ -53,6 +54,7 @@ pub mod session;
 pub mod signer;
 pub mod tlv;
 pub mod transport;
+pub mod view;
 #[cfg(feature = "vitale")]
 pub mod vitale;
 

@@ -10,13 +10,14 @@
 
 use crate::boundary::{handle_mut, json_arg, out_arg, write_handle, write_json};
 use crate::mss_credentials::{credentials_arg, segur_mss_credentials};
-use crate::mssante::{default_timeout, mss_err, received_json, write_bytes_and_json};
+use crate::mssante::{default_timeout, mss_err, write_bytes_and_json};
 use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::MailAddress;
 use ::segur_mssante::discovery::Endpoint;
 use ::segur_mssante::imap::{ImapSession, ImapSettings};
 use ::segur_mssante::read::ReadLimits;
+use ::segur_mssante::view::ReceivedView;
 use serde_json::json;
 use std::ffi::c_char;
 
@@ -166,7 +167,7 @@ pub extern "C" fn segur_mss_mailbox_fetch(
         try_ffi!(out_arg(out_json));
         let fetched = try_ffi!(m.session.fetch(uid).map_err(mss_err));
         let message = try_ffi!(fetched.message.map_err(mss_err));
-        let v = json!({ "key": fetched.key, "message": received_json(&message) });
+        let v = json!({ "key": fetched.key, "message": ReceivedView::of(&message) });
         write_bytes_and_json(out_eml, out_eml_len, message.raw().to_vec(), out_json, &v)
     })
 }

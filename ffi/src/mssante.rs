@@ -12,18 +12,13 @@ use crate::mss_credentials::{credentials_arg, segur_mss_credentials};
 use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::compose::MessageId;
-use ::segur_mssante::read::Report;
+use ::segur_mssante::view::ReceivedView;
 use ::segur_mssante::{
     MailAddress, MessageBuilder, MssError, PatientAddress, ProductReference, ReceivedMessage,
     Recipient, Subject,
 };
-use base64::Engine as _;
 use serde_json::json;
 use std::ffi::c_char;
-
-fn ids(v: &[MessageId]) -> Vec<&str> {
-    v.iter().map(MessageId::as_str).collect()
-}
 
 pub(crate) fn mss_err(e: MssError) -> segur_result {
     use segur_result as R;
@@ -61,10 +56,10 @@ pub(crate) fn write_bytes_and_json(
     out_eml_len: *mut usize,
     bytes: Vec<u8>,
     out_json: *mut *mut c_char,
-    json: &serde_json::Value,
+    json: &impl serde::Serialize,
 ) -> segur_result {
     try_ffi!(out_arg(out_json));
-    // Serialising plain JSON values cannot fail; a failure would be a bug, reported as such.
+    // Serialising the plain view types cannot fail; a failure would be a bug, reported as such.
     let Ok(text) = serde_json::to_string(json) else {
         return segur_result::Panic;
     };
@@ -207,18 +202,7 @@ pub extern "C" fn segur_mss_compose(
         try_ffi!(out_arg(out_eml_len));
         try_ffi!(out_arg(out_json));
         let m = try_ffi!(compose(o, xdm).map_err(mss_err));
-        let h = m.mss_headers();
-        let summary = json!({
-            "message_id": m.message_id().as_str(),
-            "bytes": m.bytes().len(),
-            "from": m.from().as_str(),
-            "recipients": m.recipients().iter().map(MailAddress::as_str).collect::<Vec<_>>(),
-            "x_mss_nil": h.nil,
-            "x_mss_codecda": h.codecda,
-            "x_mss_ins": h.ins.map(segur_mssante::view::x_mss_ins_flag),
-            "x_mss_mes_fin": h.end_of_conversation,
-            "read_receipt": m.read_receipt_requested(),
-        });
+        let summary = ::segur_mssante::view::ComposeSummary::of(&m);
         write_bytes_and_json(out_eml, out_eml_len, m.bytes().to_vec(), out_json, &summary)
     })
 }
@@ -248,64 +232,7 @@ pub extern "C" fn segur_mss_parse(
         let raw = try_ffi!(unsafe { bytes_arg(eml.cast(), eml_len) });
         try_ffi!(out_arg(out_json));
         let m = try_ffi!(ReceivedMessage::parse(raw).map_err(mss_err));
-        write_json(out_json, &received_json(&m))
-    })
-}
-
-/// The JSON form of a received message (documented on `segur_mss_parse`; also the `message` of
-/// `segur_mss_mailbox_fetch`).
-pub(crate) fn received_json(m: &ReceivedMessage) -> serde_json::Value {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let attachments: Vec<_> = m
-        .attachments
-        .iter()
-        .map(|a| {
-            json!({
-                "name": a.name,
-                "content_type": a.content_type,
-                "kind": a.kind,
-                "size": a.data.len(),
-                "data_base64": b64.encode(&a.data),
-            })
-        })
-        .collect();
-    let report = match &m.report {
-        Some(Report::Disposition(d)) => json!({
-            "type": "mdn",
-            "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
-            "disposition": d.disposition.to_field(),
-        }),
-        Some(Report::Delivery(d)) => json!({
-            "type": "dsn",
-            "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
-            "recipients": d.recipients.iter().map(|r| json!({
-                "final_recipient": r.final_recipient,
-                "action": r.action,
-                "status": r.status,
-            })).collect::<Vec<_>>(),
-        }),
-        None => serde_json::Value::Null,
-    };
-    json!({
-        "message_id": m.message_id.as_ref().map(MessageId::as_str),
-        "in_reply_to": ids(&m.in_reply_to),
-        "references": ids(&m.references),
-        "from": m.from,
-        "recipients": m.recipients,
-        "subject": m.subject,
-        "display_subject": m.display_subject(),
-        "date": m.date,
-        "disposition_notification_to": m.disposition_notification_to,
-        "return_path": m.return_path,
-        "from_patient": m.is_from_patient(),
-        "x_mss_nil": m.mss.nil,
-        "x_mss_codecda": m.mss.codecda,
-        "x_mss_ins": m.mss.ins.map(segur_mssante::view::x_mss_ins_flag),
-        "x_mss_mes_fin": m.mss.end_of_conversation,
-        "text": m.text,
-        "html": m.html,
-        "attachments": attachments,
-        "report": report,
+        write_json(out_json, &ReceivedView::of(&m))
     })
 }
 
