@@ -16,7 +16,7 @@ use segur_mssante::read::ReadLimits;
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
 use segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
 use segur_mssante::token::{Authentication, OAuthMechanism};
-use segur_mssante::view::{ComposeSummary, ReceivedView, ReportView};
+use segur_mssante::view::{ComposeSummary, ReceivedView, ReportView, SendOutcomeView};
 use segur_mssante::{MailAddress, MssError, OutgoingMessage, PatientAddress, Recipient};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,7 +34,8 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
-    /// Compose and submit a message over SMTP STARTTLS. Prints one JSON result per recipient.
+    /// Compose and submit a message over SMTP STARTTLS. Prints the outcome per recipient as
+    /// JSON (that of `segur_mss_send`); exit status 1 when a recipient was not accepted.
     Send {
         #[command(flatten)]
         compose: Box<Compose>,
@@ -377,29 +378,9 @@ fn send(c: &Compose, conn: &Connection, smtp: Option<&str>, dsn: bool) -> Result
         .send(&m, dsn.then(DsnRequest::default).as_ref())
         .map_err(|e| e.to_string())?;
     let _ = session.quit();
-    let mut all_ok = true;
-    for r in &report.recipients {
-        let line = match &r.result {
-            Ok(()) => {
-                serde_json::json!({"recipient": r.recipient.to_string(), "status": "accepted"})
-            }
-            Err(rej) => {
-                all_ok = false;
-                serde_json::json!({
-                    "recipient": r.recipient.to_string(),
-                    "status": if rej.is_transient() { "deferred" } else { "rejected" },
-                    "code": rej.code,
-                    "reply": rej.text.to_string(),
-                })
-            }
-        };
-        println!("{line}");
-    }
-    println!(
-        "{}",
-        serde_json::json!({"message_id": m.message_id().as_str(), "dsn_requested": report.dsn_requested})
-    );
-    Ok(if all_ok {
+    let outcome = SendOutcomeView::of(&m, &report);
+    print_json(&outcome)?;
+    Ok(if outcome.all_accepted() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

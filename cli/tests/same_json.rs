@@ -1,6 +1,8 @@
 //! The CLI and the C API print the same JSON for the same input, view by view: the compose
 //! summary (`segur mss eml` / `segur_mss_compose`), the received message with its MDN or DSN
-//! report (`segur mss read` / `segur_mss_parse`), and the card views (`segur card list` /
+//! report (`segur mss read` / `segur_mss_parse`), the submission outcome (`segur mss send` /
+//! `segur_mss_send`, against the real Postfix + Dovecot of segur-mssante's tests), and the card
+//! views (`segur card list` /
 //! `segur_card_list`, `segur card info` / `segur_cps_card_info`) through a real pcscd with the
 //! vpcd driver and a virtual CPS3 (the harness of segur-cps-card's tests; needs root and pcscd
 //! + vsmartcard-vpcd, installed by scripts/install-deps).
@@ -9,9 +11,12 @@
 
 #[path = "../../cps-card/tests/common/mod.rs"]
 mod common;
+#[path = "../../mssante/tests/support/mail_servers.rs"]
+mod mail_servers;
 
 use segur::cards::*;
 use segur::cda::*;
+use segur::mss_credentials::*;
 use segur::mss_mdn::*;
 use segur::mssante::*;
 use segur::*;
@@ -371,4 +376,102 @@ fn card_list_and_info_are_the_same_json_through_pcscd() {
         info_ffi["certificates"]["authentication"]["subject"].is_string(),
         "{info_ffi}"
     );
+}
+
+#[test]
+fn send_outcome_is_the_same_json_through_postfix() {
+    use mail_servers::{DOMAIN, MailServers, jwt};
+    let servers = MailServers::start(5_000_000);
+    let dir = temp_dir("send");
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &servers.pki.ca_pem).unwrap();
+    let pharma = format!("pharma@{DOMAIN}");
+    let doc = format!("doc@{DOMAIN}");
+    let token = jwt(&pharma, 300);
+    let smtp = format!("localhost:{}", servers.submission_port);
+    let out = Command::new(env!("CARGO_BIN_EXE_segur"))
+        .env("SEGUR_MSS_TOKEN", &token)
+        .args([
+            "mss",
+            "send",
+            "--ca",
+            path(&ca),
+            "--smtp",
+            &smtp,
+            "--from",
+            &pharma,
+            "--to",
+            &doc,
+            "--cc",
+            &pharma,
+            "--subject",
+            "Envoi",
+            "--text",
+            "Texte",
+            "--nil",
+            "SEGUR-TEST-NIL-1",
+            "--message-id",
+            "<same-json-send@test.mssante.fr>",
+            "--date",
+            "1732245600",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "segur mss send: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_cli = String::from_utf8(out.stdout).unwrap();
+
+    let mut creds = ptr::null_mut();
+    assert_eq!(segur_mss_credentials_new(&mut creds), segur_result::Ok);
+    let roots = &servers.pki.ca_pem;
+    assert_eq!(
+        segur_mss_credentials_set_roots_pem(creds, roots.as_ptr(), roots.len()),
+        segur_result::Ok
+    );
+    assert_eq!(
+        segur_mss_credentials_set_token(creds, token.as_ptr().cast(), token.len()),
+        segur_result::Ok
+    );
+    let conn = format!(
+        r#"{{"host":"localhost","port":{},"timeout_secs":20}}"#,
+        servers.submission_port
+    );
+    let options = serde_json::json!({
+        "from": pharma,
+        "to": [doc],
+        "cc": [pharma],
+        "subject": "Envoi",
+        "text": "Texte",
+        "nil": "SEGUR-TEST-NIL-1",
+        "message_id": "<same-json-send@test.mssante.fr>",
+        "date": 1732245600,
+    })
+    .to_string();
+    let mut j = ptr::null_mut();
+    assert_eq!(
+        segur_mss_send(
+            conn.as_ptr().cast(),
+            conn.len(),
+            creds,
+            options.as_ptr().cast(),
+            options.len(),
+            ptr::null(),
+            0,
+            &mut j
+        ),
+        segur_result::Ok
+    );
+    segur_mss_credentials_free(creds);
+    let from_ffi = take(j);
+    assert_eq!(from_cli.trim_end(), from_ffi);
+    let v = json(&from_ffi);
+    assert_eq!(v["message_id"], "same-json-send@test.mssante.fr");
+    assert_eq!(v["recipients"][0]["recipient"], doc.as_str());
+    assert_eq!(v["recipients"][0]["status"], "accepted");
+    assert_eq!(v["recipients"][1]["recipient"], pharma.as_str());
+    assert!(servers.wait_delivered(&doc, 2));
+    let _ = std::fs::remove_dir_all(&dir);
 }

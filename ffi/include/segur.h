@@ -1870,7 +1870,7 @@ segur_result segur_mss_parse(const uint8_t *eml, size_t eml_len, char **out_json
  * until the server's final reply. Writes the outcome as JSON to `*out_json` (free with
  * `segur_string_free`): `{"message_id":"<...>","dsn_requested":false,"recipients":[
  * {"recipient":"...","status":"accepted"}|{"recipient":"...","status":"rejected"|"deferred",
- * "code":550}]}`.
+ * "code":550,"reply":"..."}]}` (`reply`: the server's text, runs of 13 or more digits masked).
  *
  * `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
  * "timeout_secs"?:30,"dsn"?:false}`. `credentials` (a `segur_mss_credentials` handle, only

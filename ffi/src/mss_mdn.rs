@@ -5,7 +5,7 @@
 //! Received MDNs and DSNs are read by `segur_mss_parse` (its `report`); a DSN is requested with
 //! the `dsn` flag of `segur_mss_send`.
 
-use crate::boundary::{bytes_arg, json_arg, out_arg, write_json};
+use crate::boundary::{bytes_arg, json_arg, out_arg, write_string};
 use crate::mss_credentials::{credentials_arg, segur_mss_credentials};
 use crate::mssante::{SendJson, mss_err, submit, write_bytes_and_json};
 use crate::result::segur_result;
@@ -177,6 +177,6 @@ pub extern "C" fn segur_mss_mdn_send(
         try_ffi!(out_arg(out_json));
         let mdn = try_ffi!(build(received, o).map_err(mss_err));
         let v = try_ffi!(submit(c, credentials, &mdn));
-        write_json(out_json, &v)
+        write_string(out_json, v)
     })
 }

@@ -5,7 +5,7 @@
 //! `mss_mailbox`, acknowledgements (MDN) in `mss_mdn`, the credentials of every connection in
 //! `mss_credentials`; the submission code here is shared.
 
-use crate::boundary::{bytes_arg, json_arg, out_arg, write_json};
+use crate::boundary::{bytes_arg, json_arg, out_arg, write_json, write_string};
 use crate::cards::write_bytes_out;
 use crate::detail::fail;
 use crate::mss_credentials::{credentials_arg, segur_mss_credentials};
@@ -17,7 +17,6 @@ use ::segur_mssante::{
     MailAddress, MessageBuilder, MssError, PatientAddress, ProductReference, ReceivedMessage,
     Recipient, Subject,
 };
-use serde_json::json;
 use std::ffi::c_char;
 
 pub(crate) fn mss_err(e: MssError) -> segur_result {
@@ -259,12 +258,13 @@ pub(crate) fn default_timeout() -> u64 {
     30
 }
 
-/// Submits `message` over SMTP with STARTTLS and reports the outcome per recipient.
+/// Submits `message` over SMTP with STARTTLS and reports the outcome per recipient: the JSON
+/// text of `SendOutcomeView`, byte for byte that of `segur mss send`.
 pub(crate) fn submit(
     c: SendJson,
     credentials: &segur_mss_credentials,
     message: &::segur_mssante::OutgoingMessage,
-) -> Result<serde_json::Value, segur_result> {
+) -> Result<String, segur_result> {
     use ::segur_mssante::discovery::Endpoint;
     use ::segur_mssante::smtp::{SmtpSession, SmtpSettings};
     let (tls, auth) = credentials.security(message.from())?;
@@ -280,23 +280,9 @@ pub(crate) fn submit(
     let report = session.send(message, dsn.as_ref()).map_err(mss_err)?;
     // The message is accepted or not by now; a failing QUIT changes nothing about it.
     let _ = session.quit();
-    let recipients: Vec<_> = report
-        .recipients
-        .iter()
-        .map(|r| match &r.result {
-            Ok(()) => json!({ "recipient": r.recipient.as_str(), "status": "accepted" }),
-            Err(rej) => json!({
-                "recipient": r.recipient.as_str(),
-                "status": if rej.is_transient() { "deferred" } else { "rejected" },
-                "code": rej.code,
-            }),
-        })
-        .collect();
-    Ok(json!({
-        "message_id": message.message_id().as_str(),
-        "dsn_requested": report.dsn_requested,
-        "recipients": recipients,
-    }))
+    let v = ::segur_mssante::view::SendOutcomeView::of(message, &report);
+    // Serialising the plain view type cannot fail; a failure would be a bug, reported as such.
+    serde_json::to_string(&v).map_err(|_| segur_result::Panic)
 }
 
 /// Composes a message like `segur_mss_compose` (`options_json`, `xdm`) and submits it over SMTP
@@ -304,7 +290,7 @@ pub(crate) fn submit(
 /// until the server's final reply. Writes the outcome as JSON to `*out_json` (free with
 /// `segur_string_free`): `{"message_id":"<...>","dsn_requested":false,"recipients":[
 /// {"recipient":"...","status":"accepted"}|{"recipient":"...","status":"rejected"|"deferred",
-/// "code":550}]}`.
+/// "code":550,"reply":"..."}]}` (`reply`: the server's text, runs of 13 or more digits masked).
 ///
 /// `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
 /// "timeout_secs"?:30,"dsn"?:false}`. `credentials` (a `segur_mss_credentials` handle, only
@@ -346,6 +332,6 @@ pub extern "C" fn segur_mss_send(
         try_ffi!(out_arg(out_json));
         let message = try_ffi!(compose(o, xdm).map_err(mss_err));
         let v = try_ffi!(submit(c, credentials, &message));
-        write_json(out_json, &v)
+        write_string(out_json, v)
     })
 }

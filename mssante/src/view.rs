@@ -7,7 +7,9 @@
 //! - [`ReceivedView`]: a received message with its attachments and report (`segur mss read`,
 //!   `segur_mss_parse`, the `message` of `segur_mss_mailbox_fetch`);
 //! - [`ReportView`]: an MDN (RFC 8098) or DSN (RFC 3464) read from a received message (also
-//!   each line of `segur mss fetch`).
+//!   each line of `segur mss fetch`);
+//! - [`SendOutcomeView`]: the outcome of a submission per recipient (`segur mss send`,
+//!   `segur_mss_send`, `segur_mss_mdn_send`).
 //!
 //! The views borrow the message. Their JSON holds what the caller asked for (addresses,
 //! subjects, bodies: patient data); their `Debug` never does: it shows counts and flags only.
@@ -258,6 +260,88 @@ impl fmt::Debug for ReportView<'_> {
                 .field("recipients", &recipients.len())
                 .finish_non_exhaustive(),
         }
+    }
+}
+
+/// The outcome of a submission: `{"message_id","dsn_requested":false,"recipients":[
+/// {"recipient","status":"accepted"}|{"recipient","status":"rejected"|"deferred","code":550,
+/// "reply":"..."}]}`. A 4xx reply is `deferred` (retry later), a 5xx one `rejected` (RFC 5321
+/// §4.2.1); `reply` is the server's text with every run of 13 or more digits (an INS the
+/// server echoed) masked ([`crate::ServerText`]).
+#[derive(Serialize)]
+pub struct SendOutcomeView<'a> {
+    message_id: &'a str,
+    dsn_requested: bool,
+    recipients: Vec<RecipientOutcomeView<'a>>,
+}
+
+/// One recipient of a [`SendOutcomeView`].
+#[derive(Serialize)]
+pub struct RecipientOutcomeView<'a> {
+    recipient: &'a str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply: Option<String>,
+}
+
+impl<'a> SendOutcomeView<'a> {
+    /// The outcome of submitting `message`, as the server reported it.
+    pub fn of(message: &'a OutgoingMessage, report: &'a crate::smtp::SendReport) -> Self {
+        Self {
+            message_id: message.message_id().as_str(),
+            dsn_requested: report.dsn_requested,
+            recipients: report
+                .recipients
+                .iter()
+                .map(|r| match &r.result {
+                    Ok(()) => RecipientOutcomeView {
+                        recipient: r.recipient.as_str(),
+                        status: "accepted",
+                        code: None,
+                        reply: None,
+                    },
+                    Err(rej) => RecipientOutcomeView {
+                        recipient: r.recipient.as_str(),
+                        status: if rej.is_transient() {
+                            "deferred"
+                        } else {
+                            "rejected"
+                        },
+                        code: Some(rej.code),
+                        reply: Some(rej.text.to_string()),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether every recipient accepted the message.
+    pub fn all_accepted(&self) -> bool {
+        self.recipients.iter().all(|r| r.status == "accepted")
+    }
+}
+
+impl fmt::Debug for SendOutcomeView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Recipients may be patient addresses: statuses only.
+        f.debug_struct("SendOutcomeView")
+            .field("dsn_requested", &self.dsn_requested)
+            .field(
+                "statuses",
+                &self.recipients.iter().map(|r| r.status).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for RecipientOutcomeView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecipientOutcomeView")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .finish_non_exhaustive()
     }
 }
 
