@@ -2,8 +2,9 @@
 
 use clap::Subcommand;
 use segur_cps_card::atr::{self, Atr, CardKind};
-use segur_cps_card::cps::{CpsCard, CpsConfig, KeyRole};
+use segur_cps_card::cps::{CpsCard, CpsConfig};
 use segur_cps_card::pcsc::{ReaderContext, Share};
+use segur_cps_card::view::{CardDetails, CardInfoView, CpsInfoView, Part, ReaderView};
 use segur_cps_card::{Error, Hex, Transport};
 use serde_json::{Value, json};
 use std::process::ExitCode;
@@ -100,23 +101,14 @@ fn print_text(v: &Value, indent: usize) {
     }
 }
 
+/// A view as the JSON value printed (as JSON or as text); views serialise plain data.
+fn value(v: &impl serde::Serialize) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
 fn list() -> Result<Value, Error> {
     let ctx = ReaderContext::establish()?;
-    let readers = ctx.list()?;
-    Ok(Value::Array(
-        readers
-            .into_iter()
-            .map(|r| {
-                json!({
-                    "reader": r.name,
-                    "card_present": r.card_present,
-                    "exclusive": r.exclusive,
-                    "atr": r.atr.as_deref().map(|a| Hex(a).to_string()),
-                    "card": r.atr.as_deref().map(|a| atr::identify(a).as_str()),
-                })
-            })
-            .collect(),
-    ))
+    Ok(value(&ReaderView::list(&ctx.list()?)))
 }
 
 fn pick_reader(ctx: &ReaderContext, wanted: Option<&str>) -> Result<String, Error> {
@@ -192,59 +184,33 @@ fn info(reader: Option<&str>) -> Result<Value, Error> {
     let ctx = ReaderContext::establish()?;
     let name = pick_reader(&ctx, reader)?;
     let mut conn = ctx.connect(&name, Share::Shared)?;
-    let protocol = format!("{:?}", conn.protocol());
+    let protocol = conn.protocol();
     let raw_atr = conn.atr().to_vec();
     let kind = atr::identify(&raw_atr);
-    let mut v = json!({
-        "reader": name,
-        "atr": Hex(&raw_atr).to_string(),
-        "protocol": protocol,
-        "card": kind.as_str(),
-    });
     let tx = conn.transaction()?;
-    match kind {
+    let details = match kind {
         k if k.is_cps() => {
             let mut cps = CpsCard::open(tx, CpsConfig::default())?;
-            v["serial"] = json!(cps.serial().to_string());
-            v["pin"] = match cps.pin_status() {
-                Ok(p) => json!({
-                    "tries_left": p.tries_left,
-                    "max_tries": p.max_tries,
-                    "blocked": p.blocked,
-                }),
-                Err(e) => json!({ "error": e.to_string() }),
-            };
-            let mut certs = serde_json::Map::new();
-            for role in [KeyRole::Authentication, KeyRole::Signature] {
-                certs.insert(
-                    role.as_str().into(),
-                    match cps.certificate(role) {
-                        Ok(c) => json!({
-                            "subject": c.subject,
-                            "issuer": c.issuer,
-                            "serial": c.serial,
-                            "not_after": c.not_after,
-                        }),
-                        Err(e) => json!({ "error": e.to_string() }),
-                    },
-                );
-            }
-            v["certificates"] = Value::Object(certs);
-            v["business_objects"] = match cps.business_labels() {
-                Ok(l) => json!(l),
-                Err(e) => json!({ "error": e.to_string() }),
-            };
+            CardDetails::Cps(Box::new(CpsInfoView::read(&mut cps)))
         }
         CardKind::Vitale2 => {
             let mut vit = segur_cps_card::vitale::VitaleCard::open(tx)?;
             // Patient data is never printed: only the number of beneficiaries.
-            v["beneficiaries"] = match vit.read_identity() {
-                Ok(id) => json!(id.beneficiaries.len()),
-                Err(e) => json!({ "error": e.to_string() }),
-            };
+            CardDetails::Vitale {
+                card: kind.as_str(),
+                beneficiaries: Part::of(vit.read_identity(), |id| id.beneficiaries.len()),
+            }
         }
-        CardKind::Vitale1 => v["note"] = json!("Vitale 1: detection only"),
-        _ => v["note"] = json!("card not recognised"),
-    }
-    Ok(v)
+        CardKind::Vitale1 => CardDetails::Other {
+            card: kind.as_str(),
+            note: "Vitale 1: detection only",
+        },
+        _ => CardDetails::Other {
+            card: kind.as_str(),
+            note: "card not recognised",
+        },
+    };
+    Ok(value(&CardInfoView::new(
+        &name, &raw_atr, protocol, details,
+    )))
 }

@@ -1,4 +1,7 @@
-//! `segur mss ...`: compose (`eml`), send and fetch MSSanté messages.
+//! `segur mss ...`: compose (`eml`), send, fetch and read MSSanté messages.
+//!
+//! The JSON printed by `eml` and `read` is that of the C API (`segur_mss_compose`,
+//! `segur_mss_parse`): both print the view types of `segur_mssante::view`.
 //!
 //! Tokens are read from an environment variable (never from the command line, never printed);
 //! patient recipients come from a qualified identity file (the serde form of
@@ -9,10 +12,11 @@ use segur_mssante::compose::{MessageBuilder, MessageId, PdfAttachment, ProductRe
 use segur_mssante::discovery::{Discovery, Endpoint, system_resolver};
 use segur_mssante::dsn::DsnRequest;
 use segur_mssante::imap::{Handled, ImapSession, ImapSettings};
-use segur_mssante::read::{ReadLimits, Report};
+use segur_mssante::read::ReadLimits;
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
 use segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
 use segur_mssante::token::{Authentication, OAuthMechanism};
+use segur_mssante::view::{ComposeSummary, ReceivedView, ReportView, SendOutcomeView};
 use segur_mssante::{MailAddress, MssError, OutgoingMessage, PatientAddress, Recipient};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,7 +34,8 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
-    /// Compose and submit a message over SMTP STARTTLS. Prints one JSON result per recipient.
+    /// Compose and submit a message over SMTP STARTTLS. Prints the outcome per recipient as
+    /// JSON (that of `segur_mss_send`); exit status 1 when a recipient was not accepted.
     Send {
         #[command(flatten)]
         compose: Box<Compose>,
@@ -63,6 +68,13 @@ pub enum Command {
         /// Do not flag messages as processed.
         #[arg(long)]
         peek: bool,
+    },
+    /// Read a received message (`.eml` file, `-` for standard input) and print it as JSON
+    /// (headers, `X-MSS-*`, bodies, attachments in base64, MDN/DSN report): the JSON of
+    /// `segur_mss_parse`. It holds the message's content (patient data).
+    Read {
+        /// The message file.
+        file: PathBuf,
     },
 }
 
@@ -123,6 +135,13 @@ pub struct Compose {
     /// Size limit in bytes (operator limit).
     #[arg(long, default_value_t = segur_mssante::compose::DEFAULT_SIZE_LIMIT)]
     size_limit: usize,
+    /// Message-ID `<id@domain>` chosen by the application (default: a random one in the
+    /// sender's domain), for example to resend the same message.
+    #[arg(long)]
+    message_id: Option<String>,
+    /// Date of the message, in Unix seconds (default: now).
+    #[arg(long)]
+    date: Option<i64>,
 }
 
 /// Connection options.
@@ -173,6 +192,7 @@ pub fn run(cmd: Command) -> ExitCode {
             out_dir.as_deref(),
             peek,
         ),
+        Command::Read { file } => read(&file),
     };
     match result {
         Ok(code) => code,
@@ -245,20 +265,36 @@ fn compose(c: &Compose) -> Result<OutgoingMessage, String> {
     if let Some(id) = &c.in_reply_to {
         b = b.in_reply_to(MessageId::parse(id).map_err(e)?, &[]);
     }
+    if let Some(id) = &c.message_id {
+        b = b.message_id(MessageId::parse(id).map_err(e)?);
+    }
+    if let Some(d) = c.date {
+        b = b.date(d);
+    }
     b.build().map_err(e)
 }
 
-fn summary(m: &OutgoingMessage) -> serde_json::Value {
-    let h = m.mss_headers();
-    serde_json::json!({
-        "message_id": m.message_id().as_str(),
-        "bytes": m.bytes().len(),
-        "x_mss_nil": h.nil,
-        "x_mss_codecda": h.codecda,
-        "x_mss_ins": h.ins.map(segur_mssante::view::x_mss_ins_flag),
-        "x_mss_mes_fin": h.end_of_conversation,
-        "read_receipt": m.read_receipt_requested(),
-    })
+/// One JSON document on a line: the view types serialise plain data and cannot fail.
+fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
+    let line = serde_json::to_string(v).map_err(|e| e.to_string())?;
+    println!("{line}");
+    Ok(())
+}
+
+fn read(file: &std::path::Path) -> Result<ExitCode, String> {
+    let raw = if file.as_os_str() == "-" {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| e.to_string())?;
+        buf
+    } else {
+        read_file(file)?
+    };
+    let m = segur_mssante::ReceivedMessage::parse(&raw).map_err(|e| e.to_string())?;
+    print_json(&ReceivedView::of(&m))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn eml(c: &Compose, out: &std::path::Path) -> Result<ExitCode, String> {
@@ -270,7 +306,7 @@ fn eml(c: &Compose, out: &std::path::Path) -> Result<ExitCode, String> {
             .map_err(|e| e.to_string())?;
     } else {
         std::fs::write(out, m.bytes()).map_err(|e| format!("{}: {e}", out.display()))?;
-        println!("{}", summary(&m));
+        print_json(&ComposeSummary::of(&m))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -342,29 +378,9 @@ fn send(c: &Compose, conn: &Connection, smtp: Option<&str>, dsn: bool) -> Result
         .send(&m, dsn.then(DsnRequest::default).as_ref())
         .map_err(|e| e.to_string())?;
     let _ = session.quit();
-    let mut all_ok = true;
-    for r in &report.recipients {
-        let line = match &r.result {
-            Ok(()) => {
-                serde_json::json!({"recipient": r.recipient.to_string(), "status": "accepted"})
-            }
-            Err(rej) => {
-                all_ok = false;
-                serde_json::json!({
-                    "recipient": r.recipient.to_string(),
-                    "status": if rej.is_transient() { "deferred" } else { "rejected" },
-                    "code": rej.code,
-                    "reply": rej.text.to_string(),
-                })
-            }
-        };
-        println!("{line}");
-    }
-    println!(
-        "{}",
-        serde_json::json!({"message_id": m.message_id().as_str(), "dsn_requested": report.dsn_requested})
-    );
-    Ok(if all_ok {
+    let outcome = SendOutcomeView::of(&m, &report);
+    print_json(&outcome)?;
+    Ok(if outcome.all_accepted() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -412,11 +428,8 @@ fn fetch(
                         .map(|a| serde_json::json!({"kind": a.kind, "content_type": a.content_type, "bytes": a.data.len()}))
                         .collect::<Vec<_>>()
                         .into();
-                    line["report"] = match &m.report {
-                        Some(Report::Disposition(d)) => serde_json::json!({"type": "mdn", "original_message_id": d.original_message_id, "disposition": d.disposition.to_field()}),
-                        Some(Report::Delivery(d)) => serde_json::json!({"type": "dsn", "original_message_id": d.original_message_id, "actions": d.recipients.iter().map(|r| r.action).collect::<Vec<_>>()}),
-                        None => serde_json::Value::Null,
-                    };
+                    line["report"] = serde_json::to_value(m.report.as_ref().map(ReportView::of))
+                        .map_err(|e| e.to_string())?;
                 }
                 Err(e) => line["error"] = e.to_string().into(),
             }

@@ -38,7 +38,8 @@
 //! # Ok::<(), segur_cps_card::Error>(())
 //! ```
 //!
-//! Further modules: [`pin`], [`pkcs15`], [`signer`].
+//! Further modules: [`pin`], [`pkcs15`], [`signer`], [`view`] (the JSON views shared by the CLI
+//! and the C API).
 
 // Card answers are hostile input: nothing is indexed or sliced unchecked, a short answer is a
 // typed error naming its offset, never a panic.
@@ -57,6 +58,7 @@ pub mod session;
 pub mod signer;
 pub mod tlv;
 pub mod transport;
+pub mod view;
 #[cfg(feature = "vitale")]
 pub mod vitale;
 

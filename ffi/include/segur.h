@@ -911,6 +911,17 @@ typedef struct segur_identity segur_identity;
 typedef struct segur_insi_client segur_insi_client;
 
 /**
+ * Credentials of MSSanté connections: trust anchors (required), and a Pro Santé Connect
+ * access token or a PKCS#12 mailbox certificate (at least one of the two).
+ *
+ * Made by `segur_mss_credentials_new`, filled by the `segur_mss_credentials_set_*` functions,
+ * freed by `segur_mss_credentials_free`. Not thread-safe while a setter runs; once filled,
+ * several threads may pass the same handle to `segur_mss_send`, `segur_mss_mdn_send` and
+ * `segur_mss_mailbox_new` at once (they only read it).
+ */
+typedef struct segur_mss_credentials segur_mss_credentials;
+
+/**
  * An authenticated IMAP session with a selected folder (MSSanté mailbox).
  *
  * Not thread-safe: use a handle from one thread at a time (it may move between threads). Open
@@ -1684,6 +1695,73 @@ segur_result segur_mss_annuaire_search(const char *client_json,
                                        char **out_json);
 
 /**
+ * Makes an empty credentials handle and writes it to `*out_credentials` (free with
+ * `segur_mss_credentials_free`). Set the trust anchors with
+ * `segur_mss_credentials_set_roots_pem`, then a token (`segur_mss_credentials_set_token`) or
+ * a mailbox certificate (`segur_mss_credentials_set_pkcs12`).
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`. Thread-safe.
+ */
+segur_result segur_mss_credentials_new(segur_mss_credentials **out_credentials);
+
+/**
+ * Sets the trusted authorities (`roots_pem`, `roots_pem_len` bytes of PEM holding one or more
+ * certificates; for example the IGC-Santé roots, ECO.1.1.10): a server's chain must lead to
+ * one of them, and its name and validity are checked. Replaces anchors set before.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INPUT_TOO_LARGE`,
+ * `SEGUR_RESULT_MSS_CERTIFICATE` (no certificate in the PEM, or one unreadable); the handle is
+ * unchanged on error. Not thread-safe (see `segur_mss_credentials`).
+ */
+segur_result segur_mss_credentials_set_roots_pem(segur_mss_credentials *credentials,
+                                                 const uint8_t *roots_pem,
+                                                 size_t roots_pem_len);
+
+/**
+ * Sets the Pro Santé Connect access token (`token`, `token_len` bytes, a `b64token`, RFC 6750
+ * §2.1) used with SASL XOAUTH2, the mailbox address being the SASL user (Référentiel #2
+ * SC.MSS/CONF.07). The SDK copies it into memory zeroized on replace and free, never logs it,
+ * and never refreshes it: it is held valid for 240 s from this call (a PSC token lives 4 to
+ * 5 minutes), so set a fresh token before each burst of calls. Once a server refused it,
+ * later connections fail with `SEGUR_RESULT_MSS_AUTHENTICATION` until another is set.
+ * Replaces a token set before. When both a token and a certificate are set, the token
+ * authenticates and the certificate is presented as the TLS client certificate.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (empty, or a character outside `b64token`, RFC 6750 §2.1; the detail
+ * names the byte position, never the token); the handle is unchanged on error. Not
+ * thread-safe (see `segur_mss_credentials`).
+ */
+segur_result segur_mss_credentials_set_token(segur_mss_credentials *credentials,
+                                             const char *token,
+                                             size_t token_len);
+
+/**
+ * Sets the software certificate of an applicative mailbox: `pkcs12` (`pkcs12_len` bytes of
+ * DER) opened with `password` (`password_len` bytes of UTF-8; empty for none). The certificate
+ * is presented as the TLS client certificate and, without a token, identifies the mailbox
+ * (SASL EXTERNAL; Référentiel #2 SC.MSS/CONF.07). The password is not kept; the private key is
+ * held in memory zeroized on replace and free. Replaces a certificate set before.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_INPUT_TOO_LARGE`, `SEGUR_RESULT_MSS_CERTIFICATE` (wrong password, no key or no
+ * certificate inside); the handle is unchanged on error. Not thread-safe (see
+ * `segur_mss_credentials`).
+ */
+segur_result segur_mss_credentials_set_pkcs12(segur_mss_credentials *credentials,
+                                              const uint8_t *pkcs12,
+                                              size_t pkcs12_len,
+                                              const char *password,
+                                              size_t password_len);
+
+/**
+ * Frees a credentials handle, zeroizing the private key and the token (a mailbox opened with
+ * them keeps its own reference to the token until `segur_mss_mailbox_free`). NULL is a no-op.
+ * Free each handle exactly once, after every call using it has returned.
+ */
+void segur_mss_credentials_free(segur_mss_credentials *credentials);
+
+/**
  * Looks up the submission (`_submission._tcp`) and IMAP (`_imap._tcp`) servers of `domain`
  * (`domain_len` UTF-8 bytes, e.g. `pharma.mssante.fr`) with DNS SRV queries over UDP, blocking
  * up to `timeout_ms` milliseconds per query (1 to 60000), and writes them as JSON to
@@ -1713,12 +1791,14 @@ segur_result segur_mss_discover(const char *domain,
  * `*out_mailbox` (free with `segur_mss_mailbox_free`).
  *
  * `connection_json` is `{"host":"imap.op.fr","port"?:143,"user":"pharma@x.mssante.fr",
- * "mailbox"?:"INBOX","timeout_secs"?:30,"max_message_bytes"?:67108864}`. `roots_pem`,
- * `token`, `pkcs12` and `pkcs12_password` are as for `segur_mss_send`: a Pro Santé Connect
- * token (SASL XOAUTH2 as `user`; used for this login only, never kept or logged) or, for an
- * applicative mailbox, a PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
+ * "mailbox"?:"INBOX","timeout_secs"?:30,"max_message_bytes"?:67108864}`. `credentials` (a
+ * `segur_mss_credentials` handle, only read) is as for `segur_mss_send`: its Pro Santé Connect
+ * token (SASL XOAUTH2 as `user`) or, for an applicative mailbox, its PKCS#12 certificate (TLS
+ * client certificate, SASL EXTERNAL). The mailbox keeps a reference to the token for
+ * reconnections; `credentials` may be freed once this call returned.
  *
- * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_NULL_PARAMETER`,
+ * `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate),
  * `SEGUR_RESULT_MSS_INVALID_ADDRESS` (`user`), `SEGUR_RESULT_MSS_CERTIFICATE`,
  * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
  * `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
@@ -1728,14 +1808,7 @@ segur_result segur_mss_discover(const char *domain,
  */
 segur_result segur_mss_mailbox_new(const char *connection_json,
                                    size_t connection_json_len,
-                                   const uint8_t *roots_pem,
-                                   size_t roots_pem_len,
-                                   const char *token,
-                                   size_t token_len,
-                                   const uint8_t *pkcs12,
-                                   size_t pkcs12_len,
-                                   const char *pkcs12_password,
-                                   size_t pkcs12_password_len,
+                                   const segur_mss_credentials *credentials,
                                    segur_mss_mailbox **out_mailbox);
 
 /**
@@ -1817,8 +1890,8 @@ segur_result segur_mss_mdn_build(const uint8_t *received_eml,
 
 /**
  * Builds the MDN like `segur_mss_mdn_build` (`received_eml`, `options_json`) and submits it
- * like `segur_mss_send` (`connection_json`, `roots_pem`, `token` or `pkcs12`; the SMTP user is
- * `reporter`), blocking until the server's final reply. Writes the outcome to `*out_json`
+ * like `segur_mss_send` (`connection_json`, `credentials`: a `segur_mss_credentials` handle,
+ * only read; the SMTP user is `reporter`), blocking until the server's final reply. Writes the outcome to `*out_json`
  * (free with `segur_string_free`) in the form of `segur_mss_send`.
  *
  * Errors: those of `segur_mss_mdn_build` and of `segur_mss_send`. Thread-safe (one connection
@@ -1826,14 +1899,7 @@ segur_result segur_mss_mdn_build(const uint8_t *received_eml,
  */
 segur_result segur_mss_mdn_send(const char *connection_json,
                                 size_t connection_json_len,
-                                const uint8_t *roots_pem,
-                                size_t roots_pem_len,
-                                const char *token,
-                                size_t token_len,
-                                const uint8_t *pkcs12,
-                                size_t pkcs12_len,
-                                const char *pkcs12_password,
-                                size_t pkcs12_password_len,
+                                const segur_mss_credentials *credentials,
                                 const uint8_t *received_eml,
                                 size_t received_eml_len,
                                 const char *options_json,
@@ -1895,35 +1961,28 @@ segur_result segur_mss_parse(const uint8_t *eml, size_t eml_len, char **out_json
  * until the server's final reply. Writes the outcome as JSON to `*out_json` (free with
  * `segur_string_free`): `{"message_id":"<...>","dsn_requested":false,"recipients":[
  * {"recipient":"...","status":"accepted"}|{"recipient":"...","status":"rejected"|"deferred",
- * "code":550}]}`.
+ * "code":550,"reply":"..."}]}` (`reply`: the server's text, runs of 13 or more digits masked).
  *
  * `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
- * "timeout_secs"?:30,"dsn"?:false}`. `roots_pem` holds the trusted authorities (PEM, for
- * example the IGC-Santé roots); the server's name and validity are checked. Authentication:
- * `token` (a Pro Santé Connect access token, SASL XOAUTH2, user = `from`; used for this call
- * only, never kept or logged) or, for an applicative mailbox, `pkcs12` (DER) with
- * `pkcs12_password` (TLS client certificate, SASL EXTERNAL). `token` and `pkcs12` may be NULL,
- * not both; `pkcs12_password` is read only with `pkcs12`.
+ * "timeout_secs"?:30,"dsn"?:false}`. `credentials` (a `segur_mss_credentials` handle, only
+ * read) gives the trusted authorities (the server's chain, name and validity are checked) and
+ * the authentication: its token (Pro Santé Connect, SASL XOAUTH2, user = `from`) or, for an
+ * applicative mailbox, its PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
  *
- * Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
- * `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
- * `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`, `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`,
- * `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`, `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`,
- * `SEGUR_RESULT_MSS_TLS` (another TLS failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`),
- * `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
+ * Errors: those of `segur_mss_compose`, `SEGUR_RESULT_NULL_PARAMETER` (no handle),
+ * `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate in
+ * `credentials`), `SEGUR_RESULT_MSS_CERTIFICATE` (certificate refused by rustls),
+ * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
+ * `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
+ * `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`, `SEGUR_RESULT_MSS_TLS` (another TLS
+ * failure), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
  * `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
- * `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
+ * `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call; the
+ * same `credentials` may serve several threads at once).
  */
 segur_result segur_mss_send(const char *connection_json,
                             size_t connection_json_len,
-                            const uint8_t *roots_pem,
-                            size_t roots_pem_len,
-                            const char *token,
-                            size_t token_len,
-                            const uint8_t *pkcs12,
-                            size_t pkcs12_len,
-                            const char *pkcs12_password,
-                            size_t pkcs12_password_len,
+                            const segur_mss_credentials *credentials,
                             const char *options_json,
                             size_t options_json_len,
                             const uint8_t *xdm,

@@ -40,6 +40,7 @@ type
   PSegurVitaleCard = type Pointer;
   PSegurXdmPackage = type Pointer;
   PSegurMssMailbox = type Pointer;
+  PSegurMssCredentials = type Pointer;
   { size_t }
   TSegurSize = NativeUInt;
 
@@ -375,10 +376,22 @@ function segur_mss_compose(OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; X
 function segur_mss_parse(Eml: PByte; EmlLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 
+{ MSSante credentials: trust anchors, and a PSC token or a PKCS#12 mailbox certificate;
+  secrets are zeroized on replace and free. Read-only for the connecting functions. }
+function segur_mss_credentials_new(out OutCredentials: PSegurMssCredentials): TSegurResult;
+  cdecl; external SegurLib;
+function segur_mss_credentials_set_roots_pem(Credentials: PSegurMssCredentials;
+  RootsPem: PByte; RootsPemLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_mss_credentials_set_token(Credentials: PSegurMssCredentials;
+  Token: PAnsiChar; TokenLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_mss_credentials_set_pkcs12(Credentials: PSegurMssCredentials;
+  Pkcs12: PByte; Pkcs12Len: TSegurSize; Password: PAnsiChar;
+  PasswordLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+procedure segur_mss_credentials_free(Credentials: PSegurMssCredentials); cdecl;
+  external SegurLib;
+
 function segur_mss_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
-  RootsPem: PByte; RootsPemLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
-  Pkcs12: PByte; Pkcs12Len: TSegurSize; Pkcs12Password: PAnsiChar;
-  Pkcs12PasswordLen: TSegurSize; OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize;
+  Credentials: PSegurMssCredentials; OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize;
   Xdm: PByte; XdmLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl;
   external SegurLib;
 
@@ -395,9 +408,7 @@ function segur_mss_annuaire_search(ClientJson: PAnsiChar; ClientJsonLen: TSegurS
 
 { MSSante retrieval (IMAP): a mailbox handle is used by one thread at a time }
 function segur_mss_mailbox_new(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
-  RootsPem: PByte; RootsPemLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
-  Pkcs12: PByte; Pkcs12Len: TSegurSize; Pkcs12Password: PAnsiChar;
-  Pkcs12PasswordLen: TSegurSize; out OutMailbox: PSegurMssMailbox): TSegurResult; cdecl;
+  Credentials: PSegurMssCredentials; out OutMailbox: PSegurMssMailbox): TSegurResult; cdecl;
   external SegurLib;
 function segur_mss_mailbox_pending(Mailbox: PSegurMssMailbox;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
@@ -412,9 +423,7 @@ function segur_mss_mdn_build(ReceivedEml: PByte; ReceivedEmlLen: TSegurSize;
   OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; out OutEml: PByte;
   out OutEmlLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 function segur_mss_mdn_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
-  RootsPem: PByte; RootsPemLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
-  Pkcs12: PByte; Pkcs12Len: TSegurSize; Pkcs12Password: PAnsiChar;
-  Pkcs12PasswordLen: TSegurSize; ReceivedEml: PByte; ReceivedEmlLen: TSegurSize;
+  Credentials: PSegurMssCredentials; ReceivedEml: PByte; ReceivedEmlLen: TSegurSize;
   OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
   cdecl; external SegurLib;
 

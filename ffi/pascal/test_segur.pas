@@ -255,6 +255,33 @@ begin
     Length(Input), OutText), '2D-Doc header refused');
 end;
 
+procedure TestMssCredentials;
+var
+  Creds: PSegurMssCredentials;
+  Input, Conn, Opts: UTF8String;
+  OutText: PAnsiChar;
+begin
+  CheckCode(SEGUR_RESULT_OK, segur_mss_credentials_new(Creds), 'credentials handle');
+  Input := 'not a certificate';
+  CheckCode(SEGUR_RESULT_MSS_CERTIFICATE, segur_mss_credentials_set_roots_pem(Creds,
+    PByte(SegurIn(Input)), Length(Input)), 'PEM without certificate refused');
+  Input := 'two words';
+  CheckCode(SEGUR_RESULT_MSS_TOKEN_MALFORMED, segur_mss_credentials_set_token(Creds,
+    SegurIn(Input), Length(Input)), 'token outside b64token refused');
+  Input := 'psc-access-token';
+  CheckCode(SEGUR_RESULT_OK, segur_mss_credentials_set_token(Creds, SegurIn(Input),
+    Length(Input)), 'token set');
+  Conn := '{"host":"127.0.0.1","port":1}';
+  Opts := '{"from":"pharma@test.mssante.fr","nil":"NIL","to":["doc@test.mssante.fr"],' +
+    '"subject":"s"}';
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_INVALID_PARAMETER, segur_mss_send(SegurIn(Conn), Length(Conn), Creds,
+    SegurIn(Opts), Length(Opts), nil, 0, OutText), 'no trust anchors: refused before connecting');
+  Check(OutText = nil, 'no output on error');
+  segur_mss_credentials_free(Creds);
+  segur_mss_credentials_free(nil);
+end;
+
 begin
   { The library, like any C library, runs with the IEEE 754 default of masked floating-point
     exceptions (the image decoder divides by zero into infinities); Delphi and Free Pascal
@@ -269,6 +296,7 @@ begin
   TestInsiAndIds;
   TestDocuments;
   TestCodes;
+  TestMssCredentials;
   WriteLn('test_segur: ', Passed, ' checks passed, ', Failed, ' failed');
   if Failed > 0 then
     Halt(1);

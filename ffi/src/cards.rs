@@ -7,13 +7,12 @@ use crate::boundary::{
 use crate::detail::fail;
 use crate::result::segur_result;
 use crate::try_ffi;
-use ::segur_cps_card::atr::{self, CardKind};
 use ::segur_cps_card::cps::{CpsCard, CpsConfig, KeyRole};
 use ::segur_cps_card::pcsc::{PcscCard, ReaderContext, Share};
 use ::segur_cps_card::pin::Pin;
 use ::segur_cps_card::signer::SignatureAlgorithm;
+use ::segur_cps_card::view::{CpsInfoView, ReaderView};
 use ::segur_cps_card::{Error, TransportError};
-use serde_json::json;
 use std::ffi::c_char;
 
 pub(crate) fn card_err(e: Error) -> segur_result {
@@ -95,10 +94,6 @@ fn algorithm(v: u32) -> Result<SignatureAlgorithm, segur_result> {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    ::segur_cps_card::Hex(b).to_string()
-}
-
 /// Lists the PC/SC readers and their cards as JSON to `*out_json` (free with
 /// `segur_string_free`): `[{"reader":"...","card_present":true,"exclusive":false,
 /// "atr":"3B...","card":"cps3"|"cps3-contactless"|"cps4"|"vitale2"|"vitale1"|"unknown"|null}]`.
@@ -111,18 +106,7 @@ pub extern "C" fn segur_card_list(out_json: *mut *mut c_char) -> segur_result {
         try_ffi!(out_arg(out_json));
         let ctx = try_ffi!(ReaderContext::establish().map_err(card_err));
         let readers = try_ffi!(ctx.list().map_err(card_err));
-        let v: Vec<serde_json::Value> = readers
-            .into_iter()
-            .map(|r| {
-                json!({
-                    "reader": r.name,
-                    "card_present": r.card_present,
-                    "exclusive": r.exclusive,
-                    "atr": r.atr.as_deref().map(hex),
-                    "card": r.atr.as_deref().map(|a| atr::identify(a).as_str()),
-                })
-            })
-            .collect();
+        let v = ReaderView::list(&readers);
         write_json(out_json, &v)
     })
 }
@@ -190,35 +174,7 @@ pub extern "C" fn segur_cps_card_info(
         // SAFETY: header contract: NULL or a live handle, used by this call only.
         let c = try_ffi!(unsafe { handle_mut(card) });
         try_ffi!(out_arg(out_json));
-        let cps = &mut c.card;
-        let kind: CardKind = cps.kind();
-        let pin = match cps.pin_status() {
-            Ok(p) => {
-                json!({ "tries_left": p.tries_left, "max_tries": p.max_tries, "blocked": p.blocked })
-            }
-            Err(e) => json!({ "error": e.to_string() }),
-        };
-        let mut certs = serde_json::Map::new();
-        for role in [KeyRole::Authentication, KeyRole::Signature] {
-            let v = match cps.certificate(role) {
-                Ok(x) => {
-                    json!({ "subject": x.subject, "issuer": x.issuer, "serial": x.serial, "not_after": x.not_after })
-                }
-                Err(e) => json!({ "error": e.to_string() }),
-            };
-            certs.insert(role.as_str().into(), v);
-        }
-        let business = match cps.business_labels() {
-            Ok(l) => json!(l),
-            Err(e) => json!({ "error": e.to_string() }),
-        };
-        let v = json!({
-            "card": kind.as_str(),
-            "serial": cps.serial().to_string(),
-            "pin": pin,
-            "certificates": certs,
-            "business_objects": business,
-        });
+        let v = CpsInfoView::read(&mut c.card);
         write_json(out_json, &v)
     })
 }

@@ -15,8 +15,8 @@
 //! - messages and details never contain patient data.
 //!
 //! Further modules: [`cards`], [`cda`], [`dispensation`], [`eprescription`], [`ins`],
-//! [`ins_datamatrix`], [`insi`], [`mss_annuaire`], [`mss_discovery`], [`mss_mailbox`],
-//! [`mss_mdn`], [`mssante`], [`result`], [`twoddoc`], [`vitale`].
+//! [`ins_datamatrix`], [`insi`], [`mss_annuaire`], [`mss_credentials`], [`mss_discovery`],
+//! [`mss_mailbox`], [`mss_mdn`], [`mssante`], [`result`], [`twoddoc`], [`vitale`].
 #![allow(unsafe_code)]
 // the C boundary is the one place where raw pointers are unavoidable
 // Reviewed: the exported functions take raw pointers from C and cannot be `unsafe fn` for their
@@ -35,6 +35,7 @@ pub mod ins;
 pub mod ins_datamatrix;
 pub mod insi;
 pub mod mss_annuaire;
+pub mod mss_credentials;
 pub mod mss_discovery;
 pub mod mss_mailbox;
 pub mod mss_mdn;

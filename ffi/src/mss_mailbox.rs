@@ -9,13 +9,15 @@
 //! never skips it; the key (folder, UIDVALIDITY, UID) makes the re-delivery recognisable.
 
 use crate::boundary::{handle_mut, json_arg, out_arg, write_handle, write_json};
-use crate::mssante::{Credentials, default_timeout, mss_err, received_json, write_bytes_and_json};
+use crate::mss_credentials::{credentials_arg, segur_mss_credentials};
+use crate::mssante::{default_timeout, mss_err, write_bytes_and_json};
 use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::MailAddress;
 use ::segur_mssante::discovery::Endpoint;
 use ::segur_mssante::imap::{ImapSession, ImapSettings};
 use ::segur_mssante::read::ReadLimits;
+use ::segur_mssante::view::ReceivedView;
 use serde_json::json;
 use std::ffi::c_char;
 
@@ -57,12 +59,14 @@ fn inbox() -> String {
 /// `*out_mailbox` (free with `segur_mss_mailbox_free`).
 ///
 /// `connection_json` is `{"host":"imap.op.fr","port"?:143,"user":"pharma@x.mssante.fr",
-/// "mailbox"?:"INBOX","timeout_secs"?:30,"max_message_bytes"?:67108864}`. `roots_pem`,
-/// `token`, `pkcs12` and `pkcs12_password` are as for `segur_mss_send`: a Pro Santé Connect
-/// token (SASL XOAUTH2 as `user`; used for this login only, never kept or logged) or, for an
-/// applicative mailbox, a PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
+/// "mailbox"?:"INBOX","timeout_secs"?:30,"max_message_bytes"?:67108864}`. `credentials` (a
+/// `segur_mss_credentials` handle, only read) is as for `segur_mss_send`: its Pro Santé Connect
+/// token (SASL XOAUTH2 as `user`) or, for an applicative mailbox, its PKCS#12 certificate (TLS
+/// client certificate, SASL EXTERNAL). The mailbox keeps a reference to the token for
+/// reconnections; `credentials` may be freed once this call returned.
 ///
-/// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
+/// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_NULL_PARAMETER`,
+/// `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate),
 /// `SEGUR_RESULT_MSS_INVALID_ADDRESS` (`user`), `SEGUR_RESULT_MSS_CERTIFICATE`,
 /// `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
 /// `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
@@ -73,32 +77,14 @@ fn inbox() -> String {
 pub extern "C" fn segur_mss_mailbox_new(
     connection_json: *const c_char,
     connection_json_len: usize,
-    roots_pem: *const u8,
-    roots_pem_len: usize,
-    token: *const c_char,
-    token_len: usize,
-    pkcs12: *const u8,
-    pkcs12_len: usize,
-    pkcs12_password: *const c_char,
-    pkcs12_password_len: usize,
+    credentials: *const segur_mss_credentials,
     out_mailbox: *mut *mut segur_mss_mailbox,
 ) -> segur_result {
     crate::ffi_boundary!({
         // SAFETY: header contract: each non-NULL pointer points to its length of readable bytes.
         let c: MailboxJson = try_ffi!(unsafe { json_arg(connection_json, connection_json_len) });
-        // SAFETY: as above.
-        let credentials = try_ffi!(unsafe {
-            Credentials::from_args(
-                roots_pem,
-                roots_pem_len,
-                token,
-                token_len,
-                pkcs12,
-                pkcs12_len,
-                pkcs12_password,
-                pkcs12_password_len,
-            )
-        });
+        // SAFETY: header contract: NULL or a live credentials handle no setter is modifying.
+        let credentials = try_ffi!(unsafe { credentials_arg(credentials) });
         try_ffi!(out_arg(out_mailbox));
         let user = try_ffi!(MailAddress::parse(&c.user).map_err(mss_err));
         let (tls, auth) = try_ffi!(credentials.security(&user));
@@ -183,7 +169,7 @@ pub extern "C" fn segur_mss_mailbox_fetch(
         try_ffi!(out_arg(out_json));
         let fetched = try_ffi!(m.session.fetch(uid).map_err(mss_err));
         let message = try_ffi!(fetched.message.map_err(mss_err));
-        let v = json!({ "key": fetched.key, "message": received_json(&message) });
+        let v = json!({ "key": fetched.key, "message": ReceivedView::of(&message) });
         write_bytes_and_json(out_eml, out_eml_len, message.raw().to_vec(), out_json, &v)
     })
 }

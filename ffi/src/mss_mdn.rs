@@ -5,8 +5,9 @@
 //! Received MDNs and DSNs are read by `segur_mss_parse` (its `report`); a DSN is requested with
 //! the `dsn` flag of `segur_mss_send`.
 
-use crate::boundary::{bytes_arg, json_arg, out_arg, write_json};
-use crate::mssante::{Credentials, SendJson, mss_err, submit, write_bytes_and_json};
+use crate::boundary::{bytes_arg, json_arg, out_arg, write_string};
+use crate::mss_credentials::{credentials_arg, segur_mss_credentials};
+use crate::mssante::{SendJson, mss_err, submit, write_bytes_and_json};
 use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::compose::ProductReference;
@@ -147,8 +148,8 @@ fn summary(mdn: &OutgoingMessage) -> Result<serde_json::Value, segur_result> {
 }
 
 /// Builds the MDN like `segur_mss_mdn_build` (`received_eml`, `options_json`) and submits it
-/// like `segur_mss_send` (`connection_json`, `roots_pem`, `token` or `pkcs12`; the SMTP user is
-/// `reporter`), blocking until the server's final reply. Writes the outcome to `*out_json`
+/// like `segur_mss_send` (`connection_json`, `credentials`: a `segur_mss_credentials` handle,
+/// only read; the SMTP user is `reporter`), blocking until the server's final reply. Writes the outcome to `*out_json`
 /// (free with `segur_string_free`) in the form of `segur_mss_send`.
 ///
 /// Errors: those of `segur_mss_mdn_build` and of `segur_mss_send`. Thread-safe (one connection
@@ -157,14 +158,7 @@ fn summary(mdn: &OutgoingMessage) -> Result<serde_json::Value, segur_result> {
 pub extern "C" fn segur_mss_mdn_send(
     connection_json: *const c_char,
     connection_json_len: usize,
-    roots_pem: *const u8,
-    roots_pem_len: usize,
-    token: *const c_char,
-    token_len: usize,
-    pkcs12: *const u8,
-    pkcs12_len: usize,
-    pkcs12_password: *const c_char,
-    pkcs12_password_len: usize,
+    credentials: *const segur_mss_credentials,
     received_eml: *const u8,
     received_eml_len: usize,
     options_json: *const c_char,
@@ -174,26 +168,15 @@ pub extern "C" fn segur_mss_mdn_send(
     crate::ffi_boundary!({
         // SAFETY: header contract: each non-NULL pointer points to its length of readable bytes.
         let c: SendJson = try_ffi!(unsafe { json_arg(connection_json, connection_json_len) });
-        // SAFETY: as above.
-        let credentials = try_ffi!(unsafe {
-            Credentials::from_args(
-                roots_pem,
-                roots_pem_len,
-                token,
-                token_len,
-                pkcs12,
-                pkcs12_len,
-                pkcs12_password,
-                pkcs12_password_len,
-            )
-        });
+        // SAFETY: header contract: NULL or a live credentials handle no setter is modifying.
+        let credentials = try_ffi!(unsafe { credentials_arg(credentials) });
         // SAFETY: as above.
         let received = try_ffi!(unsafe { bytes_arg(received_eml.cast(), received_eml_len) });
         // SAFETY: as above.
         let o: MdnJson = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
         try_ffi!(out_arg(out_json));
         let mdn = try_ffi!(build(received, o).map_err(mss_err));
-        let v = try_ffi!(submit(c, &credentials, &mdn));
-        write_json(out_json, &v)
+        let v = try_ffi!(submit(c, credentials, &mdn));
+        write_string(out_json, v)
     })
 }

@@ -2,31 +2,26 @@
 //! `X-MSS-*` headers computed from the CDA it carries, and parse a received message.
 //!
 //! Sending is blocking SMTP submission over STARTTLS (rustls). Retrieval (IMAP) is in
-//! `mss_mailbox`, acknowledgements (MDN) in `mss_mdn`; both share the credentials and
-//! submission code here.
+//! `mss_mailbox`, acknowledgements (MDN) in `mss_mdn`, the credentials of every connection in
+//! `mss_credentials`; the submission code here is shared.
 
-use crate::boundary::{bytes_arg, json_arg, out_arg, str_arg, write_json};
+use crate::boundary::{bytes_arg, json_arg, out_arg, write_json, write_string};
 use crate::cards::write_bytes_out;
 use crate::detail::fail;
+use crate::mss_credentials::{credentials_arg, segur_mss_credentials};
 use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_dmp_cda::XdmError;
 use ::segur_mssante::compose::MessageId;
-use ::segur_mssante::read::Report;
 use ::segur_mssante::tls::TlsError;
 use ::segur_mssante::token::TokenError;
+use ::segur_mssante::view::ReceivedView;
 use ::segur_mssante::{AnnuaireError, DiscoveryError};
 use ::segur_mssante::{
     MailAddress, MessageBuilder, MssError, PatientAddress, ProductReference, ReceivedMessage,
     Recipient, Subject,
 };
-use base64::Engine as _;
-use serde_json::json;
 use std::ffi::c_char;
-
-fn ids(v: &[MessageId]) -> Vec<&str> {
-    v.iter().map(MessageId::as_str).collect()
-}
 
 pub(crate) fn mss_err(e: impl Into<MssError>) -> segur_result {
     let e: MssError = e.into();
@@ -135,10 +130,10 @@ pub(crate) fn write_bytes_and_json(
     out_eml_len: *mut usize,
     bytes: Vec<u8>,
     out_json: *mut *mut c_char,
-    json: &serde_json::Value,
+    json: &impl serde::Serialize,
 ) -> segur_result {
     try_ffi!(out_arg(out_json));
-    // Serialising plain JSON values cannot fail; a failure would be a bug, reported as such.
+    // Serialising the plain view types cannot fail; a failure would be a bug, reported as such.
     let Ok(text) = serde_json::to_string(json) else {
         return segur_result::Panic;
     };
@@ -282,18 +277,7 @@ pub extern "C" fn segur_mss_compose(
         try_ffi!(out_arg(out_eml_len));
         try_ffi!(out_arg(out_json));
         let m = try_ffi!(compose(o, xdm).map_err(mss_err));
-        let h = m.mss_headers();
-        let summary = json!({
-            "message_id": m.message_id().as_str(),
-            "bytes": m.bytes().len(),
-            "from": m.from().as_str(),
-            "recipients": m.recipients().iter().map(MailAddress::as_str).collect::<Vec<_>>(),
-            "x_mss_nil": h.nil,
-            "x_mss_codecda": h.codecda,
-            "x_mss_ins": h.ins.map(segur_mssante::view::x_mss_ins_flag),
-            "x_mss_mes_fin": h.end_of_conversation,
-            "read_receipt": m.read_receipt_requested(),
-        });
+        let summary = ::segur_mssante::view::ComposeSummary::of(&m);
         write_bytes_and_json(out_eml, out_eml_len, m.bytes().to_vec(), out_json, &summary)
     })
 }
@@ -323,64 +307,7 @@ pub extern "C" fn segur_mss_parse(
         let raw = try_ffi!(unsafe { bytes_arg(eml.cast(), eml_len) });
         try_ffi!(out_arg(out_json));
         let m = try_ffi!(ReceivedMessage::parse(raw).map_err(mss_err));
-        write_json(out_json, &received_json(&m))
-    })
-}
-
-/// The JSON form of a received message (documented on `segur_mss_parse`; also the `message` of
-/// `segur_mss_mailbox_fetch`).
-pub(crate) fn received_json(m: &ReceivedMessage) -> serde_json::Value {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let attachments: Vec<_> = m
-        .attachments
-        .iter()
-        .map(|a| {
-            json!({
-                "name": a.name,
-                "content_type": a.content_type,
-                "kind": a.kind,
-                "size": a.data.len(),
-                "data_base64": b64.encode(&a.data),
-            })
-        })
-        .collect();
-    let report = match &m.report {
-        Some(Report::Disposition(d)) => json!({
-            "type": "mdn",
-            "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
-            "disposition": d.disposition.to_field(),
-        }),
-        Some(Report::Delivery(d)) => json!({
-            "type": "dsn",
-            "original_message_id": d.original_message_id.as_ref().map(MessageId::as_str),
-            "recipients": d.recipients.iter().map(|r| json!({
-                "final_recipient": r.final_recipient,
-                "action": r.action,
-                "status": r.status,
-            })).collect::<Vec<_>>(),
-        }),
-        None => serde_json::Value::Null,
-    };
-    json!({
-        "message_id": m.message_id.as_ref().map(MessageId::as_str),
-        "in_reply_to": ids(&m.in_reply_to),
-        "references": ids(&m.references),
-        "from": m.from,
-        "recipients": m.recipients,
-        "subject": m.subject,
-        "display_subject": m.display_subject(),
-        "date": m.date,
-        "disposition_notification_to": m.disposition_notification_to,
-        "return_path": m.return_path,
-        "from_patient": m.is_from_patient(),
-        "x_mss_nil": m.mss.nil,
-        "x_mss_codecda": m.mss.codecda,
-        "x_mss_ins": m.mss.ins.map(segur_mssante::view::x_mss_ins_flag),
-        "x_mss_mes_fin": m.mss.end_of_conversation,
-        "text": m.text,
-        "html": m.html,
-        "attachments": attachments,
-        "report": report,
+        write_json(out_json, &ReceivedView::of(&m))
     })
 }
 
@@ -407,109 +334,13 @@ pub(crate) fn default_timeout() -> u64 {
     30
 }
 
-/// The one token given by the caller (the caller refreshes it: Pro Santé Connect tokens live
-/// minutes; this call uses it once).
-/// The credentials of one connection as C hands them over: trust anchors (PEM), and a Pro
-/// Santé Connect token or a PKCS#12 mailbox certificate.
-pub(crate) struct Credentials<'a> {
-    pub(crate) roots_pem: &'a [u8],
-    pub(crate) token: Option<&'a [u8]>,
-    pub(crate) pkcs12: Option<(&'a [u8], &'a str)>,
-}
-
-impl<'a> Credentials<'a> {
-    /// Borrows the credential arguments shared by the connecting entry points; `token` and
-    /// `pkcs12` may be NULL (not both: checked by [`Credentials::security`]).
-    ///
-    /// # Safety
-    /// Each non-NULL pointer points to its length of readable bytes, valid for `'a`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) unsafe fn from_args(
-        roots_pem: *const u8,
-        roots_pem_len: usize,
-        token: *const c_char,
-        token_len: usize,
-        pkcs12: *const u8,
-        pkcs12_len: usize,
-        pkcs12_password: *const c_char,
-        pkcs12_password_len: usize,
-    ) -> Result<Self, segur_result> {
-        // SAFETY: forwarded contract.
-        let roots_pem = unsafe { bytes_arg(roots_pem.cast(), roots_pem_len) }?;
-        let token = if token.is_null() {
-            None
-        } else {
-            // SAFETY: forwarded contract.
-            Some(unsafe { bytes_arg(token, token_len) }?)
-        };
-        let pkcs12 = if pkcs12.is_null() {
-            None
-        } else {
-            // SAFETY: forwarded contract.
-            let der = unsafe { bytes_arg(pkcs12.cast(), pkcs12_len) }?;
-            // SAFETY: forwarded contract.
-            let pw = unsafe { str_arg(pkcs12_password, pkcs12_password_len) }?;
-            Some((der, pw))
-        };
-        Ok(Self {
-            roots_pem,
-            token,
-            pkcs12,
-        })
-    }
-
-    /// TLS settings (rustls, the caller's anchors, the client certificate if any) and the SASL
-    /// authentication: XOAUTH2 as `user` with the token, else EXTERNAL with the certificate.
-    pub(crate) fn security(
-        &self,
-        user: &MailAddress,
-    ) -> Result<
-        (
-            ::segur_mssante::tls::TlsSettings,
-            ::segur_mssante::token::Authentication,
-        ),
-        segur_result,
-    > {
-        use ::segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
-        use ::segur_mssante::token::{Authentication, OAuthMechanism};
-        if self.token.is_none() && self.pkcs12.is_none() {
-            return Err(fail(
-                segur_result::InvalidParameter,
-                "a token or a PKCS#12 mailbox certificate is required",
-            ));
-        }
-        let anchors = TrustAnchors::from_pem(self.roots_pem).map_err(mss_err)?;
-        let identity = match self.pkcs12 {
-            Some((der, password)) => {
-                Some(ClientIdentity::from_pkcs12(der, password).map_err(mss_err)?)
-            }
-            None => None,
-        };
-        let auth = match self.token {
-            Some(t) => {
-                let secret = std::str::from_utf8(t).map_err(|_| segur_result::InvalidUtf8)?;
-                // The caller's token follows the one rule of `CallerToken` (240 s, never refreshed).
-                let token = ::segur_mssante::token::CallerToken::new(secret.to_owned(), None)
-                    .map_err(mss_err)?;
-                Authentication::OAuth {
-                    user: user.clone(),
-                    provider: std::sync::Arc::new(token),
-                    mechanism: OAuthMechanism::XOAuth2,
-                }
-            }
-            None => Authentication::ClientCertificate,
-        };
-        let tls = TlsSettings::new(&anchors, identity.as_ref()).map_err(mss_err)?;
-        Ok((tls, auth))
-    }
-}
-
-/// Submits `message` over SMTP with STARTTLS and reports the outcome per recipient.
+/// Submits `message` over SMTP with STARTTLS and reports the outcome per recipient: the JSON
+/// text of `SendOutcomeView`, byte for byte that of `segur mss send`.
 pub(crate) fn submit(
     c: SendJson,
-    credentials: &Credentials<'_>,
+    credentials: &segur_mss_credentials,
     message: &::segur_mssante::OutgoingMessage,
-) -> Result<serde_json::Value, segur_result> {
+) -> Result<String, segur_result> {
     use ::segur_mssante::discovery::Endpoint;
     use ::segur_mssante::smtp::{SmtpSession, SmtpSettings};
     let (tls, auth) = credentials.security(message.from())?;
@@ -525,23 +356,9 @@ pub(crate) fn submit(
     let report = session.send(message, dsn.as_ref()).map_err(mss_err)?;
     // The message is accepted or not by now; a failing QUIT changes nothing about it.
     let _ = session.quit();
-    let recipients: Vec<_> = report
-        .recipients
-        .iter()
-        .map(|r| match &r.result {
-            Ok(()) => json!({ "recipient": r.recipient.as_str(), "status": "accepted" }),
-            Err(rej) => json!({
-                "recipient": r.recipient.as_str(),
-                "status": if rej.is_transient() { "deferred" } else { "rejected" },
-                "code": rej.code,
-            }),
-        })
-        .collect();
-    Ok(json!({
-        "message_id": message.message_id().as_str(),
-        "dsn_requested": report.dsn_requested,
-        "recipients": recipients,
-    }))
+    let v = ::segur_mssante::view::SendOutcomeView::of(message, &report);
+    // Serialising the plain view type cannot fail; a failure would be a bug, reported as such.
+    serde_json::to_string(&v).map_err(|_| segur_result::Panic)
 }
 
 /// Composes a message like `segur_mss_compose` (`options_json`, `xdm`) and submits it over SMTP
@@ -549,36 +366,29 @@ pub(crate) fn submit(
 /// until the server's final reply. Writes the outcome as JSON to `*out_json` (free with
 /// `segur_string_free`): `{"message_id":"<...>","dsn_requested":false,"recipients":[
 /// {"recipient":"...","status":"accepted"}|{"recipient":"...","status":"rejected"|"deferred",
-/// "code":550}]}`.
+/// "code":550,"reply":"..."}]}` (`reply`: the server's text, runs of 13 or more digits masked).
 ///
 /// `connection_json` is `{"host":"smtp.op.fr","port"?:587,"hello_name"?:"localhost",
-/// "timeout_secs"?:30,"dsn"?:false}`. `roots_pem` holds the trusted authorities (PEM, for
-/// example the IGC-Santé roots); the server's name and validity are checked. Authentication:
-/// `token` (a Pro Santé Connect access token, SASL XOAUTH2, user = `from`; used for this call
-/// only, never kept or logged) or, for an applicative mailbox, `pkcs12` (DER) with
-/// `pkcs12_password` (TLS client certificate, SASL EXTERNAL). `token` and `pkcs12` may be NULL,
-/// not both; `pkcs12_password` is read only with `pkcs12`.
+/// "timeout_secs"?:30,"dsn"?:false}`. `credentials` (a `segur_mss_credentials` handle, only
+/// read) gives the trusted authorities (the server's chain, name and validity are checked) and
+/// the authentication: its token (Pro Santé Connect, SASL XOAUTH2, user = `from`) or, for an
+/// applicative mailbox, its PKCS#12 certificate (TLS client certificate, SASL EXTERNAL).
 ///
-/// Errors: those of `segur_mss_compose`, `SEGUR_RESULT_INVALID_PARAMETER` (no credential),
-/// `SEGUR_RESULT_MSS_CERTIFICATE` (roots or PKCS#12 unusable), `SEGUR_RESULT_MSS_NETWORK`,
-/// `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`, `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`,
-/// `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`, `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`,
-/// `SEGUR_RESULT_MSS_TLS` (another TLS failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`),
-/// `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
+/// Errors: those of `segur_mss_compose`, `SEGUR_RESULT_NULL_PARAMETER` (no handle),
+/// `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate in
+/// `credentials`), `SEGUR_RESULT_MSS_CERTIFICATE` (certificate refused by rustls),
+/// `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
+/// `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
+/// `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`, `SEGUR_RESULT_MSS_TLS` (another TLS
+/// failure), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
 /// `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
-/// `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call).
+/// `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call; the
+/// same `credentials` may serve several threads at once).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_send(
     connection_json: *const c_char,
     connection_json_len: usize,
-    roots_pem: *const u8,
-    roots_pem_len: usize,
-    token: *const c_char,
-    token_len: usize,
-    pkcs12: *const u8,
-    pkcs12_len: usize,
-    pkcs12_password: *const c_char,
-    pkcs12_password_len: usize,
+    credentials: *const segur_mss_credentials,
     options_json: *const c_char,
     options_json_len: usize,
     xdm: *const u8,
@@ -588,19 +398,8 @@ pub extern "C" fn segur_mss_send(
     crate::ffi_boundary!({
         // SAFETY: header contract: each non-NULL pointer points to its length of readable bytes.
         let c: SendJson = try_ffi!(unsafe { json_arg(connection_json, connection_json_len) });
-        // SAFETY: as above.
-        let credentials = try_ffi!(unsafe {
-            Credentials::from_args(
-                roots_pem,
-                roots_pem_len,
-                token,
-                token_len,
-                pkcs12,
-                pkcs12_len,
-                pkcs12_password,
-                pkcs12_password_len,
-            )
-        });
+        // SAFETY: header contract: NULL or a live credentials handle no setter is modifying.
+        let credentials = try_ffi!(unsafe { credentials_arg(credentials) });
         // SAFETY: as above.
         let o: ComposeJson = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
         let xdm = if xdm.is_null() {
@@ -610,14 +409,8 @@ pub extern "C" fn segur_mss_send(
             Some(try_ffi!(unsafe { bytes_arg(xdm.cast(), xdm_len) }).to_vec())
         };
         try_ffi!(out_arg(out_json));
-        if credentials.token.is_none() && credentials.pkcs12.is_none() {
-            return fail(
-                segur_result::InvalidParameter,
-                "a token or a PKCS#12 mailbox certificate is required",
-            );
-        }
         let message = try_ffi!(compose(o, xdm).map_err(mss_err));
-        let v = try_ffi!(submit(c, &credentials, &message));
-        write_json(out_json, &v)
+        let v = try_ffi!(submit(c, credentials, &message));
+        write_string(out_json, v)
     })
 }

@@ -399,31 +399,36 @@ fn mss_errors_have_their_codes() {
     );
 }
 
-/// Calls `segur_mss_send` toward 127.0.0.1:`port`.
+/// Fills a `segur_mss_credentials` handle and calls `segur_mss_send` toward 127.0.0.1:`port`;
+/// the first result that is not OK (a setter's or the send's) is returned.
 fn send(port: u16, roots: &[u8], token: Option<&str>, p12: Option<&[u8]>) -> segur_result {
+    use segur::mss_credentials::*;
     let conn = format!(r#"{{"host":"127.0.0.1","port":{port},"timeout_secs":5}}"#);
     let opts = r#"{"from":"a@pharma.mssante.fr","nil":"REF","to":["b@medecin.mssante.fr"],"subject":"s","text":"x"}"#;
-    let (t, tl) = token.map_or((ptr::null(), 0), |t| (t.as_ptr().cast(), t.len()));
-    let (p, pl) = p12.map_or((ptr::null(), 0), |p| (p.as_ptr(), p.len()));
-    let mut out = ptr::null_mut();
-    let r = segur_mss_send(
-        conn.as_ptr().cast(),
-        conn.len(),
-        roots.as_ptr(),
-        roots.len(),
-        t,
-        tl,
-        p,
-        pl,
-        c"pw".as_ptr(),
-        2,
-        opts.as_ptr().cast(),
-        opts.len(),
-        ptr::null(),
-        0,
-        &mut out,
-    );
-    assert!(out.is_null(), "outputs are written only on success");
+    let mut creds = ptr::null_mut();
+    assert_eq!(segur_mss_credentials_new(&mut creds), segur_result::Ok);
+    let mut r = segur_mss_credentials_set_roots_pem(creds, roots.as_ptr(), roots.len());
+    if let (segur_result::Ok, Some(t)) = (r, token) {
+        r = segur_mss_credentials_set_token(creds, t.as_ptr().cast(), t.len());
+    }
+    if let (segur_result::Ok, Some(p)) = (r, p12) {
+        r = segur_mss_credentials_set_pkcs12(creds, p.as_ptr(), p.len(), c"pw".as_ptr(), 2);
+    }
+    if r == segur_result::Ok {
+        let mut out = ptr::null_mut();
+        r = segur_mss_send(
+            conn.as_ptr().cast(),
+            conn.len(),
+            creds,
+            opts.as_ptr().cast(),
+            opts.len(),
+            ptr::null(),
+            0,
+            &mut out,
+        );
+        assert!(out.is_null(), "outputs are written only on success");
+    }
+    segur_mss_credentials_free(creds);
     r
 }
 

@@ -10,11 +10,11 @@ mod support;
 
 use base64::Engine as _;
 use mail_servers::{DOMAIN, MailServers, jwt};
+use segur::mss_credentials::*;
 use segur::mss_mailbox::*;
 use segur::mss_mdn::*;
 use segur::mssante::*;
 use segur::*;
-use std::ffi::c_char;
 use std::ptr;
 use support::{take_bytes, take_string};
 
@@ -24,13 +24,39 @@ enum Credential<'a> {
     Pkcs12(&'a [u8]),
 }
 
-impl Credential<'_> {
-    /// (token, token_len, pkcs12, pkcs12_len).
-    fn args(&self) -> (*const c_char, usize, *const u8, usize) {
-        match self {
-            Credential::Token(t) => (t.as_ptr().cast(), t.len(), ptr::null(), 0),
-            Credential::Pkcs12(p) => (ptr::null(), 0, p.as_ptr(), p.len()),
-        }
+/// A filled `segur_mss_credentials` handle, freed on drop.
+struct Creds(*mut segur_mss_credentials);
+
+impl Creds {
+    /// The trust anchors `roots` and `cred`, set as a C caller sets them.
+    fn new(roots: &str, cred: &Credential<'_>) -> Self {
+        let mut c = ptr::null_mut();
+        assert_eq!(segur_mss_credentials_new(&mut c), segur_result::Ok);
+        let c = Self(c);
+        assert_eq!(
+            segur_mss_credentials_set_roots_pem(c.0, roots.as_ptr(), roots.len()),
+            segur_result::Ok
+        );
+        let r = match cred {
+            Credential::Token(t) => {
+                segur_mss_credentials_set_token(c.0, t.as_ptr().cast(), t.len())
+            }
+            Credential::Pkcs12(p) => segur_mss_credentials_set_pkcs12(
+                c.0,
+                p.as_ptr(),
+                p.len(),
+                P12_PASSWORD.as_ptr().cast(),
+                P12_PASSWORD.len(),
+            ),
+        };
+        assert_eq!(r, segur_result::Ok);
+        c
+    }
+}
+
+impl Drop for Creds {
+    fn drop(&mut self) {
+        segur_mss_credentials_free(self.0);
     }
 }
 
@@ -45,19 +71,12 @@ fn send(
     dsn: bool,
 ) -> Result<serde_json::Value, segur_result> {
     let conn = format!(r#"{{"host":"localhost","port":{port},"timeout_secs":20,"dsn":{dsn}}}"#);
-    let (t, tl, p, pl) = cred.args();
+    let creds = Creds::new(roots, cred);
     let mut out = ptr::null_mut();
     let r = segur_mss_send(
         conn.as_ptr().cast(),
         conn.len(),
-        roots.as_ptr(),
-        roots.len(),
-        t,
-        tl,
-        p,
-        pl,
-        P12_PASSWORD.as_ptr().cast(),
-        P12_PASSWORD.len(),
+        creds.0,
         options.as_ptr().cast(),
         options.len(),
         if xdm.is_empty() {
@@ -82,21 +101,11 @@ fn open(
     cred: &Credential<'_>,
 ) -> Result<*mut segur_mss_mailbox, segur_result> {
     let conn = format!(r#"{{"host":"localhost","port":{port},"user":"{user}","timeout_secs":20}}"#);
-    let (t, tl, p, pl) = cred.args();
+    let creds = Creds::new(roots, cred);
     let mut mb = ptr::null_mut();
-    let r = segur_mss_mailbox_new(
-        conn.as_ptr().cast(),
-        conn.len(),
-        roots.as_ptr(),
-        roots.len(),
-        t,
-        tl,
-        p,
-        pl,
-        P12_PASSWORD.as_ptr().cast(),
-        P12_PASSWORD.len(),
-        &mut mb,
-    );
+    // The mailbox keeps what it needs: the credentials are freed right after.
+    let r = segur_mss_mailbox_new(conn.as_ptr().cast(), conn.len(), creds.0, &mut mb);
+    drop(creds);
     if r == segur_result::Ok {
         assert!(!mb.is_null());
         Ok(mb)
@@ -305,20 +314,13 @@ fn send_fetch_acknowledge_through_the_c_entry_points() {
         r#"{{"host":"localhost","port":{},"timeout_secs":20}}"#,
         servers.submission_port
     );
-    let token = jwt(&doc, 300);
+    let creds = Creds::new(&roots, &Credential::Token(jwt(&doc, 300)));
     let mut out = ptr::null_mut();
     assert_eq!(
         segur_mss_mdn_send(
             conn.as_ptr().cast(),
             conn.len(),
-            roots.as_ptr(),
-            roots.len(),
-            token.as_ptr().cast(),
-            token.len(),
-            ptr::null(),
-            0,
-            ptr::null(),
-            0,
+            creds.0,
             eml.as_ptr(),
             eml.len(),
             mdn_options.as_ptr().cast(),
@@ -476,43 +478,40 @@ fn mailbox_entry_points_check_their_arguments() {
         segur_mss_mailbox_fetch(ptr::null_mut(), 1, &mut e, &mut el, &mut out),
         segur_result::NullParameter
     );
-    let roots = "x";
     let conn = r#"{"host":"localhost","user":"a@b.fr"}"#;
     let mut mb = ptr::null_mut();
-    // No credential at all.
+    // No credentials handle.
     assert_eq!(
-        segur_mss_mailbox_new(
-            conn.as_ptr().cast(),
-            conn.len(),
-            roots.as_ptr(),
-            roots.len(),
-            ptr::null(),
-            0,
-            ptr::null(),
-            0,
-            ptr::null(),
-            0,
-            &mut mb,
-        ),
+        segur_mss_mailbox_new(conn.as_ptr().cast(), conn.len(), ptr::null(), &mut mb),
+        segur_result::NullParameter
+    );
+    // An empty handle: no trust anchors, no token, no certificate.
+    let mut empty = ptr::null_mut();
+    assert_eq!(segur_mss_credentials_new(&mut empty), segur_result::Ok);
+    assert_eq!(
+        segur_mss_mailbox_new(conn.as_ptr().cast(), conn.len(), empty, &mut mb),
+        segur_result::InvalidParameter
+    );
+    // Anchors that are no PEM are refused by the setter, leaving the handle as it was.
+    assert_eq!(
+        segur_mss_credentials_set_roots_pem(empty, b"x".as_ptr(), 1),
+        segur_result::MssCertificate
+    );
+    let t = "t";
+    assert_eq!(
+        segur_mss_credentials_set_token(empty, t.as_ptr().cast(), t.len()),
+        segur_result::Ok
+    );
+    assert_eq!(
+        segur_mss_mailbox_new(conn.as_ptr().cast(), conn.len(), empty, &mut mb),
         segur_result::InvalidParameter
     );
     let bad = r#"{"host":"localhost","user":"a@b.fr","password":"no"}"#;
     assert_eq!(
-        segur_mss_mailbox_new(
-            bad.as_ptr().cast(),
-            bad.len(),
-            roots.as_ptr(),
-            roots.len(),
-            "t".as_ptr().cast(),
-            1,
-            ptr::null(),
-            0,
-            ptr::null(),
-            0,
-            &mut mb,
-        ),
+        segur_mss_mailbox_new(bad.as_ptr().cast(), bad.len(), empty, &mut mb),
         segur_result::InvalidJson
     );
+    segur_mss_credentials_free(empty);
     assert!(mb.is_null());
     // An MDN for a message that asks none.
     let plain = b"From: a@test.mssante.fr\r\nTo: b@test.mssante.fr\r\nSubject: s\r\nMessage-ID: <x1@test.mssante.fr>\r\n\r\nbody\r\n";

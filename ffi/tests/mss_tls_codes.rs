@@ -12,13 +12,44 @@ use segur_test_support::mail_servers;
 mod support;
 
 use mail_servers::{DOMAIN, MailServers, jwt};
+use segur::mss_credentials::*;
 use segur::mss_mailbox::*;
 use segur::mssante::*;
 use segur::*;
 use std::ffi::CStr;
 use std::ptr;
 
+/// A `segur_mss_credentials` handle with `roots` and `token`, freed on drop; `Err` with the
+/// code `segur_mss_credentials_set_token` returned when it refuses the token.
+struct Creds(*mut segur_mss_credentials);
+
+impl Creds {
+    fn new(roots: &str, token: &str) -> Result<Self, segur_result> {
+        let mut c = ptr::null_mut();
+        assert_eq!(segur_mss_credentials_new(&mut c), segur_result::Ok);
+        let c = Self(c);
+        assert_eq!(
+            segur_mss_credentials_set_roots_pem(c.0, roots.as_ptr(), roots.len()),
+            segur_result::Ok
+        );
+        match segur_mss_credentials_set_token(c.0, token.as_ptr().cast(), token.len()) {
+            segur_result::Ok => Ok(c),
+            r => Err(r),
+        }
+    }
+}
+
+impl Drop for Creds {
+    fn drop(&mut self) {
+        segur_mss_credentials_free(self.0);
+    }
+}
+
 fn send(host: &str, port: u16, roots: &str, token: &str) -> segur_result {
+    let creds = match Creds::new(roots, token) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let conn = format!(r#"{{"host":"{host}","port":{port},"timeout_secs":20}}"#);
     let options = serde_json::json!({
         "from": format!("pharma@{DOMAIN}"),
@@ -32,14 +63,7 @@ fn send(host: &str, port: u16, roots: &str, token: &str) -> segur_result {
     let r = segur_mss_send(
         conn.as_ptr().cast(),
         conn.len(),
-        roots.as_ptr(),
-        roots.len(),
-        token.as_ptr().cast(),
-        token.len(),
-        ptr::null(),
-        0,
-        ptr::null(),
-        0,
+        creds.0,
         options.as_ptr().cast(),
         options.len(),
         ptr::null(),
@@ -51,21 +75,13 @@ fn send(host: &str, port: u16, roots: &str, token: &str) -> segur_result {
 }
 
 fn open(host: &str, port: u16, roots: &str, user: &str, token: &str) -> segur_result {
+    let creds = match Creds::new(roots, token) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let conn = format!(r#"{{"host":"{host}","port":{port},"user":"{user}","timeout_secs":20}}"#);
     let mut mb = ptr::null_mut();
-    let r = segur_mss_mailbox_new(
-        conn.as_ptr().cast(),
-        conn.len(),
-        roots.as_ptr(),
-        roots.len(),
-        token.as_ptr().cast(),
-        token.len(),
-        ptr::null(),
-        0,
-        ptr::null(),
-        0,
-        &mut mb,
-    );
+    let r = segur_mss_mailbox_new(conn.as_ptr().cast(), conn.len(), creds.0, &mut mb);
     if r == segur_result::Ok {
         segur_mss_mailbox_free(mb);
     } else {
@@ -128,8 +144,8 @@ fn tls_and_token_failures_have_precise_codes_for_smtp_and_imap() {
         segur_result::MssTlsNameMismatch
     );
 
-    // A token with a space is not a bearer token: refused before any connection, its text
-    // never in the detail.
+    // A token with a space is not a bearer token: refused when set on the credentials, before
+    // any connection, its text never in the detail.
     let r = send("localhost", smtp, &roots, "not a token");
     assert_eq!(r, segur_result::MssTokenMalformed);
     assert_eq!(name(r), "MSS_TOKEN_MALFORMED");

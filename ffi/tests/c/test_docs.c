@@ -146,22 +146,30 @@ static void test_mss(const uint8_t *zip, size_t zip_len) {
                segur_mss_parse((const uint8_t *)"\1\2 not a message", 16, &json));
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_mss_parse(NULL, 0, &json));
 
-  /* Sending: error paths (no credential, unusable roots, nobody listening on port 1). */
+  /* Sending: error paths (no credentials handle, none set, unusable roots and PKCS#12 refused
+   * by their setters, nobody listening on port 1). */
   static const char CONN[] = "{\"host\":\"127.0.0.1\",\"port\":1,\"timeout_secs\":5}";
   static const char PEM[] = "not a PEM";
   json = NULL;
-  CHECK_RESULT(SEGUR_RESULT_INVALID_PARAMETER,
-               segur_mss_send(S(CONN), (const uint8_t *)PEM, sizeof PEM - 1, NULL, 0, NULL, 0,
-                              NULL, 0, S(OPTIONS), NULL, 0, &json));
-  CHECK_RESULT(SEGUR_RESULT_MSS_CERTIFICATE,
-               segur_mss_send(S(CONN), (const uint8_t *)PEM, sizeof PEM - 1, S("token"), NULL, 0,
-                              NULL, 0, S(OPTIONS), zip, zip_len, &json));
-  CHECK_RESULT(SEGUR_RESULT_MSS_CERTIFICATE,
-               segur_mss_send(S(CONN), (const uint8_t *)PEM, sizeof PEM - 1, NULL, 0,
-                              (const uint8_t *)"p12", 3, S("pw"), S(OPTIONS), NULL, 0, &json));
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
-               segur_mss_send(S(CONN), NULL, 0, S("token"), NULL, 0, NULL, 0, S(OPTIONS), NULL,
-                              0, &json));
+               segur_mss_send(S(CONN), NULL, S(OPTIONS), NULL, 0, &json));
+  segur_mss_credentials *creds = NULL;
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_mss_credentials_new(NULL));
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_mss_credentials_new(&creds));
+  CHECK_RESULT(SEGUR_RESULT_INVALID_PARAMETER,
+               segur_mss_send(S(CONN), creds, S(OPTIONS), NULL, 0, &json));
+  CHECK_RESULT(SEGUR_RESULT_MSS_CERTIFICATE,
+               segur_mss_credentials_set_roots_pem(creds, (const uint8_t *)PEM, sizeof PEM - 1));
+  CHECK_RESULT(SEGUR_RESULT_MSS_CERTIFICATE,
+               segur_mss_credentials_set_pkcs12(creds, (const uint8_t *)"p12", 3, S("pw")));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_mss_credentials_set_roots_pem(creds, NULL, 0));
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_mss_credentials_set_token(creds, S("token")));
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_mss_credentials_set_token(creds, S("token2")));
+  CHECK_RESULT(SEGUR_RESULT_INVALID_PARAMETER,
+               segur_mss_send(S(CONN), creds, S(OPTIONS), zip, zip_len, &json));
+  segur_mss_credentials_free(creds);
+  segur_mss_credentials_free(NULL);
   CHECK(json == NULL);
 
   /* Annuaire Sante: the calls that fail before any connection (the search itself runs against

@@ -1,5 +1,6 @@
 /* Exercises the MSSanté mail functions of segur.h from C against real servers: submission
- * (segur_mss_send, XOAUTH2 over STARTTLS), the IMAP mailbox (segur_mss_mailbox_new, _pending,
+ * (segur_mss_credentials_*, segur_mss_send, XOAUTH2 over STARTTLS), the IMAP mailbox
+ * (segur_mss_mailbox_new, _pending,
  * _fetch, _mark_processed twice, _free), the acknowledgement (segur_mss_mdn_build,
  * segur_mss_mdn_send), an unknown CA refused with SEGUR_RESULT_MSS_TLS_UNKNOWN_CA for SMTP and
  * IMAP, a host name the certificate does not name refused with SEGUR_RESULT_MSS_TLS_NAME_MISMATCH,
@@ -80,17 +81,14 @@ static void sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
-struct server {
-  const char *conn;
-  size_t conn_len;
-  const uint8_t *roots;
-  size_t roots_len;
-};
-
-static segur_result open_mailbox(const struct server *imap, const char *token,
-                                 segur_mss_mailbox **out) {
-  return segur_mss_mailbox_new(imap->conn, imap->conn_len, imap->roots, imap->roots_len, token,
-                               strlen(token), NULL, 0, NULL, 0, out);
+/* A credentials handle holding `roots` and a PSC token (free with segur_mss_credentials_free). */
+static segur_mss_credentials *credentials(const uint8_t *roots, size_t roots_len,
+                                          const char *token) {
+  segur_mss_credentials *c = NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_mss_credentials_new(&c));
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_mss_credentials_set_roots_pem(c, roots, roots_len));
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_mss_credentials_set_token(c, token, strlen(token)));
+  return c;
 }
 
 int main(int argc, char **argv) {
@@ -127,15 +125,15 @@ int main(int argc, char **argv) {
            sender, recipient);
   snprintf(mdn_options, sizeof mdn_options, "{\"reporter\":\"%s\",\"nil\":\"" NIL "\"}",
            recipient);
-  struct server imap = {imap_conn, strlen(imap_conn), roots, roots_len};
+  segur_mss_credentials *sender_creds = credentials(roots, roots_len, sender_token);
+  segur_mss_credentials *recipient_creds = credentials(roots, roots_len, recipient_token);
 
   /* 1. Send the XDM with XOAUTH2. */
   char *sent = NULL;
   char message_id[256] = "";
   CHECK_RESULT(SEGUR_RESULT_OK,
-               segur_mss_send(smtp_conn, strlen(smtp_conn), roots, roots_len, sender_token,
-                              strlen(sender_token), NULL, 0, NULL, 0, options, strlen(options),
-                              xdm, xdm_len, &sent));
+               segur_mss_send(smtp_conn, strlen(smtp_conn), sender_creds, options,
+                              strlen(options), xdm, xdm_len, &sent));
   CHECK_CONTAINS("\"status\":\"accepted\"", sent);
   CHECK(json_string(sent, "message_id", message_id, sizeof message_id));
   segur_string_free(sent);
@@ -144,7 +142,8 @@ int main(int argc, char **argv) {
   segur_mss_mailbox *mb = NULL;
   uint32_t uid = 0;
   for (int attempt = 0; attempt < 150 && uid == 0; attempt++) {
-    CHECK_RESULT(SEGUR_RESULT_OK, open_mailbox(&imap, recipient_token, &mb));
+    CHECK_RESULT(SEGUR_RESULT_OK, segur_mss_mailbox_new(imap_conn, strlen(imap_conn),
+                                                        recipient_creds, &mb));
     char *pending = NULL;
     CHECK_RESULT(SEGUR_RESULT_OK, segur_mss_mailbox_pending(mb, &pending));
     CHECK_CONTAINS("\"mailbox\":\"INBOX\"", pending);
@@ -209,8 +208,7 @@ int main(int argc, char **argv) {
   segur_bytes_free(mdn, mdn_len);
   char *outcome = NULL;
   CHECK_RESULT(SEGUR_RESULT_OK,
-               segur_mss_mdn_send(smtp_conn, strlen(smtp_conn), roots, roots_len, recipient_token,
-                                  strlen(recipient_token), NULL, 0, NULL, 0, eml, eml_len,
+               segur_mss_mdn_send(smtp_conn, strlen(smtp_conn), recipient_creds, eml, eml_len,
                                   mdn_options, strlen(mdn_options), &outcome));
   CHECK_CONTAINS("\"status\":\"accepted\"", outcome);
   segur_string_free(outcome);
@@ -218,23 +216,24 @@ int main(int argc, char **argv) {
 
   /* 6. An unknown CA: refused before any credential is sent, for SMTP and IMAP. */
   char *refused = NULL;
+  segur_mss_credentials *rogue_sender = credentials(rogue, rogue_len, sender_token);
   CHECK_RESULT(SEGUR_RESULT_MSS_TLS_UNKNOWN_CA,
-               segur_mss_send(smtp_conn, strlen(smtp_conn), rogue, rogue_len, sender_token,
-                              strlen(sender_token), NULL, 0, NULL, 0, options, strlen(options),
-                              xdm, xdm_len, &refused));
+               segur_mss_send(smtp_conn, strlen(smtp_conn), rogue_sender, options,
+                              strlen(options), xdm, xdm_len, &refused));
   CHECK(refused == NULL);
-  struct server rogue_imap = {imap_conn, strlen(imap_conn), rogue, rogue_len};
+  segur_mss_credentials_free(rogue_sender);
+  segur_mss_credentials *rogue_recipient = credentials(rogue, rogue_len, recipient_token);
   segur_mss_mailbox *rogue_mb = NULL;
   CHECK_RESULT(SEGUR_RESULT_MSS_TLS_UNKNOWN_CA,
-               open_mailbox(&rogue_imap, recipient_token, &rogue_mb));
+               segur_mss_mailbox_new(imap_conn, strlen(imap_conn), rogue_recipient, &rogue_mb));
+  segur_mss_credentials_free(rogue_recipient);
   CHECK(rogue_mb == NULL);
   /* The certificate names "localhost", not 127.0.0.1 (RFC 6125). */
   char ip_conn[256];
   snprintf(ip_conn, sizeof ip_conn, "{\"host\":\"127.0.0.1\",\"port\":%s,\"timeout_secs\":20}",
            submission_port);
   CHECK_RESULT(SEGUR_RESULT_MSS_TLS_NAME_MISMATCH,
-               segur_mss_send(ip_conn, strlen(ip_conn), roots, roots_len, sender_token,
-                              strlen(sender_token), NULL, 0, NULL, 0, options, strlen(options),
+               segur_mss_send(ip_conn, strlen(ip_conn), sender_creds, options, strlen(options),
                               xdm, xdm_len, &refused));
   CHECK(refused == NULL);
 
@@ -256,6 +255,9 @@ int main(int argc, char **argv) {
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_mss_discover(NULL, 0, NULL, 0, 100, &bad));
   CHECK(bad == NULL);
 
+  segur_mss_credentials_free(sender_creds);
+  segur_mss_credentials_free(recipient_creds);
+  segur_mss_credentials_free(NULL);
   free(roots);
   free(rogue);
   free(xdm);
