@@ -429,44 +429,49 @@ fn reduce(luma: &[u8], width: u32, height: u32, f: u32) -> (Vec<u8>, u32, u32) {
 fn stretch_contrast(luma: &[u8]) -> Vec<u8> {
     let mut hist = [0usize; 256];
     for &v in luma {
-        hist[usize::from(v)] += 1;
+        if let Some(count) = hist.get_mut(usize::from(v)) {
+            *count += 1;
+        }
     }
     let cut = luma.len() / 100;
-    let (mut lo, mut acc) = (0usize, 0usize);
-    while lo < 255 && acc + hist[lo] <= cut {
-        acc += hist[lo];
-        lo += 1;
-    }
-    let (mut hi, mut acc) = (255usize, 0usize);
-    while hi > 0 && acc + hist[hi] <= cut {
-        acc += hist[hi];
-        hi -= 1;
-    }
+    // Number of bins, from one end, that together hold at most `cut` pixels (at most 255).
+    let tail = |bins: &mut dyn Iterator<Item = &usize>| {
+        let mut acc = 0usize;
+        bins.take(255)
+            .take_while(|&&count| {
+                acc += count;
+                acc <= cut
+            })
+            .count()
+    };
+    let lo = tail(&mut hist.iter());
+    let hi = 255 - tail(&mut hist.iter().rev());
     if hi <= lo {
         return luma.to_vec();
     }
-    let range = (hi - lo) as u32;
-    let lut: Vec<u8> = (0..256u32)
-        .map(|v| ((v.saturating_sub(lo as u32)) * 255 / range).min(255) as u8)
-        .collect();
-    luma.iter().map(|&v| lut[usize::from(v)]).collect()
+    let (lo, range) = (lo as u32, (hi - lo) as u32);
+    let lut: [u8; 256] =
+        std::array::from_fn(|v| ((v as u32).saturating_sub(lo) * 255 / range).min(255) as u8);
+    luma.iter()
+        .map(|&v| lut.get(usize::from(v)).copied().unwrap_or(v))
+        .collect()
 }
 
-/// 3×3 box smoothing (borders copied).
+/// 3×3 box smoothing (borders copied). Images under 3×3 pixels, or whose buffer does not
+/// hold `width × height` pixels, are returned unchanged.
 fn smooth3(luma: &[u8], width: u32, height: u32) -> Vec<u8> {
     let (w, h) = (width as usize, height as usize);
     let mut out = luma.to_vec();
-    if w < 3 || h < 3 {
+    if w < 3 || h < 3 || luma.len() != w.saturating_mul(h) {
         return out;
     }
-    for y in 1..h - 1 {
-        for x in 1..w - 1 {
-            let mut s = 0u32;
-            for row in [y - 1, y, y + 1] {
-                let r = &luma[row * w + x - 1..row * w + x + 2];
-                s += u32::from(r[0]) + u32::from(r[1]) + u32::from(r[2]);
-            }
-            out[y * w + x] = (s / 9) as u8;
+    let rows = luma.chunks_exact(w);
+    let triples = rows.clone().zip(rows.clone().skip(1)).zip(rows.skip(2));
+    for (((above, row), below), dst) in triples.zip(out.chunks_exact_mut(w).skip(1)) {
+        let windows = above.windows(3).zip(row.windows(3)).zip(below.windows(3));
+        for (((a, r), b), px) in windows.zip(dst.iter_mut().skip(1)) {
+            let sum: u32 = a.iter().chain(r).chain(b).map(|&v| u32::from(v)).sum();
+            *px = (sum / 9) as u8;
         }
     }
     out

@@ -274,30 +274,34 @@ pub fn normalise(raw: &str, config: &ScannerConfig) -> Result<ScannedText> {
         other => other,
     };
     let mut text = apply(&kept, layout);
-    if let Some(p) = config
+    if let Some(rest) = config
         .prefixes
         .iter()
-        .find(|p| !p.is_empty() && text.starts_with(p.as_str()))
+        .filter(|p| !p.is_empty())
+        .find_map(|p| text.strip_prefix(p.as_str()))
     {
-        text.drain(..p.len());
+        text = rest.to_owned();
     }
-    if let Some(s) = config
+    if let Some(rest) = config
         .suffixes
         .iter()
-        .find(|s| !s.is_empty() && text.ends_with(s.as_str()))
+        .filter(|s| !s.is_empty())
+        .find_map(|s| text.strip_suffix(s.as_str()))
     {
-        text.truncate(text.len() - s.len());
+        text = rest.to_owned();
     }
     let mut aim_identifier = None;
     if config.strip_aim_identifier {
-        let b = text.as_bytes();
-        if b.len() >= 3
-            && b[0] == b']'
-            && b[1].is_ascii_alphabetic()
-            && b[2].is_ascii_alphanumeric()
+        // `]`, a letter, an alphanumeric (ISO/IEC 15424): three ASCII characters.
+        let mut chars = text.chars();
+        if let (Some(']'), Some(letter), Some(modifier)) =
+            (chars.next(), chars.next(), chars.next())
+            && letter.is_ascii_alphabetic()
+            && modifier.is_ascii_alphanumeric()
         {
-            aim_identifier = Some(text[..3].to_owned());
-            text.drain(..3);
+            let rest = chars.as_str().to_owned();
+            aim_identifier = Some(format!("]{letter}{modifier}"));
+            text = rest;
         }
     }
     for (stand_in, sep) in &config.separator_stand_ins {
