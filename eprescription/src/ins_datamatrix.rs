@@ -69,17 +69,18 @@ fn bad(reason: &'static str, position: usize) -> Error {
 /// key = 97 − (N mod 97) with 2A → 19 and 2B → 18 (décret 82-103; INSEE).
 fn check_matricule(m: &str, position: usize) -> Result<()> {
     let b = m.as_bytes();
-    if b.len() != 15 {
-        return Err(bad("matricule is not 15 characters", position));
-    }
-    if !matches!(b[0], b'1' | b'2') {
+    let (body_bytes, key_bytes) = match b.split_at_checked(13) {
+        Some(parts) if b.len() == 15 => parts,
+        _ => return Err(bad("matricule is not 15 characters", position)),
+    };
+    if !matches!(body_bytes.first(), Some(b'1' | b'2')) {
         return Err(bad("matricule does not start with 1 or 2", position));
     }
-    let mut body = String::with_capacity(13);
-    for (i, &c) in b[..13].iter().enumerate() {
+    let mut body = String::with_capacity(14);
+    for (i, &c) in body_bytes.iter().enumerate() {
         match c {
             b'0'..=b'9' => body.push(char::from(c)),
-            b'A' | b'B' if i == 6 && b[5] == b'2' => {
+            b'A' | b'B' if i == 6 && body_bytes.get(5) == Some(&b'2') => {
                 body.pop();
                 body.push_str(if c == b'A' { "19" } else { "18" });
             }
@@ -89,8 +90,9 @@ fn check_matricule(m: &str, position: usize) -> Result<()> {
     let n: u64 = body
         .parse()
         .map_err(|_| bad("matricule is not numeric", position))?;
-    let key = std::str::from_utf8(&b[13..])
+    let key = std::str::from_utf8(key_bytes)
         .ok()
+        .filter(|k| k.bytes().all(|c| c.is_ascii_digit()))
         .and_then(|k| k.parse::<u64>().ok())
         .ok_or(bad("matricule key is not 2 digits", position + 13))?;
     if key != 97 - n % 97 {
@@ -124,19 +126,17 @@ fn check_trait(t: &str, position: usize) -> Result<()> {
 }
 
 fn check_date(d: &str, position: usize) -> Result<()> {
-    let b = d.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 10
-        || b[2] != b'-'
-        || b[5] != b'-'
-        || !digits(0..2)
-        || !digits(3..5)
-        || !digits(6..10)
+    let &[d1, d2, b'-', m1, m2, b'-', y1, y2, y3, y4] = d.as_bytes() else {
+        return Err(bad("birth date is not JJ-MM-AAAA", position));
+    };
+    if ![d1, d2, m1, m2, y1, y2, y3, y4]
+        .iter()
+        .all(u8::is_ascii_digit)
     {
         return Err(bad("birth date is not JJ-MM-AAAA", position));
     }
-    let day = (b[0] - b'0') * 10 + (b[1] - b'0');
-    let month = (b[3] - b'0') * 10 + (b[4] - b'0');
+    let day = (d1 - b'0') * 10 + (d2 - b'0');
+    let month = (m1 - b'0') * 10 + (m2 - b'0');
     // Lunar dates (day or month outside the calendar) exist in INS records; only the ranges
     // of the format are checked, not the calendar.
     if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
@@ -233,14 +233,13 @@ impl InsDatamatrix {
         }
         let mut slots: [Option<(usize, &str)>; 7] = Default::default();
         let mut p = HEADER.len();
-        while p < payload.len() {
-            if payload.len() - p < 2
-                || payload[p] != b'S'
-                || !(b'1'..=b'7').contains(&payload[p + 1])
-            {
-                return Err(bad("unknown data identifier", p));
-            }
-            let index = usize::from(payload[p + 1] - b'1');
+        while let Some(rest) = payload.get(p..).filter(|r| !r.is_empty()) {
+            let (index, after_id) = match rest {
+                [b'S', d, after_id @ ..] if (b'1'..=b'7').contains(d) => {
+                    (usize::from(*d - b'1'), after_id)
+                }
+                _ => return Err(bad("unknown data identifier", p)),
+            };
             let v = p + 2;
             let (fixed, max) = match index {
                 0 => (Some(15), 15),
@@ -250,31 +249,42 @@ impl InsDatamatrix {
                 5 => (Some(10), 10),
                 _ => (Some(5), 5),
             };
-            let (end, next) = match fixed {
-                Some(n) if payload.len() - v >= n => (v + n, v + n),
-                Some(_) => return Err(bad("fixed-length field cut short", v)),
+            let (value, consumed) = match fixed {
+                Some(n) => (
+                    after_id
+                        .get(..n)
+                        .ok_or(bad("fixed-length field cut short", v))?,
+                    n,
+                ),
                 None => {
-                    let mut q = v;
-                    while q < payload.len() && q - v < max && payload[q] != GS {
-                        q += 1;
-                    }
-                    (
-                        q,
-                        if payload.get(q) == Some(&GS) {
-                            q + 1
-                        } else {
-                            q
-                        },
-                    )
+                    // Up to the first GS within `max` bytes, else `max` bytes (or the rest);
+                    // a GS right after the value ends it.
+                    let len = after_id
+                        .iter()
+                        .take(max)
+                        .position(|&c| c == GS)
+                        .unwrap_or(after_id.len().min(max));
+                    let value = after_id.get(..len).unwrap_or_default();
+                    let gs = usize::from(after_id.get(len) == Some(&GS));
+                    (value, len + gs)
                 }
             };
-            let value = std::str::from_utf8(&payload[v..end]).map_err(|_| bad("not ASCII", v))?;
-            if slots[index].replace((v, value)).is_some() {
+            let value = std::str::from_utf8(value).map_err(|_| bad("not ASCII", v))?;
+            let slot = slots
+                .get_mut(index)
+                .ok_or(bad("unknown data identifier", p))?;
+            if slot.replace((v, value)).is_some() {
                 return Err(bad("data identifier repeated", p));
             }
-            p = next;
+            p = v + consumed;
         }
-        let get = |i: usize| slots[i].ok_or(bad("mandatory field missing", payload.len()));
+        let get = |i: usize| {
+            slots
+                .get(i)
+                .copied()
+                .flatten()
+                .ok_or(bad("mandatory field missing", payload.len()))
+        };
         let (pos, matricule) = get(0)?;
         check_matricule(matricule, pos)?;
         let (pos, oid) = get(1)?;
@@ -293,7 +303,7 @@ impl InsDatamatrix {
         };
         let (pos, birth_date) = get(5)?;
         check_date(birth_date, pos)?;
-        let birthplace = match slots[6] {
+        let birthplace = match slots.get(6).copied().flatten() {
             Some((pos, c)) => {
                 check_cog(c, pos)?;
                 Some(c.to_owned())
@@ -425,6 +435,49 @@ mod tests {
         let key = 97 - 1_800_519_004_001u64 % 97;
         let m = format!("18005{}004001{key:02}", "2A");
         check_matricule(&m, 0).unwrap();
+    }
+
+    #[test]
+    fn every_cut_and_multibyte_field_is_a_typed_error_in_bounds() {
+        let whole = format!("{SAMPLE}S701154");
+        // Every cut but the one right before `S7` (a complete payload without birthplace).
+        for len in (0..whole.len()).filter(|&len| len != SAMPLE.len()) {
+            let cut = whole.as_bytes().get(..len).unwrap_or_default();
+            match InsDatamatrix::parse(cut) {
+                Err(Error::InsDatamatrix { position, .. }) => assert!(position <= len),
+                other => panic!("{len}: {other:?}"),
+            }
+        }
+        for (from, to) in [
+            ("277010115400329", "2770101154003é"),
+            ("SARAH-LOU", "SARAH-LOÜ"),
+            ("GARCIA", "GARCÍA"),
+            ("S5F", "S5É"),
+            ("21-01-1977", "21-01-197é"),
+            ("1.2.250", "1.2.25é"),
+        ] {
+            let payload = SAMPLE.replacen(from, to, 1);
+            assert!(
+                matches!(
+                    InsDatamatrix::parse(payload.as_bytes()),
+                    Err(Error::InsDatamatrix { .. })
+                ),
+                "{to}"
+            );
+        }
+        assert!(
+            InsDatamatrix::new(
+                "2770101154003é",
+                "1.2.250.1.213.1.4.8",
+                "A",
+                "B",
+                Sex::Male,
+                "21-01-1977",
+                None
+            )
+            .is_err()
+        );
+        assert!(check_date("2é-01-1977", 0).is_err());
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //!
 //! Further modules: [`error`].
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 pub mod decode;
 pub mod dispensation;
 pub mod error;

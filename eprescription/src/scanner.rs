@@ -16,9 +16,13 @@
 //!   them or type a stand-in such as `<GS>` or `␝`; these are mapped back to the control
 //!   characters, which are always kept.
 //!
-//! Nothing is removed silently: what is stripped (terminators, configured prefix and suffix,
-//! AIM identifier) is exactly what the configuration names, and any other control character
-//! is an error with its position.
+//! Nothing is removed silently: what is stripped (the terminators at the end, configured
+//! prefix and suffix, AIM identifier) is exactly what the configuration names. Anything else
+//! that is not part of a code is refused with its class and byte position, never dropped
+//! ([`normalise`]): a CR, LF or TAB before the end of the input (two scans typed into one
+//! field would otherwise be joined into one code), any other control character, the
+//! bidirectional controls (U+202E etc., which reorder what is displayed, Unicode UAX #9) and
+//! the invisible format characters (zero-width space and joiners, word joiner, BOM).
 
 use crate::error::{Error, Result};
 use std::fmt;
@@ -241,12 +245,44 @@ fn choose_layout(text: &str) -> LayoutRepair {
     best.1
 }
 
+/// The reason given for a character that a scanner never types inside a code, or `None` for a
+/// character that may be part of one.
+fn refused_class(c: char) -> Option<&'static str> {
+    match c {
+        GS | RS | US => None,
+        // Line breaks inside the input: two scans (or a scan and typed text) would be joined.
+        '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}' => Some("line break inside the scan"),
+        '\t' => Some("tab inside the scan"),
+        // Unicode UAX #9 explicit directional formatting characters and marks: they reorder
+        // what is displayed, so the text shown would not be the text used.
+        '\u{61C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+            Some("bidirectional control character")
+        }
+        // No other control character is ever part of a code typed by a scanner.
+        c if c.is_control() => Some("control character"),
+        // Zero-width space, joiners, word joiner and invisible operators, BOM, soft hyphen,
+        // interlinear annotation and tag characters: invisible, never in a code.
+        '\u{AD}'
+        | '\u{200B}'..='\u{200D}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0000}'..='\u{E007F}' => Some("invisible format character"),
+        _ => None,
+    }
+}
+
 /// Normalises what a keyboard-wedge scanner typed.
 ///
-/// Order: terminators CR/LF/TAB removed; layout repaired; configured prefix and suffix
-/// removed (compared with the repaired text, i.e. as configured on the scanner); AIM
-/// identifier removed; separator stand-ins mapped to GS/RS/US. Any other control character is
-/// rejected with its byte position.
+/// Order: the terminators (CR, LF, TAB) at the end removed; layout repaired; configured
+/// prefix and suffix removed (compared with the repaired text, i.e. as configured on the
+/// scanner); AIM identifier removed; separator stand-ins mapped to GS/RS/US.
+///
+/// Refused with [`Error::ScannerInput`], naming the character class and its byte position in
+/// `raw` (never the text): a CR, LF or TAB followed by anything but terminators ("line break
+/// inside the scan", "tab inside the scan": the rule is reject, never strip, so two scans are
+/// never joined into one), any other control character but GS, RS and US, a bidirectional
+/// control and an invisible format character.
 pub fn normalise(raw: &str, config: &ScannerConfig) -> Result<ScannedText> {
     if raw.len() > MAX_SCANNER_INPUT {
         return Err(Error::TooLong {
@@ -254,50 +290,50 @@ pub fn normalise(raw: &str, config: &ScannerConfig) -> Result<ScannedText> {
             max: MAX_SCANNER_INPUT,
         });
     }
-    let mut kept = String::with_capacity(raw.len());
-    for (position, c) in raw.char_indices() {
-        match c {
-            '\r' | '\n' | '\t' => {}
-            GS | RS | US => kept.push(c),
-            // No other control character is ever part of a code typed by a scanner.
-            c if c.is_control() => {
-                return Err(Error::ScannerInput {
-                    reason: "control character",
-                    position,
-                });
-            }
-            c => kept.push(c),
-        }
+    let body = raw.trim_end_matches(['\r', '\n', '\t']);
+    if let Some((position, c)) = body
+        .char_indices()
+        .find(|&(_, c)| refused_class(c).is_some())
+    {
+        return Err(Error::ScannerInput {
+            reason: refused_class(c).unwrap_or("control character"),
+            position,
+        });
     }
+    let kept = body.to_owned();
     let layout = match config.layout {
         LayoutRepair::Auto => choose_layout(&kept),
         other => other,
     };
     let mut text = apply(&kept, layout);
-    if let Some(p) = config
+    if let Some(rest) = config
         .prefixes
         .iter()
-        .find(|p| !p.is_empty() && text.starts_with(p.as_str()))
+        .filter(|p| !p.is_empty())
+        .find_map(|p| text.strip_prefix(p.as_str()))
     {
-        text.drain(..p.len());
+        text = rest.to_owned();
     }
-    if let Some(s) = config
+    if let Some(rest) = config
         .suffixes
         .iter()
-        .find(|s| !s.is_empty() && text.ends_with(s.as_str()))
+        .filter(|s| !s.is_empty())
+        .find_map(|s| text.strip_suffix(s.as_str()))
     {
-        text.truncate(text.len() - s.len());
+        text = rest.to_owned();
     }
     let mut aim_identifier = None;
     if config.strip_aim_identifier {
-        let b = text.as_bytes();
-        if b.len() >= 3
-            && b[0] == b']'
-            && b[1].is_ascii_alphabetic()
-            && b[2].is_ascii_alphanumeric()
+        // `]`, a letter, an alphanumeric (ISO/IEC 15424): three ASCII characters.
+        let mut chars = text.chars();
+        if let (Some(']'), Some(letter), Some(modifier)) =
+            (chars.next(), chars.next(), chars.next())
+            && letter.is_ascii_alphabetic()
+            && modifier.is_ascii_alphanumeric()
         {
-            aim_identifier = Some(text[..3].to_owned());
-            text.drain(..3);
+            let rest = chars.as_str().to_owned();
+            aim_identifier = Some(format!("]{letter}{modifier}"));
+            text = rest;
         }
     }
     for (stand_in, sep) in &config.separator_stand_ins {
@@ -395,6 +431,81 @@ mod tests {
                 reason: "control character",
                 position: 2
             }
+        );
+    }
+
+    #[test]
+    fn embedded_line_breaks_and_tabs_are_refused_never_stripped() {
+        let cfg = ScannerConfig::default();
+        let refused = |raw: &str| normalise(raw, &cfg).unwrap_err();
+        let at = |reason, position| Error::ScannerInput { reason, position };
+        // Two scans typed into one field are not joined into one code.
+        assert_eq!(
+            refused("DC04AB\r\nDC04CD\r\n"),
+            at("line break inside the scan", 6)
+        );
+        assert_eq!(refused("AB\nCD"), at("line break inside the scan", 2));
+        assert_eq!(refused("\nABCD"), at("line break inside the scan", 0));
+        assert_eq!(refused("AB\rCD\n"), at("line break inside the scan", 2));
+        assert_eq!(refused("AB\u{2028}CD"), at("line break inside the scan", 2));
+        assert_eq!(refused("AB\tCD\t"), at("tab inside the scan", 2));
+        // Positions are byte offsets in the raw input, after multibyte characters too.
+        assert_eq!(refused("é\tCD"), at("tab inside the scan", 2));
+        // Terminators at the end, in any mix, are what the scanner appends: removed.
+        assert_eq!(normalise("ABCD\r\n\t\n", &cfg).unwrap().expose(), "ABCD");
+        assert_eq!(normalise("\r\n", &cfg).unwrap().expose(), "");
+    }
+
+    #[test]
+    fn bidirectional_and_invisible_characters_are_refused() {
+        let cfg = ScannerConfig::default();
+        let at = |reason, position| Err(Error::ScannerInput { reason, position });
+        for bidi in [
+            '\u{202E}', '\u{202A}', '\u{200F}', '\u{2066}', '\u{2069}', '\u{61C}',
+        ] {
+            assert_eq!(
+                normalise(&format!("AB{bidi}CD"), &cfg),
+                at("bidirectional control character", 2),
+                "U+{:04X}",
+                u32::from(bidi)
+            );
+        }
+        for invisible in [
+            '\u{200B}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{AD}',
+            '\u{E0041}',
+        ] {
+            assert_eq!(
+                normalise(&format!("ÉA{invisible}"), &cfg),
+                at("invisible format character", 3),
+                "U+{:04X}",
+                u32::from(invisible)
+            );
+        }
+        // C0 and C1 controls, DEL.
+        for control in ['\u{0}', '\u{1B}', '\u{7F}', '\u{9B}'] {
+            assert_eq!(
+                normalise(&format!("A{control}"), &cfg),
+                at("control character", 1)
+            );
+        }
+        // The error text names the class and the position, never the input.
+        let err = normalise("SECRET\u{202E}TERCES", &cfg)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "scanner input rejected at byte 6: bidirectional control character"
+        );
+        // Multibyte letters and the separators remain accepted.
+        assert_eq!(
+            normalise("DC04É\u{1d}Ü\u{1e}\u{1f}", &cfg)
+                .unwrap()
+                .expose(),
+            "DC04É\u{1d}Ü\u{1e}\u{1f}"
         );
     }
 

@@ -81,26 +81,27 @@ fn epoch() -> NaiveDate {
 /// Parses a C40 header at the start of `code` (which starts with `DC`).
 pub fn parse_c40(code: &[u8]) -> Result<Header> {
     let err = |reason, position| Error::TwoDDocHeader { reason, position };
-    if code.len() < 4 {
-        return Err(err("shorter than a header", code.len()));
-    }
-    if !code[2].is_ascii_digit() || !code[3].is_ascii_digit() {
-        return Err(err("version is not 2 digits", 2));
-    }
-    let version = (code[2] - b'0') * 10 + (code[3] - b'0');
+    let version = match code {
+        [_, _, a, b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            (a - b'0') * 10 + (b - b'0')
+        }
+        [_, _, _, _, ..] => return Err(err("version is not 2 digits", 2)),
+        _ => return Err(err("shorter than a header", code.len())),
+    };
     let len = c40_header_len(version).ok_or(Error::TwoDDocVersion(version))?;
-    if code.len() < len {
-        return Err(err("shorter than a header", code.len()));
-    }
-    let h = &code[..len];
+    let h = code
+        .get(..len)
+        .ok_or(err("shorter than a header", code.len()))?;
     if let Some(p) = h
         .iter()
         .position(|b| !(b.is_ascii_uppercase() || b.is_ascii_digit()))
     {
         return Err(err("header character outside A-Z0-9", p));
     }
-    let text = |r: std::ops::Range<usize>| String::from_utf8_lossy(&h[r]).into_owned();
-    if !h[4..6].iter().all(u8::is_ascii_uppercase) {
+    // `h` holds `len` ≥ 22 bytes: every range below is inside it.
+    let field = |r: std::ops::Range<usize>| h.get(r).unwrap_or_default();
+    let text = |r: std::ops::Range<usize>| String::from_utf8_lossy(field(r)).into_owned();
+    if !field(4..6).iter().all(u8::is_ascii_uppercase) {
         return Err(err(
             "certificate authority id does not start with a country code",
             4,
@@ -111,8 +112,8 @@ pub fn parse_c40(code: &[u8]) -> Result<Header> {
         version,
         ca_id: text(4..8),
         cert_id: text(8..12),
-        issue_date: hex_days_date(&h[12..16], 12)?,
-        signature_date: hex_days_date(&h[16..20], 16)?,
+        issue_date: hex_days_date(field(12..16), 12)?,
+        signature_date: hex_days_date(field(16..20), 16)?,
         doc_type: text(20..22),
         perimeter: if version >= 3 {
             text(22..24)
@@ -120,7 +121,7 @@ pub fn parse_c40(code: &[u8]) -> Result<Header> {
             "01".to_owned()
         },
         country: if version >= 4 {
-            if !h[24..26].iter().all(u8::is_ascii_uppercase) {
+            if !field(24..26).iter().all(u8::is_ascii_uppercase) {
                 return Err(err("country is not 2 letters", 24));
             }
             Some(text(24..26))
@@ -149,7 +150,8 @@ pub fn c40_unpack(bytes: &[u8]) -> Option<String> {
     }
     let mut out = String::with_capacity(bytes.len() / 2 * 3);
     for pair in bytes.chunks_exact(2) {
-        let v = u16::from_be_bytes([pair[0], pair[1]]).checked_sub(1)?;
+        let &[high, low] = pair else { return None };
+        let v = u16::from_be_bytes([high, low]).checked_sub(1)?;
         if v >= 64000 {
             return None;
         }
@@ -161,8 +163,8 @@ pub fn c40_unpack(bytes: &[u8]) -> Option<String> {
 }
 
 /// `MMJJAAAA` as a 3-byte big-endian integer, `0xFFFFFF` = no date (§3.3.4).
-fn mmjjaaaa_date(bytes: &[u8], position: usize) -> Result<Option<NaiveDate>> {
-    let v = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
+fn mmjjaaaa_date([b0, b1, b2]: [u8; 3], position: usize) -> Result<Option<NaiveDate>> {
+    let v = u32::from_be_bytes([0, b0, b1, b2]);
     if v == 0x00FF_FFFF {
         return Ok(None);
     }
@@ -178,23 +180,49 @@ fn mmjjaaaa_date(bytes: &[u8], position: usize) -> Result<Option<NaiveDate>> {
 /// Parses a binary v04 header (first byte `0xDC`).
 pub fn parse_binary(code: &[u8]) -> Result<Header> {
     let err = |reason, position| Error::TwoDDocHeader { reason, position };
-    if code.len() < BINARY_HEADER_LEN {
+    let Some(header) = code.first_chunk::<BINARY_HEADER_LEN>() else {
         return Err(err("shorter than a binary header", code.len()));
+    };
+    let &[
+        _,
+        version,
+        c0,
+        c1,
+        i0,
+        i1,
+        i2,
+        i3,
+        i4,
+        i5,
+        d0,
+        d1,
+        d2,
+        s0,
+        s1,
+        s2,
+        doc_type,
+        p0,
+        p1,
+    ] = header;
+    if version != 4 {
+        return Err(Error::TwoDDocVersion(version));
     }
-    if code[1] != 4 {
-        return Err(Error::TwoDDocVersion(code[1]));
-    }
-    let country = c40_unpack(&code[2..4]).ok_or(err("country is not C40", 2))?;
-    let ids = c40_unpack(&code[4..10]).ok_or(err("authority/certificate ids are not C40", 4))?;
+    let country = c40_unpack(&[c0, c1]).ok_or(err("country is not C40", 2))?;
+    let ids = c40_unpack(&[i0, i1, i2, i3, i4, i5])
+        .ok_or(err("authority/certificate ids are not C40", 4))?;
+    // 9 C40 basic-set characters (ASCII): 4 for the authority, 5 for the certificate.
+    let (ca_id, cert_id) = ids
+        .split_at_checked(4)
+        .ok_or(err("authority/certificate ids are not C40", 4))?;
     Ok(Header {
         encoding: Encoding::Binary,
         version: 4,
-        ca_id: ids[..4].to_owned(),
-        cert_id: ids[4..].to_owned(),
-        issue_date: mmjjaaaa_date(&code[10..13], 10)?,
-        signature_date: mmjjaaaa_date(&code[13..16], 13)?,
-        doc_type: format!("{:02X}", code[16]),
-        perimeter: format!("{:02X}", u16::from_be_bytes([code[17], code[18]])),
+        ca_id: ca_id.to_owned(),
+        cert_id: cert_id.to_owned(),
+        issue_date: mmjjaaaa_date([d0, d1, d2], 10)?,
+        signature_date: mmjjaaaa_date([s0, s1, s2], 13)?,
+        doc_type: format!("{doc_type:02X}"),
+        perimeter: format!("{:02X}", u16::from_be_bytes([p0, p1])),
         country: Some(country),
         len: BINARY_HEADER_LEN,
     })

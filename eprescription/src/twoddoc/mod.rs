@@ -124,17 +124,22 @@ fn parse_c40(code: &[u8]) -> Result<TwoDDoc<'_>> {
         });
     }
     let (fields, unparsed) = parse_c40_fields(code, header.len, us)?;
-    let sig_start = us + 1;
-    let sig_len = code[sig_start..]
+    let (signed, sig_zone) = code.split_at_checked(us).unwrap_or((code, &[]));
+    // After the US: Base32 up to the first byte outside its alphabet (§3.5.2).
+    let sig_zone = sig_zone.get(1..).unwrap_or_default();
+    let sig_len = sig_zone
         .iter()
         .position(|b| !matches!(b, b'A'..=b'Z' | b'2'..=b'7'))
-        .unwrap_or(code.len() - sig_start);
+        .unwrap_or(sig_zone.len());
+    let (sig_text, after_sig) = sig_zone
+        .split_at_checked(sig_len)
+        .unwrap_or((sig_zone, &[]));
     let signature = data_encoding::BASE32_NOPAD
-        .decode(&code[sig_start..sig_start + sig_len])
+        .decode(sig_text)
         .map_err(|_| Error::TwoDDocSignatureFormat("signature is not unpadded Base32"))?;
     check_signature_len(signature.len())?;
-    let after = sig_start + sig_len;
-    let annex = match code.get(after) {
+    let after = us + 1 + sig_len;
+    let annex = match after_sig.first() {
         None => Vec::new(),
         Some(&GS) if header.version >= 4 => {
             let (annex, rest) = parse_c40_fields(code, after + 1, code.len())?;
@@ -158,7 +163,7 @@ fn parse_c40(code: &[u8]) -> Result<TwoDDoc<'_>> {
         unparsed,
         signature,
         annex,
-        signed: &code[..us],
+        signed,
     })
 }
 
@@ -174,16 +179,20 @@ fn check_signature_len(len: usize) -> Result<()> {
 
 type Fields<'a> = (Vec<Field<'a>>, Option<(usize, &'a [u8])>);
 
-/// Splits `code[start..end]` into C40 fields (§3.4.1).
+/// Splits `code[start..end]` into C40 fields (§3.4.1). Positions in errors and in the
+/// unparsed remainder are offsets in `code`.
 fn parse_c40_fields(code: &[u8], start: usize, end: usize) -> Result<Fields<'_>> {
     let err = |reason, position| Error::TwoDDocMessage { reason, position };
+    let zone = code
+        .get(start..end)
+        .ok_or(err("zone outside the code", start))?;
     let mut fields = Vec::new();
-    let mut p = start;
-    while p < end {
-        if end - p < 2 {
+    let mut rest = zone;
+    while !rest.is_empty() {
+        let p = start + (zone.len() - rest.len());
+        let Some((id, after_id)) = rest.split_first_chunk::<2>() else {
             return Err(err("data identifier cut short", p));
-        }
-        let id = &code[p..p + 2];
+        };
         if !id
             .iter()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -191,37 +200,36 @@ fn parse_c40_fields(code: &[u8], start: usize, end: usize) -> Result<Fields<'_>>
             return Err(err("data identifier outside A-Z0-9", p));
         }
         let Some(def) = catalogue::lookup(id) else {
-            return Ok((fields, Some((p, &code[p..end]))));
+            return Ok((fields, Some((p, rest))));
         };
         let v = p + 2;
-        let (value_end, next, truncated) = match def.fixed_len() {
+        let (value, consumed, truncated) = match def.fixed_len() {
             Some(n) => {
-                if end - v < n {
-                    return Err(err("fixed-length field cut short", v));
-                }
+                let value = after_id
+                    .get(..n)
+                    .ok_or(err("fixed-length field cut short", v))?;
                 // A separator after a fixed field is not needed but tolerated (§3.4.1: "le
                 // séparateur peut apparaître sur les derniers champs").
-                let next = if code.get(v + n) == Some(&GS) && v + n < end {
-                    v + n + 1
-                } else {
-                    v + n
-                };
-                (v + n, next, false)
+                let gs = usize::from(after_id.get(n) == Some(&GS));
+                (value, n + gs, false)
             }
             None => {
+                // Up to the first GS or RS within `max` bytes, else `max` bytes (or the
+                // rest of the zone); the separator right after the value is consumed.
                 let max = def.max.map_or(usize::MAX, usize::from);
-                let mut q = v;
-                while q < end && q - v < max && code[q] != GS && code[q] != RS {
-                    q += 1;
-                }
-                match code.get(q) {
-                    Some(&GS) if q < end => (q, q + 1, false),
-                    Some(&RS) if q < end => (q, q + 1, true),
-                    _ => (q, q, false),
+                let len = after_id
+                    .iter()
+                    .take(max)
+                    .position(|&b| b == GS || b == RS)
+                    .unwrap_or(after_id.len().min(max));
+                let value = after_id.get(..len).unwrap_or_default();
+                match after_id.get(len) {
+                    Some(&GS) => (value, len + 1, false),
+                    Some(&RS) => (value, len + 1, true),
+                    _ => (value, len, false),
                 }
             }
         };
-        let value = &code[v..value_end];
         if let Some(i) = value.iter().position(|b| !(0x20..0x7F).contains(b)) {
             return Err(err("value byte outside printable ASCII", v + i));
         }
@@ -234,7 +242,7 @@ fn parse_c40_fields(code: &[u8], start: usize, end: usize) -> Result<Fields<'_>>
             truncated,
             definition: Some(def),
         });
-        p = next;
+        rest = after_id.get(consumed..).unwrap_or_default();
     }
     Ok((fields, None))
 }
@@ -242,19 +250,22 @@ fn parse_c40_fields(code: &[u8], start: usize, end: usize) -> Result<Fields<'_>>
 /// Reads one binary block `DI, length, value` (§3.4.2). Returns (di, value, next offset).
 fn binary_block(code: &[u8], p: usize) -> Result<(u8, &[u8], usize)> {
     let err = |reason, position| Error::TwoDDocMessage { reason, position };
-    let di = code[p];
-    let (len, v) = match code.get(p + 1) {
-        None => return Err(err("block length missing", p + 1)),
-        Some(0xFF) if di != 0xFF => match code.get(p + 2..p + 4) {
-            Some(l) => (usize::from(u16::from_be_bytes([l[0], l[1]])), p + 4),
-            None => return Err(err("block length cut short", p + 2)),
-        },
-        Some(&l) => (usize::from(l), p + 2),
+    let rest = code.get(p..).unwrap_or_default();
+    // The length is 1 byte, or 0xFF and 2 bytes; the signature block (DI 0xFF) always has a
+    // 1-byte length.
+    let (di, len, value_at) = match *rest {
+        [] => return Err(err("block missing", p)),
+        [_] => return Err(err("block length missing", p + 1)),
+        [di, 0xFF, high, low, ..] if di != 0xFF => {
+            (di, usize::from(u16::from_be_bytes([high, low])), 4)
+        }
+        [di, 0xFF, ..] if di != 0xFF => return Err(err("block length cut short", p + 2)),
+        [di, l, ..] => (di, usize::from(l), 2),
     };
-    let value = code
-        .get(v..v + len)
-        .ok_or(err("block value cut short", v))?;
-    Ok((di, value, v + len))
+    let value = rest
+        .get(value_at..value_at + len)
+        .ok_or(err("block value cut short", p + value_at))?;
+    Ok((di, value, p + value_at + len))
 }
 
 fn parse_binary(code: &[u8]) -> Result<TwoDDoc<'_>> {
@@ -296,7 +307,7 @@ fn parse_binary(code: &[u8]) -> Result<TwoDDoc<'_>> {
         unparsed: None,
         signature,
         annex,
-        signed: &code[..signed_end],
+        signed: code.get(..signed_end).unwrap_or_default(),
     })
 }
 
@@ -346,6 +357,37 @@ mod tests {
         assert!(matches!(parse(&c), Err(Error::TwoDDocSignatureFormat(_))));
         let c = code("DC04FR000001125E125B0126FR2475000");
         assert!(matches!(parse(&c), Err(Error::TwoDDocSignatureFormat(_))));
+    }
+
+    #[test]
+    fn every_cut_and_multibyte_byte_is_a_typed_error_in_bounds() {
+        let sig = "A".repeat(103);
+        let c40 = code(&format!(
+            "DC04FR000001125E125B0126FR2CMARSE<RS>2475000<US>{sig}<GS>2CANNEX"
+        ));
+        let mut binary = vec![0xDC, 0x04, 0x7B, 0xA7, 0x7B, 0x9D, 0x20, 0x0F, 0x2D, 0x0A];
+        binary.extend_from_slice(&[0x5F, 0xB3, 0xE1, 0x99, 0x61, 0xB0, 0x07, 0x00, 0x01]);
+        binary.extend_from_slice(&[0x0A, 0xFF, 0x00, 0x04, 0x5A, 0x94, 0xB3, 0xDE]);
+        binary.extend_from_slice(&[0xFF, 64]);
+        binary.extend_from_slice(&[7u8; 64]);
+        assert!(parse(&binary).is_ok());
+        for whole in [&c40, &binary] {
+            for len in 0..whole.len() {
+                let cut = whole.get(..len).unwrap_or_default();
+                if let Err(
+                    Error::TwoDDocHeader { position, .. } | Error::TwoDDocMessage { position, .. },
+                ) = parse(cut)
+                {
+                    assert!(position <= len, "{len}: {position}");
+                }
+            }
+        }
+        // A multibyte character in a header, a value and the signature.
+        for (from, to) in [("FR0000", "FRÉ000"), ("MARSE", "MARSÉ"), ("AAAA", "AÉAA")] {
+            let text = format!("DC04FR000001125E125B0126FR2CMARSE<RS>2475000<US>{sig}");
+            let c = code(&text.replacen(from, to, 1));
+            assert!(parse(&c).is_err(), "{to}");
+        }
     }
 
     #[test]
