@@ -453,7 +453,9 @@ pub fn read(input: &[u8], limits: &XmlLimits) -> Result<Submission, EbrimError> 
         .ok_or(EbrimError::NoSubmissionSet)?;
     // The submission set is the RegistryPackage classified by the SubmissionSet node, either
     // inside it or as a sibling Classification.
-    let ss_ids: Vec<&str> = list
+    // A set: a hostile METADATA.XML may carry tens of thousands of classifications and
+    // packages, and a list lookup per package made this quadratic.
+    let ss_ids: std::collections::HashSet<&str> = list
         .all("Classification")
         .filter(|c| c.attr("classificationNode") == Some(uuids::SUBMISSION_SET))
         .filter_map(|c| c.attr("classifiedObject"))
@@ -461,7 +463,7 @@ pub fn read(input: &[u8], limits: &XmlLimits) -> Result<Submission, EbrimError> 
     let package = list
         .all("RegistryPackage")
         .find(|p| {
-            p.attr("id").is_some_and(|id| ss_ids.contains(&id))
+            p.attr("id").is_some_and(|id| ss_ids.contains(id))
                 || p.all("Classification")
                     .any(|c| c.attr("classificationNode") == Some(uuids::SUBMISSION_SET))
         })

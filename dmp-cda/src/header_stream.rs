@@ -29,6 +29,10 @@ use crate::model::{
 };
 use crate::xml::{self, XmlError, XmlLimits};
 
+/// Most attributes the certified path takes on one element (CDA header elements carry fewer
+/// than ten); beyond, the exact path reads the element under [`XmlLimits::max_attributes`].
+const CERTIFIED_MAX_ATTRIBUTES: usize = 32;
+
 /// Deepest header path the extractor reads, below `ClinicalDocument`.
 const MAX_PATH: usize = 8;
 
@@ -150,7 +154,12 @@ static PLAIN_TEXT_BYTE: ByteClass = byte_table!(|b| b.is_ascii() && b != b'&');
 /// UTF-8 and scans it for references through its decoder, and checks duplicates in a
 /// heap-allocated key list, per element; on the ASCII attributes of a CDA header that was
 /// most of the header read's cost above tokenizing.
-fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'a [u8])>) -> bool {
+fn certify_attrs<'a>(
+    tag: &'a [u8],
+    name_len: usize,
+    max_attributes: usize,
+    out: &mut Vec<(&'a [u8], &'a [u8])>,
+) -> bool {
     out.clear();
     let mut i = name_len;
     loop {
@@ -206,7 +215,11 @@ fn certify_attrs<'a>(tag: &'a [u8], name_len: usize, out: &mut Vec<(&'a [u8], &'
             // A reference (or the end of the tag): the exact path decides.
             _ => return false,
         };
-        if out.iter().any(|(k, _)| *k == key) {
+        // The duplicate check compares with the attributes before: past a handful, the exact
+        // path decides (and applies `XmlLimits::max_attributes`), so this stays linear.
+        if out.len() >= max_attributes.min(CERTIFIED_MAX_ATTRIBUTES)
+            || out.iter().any(|(k, _)| *k == key)
+        {
             return false;
         }
         out.push((key, value));
@@ -834,8 +847,9 @@ fn on_text(st: &mut State, target: Target, text: String) {
 
 /// Checks (and drops) every attribute of an element the header does not read: the same
 /// well-formedness and entity rules as the tree reader (the exact path).
-fn check_attrs(s: &BytesStart<'_>, pos: usize) -> Result<(), XmlError> {
-    for a in s.attributes().with_checks(true) {
+fn check_attrs(s: &BytesStart<'_>, pos: usize, max_attributes: usize) -> Result<(), XmlError> {
+    for (n, a) in s.attributes().with_checks(true).enumerate() {
+        xml::attribute_budget(n, max_attributes, pos)?;
         let a = a.map_err(|e| xml::malformed(pos as u64, e))?;
         a.unescape_value().map_err(|e| xml::value_error(&e, pos))?;
     }
@@ -1022,8 +1036,10 @@ fn read_header_with<const CERTIFIED: bool>(
         } else {
             name_bytes(src, &s)?
         };
-        let certified =
-            CERTIFIED && tag.is_some_and(|tag| certify_attrs(tag, qname_len, &mut attrs));
+        let certified = CERTIFIED
+            && tag.is_some_and(|tag| {
+                certify_attrs(tag, qname_len, limits.max_attributes, &mut attrs)
+            });
         let el = if skip_below.is_none() && capture.is_none() {
             El::of(name)
         } else {
@@ -1047,7 +1063,7 @@ fn read_header_with<const CERTIFIED: bool>(
         let mut action = Action::Skip;
         if !relevant {
             if !certified {
-                check_attrs(&s, pos)?;
+                check_attrs(&s, pos, limits.max_attributes)?;
             }
         } else if let Some(cdd) = cd_depth {
             let rel = depth - cdd;
@@ -1057,7 +1073,7 @@ fn read_header_with<const CERTIFIED: bool>(
             }
             if rel > MAX_PATH {
                 if !certified {
-                    check_attrs(&s, pos)?;
+                    check_attrs(&s, pos, limits.max_attributes)?;
                 }
             } else {
                 let mut path: [(El, bool); MAX_PATH] = [(El::Other, false); MAX_PATH];
@@ -1072,13 +1088,13 @@ fn read_header_with<const CERTIFIED: bool>(
                 action = if certified {
                     on_start(&mut st, path, &Attrs::Raw(&attrs))
                 } else {
-                    let el = xml::start(&s, src, &reader)?;
+                    let el = xml::start(&s, src, &reader, limits.max_attributes)?;
                     on_start(&mut st, path, &Attrs::Decoded(&el.attrs))
                 };
             }
         } else {
             if !certified {
-                check_attrs(&s, pos)?;
+                check_attrs(&s, pos, limits.max_attributes)?;
             }
             match depth {
                 1 => {

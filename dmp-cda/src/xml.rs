@@ -20,15 +20,21 @@ pub struct XmlLimits {
     pub max_depth: usize,
     /// Largest accepted number of elements and text nodes.
     pub max_nodes: usize,
+    /// Most attributes accepted on one element. The tokenizer's duplicate-attribute check
+    /// compares each attribute with the ones before it, so this bound is what keeps a start
+    /// tag with 100,000 attributes linear instead of quadratic.
+    pub max_attributes: usize,
 }
 
 impl Default for XmlLimits {
-    /// 64 MiB (a CDA with a large PDF), depth 256, two million nodes.
+    /// 64 MiB (a CDA with a large PDF), depth 256, two million nodes, 256 attributes per
+    /// element (CDA R2 elements carry fewer than ten).
     fn default() -> Self {
         Self {
             max_bytes: 64 << 20,
             max_depth: 256,
             max_nodes: 2_000_000,
+            max_attributes: 256,
         }
     }
 }
@@ -76,6 +82,14 @@ pub enum XmlError {
     TooManyNodes {
         /// Configured limit.
         limit: usize,
+    },
+    /// More attributes on one element than [`XmlLimits::max_attributes`].
+    #[error("more than {limit} attributes on the element at byte {position}")]
+    TooManyAttributes {
+        /// Configured limit.
+        limit: usize,
+        /// Offset of the element.
+        position: usize,
     },
     /// Not well-formed XML.
     #[error("malformed XML at byte {position}: {reason}")]
@@ -213,11 +227,13 @@ pub(crate) fn start<'a>(
     s: &BytesStart<'a>,
     src: &'a [u8],
     reader: &Reader<&'a [u8]>,
+    max_attributes: usize,
 ) -> Result<Element<'a>, XmlError> {
     let pos = position(reader);
     let name = as_str(src, local_span(s))?;
     let mut attrs = Vec::new();
-    for a in s.attributes().with_checks(true) {
+    for (n, a) in s.attributes().with_checks(true).enumerate() {
+        attribute_budget(n, max_attributes, pos)?;
         let a = a.map_err(|e| malformed(pos as u64, e))?;
         let key = a.key.as_ref();
         if key == b"xmlns" || key.starts_with(b"xmlns:") {
@@ -241,6 +257,16 @@ pub(crate) fn start<'a>(
         attrs,
         children: Vec::new(),
     })
+}
+
+/// Refuses the attribute of index `n` (0-based) of the element at `position` past `limit`,
+/// before the tokenizer compares it with the ones before it.
+#[inline]
+pub(crate) fn attribute_budget(n: usize, limit: usize, position: usize) -> Result<(), XmlError> {
+    if n >= limit {
+        return Err(XmlError::TooManyAttributes { limit, position });
+    }
+    Ok(())
 }
 
 /// Returns the local-name slice of a start tag (borrowed from the input).
@@ -324,7 +350,7 @@ pub fn parse_until<'a>(
                         position: position(&reader),
                     });
                 }
-                let el = start(&s, src, &reader)?;
+                let el = start(&s, src, &reader, limits.max_attributes)?;
                 if stack.len() == 1 && stop_at.is_some_and(|n| n == el.name) {
                     return stack.pop().ok_or(XmlError::Empty);
                 }
@@ -332,7 +358,7 @@ pub fn parse_until<'a>(
             }
             Event::Empty(s) => {
                 nodes.charge()?;
-                let el = start(&s, src, &reader)?;
+                let el = start(&s, src, &reader, limits.max_attributes)?;
                 if stack.len() == 1 && stop_at.is_some_and(|n| n == el.name) {
                     return stack.pop().ok_or(XmlError::Empty);
                 }

@@ -103,3 +103,42 @@ fn header_read_stops_at_the_body() {
     assert_eq!(h, read(d.as_bytes()).unwrap().header);
     assert!(read(broken.as_bytes()).is_err());
 }
+
+/// 100,000 attributes on one element used to take the tokenizer's duplicate check quadratic
+/// (minutes): now `XmlLimits::max_attributes` refuses the element at its 257th attribute, on
+/// every path (tree reader, header extractor, in the header and in the body).
+#[test]
+fn an_attribute_flood_is_refused_at_the_limit() {
+    let d = doc();
+    let flood: String = (0..100_000).map(|i| format!(" a{i}=\"v\"")).collect();
+    let in_header = d.replacen("<realmCode", &format!("<realmCode{flood}"), 1);
+    let in_body = d.replacen("<structuredBody", &format!("<structuredBody{flood}"), 1);
+    assert_ne!(in_header, d);
+    assert_ne!(in_body, d);
+    let l = XmlLimits::default();
+    for (what, input) in [("header", &in_header), ("body", &in_body)] {
+        let refused = |e: &CdaError| {
+            matches!(
+                e,
+                CdaError::Xml(XmlError::TooManyAttributes { limit: 256, .. })
+            )
+        };
+        let e = read(input.as_bytes()).unwrap_err();
+        assert!(refused(&e), "{what}: read gave {e:?}");
+        if what == "header" {
+            let e = err(input.as_bytes(), &l);
+            assert!(refused(&e), "read_header gave {e:?}");
+        }
+    }
+    // A lower limit applies to the streaming path too, certified or not.
+    let five: String = (0..6).map(|i| format!(" a{i}=\"v\"")).collect();
+    let six_attrs = d.replacen("<realmCode", &format!("<realmCode{five}"), 1);
+    let low = XmlLimits {
+        max_attributes: 5,
+        ..XmlLimits::default()
+    };
+    assert!(matches!(
+        err(six_attrs.as_bytes(), &low),
+        CdaError::Xml(XmlError::TooManyAttributes { limit: 5, .. })
+    ));
+}

@@ -392,3 +392,31 @@ fn an_entry_naming_the_metadata_file_is_refused() {
         Err(XdmError::SharedDocument { .. })
     ));
 }
+
+/// A METADATA.XML with tens of thousands of submission-set classifications and packages used to
+/// be quadratic (a list lookup per package): now a set lookup, and the reader still finds the
+/// package classified as the submission set.
+#[test]
+fn many_classifications_stay_linear() {
+    const N: usize = 30_000;
+    let node = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd";
+    let mut xml = String::from(
+        "<lcm:SubmitObjectsRequest xmlns:lcm=\"urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0\" \
+         xmlns:rim=\"urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0\"><rim:RegistryObjectList>",
+    );
+    for i in 0..N {
+        xml.push_str(&format!(
+            "<rim:Classification id=\"c{i}\" classificationNode=\"{node}\" classifiedObject=\"ss{i}\"/>"
+        ));
+    }
+    for i in 0..N {
+        xml.push_str(&format!("<rim:RegistryPackage id=\"pkg{i}\"/>"));
+    }
+    xml.push_str("</rim:RegistryObjectList></lcm:SubmitObjectsRequest>");
+    let limits = segur_dmp_cda::xml::XmlLimits::default();
+    // No package carries one of the classified ids: every lookup misses (the worst case).
+    assert!(matches!(
+        ebrim::read(xml.as_bytes(), &limits),
+        Err(ebrim::EbrimError::NoSubmissionSet)
+    ));
+}
