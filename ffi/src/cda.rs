@@ -43,7 +43,7 @@ pub(crate) fn xdm_err(e: XdmError) -> segur_result {
     let code = match &e {
         XdmError::Cda(_) => R::XdmCda,
         XdmError::Xds(_) => R::XdmXds,
-        XdmError::Zip(_) => R::XdmZip,
+        XdmError::Zip(_) | XdmError::TooManyEndRecords { .. } => R::XdmZip,
         XdmError::PathTraversal { .. }
         | XdmError::AbsolutePath { .. }
         | XdmError::Symlink { .. } => R::XdmUnsafePath,
