@@ -79,7 +79,7 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Build { input, output } => {
             let bytes = read_input(&input)?;
-            let doc: DocumentInput = serde_json::from_slice(&bytes)?;
+            let doc: DocumentInput = crate::json_input::parse(&bytes, "the document input")?;
             let xml = doc.build()?;
             write_output(&output, xml.as_bytes())?;
             Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ mod card;
 mod cda;
 mod demo;
 mod ins;
+mod json_input;
 mod mss;
 mod qr;
 mod twoddoc;

@@ -229,8 +229,8 @@ fn compose(c: &Compose) -> Result<OutgoingMessage, String> {
     }
     for p in &c.patient_identity {
         let json = read_file(p)?;
-        let q: segur_ins::QualifiedIdentity = serde_json::from_slice(&json)
-            .map_err(|err| format!("{}: not a qualified identity: {err}", p.display()))?;
+        let q: segur_ins::QualifiedIdentity =
+            crate::json_input::parse(&json, "the qualified identity")?;
         b = b.to(PatientAddress::of(&q));
     }
     if let Some(h) = &c.html_file {

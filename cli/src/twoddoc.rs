@@ -68,8 +68,10 @@ fn run_ins_datamatrix(identity: &Path, png: Option<&Path>) -> ExitCode {
     let parsed = std::fs::read(identity)
         .map_err(|e| e.to_string())
         .and_then(|bytes| {
-            serde_json::from_slice::<segur_ins::QualifiedIdentity>(&bytes)
-                .map_err(|e| e.to_string())
+            crate::json_input::parse::<segur_ins::QualifiedIdentity>(
+                &bytes,
+                "the qualified identity",
+            )
         })
         .and_then(|q| ins_datamatrix_of(&q).map_err(|e| e.to_string()));
     let matrix = match parsed {
