@@ -1,6 +1,6 @@
 //! `segur cda ...`: build, inspect and validate CDA R2 documents.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,14 +41,9 @@ pub enum Command {
     },
 }
 
-fn read_input(p: &PathBuf) -> std::io::Result<Vec<u8>> {
-    if p.as_os_str() == "-" {
-        let mut v = Vec::new();
-        std::io::stdin().read_to_end(&mut v)?;
-        Ok(v)
-    } else {
-        std::fs::read(p)
-    }
+/// A CDA or a JSON document input, under the CDA reader's size limit (applied while reading).
+fn read_input(p: &std::path::Path) -> Result<Vec<u8>, String> {
+    crate::input::read_limited(p, crate::input::cda_limit())
 }
 
 fn write_output(p: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod card;
 mod cda;
 mod demo;
+mod input;
 mod ins;
 mod json_input;
 mod mss;

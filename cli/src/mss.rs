@@ -203,8 +203,10 @@ pub fn run(cmd: Command) -> ExitCode {
     }
 }
 
+/// A file given to `segur mss`, under the IHE_XDM archive limit (the largest input a message
+/// may carry), applied while reading.
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    crate::input::read_limited(path, crate::input::xdm_limit())
 }
 
 fn compose(c: &Compose) -> Result<OutgoingMessage, String> {
@@ -282,16 +284,8 @@ fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
 }
 
 fn read(file: &std::path::Path) -> Result<ExitCode, String> {
-    let raw = if file.as_os_str() == "-" {
-        use std::io::Read;
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| e.to_string())?;
-        buf
-    } else {
-        read_file(file)?
-    };
+    // `-` is standard input.
+    let raw = read_file(file)?;
     let m = segur_mssante::ReceivedMessage::parse(&raw).map_err(|e| e.to_string())?;
     print_json(&ReceivedView::of(&m))?;
     Ok(ExitCode::SUCCESS)

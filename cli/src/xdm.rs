@@ -73,8 +73,10 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
             sender,
             class_code,
         } => {
-            let cda = std::fs::read(&cda)?;
-            let pdf = pdf.map(std::fs::read).transpose()?;
+            let cda = crate::input::read_limited(&cda, crate::input::cda_limit())?;
+            let pdf = pdf
+                .map(|p| crate::input::read_limited(&p, crate::input::cda_limit()))
+                .transpose()?;
             let mut opts = PackOptions {
                 source_id,
                 sender: XdmSender {
@@ -98,7 +100,10 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Unpack { zip, output } => {
-            let pkg = XdmPackage::unpack(&std::fs::read(&zip)?, &XdmLimits::default())?;
+            let pkg = XdmPackage::unpack(
+                &crate::input::read_limited(&zip, crate::input::xdm_limit())?,
+                &XdmLimits::default(),
+            )?;
             std::fs::create_dir_all(&output)?;
             for s in &pkg.subsets {
                 let dir = output.join(file_name(&s.name));
@@ -117,7 +122,10 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Inspect { zip, json } => {
-            let pkg = XdmPackage::unpack(&std::fs::read(&zip)?, &XdmLimits::default())?;
+            let pkg = XdmPackage::unpack(
+                &crate::input::read_limited(&zip, crate::input::xdm_limit())?,
+                &XdmLimits::default(),
+            )?;
             if json {
                 let subsets: Vec<_> = pkg
                     .subsets
