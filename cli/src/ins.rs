@@ -124,14 +124,33 @@ fn check(values: &[String], file: Option<&std::path::Path>, json: bool) -> io::R
     Ok(all_ok)
 }
 
+/// Longest line `ins check` reads (a grouped matricule has 21 characters): a longer line is
+/// reported invalid and skipped without being buffered, so a 3 GB file with no line break
+/// costs this much memory, not 3 GB.
+const MAX_LINE: usize = 4096;
+
 fn check_stream<R: Read>(input: R, out: &mut impl Write, json: bool) -> io::Result<bool> {
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let mut line = Vec::with_capacity(64);
     let mut all_ok = true;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        let cap = u64::try_from(MAX_LINE).unwrap_or(u64::MAX) + 1;
+        if (&mut reader).take(cap).read_until(b'\n', &mut line)? == 0 {
             return Ok(all_ok);
+        }
+        if line.len() > MAX_LINE && line.last() != Some(&b'\n') {
+            skip_rest_of_line(&mut reader)?;
+            all_ok = false;
+            if json {
+                writeln!(
+                    out,
+                    "{{\"input\":null,\"ok\":false,\"error\":\"line-too-long\",\"message\":\"line longer than {MAX_LINE} bytes\",\"position\":{MAX_LINE}}}"
+                )?;
+            } else {
+                writeln!(out, "ERR - line-too-long")?;
+            }
+            continue;
         }
         let mut l = line.as_slice();
         while let [rest @ .., b'\n' | b'\r'] = l {
@@ -141,6 +160,66 @@ fn check_stream<R: Read>(input: R, out: &mut impl Write, json: bool) -> io::Resu
             continue;
         }
         all_ok &= report(out, l, json)?;
+    }
+}
+
+/// Consumes the input up to and including the next line break, keeping none of it.
+fn skip_rest_of_line(reader: &mut impl BufRead) -> io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+/// `input` as it may be shown on a terminal: control characters (C0, DEL, C1) and the Unicode
+/// bidirectional controls become `\u{..}` escapes, so an ESC sequence or a U+202E in a checked
+/// file cannot drive the terminal or reorder what it shows. Invalid UTF-8 bytes become `\x..`.
+fn terminal_safe(input: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let plain = |c: char| {
+        !(c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    };
+    match std::str::from_utf8(input) {
+        Ok(s) if s.chars().all(plain) => std::borrow::Cow::Borrowed(input),
+        Ok(s) => {
+            let mut o = String::with_capacity(s.len() + 8);
+            for c in s.chars() {
+                if plain(c) {
+                    o.push(c);
+                } else {
+                    o.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+                }
+            }
+            std::borrow::Cow::Owned(o.into_bytes())
+        }
+        Err(_) => {
+            let mut o = String::with_capacity(input.len() * 2);
+            for chunk in input.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    if plain(c) {
+                        o.push(c);
+                    } else {
+                        o.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+                    }
+                }
+                for b in chunk.invalid() {
+                    o.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            std::borrow::Cow::Owned(o.into_bytes())
+        }
     }
 }
 
@@ -158,7 +237,7 @@ fn report(out: &mut impl Write, input: &[u8], json: bool) -> io::Result<bool> {
             }
             Err(e) => {
                 out.write_all(b"ERR ")?;
-                out.write_all(input)?;
+                out.write_all(&terminal_safe(input))?;
                 out.write_all(b" ")?;
                 out.write_all(code(e.as_ref()).as_bytes())?;
             }

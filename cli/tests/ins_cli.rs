@@ -110,3 +110,37 @@ fn normalize_prints_value_or_typed_error() {
             .starts_with("ERR unsupported-char")
     );
 }
+
+/// A line with no break is read up to a bound, reported and skipped (memory stays bounded), and
+/// the lines after it are still checked; control and bidirectional characters of an invalid
+/// line are escaped, never sent to the terminal as they are.
+#[test]
+fn overlong_lines_are_skipped_and_control_characters_escaped() {
+    let mut child = segur()
+        .args(["ins", "check", "--file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(&vec![b'7'; 10 << 20]).unwrap();
+        stdin
+            .write_all(b"\n180032B02040123\n\x1b[2J1800\xe2\x80\xae32\n")
+            .unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], "ERR - line-too-long");
+    assert_eq!(lines[1], "OK 180032B02040123");
+    assert!(
+        lines[2].starts_with("ERR \\u{1b}[2J1800\\u{202e}32 "),
+        "{}",
+        lines[2]
+    );
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'));
+}
