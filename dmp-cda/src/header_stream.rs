@@ -889,14 +889,7 @@ fn read_header_with<const CERTIFIED: bool>(
     input: &[u8],
     limits: &XmlLimits,
 ) -> Result<CdaHeader, CdaError> {
-    if input.len() > limits.max_bytes {
-        return Err(XmlError::TooLarge {
-            size: input.len(),
-            limit: limits.max_bytes,
-        }
-        .into());
-    }
-    let src = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+    let src = xml::open(input, limits)?;
     let mut reader = Reader::from_reader(src);
     reader.config_mut().check_end_names = true;
     // Outside a captured element, text is only checked (UTF-8, references) and counted, and

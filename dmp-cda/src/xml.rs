@@ -91,6 +91,14 @@ pub enum XmlError {
         /// Offset of the element.
         position: usize,
     },
+    /// The document is encoded in UTF-16 or UTF-32 (told by its byte order mark or its first
+    /// bytes, XML 1.0 appendix F): the CI-SIS documents are UTF-8, and reading the bytes as
+    /// UTF-8 would only report "text outside the root element".
+    #[error("the document is encoded in {encoding}; only UTF-8 is read")]
+    UnsupportedEncoding {
+        /// The encoding detected.
+        encoding: &'static str,
+    },
     /// Not well-formed XML.
     #[error("malformed XML at byte {position}: {reason}")]
     Malformed {
@@ -269,6 +277,30 @@ pub(crate) fn attribute_budget(n: usize, limit: usize, position: usize) -> Resul
     Ok(())
 }
 
+/// The checks both readers make before tokenizing: the size limit, an encoding other than UTF-8
+/// (XML 1.0 appendix F: byte order marks and the first bytes of `<?xml`), and the UTF-8 byte
+/// order mark removed. UTF-8 itself is checked slice by slice as the tokenizer decodes names,
+/// values and text, so a header read never validates the body.
+pub(crate) fn open<'a>(input: &'a [u8], limits: &XmlLimits) -> Result<&'a [u8], XmlError> {
+    if input.len() > limits.max_bytes {
+        return Err(XmlError::TooLarge {
+            size: input.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let encoding = match input {
+        [0, 0, 0xFE, 0xFF, ..] | [0, 0, 0, b'<', ..] => Some("UTF-32BE"),
+        [0xFF, 0xFE, 0, 0, ..] | [b'<', 0, 0, 0, ..] => Some("UTF-32LE"),
+        [0xFE, 0xFF, ..] | [0, b'<', ..] => Some("UTF-16BE"),
+        [0xFF, 0xFE, ..] | [b'<', 0, ..] => Some("UTF-16LE"),
+        _ => None,
+    };
+    if let Some(encoding) = encoding {
+        return Err(XmlError::UnsupportedEncoding { encoding });
+    }
+    Ok(input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input))
+}
+
 /// Returns the local-name slice of a start tag (borrowed from the input).
 pub(crate) fn local_span<'x>(s: &'x BytesStart<'_>) -> &'x [u8] {
     local(s.name().into_inner())
@@ -311,15 +343,7 @@ pub fn parse_until<'a>(
     limits: &XmlLimits,
     stop_at: Option<&str>,
 ) -> Result<Element<'a>, XmlError> {
-    if input.len() > limits.max_bytes {
-        return Err(XmlError::TooLarge {
-            size: input.len(),
-            limit: limits.max_bytes,
-        });
-    }
-    // UTF-8 is checked slice by slice as the tokenizer decodes names, values and text, so a
-    // header read never validates the body.
-    let src = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+    let src = open(input, limits)?;
     let mut reader = Reader::from_reader(src);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element<'a>> = Vec::new();

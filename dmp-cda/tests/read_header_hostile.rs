@@ -142,3 +142,28 @@ fn an_attribute_flood_is_refused_at_the_limit() {
         CdaError::Xml(XmlError::TooManyAttributes { limit: 5, .. })
     ));
 }
+
+/// A UTF-16 or UTF-32 document is named as such by both readers, instead of the misleading
+/// "text outside the root element" of reading its bytes as UTF-8.
+#[test]
+fn other_encodings_are_named() {
+    let d = doc();
+    let utf16le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(d.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let utf16be_no_bom: Vec<u8> = d.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let utf32le: Vec<u8> = d.chars().flat_map(|c| u32::from(c).to_le_bytes()).collect();
+    let l = XmlLimits::default();
+    for (input, name) in [
+        (&utf16le, "UTF-16LE"),
+        (&utf16be_no_bom, "UTF-16BE"),
+        (&utf32le, "UTF-32LE"),
+    ] {
+        let named = |e: &CdaError| matches!(e, CdaError::Xml(XmlError::UnsupportedEncoding { encoding }) if *encoding == name);
+        let e = read(input).unwrap_err();
+        assert!(named(&e), "{name}: read gave {e:?}");
+        let e = err(input, &l);
+        assert!(named(&e), "{name}: read_header gave {e:?}");
+    }
+}
