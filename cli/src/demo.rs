@@ -247,11 +247,22 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
     step(
         10,
-        "A QWERTY scanner on an AZERTY workstation garbles a 2D-Doc header: repaired",
+        "A scanner and a workstation with different keyboard layouts garble a 2D-Doc header: repaired",
     );
     let typed = "DC)$FR)))))!";
     let repaired = scanner::normalise(typed, &ScannerConfig::default())?;
     println!("    typed          {typed}");
+    // Named from what the repair detected, so the demo cannot say the wrong case.
+    let case = match repaired.layout_repaired() {
+        scanner::LayoutRepair::AzertyScannerOnQwertyHost => {
+            "an AZERTY scanner on a QWERTY workstation"
+        }
+        scanner::LayoutRepair::QwertyScannerOnAzertyHost => {
+            "a QWERTY scanner on an AZERTY workstation"
+        }
+        _ => "no layout mismatch",
+    };
+    println!("    detected       {case}");
     println!("    repaired       {}", repaired.expose());
     Ok(())
 }
