@@ -1,5 +1,5 @@
 //! `segur_net::http` against a real local HTTPS server (hyper 1 over tokio-rustls) requiring a
-//! client certificate, with a test PKI made by rcgen at test time. Each failure asserts the exact
+//! client certificate, with the test PKI of segur-test-support made at test time. Each failure asserts the exact
 //! error variant.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,10 +8,6 @@ use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
 use segur_net::http::{HttpClient, HttpError, HttpLimits};
 use segur_net::tls::{ClientIdentity, TlsError, TlsPolicy, TlsSettings, TlsVersion, TrustAnchors};
 use std::convert::Infallible;
@@ -22,41 +18,15 @@ use std::time::{Duration, Instant};
 
 // ---------- test PKI ----------
 
-struct Ca {
-    cert: rcgen::Certificate,
-    key: KeyPair,
+use segur_test_support::pki::{self, Ca};
+
+fn anchors(ca: &Ca) -> TrustAnchors {
+    TrustAnchors::from_pem(ca.pem().as_bytes()).unwrap()
 }
 
-impl Ca {
-    fn new(name: &str) -> Self {
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.distinguished_name.push(DnType::CommonName, name);
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().unwrap();
-        let cert = p.self_signed(&key).unwrap();
-        Self { cert, key }
-    }
-    fn anchors(&self) -> TrustAnchors {
-        TrustAnchors::from_pem(self.cert.pem().as_bytes()).unwrap()
-    }
-    fn leaf(&self, cn: &str, dns: &[&str], client: bool, expired: bool) -> ClientIdentity {
-        let mut p =
-            CertificateParams::new(dns.iter().map(|d| d.to_string()).collect::<Vec<_>>()).unwrap();
-        p.distinguished_name.push(DnType::CommonName, cn);
-        p.extended_key_usages = vec![if client {
-            ExtendedKeyUsagePurpose::ClientAuth
-        } else {
-            ExtendedKeyUsagePurpose::ServerAuth
-        }];
-        if expired {
-            p.not_before = rcgen::date_time_ymd(2020, 1, 1);
-            p.not_after = rcgen::date_time_ymd(2021, 1, 1);
-        }
-        let key = KeyPair::generate().unwrap();
-        let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
-        ClientIdentity::from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes()).unwrap()
-    }
+fn leaf(ca: &Ca, cn: &str, dns: &[&str], client: bool, expired: bool) -> ClientIdentity {
+    let l = pki::leaf(ca, cn, dns, client, expired);
+    ClientIdentity::from_pem(l.cert_pem.as_bytes(), l.key_pem.as_bytes()).unwrap()
 }
 
 // ---------- the server ----------
@@ -194,8 +164,8 @@ struct Pki {
 }
 
 fn pki() -> Pki {
-    let ca = Ca::new("TEST AC IGC-SANTE");
-    let client = ca.leaf("INSI-AUTO", &[], true, false);
+    let ca = pki::ca("TEST AC IGC-SANTE");
+    let client = leaf(&ca, "INSI-AUTO", &[], true, false);
     Pki { ca, client }
 }
 
@@ -211,10 +181,10 @@ fn tls12_only() -> TlsPolicy {
 /// A server with a certificate from `pki.ca` for `dns`, requiring a client certificate from
 /// `pki.ca`, under `policy`.
 fn server_with(pki: &Pki, dns: &[&str], expired: bool, policy: &TlsPolicy) -> Server {
-    let identity = pki.ca.leaf("server", dns, false, expired);
+    let identity = leaf(&pki.ca, "server", dns, false, expired);
     serve(
         policy
-            .server_config(&identity, Some(&pki.ca.anchors()))
+            .server_config(&identity, Some(&anchors(&pki.ca)))
             .unwrap(),
     )
 }
@@ -232,7 +202,7 @@ fn client_with(
 }
 
 fn client(pki: &Pki) -> HttpClient {
-    client_with(&pki.ca.anchors(), Some(&pki.client), HttpLimits::default())
+    client_with(&anchors(&pki.ca), Some(&pki.client), HttpLimits::default())
 }
 
 fn url(s: &Server, path: &str) -> String {
@@ -290,8 +260,8 @@ fn chunked_bodies_are_read_whole() {
 fn server_from_an_unknown_ca_is_refused() {
     let pki = pki();
     let s = server(&pki);
-    let other = Ca::new("OTHER CA");
-    let c = client_with(&other.anchors(), Some(&pki.client), HttpLimits::default());
+    let other = pki::ca("OTHER CA");
+    let c = client_with(&anchors(&other), Some(&pki.client), HttpLimits::default());
     let e = c.get(&url(&s, "/echo"), "*/*").unwrap_err();
     assert!(
         matches!(e, HttpError::Tls(TlsError::UnknownIssuer)),
@@ -322,14 +292,14 @@ fn expired_server_certificate_is_refused() {
 fn client_certificate_refused_by_the_server() {
     let pki = pki();
     let s = server_with(&pki, &["localhost"], false, &tls12_only());
-    let rogue = Ca::new("ROGUE CA").leaf("INSI-AUTO", &[], true, false);
-    let c = client_with(&pki.ca.anchors(), Some(&rogue), HttpLimits::default());
+    let rogue = leaf(&pki::ca("ROGUE CA"), "INSI-AUTO", &[], true, false);
+    let c = client_with(&anchors(&pki.ca), Some(&rogue), HttpLimits::default());
     let e = c.get(&url(&s, "/echo"), "*/*").unwrap_err();
     assert!(
         matches!(e, HttpError::Tls(TlsError::ClientCertificateRefused { .. })),
         "{e:?}"
     );
-    let c = client_with(&pki.ca.anchors(), None, HttpLimits::default());
+    let c = client_with(&anchors(&pki.ca), None, HttpLimits::default());
     let e = c.get(&url(&s, "/echo"), "*/*").unwrap_err();
     assert!(
         matches!(e, HttpError::Tls(TlsError::ClientCertificateRefused { .. })),
@@ -348,7 +318,7 @@ fn the_dmp_policy_refuses_a_tls13_only_server() {
     };
     let s = server_with(&pki, &["localhost"], false, &tls13);
     let dmp =
-        TlsSettings::with_policy(&TlsPolicy::dmp(), &pki.ca.anchors(), Some(&pki.client)).unwrap();
+        TlsSettings::with_policy(&TlsPolicy::dmp(), &anchors(&pki.ca), Some(&pki.client)).unwrap();
     let e = HttpClient::new(&dmp, HttpLimits::default())
         .get(&url(&s, "/echo"), "*/*")
         .unwrap_err();
@@ -367,7 +337,7 @@ fn body_limit_is_an_error_not_a_truncation() {
         max_body_bytes: 1000,
         ..HttpLimits::default()
     };
-    let c = client_with(&pki.ca.anchors(), Some(&pki.client), limits);
+    let c = client_with(&anchors(&pki.ca), Some(&pki.client), limits);
     assert_eq!(
         c.get(&url(&s, "/big/1000"), "*/*").unwrap().body.len(),
         1000
@@ -390,7 +360,7 @@ fn a_server_that_never_answers_times_out_in_the_configured_time() {
         exchange_timeout: Duration::from_millis(800),
         ..HttpLimits::default()
     };
-    let c = client_with(&pki.ca.anchors(), Some(&pki.client), limits);
+    let c = client_with(&anchors(&pki.ca), Some(&pki.client), limits);
     let start = Instant::now();
     let e = c.get(&url(&s, "/hang"), "*/*").unwrap_err();
     let took = start.elapsed();

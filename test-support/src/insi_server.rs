@@ -8,9 +8,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use quick_xml::events::Event;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, SanType,
-};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -23,48 +20,16 @@ pub fn shared() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")))
 }
 
-pub struct Ca {
-    pub cert: rcgen::Certificate,
-    pub key: KeyPair,
-}
+pub use crate::pki::{Ca, Leaf, ca};
 
-pub fn ca(name: &str) -> Ca {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.distinguished_name.push(DnType::CommonName, name);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let key = KeyPair::generate().unwrap();
-    let cert = p.self_signed(&key).unwrap();
-    Ca { cert, key }
-}
-
-pub struct Leaf {
-    pub cert_pem: String,
-    pub key_pem: String,
-}
-
+/// A leaf of the test PKI; a server certificate also names 127.0.0.1 (the INSi server listens
+/// there).
 pub fn leaf(ca: &Ca, cn: &str, dns: &[&str], client: bool, expired: bool) -> Leaf {
-    let mut p =
-        CertificateParams::new(dns.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let mut sans = dns.to_vec();
     if !client {
-        p.subject_alt_names
-            .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+        sans.push("127.0.0.1");
     }
-    p.distinguished_name.push(DnType::CommonName, cn);
-    p.extended_key_usages = vec![if client {
-        ExtendedKeyUsagePurpose::ClientAuth
-    } else {
-        ExtendedKeyUsagePurpose::ServerAuth
-    }];
-    if expired {
-        p.not_before = rcgen::date_time_ymd(2019, 1, 1);
-        p.not_after = rcgen::date_time_ymd(2020, 1, 1);
-    }
-    let key = KeyPair::generate().unwrap();
-    let cert = p.signed_by(&key, &ca.cert, &ca.key).unwrap();
-    Leaf {
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    }
+    crate::pki::leaf(ca, cn, &sans, client, expired)
 }
 
 /// What the server saw, for assertions.

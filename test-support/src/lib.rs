@@ -6,6 +6,7 @@
 //!   bearer tokens, TLS client certificates) on loopback, with the test PKI they trust.
 //! - [`dns_server`]: a local DNS server answering the RFC 6186 SRV queries of MSSanté discovery.
 //! - [`annuaire_server`]: a local Annuaire Santé FHIR server (mutual TLS, API key, paging).
+//! - [`pki`]: the test CA and leaf certificates every harness uses.
 //! - [`insi_server`]: a local mutual-TLS INSi server validating requests against the published
 //!   XSDs and replaying the CNDA responses, with its test CA and certificates.
 //!
@@ -18,3 +19,4 @@ pub mod annuaire_server;
 pub mod dns_server;
 pub mod insi_server;
 pub mod mail_servers;
+pub mod pki;

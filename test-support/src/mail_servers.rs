@@ -5,10 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine as _;
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
+use rcgen::KeyPair;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,16 +29,11 @@ pub struct Pki {
 }
 
 fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
-    let key = KeyPair::generate().unwrap();
-    let mut p = CertificateParams::default();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    p.distinguished_name = dn;
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    (p.self_signed(&key).unwrap(), key)
+    let c = crate::pki::ca(name);
+    (c.cert, c.key)
 }
 
+/// A leaf of the test PKI as (certificate PEM, key PEM): see [`crate::pki::leaf_signed_by`].
 pub fn leaf(
     cn: &str,
     sans: &[&str],
@@ -50,23 +42,8 @@ pub fn leaf(
     issuer_key: &KeyPair,
     expired: bool,
 ) -> (String, String) {
-    let key = KeyPair::generate().unwrap();
-    let mut p =
-        CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, cn);
-    p.distinguished_name = dn;
-    p.extended_key_usages = vec![if client {
-        ExtendedKeyUsagePurpose::ClientAuth
-    } else {
-        ExtendedKeyUsagePurpose::ServerAuth
-    }];
-    if expired {
-        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        p.not_after = rcgen::date_time_ymd(2021, 1, 1);
-    }
-    let cert = p.signed_by(&key, issuer, issuer_key).unwrap();
-    (cert.pem(), key.serialize_pem())
+    let l = crate::pki::leaf_signed_by(issuer, issuer_key, cn, sans, client, expired);
+    (l.cert_pem, l.key_pem)
 }
 
 impl Pki {
