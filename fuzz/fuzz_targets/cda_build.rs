@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(xml) = input.build() {
-        let limits = XmlLimits { max_bytes: 1 << 22, max_depth: 128, max_nodes: 1_000_000 };
+        let limits = XmlLimits { max_bytes: 1 << 22, max_depth: 128, max_nodes: 1_000_000, ..XmlLimits::default() };
         if let Err(e) = segur_dmp_cda::read::read_header(xml.as_bytes(), &limits) {
             panic!("a built document does not read back: {e}");
         }
