@@ -85,15 +85,29 @@ pub unsafe fn json_arg<T: serde::de::DeserializeOwned>(
     // SAFETY: forwarded contract.
     let text = unsafe { str_arg(ptr, len) }?;
     serde_json::from_str(text).map_err(|e| {
-        crate::detail::fail(
-            segur_result::InvalidJson,
-            format_args!(
-                "JSON {:?} error at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        )
+        // The category and the position only: serde's own text quotes the offending value,
+        // which may be patient data. serde reports line 0 for errors found inside a section it
+        // buffered (internally tagged enums): say so instead of giving a position that does
+        // not exist.
+        if e.line() == 0 {
+            crate::detail::fail(
+                segur_result::InvalidJson,
+                format_args!(
+                    "JSON {:?} error inside a typed section (no position)",
+                    e.classify()
+                ),
+            )
+        } else {
+            crate::detail::fail(
+                segur_result::InvalidJson,
+                format_args!(
+                    "JSON {:?} error at line {} column {}",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
+            )
+        }
     })
 }
 

@@ -500,3 +500,23 @@ fn send_refuses_bad_credentials_closed_ports_and_servers_without_starttls() {
         "{seen:?}"
     );
 }
+
+/// A NIR given as a number in a document input is refused as invalid JSON whose detail never
+/// quotes the value (serde's own text would), and names no position it does not have.
+#[test]
+fn json_errors_never_quote_the_value() {
+    let example = segur_dmp_cda::build::examples::example_json("vaccination-note").unwrap();
+    let json = serde_json::to_string(&example).unwrap();
+    let broken = json.replace("\"279035121518989\"", "279035121518989");
+    assert_ne!(broken, json);
+    let mut out = ptr::null_mut();
+    assert_eq!(
+        segur_cda_build(broken.as_ptr().cast(), broken.len(), &mut out),
+        segur_result::InvalidJson
+    );
+    assert!(out.is_null());
+    let d = detail();
+    assert!(!d.contains("27903512"), "{d}");
+    assert!(!d.contains("line 0"), "{d}");
+    assert!(d.starts_with("JSON Data error"), "{d}");
+}
