@@ -2,22 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use segur_net::sign::{SignError, SignatureAlgorithm, Signer, SoftwareSigner};
-use std::path::Path;
-use std::process::Command;
 
-fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the openssl CLI is required (scripts/install-deps installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use segur_test_support::openssl;
 
 #[test]
 fn software_signatures_verify_with_openssl() {

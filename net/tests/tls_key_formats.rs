@@ -4,20 +4,8 @@
 
 use segur_net::tls::{ClientIdentity, TlsError, TlsSettings, TrustAnchors};
 use std::path::Path;
-use std::process::Command;
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the openssl CLI is required (scripts/install-deps installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use segur_test_support::openssl;
 
 fn self_signed(dir: &Path, key: &str) -> Vec<u8> {
     openssl(

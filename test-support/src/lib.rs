@@ -20,3 +20,20 @@ pub mod dns_server;
 pub mod insi_server;
 pub mod mail_servers;
 pub mod pki;
+
+/// Runs the `openssl` CLI in `dir` (the independent checker of keys and signatures); fails the
+/// test naming the tool when it is missing or refuses the command.
+#[allow(clippy::expect_used)] // a test harness: a failure is the test failing
+pub fn openssl(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the openssl CLI is required (scripts/install-deps installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
