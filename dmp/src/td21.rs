@@ -1,0 +1,217 @@
+//! TD2.1 feed and replacement: ITI-41 `ProvideAndRegisterDocumentSetRequest` over MTOM
+//! (`shared/specs/dmp.md` §5).
+//!
+//! The XDS metadata come from `segur_dmp_cda` (`xds` derives the DocumentEntry and
+//! SubmissionSet from the CDA header, `ebrim` writes the `SubmitObjectsRequest`). This module
+//! adds what the DMP needs on top: the `ihe:Document` parts referenced by `xop:Include`
+//! (Document@id = ExtrinsicObject@id, §5.1), the RPLC association of a replacement (§5.5), and,
+//! when given, the XAdES-signed submission-set signature as its own document entry with the
+//! `signs` association (§5.2 "Signature entry", §5.3).
+
+use segur_dmp_cda::xds::{DeriveOptions, DocumentEntry, Submission, SubmissionSet};
+use segur_dmp_cda::{Code, ebrim};
+use segur_net::soap::SoapVersion;
+use segur_net::soap::mtom::{Attachment, MtomOutput, write_mtom};
+use segur_net::xml::XmlWriter;
+
+use crate::error::{DmpError, RequestError};
+use crate::patient::DmpPatient;
+use crate::td32::NS_XDSB;
+use crate::transaction::{RequestEnvelope, Transaction};
+
+/// A CDA ready to feed: its bytes, its header and its derived metadata.
+#[derive(Clone)]
+pub struct FeedDocument {
+    bytes: Vec<u8>,
+    entry: DocumentEntry,
+    patient: DmpPatient,
+}
+
+impl std::fmt::Debug for FeedDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedDocument")
+            .field("unique_id", &self.entry.unique_id)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl FeedDocument {
+    /// Reads the CDA header of `bytes` (hardened reader) and derives its DocumentEntry. The
+    /// patient is the CDA's INS (`recordTarget/patientRole/id`): a document the SDK built from
+    /// a `QualifiedIdentity` carries only that (§11.1 item 4: the VIHF resource-id, submission
+    /// set, entry and CDA patient must be one).
+    pub fn from_cda(bytes: Vec<u8>, options: &DeriveOptions) -> Result<Self, DmpError> {
+        let header = segur_dmp_cda::read_header(&bytes, &Default::default())
+            .map_err(|e| DmpError::Document(e.to_string()))?;
+        let ins = header
+            .patient
+            .ins()
+            .ok_or_else(|| DmpError::Document("the CDA has no patient INS".into()))?
+            .map_err(|e| DmpError::Document(e.to_string()))?;
+        let entry = DocumentEntry::derive(&header, &bytes, None, options)
+            .map_err(|e| DmpError::Document(e.to_string()))?;
+        Ok(Self {
+            bytes,
+            entry,
+            patient: DmpPatient::attested_qualified(ins),
+        })
+    }
+
+    /// The XDS uniqueId (the CDA `ClinicalDocument/id`).
+    pub fn unique_id(&self) -> &str {
+        &self.entry.unique_id
+    }
+    /// The patient.
+    pub fn patient(&self) -> &DmpPatient {
+        &self.patient
+    }
+    /// The derived entry.
+    pub fn entry(&self) -> &DocumentEntry {
+        &self.entry
+    }
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// The XAdES signature of the submission set (§5.3) and its entry's metadata, made by the
+/// caller's signer.
+#[derive(Debug, Clone)]
+pub struct SubmissionSignature {
+    /// The `ds:Signature` document bytes.
+    pub xml: Vec<u8>,
+    /// Its entry (classCode `urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1`, typeCode `E1762`, formatCode
+    /// `http://www.w3.org/2000/09/xmldsig#`, §5.2 "Signature entry").
+    pub entry: DocumentEntry,
+}
+
+/// A built ITI-41 request.
+#[derive(Debug, Clone)]
+pub struct FeedRequest {
+    /// The submission metadata.
+    pub submission: Submission,
+    /// The envelope and its MessageID.
+    pub envelope: RequestEnvelope,
+    /// The MTOM package (HTTP Content-Type and body).
+    pub mtom: MtomOutput,
+}
+
+/// Options of a feed.
+#[derive(Debug, Clone, Default)]
+pub struct FeedOptions {
+    /// sourceId of the submission set (the LPS OID).
+    pub source_id: String,
+    /// contentTypeCode of the submission set (JDV_J59; TO VERIFY for pharmacy documents); the
+    /// document's typeCode when `None`.
+    pub content_type: Option<Code>,
+    /// entryUUID of the document this feed replaces (RPLC, §5.5), from a TD3.1 search.
+    pub replaces_entry_uuid: Option<String>,
+}
+
+const SIGNS: &str = "urn:ihe:iti:2007:AssociationType:signs";
+
+/// Writes the ITI-41 request for `documents` (one patient) and, when given, the submission-set
+/// signature; `assertion` is the VIHF, `to` the repository URL.
+pub fn build(
+    documents: &[FeedDocument],
+    signature: Option<&SubmissionSignature>,
+    options: &FeedOptions,
+    assertion: &str,
+    to: &str,
+) -> Result<FeedRequest, DmpError> {
+    let first = documents
+        .first()
+        .ok_or(RequestError::Invalid("feed without document"))?;
+    if documents.iter().any(|d| d.patient != first.patient) {
+        return Err(RequestError::Invalid("documents of several patients in one feed").into());
+    }
+    if options.replaces_entry_uuid.is_some() && documents.len() != 1 {
+        return Err(RequestError::Invalid("a replacement carries one document").into());
+    }
+    let mut entries: Vec<DocumentEntry> = documents.iter().map(|d| d.entry.clone()).collect();
+    let set = SubmissionSet::for_entry(
+        &first.entry,
+        &options.source_id,
+        options.content_type.clone(),
+    );
+    if let Some(s) = signature {
+        entries.push(s.entry.clone());
+    }
+    let mut submission = Submission::new(set, entries);
+    if let Some(old) = &options.replaces_entry_uuid {
+        submission.replace(&first.entry.entry_uuid, old);
+    }
+    let sor = ebrim::write(&submission);
+    let sor = sor
+        .split_once("?>")
+        .map_or(sor.as_str(), |(_, rest)| rest)
+        .trim();
+    // The `signs` association (signature entry → submission set, with SubmissionSetStatus as
+    // EX) goes inside the RegistryObjectList the ebRIM writer closes last.
+    let sor = match signature {
+        Some(s) => {
+            let signs = format!(
+                "<rim:Association id=\"urn:uuid:{}\" associationType=\"{SIGNS}\" sourceObject=\"{}\" targetObject=\"{}\"><rim:Slot name=\"SubmissionSetStatus\"><rim:ValueList><rim:Value>Original</rim:Value></rim:ValueList></rim:Slot></rim:Association>",
+                uuid::Uuid::new_v4(),
+                segur_net::xml::escape_attribute(&s.entry.entry_uuid)
+                    .map_err(RequestError::from)?,
+                segur_net::xml::escape_attribute(&submission.submission_set.entry_uuid)
+                    .map_err(RequestError::from)?,
+            );
+            let close = "</rim:RegistryObjectList></lcm:SubmitObjectsRequest>";
+            let head = sor
+                .strip_suffix(close)
+                .ok_or(RequestError::Invalid("ebRIM writer output"))?;
+            format!("{head}{signs}{close}")
+        }
+        None => sor.to_owned(),
+    };
+    let mut parts: Vec<(String, &[u8])> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (format!("document{}@segur", i + 1), d.bytes.as_slice()))
+        .collect();
+    if let Some(s) = signature {
+        parts.push(("signature@segur".to_owned(), s.xml.as_slice()));
+    }
+    let mut w = XmlWriter::new();
+    w.start(
+        "xdsb:ProvideAndRegisterDocumentSetRequest",
+        &[("xmlns:xdsb", NS_XDSB)],
+    )
+    .map_err(RequestError::from)?;
+    w.fragment(&sor).map_err(RequestError::from)?;
+    for (entry, (cid, _)) in submission.documents.iter().zip(&parts) {
+        w.start("xdsb:Document", &[("id", &entry.entry_uuid)])
+            .map_err(RequestError::from)?;
+        segur_net::soap::mtom::write_xop_include(&mut w, cid).map_err(RequestError::from)?;
+        w.end().map_err(RequestError::from)?;
+    }
+    w.end().map_err(RequestError::from)?;
+    let body = w.finish().map_err(RequestError::from)?;
+    let envelope = crate::transaction::envelope(Transaction::Td21Feed, to, assertion, &body)?;
+    let attachments: Vec<Attachment<'_>> = parts
+        .iter()
+        .map(|(cid, data)| Attachment {
+            content_id: cid,
+            content_type: "application/octet-stream",
+            data,
+        })
+        .collect();
+    let boundary = format!("MIMEBoundary_{}", uuid::Uuid::new_v4().simple());
+    let mtom = write_mtom(
+        SoapVersion::Soap12,
+        &envelope.xml,
+        Some(Transaction::Td21Feed.action()),
+        &attachments,
+        &boundary,
+    )
+    .map_err(|e| RequestError::Soap(e.into()))?;
+    Ok(FeedRequest {
+        submission,
+        envelope,
+        mtom,
+    })
+}
