@@ -298,36 +298,33 @@ pub fn metadata_update_body(
         ConfidentialityChange::Unmask => (Some("MASQUE_PS"), None),
         ConfidentialityChange::MakeVisibleToPatient => (Some("INVISIBLE_PATIENT"), None),
     };
-    let mut has_code = false;
+    let is_conf = |c: &Element<'_>| {
+        c.name.is(NS_RIM, "Classification")
+            && c.attribute("classificationScheme") == Some(SCHEME_CONF)
+    };
+    let has_code = entry
+        .elements()
+        .any(|c| is_conf(c) && add_code.is_some() && c.attribute("nodeRepresentation") == add_code);
+    let mut pending = add_code.filter(|_| !has_code);
     for c in entry.elements() {
-        let is_conf = c.name.is(NS_RIM, "Classification")
-            && c.attribute("classificationScheme") == Some(SCHEME_CONF);
         let code = c.attribute("nodeRepresentation");
-        if is_conf && code.is_some() && code == drop_code {
+        if is_conf(c) && code.is_some() && code == drop_code {
             continue;
-        }
-        if is_conf && code.is_some() && code == add_code {
-            has_code = true;
         }
         // VersionInfo is the registry's: the new version is assigned by it.
         if c.name.is(NS_RIM, "VersionInfo") {
             continue;
         }
+        // ebRIM 3.0 order: the new Classification goes before the ExternalIdentifiers.
+        if c.name.is(NS_RIM, "ExternalIdentifier")
+            && let Some(code) = pending.take()
+        {
+            mask_classification(&mut w, code)?;
+        }
         copy(&mut w, c)?;
     }
-    if let (Some(code), false) = (add_code, has_code) {
-        w.start(
-            "rim:Classification",
-            &[
-                ("classificationScheme", SCHEME_CONF),
-                ("classifiedObject", "Document01"),
-                ("id", "clmask"),
-                ("nodeRepresentation", code),
-            ],
-        )?;
-        slot(&mut w, "codingScheme", OID_TRE_A07)?;
-        localized(&mut w, "Masqué aux professionnels de santé")?;
-        w.end()?;
+    if let Some(code) = pending {
+        mask_classification(&mut w, code)?;
     }
     w.end()?;
     w.start(
@@ -346,6 +343,22 @@ pub fn metadata_update_body(
     w.end()?;
     w.end()?;
     Ok(w.finish()?)
+}
+
+fn mask_classification(w: &mut XmlWriter, code: &str) -> Result<(), RequestError> {
+    w.start(
+        "rim:Classification",
+        &[
+            ("classificationScheme", SCHEME_CONF),
+            ("classifiedObject", "Document01"),
+            ("id", "clmask"),
+            ("nodeRepresentation", code),
+        ],
+    )?;
+    slot(w, "codingScheme", OID_TRE_A07)?;
+    localized(w, "Masqué aux professionnels de santé")?;
+    w.end()?;
+    Ok(())
 }
 
 /// Reads the `RegistryResponse` of TD2.1 and TD3.3: Success, or the typed refusal.
