@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod card;
 mod cda;
 mod demo;
+mod dmp;
 mod input;
 mod ins;
 mod json_input;
@@ -41,6 +42,8 @@ enum Command {
     /// MSSanté secure messaging: compose, send, fetch.
     #[command(subcommand)]
     Mss(mss::Command),
+    /// DMP (Mon espace santé): existence test, feed, search, retrieve, updates, web button.
+    Dmp(dmp::Args),
     /// QR codes and Data Matrix: decode images, repair scanner input.
     Qr(qr::Args),
     /// 2D-Doc and INS Data Matrix: parse and verify.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Cda(cmd) => cda::run(cmd),
         Command::Xdm(cmd) => xdm::run(cmd),
         Command::Mss(cmd) => mss::run(cmd),
+        Command::Dmp(args) => dmp::run(args),
         Command::Qr(args) => qr::run(&args),
         Command::TwoDDoc(args) => twoddoc::run(&args),
     }

@@ -8,6 +8,9 @@
 //! ```toml
 //! endpoint = "https://127.0.0.1:4443/si-dmp-server/v2/services"
 //! mode = "indirecte_renforcee"          # directe | indirecte | indirecte_renforcee
+//! ins_oid = "1.2.250.1.213.1.4.10"       # optional: authority of a bare `--ins` matricule
+//!                                        # (default 1.2.250.1.213.1.4.8, INS-NIR)
+//! web_url = "https://dmp.example"        # optional: the professionals' web site (DMP button)
 //!
 //! [tls]
 //! ca = "ca.pem"                          # trust anchors for the DMP server (PEM)
@@ -148,6 +151,14 @@ pub struct DmpConfig {
     pub endpoint: String,
     /// VIHF authentication mode.
     pub mode: AuthMode,
+    /// Authority OID of a matricule given alone (`segur dmp ... --ins`): `1.2.250.1.213.1.4.10`
+    /// for the test patients of the DMP test platform; INS-NIR (`.8`) when absent.
+    #[serde(default)]
+    pub ins_oid: Option<String>,
+    /// Root of the professionals' DMP web site for the context-passing URLs
+    /// (`shared/specs/dmp.md` §13; the production domain is TO VERIFY).
+    #[serde(default)]
+    pub web_url: Option<String>,
     /// Mutual-TLS material.
     pub tls: TlsFiles,
     /// Signing material (ORG_SIGN).

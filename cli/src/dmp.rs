@@ -1,0 +1,343 @@
+//! `segur dmp ...`: the DMP client (existence test, feed, search, retrieve, status and
+//! confidentiality updates) and the DMP button URLs. Exit 0 on success, 1 when the DMP
+//! refuses (SOAP fault, registry failure, negative acknowledgement), 2 on any other error.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args as ClapArgs, Subcommand, ValueEnum};
+use segur_dmp::client::{DmpClient, FeedOutcome};
+use segur_dmp::config::DmpConfig;
+use segur_dmp::td21::FeedDocument;
+use segur_dmp::td31::{FindDocuments, QueryCode, StatusFilter};
+use segur_dmp::td33::{ConfidentialityChange, StatusChange};
+use segur_dmp::view::FeedView;
+use segur_dmp::web::WebPage;
+use segur_dmp::{DmpError, DmpPatient};
+
+/// `segur dmp` arguments.
+#[derive(ClapArgs)]
+pub struct Args {
+    /// The client configuration (`dmp.toml`, as `segur dmp simulate --write-config` writes it).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Status {
+    Approved,
+    Deprecated,
+    All,
+}
+
+/// DMP subcommands.
+#[derive(Subcommand)]
+enum Command {
+    /// TD0.2: does the patient have a DMP, is the professional authorised.
+    Status {
+        /// The patient's INS matricule (15 characters), of a qualified identity.
+        #[arg(long)]
+        ins: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// TD2.1: feed a CDA (the patient INS comes from the CDA).
+    Feed {
+        /// The CDA document.
+        #[arg(long)]
+        cda: PathBuf,
+        /// The uniqueId of the document this one replaces.
+        #[arg(long)]
+        replaces: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// TD3.1: the patient's documents.
+    Find {
+        /// The patient's INS matricule.
+        #[arg(long)]
+        ins: String,
+        /// Only this typeCode (LOINC).
+        #[arg(long)]
+        type_code: Option<String>,
+        /// Statuses to return.
+        #[arg(long, value_enum, default_value = "approved")]
+        status: Status,
+        /// JSON output: one array of entries.
+        #[arg(long)]
+        json: bool,
+    },
+    /// TD3.2: retrieve a document into a file.
+    Get {
+        /// The patient's INS matricule.
+        #[arg(long)]
+        ins: String,
+        /// The document's uniqueId.
+        #[arg(long)]
+        unique_id: String,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// TD3.3a: hide the document from other professionals.
+    Mask(Target),
+    /// TD3.3a: show the document to other professionals again.
+    Unmask(Target),
+    /// TD3.3d: archive the document.
+    Archive(Target),
+    /// TD3.3c: delete the document.
+    Delete(Target),
+    /// The DMP button: print the professionals' web site URL of PAGE (TableauDeBord,
+    /// DossierPatient, Documents, ...).
+    Web {
+        /// The page.
+        page: String,
+        /// The patient's INS matricule.
+        #[arg(long)]
+        ins: Option<String>,
+    },
+}
+
+/// The document of an update.
+#[derive(ClapArgs)]
+struct Target {
+    /// The patient's INS matricule.
+    #[arg(long)]
+    ins: String,
+    /// The document's uniqueId.
+    #[arg(long)]
+    unique_id: String,
+}
+
+enum Failure {
+    Refusal(String),
+    Other(String),
+}
+
+impl From<DmpError> for Failure {
+    fn from(e: DmpError) -> Self {
+        if e.is_refusal() {
+            Self::Refusal(e.to_string())
+        } else {
+            Self::Other(e.to_string())
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Self {
+        Self::Other(e)
+    }
+}
+
+/// Runs a DMP subcommand.
+pub fn run(args: Args) -> ExitCode {
+    match exec(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Refusal(e)) => {
+            eprintln!("segur dmp: {}", terminal_safe(&e));
+            ExitCode::from(1)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("segur dmp: {}", terminal_safe(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(config: Option<&Path>) -> Result<DmpConfig, Failure> {
+    let path = config.ok_or_else(|| "--config FILE (dmp.toml) is required".to_owned())?;
+    DmpConfig::load(path).map_err(|e| Failure::Other(e.to_string()))
+}
+
+fn patient(config: &DmpConfig, matricule: &str) -> Result<DmpPatient, Failure> {
+    let oid = config.ins_oid.as_deref().unwrap_or(segur_ins::OID_INS_NIR);
+    let ins = segur_ins::Ins::from_parts(matricule, oid)
+        .map_err(|e| Failure::Other(format!("--ins: {e}")))?;
+    // The command line is given the matricule of an identity the caller holds as qualified.
+    Ok(DmpPatient::attested_qualified(ins))
+}
+
+fn json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
+fn exec(args: Args) -> Result<(), Failure> {
+    let config_path = args.config.as_deref();
+    if let Command::Web { page, ins } = &args.command {
+        return web(config_path, page, ins.as_deref());
+    }
+    let config = load(config_path)?;
+    let client = DmpClient::from_config(&config)?;
+    match args.command {
+        Command::Status { ins, json: as_json } => {
+            let p = patient(&config, &ins)?;
+            let r = client.existence_test(&p)?;
+            if as_json {
+                json(&r)?;
+            } else {
+                let state = match r.state {
+                    segur_dmp::td02::DmpState::Active => "active",
+                    segur_dmp::td02::DmpState::Closed => "closed",
+                    segur_dmp::td02::DmpState::Absent => "absent",
+                };
+                println!("DMP: {state}");
+                println!(
+                    "authorisation: {}",
+                    r.authorization.as_deref().unwrap_or("none")
+                );
+                if let Some(mt) = r.treating_doctor {
+                    println!("médecin traitant DMP: {}", if mt { "yes" } else { "no" });
+                }
+            }
+        }
+        Command::Feed {
+            cda,
+            replaces,
+            json: as_json,
+        } => {
+            let bytes = crate::input::read_limited(&cda, crate::input::cda_limit())?;
+            let doc = FeedDocument::from_cda(bytes, &Default::default())?;
+            let outcome = client.feed(&doc, replaces.as_deref(), None)?;
+            let view = FeedView {
+                outcome: match outcome {
+                    FeedOutcome::Fed => "fed",
+                    FeedOutcome::AlreadyPresent => "already_present",
+                },
+                unique_id: doc.unique_id().to_owned(),
+                submission_set_unique_id: String::new(),
+                replaces,
+            };
+            if as_json {
+                json(&view)?;
+            } else {
+                println!("{} {}", view.outcome, view.unique_id);
+            }
+        }
+        Command::Find {
+            ins,
+            type_code,
+            status,
+            json: as_json,
+        } => {
+            let p = patient(&config, &ins)?;
+            let query = FindDocuments {
+                status: match status {
+                    Status::Approved => StatusFilter::Approved,
+                    Status::Deprecated => StatusFilter::Deprecated,
+                    Status::All => StatusFilter::All,
+                },
+                type_codes: type_code
+                    .map(|code| QueryCode {
+                        code,
+                        scheme: "2.16.840.1.113883.6.1".to_owned(),
+                    })
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            };
+            let entries = client.find(&p, &query)?;
+            if as_json {
+                json(&entries)?;
+            } else {
+                for e in &entries {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        e.unique_id,
+                        e.status,
+                        e.type_code.as_deref().unwrap_or("-"),
+                        e.creation_time.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        Command::Get {
+            ins,
+            unique_id,
+            output,
+        } => {
+            let p = patient(&config, &ins)?;
+            let doc = client.retrieve(&p, &unique_id)?;
+            std::fs::write(&output, &doc.bytes)
+                .map_err(|e| format!("{}: {e}", output.display()))?;
+        }
+        Command::Mask(t) => client.update_confidentiality(
+            &patient(&config, &t.ins)?,
+            &t.unique_id,
+            ConfidentialityChange::Mask,
+        )?,
+        Command::Unmask(t) => client.update_confidentiality(
+            &patient(&config, &t.ins)?,
+            &t.unique_id,
+            ConfidentialityChange::Unmask,
+        )?,
+        Command::Archive(t) => client.update_status(
+            &patient(&config, &t.ins)?,
+            &t.unique_id,
+            StatusChange::Archive,
+        )?,
+        Command::Delete(t) => client.update_status(
+            &patient(&config, &t.ins)?,
+            &t.unique_id,
+            StatusChange::Delete,
+        )?,
+        Command::Web { .. } => {}
+    }
+    Ok(())
+}
+
+fn web(config: Option<&Path>, page: &str, ins: Option<&str>) -> Result<(), Failure> {
+    let page = WebPage::from_name(page).ok_or_else(|| {
+        let names: Vec<_> = WebPage::ALL.iter().map(|p| p.name()).collect();
+        format!("unknown page; one of {}", names.join(", "))
+    })?;
+    let config = match config {
+        Some(c) => Some(load(Some(c))?),
+        None => None,
+    };
+    let base = config
+        .as_ref()
+        .and_then(|c| c.web_url.clone())
+        .or_else(|| std::env::var("SEGUR_DMP_WEB_URL").ok())
+        .ok_or_else(|| {
+            "the DMP web site URL is not public: set web_url in dmp.toml (--config) or SEGUR_DMP_WEB_URL"
+                .to_owned()
+        })?;
+    let patient = match ins {
+        Some(m) => {
+            let oid = config
+                .as_ref()
+                .and_then(|c| c.ins_oid.clone())
+                .unwrap_or_else(|| segur_ins::OID_INS_NIR.to_owned());
+            let ins = segur_ins::Ins::from_parts(m, &oid)
+                .map_err(|e| Failure::Other(format!("--ins: {e}")))?;
+            Some(DmpPatient::attested_qualified(ins))
+        }
+        None => None,
+    };
+    let url = segur_dmp::web::url(&base, page, patient.as_ref()).map_err(|e| e.to_string())?;
+    println!("{}", url.expose());
+    Ok(())
+}
+
+/// Error text as it may be shown on a terminal: control and bidirectional characters (a DMP
+/// fault reason is the server's text) become `\u{..}` escapes.
+fn terminal_safe(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        {
+            o.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            o.push(c);
+        }
+    }
+    o
+}
