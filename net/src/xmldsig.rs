@@ -6,14 +6,34 @@
 //!   entities, limits, namespaces checked);
 //! - [`c14n`]: Canonical XML 1.0 and Exclusive XML Canonicalization 1.0, with and without
 //!   comments, over a document or a subtree;
+//! - [`algorithms`]: digest and signature method identifiers (XML-DSig 1.1 §6);
+//! - [`cert`]: the certificate fields signatures use (public key, issuer, serial);
+//! - [`reference`]: references and the accepted transforms;
+//! - [`signature`]: [`SignatureBuilder`], enveloped and detached signing through
+//!   [`crate::sign::Signer`];
+//! - [`verify`]: core validation returning what was signed ([`Verified`]), and
+//!   [`verify_enveloped`] for an element's own signature;
+//! - [`xades`]: the XAdES signature of a DMP submission set (DMP note §5.3) and its checks.
 //!
 //! The free function [`canonicalize`] is the short way for one document.
 
+pub mod algorithms;
 pub mod c14n;
+pub mod cert;
+pub mod reference;
+pub mod signature;
 pub mod tree;
+pub mod verify;
+pub mod xades;
 
+pub use algorithms::{DigestAlgorithm, SignatureMethod};
 pub use c14n::{C14nAlgorithm, C14nMode};
+pub use reference::{Reference, Transform};
+pub use signature::{Placement, SignatureBuilder};
 pub use tree::{Document, NodeId};
+pub use verify::{
+    Verified, VerifiedEnveloped, VerifiedReference, verify_enveloped, verify_signature,
+};
 
 use crate::xml::{XmlError, XmlLimits};
 
@@ -68,4 +88,81 @@ pub fn canonicalize(
         Selection::ElementByPath(path) => doc.find_path(path).ok_or(C14nError::NotFound)?,
     };
     Ok(doc.canonicalize_element(element, None, mode))
+}
+
+/// Why a signature could not be made or did not verify. Never carries document content; URIs
+/// are shortened and escaped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlDsigError {
+    /// The document is not XML the hardened reader accepts (kind and byte position).
+    #[error("XML: {0}")]
+    Xml(#[from] XmlError),
+    /// A required element or attribute is absent (XML-DSig 1.1 §4 structure).
+    #[error("missing {0}")]
+    Missing(&'static str),
+    /// An algorithm this SDK does not implement or accept.
+    #[error("unsupported {what} algorithm {uri}")]
+    UnsupportedAlgorithm {
+        /// Which element names it.
+        what: &'static str,
+        /// The identifier (shortened, escaped).
+        uri: String,
+    },
+    /// A transform sequence other than `[enveloped-signature]? [c14n]?`.
+    #[error("reference {reference}: unsupported transforms")]
+    UnsupportedTransforms {
+        /// Index of the reference in `SignedInfo`, from 0.
+        reference: usize,
+    },
+    /// A reference URI form this SDK does not resolve (XPointer).
+    #[error("reference {reference}: unsupported URI {uri}")]
+    UnsupportedReference {
+        /// Index of the reference.
+        reference: usize,
+        /// The URI (shortened, escaped).
+        uri: String,
+    },
+    /// No element carries the referenced identifier, or external content was not supplied.
+    #[error("reference {reference}: target not found")]
+    UnresolvedReference {
+        /// Index of the reference.
+        reference: usize,
+    },
+    /// Several elements carry the referenced identifier (a wrapping attempt or a broken
+    /// document).
+    #[error("reference {reference}: {count} elements carry the identifier")]
+    DuplicateId {
+        /// Index of the reference.
+        reference: usize,
+        /// How many.
+        count: usize,
+    },
+    /// The recomputed digest differs from `DigestValue` (XML-DSig 1.1 §3.2.1): the content
+    /// was altered.
+    #[error("reference {reference} ({uri}): digest mismatch")]
+    DigestMismatch {
+        /// Index of the reference.
+        reference: usize,
+        /// Its URI (shortened, escaped).
+        uri: String,
+    },
+    /// `SignatureValue` does not verify with any `KeyInfo` certificate (§3.2.2).
+    #[error("the signature value does not verify with the KeyInfo certificate")]
+    SignatureInvalid,
+    /// The signature does not cover what the caller asked about.
+    #[error("signature placement: {0}")]
+    Wrapping(&'static str),
+    /// Base64 content that does not decode.
+    #[error("{0} is not base64")]
+    Base64(&'static str),
+    /// A certificate problem.
+    #[error("certificate: {0}")]
+    Certificate(&'static str),
+    /// A signature description or document the SDK refuses to produce.
+    #[error("invalid signature request: {0}")]
+    Invalid(&'static str),
+    /// The signer failed.
+    #[error("signing: {0}")]
+    Sign(#[from] crate::sign::SignError),
 }

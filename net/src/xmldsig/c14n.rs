@@ -105,6 +105,20 @@ impl C14nMode {
         self.algorithm
     }
 
+    /// The same mode without comments (same-document references drop comments, XML-DSig 1.1
+    /// §4.4.3.3).
+    pub fn without_comments(&self) -> Self {
+        let algorithm = match self.algorithm {
+            C14nAlgorithm::InclusiveWithComments => C14nAlgorithm::Inclusive,
+            C14nAlgorithm::ExclusiveWithComments => C14nAlgorithm::Exclusive,
+            a => a,
+        };
+        Self {
+            algorithm,
+            inclusive_prefixes: self.inclusive_prefixes.clone(),
+        }
+    }
+
     /// The `InclusiveNamespaces PrefixList` (sorted; empty for inclusive canonicalisation).
     pub fn inclusive_prefixes(&self) -> &[String] {
         if self.algorithm.is_exclusive() {
@@ -366,6 +380,15 @@ impl<'a> Document<'a> {
     /// line ends and attribute whitespace normalised, characters escaped as §2.3 lists.
     pub fn canonicalize(&self, mode: &C14nMode) -> Vec<u8> {
         self.canonicalize_subset(None, None, mode)
+    }
+
+    /// The canonical form of the whole document without the subtree of `excluded`.
+    pub(crate) fn canonicalize_excluding(
+        &self,
+        excluded: Option<NodeId>,
+        mode: &C14nMode,
+    ) -> Vec<u8> {
+        self.canonicalize_subset(None, excluded, mode)
     }
 
     /// The canonical form of the subtree of `element` (its apex rendered with every namespace

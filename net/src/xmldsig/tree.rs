@@ -120,7 +120,6 @@ fn malformed(position: usize) -> XmlError {
 
 struct Builder<'a> {
     src: &'a str,
-    base: usize,
     nodes: Vec<NodeData<'a>>,
     top: Vec<NodeId>,
     stack: Vec<NodeId>,
@@ -279,7 +278,6 @@ impl<'a> Document<'a> {
         config.trim_text(false);
         let mut b = Builder {
             src,
-            base,
             nodes: Vec::new(),
             top: Vec::new(),
             stack: Vec::new(),
@@ -469,17 +467,5 @@ impl<'a> Document<'a> {
     /// written `<a/>`, where content cannot be inserted without rewriting the tag).
     pub(crate) fn end_tag_offset(&self, id: NodeId) -> Option<usize> {
         self.elem(id)?.end_tag.map(|t| self.base + t)
-    }
-
-    /// Whether `ancestor` is `node` or one of its ancestors.
-    pub(crate) fn is_ancestor_or_self(&self, ancestor: NodeId, node: NodeId) -> bool {
-        let mut at = Some(node);
-        while let Some(n) = at {
-            if n == ancestor {
-                return true;
-            }
-            at = self.parent(n);
-        }
-        false
     }
 }
