@@ -204,7 +204,7 @@ fn exec(args: Args) -> Result<(), Failure> {
         } => {
             let bytes = crate::input::read_limited(&cda, crate::input::cda_limit())?;
             let doc = FeedDocument::from_cda(bytes, &Default::default())?;
-            let outcome = client.feed(&doc, replaces.as_deref(), None)?;
+            let outcome = client.feed(&doc, replaces.as_deref())?;
             let view = FeedView {
                 outcome: match outcome {
                     FeedOutcome::Fed => "fed",

@@ -10,10 +10,15 @@
 //!   only when it is absent, so a retry never creates a duplicate;
 //! - a retrieved document is checked against the size and SHA-1 of its registry entry (STD).
 //!
-//! The VIHF is sent unsigned: the XML signature module of `segur_net` is not yet available in
-//! this crate. Signing (§2.4) plugs into [`DmpClient::assertion`].
+//! With a signer (the ORG_SIGN key of `dmp.toml`, or any [`Signer`] such as the CPS card's
+//! signature key), the VIHF carries its enveloped signature after `Issuer` (§2.4) and every
+//! feed its XAdES-signed submission set (§5.3); without one, both go unsigned (DIRECTE, where
+//! whether the DMP requires the signature is TO VERIFY, §2.3).
+
+use std::sync::{Arc, Mutex};
 
 use segur_net::http::{HttpClient, HttpError, HttpLimits, HttpResponse};
+use segur_net::sign::Signer;
 use segur_net::soap::SoapVersion;
 use segur_net::tls::{ClientIdentity, TlsPolicy, TlsSettings, TrustAnchors};
 
@@ -24,7 +29,7 @@ use crate::registry::RegistryResponse;
 use crate::response::{ResponseLimits, with_body};
 use crate::td02::{ExistenceTest, HlSender, SEGUR_LPS_OID};
 use crate::td03::{AuthorizationAction, ServiceOutput};
-use crate::td21::{FeedDocument, FeedOptions, SubmissionSignature};
+use crate::td21::{FeedDocument, FeedOptions};
 use crate::td31::FindDocuments;
 use crate::td32::RetrievedDocument;
 use crate::td33::{ConfidentialityChange, StatusChange, Submitter};
@@ -42,9 +47,13 @@ pub enum FeedOutcome {
     AlreadyPresent,
 }
 
+/// A signer shared by the requests of one client.
+pub type SharedSigner = Arc<Mutex<Box<dyn Signer + Send>>>;
+
 /// The DMP client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DmpClient {
+    signer: Option<SharedSigner>,
     http: HttpClient,
     base: String,
     vihf: VihfBuilder,
@@ -52,6 +61,15 @@ pub struct DmpClient {
     submitter: Submitter,
     source_id: String,
     limits: ResponseLimits,
+}
+
+impl std::fmt::Debug for DmpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DmpClient")
+            .field("base", &self.base)
+            .field("signed", &self.signer.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 fn read(what: &'static str, path: &std::path::Path) -> Result<Vec<u8>, DmpError> {
@@ -74,9 +92,14 @@ impl DmpClient {
             &read("the TLS client certificate", &config.tls.client_certificate)?,
             &zeroize::Zeroizing::new(read("the TLS client key", &config.tls.client_key)?),
         )?;
+        let signing_key = zeroize::Zeroizing::new(read("the signing key", &config.signing.key)?);
         let signing = ClientIdentity::from_pem(
             &read("the signing certificate", &config.signing.certificate)?,
-            &zeroize::Zeroizing::new(read("the signing key", &config.signing.key)?),
+            &signing_key,
+        )?;
+        let signer = crate::signing::PemSigner::from_pem(
+            &signing_key,
+            signing.chain().iter().map(|c| c.to_vec()).collect(),
         )?;
         let signing_cert =
             signing
@@ -129,6 +152,7 @@ impl DmpClient {
             ),
         };
         Ok(Self {
+            signer: Some(Arc::new(Mutex::new(Box::new(signer)))),
             http: HttpClient::new(&settings, limits),
             base: config.endpoint.clone(),
             vihf,
@@ -142,9 +166,10 @@ impl DmpClient {
         })
     }
 
-    /// A client from its parts (TLS settings of [`TlsPolicy::dmp`], services base URL, VIHF
-    /// builder, HL7 sender, submitter of updates).
+    /// A client from its parts (signer of the VIHF and XAdES signatures, TLS settings of
+    /// [`TlsPolicy::dmp`], services base URL, VIHF builder, HL7 sender, submitter of updates).
     pub fn new(
+        signer: Option<SharedSigner>,
         settings: &TlsSettings,
         limits: HttpLimits,
         base: impl Into<String>,
@@ -153,6 +178,7 @@ impl DmpClient {
         submitter: Submitter,
     ) -> Self {
         Self {
+            signer,
             http: HttpClient::new(settings, limits),
             base: base.into(),
             source_id: submitter.source_id.clone(),
@@ -163,9 +189,19 @@ impl DmpClient {
         }
     }
 
-    /// The VIHF for `patient`, as sent in `wsse:Security`.
+    /// The VIHF for `patient`, as sent in `wsse:Security` (signed when the client has a
+    /// signer).
     pub fn assertion(&self, patient: &DmpPatient) -> Result<String, DmpError> {
-        Ok(self.vihf.build(patient)?.xml().to_owned())
+        let vihf = self.vihf.build(patient)?;
+        match &self.signer {
+            Some(s) => {
+                let mut guard = s.lock().map_err(|_| {
+                    segur_net::sign::SignError::Key("the signer lock is poisoned".into())
+                })?;
+                Ok(crate::signing::sign_vihf(&vihf, guard.as_mut())?)
+            }
+            None => Ok(vihf.xml().to_owned()),
+        }
     }
 
     fn post(
@@ -310,14 +346,12 @@ impl DmpClient {
         Ok(doc)
     }
 
-    /// TD2.1: feeds `document` (replacing the document `replaces`, a uniqueId, when given),
-    /// with the submission-set signature when given. See the module documentation for the
-    /// retry rule.
+    /// TD2.1: feeds `document` (replacing the document `replaces`, a uniqueId, when given).
+    /// See the module documentation for the retry rule.
     pub fn feed(
         &self,
         document: &FeedDocument,
         replaces: Option<&str>,
-        signature: Option<&SubmissionSignature>,
     ) -> Result<FeedOutcome, DmpError> {
         let patient = document.patient();
         let replaces_entry_uuid = match replaces {
@@ -332,13 +366,24 @@ impl DmpClient {
         let assertion = self.assertion(patient)?;
         let to = Transaction::Td21Feed.url(&self.base);
         let send = || -> Result<RegistryResponse, DmpError> {
+            let mut guard = match &self.signer {
+                Some(s) => Some(s.lock().map_err(|_| {
+                    segur_net::sign::SignError::Key("the signer lock is poisoned".into())
+                })?),
+                None => None,
+            };
+            let signer: Option<&mut dyn Signer> = match guard.as_mut() {
+                Some(g) => Some(g.as_mut()),
+                None => None,
+            };
             let request = crate::td21::build(
                 std::slice::from_ref(document),
-                signature,
+                signer,
                 &options,
                 &assertion,
                 &to,
             )?;
+            drop(guard);
             let response = self.post(
                 Transaction::Td21Feed,
                 &request.mtom.content_type,

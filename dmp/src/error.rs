@@ -33,6 +33,12 @@ pub enum DmpError {
     /// The VIHF could not be built or signed.
     #[error(transparent)]
     Vihf(#[from] VihfError),
+    /// A signature (VIHF, XAdES) could not be made.
+    #[error("signature: {0}")]
+    Signature(#[from] segur_net::xmldsig::XmlDsigError),
+    /// The signing key could not be used.
+    #[error("signing key: {0}")]
+    SigningKey(#[from] segur_net::sign::SignError),
     /// The request could not be written.
     #[error("request: {0}")]
     Request(#[from] RequestError),

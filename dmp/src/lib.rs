@@ -9,6 +9,7 @@
 //! - [`patient`]: [`DmpPatient`], the INS of a qualified identity.
 //! - [`registry`]: ebRS `RegistryResponse` (Success, PartialSuccess, Failure, RegistryError).
 //! - [`response`]: opening a SOAP or MTOM answer with the hardened reader.
+//! - [`signing`]: the PEM signing key, the VIHF and XAdES signatures (`segur_net::xmldsig`).
 //! - [`td02`]: TD0.2 existence test; [`td03`]: TD0.3 authorisation;
 //!   [`td21`]: TD2.1 feed and replacement (ITI-41, MTOM); [`td31`]: TD3.1 search (ITI-18);
 //!   [`td32`]: TD3.2 retrieve (ITI-43); [`td33`]: TD3.3 status and metadata updates (ITI-57).
@@ -25,6 +26,7 @@ pub mod error;
 pub mod patient;
 pub mod registry;
 pub mod response;
+pub mod signing;
 pub mod td02;
 pub mod td03;
 pub mod td21;

@@ -10,9 +10,12 @@
 
 use segur_dmp_cda::xds::{DeriveOptions, DocumentEntry, Submission, SubmissionSet};
 use segur_dmp_cda::{Code, ebrim};
+use segur_net::sign::Signer;
 use segur_net::soap::SoapVersion;
 use segur_net::soap::mtom::{Attachment, MtomOutput, write_mtom};
 use segur_net::xml::XmlWriter;
+use segur_net::xmldsig::DigestAlgorithm;
+use segur_net::xmldsig::xades::{ManifestDocument, SigningTime, SubmissionSetSignature};
 
 use crate::error::{DmpError, RequestError};
 use crate::patient::DmpPatient;
@@ -76,17 +79,6 @@ impl FeedDocument {
     }
 }
 
-/// The XAdES signature of the submission set (§5.3) and its entry's metadata, made by the
-/// caller's signer.
-#[derive(Debug, Clone)]
-pub struct SubmissionSignature {
-    /// The `ds:Signature` document bytes.
-    pub xml: Vec<u8>,
-    /// Its entry (classCode `urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1`, typeCode `E1762`, formatCode
-    /// `http://www.w3.org/2000/09/xmldsig#`, §5.2 "Signature entry").
-    pub entry: DocumentEntry,
-}
-
 /// A built ITI-41 request.
 #[derive(Debug, Clone)]
 pub struct FeedRequest {
@@ -112,18 +104,103 @@ pub struct FeedOptions {
 
 const SIGNS: &str = "urn:ihe:iti:2007:AssociationType:signs";
 
-/// Writes the ITI-41 request for `documents` (one patient) and, when given, the submission-set
-/// signature; `assertion` is the VIHF, `to` the repository URL.
+/// The signature entry of a submission set (§5.2 "Signature entry"; EX, CS, DB): the
+/// document's entry with the codes of a digital signature, signed at `time` (XDS UTC).
+fn signature_entry(document: &DocumentEntry, xml: &[u8], time: &str) -> DocumentEntry {
+    let mut e = document.clone();
+    e.entry_uuid = segur_dmp_cda::xds::new_entry_uuid();
+    e.unique_id = segur_dmp_cda::xds::new_uuid_oid();
+    e.class_code = Code::new(
+        "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
+        "URN",
+        "Digital Signature",
+    );
+    e.type_code = Code::new("E1762", "ASTM", "Full Document");
+    e.format_code = Code::new(
+        "http://www.w3.org/2000/09/xmldsig#",
+        "URN",
+        "Default Signature Style",
+    );
+    e.confidentiality = vec![
+        Code::new("N", "2.16.840.1.113883.5.25", "Normal"),
+        Code::new(
+            "MASQUE_PS",
+            crate::td33::OID_TRE_A07,
+            "Masqué aux professionnels de santé",
+        ),
+        Code::new(
+            "INVISIBLE_PATIENT",
+            crate::td33::OID_TRE_A07,
+            "Non visible par le patient",
+        ),
+    ];
+    e.event_codes = vec![Code::new(
+        "1.2.840.10065.1.12.1.14",
+        "1.2.840.10065.1.12",
+        "Source",
+    )];
+    e.creation_time = Some(time.to_owned());
+    e.service_start_time = Some(time.to_owned());
+    e.service_stop_time = Some(time.to_owned());
+    e.language_code = Some("art".to_owned());
+    e.title = Some("Source".to_owned());
+    e.legal_authenticator = document.authors.first().and_then(|a| a.person.clone());
+    e.source_patient_id = Some(document.patient_id.clone());
+    e.source_patient_info = Vec::new();
+    e.mime_type = "text/xml".to_owned();
+    e.hash = Some(segur_dmp_cda::xds::sha1_hex(xml));
+    e.size = Some(xml.len() as u64);
+    e
+}
+
+/// The XAdES signature of `set` over `documents` (§5.3) made with `signer`, and its entry.
+fn sign_submission_set(
+    set: &SubmissionSet,
+    documents: &[FeedDocument],
+    signer: &mut dyn Signer,
+) -> Result<(Vec<u8>, DocumentEntry), DmpError> {
+    let now = chrono::Utc::now();
+    let time = SigningTime::parse(&now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))?;
+    let limits = segur_net::xml::XmlLimits::default();
+    let mut signature = SubmissionSetSignature::new(
+        &format!("S{}", uuid::Uuid::new_v4().simple()),
+        &set.unique_id,
+        time,
+    )?;
+    for d in documents {
+        signature = signature.document(ManifestDocument::new(
+            &d.entry.unique_id,
+            &d.bytes,
+            DigestAlgorithm::Sha1,
+            limits,
+        )?);
+    }
+    let xml = signature.sign(signer, limits)?;
+    let entry = signature_entry(
+        &documents_first(documents)?.entry,
+        &xml,
+        &now.format("%Y%m%d%H%M%S").to_string(),
+    );
+    Ok((xml, entry))
+}
+
+fn documents_first(documents: &[FeedDocument]) -> Result<&FeedDocument, RequestError> {
+    documents
+        .first()
+        .ok_or(RequestError::Invalid("feed without document"))
+}
+
+/// Writes the ITI-41 request for `documents` (one patient), with the XAdES signature of the
+/// submission set made by `signer` when given (mandatory for the DMP, §5.3; optional here for
+/// tests of the other rules); `assertion` is the VIHF, `to` the repository URL.
 pub fn build(
     documents: &[FeedDocument],
-    signature: Option<&SubmissionSignature>,
+    signer: Option<&mut dyn Signer>,
     options: &FeedOptions,
     assertion: &str,
     to: &str,
 ) -> Result<FeedRequest, DmpError> {
-    let first = documents
-        .first()
-        .ok_or(RequestError::Invalid("feed without document"))?;
+    let first = documents_first(documents)?;
     if documents.iter().any(|d| d.patient != first.patient) {
         return Err(RequestError::Invalid("documents of several patients in one feed").into());
     }
@@ -136,8 +213,12 @@ pub fn build(
         &options.source_id,
         options.content_type.clone(),
     );
-    if let Some(s) = signature {
-        entries.push(s.entry.clone());
+    let signature = match signer {
+        Some(signer) => Some(sign_submission_set(&set, documents, signer)?),
+        None => None,
+    };
+    if let Some((_, entry)) = &signature {
+        entries.push(entry.clone());
     }
     let mut submission = Submission::new(set, entries);
     if let Some(old) = &options.replaces_entry_uuid {
@@ -150,13 +231,12 @@ pub fn build(
         .trim();
     // The `signs` association (signature entry → submission set, with SubmissionSetStatus as
     // EX) goes inside the RegistryObjectList the ebRIM writer closes last.
-    let sor = match signature {
-        Some(s) => {
+    let sor = match &signature {
+        Some((_, entry)) => {
             let signs = format!(
                 "<rim:Association id=\"urn:uuid:{}\" associationType=\"{SIGNS}\" sourceObject=\"{}\" targetObject=\"{}\"><rim:Slot name=\"SubmissionSetStatus\"><rim:ValueList><rim:Value>Original</rim:Value></rim:ValueList></rim:Slot></rim:Association>",
                 uuid::Uuid::new_v4(),
-                segur_net::xml::escape_attribute(&s.entry.entry_uuid)
-                    .map_err(RequestError::from)?,
+                segur_net::xml::escape_attribute(&entry.entry_uuid).map_err(RequestError::from)?,
                 segur_net::xml::escape_attribute(&submission.submission_set.entry_uuid)
                     .map_err(RequestError::from)?,
             );
@@ -173,8 +253,8 @@ pub fn build(
         .enumerate()
         .map(|(i, d)| (format!("document{}@segur", i + 1), d.bytes.as_slice()))
         .collect();
-    if let Some(s) = signature {
-        parts.push(("signature@segur".to_owned(), s.xml.as_slice()));
+    if let Some((xml, _)) = &signature {
+        parts.push(("signature@segur".to_owned(), xml.as_slice()));
     }
     let mut w = XmlWriter::new();
     w.start(
