@@ -47,7 +47,7 @@ pub enum DmpError {
     Http(#[from] HttpError),
     /// The DMP answered with a SOAP fault (SOAP 1.2 Part 1 §5.4; `shared/specs/dmp.md` §9).
     #[error("DMP refusal: {0}")]
-    Fault(SoapFault),
+    Fault(Box<SoapFault>),
     /// The DMP answered with a registry Failure or PartialSuccess (ebRS 3.0 §2.1.3; §5.4, §9).
     #[error("DMP refusal: {status}, {} error(s){}", errors.len(), first_code(errors))]
     Registry {

@@ -1,6 +1,6 @@
 //! Opening a DMP answer: plain SOAP 1.2 or an MTOM package (`shared/specs/dmp.md` §1.3, §7),
 //! read with the hardened reader of `segur_net::xml`; a SOAP fault becomes
-//! [`DmpError::Fault`](crate::DmpError::Fault).
+//! [`crate::DmpError::Fault`].
 
 use segur_net::soap::mtom::{MtomLimits, MtomPackage, read_mtom};
 use segur_net::soap::parse_envelope;
@@ -39,7 +39,7 @@ pub fn with_body<T>(
             .map_err(|e| soap(segur_net::soap::SoapError::Mtom(e)))?;
         let envelope = package.envelope(limits.xml).map_err(soap)?;
         if let Some(fault) = envelope.fault() {
-            return Err(DmpError::Fault(fault));
+            return Err(DmpError::Fault(Box::new(fault)));
         }
         let content = envelope
             .body_content()
@@ -51,7 +51,7 @@ pub fn with_body<T>(
     } else {
         let envelope = parse_envelope(body, limits.xml).map_err(soap)?;
         if let Some(fault) = envelope.fault() {
-            return Err(DmpError::Fault(fault));
+            return Err(DmpError::Fault(Box::new(fault)));
         }
         let content = envelope
             .body_content()

@@ -157,3 +157,73 @@ pub fn open(
 ) -> Result<(), WebError> {
     browser(url.expose()).map_err(WebError::Browser)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn patient() -> DmpPatient {
+        DmpPatient::attested_qualified(
+            segur_ins::Ins::from_parts("207058575627097", "1.2.250.1.213.1.4.10").unwrap(),
+        )
+    }
+
+    #[test]
+    fn urls_follow_pdt_inf_527() {
+        let p = patient();
+        assert_eq!(
+            url("https://dmp.example/", WebPage::DossierPatient, Some(&p))
+                .unwrap()
+                .expose(),
+            "https://dmp.example/AccesDirect/DossierPatient/207058575627097"
+        );
+        assert_eq!(
+            url("https://dmp.example", WebPage::TableauDeBord, None)
+                .unwrap()
+                .expose(),
+            "https://dmp.example/AccesDirect/TableauDeBord"
+        );
+        assert_eq!(
+            url("https://dmp.example", WebPage::Documents, None),
+            Err(WebError::InsRequired("Documents"))
+        );
+        assert_eq!(
+            url("https://dmp.example", WebPage::Parametrages, Some(&p)),
+            Err(WebError::InsNotAccepted("Parametrages"))
+        );
+        for bad in [
+            "http://dmp.example",
+            "https://",
+            "https://a?b",
+            "https://a b",
+        ] {
+            assert_eq!(
+                url(bad, WebPage::TableauDeBord, None),
+                Err(WebError::BadBase),
+                "{bad}"
+            );
+        }
+        for page in WebPage::ALL {
+            assert_eq!(WebPage::from_name(page.name()), Some(page));
+        }
+        let u = url("https://dmp.example", WebPage::CarnetVaccination, Some(&p)).unwrap();
+        assert!(!format!("{u:?}").contains("207058575627097"));
+    }
+
+    #[test]
+    fn the_browser_function_is_the_callers() {
+        let u = url("https://dmp.example", WebPage::TableauDeBord, None).unwrap();
+        let mut opened = Vec::new();
+        open(&u, &mut |s: &str| {
+            opened.push(s.to_owned());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(opened, ["https://dmp.example/AccesDirect/TableauDeBord"]);
+        assert_eq!(
+            open(&u, &mut |_: &str| Err("no display".to_owned())),
+            Err(WebError::Browser("no display".into()))
+        );
+    }
+}

@@ -307,7 +307,7 @@ fn td32_response_resolves_the_mtom_part() {
         Some(&out.content_type),
         &out.body,
         ResponseLimits::default(),
-        |e, p| segur_dmp::td32::read_response(e, p),
+        segur_dmp::td32::read_response,
     )
     .unwrap();
     assert_eq!(docs.len(), 1);
