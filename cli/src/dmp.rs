@@ -211,7 +211,6 @@ fn exec(args: Args) -> Result<(), Failure> {
                     FeedOutcome::AlreadyPresent => "already_present",
                 },
                 unique_id: doc.unique_id().to_owned(),
-                submission_set_unique_id: String::new(),
                 replaces,
             };
             if as_json {

@@ -49,8 +49,6 @@ pub struct FeedView {
     pub outcome: &'static str,
     /// The document's XDS uniqueId.
     pub unique_id: String,
-    /// The submission set uniqueId.
-    pub submission_set_unique_id: String,
     /// The replaced document's uniqueId, for a replacement.
     pub replaces: Option<String>,
 }

@@ -90,11 +90,33 @@ fn td02_response_is_read_with_its_values() {
 }
 
 #[test]
-fn td14_response_reads_a_closed_dmp() {
-    // EX TD1.4 answers after closing with the same PRPA_IN201308UV02-like structure? It is a
-    // PRPA_IN201314ResponseUV02: our reader refuses it by name rather than guessing.
+fn td02_reader_refuses_another_body_and_reads_a_closed_dmp() {
+    // EX TD1.4 answers with another interaction: refused by name, not guessed.
     let r = open("TD1.4_Fermer_response.xml", segur_dmp::td02::read_response);
-    assert!(matches!(r, Err(DmpError::Response(_))), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(DmpError::Response(
+                segur_dmp::error::ResponseError::UnexpectedBody { .. }
+            ))
+        ),
+        "{r:?}"
+    );
+    // A terminated patient (the status EX TD1.4 shows after closing) is a closed DMP.
+    let closed = String::from_utf8(example("TD0.2_Test-dexistence_response.xml"))
+        .unwrap()
+        .replace(
+            "<statusCode code=\"active\"/>",
+            "<statusCode code=\"terminated\"/>",
+        );
+    let r = with_body(
+        None,
+        closed.as_bytes(),
+        ResponseLimits::default(),
+        |e, _| segur_dmp::td02::read_response(e),
+    )
+    .unwrap();
+    assert_eq!(r.state, DmpState::Closed);
 }
 
 #[test]
