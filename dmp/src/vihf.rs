@@ -550,78 +550,12 @@ impl AuthMode {
     }
 }
 
-/// RFC 4514 §3 short names; any other attribute is written `OID=#hex(DER value)` (§2.4), as the
-/// EX DIRECTE Issuer does for surname and given name.
-fn short_name(oid: &str) -> Option<&'static str> {
-    Some(match oid {
-        "2.5.4.3" => "CN",
-        "2.5.4.7" => "L",
-        "2.5.4.8" => "ST",
-        "2.5.4.10" => "O",
-        "2.5.4.11" => "OU",
-        "2.5.4.6" => "C",
-        "2.5.4.9" => "STREET",
-        "0.9.2342.19200300.100.1.25" => "DC",
-        "0.9.2342.19200300.100.1.1" => "UID",
-        _ => return None,
-    })
-}
-
-/// RFC 4514 §2.4 escaping of a string value.
-fn escape_dn_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    let last = v.chars().count().saturating_sub(1);
-    for (i, c) in v.chars().enumerate() {
-        let special = matches!(c, '"' | '+' | ',' | ';' | '<' | '>' | '\\')
-            || (i == 0 && matches!(c, ' ' | '#'))
-            || (i == last && c == ' ');
-        if special {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The subject DN of a DER certificate as RFC 4514 (RFC 2253) text: RDNs last-to-first, joined
-/// by `,` without space; the VIHF `Issuer` value (`shared/specs/dmp.md` §2.1, "the signing
-/// certificate's subject DN"; CS writes RFC 2253).
+/// The subject DN of a DER certificate as RFC 2253 text (most specific RDN first, `,` without
+/// space): the VIHF `Issuer` value (`shared/specs/dmp.md` §2.1, "the signing certificate's
+/// subject DN"; CS writes RFC 2253). Read by `segur_net::xmldsig::cert`, which XAdES uses for
+/// `X509IssuerName` too.
 pub fn issuer_dn(certificate_der: &[u8]) -> Result<String, VihfError> {
-    use x509_parser::prelude::FromDer;
-    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(certificate_der)
-        .map_err(|e| VihfError::Certificate(e.to_string()))?;
-    let mut rdns = Vec::new();
-    for rdn in cert.subject().iter() {
-        let mut parts = Vec::new();
-        for atv in rdn.iter() {
-            let oid = atv.attr_type().to_id_string();
-            let part = match (short_name(&oid), atv.as_str()) {
-                (Some(name), Ok(value)) => format!("{name}={}", escape_dn_value(value)),
-                _ => {
-                    let raw = atv.attr_value();
-                    let mut der = Vec::new();
-                    der.push(raw.header.tag().0 as u8);
-                    let len = raw.data.len();
-                    if len < 128 {
-                        der.push(len as u8);
-                    } else {
-                        let bytes: Vec<u8> = len
-                            .to_be_bytes()
-                            .into_iter()
-                            .skip_while(|b| *b == 0)
-                            .collect();
-                        der.push(0x80 | bytes.len() as u8);
-                        der.extend_from_slice(&bytes);
-                    }
-                    der.extend_from_slice(raw.data);
-                    let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
-                    format!("{oid}=#{hex}")
-                }
-            };
-            parts.push(part);
-        }
-        rdns.push(parts.join("+"));
-    }
-    rdns.reverse();
-    Ok(rdns.join(","))
+    segur_net::xmldsig::cert::parse_certificate(certificate_der)
+        .map(|c| c.subject_rfc2253)
+        .ok_or_else(|| VihfError::Certificate("not an X.509 certificate".into()))
 }
