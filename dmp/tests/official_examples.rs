@@ -478,3 +478,84 @@ fn td33_requests_are_schema_valid() {
         assert!(!body.contains("VersionInfo"));
     }
 }
+
+#[test]
+fn hostile_responses_get_typed_errors() {
+    use segur_dmp::error::ResponseError;
+    use segur_net::soap::SoapError;
+    use segur_net::xml::XmlErrorKind;
+    let xml_kind = |r: Result<Vec<segur_dmp::view::DocumentView>, DmpError>| match r {
+        Err(DmpError::Response(ResponseError::Soap(SoapError::Xml(e)))) => e.kind,
+        other => panic!("{other:?}"),
+    };
+    // A DTD (entity expansion) is refused before anything is read.
+    let body = String::from_utf8(example("TD3.1_Recherche-de-document_response.xml")).unwrap();
+    let dtd = format!("<!DOCTYPE x [<!ENTITY a \"aaaa\">]>{body}");
+    let r = with_body(None, dtd.as_bytes(), ResponseLimits::default(), |e, _| {
+        segur_dmp::td31::read_response(e)
+    });
+    assert_eq!(xml_kind(r), XmlErrorKind::Doctype);
+    // A truncated answer.
+    let cut = &body.as_bytes()[..body.len() / 2];
+    let r = with_body(None, cut, ResponseLimits::default(), |e, _| {
+        segur_dmp::td31::read_response(e)
+    });
+    assert_eq!(xml_kind(r), XmlErrorKind::Truncated);
+    // Over the size limit: refused, not truncated.
+    let mut limits = ResponseLimits::default();
+    limits.xml.max_bytes = 4096;
+    let r = with_body(None, body.as_bytes(), limits, |e, _| {
+        segur_dmp::td31::read_response(e)
+    });
+    assert!(matches!(xml_kind(r), XmlErrorKind::TooLarge { .. }));
+    // A size slot that is not a number names the slot and the entry's position.
+    let bad = body.replacen(
+        "<ns4:Value>2768</ns4:Value>",
+        "<ns4:Value>27x8</ns4:Value>",
+        1,
+    );
+    let r = with_body(None, bad.as_bytes(), ResponseLimits::default(), |e, _| {
+        segur_dmp::td31::read_response(e)
+    });
+    match r {
+        Err(DmpError::Response(ResponseError::Invalid { what, position })) => {
+            assert_eq!(what, "size slot");
+            assert!(position > 0);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_retrieve_package_missing_its_part_is_refused() {
+    let envelope = example("TD3.2_Consultation-dun-document_response.xml");
+    let out = segur_net::soap::mtom::write_mtom(
+        segur_net::soap::SoapVersion::Soap12,
+        std::str::from_utf8(&envelope).unwrap(),
+        None,
+        &[segur_net::soap::mtom::Attachment {
+            content_id: "another-part@segur",
+            content_type: "application/octet-stream",
+            data: b"x",
+        }],
+        "MIMEBoundary_test",
+    )
+    .unwrap();
+    let r = with_body(
+        Some(&out.content_type),
+        &out.body,
+        ResponseLimits::default(),
+        segur_dmp::td32::read_response,
+    );
+    assert!(
+        matches!(
+            r,
+            Err(DmpError::Response(segur_dmp::error::ResponseError::Soap(
+                segur_net::soap::SoapError::Mtom(
+                    segur_net::soap::mtom::MtomError::UnknownContentId { .. }
+                )
+            )))
+        ),
+        "{r:?}"
+    );
+}
