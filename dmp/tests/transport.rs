@@ -45,11 +45,14 @@ enum Mode {
     FeedHangsButRegistered,
     /// Every registry answer is an HTTP 500 SOAP fault.
     Fault,
+    /// The first feed hangs and is not registered; the next one is answered.
+    FirstFeedLost,
 }
 
 #[derive(Default)]
 struct Seen {
     requests: Vec<(String, String, Vec<u8>)>,
+    feeds: usize,
     fed_unique_id: Option<String>,
 }
 
@@ -133,6 +136,14 @@ async fn handle(
             soap(td31_answer(fed.as_deref()))
         }
         "repository" if ctype.starts_with("multipart/related") => {
+            let feeds = {
+                let mut seen = state.seen.lock().unwrap();
+                seen.feeds += 1;
+                seen.feeds
+            };
+            if state.mode == Mode::FirstFeedLost && feeds == 1 {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
             if state.mode == Mode::FeedHangsButRegistered {
                 let uid = FEED_UNIQUE_ID.lock().unwrap().clone();
                 state.seen.lock().unwrap().fed_unique_id = uid;
@@ -549,6 +560,28 @@ fn a_feed_timeout_is_resolved_by_searching_the_unique_id() {
     assert!(
         String::from_utf8_lossy(last).contains("urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4")
     );
+}
+
+#[test]
+fn a_lost_feed_absent_from_the_registry_is_sent_again_once() {
+    let (server, f) = setup(Mode::FirstFeedLost);
+    let c = client(
+        &f,
+        HttpLimits {
+            exchange_timeout: Duration::from_secs(2),
+            ..HttpLimits::default()
+        },
+    );
+    let doc = FeedDocument::from_cda(vac_note(), &Default::default()).unwrap();
+    assert_eq!(c.feed(&doc, None).unwrap(), FeedOutcome::Fed);
+    let seen = server.state.seen.lock().unwrap();
+    assert_eq!(seen.feeds, 2);
+    let kinds: Vec<&str> = seen
+        .requests
+        .iter()
+        .map(|(p, _, _)| p.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(kinds, ["repository", "registry", "repository"]);
 }
 
 #[test]
