@@ -255,3 +255,57 @@ fn issuer_is_the_certificate_dn_in_rfc_4514_order() {
     );
     assert!(segur_dmp::vihf::issuer_dn(b"not a certificate").is_err());
 }
+
+#[test]
+fn resource_id_comes_from_a_qualified_identity() {
+    use segur_ins::status::ProvisionalAttributes;
+    use segur_ins::{HighTrustDocument, Identity, Traits, TraitsData};
+    let traits = Traits::from_data(&TraitsData {
+        birth_name: "ECETINSI".into(),
+        given_names: vec!["PIERRE-ALAIN".into()],
+        sex: "M".into(),
+        birth_date: "2009-07-14".into(),
+        birth_place: Some("63220".into()),
+        ..TraitsData::default()
+    })
+    .unwrap();
+    let ins = Ins::from_parts("109076322083489", segur_ins::OID_INS_NIR).unwrap();
+    let mut identity = Identity::provisional(traits.clone(), ProvisionalAttributes::None);
+    // Not qualified yet: no QualifiedIdentity, hence no DmpPatient by `of`.
+    assert!(identity.qualified().is_none());
+    identity.record_insi_retrieval(ins, traits).unwrap();
+    assert!(identity.qualified().is_none());
+    identity
+        .record_document_check(HighTrustDocument::NationalIdCard)
+        .unwrap();
+    let patient = DmpPatient::of(&identity.qualified().unwrap());
+    let v = VihfBuilder::new(
+        AuthMode::Indirecte,
+        "CN=x",
+        "810100000001",
+        "3123456789012345",
+        "SA33",
+        "21",
+        Software {
+            name: "segur".into(),
+            version: "0.1.0".into(),
+            id: None,
+            homologation: Homologation::new("H"),
+        },
+    )
+    .pharmacist_section("A")
+    .subject_id("PAUL PHARMACIEN")
+    .build(&patient)
+    .unwrap();
+    let root = parse_tree(v.xml().as_bytes(), XmlLimits::default()).unwrap();
+    let attrs = attributes(&root);
+    let resource = attrs
+        .iter()
+        .find(|(n, _)| n == "urn:oasis:names:tc:xacml:2.0:resource:resource-id")
+        .unwrap();
+    assert_eq!(
+        resource.1,
+        ["109076322083489^^^&1.2.250.1.213.1.4.8&ISO^NH"]
+    );
+    assert!(!format!("{patient:?}").contains("109076322083489"));
+}
