@@ -145,6 +145,9 @@ impl DmpClient {
                 v2(&s.national_id)
             ),
             source_id: SEGUR_LPS_OID.to_owned(),
+            // The contentTypeCode of TD3.3 submission sets: the EX value (JDV_J59 `04`); the
+            // code the DMP expects from a pharmacy is TO VERIFY (§5.2). `DmpClient::new` takes
+            // any `Submitter`.
             content_type: (
                 "04".to_owned(),
                 "1.2.250.1.213.2.2".to_owned(),
