@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod card;
 mod cda;
 mod demo;
+mod dmp_simulate;
 mod input;
 mod ins;
 mod json_input;
@@ -46,6 +47,9 @@ enum Command {
     /// 2D-Doc and INS Data Matrix: parse and verify.
     #[command(name = "2ddoc")]
     TwoDDoc(twoddoc::Args),
+    /// DMP (Mon espace santé): the local simulator.
+    #[command(subcommand)]
+    Dmp(dmp_simulate::Command),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +63,6 @@ fn main() -> ExitCode {
         Command::Mss(cmd) => mss::run(cmd),
         Command::Qr(args) => qr::run(&args),
         Command::TwoDDoc(args) => twoddoc::run(&args),
+        Command::Dmp(cmd) => dmp_simulate::run(cmd),
     }
 }
