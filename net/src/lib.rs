@@ -10,7 +10,9 @@
 //!   one escaping writer;
 //! - [`soap`]: SOAP 1.1 / 1.2 envelopes, WS-Addressing headers, typed faults, MTOM/XOP;
 //! - [`token`]: access tokens (zeroized, redacted), token providers and their cache;
-//! - [`sign`]: the [`sign::Signer`] trait and a software signer from PKCS#12.
+//! - [`sign`]: the [`sign::Signer`] trait and a software signer from PKCS#12;
+//! - [`xmldsig`]: Canonical XML (inclusive and exclusive C14N 1.0) and XML signatures
+//!   (enveloped, detached, XAdES), signed through [`sign::Signer`].
 //!
 //! Every HTTPS exchange of the SDK goes through [`http::HttpClient`] (the INSi client of
 //! `segur-ins`, the Annuaire Santé client of `segur-mssante`, and the DMP and Pro Santé Connect
@@ -26,3 +28,4 @@ pub mod soap;
 pub mod tls;
 pub mod token;
 pub mod xml;
+pub mod xmldsig;
