@@ -13,10 +13,16 @@ use segur_dmp::simulator::{
     DmpState, EntryStatus, Fault, Simulator, SimulatorOptions, Transaction,
 };
 use segur_net::http::{HttpClient, HttpError, HttpLimits};
+use segur_net::sign::SoftwareSigner;
 use segur_net::soap::mtom::{MtomLimits, read_mtom};
 use segur_net::soap::{FaultCode, parse_envelope};
 use segur_net::tls::{ClientIdentity, TlsError, TlsPolicy, TlsSettings, TrustAnchors};
 use segur_net::xml::{Element, XmlLimits};
+use segur_net::xmldsig::cert::parse_certificate;
+use segur_net::xmldsig::xades::{ManifestDocument, SigningTime, SubmissionSetSignature};
+use segur_net::xmldsig::{
+    DigestAlgorithm, Placement, Reference, SignatureBuilder, SignatureMethod,
+};
 
 // ---------- fixtures ----------
 
@@ -35,6 +41,8 @@ const PRO: &str = "899900063480";
 /// The CDA id of the example document (the XDS uniqueId once §11.3 is corrected).
 const CDA_ID: &str = "1.2.250.1.999.1.1.7898.4.9956570902";
 const BOUNDARY: &str = "----=_Part_9_20030738.1554380517598";
+/// The submission-set uniqueId of the example request.
+const SS_UNIQUE_ID: &str = "1.2.250.1.999.1.1.7898.1.1622814651504";
 
 fn shared() -> PathBuf {
     PathBuf::from(std::env::var("SEGUR_SHARED").expect(
@@ -50,6 +58,29 @@ fn example(name: &str) -> String {
 struct Fixture {
     sim: Simulator,
     client: HttpClient,
+    /// The ORG_SIGN key and certificate as PKCS#12 (password `pw`), made with openssl.
+    sign_p12: Vec<u8>,
+    /// The ORG_AUTH_CLI key and certificate as PKCS#12, to sign with the wrong key.
+    client_p12: Vec<u8>,
+}
+
+fn pkcs12(cert_pem: &str, key_pem: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.pem"), cert_pem).unwrap();
+    std::fs::write(dir.path().join("k.pem"), key_pem).unwrap();
+    let out = segur_test_support::openssl(
+        dir.path(),
+        &[
+            "pkcs12", "-export", "-in", "c.pem", "-inkey", "k.pem", "-out", "id.p12", "-passout",
+            "pass:pw",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(dir.path().join("id.p12")).unwrap()
 }
 
 fn client_for(sim: &Simulator, limits: HttpLimits) -> HttpClient {
@@ -67,7 +98,15 @@ fn client_for(sim: &Simulator, limits: HttpLimits) -> HttpClient {
 fn start_with(options: SimulatorOptions) -> Fixture {
     let sim = Simulator::start(options).unwrap();
     let client = client_for(&sim, HttpLimits::default());
-    Fixture { sim, client }
+    let pki = sim.pki();
+    let sign_p12 = pkcs12(&pki.sign.cert_pem, &pki.sign.key_pem);
+    let client_p12 = pkcs12(&pki.client.cert_pem, &pki.client.key_pem);
+    Fixture {
+        sim,
+        client,
+        sign_p12,
+        client_p12,
+    }
 }
 
 fn start() -> Fixture {
@@ -127,6 +166,80 @@ impl Fixture {
             "application/soap+xml; charset=UTF-8",
             envelope.as_bytes(),
         )
+    }
+
+    fn signer(&self) -> SoftwareSigner {
+        SoftwareSigner::from_pkcs12(&self.sign_p12, "pw").unwrap()
+    }
+
+    /// The official TD2.1 request corrected as §11.3 says, for `unique_id`, with
+    /// `entry_xml` inserted into the document entry and `assoc_xml` into the list, `tweak`
+    /// applied, then its XAdES signature made anew with the simulator's ORG_SIGN key over the
+    /// CDA as sent.
+    fn feed_request(
+        &self,
+        unique_id: &str,
+        entry_xml: &str,
+        assoc_xml: &str,
+        tweak: impl FnOnce(String) -> String,
+    ) -> FeedRequest {
+        let mut req = FeedRequest::new(unique_id, entry_xml, assoc_xml);
+        req.body = tweak(req.body);
+        let cda = req.cda();
+        let limits = XmlLimits::default();
+        let xades = SubmissionSetSignature::new(
+            "S1-signature",
+            SS_UNIQUE_ID,
+            SigningTime::parse("2024-03-01T10:00:00.000+01:00").unwrap(),
+        )
+        .unwrap()
+        .document(ManifestDocument::new(unique_id, &cda, DigestAlgorithm::Sha1, limits).unwrap())
+        .sign(&mut self.signer(), limits)
+        .unwrap();
+        let start = req
+            .body
+            .find("<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\" Id=\"0421d1cc")
+            .unwrap();
+        let end = start + req.body[start..].find("</Signature>").unwrap() + "</Signature>".len();
+        req.body
+            .replace_range(start..end, std::str::from_utf8(&xades).unwrap());
+        req
+    }
+
+    fn simple_feed(&self, unique_id: &str) -> FeedRequest {
+        self.feed_request(unique_id, "", "", |s| s)
+    }
+
+    /// `envelope` with its VIHF turned into an INDIRECTE_RENFORCEE one (subject-id added,
+    /// Issuer = the signing certificate's DN) signed with `p12`'s key.
+    fn signed_vihf(&self, envelope: &str, p12: &[u8]) -> String {
+        let cert = parse_certificate(&self.sim.pki().sign.cert_der).unwrap();
+        let issuer_start =
+            envelope.find("X509SubjectName\">").unwrap() + "X509SubjectName\">".len();
+        let issuer_end = issuer_start + envelope[issuer_start..].find("</saml2:Issuer>").unwrap();
+        let mut env = envelope.to_owned();
+        env.replace_range(issuer_start..issuer_end, &cert.subject_rfc2253);
+        let env = env.replace(">DIRECTE<", ">INDIRECTE_RENFORCEE<").replace(
+            "<saml2:Attribute Name=\"VIHF_Version\">",
+            "<saml2:Attribute Name=\"urn:oasis:names:tc:xspa:1.0:subject:subject-id\"><saml2:AttributeValue>MAX LIBRE</saml2:AttributeValue></saml2:Attribute><saml2:Attribute Name=\"VIHF_Version\">",
+        );
+        let mut signer = SoftwareSigner::from_pkcs12(p12, "pw").unwrap();
+        let signed = SignatureBuilder::new(SignatureMethod::RsaSha256)
+            .reference(Reference::enveloped(
+                "_ce088e5a-e31d-42d0-ba37-fda5fcbc889d",
+            ))
+            .sign_enveloped(
+                env.as_bytes(),
+                "_ce088e5a-e31d-42d0-ba37-fda5fcbc889d",
+                Placement::After {
+                    namespace: "urn:oasis:names:tc:SAML:2.0:assertion",
+                    local: "Issuer",
+                },
+                &mut signer,
+                XmlLimits::default(),
+            )
+            .unwrap();
+        String::from_utf8(signed).unwrap()
     }
 
     fn feed(&self, feed: &FeedRequest) -> Resp {
@@ -204,11 +317,6 @@ impl FeedRequest {
         let at = s.find("</RegistryObjectList>").unwrap();
         s.insert_str(at, assoc_xml);
         Self { body: s }
-    }
-
-    fn unchanged_except(f: impl FnOnce(String) -> String) -> Self {
-        let base = Self::new(CDA_ID, "", "");
-        Self { body: f(base.body) }
     }
 
     fn content_type(&self) -> String {
@@ -577,7 +685,7 @@ fn td03_sets_and_removes_the_authorisation_seen_by_td02() {
 #[test]
 fn feed_then_find_then_get_returns_identical_bytes_then_archive_and_delete() {
     let f = start();
-    let feed = FeedRequest::new(CDA_ID, "", "");
+    let feed = f.simple_feed(CDA_ID);
     let resp = f.feed(&feed);
     assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
     assert_eq!(registry_status(&resp), (SUCCESS.to_owned(), vec![]));
@@ -671,17 +779,14 @@ fn feed_then_find_then_get_returns_identical_bytes_then_archive_and_delete() {
 #[test]
 fn replacement_deprecates_the_old_entry() {
     let f = start();
-    assert_eq!(
-        registry_status(&f.feed(&FeedRequest::new(CDA_ID, "", ""))).0,
-        SUCCESS
-    );
+    assert_eq!(registry_status(&f.feed(&f.simple_feed(CDA_ID))).0, SUCCESS);
     let old = find(&f, APPROVED).remove(0);
     let new_id = "1.2.250.1.999.1.1.7898.4.9956570903";
     let rplc = format!(
         "<Association associationType=\"urn:ihe:iti:2007:AssociationType:RPLC\" id=\"assoc4\" sourceObject=\"DocumentME2\" targetObject=\"{}\"/>",
         old.entry_uuid
     );
-    let resp = f.feed(&FeedRequest::new(new_id, "", &rplc));
+    let resp = f.feed(&f.feed_request(new_id, "", &rplc, |s| s));
     assert_eq!(registry_status(&resp), (SUCCESS.to_owned(), vec![]));
     assert_eq!(f.sim.entry_status(CDA_ID), Some(EntryStatus::Deprecated));
     let approved = find(&f, APPROVED);
@@ -693,7 +798,7 @@ fn replacement_deprecates_the_old_entry() {
     );
     assert_eq!(find(&f, ALL_STATUSES).len(), 2);
     // A deprecated entry cannot be replaced again.
-    let again = FeedRequest::new("1.2.250.1.999.1.1.7898.4.9956570904", "", &rplc);
+    let again = f.feed_request("1.2.250.1.999.1.1.7898.4.9956570904", "", &rplc, |s| s);
     let (st, codes) = registry_status(&f.feed(&again));
     assert_eq!(
         (st.as_str(), codes),
@@ -707,7 +812,7 @@ fn replacement_deprecates_the_old_entry() {
 #[test]
 fn masked_document_is_invisible_to_another_professional_until_unmasked() {
     let f = start();
-    let resp = f.feed(&FeedRequest::new(CDA_ID, MASQUE_PS, ""));
+    let resp = f.feed(&f.feed_request(CDA_ID, MASQUE_PS, "", |s| s));
     assert_eq!(registry_status(&resp), (SUCCESS.to_owned(), vec![]));
     let other = "899700000002";
     assert_eq!(find(&f, APPROVED).len(), 1, "the author sees it");
@@ -780,13 +885,13 @@ fn masked_document_is_invisible_to_another_professional_until_unmasked() {
 #[test]
 fn hash_and_size_must_match_the_bytes() {
     let f = start();
-    let bad_hash = FeedRequest::new(CDA_ID, &slot("hash", &"0".repeat(40)), "");
+    let bad_hash = f.feed_request(CDA_ID, &slot("hash", &"0".repeat(40)), "", |s| s);
     let (st, codes) = registry_status(&f.feed(&bad_hash));
     assert_eq!(
         (st.as_str(), codes),
         (FAILURE, vec!["XDSNonIdenticalHash".to_owned()])
     );
-    let bad_size = FeedRequest::new(CDA_ID, &slot("size", "12"), "");
+    let bad_size = f.feed_request(CDA_ID, &slot("size", "12"), "", |s| s);
     let (st, codes) = registry_status(&f.feed(&bad_size));
     assert_eq!(
         (st.as_str(), codes),
@@ -799,7 +904,7 @@ fn hash_and_size_must_match_the_bytes() {
         slot("hash", &segur_dmp_cda::xds::sha1_hex(&cda).to_uppercase()),
         slot("size", &cda.len().to_string())
     );
-    let resp = f.feed(&FeedRequest::new(CDA_ID, &good, ""));
+    let resp = f.feed(&f.feed_request(CDA_ID, &good, "", |s| s));
     assert_eq!(registry_status(&resp), (SUCCESS.to_owned(), vec![]));
     assert_eq!(find(&f, APPROVED).len(), 1);
 }
@@ -807,14 +912,15 @@ fn hash_and_size_must_match_the_bytes() {
 #[test]
 fn a_missing_mtom_part_is_xds_missing_document() {
     let f = start();
-    let feed = FeedRequest::unchanged_except(|s| {
+    let mut feed = f.simple_feed(CDA_ID);
+    feed.body = (|s: String| {
         let part = format!(
             "--{BOUNDARY}\nContent-Type: text/xml; charset=Cp1252; name=WS_DMP_TD2.1-DocumentME2.xml"
         );
         let start = s.find(&part).unwrap();
         let next = start + 10 + s[start + 10..].find(&format!("--{BOUNDARY}")).unwrap();
         format!("{}{}", &s[..start], &s[next..])
-    });
+    })(feed.body);
     let (st, codes) = registry_status(&f.feed(&feed));
     assert_eq!(
         (st.as_str(), codes),
@@ -827,7 +933,7 @@ fn a_missing_mtom_part_is_xds_missing_document() {
 fn the_uncorrected_document_id_of_the_official_example_is_caught() {
     let f = start();
     // §11.3: Document id="documentME2" against ExtrinsicObject "DocumentME2".
-    let feed = FeedRequest::unchanged_except(|s| {
+    let feed = f.feed_request(CDA_ID, "", "", |s| {
         s.replace(
             "<ns4:Document id=\"DocumentME2\">",
             "<ns4:Document id=\"documentME2\">",
@@ -844,7 +950,7 @@ fn the_uncorrected_document_id_of_the_official_example_is_caught() {
         ]
     );
     // §11.3: the XDS uniqueId differs from the CDA id.
-    let feed = FeedRequest::unchanged_except(|s| {
+    let feed = f.feed_request(CDA_ID, "", "", |s| {
         s.replace(
             &format!("registryObject=\"DocumentME2\" value=\"{CDA_ID}\""),
             "registryObject=\"DocumentME2\" value=\"1.2.250.1.999.1.1.7898.3.1622814651504\"",
@@ -856,7 +962,7 @@ fn the_uncorrected_document_id_of_the_official_example_is_caught() {
         "{codes:?}"
     );
     // The official SOAP 1.1 envelope is refused.
-    let feed = FeedRequest::unchanged_except(|s| s.replacen(SOAP12, SOAP11, 1));
+    let feed = f.feed_request(CDA_ID, "", "", |s| s.replacen(SOAP12, SOAP11, 1));
     let (code, _) = fault_of(&f.feed(&feed));
     assert_eq!(code, FaultCode::Sender);
 }
@@ -866,7 +972,7 @@ fn patient_mismatches_are_refused() {
     let f = start();
     let other = "180012B01234567";
     // The CDA names another patient.
-    let feed = FeedRequest::unchanged_except(|s| {
+    let feed = f.feed_request(CDA_ID, "", "", |s| {
         s.replace(
             "<id extension=\"207058575627097\" root=\"1.2.250.1.213.1.4.10\" />",
             &format!("<id extension=\"{other}\" root=\"1.2.250.1.213.1.4.10\" />"),
@@ -878,7 +984,7 @@ fn patient_mismatches_are_refused() {
         (FAILURE, vec!["XDSPatientIdDoesNotMatch".to_owned()])
     );
     // The document entry names another patient.
-    let feed = FeedRequest::unchanged_except(|s| {
+    let feed = f.feed_request(CDA_ID, "", "", |s| {
         s.replace(
             "registryObject=\"DocumentME2\" value=\"207058575627097^",
             &format!("registryObject=\"DocumentME2\" value=\"{other}^"),
@@ -890,7 +996,7 @@ fn patient_mismatches_are_refused() {
         "{codes:?}"
     );
     // The VIHF names another patient than the submission set.
-    let feed = FeedRequest::unchanged_except(|s| {
+    let feed = f.feed_request(CDA_ID, "", "", |s| {
         s.replace(
             "<saml2:AttributeValue xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xsi:type=\"xs:string\">207058575627097^",
             &format!("<saml2:AttributeValue xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xsi:type=\"xs:string\">{other}^"),
@@ -909,11 +1015,8 @@ fn patient_mismatches_are_refused() {
 #[test]
 fn a_duplicate_unique_id_is_refused() {
     let f = start();
-    assert_eq!(
-        registry_status(&f.feed(&FeedRequest::new(CDA_ID, "", ""))).0,
-        SUCCESS
-    );
-    let (st, codes) = registry_status(&f.feed(&FeedRequest::new(CDA_ID, "", "")));
+    assert_eq!(registry_status(&f.feed(&f.simple_feed(CDA_ID))).0, SUCCESS);
+    let (st, codes) = registry_status(&f.feed(&f.simple_feed(CDA_ID)));
     assert_eq!(
         (st.as_str(), codes),
         (FAILURE, vec!["XDSDuplicateUniqueIdInRegistry".to_owned()])
@@ -1118,9 +1221,10 @@ fn requests_are_recorded_as_received_and_the_registry_persists() {
         persist_dir: Some(persist.path().to_owned()),
         ..SimulatorOptions::default()
     };
-    let feed = FeedRequest::new(CDA_ID, "", "");
+    let feed;
     {
         let f = start_with(options.clone());
+        feed = f.simple_feed(CDA_ID);
         assert_eq!(registry_status(&f.feed(&feed)).0, SUCCESS);
         let td02_req = example("TD0.2_Test-dexistence_request.xml");
         f.soap("patients", &td02_req);
@@ -1202,4 +1306,56 @@ fn write_config_is_read_by_dmp_config_load() {
     assert!(text.contains("Non Repudiation"), "{text}");
     assert!(text.contains("E-mail Protection"), "{text}");
     assert!(text.contains("rsaEncryption"), "{text}");
+}
+
+// ---------- signatures ----------
+
+#[test]
+fn a_signed_indirecte_renforcee_vihf_is_verified() {
+    let f = start();
+    let req = example("TD0.2_Test-dexistence_request.xml");
+    let signed = f.signed_vihf(&req, &f.sign_p12);
+    let (code, _, lines) = td02(&f.soap("patients", &signed));
+    assert_eq!((code.as_str(), lines.len()), ("OK", 2));
+    // Any byte of the signed assertion altered: the digest no longer matches.
+    let altered = signed.replace(">LPS GIE-SV<", ">LPS GIE-SW<");
+    assert_ne!(altered, signed);
+    let (_, subcodes) = fault_of(&f.soap("patients", &altered));
+    assert_eq!(subcodes, vec!["DMPInvalidSignature".to_owned()]);
+    // Signed with the TLS authentication key (ORG_AUTH_CLI) instead of ORG_SIGN.
+    let wrong_key = f.signed_vihf(&req, &f.client_p12);
+    let (_, subcodes) = fault_of(&f.soap("patients", &wrong_key));
+    assert_eq!(subcodes, vec!["DMPInvalidSignature".to_owned()]);
+    // Signed by another structure's (untrusted) signing key.
+    let other = start();
+    let foreign = f.signed_vihf(&req, &other.sign_p12);
+    let (_, subcodes) = fault_of(&f.soap("patients", &foreign));
+    assert_eq!(subcodes, vec!["DMPInvalidSignature".to_owned()]);
+}
+
+#[test]
+fn the_xades_signature_must_verify_and_cover_the_documents() {
+    let f = start();
+    // The official XAdES: its manifest digest does not match the document (README of the
+    // examples), and its signer is not trusted.
+    let official = FeedRequest::new(CDA_ID, "", "");
+    let (st, codes) = registry_status(&f.feed(&official));
+    assert_eq!(st, FAILURE);
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| c == "DMPInvalidSignature"),
+        "{codes:?}"
+    );
+    // A document changed after signing.
+    let mut changed = f.simple_feed(CDA_ID);
+    changed.body = changed.body.replace(
+        "<title>Exemple de Document CDA R2 non Structure</title>",
+        "<title>Autre titre</title>",
+    );
+    let (_, codes) = registry_status(&f.feed(&changed));
+    assert_eq!(codes, vec!["DMPInvalidSignature".to_owned()]);
+    // The same request, unchanged, is accepted.
+    assert_eq!(
+        registry_status(&f.feed(&f.simple_feed(CDA_ID))),
+        (SUCCESS.to_owned(), vec![])
+    );
 }

@@ -179,6 +179,8 @@ pub(crate) struct Shared {
     pub(crate) rules: Rules,
     pub(crate) recorder: Option<record::Recorder>,
     pub(crate) persist_dir: Option<PathBuf>,
+    /// The signing certificates whose VIHF and XAdES signatures are trusted (DER).
+    pub(crate) trusted_signers: Vec<Vec<u8>>,
 }
 
 impl Shared {
@@ -245,6 +247,7 @@ impl Simulator {
             rules: options.rules.clone(),
             recorder,
             persist_dir: options.persist_dir.clone(),
+            trusted_signers: vec![pki.sign.cert_der.clone()],
         });
         let (runtime, addr) = server::serve(options.listen, &pki, shared.clone())?;
         Ok(Self {

@@ -152,7 +152,13 @@ fn answer_reply(
 }
 
 /// The synchronous part: parse, route, inject, check, handle.
-fn process(shared: &Shared, service: &str, content_type: Option<&str>, body: &[u8]) -> Reply {
+fn process(
+    shared: &Shared,
+    service: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+    tls_certificate: Option<&[u8]>,
+) -> Reply {
     let limits = XmlLimits::default();
     let multipart = content_type.is_some_and(|c| {
         c.trim_start()
@@ -241,6 +247,20 @@ fn process(shared: &Shared, service: &str, content_type: Option<&str>, body: &[u
             return fault_reply(FaultCode::Sender, codes::INVALID_VIHF, "VIHF", relates_to);
         }
     };
+    if vihf.signed {
+        let envelope_bytes: &[u8] = match &package {
+            Some(p) => p.root().map(|r| &*r.body).unwrap_or_default(),
+            None => body,
+        };
+        let ctx = vihf::SignatureContext {
+            envelope: envelope_bytes,
+            tls_certificate,
+            trusted: &shared.trusted_signers,
+        };
+        if let Err(Refusal::Fault { subcode, reason }) = vihf::verify_signature(&vihf, &ctx) {
+            return fault_reply(FaultCode::Sender, subcode, &reason, relates_to);
+        }
+    }
     let request = transactions::Request {
         envelope: &envelope,
         mtom: package.as_ref(),
@@ -320,6 +340,7 @@ fn http_response(reply: Reply) -> Response<ResBody> {
 async fn handle(
     req: Request<Incoming>,
     shared: Arc<Shared>,
+    tls_certificate: Option<Arc<Vec<u8>>>,
 ) -> Result<Response<ResBody>, Infallible> {
     let method = req.method().as_str().to_owned();
     let target = req
@@ -386,7 +407,13 @@ async fn handle(
     }
     let worker = shared.clone();
     let reply = tokio::task::spawn_blocking(move || {
-        process(&worker, &service, content_type.as_deref(), &body)
+        process(
+            &worker,
+            &service,
+            content_type.as_deref(),
+            &body,
+            tls_certificate.as_deref().map(Vec::as_slice),
+        )
     })
     .await
     .unwrap_or_else(|_| text(500, "internal error\n"));
@@ -436,7 +463,15 @@ pub(crate) fn serve(
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let service = hyper::service::service_fn(move |req| handle(req, shared.clone()));
+                let tls_certificate = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|c| Arc::new(c.to_vec()));
+                let service = hyper::service::service_fn(move |req| {
+                    handle(req, shared.clone(), tls_certificate.clone())
+                });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(tls), service)
                     .await;

@@ -280,6 +280,81 @@ pub fn check(header: Option<&Element<'_>>, rules: &Rules, now: i64) -> Result<Vi
     })
 }
 
+/// What the signature check of a signed VIHF needs besides the assertion.
+pub struct SignatureContext<'c> {
+    /// The SOAP envelope bytes as received (the root part of an MTOM package).
+    pub envelope: &'c [u8],
+    /// The TLS client certificate (DER), when one was presented.
+    pub tls_certificate: Option<&'c [u8]>,
+    /// The signing certificates the simulator trusts (DER): its ORG_SIGN certificate.
+    pub trusted: &'c [Vec<u8>],
+}
+
+/// An RFC 2253 name compared without the spaces some writers put after `,` and around `=`.
+fn dn_key(dn: &str) -> String {
+    dn.split(',')
+        .map(|rdn| rdn.split('=').map(str::trim).collect::<Vec<_>>().join("="))
+        .collect::<Vec<_>>()
+        .join(",")
+        .to_ascii_uppercase()
+}
+
+/// Verifies the enveloped signature of a signed VIHF (§11.1 item 3): core validation with
+/// exclusive C14N through [`segur_net::xmldsig::verify_enveloped`] (the reference `#ID` must be
+/// the assertion, with the enveloped-signature transform; wrapping is refused); the KeyInfo
+/// certificate is a trusted signing certificate and not the TLS authentication certificate
+/// (DH: "Not a valid signature certificate"); the `Issuer` is its subject DN; in indirect
+/// modes the TLS certificate has the same subject DN (PSC README).
+pub fn verify_signature(vihf: &Vihf, ctx: &SignatureContext<'_>) -> Result<(), Refusal> {
+    use segur_net::soap::SOAP12_NS;
+    use segur_net::xmldsig::cert::parse_certificate;
+    let bad =
+        |reason: String| Refusal::fault(super::refusal::codes::INVALID_VIHF_SIGNATURE, reason);
+    let path = [
+        (SOAP12_NS, "Envelope"),
+        (SOAP12_NS, "Header"),
+        (WSSE_NS, "Security"),
+        (SAML_NS, "Assertion"),
+    ];
+    let verified = segur_net::xmldsig::verify_enveloped(
+        ctx.envelope,
+        &path,
+        segur_net::xml::XmlLimits::default(),
+    )
+    .map_err(|e| bad(format!("the VIHF signature does not verify: {e}")))?;
+    let cert = &verified.verified.certificate;
+    if ctx.tls_certificate == Some(cert.as_slice()) {
+        return Err(bad(
+            "the VIHF is signed with the TLS authentication certificate, not a signing certificate"
+                .into(),
+        ));
+    }
+    if !ctx.trusted.iter().any(|t| t == cert) {
+        return Err(bad(
+            "the VIHF signing certificate is not a trusted signing certificate".into(),
+        ));
+    }
+    let subject = &verified.verified.certificate_info.subject_rfc2253;
+    if dn_key(&vihf.issuer) != dn_key(subject) {
+        return Err(Refusal::vihf(
+            "saml2:Issuer is not the subject DN of the signing certificate",
+        ));
+    }
+    if vihf.mode != Mode::Directe {
+        let tls_subject = ctx
+            .tls_certificate
+            .and_then(parse_certificate)
+            .map(|c| c.subject_rfc2253);
+        if tls_subject.as_deref().map(dn_key) != Some(dn_key(subject)) {
+            return Err(bad(
+                "in indirect mode the TLS certificate and the signing certificate must name the same subject"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Parses an `xs:dateTime` in UTC or with an offset (`2019-06-26T08:08:55.469Z`,
 /// `...+02:00`) into seconds since the Unix epoch. Fractions are ignored.
 pub fn parse_xs_datetime(s: &str) -> Option<i64> {

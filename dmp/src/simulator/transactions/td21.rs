@@ -15,8 +15,9 @@
 //! - uniqueIds are new (`XDSDuplicateUniqueIdInRegistry`);
 //! - a CDA document (`text/xml`) is read: its `ClinicalDocument/id` equals the XDS uniqueId
 //!   and its `recordTarget` INS equals the VIHF resource-id;
-//! - the XAdES document's Manifest references `urn:oid:<submission set uniqueId>` and
-//!   `urn:oid:<uniqueId>` of every document, with purposeOfSignature and SigningTime (§5.3);
+//! - the XAdES signature verifies, by a trusted signing certificate, and its Manifest
+//!   references `urn:oid:<submission set uniqueId>` and every document with the digest of its
+//!   C14N-with-comments form (§5.3; `DMPInvalidSignature`);
 //! - a replacement (`RPLC`) targets an Approved entry of the same patient
 //!   (`XDSReplaceFailed`, `XDSRegistryDeprecatedDocumentError`), which becomes Deprecated.
 //!
@@ -28,7 +29,7 @@ use std::collections::{HashMap, HashSet};
 use segur_dmp_cda::ebrim::uuids;
 use segur_dmp_cda::xds::{DocumentEntry, new_entry_uuid, sha1_hex};
 use segur_net::soap::mtom::xop_includes;
-use segur_net::xml::{Element, XmlLimits, parse_tree};
+use segur_net::xml::{Element, XmlLimits};
 
 use super::{Answer, Request, gate, registry_response, write_failed};
 use crate::simulator::Shared;
@@ -38,10 +39,6 @@ use crate::simulator::ebrim::{
 };
 use crate::simulator::refusal::{Refusal, RegistryError, codes};
 use crate::simulator::registry::{EntryStatus, PatientKey, StoredEntry};
-use crate::simulator::vihf::DS_NS;
-
-const XADES_NS: &str = "http://uri.etsi.org/01903/v1.1.1#";
-const PURPOSE_OF_SIGNATURE: &str = "1.2.840.10065.1.12.1.14";
 
 /// Collects errors: the DMP answers all the problems it finds, not only the first.
 #[derive(Default)]
@@ -83,80 +80,60 @@ fn submission_set<'e, 'a>(list: &'e Element<'a>) -> Result<&'e Element<'a>, Refu
     Ok(set)
 }
 
-/// Structural checks of the XAdES signature of the submission set (§5.3, §11.1 item 6).
+/// The XAdES signature of the submission set (§5.3, §11.1 item 6), through
+/// [`segur_net::xmldsig::xades::verify_submission_set`]: core validation over the
+/// C14N-with-comments `SignedInfo`, the SignedProperties and Manifest digests, the first
+/// CertDigest, SigningTime and purposeOfSignature; then the simulator's own checks: a trusted
+/// signing certificate, the Manifest naming `urn:oid:<submission set uniqueId>` (`AA==`) and
+/// every document, each digest equal to SHA-1(C14N-with-comments(document)).
 fn check_xades(
     bytes: &[u8],
     set_unique_id: &str,
-    documents: &[&str],
+    documents: &[(&str, &[u8])],
     location: &str,
+    trusted: &[Vec<u8>],
     errors: &mut Errors,
 ) {
-    let Ok(sig) = parse_tree(bytes, XmlLimits::soap_small()) else {
-        errors.add(
-            codes::SIGNATURE_ERROR,
-            "the signature document is not well-formed XML",
-            location,
-        );
-        return;
-    };
-    if !sig.name.is(DS_NS, "Signature") {
-        errors.add(
-            codes::SIGNATURE_ERROR,
-            "the signature document is not a ds:Signature",
-            location,
-        );
-        return;
-    }
-    let manifest = sig
-        .children_named(DS_NS, "Object")
-        .find_map(|o| o.child(DS_NS, "Manifest"));
-    let Some(manifest) = manifest else {
-        errors.add(
-            codes::SIGNATURE_ERROR,
-            "no ds:Manifest in the signature",
-            location,
-        );
-        return;
-    };
-    let uris: HashSet<&str> = manifest
-        .children_named(DS_NS, "Reference")
-        .filter_map(|r| r.attribute("URI"))
-        .collect();
-    if !uris.contains(format!("urn:oid:{set_unique_id}").as_str()) {
-        errors.add(
-            codes::SIGNATURE_ERROR,
-            "the Manifest does not reference the submission set uniqueId",
-            location,
-        );
-    }
-    for d in documents {
-        if !uris.contains(format!("urn:oid:{d}").as_str()) {
+    let limits = XmlLimits::default();
+    let verified = match segur_net::xmldsig::xades::verify_submission_set(bytes, limits) {
+        Ok(v) => v,
+        Err(e) => {
             errors.add(
                 codes::SIGNATURE_ERROR,
-                "the Manifest does not reference a document of the submission",
-                d,
+                format!("the XAdES signature does not verify: {e}"),
+                location,
             );
+            return;
         }
-    }
-    // SignatureProperty is in ds: (C# sample, DB) or in no namespace (official example, §5.3).
-    let mut purpose_ok = false;
-    let mut todo = vec![&sig];
-    while let Some(e) = todo.pop() {
-        if e.name.local == "SignatureProperty" && e.text() == PURPOSE_OF_SIGNATURE {
-            purpose_ok = true;
-            break;
-        }
-        todo.extend(e.elements());
-    }
-    if !purpose_ok {
+    };
+    if !trusted.iter().any(|t| *t == verified.verified.certificate) {
         errors.add(
             codes::SIGNATURE_ERROR,
-            "no purposeOfSignature 1.2.840.10065.1.12.1.14",
+            "the XAdES signing certificate is not a trusted signing certificate",
             location,
         );
     }
-    if sig.find(XADES_NS, "SigningTime").is_none() {
-        errors.add(codes::SIGNATURE_ERROR, "no xades:SigningTime", location);
+    if verified.submission_set(set_unique_id).is_none() {
+        errors.add(
+            codes::SIGNATURE_ERROR,
+            "the Manifest does not reference the submission set uniqueId (digest AA==)",
+            location,
+        );
+    }
+    for (unique_id, content) in documents {
+        match verified.document(unique_id) {
+            None => errors.add(
+                codes::SIGNATURE_ERROR,
+                "the Manifest does not reference a document of the submission",
+                unique_id,
+            ),
+            Some(m) if !m.matches(content, limits).unwrap_or(false) => errors.add(
+                codes::SIGNATURE_ERROR,
+                "the Manifest digest of a document does not match the document",
+                unique_id,
+            ),
+            Some(_) => {}
+        }
     }
 }
 
@@ -360,15 +337,16 @@ pub(super) fn handle(req: &Request<'_, '_>, shared: &Shared) -> Result<Answer, R
     // The XAdES signature of the submission set.
     match parts.remove(&signature_id) {
         Some(bytes) => {
-            let uniques: Vec<&str> = incoming
+            let documents: Vec<(&str, &[u8])> = incoming
                 .iter()
-                .map(|i| i.entry.unique_id.as_str())
+                .map(|i| (i.entry.unique_id.as_str(), i.bytes.as_slice()))
                 .collect();
             check_xades(
                 &bytes,
                 &set_unique_id,
-                &uniques,
+                &documents,
                 &signature_entry.unique_id,
+                &shared.trusted_signers,
                 &mut errors,
             );
         }
