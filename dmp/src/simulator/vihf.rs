@@ -329,7 +329,7 @@ pub fn verify_signature(vihf: &Vihf, ctx: &SignatureContext<'_>) -> Result<(), R
                 .into(),
         ));
     }
-    if !ctx.trusted.iter().any(|t| t == cert) {
+    if !ctx.trusted.contains(cert) {
         return Err(bad(
             "the VIHF signing certificate is not a trusted signing certificate".into(),
         ));

@@ -106,7 +106,7 @@ fn check_xades(
             return;
         }
     };
-    if !trusted.iter().any(|t| *t == verified.verified.certificate) {
+    if !trusted.contains(&verified.verified.certificate) {
         errors.add(
             codes::SIGNATURE_ERROR,
             "the XAdES signing certificate is not a trusted signing certificate",
