@@ -213,13 +213,17 @@ impl Fixture {
     /// `envelope` with its VIHF turned into an INDIRECTE_RENFORCEE one (subject-id added,
     /// Issuer = the signing certificate's DN) signed with `p12`'s key.
     fn signed_vihf(&self, envelope: &str, p12: &[u8]) -> String {
+        self.signed_vihf_in(envelope, p12, "INDIRECTE_RENFORCEE")
+    }
+
+    fn signed_vihf_in(&self, envelope: &str, p12: &[u8], mode: &str) -> String {
         let cert = parse_certificate(&self.sim.pki().sign.cert_der).unwrap();
         let issuer_start =
             envelope.find("X509SubjectName\">").unwrap() + "X509SubjectName\">".len();
         let issuer_end = issuer_start + envelope[issuer_start..].find("</saml2:Issuer>").unwrap();
         let mut env = envelope.to_owned();
         env.replace_range(issuer_start..issuer_end, &cert.subject_rfc2253);
-        let env = env.replace(">DIRECTE<", ">INDIRECTE_RENFORCEE<").replace(
+        let env = env.replace(">DIRECTE<", &format!(">{mode}<")).replace(
             "<saml2:Attribute Name=\"VIHF_Version\">",
             "<saml2:Attribute Name=\"urn:oasis:names:tc:xspa:1.0:subject:subject-id\"><saml2:AttributeValue>MAX LIBRE</saml2:AttributeValue></saml2:Attribute><saml2:Attribute Name=\"VIHF_Version\">",
         );
@@ -1361,4 +1365,69 @@ fn the_xades_signature_must_verify_and_cover_the_documents() {
         registry_status(&f.feed(&f.simple_feed(CDA_ID))),
         (SUCCESS.to_owned(), vec![])
     );
+}
+
+// ---------- the fuzz seeds ----------
+
+#[test]
+fn the_fuzz_seeds_are_answered_without_network() {
+    use segur_dmp::simulator::Rules;
+    use segur_dmp::simulator::server::Responder;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/dmp_simulator_request");
+    let services = ["patients", "habilitations", "repository", "registry"];
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        let (selector, rest) = data.split_first().unwrap();
+        let service = services[usize::from(*selector) % services.len()];
+        let nl = rest.iter().position(|b| *b == b'\n').unwrap();
+        let content_type = std::str::from_utf8(&rest[..nl]).unwrap();
+        let responder = Responder::new(Rules::default(), Vec::new());
+        let reply = responder.respond(service, Some(content_type), &rest[nl + 1..], None);
+        // Every seed passes the envelope, routing and VIHF checks (a deep starting point).
+        assert_eq!(
+            reply.status,
+            200,
+            "{service}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 7);
+}
+
+#[test]
+fn indirecte_mode_gets_references_only_and_no_retrieve_nor_authorisation_change() {
+    let f = start();
+    assert_eq!(registry_status(&f.feed(&f.simple_feed(CDA_ID))).0, SUCCESS);
+    let indirect = |req: &str| f.signed_vihf_in(req, &f.sign_p12, "INDIRECTE");
+    // TD3.1 LeafClass refused, ObjectRef answered (FI-526 note 5).
+    let (st, codes) = registry_status(&f.soap("registry", &indirect(&find_request(APPROVED))));
+    assert_eq!(
+        (st.as_str(), codes),
+        (FAILURE, vec!["DMPNotAllowed".to_owned()])
+    );
+    let refs =
+        find_request(APPROVED).replace("returnType=\"LeafClass\"", "returnType=\"ObjectRef\"");
+    let resp = f.soap("registry", &indirect(&refs));
+    assert_schema_valid(&body_element(&resp.body), &schema("ebRS/query.xsd"));
+    let listed_refs = with_body(&resp, |b| {
+        b.child(RIM, "RegistryObjectList")
+            .unwrap()
+            .children_named(RIM, "ObjectRef")
+            .count()
+    });
+    assert_eq!(listed_refs, 1);
+    // TD3.2 and TD0.3 refused.
+    let (st, codes) = registry_status(&f.soap("repository", &indirect(&retrieve_request(CDA_ID))));
+    assert_eq!(
+        (st.as_str(), codes),
+        (FAILURE, vec!["DMPNotAllowed".to_owned()])
+    );
+    let td03 = example("TD0.3_Mise-a-jour-de-lautorisation_request.xml");
+    let (_, subcodes) = fault_of(&f.soap("habilitations", &indirect(&td03)));
+    assert_eq!(subcodes, vec!["DMPNotAllowed".to_owned()]);
+    // TD0.2 is allowed.
+    let td02_req = example("TD0.2_Test-dexistence_request.xml");
+    assert_eq!(td02(&f.soap("patients", &indirect(&td02_req))).0, "OK");
 }

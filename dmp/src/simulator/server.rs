@@ -290,6 +290,86 @@ fn process(
     }
 }
 
+/// An HTTP answer of [`Responder::respond`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type`.
+    pub content_type: String,
+    /// The body (the whole body, also when the reply would be truncated on the network).
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Bodies carry patient data: the length only.
+        f.debug_struct("HttpReply")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
+}
+
+/// The simulator's request handling without the network (no TLS, no recording): what the
+/// fuzz target `dmp_simulator_request` drives, and a way to embed the checks elsewhere. A
+/// [`Fault::Timeout`] answers 504 at once instead of waiting.
+pub struct Responder {
+    shared: Shared,
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Responder").finish_non_exhaustive()
+    }
+}
+
+impl Responder {
+    /// A responder over an empty in-memory registry, trusting the signing certificates
+    /// `trusted_signers` (DER).
+    pub fn new(rules: super::Rules, trusted_signers: Vec<Vec<u8>>) -> Self {
+        Self {
+            shared: Shared {
+                registry: std::sync::Mutex::new(super::registry::Registry::default()),
+                faults: std::sync::Mutex::new(super::FaultPlan::default()),
+                rules,
+                recorder: None,
+                persist_dir: None,
+                trusted_signers,
+            },
+        }
+    }
+
+    /// Answers a `POST` to the service path `service` (`patients`, `habilitations`,
+    /// `repository`, `registry`) as the server would.
+    pub fn respond(
+        &self,
+        service: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        tls_certificate: Option<&[u8]>,
+    ) -> HttpReply {
+        match process(&self.shared, service, content_type, body, tls_certificate) {
+            Reply::Http {
+                status,
+                content_type,
+                body,
+                ..
+            } => HttpReply {
+                status,
+                content_type,
+                body,
+            },
+            Reply::Hold => HttpReply {
+                status: 504,
+                content_type: "text/plain; charset=utf-8".to_owned(),
+                body: Vec::new(),
+            },
+        }
+    }
+}
+
 /// A body that sends `data` then fails, so the connection closes before the announced
 /// `Content-Length` is reached.
 struct Truncated {
