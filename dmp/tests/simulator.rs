@@ -769,6 +769,14 @@ fn feed_then_find_then_get_returns_identical_bytes_then_archive_and_delete() {
         "urn:uuid:fe5287a2-ae6a-11eb-8f5d-0050569e422e",
         &e.entry_uuid,
     );
+    // Only the author deletes (FI-526 notes 8 and 9).
+    let (st, codes) =
+        registry_status(&f.soap("registry", &as_professional(&delete, "899700000002")));
+    assert_eq!(
+        (st.as_str(), codes),
+        (FAILURE, vec!["DMPNotAllowed".to_owned()])
+    );
+    assert_eq!(f.sim.entry_status(CDA_ID), Some(EntryStatus::Archived));
     assert_eq!(
         registry_status(&f.soap("registry", &delete)),
         (SUCCESS.to_owned(), vec![])
@@ -1430,4 +1438,25 @@ fn indirecte_mode_gets_references_only_and_no_retrieve_nor_authorisation_change(
     // TD0.2 is allowed.
     let td02_req = example("TD0.2_Test-dexistence_request.xml");
     assert_eq!(td02(&f.soap("patients", &indirect(&td02_req))).0, "OK");
+}
+
+#[test]
+fn a_patient_without_dmp_cannot_be_fed_nor_searched() {
+    let f = start();
+    f.sim
+        .set_patient_state(INS, "1.2.250.1.213.1.4.10", DmpState::Absent);
+    let (st, codes) = registry_status(&f.feed(&f.simple_feed(CDA_ID)));
+    assert_eq!(
+        (st.as_str(), codes),
+        (FAILURE, vec!["XDSUnknownPatientId".to_owned()])
+    );
+    let (_, codes) = registry_status(&f.soap("registry", &find_request(APPROVED)));
+    assert_eq!(codes, vec!["XDSUnknownPatientId".to_owned()]);
+    f.sim
+        .set_patient_state(INS, "1.2.250.1.213.1.4.10", DmpState::Closed);
+    let (_, codes) = registry_status(&f.feed(&f.simple_feed(CDA_ID)));
+    assert_eq!(codes, vec!["DMPClosed".to_owned()]);
+    f.sim
+        .set_patient_state(INS, "1.2.250.1.213.1.4.10", DmpState::Active);
+    assert_eq!(registry_status(&f.feed(&f.simple_feed(CDA_ID))).0, SUCCESS);
 }

@@ -56,8 +56,9 @@ pub enum Mode {
     IndirecteRenforcee,
 }
 
-/// What the simulator keeps of a valid VIHF.
-#[derive(Debug, Clone)]
+/// What the simulator keeps of a valid VIHF. `Debug` shows the mode and profession only (the
+/// Issuer DN of a CPS card names the professional; the patient is patient data).
+#[derive(Clone)]
 pub struct Vihf {
     /// `Subject/NameID`: the professional's national identifier.
     pub professional: String,
@@ -73,6 +74,16 @@ pub struct Vihf {
     pub signed: bool,
     /// `Issuer` text (the signing certificate's DN, §2.1).
     pub issuer: String,
+}
+
+impl std::fmt::Debug for Vihf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vihf")
+            .field("mode", &self.mode)
+            .field("profession", &self.profession)
+            .field("signed", &self.signed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The assertion of a request header, or a refusal.
