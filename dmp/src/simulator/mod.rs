@@ -10,10 +10,12 @@
 //! Modules, one job each:
 //! - [`pki`]: the test CA, server, ORG_AUTH_CLI and ORG_SIGN certificates made at start-up;
 //! - [`server`]: the hyper 1 + tokio-rustls listener (TLS 1.2, the DMP's AEAD suites, client
-//!   certificate required), routing by path and `wsa:Action` (§1.1), the admin endpoint;
+//!   certificate required), routing by path and `wsa:Action` (§1.1), the admin endpoint, and
+//!   [`server::Responder`], the same request handling without the network (fuzzing);
 //! - [`registry`]: documents, entries and their status, visibility, authorisations per
 //!   professional, DMP state per patient; persisted as JSON when a folder is given;
-//! - [`vihf`]: the VIHF checks (§11.1 items 2 and 4);
+//! - [`vihf`]: the VIHF checks (§11.1 items 2 to 4), its signature verified with
+//!   [`segur_net::xmldsig`];
 //! - [`ebrim`]: reading ebRIM objects of requests and writing them in responses;
 //! - [`transactions`]: one handler per transaction (§11.1 items 5 to 10);
 //! - [`refusal`]: how each refusal is answered (RegistryError codes, HL7 acknowledgements or
