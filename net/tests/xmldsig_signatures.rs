@@ -816,3 +816,48 @@ fn bad_signing_requests_are_typed_errors() {
         .is_err()
     );
 }
+
+#[test]
+fn any_altered_byte_of_our_xades_signed_parts_is_detected() {
+    let keys = Keys::new();
+    let cda = std::fs::read(shared().join("dmp/examples/TD2.1-DocumentME2.xml")).unwrap();
+    let xades = SubmissionSetSignature::new(
+        "_sig1",
+        "1.2.250.1.999.1.1.7898.3.1",
+        SigningTime::parse("2026-12-06T14:20:12Z").unwrap(),
+    )
+    .unwrap()
+    .document(
+        ManifestDocument::new(
+            "1.2.250.1.999.1.1.7898.4.2",
+            &cda,
+            DigestAlgorithm::Sha1,
+            XmlLimits::default(),
+        )
+        .unwrap(),
+    )
+    .sign(&mut keys.software(), XmlLimits::default())
+    .unwrap();
+    verify_submission_set(&xades, XmlLimits::default()).unwrap();
+    // SignedInfo and SignatureValue, the Manifest, the QualifyingProperties.
+    let ranges = [
+        find(&xades, b"<SignedInfo>")..find(&xades, b"<KeyInfo>"),
+        find(&xades, b"<Manifest ")..find(&xades, b"</Manifest>"),
+        find(&xades, b"<QualifyingProperties ")..find(&xades, b"</QualifyingProperties>"),
+    ];
+    let mut checked = 0;
+    for range in ranges {
+        for i in range {
+            let mut bad = xades.clone();
+            bad[i] ^= 0x01;
+            assert!(
+                verify_submission_set(&bad, XmlLimits::default()).is_err(),
+                "flipped byte {i} still verifies: {:?}",
+                String::from_utf8_lossy(&xades[i.saturating_sub(40)..i + 10])
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+    eprintln!("{checked} altered XAdES bytes detected");
+}
