@@ -1460,3 +1460,45 @@ fn a_patient_without_dmp_cannot_be_fed_nor_searched() {
         .set_patient_state(INS, "1.2.250.1.213.1.4.10", DmpState::Active);
     assert_eq!(registry_status(&f.feed(&f.simple_feed(CDA_ID))).0, SUCCESS);
 }
+
+#[test]
+fn failure_answers_validate_against_the_official_schemas() {
+    let f = start();
+    // TD2.1 Failure (duplicate): rs:RegistryResponse with a RegistryErrorList.
+    assert_eq!(registry_status(&f.feed(&f.simple_feed(CDA_ID))).0, SUCCESS);
+    let resp = f.feed(&f.simple_feed(CDA_ID));
+    assert_eq!(registry_status(&resp).0, FAILURE);
+    assert_schema_valid(&body_element(&resp.body), &schema("ebRS/rs.xsd"));
+    // TD3.1 Failure: AdhocQueryResponse with a RegistryErrorList.
+    let unknown = find_request(APPROVED).replace(
+        "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d",
+        "urn:uuid:00000000-0000-0000-0000-000000000000",
+    );
+    let resp = f.soap("registry", &unknown);
+    assert_eq!(
+        registry_status(&resp),
+        (FAILURE.to_owned(), vec!["XDSUnknownStoredQuery".to_owned()])
+    );
+    assert_schema_valid(&body_element(&resp.body), &schema("ebRS/query.xsd"));
+    // TD3.2 Failure: a RetrieveDocumentSetResponse without documents, in MTOM.
+    let resp = f.soap("repository", &retrieve_request("1.2.3.4"));
+    assert_eq!(
+        registry_status(&resp),
+        (FAILURE.to_owned(), vec!["XDSMissingDocument".to_owned()])
+    );
+    let pkg = read_mtom(Some(&resp.content_type), &resp.body, MtomLimits::default()).unwrap();
+    assert_schema_valid(
+        &body_element(&pkg.root().unwrap().body),
+        &schema("IHE/XDS.b_DocumentRepository.xsd"),
+    );
+    // TD0.2 AE acknowledgement.
+    let req = example("TD0.2_Test-dexistence_request.xml").replace(
+        "<value root=\"1.2.250.1.213.1.4.10\" extension=\"207058575627097\"/>",
+        "<value root=\"1.2.250.1.213.1.4.10\" extension=\"180012B01234567\"/>",
+    );
+    let resp = f.soap("patients", &req);
+    assert_schema_valid(
+        &body_element(&resp.body),
+        &schema("HL7V3/NE2009/multicacheschemas/PRPA_IN201308UV02.xsd"),
+    );
+}

@@ -172,10 +172,8 @@ fn write(p: &Parsed, o: &Outcome, now: i64) -> Result<String, XmlWriteError> {
     w.end()?;
     if let Some((code, text)) = o.error {
         w.start("acknowledgementDetail", &[("typeCode", "E")])?;
-        w.empty(
-            "code",
-            &[("code", code), ("codeSystem", "1.2.250.1.213.4.1.2.7")],
-        )?;
+        // No code system: the DMP's error code list is not public (specs/dmp.md §12).
+        w.empty("code", &[("code", code)])?;
         w.element("text", &[], text)?;
         w.end()?;
     }
