@@ -1502,3 +1502,36 @@ fn failure_answers_validate_against_the_official_schemas() {
         &schema("HL7V3/NE2009/multicacheschemas/PRPA_IN201308UV02.xsd"),
     );
 }
+
+#[test]
+fn a_professional_blocked_by_the_patient_gets_errors_everywhere() {
+    let f = start();
+    assert_eq!(registry_status(&f.feed(&f.simple_feed(CDA_ID))).0, SUCCESS);
+    f.sim.block_professional(INS, "1.2.250.1.213.1.4.10", PRO);
+    let resp = f.soap("patients", &example("TD0.2_Test-dexistence_request.xml"));
+    with_body(&resp, |b| {
+        assert_eq!(
+            b.child(HL7, "acknowledgement")
+                .unwrap()
+                .attribute("typeCode"),
+            Some("AE")
+        );
+        assert_eq!(
+            b.find(HL7, "acknowledgementDetail")
+                .and_then(|d| d.child(HL7, "code"))
+                .and_then(|c| c.attribute("code")),
+            Some("DMPAccessDenied")
+        );
+    });
+    let (_, codes) = registry_status(&f.soap("registry", &find_request(APPROVED)));
+    assert_eq!(codes, vec!["DMPAccessDenied".to_owned()]);
+    let (_, codes) = registry_status(&f.soap("repository", &retrieve_request(CDA_ID)));
+    assert_eq!(codes, vec!["DMPAccessDenied".to_owned()]);
+    // TD0.3 AJOUT does not lift the patient's block.
+    let add = example("TD0.3_Mise-a-jour-de-lautorisation_request.xml");
+    let (_, subcodes) = fault_of(&f.soap("habilitations", &add));
+    assert_eq!(subcodes, vec!["DMPAccessDenied".to_owned()]);
+    // Another professional is not affected.
+    let other = as_professional(&find_request(APPROVED), "899700000002");
+    assert_eq!(listed(&f.soap("registry", &other)).len(), 1);
+}

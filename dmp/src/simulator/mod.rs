@@ -293,6 +293,14 @@ impl Simulator {
         });
     }
 
+    /// Records that the patient blocked `professional` (national identifier, the VIHF
+    /// `NameID`): TD0.2 answers an error and every other transaction is refused.
+    pub fn block_professional(&self, ins: &str, authority: &str, professional: &str) {
+        self.shared.with_registry(|r| {
+            r.block(&registry::PatientKey::new(ins, authority), professional);
+        });
+    }
+
     /// The status of the latest version of the document `unique_id`, if the registry holds it.
     pub fn entry_status(&self, unique_id: &str) -> Option<EntryStatus> {
         self.shared

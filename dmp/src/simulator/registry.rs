@@ -116,6 +116,10 @@ pub struct PatientRecord {
     pub granted: HashSet<String>,
     /// Professionals who removed theirs (TD0.3 `SUPPRESSION`).
     pub revoked: HashSet<String>,
+    /// Professionals the patient blocked: no access at all (IG: "a PS blocked by the patient
+    /// has no access", `shared/specs/dmp.md` §3.2).
+    #[serde(default)]
+    pub blocked: HashSet<String>,
 }
 
 /// One version of a document entry.
@@ -261,9 +265,27 @@ impl Registry {
         self.dirty = true;
     }
 
-    /// Whether `professional` is authorised on `patient`'s DMP.
+    /// Blocks `professional` on `patient`'s DMP (the patient's decision).
+    pub fn block(&mut self, patient: &PatientKey, professional: &str) {
+        self.patients
+            .entry(patient.clone())
+            .or_default()
+            .blocked
+            .insert(professional.to_owned());
+        self.dirty = true;
+    }
+
+    /// Whether the patient blocked `professional`.
+    pub fn is_blocked(&self, patient: &PatientKey, professional: &str) -> bool {
+        self.patients
+            .get(patient)
+            .is_some_and(|p| p.blocked.contains(professional))
+    }
+
+    /// Whether `professional` is authorised on `patient`'s DMP (never when blocked).
     pub fn is_authorised(&self, patient: &PatientKey, professional: &str, implicit: bool) -> bool {
         match self.patients.get(patient) {
+            Some(p) if p.blocked.contains(professional) => false,
             Some(p) if p.revoked.contains(professional) => false,
             Some(p) if p.granted.contains(professional) => true,
             _ => implicit,

@@ -164,7 +164,7 @@ pub(crate) fn gate(req: &Request<'_, '_>, shared: &Shared, consult: bool) -> Res
         _ => {}
     }
     let rules = &shared.rules;
-    let (state, authorised) = shared.with_registry(|r| {
+    let (state, authorised, blocked) = shared.with_registry(|r| {
         (
             r.state(&req.vihf.patient, rules.unknown_patient),
             r.is_authorised(
@@ -172,8 +172,15 @@ pub(crate) fn gate(req: &Request<'_, '_>, shared: &Shared, consult: bool) -> Res
                 &req.vihf.professional,
                 rules.implicit_authorisation,
             ),
+            r.is_blocked(&req.vihf.patient, &req.vihf.professional),
         )
     });
+    if blocked {
+        return Err(Refusal::registry(
+            codes::NO_AUTHORISATION,
+            "the patient has blocked this professional",
+        ));
+    }
     match state {
         DmpState::Absent => Err(Refusal::registry(
             codes::UNKNOWN_PATIENT_ID,

@@ -255,7 +255,7 @@ pub(super) fn handle(req: &Request<'_, '_>, shared: &Shared) -> Result<Answer, R
         })?;
     let p = parse(root);
     let rules = &shared.rules;
-    let (mut state, mut authorised) = shared.with_registry(|r| {
+    let (mut state, mut authorised, blocked) = shared.with_registry(|r| {
         (
             r.state(&req.vihf.patient, rules.unknown_patient),
             r.is_authorised(
@@ -263,6 +263,7 @@ pub(super) fn handle(req: &Request<'_, '_>, shared: &Shared) -> Result<Answer, R
                 &req.vihf.professional,
                 rules.implicit_authorisation,
             ),
+            r.is_blocked(&req.vihf.patient, &req.vihf.professional),
         )
     });
     match req.fault {
@@ -276,6 +277,12 @@ pub(super) fn handle(req: &Request<'_, '_>, shared: &Shared) -> Result<Answer, R
         Some((
             codes::PATIENT_ID_DOES_NOT_MATCH,
             "patientIdentifier différent du resource-id du VIHF",
+        ))
+    } else if blocked {
+        // §11.1 item 9: a professional blocked by the patient gets an error.
+        Some((
+            codes::NO_AUTHORISATION,
+            "professionnel bloqué par le patient",
         ))
     } else {
         None

@@ -62,7 +62,10 @@ pub(super) fn handle(req: &Request<'_, '_>, shared: &Shared) -> Result<Answer, R
     }
     if let Err(Refusal::Registry(errors)) = gate(req, shared, false) {
         let code = errors.first().map_or(codes::REGISTRY_ERROR, |e| e.code);
-        return Err(Refusal::fault(code, "the patient's DMP is not open"));
+        let reason = errors
+            .first()
+            .map_or_else(|| "refused".to_owned(), |e| e.context.clone());
+        return Err(Refusal::fault(code, reason));
     }
     let implicit = shared.rules.implicit_authorisation;
     let changed = shared.with_registry(|r| {
