@@ -91,6 +91,9 @@ enum Command {
     Archive(Target),
     /// TD3.3c: delete the document.
     Delete(Target),
+    /// Run a local DMP over mutual TLS (TD0.2, TD0.3, TD2.1, TD3.1, TD3.2, TD3.3) with its own
+    /// test PKI; prints `listening on ADDR` first and runs until killed.
+    Simulate(crate::dmp_simulate::SimulateArgs),
     /// The DMP button: print the professionals' web site URL of PAGE (TableauDeBord,
     /// DossierPatient, Documents, ...).
     Web {
@@ -136,6 +139,9 @@ impl From<String> for Failure {
 
 /// Runs a DMP subcommand.
 pub fn run(args: Args) -> ExitCode {
+    if let Command::Simulate(sim) = args.command {
+        return crate::dmp_simulate::simulate(sim);
+    }
     match exec(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Refusal(e)) => {
@@ -286,7 +292,7 @@ fn exec(args: Args) -> Result<(), Failure> {
             &t.unique_id,
             StatusChange::Delete,
         )?,
-        Command::Web { .. } => {}
+        Command::Web { .. } | Command::Simulate(_) => {}
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod card;
 mod cda;
 mod demo;
 mod dmp;
+mod dmp_simulate;
 mod input;
 mod ins;
 mod json_input;

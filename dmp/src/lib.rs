@@ -17,6 +17,8 @@
 //! - [`vihf`]: the VIHF SAML assertion.
 //! - [`view`]: serialisable views shared by the CLI and the C API.
 //! - [`web`]: the "DMP button" (context-passing URLs of the professionals' web site).
+//! - [`simulator`] (feature `simulator`, on by default): a local DMP over mutual TLS for tests
+//!   and vendors' test benches, `segur dmp simulate`.
 
 #![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
@@ -40,3 +42,5 @@ pub mod web;
 
 pub use error::DmpError;
 pub use patient::DmpPatient;
+#[cfg(feature = "simulator")]
+pub mod simulator;

@@ -8,7 +8,7 @@
 //!   comments, over a document or a subtree;
 //! - [`algorithms`]: digest and signature method identifiers (XML-DSig 1.1 §6);
 //! - [`cert`]: the certificate fields signatures use (public key, issuer, serial);
-//! - [`reference`]: references and the accepted transforms;
+//! - [`mod@reference`]: references and the accepted transforms;
 //! - [`signature`]: [`SignatureBuilder`], enveloped and detached signing through
 //!   [`crate::sign::Signer`];
 //! - [`verify`]: core validation returning what was signed ([`Verified`]), and

@@ -476,3 +476,73 @@ impl<'a> Document<'a> {
         c.out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::XmlLimits;
+
+    fn subtree(xml: &str, mode: C14nMode) -> String {
+        let doc = Document::parse(xml.as_bytes(), XmlLimits::default()).unwrap();
+        let target = doc.elements_by_id("t")[0];
+        String::from_utf8(doc.canonicalize_element(target, None, &mode)).unwrap()
+    }
+
+    const NESTED: &str = r#"<r xmlns="urn:d" xmlns:a="urn:a" xmlns:u="urn:unused" xml:lang="fr" xml:space="preserve"><s xml:lang="en"><a:t Id="t" b="1"><c/><a:d xmlns=""/></a:t></s></r>"#;
+
+    #[test]
+    fn inclusive_subtree_takes_every_namespace_in_scope_and_xml_attributes() {
+        // C14N 1.0 §2.4: namespaces of ancestors and the nearest xml:* attributes move to
+        // the apex.
+        assert_eq!(
+            subtree(NESTED, C14nMode::new(C14nAlgorithm::Inclusive)),
+            r#"<a:t xmlns="urn:d" xmlns:a="urn:a" xmlns:u="urn:unused" Id="t" b="1" xml:lang="en" xml:space="preserve"><c></c><a:d xmlns=""></a:d></a:t>"#
+        );
+    }
+
+    #[test]
+    fn exclusive_subtree_takes_only_visibly_used_namespaces() {
+        // Exclusive C14N §3: `a` is used by the apex, the default namespace by `c`; `u` is
+        // never used; xml:* attributes are not inherited.
+        assert_eq!(
+            subtree(NESTED, C14nMode::new(C14nAlgorithm::Exclusive)),
+            r#"<a:t xmlns:a="urn:a" Id="t" b="1"><c xmlns="urn:d"></c><a:d></a:d></a:t>"#
+        );
+        // With `u` in the PrefixList it is rendered at the apex like inclusive C14N.
+        assert_eq!(
+            subtree(NESTED, C14nMode::exclusive_with_prefixes(false, ["u"])),
+            r#"<a:t xmlns:a="urn:a" xmlns:u="urn:unused" Id="t" b="1"><c xmlns="urn:d"></c><a:d></a:d></a:t>"#
+        );
+    }
+
+    #[test]
+    fn whole_document_rules() {
+        let xml = "<?xml version=\"1.0\"?>\r\n<!--a--><?p  x ?><r b='&#9;\r\n&lt;' a=\"&quot;\">t\r\n&#13;<![CDATA[<&>]]><e/></r><!--z-->";
+        let doc = Document::parse(xml.as_bytes(), XmlLimits::default()).unwrap();
+        assert_eq!(
+            String::from_utf8(doc.canonicalize(&C14nAlgorithm::InclusiveWithComments.into()))
+                .unwrap(),
+            "<!--a-->\n<?p x ?>\n<r a=\"&quot;\" b=\"&#x9; &lt;\">t\n&#xD;&lt;&amp;&gt;<e></e></r>\n<!--z-->"
+        );
+        assert_eq!(
+            String::from_utf8(doc.canonicalize(&C14nAlgorithm::Inclusive.into())).unwrap(),
+            "<?p x ?>\n<r a=\"&quot;\" b=\"&#x9; &lt;\">t\n&#xD;&lt;&amp;&gt;<e></e></r>"
+        );
+    }
+
+    #[test]
+    fn algorithm_identifiers_round_trip() {
+        for a in [
+            C14nAlgorithm::Inclusive,
+            C14nAlgorithm::InclusiveWithComments,
+            C14nAlgorithm::Exclusive,
+            C14nAlgorithm::ExclusiveWithComments,
+        ] {
+            assert_eq!(C14nAlgorithm::from_uri(a.uri()), Some(a));
+        }
+        assert_eq!(
+            C14nAlgorithm::from_uri("http://www.w3.org/2006/12/xml-c14n11"),
+            None
+        );
+    }
+}

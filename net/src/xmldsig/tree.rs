@@ -3,7 +3,7 @@
 //! values normalised (XML 1.0 §3.3.3) and line ends normalised (XML 1.0 §2.11), and the byte
 //! range of each element in the input (to place a signature).
 //!
-//! The input is first read completely by the hardened [`XmlReader`](crate::xml::XmlReader) (no
+//! The input is first read completely by the hardened [`crate::xml::XmlReader`] (no
 //! DTD, no entities, limits, namespaces checked), so the second pass here only ever sees a
 //! well-formed, namespace-valid document within the limits.
 

@@ -235,7 +235,7 @@ impl SubmissionSetSignature {
         }
         manifest.push_str("</Manifest></Object>");
         let purpose = format!(
-            "<Object><SignatureProperties><SignatureProperty Id=\"purposeOfSignature\" Target=\"#{sid}\">{PURPOSE_OF_SIGNATURE}</SignatureProperty></SignatureProperties></Object>"
+            "<Object><SignatureProperties xmlns=\"\"><SignatureProperty Id=\"purposeOfSignature\" Target=\"#{sid}\">{PURPOSE_OF_SIGNATURE}</SignatureProperty></SignatureProperties></Object>"
         );
         // SigningCertificate: every certificate of the chain, signer first (CS, DMP note §5.3).
         let mut certs = String::new();
