@@ -613,6 +613,43 @@ const PREFIX_PATHS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Whether a header participation is the one the structuration minimale's template describes
+/// (the predicates of its rule contexts, e.g. `legalAuthenticator[signatureCode[@code='S']]`).
+/// The kit checks a participation's content only then; otherwise it reports the participation
+/// itself (a missing or repeated element, an undefined one), never its content.
+fn in_template(e: &Element<'_>) -> bool {
+    let no_null = e.attr("nullFlavor").is_none();
+    match e.name {
+        "author" => e.child("assignedAuthor").is_some(),
+        "legalAuthenticator" | "authenticator" => {
+            e.all("signatureCode").any(|c| c.attr("code") == Some("S"))
+        }
+        "custodian" => no_null && e.child("assignedCustodian").is_some(),
+        "participant" => {
+            e.attr("typeCode").is_some()
+                && e.all("associatedEntity")
+                    .any(|a| a.attr("classCode").is_some())
+        }
+        "documentationOf" => no_null && e.child("serviceEvent").is_some(),
+        "componentOf" => no_null && e.child("encompassingEncounter").is_some(),
+        "informationRecipient" => e.child("intendedRecipient").is_some(),
+        "recordTarget" => no_null,
+        "relatedDocument" => {
+            e.attr("typeCode") == Some("RPLC") && e.child("parentDocument").is_some()
+        }
+        "authorization" => e.child("consent").is_some(),
+        "inFulfillmentOf" => e.child("order").is_some(),
+        _ => true,
+    }
+}
+
+/// The header participations named `name` that their template describes ([`in_template`]).
+fn participations<'e, 'a>(root: &'e Element<'a>, name: &str) -> Vec<&'e Element<'a>> {
+    root.elements()
+        .filter(|e| e.name == name && in_template(e))
+        .collect()
+}
+
 /// Every element reached from `from` through `path`, following all children of each step.
 fn descend<'e, 'a>(from: Vec<&'e Element<'a>>, path: &str) -> Vec<&'e Element<'a>> {
     path.split('/').fold(from, |cur, step| {
@@ -638,7 +675,7 @@ fn string_value(e: &Element<'_>) -> String {
 /// which the structuration minimale defines on `ClinicalDocument` only.
 fn header_persons(a: &mut Acc, root: &Element<'_>) {
     for (participation, path) in PREFIX_PATHS {
-        for prefix in descend(root.all(participation).collect(), path) {
+        for prefix in descend(participations(root, participation), path) {
             let v = string_value(prefix);
             a.check(
                 Civilite::all().iter().any(|m| m.code() == v),
@@ -648,7 +685,7 @@ fn header_persons(a: &mut Acc, root: &Element<'_>) {
         }
     }
     for participation in ["author", "participant"] {
-        for fc in descend(root.all(participation).collect(), "functionCode") {
+        for fc in descend(participations(root, participation), "functionCode") {
             a.check(
                 // Each token of @code (an empty code has none, as the kit tokenizes it).
                 fc.attr("code").is_none_or(|c| {
@@ -667,7 +704,10 @@ fn header_persons(a: &mut Acc, root: &Element<'_>) {
             "realmCode other than FR (not defined by the template)",
         );
     }
-    for child in root.elements().filter(|e| e.name != "component") {
+    for child in root
+        .elements()
+        .filter(|e| e.name != "component" && in_template(e))
+    {
         if has_realm_code(child) {
             a.warn(
                 false,
@@ -735,8 +775,11 @@ const II_PATHS: &[&str] = &[
 /// same extension (the assert's exact test).
 fn distinct_ids(a: &mut Acc, root: &Element<'_>) {
     for path in II_PATHS {
-        let (parents, name) = match path.rsplit_once('/') {
-            Some((p, n)) => (descend(vec![root], p), n),
+        let (parents, name) = match path.split_once('/') {
+            Some((first, rest)) => match rest.rsplit_once('/') {
+                Some((p, n)) => (descend(participations(root, first), p), n),
+                None => (participations(root, first), rest),
+            },
             None => (vec![root], *path),
         };
         for parent in parents {
