@@ -11,7 +11,8 @@ extraction are imported from cda-validate itself, so both tools agree by constru
 
 With --content-models, the generic content-model profile
 (profils/CI-SIS_ModelesDeContenusCDA.sch: entry templates such as the author participation)
-runs on every file but eDISP-MED ones too; cda-validate does not run it.
+runs on every file but eDISP-MED ones too, less one assert whose test contradicts its own
+message (KIT_DEFECTS below); cda-validate does not run it.
 
 Prints one line per file (PASS/FAIL ...) then `kit: N passed, M failed`; exit 1 on any FAIL.
 """
@@ -20,6 +21,14 @@ import importlib.machinery, importlib.util, os, re, subprocess, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTENT_MODELS = "profils/CI-SIS_ModelesDeContenusCDA.sch"
 EDISP = "1.2.250.1.213.1.1.1.54"
+# Kit defect, content-model profile only: E_immunizations_fr's entryRelationship assert looks for
+# a reaction (CAUS) as an `act` with templateId 2.16.840.1.113883.10.20.1.28, while its own message
+# and the VAC-NOTE volet's FR-Probleme make it an `observation`: an entry whose only
+# entryRelationship is a reaction fails it (with a rank or a comment beside it, it passes).
+KIT_DEFECTS = {
+    CONTENT_MODELS: ["[E_immunizations_fr] Erreur de conformité CI-SIS : Dans une entrée 'Immunization', "
+                     "les éléments 'entryRelationship' ne sont pas obligatoires"],
+}
 
 
 def load_cda_validate():
@@ -86,7 +95,8 @@ def main():
                     continue
                 svrl = ex.transform_to_string(source_file=f)
                 fails = re.findall(r'<svrl:failed-assert[^>]*?(?:role="([^"]*)")?[^>]*>.*?<svrl:text>(.*?)</svrl:text>', svrl, re.S)
-                errs = [t.strip()[:160] for role, t in fails if role.lower() not in ("warning", "info", "information")]
+                errs = [" ".join(t.split()) for role, t in fails if role.lower() not in ("warning", "info", "information")]
+                errs = [e[:160] for e in errs if not any(e.startswith(d) for d in KIT_DEFECTS.get(s, []))]
                 results[f].append((os.path.basename(s), errs))
     bad = 0
     for f in files:
