@@ -163,13 +163,19 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let bytes = read_input(&file)?;
             let findings = segur_dmp_cda::validate::validate(&bytes)?;
             for f in &findings {
-                println!("ERROR [{}] {}", f.rule, f.message);
+                let level = if f.is_error() { "ERROR" } else { "WARNING" };
+                println!("{level} [{}] {}", f.rule, f.message);
             }
+            let errors = findings.iter().filter(|f| f.is_error()).count();
             if findings.is_empty() {
                 println!("OK: no finding");
                 Ok(ExitCode::SUCCESS)
+            } else if errors == 0 {
+                // Warnings only: the kit passes such a document.
+                println!("{} warning(s), no error", findings.len());
+                Ok(ExitCode::SUCCESS)
             } else {
-                println!("{} finding(s)", findings.len());
+                println!("{} finding(s), {errors} error(s)", findings.len());
                 Ok(ExitCode::from(1))
             }
         }

@@ -30,6 +30,11 @@ pub fn describe(e: &serde_json::Error, what: &str) -> String {
             let field = message.split(" at line ").next().unwrap_or("");
             return format!("{what}: {field} {at}");
         }
+        Category::Data if message.starts_with(segur_dmp_cda::build::INPUT_HINT) => {
+            // The contract's own hint: names a field and a rule, never a value.
+            let hint = message.split(" at line ").next().unwrap_or("");
+            return format!("{what}: {hint} {at}");
+        }
         Category::Data => "a value of the wrong type or outside its rules",
     };
     format!("{what}: {kind} {at}")

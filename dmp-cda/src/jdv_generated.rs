@@ -2656,6 +2656,73 @@ impl Civilite {
 
 value_set!(Civilite);
 
+/// JDV_J47-FunctionCode-CISIS: author/functionCode and participant/functionCode.
+///
+/// Value set `1.2.250.1.213.1.1.5.124`, version 20241213120000.
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FunctionCode {
+    /// `CORRE` (1.2.250.1.213.1.1.4.2.280): Correspondant.
+    CORRE,
+    /// `PRELV` (1.2.250.1.213.1.1.4.2.280): Préleveur.
+    PRELV,
+    /// `ES-REF` (1.2.250.1.213.1.1.4.2.280): Etablissement de santé de référence.
+    ES_REF,
+    /// `ES-PREF` (1.2.250.1.213.1.1.4.2.280): Etablissement de santé de préférence.
+    ES_PREF,
+    /// `ADMPHYS` (2.16.840.1.113883.5.88): Responsable de l'admission.
+    ADMPHYS,
+    /// `ATTPHYS` (2.16.840.1.113883.5.88): Référent - Responsable du patient dans la structure de soins.
+    ATTPHYS,
+    /// `DISPHYS` (2.16.840.1.113883.5.88): Responsable de la sortie.
+    DISPHYS,
+    /// `PCP` (2.16.840.1.113883.5.88): Médecin traitant.
+    PCP,
+    /// `330` (1.2.250.1.213.1.6.1.107): Coordonnateur de parcours.
+    C330,
+    /// `353` (1.2.250.1.213.1.6.1.107): Membre de l'équipe de soins.
+    C353,
+}
+
+impl FunctionCode {
+    /// OID of the value set.
+    pub const VALUE_SET_OID: &'static str = "1.2.250.1.213.1.1.5.124";
+    /// Version (`dateMaj`) of the value set the enum was generated from.
+    pub const VALUE_SET_VERSION: &'static str = "20241213120000";
+    /// Every member.
+    pub const ALL: &'static [Self] = &[
+        Self::CORRE,
+        Self::PRELV,
+        Self::ES_REF,
+        Self::ES_PREF,
+        Self::ADMPHYS,
+        Self::ATTPHYS,
+        Self::DISPHYS,
+        Self::PCP,
+        Self::C330,
+        Self::C353,
+    ];
+
+    /// The `(code, codeSystem, displayName)` triplet.
+    pub const fn triplet(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::CORRE => ("CORRE", "1.2.250.1.213.1.1.4.2.280", "Correspondant"),
+            Self::PRELV => ("PRELV", "1.2.250.1.213.1.1.4.2.280", "Préleveur"),
+            Self::ES_REF => ("ES-REF", "1.2.250.1.213.1.1.4.2.280", "Etablissement de santé de référence"),
+            Self::ES_PREF => ("ES-PREF", "1.2.250.1.213.1.1.4.2.280", "Etablissement de santé de préférence"),
+            Self::ADMPHYS => ("ADMPHYS", "2.16.840.1.113883.5.88", "Responsable de l'admission"),
+            Self::ATTPHYS => ("ATTPHYS", "2.16.840.1.113883.5.88", "Référent - Responsable du patient dans la structure de soins"),
+            Self::DISPHYS => ("DISPHYS", "2.16.840.1.113883.5.88", "Responsable de la sortie"),
+            Self::PCP => ("PCP", "2.16.840.1.113883.5.88", "Médecin traitant"),
+            Self::C330 => ("330", "1.2.250.1.213.1.6.1.107", "Coordonnateur de parcours"),
+            Self::C353 => ("353", "1.2.250.1.213.1.6.1.107", "Membre de l'équipe de soins"),
+        }
+    }
+}
+
+value_set!(FunctionCode);
+
 /// JDV_J246-Titre-CISIS: name/suffix.
 ///
 /// Value set `1.2.250.1.213.1.1.5.719`, version 20240126120000.

@@ -52,6 +52,11 @@ const SETS: &[(&str, &str, &str)] = &[
         "JDV_J245-Civilite-CISIS: name/prefix.",
     ),
     (
+        "FunctionCode",
+        "JDV_J47_FunctionCode_CISIS.xml",
+        "JDV_J47-FunctionCode-CISIS: author/functionCode and participant/functionCode.",
+    ),
+    (
         "Titre",
         "JDV_J246_Titre_CISIS.xml",
         "JDV_J246-Titre-CISIS: name/suffix.",

@@ -1090,7 +1090,9 @@ segur_result segur_cda_read(const uint8_t *xml, size_t xml_len, char **out_json)
  * Validates a CDA (`xml`, `xml_len` bytes) against the rules of the structuration minimale,
  * VAC-NOTE and N1/XDS-SD that apply to pharmacy documents, and writes the findings as JSON to
  * `*out_json` (free with `segur_string_free`): `[{"rule":"<schematron>: <assert>",
- * "message":"..."}]`, empty when every rule holds. Messages carry no patient data.
+ * "severity":"error"|"warning","message":"..."}]`, empty when every rule holds; a
+ * `warning` is an assert the kit reports without failing the document. Messages carry no
+ * patient data.
  *
  * Errors: the `SEGUR_RESULT_CDA_*` codes of `segur_cda_read` when the document cannot be read
  * at all. Thread-safe.

@@ -89,7 +89,12 @@ pub unsafe fn json_arg<T: serde::de::DeserializeOwned>(
         // which may be patient data. serde reports line 0 for errors found inside a section it
         // buffered (internally tagged enums): say so instead of giving a position that does
         // not exist.
-        if e.line() == 0 {
+        let message = e.to_string();
+        if message.starts_with(::segur_dmp_cda::build::INPUT_HINT) {
+            // The JSON contract's own hint: a field and a rule, never an input value.
+            let hint = message.split(" at line ").next().unwrap_or("");
+            crate::detail::fail(segur_result::InvalidJson, format_args!("{hint}"))
+        } else if e.line() == 0 {
             crate::detail::fail(
                 segur_result::InvalidJson,
                 format_args!(

@@ -21,7 +21,9 @@ use std::ffi::c_char;
 fn build_err(e: BuildError) -> segur_result {
     let code = match &e {
         BuildError::Missing(_) => segur_result::CdaBuildMissing,
-        BuildError::Invalid { .. } => segur_result::CdaBuildInvalid,
+        BuildError::Invalid { .. } | BuildError::ForbiddenCharacter { .. } => {
+            segur_result::CdaBuildInvalid
+        }
         _ => segur_result::CdaBuildOther,
     };
     fail(code, e)
@@ -144,7 +146,9 @@ pub extern "C" fn segur_cda_read(
 /// Validates a CDA (`xml`, `xml_len` bytes) against the rules of the structuration minimale,
 /// VAC-NOTE and N1/XDS-SD that apply to pharmacy documents, and writes the findings as JSON to
 /// `*out_json` (free with `segur_string_free`): `[{"rule":"<schematron>: <assert>",
-/// "message":"..."}]`, empty when every rule holds. Messages carry no patient data.
+/// "severity":"error"|"warning","message":"..."}]`, empty when every rule holds; a
+/// `warning` is an assert the kit reports without failing the document. Messages carry no
+/// patient data.
 ///
 /// Errors: the `SEGUR_RESULT_CDA_*` codes of `segur_cda_read` when the document cannot be read
 /// at all. Thread-safe.

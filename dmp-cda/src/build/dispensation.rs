@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::BuildError;
 use super::header::{self, DocKind, Header, Professional, StructureId, Timestamp};
+use super::input;
 use super::posology::{Date, Posology};
 use super::xw::Xw;
 use crate::jdv::{SubstitutionCode, ValueSet};
@@ -264,12 +265,7 @@ fn non_empty(field: &'static str, s: &str) -> Result<(), BuildError> {
 }
 
 fn check_medicine(p: &DispensedProduct) -> Result<(), BuildError> {
-    if p.cip13.len() != 13 || !p.cip13.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(BuildError::Invalid {
-            field: "item.product.cip13",
-            reason: "a CIP code has 13 digits".into(),
-        });
-    }
+    input::check_cip13("item.product.cip13", &p.cip13)?;
     non_empty("item.product.label", &p.label)?;
     if let Some(l) = &p.lot {
         non_empty("item.product.lot", l)?;
@@ -284,6 +280,7 @@ fn check_medicine(p: &DispensedProduct) -> Result<(), BuildError> {
     }
     if let Some((code, label)) = &p.atc {
         non_empty("item.product.atc code", code)?;
+        input::check_atc("item.product.atc code", code)?;
         non_empty("item.product.atc label", label)?;
     }
     Ok(())
@@ -305,6 +302,8 @@ fn check_magistral(m: &MagistralPreparation) -> Result<(), BuildError> {
 impl Dispensation2024_01 {
     /// Checks the inputs the types cannot.
     pub fn check(&self) -> Result<(), BuildError> {
+        input::check_text(self)?;
+        input::check_header(&self.header)?;
         if self.items.is_empty() {
             // CI-SIS_eDISP-MED S_dispensationMedicaments: FR-Traitement-dispense [1..*].
             return Err(BuildError::Missing("items (1..*)"));
@@ -406,7 +405,7 @@ impl Dispensation2024_01 {
             self.write_item(&mut w, i + 1, it);
         }
         w.raw("</section></component></structuredBody></component></ClinicalDocument>\n");
-        Ok(w.s)
+        w.finish()
     }
 
     fn write_item(&self, w: &mut Xw, n: usize, it: &DispensedItem) {

@@ -501,9 +501,10 @@ pub(crate) fn write_service_event(w: &mut Xw, h: &Header, kind: &DocKind<'_>) {
 pub(crate) fn write_tail(w: &mut Xw, h: &Header) {
     if let Some(p) = &h.replaces {
         w.open("relatedDocument", &[("typeCode", "RPLC")]);
+        // The structuration minimale's closed template CI-SISRelatedDocument allows only `id`
+        // and `versionNumber` in parentDocument: the shared setId is the document's own.
         w.open("parentDocument", &[]);
         w.ii("id", &p.id);
-        w.ii("setId", &p.set_id);
         w.empty("versionNumber", &[("value", &p.version.to_string())]);
         w.close("parentDocument");
         w.close("relatedDocument");

@@ -7,6 +7,7 @@
 pub mod dispensation;
 pub mod examples;
 pub mod header;
+mod input;
 pub mod n1;
 pub mod posology;
 pub mod trod;
@@ -23,10 +24,16 @@ pub use header::{
     Confidentiality, Header, Organization, Patient, PreviousVersion, Professional, StructureId,
     Timestamp,
 };
+pub use input::MAX_AGE_YEARS;
 pub use n1::{N1Kind, Pdf, UnstructuredDocument};
 pub use posology::{Amount, Date, Dose, DoseUnit, Period, PeriodUnit, Posology};
 pub use trod::{CystitisScreening, OtherScreening, Screening, StripResult, TestResult};
 pub use vac_note::{Reaction, Vaccination, VaccinationDate, VaccinationNote2023_01, Vaccine};
+
+/// Start of the JSON contract's own error messages (a wrong shape, such as an array where the
+/// volet allows one item): they name the field and the rule, never an input value, so the CLI
+/// and the C API may show them as they are.
+pub const INPUT_HINT: &str = "input rule: ";
 
 /// Why a document could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +49,19 @@ pub enum BuildError {
         field: &'static str,
         /// Why.
         reason: String,
+    },
+    /// A text input holds a character XML 1.0 forbids (§2.2 `Char`: NUL, ESC and the other C0
+    /// controls but TAB, LF and CR; U+FFFE, U+FFFF). Refused, never stripped.
+    #[error(
+        "invalid {field}: character U+{code_point:04X} at position {position} is not allowed in XML 1.0"
+    )]
+    ForbiddenCharacter {
+        /// JSON path of the input (`header.patient.identity.traits.birth_name`).
+        field: String,
+        /// 1-based character position in that input.
+        position: usize,
+        /// The character's code point.
+        code_point: u32,
     },
 }
 

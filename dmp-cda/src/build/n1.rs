@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::BuildError;
 use super::header::{self, DocKind, Header};
+use super::input;
 use super::xw::Xw;
 use crate::jdv::{DocumentType, ValueSet};
 use crate::xds::TEMPLATE_XDS_SD;
@@ -114,6 +115,8 @@ pub struct UnstructuredDocument {
 impl UnstructuredDocument {
     /// Builds the CDA XML for `kind`.
     pub fn build(&self, kind: N1Kind) -> Result<String, BuildError> {
+        input::check_text(self)?;
+        input::check_header(&self.header)?;
         let h = &self.header;
         let ty = kind.document_type()?;
         let title = self.title.as_deref().unwrap_or(ty.display_name());
@@ -138,6 +141,6 @@ impl UnstructuredDocument {
         w.raw("<component><nonXMLBody><text mediaType=\"application/pdf\" representation=\"B64\">");
         w.raw(&b64);
         w.raw("</text></nonXMLBody></component></ClinicalDocument>\n");
-        Ok(w.s)
+        w.finish()
     }
 }

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::BuildError;
 use super::header::{self, DocKind, Header, Timestamp};
+use super::input;
 use super::xw::Xw;
 use crate::jdv::{PracticeSetting, ScreeningResult, ValueSet};
 use crate::model::Code;
@@ -322,6 +323,8 @@ fn check_other(o: &OtherScreening) -> Result<(), BuildError> {
 impl Trod2024_01 {
     /// Checks the inputs the types cannot.
     pub fn check(&self) -> Result<(), BuildError> {
+        input::check_text(self)?;
+        input::check_header(&self.header)?;
         if self.screenings.is_empty() {
             return Err(BuildError::Missing("screenings (1..*)"));
         }
@@ -488,6 +491,6 @@ impl Trod2024_01 {
             w.raw("</act></entry></section></component>");
         }
         w.raw("</structuredBody></component></ClinicalDocument>\n");
-        Ok(w.s)
+        w.finish()
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::BuildError;
 use super::header::{self, DocKind, Header, Professional};
+use super::input;
 use super::xw::Xw;
 use crate::jdv::{
     ImmunizationActCode, ImmunizationRoute, ImmunizationSite, PracticeSetting, ValueSet,
@@ -119,8 +120,35 @@ pub struct Vaccination {
 pub struct VaccinationNote2023_01 {
     /// Header.
     pub header: Header,
-    /// The one vaccination.
+    /// The one vaccination. A VAC-NOTE 2023.01 note records exactly one injection
+    /// (E_Vaccination_VAC-Note: `count(FR-Vaccination) = 1`): a JSON array here is refused
+    /// with a hint to build one note per vaccination.
+    #[serde(deserialize_with = "one_vaccination")]
     pub vaccination: Vaccination,
+}
+
+/// `vaccination`: one object. An array gets a message naming the field and the rule (and no
+/// input value), marked [`super::INPUT_HINT`] so the CLI and the C API show it.
+fn one_vaccination<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vaccination, D::Error> {
+    struct One;
+    impl<'de> serde::de::Visitor<'de> for One {
+        type Value = Vaccination;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("one vaccination object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Vaccination, A::Error> {
+            Vaccination::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Vaccination, A::Error> {
+            Err(serde::de::Error::custom(format_args!(
+                "{}`vaccination` is one object, not an array: a VAC-NOTE 2023.01 note records \
+                 exactly one injection (count(FR-Vaccination) = 1); build one document per \
+                 vaccination",
+                super::INPUT_HINT
+            )))
+        }
+    }
+    d.deserialize_any(One)
 }
 
 fn non_empty(field: &'static str, s: &str) -> Result<(), BuildError> {
@@ -164,7 +192,11 @@ fn entry_professional(
 impl VaccinationNote2023_01 {
     /// Checks the inputs the types cannot (non-empty texts, dose rank ≥ 1).
     pub fn check(&self) -> Result<(), BuildError> {
+        input::check_text(self)?;
+        input::check_header(&self.header)?;
         let v = &self.vaccination;
+        input::check_event_date("vaccination.date", v.date.as_str(), &self.header)?;
+        input::check_atc("vaccination.vaccine.atc", &v.vaccine.atc)?;
         non_empty("vaccination.vaccine.cis", &v.vaccine.cis)?;
         non_empty("vaccination.vaccine.label", &v.vaccine.label)?;
         non_empty("vaccination.vaccine.atc", &v.vaccine.atc)?;
@@ -176,13 +208,8 @@ impl VaccinationNote2023_01 {
                 reason: "8 digits expected".into(),
             });
         }
-        if let Some(c) = &v.vaccine.cip13
-            && (c.len() != 13 || !c.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(BuildError::Invalid {
-                field: "vaccination.vaccine.cip13",
-                reason: "13 digits expected".into(),
-            });
+        if let Some(c) = &v.vaccine.cip13 {
+            input::check_cip13("vaccination.vaccine.cip13", c)?;
         }
         if v.dose_rank == Some(0) {
             return Err(BuildError::Invalid {
@@ -337,7 +364,12 @@ impl VaccinationNote2023_01 {
             h,
         );
         w.close("performer");
-        w.open("author", &[]);
+        // typeCode AUT and contextControlCode OP: the entry author of the generic content
+        // models (CI-SIS_ModelesDeContenusCDA.sch, E_vaccination / participation author).
+        w.open(
+            "author",
+            &[("typeCode", "AUT"), ("contextControlCode", "OP")],
+        );
         w.empty("time", &[("value", h.effective_time.as_str())]);
         entry_professional(
             &mut w,
@@ -416,6 +448,6 @@ impl VaccinationNote2023_01 {
         }
         w.raw("</substanceAdministration></entry></section></component></structuredBody></component></ClinicalDocument>\n");
         let _ = PracticeSetting::AMBULATOIRE;
-        Ok(w.s)
+        w.finish()
     }
 }

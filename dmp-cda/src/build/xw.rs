@@ -1,22 +1,46 @@
 //! Minimal XML text writer for the builders: escaped text and attributes, nothing else.
 
+use super::BuildError;
+use super::input::is_xml_char;
 use crate::model::{Code, InstanceId};
 use crate::xml::escape;
 
 /// An XML string under construction.
 pub(crate) struct Xw {
     pub(crate) s: String,
+    /// A character XML 1.0 forbids was written: the output would not be well-formed.
+    forbidden: bool,
 }
 
 impl Xw {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             s: String::with_capacity(capacity),
+            forbidden: false,
+        }
+    }
+
+    /// The document; refused when any text or attribute held a character XML 1.0 forbids
+    /// (the last guard: `input::check_text` names the field before this is reached).
+    pub(crate) fn finish(self) -> Result<String, BuildError> {
+        if self.forbidden {
+            return Err(BuildError::Invalid {
+                field: "output",
+                reason: "a character XML 1.0 forbids".into(),
+            });
+        }
+        Ok(self.s)
+    }
+
+    fn guard(&mut self, t: &str) {
+        if !t.chars().all(is_xml_char) {
+            self.forbidden = true;
         }
     }
 
     fn attrs(&mut self, attrs: &[(&str, &str)]) {
         for (k, v) in attrs {
+            self.guard(v);
             self.s.push(' ');
             self.s.push_str(k);
             self.s.push_str("=\"");
@@ -46,6 +70,7 @@ impl Xw {
     }
 
     pub(crate) fn text(&mut self, t: &str) {
+        self.guard(t);
         self.s.push_str(&escape(t));
     }
 
