@@ -3,8 +3,11 @@
 //! Why a tree: the CDA header is read by path (`recordTarget/patientRole/patient/name`), and
 //! peers order optional elements differently. Why safe: the parser never reads a DTD, never
 //! expands an entity other than the five predefined ones and character references, and bounds
-//! the input size, the depth and the number of nodes (common rules: "XML parsing never expands
-//! entities or reads DTDs").
+//! the input size, the depth, the number of nodes, the attributes per element and the length
+//! of attribute values and text ([`XmlLimits`], the SDK's one limits type from
+//! `segur_net::xml`; common rules: "XML parsing never expands entities or reads DTDs").
+//! Element names are resolved against the namespace declarations in scope (Namespaces in XML
+//! 1.0 §6; [`Element::namespace`]), an undeclared prefix is [`XmlError::UnboundPrefix`].
 
 use std::borrow::Cow;
 use std::collections::HashMap;
