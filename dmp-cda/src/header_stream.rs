@@ -27,7 +27,7 @@ use crate::model::{
     Author, CdaHeader, Code, Encounter, InstanceId, LegalAuthenticator, Organization, Patient,
     PatientId, PatientText, PersonName, RelatedDocument, ServiceEvent,
 };
-use crate::xml::{self, XmlError, XmlLimits};
+use crate::xml::{self, HL7_V3, NsScope, XmlError, XmlLimits};
 
 /// Most attributes the certified path takes on one element (CDA header elements carry fewer
 /// than ten); beyond, the exact path reads the element under [`XmlLimits::max_attributes`].
@@ -44,6 +44,8 @@ struct Frame {
     /// Where this element's children's names start in the shared `seen` list (one list for
     /// the whole stack: no allocation per element).
     seen_start: usize,
+    /// The namespace mark taken before its declarations ([`xml::NsScope::pop_to`]).
+    ns_mark: usize,
 }
 
 /// Attributes of one start tag, all checked, looked up by local name (`xmlns` declarations
@@ -157,9 +159,10 @@ static PLAIN_TEXT_BYTE: ByteClass = byte_table!(|b| b.is_ascii() && b != b'&');
 fn certify_attrs<'a>(
     tag: &'a [u8],
     name_len: usize,
-    max_attributes: usize,
+    limits: &XmlLimits,
     out: &mut Vec<(&'a [u8], &'a [u8])>,
 ) -> bool {
+    let max_attributes = limits.max_attributes;
     out.clear();
     let mut i = name_len;
     loop {
@@ -216,8 +219,10 @@ fn certify_attrs<'a>(
             _ => return false,
         };
         // The duplicate check compares with the attributes before: past a handful, the exact
-        // path decides (and applies `XmlLimits::max_attributes`), so this stays linear.
-        if out.len() >= max_attributes.min(CERTIFIED_MAX_ATTRIBUTES)
+        // path decides (and applies `XmlLimits::max_attributes`), so this stays linear. A value
+        // over `XmlLimits::max_attribute_len` is the exact path's to refuse.
+        if value.len() > limits.max_attribute_len
+            || out.len() >= max_attributes.min(CERTIFIED_MAX_ATTRIBUTES)
             || out.iter().any(|(k, _)| *k == key)
         {
             return false;
@@ -847,10 +852,16 @@ fn on_text(st: &mut State, target: Target, text: String) {
 
 /// Checks (and drops) every attribute of an element the header does not read: the same
 /// well-formedness and entity rules as the tree reader (the exact path).
-fn check_attrs(s: &BytesStart<'_>, pos: usize, max_attributes: usize) -> Result<(), XmlError> {
+fn check_attrs(s: &BytesStart<'_>, pos: usize, limits: &XmlLimits) -> Result<(), XmlError> {
     for (n, a) in s.attributes().with_checks(true).enumerate() {
-        xml::attribute_budget(n, max_attributes, pos)?;
+        xml::attribute_budget(n, limits.max_attributes, pos)?;
         let a = a.map_err(|e| xml::malformed(pos as u64, e))?;
+        if a.value.len() > limits.max_attribute_len {
+            return Err(XmlError::AttributeTooLong {
+                limit: limits.max_attribute_len,
+                position: pos,
+            });
+        }
         a.unescape_value().map_err(|e| xml::value_error(&e, pos))?;
     }
     Ok(())
@@ -902,6 +913,9 @@ fn read_header_with<const CERTIFIED: bool>(
     let mut stack: Vec<Frame> = Vec::with_capacity(32);
     let mut seen: Vec<El> = Vec::with_capacity(64);
     let mut nodes = xml::NodeBudget::new(limits.max_nodes);
+    // Namespace declarations of the elements read (the ancestors of every element read are
+    // read too, so their declarations are all here; skipped subtrees declare nothing read).
+    let mut scope = NsScope::new();
     let mut root_done = false;
     let mut root_name: Option<String> = None;
     // Depth (stack length) of the ClinicalDocument once found, and whether it has ended.
@@ -925,6 +939,7 @@ fn read_header_with<const CERTIFIED: bool>(
                     xml::malformed(reader.buffer_position(), "unbalanced end tag")
                 })?;
                 seen.truncate(frame.seen_start);
+                scope.pop_to(frame.ns_mark);
                 if capture.as_ref().is_some_and(|(d, _, _)| *d == depth)
                     && let Some((_, target, text)) = capture.take()
                 {
@@ -958,6 +973,7 @@ fn read_header_with<const CERTIFIED: bool>(
                 if t.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
+                xml::text_budget(&t, limits, xml::position(&reader))?;
                 if CERTIFIED && certified_text(&t) {
                     // Not whitespace only (checked above): a text node, as in the exact path.
                     nodes.charge()?;
@@ -982,6 +998,7 @@ fn read_header_with<const CERTIFIED: bool>(
             }
             Event::CData(c) => {
                 if !stack.is_empty() {
+                    xml::text_budget(&c, limits, xml::position(&reader))?;
                     let text = std::str::from_utf8(c.as_ref()).map_err(|_| XmlError::NotUtf8 {
                         position: xml::position(&reader),
                     })?;
@@ -1029,11 +1046,38 @@ fn read_header_with<const CERTIFIED: bool>(
         } else {
             name_bytes(src, &s)?
         };
-        let certified = CERTIFIED
-            && tag.is_some_and(|tag| {
-                certify_attrs(tag, qname_len, limits.max_attributes, &mut attrs)
-            });
-        let el = if skip_below.is_none() && capture.is_none() {
+        let certified =
+            CERTIFIED && tag.is_some_and(|tag| certify_attrs(tag, qname_len, limits, &mut attrs));
+        let ns_mark = scope.mark();
+        // The elements read: their namespace declarations are applied and their name resolved
+        // (an uncertified tag takes the exact path, which checks, declares and resolves).
+        let mut exact: Option<xml::Element<'_>> = None;
+        let namespace = if relevant {
+            if certified {
+                for (k, v) in &attrs {
+                    if let Some(prefix) = xml::declared_prefix(k) {
+                        // Certified: UTF-8 without a reference, its own decoded form.
+                        let uri = std::str::from_utf8(v).unwrap_or_default();
+                        scope.declare(prefix, Cow::Borrowed(uri));
+                    }
+                }
+                scope
+                    .resolve(s.name().into_inner())
+                    .map_err(|()| XmlError::UnboundPrefix { position: pos })?
+            } else {
+                let e = xml::start(&s, src, &reader, limits, &mut scope)?;
+                let ns = e.namespace.clone();
+                exact = Some(e);
+                ns
+            }
+        } else {
+            None
+        };
+        // CDA R2 elements are in the HL7 v3 namespace; an element of another namespace (an
+        // extension such as `sdtc:`, or a foreign element) is never taken for the CDA element of
+        // the same local name: it is not read.
+        let hl7 = namespace.as_deref() == Some(HL7_V3);
+        let el = if skip_below.is_none() && capture.is_none() && hl7 {
             El::of(name)
         } else {
             El::Other
@@ -1056,18 +1100,17 @@ fn read_header_with<const CERTIFIED: bool>(
         let mut action = Action::Skip;
         if !relevant {
             if !certified {
-                check_attrs(&s, pos, limits.max_attributes)?;
+                check_attrs(&s, pos, limits)?;
             }
         } else if let Some(cdd) = cd_depth {
             let rel = depth - cdd;
-            if rel == 1 && name == b"component" {
+            if !hl7 {
+                // Not a CDA element: its subtree is skipped (attributes checked above).
+            } else if rel == 1 && name == b"component" {
                 // The body starts: the header is complete.
                 return finish(st);
-            }
-            if rel > MAX_PATH {
-                if !certified {
-                    check_attrs(&s, pos, limits.max_attributes)?;
-                }
+            } else if rel > MAX_PATH {
+                // Checked above (certified, or by the exact path).
             } else {
                 let mut path: [(El, bool); MAX_PATH] = [(El::Other, false); MAX_PATH];
                 for (slot, f) in path.iter_mut().zip(stack.iter().skip(cdd)) {
@@ -1078,21 +1121,19 @@ fn read_header_with<const CERTIFIED: bool>(
                     *slot = (el, first);
                 }
                 let path = path.get(..rel).unwrap_or(&path);
-                action = if certified {
-                    on_start(&mut st, path, &Attrs::Raw(&attrs))
-                } else {
-                    let el = xml::start(&s, src, &reader, limits.max_attributes)?;
-                    on_start(&mut st, path, &Attrs::Decoded(&el.attrs))
+                action = match &exact {
+                    Some(e) => on_start(&mut st, path, &Attrs::Decoded(&e.attrs)),
+                    None => on_start(&mut st, path, &Attrs::Raw(&attrs)),
                 };
             }
         } else {
-            if !certified {
-                check_attrs(&s, pos, limits.max_attributes)?;
-            }
             match depth {
                 1 => {
                     root_name = Some(name_string(name));
                     if name == b"ClinicalDocument" {
+                        if !hl7 {
+                            return Err(CdaError::namespace(namespace.as_deref()));
+                        }
                         cd_depth = Some(1);
                         action = Action::Descend;
                     } else if matches!(name, b"stylesheet" | b"transform") {
@@ -1103,6 +1144,9 @@ fn read_header_with<const CERTIFIED: bool>(
                 }
                 2 => action = Action::Descend,
                 3 if name == b"ClinicalDocument" => {
+                    if !hl7 {
+                        return Err(CdaError::namespace(namespace.as_deref()));
+                    }
                     cd_depth = Some(3);
                     action = Action::Descend;
                 }
@@ -1110,6 +1154,7 @@ fn read_header_with<const CERTIFIED: bool>(
             }
         }
         if empty {
+            scope.pop_to(ns_mark);
             // An empty element has no text: a capture gives the empty string.
             if let Action::Capture(target) = action {
                 on_text(&mut st, target, String::new());
@@ -1138,6 +1183,7 @@ fn read_header_with<const CERTIFIED: bool>(
             el,
             first,
             seen_start: seen.len(),
+            ns_mark,
         });
     }
     if !stack.is_empty() {

@@ -16,7 +16,7 @@ pub use crate::model::{
     RelatedDocument, ServiceEvent,
 };
 use crate::model::{Code, InstanceId, PatientId, PatientText};
-use crate::xml::{self, Element, Node, XmlLimits};
+use crate::xml::{self, Element, HL7_V3, Node, XmlLimits};
 
 /// A CDA R2 document read from bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,6 +70,26 @@ pub struct NonXmlBody {
     pub bytes: Vec<u8>,
     /// `reference/@value`, when the content is referenced instead of inline.
     pub reference: Option<String>,
+    /// Problems of the content that did not stop the read (the header and the content are
+    /// still given): a PDF that is not one, base64 without its padding.
+    pub findings: Vec<BodyFinding>,
+}
+
+/// A problem of a `nonXMLBody` found while reading it: the document stays readable, the
+/// caller decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "finding", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum BodyFinding {
+    /// `mediaType="application/pdf"` but the content does not start with `%PDF-` (ISO
+    /// 32000-1 §7.5.2, file header): it is not a PDF.
+    NotAPdf,
+    /// The base64 lacks its final `=` padding (RFC 4648 §3.2 requires it); the content was
+    /// decoded without it.
+    Base64PaddingMissing {
+        /// The `=` characters missing (1 or 2).
+        missing: usize,
+    },
 }
 
 impl fmt::Debug for NonXmlBody {
@@ -78,6 +98,7 @@ impl fmt::Debug for NonXmlBody {
             .field("media_type", &self.media_type)
             .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
             .field("reference", &self.reference)
+            .field("findings", &self.findings)
             .finish()
     }
 }
@@ -92,8 +113,8 @@ pub fn read(input: &[u8]) -> Result<CdaDocument, CdaError> {
 
 /// Reads a whole CDA with explicit limits.
 pub fn read_with(input: &[u8], limits: &ReadLimits) -> Result<CdaDocument, CdaError> {
-    let root = xml::parse(input, limits)?;
-    let root = clinical_document(&root)?;
+    let mut root = xml::parse(input, limits)?;
+    let root = clinical_document(&mut root)?;
     let header = header(root)?;
     let body = body(root)?;
     Ok(CdaDocument { header, body })
@@ -108,17 +129,55 @@ pub fn read_header(input: &[u8], limits: &ReadLimits) -> Result<CdaHeader, CdaEr
 
 /// The `ClinicalDocument`: the root, or, for an auto-presentable CDA (an XSLT stylesheet
 /// embedding the document, CI-SIS "CDA auto-présentable"), the one embedded at depth 2
-/// (`xsl:stylesheet/data:Contenu/ClinicalDocument`).
-fn clinical_document<'e, 'a>(root: &'e Element<'a>) -> Result<&'e Element<'a>, CdaError> {
-    if root.name == "ClinicalDocument" {
-        return Ok(root);
+/// (`xsl:stylesheet/data:Contenu/ClinicalDocument`). It must be in the HL7 v3 namespace
+/// ([`CdaError::Namespace`] otherwise); below it, only HL7 v3 elements are kept
+/// ([`keep_hl7_v3`]), so a name is never matched on an element of another namespace.
+fn clinical_document<'e, 'a>(root: &'e mut Element<'a>) -> Result<&'e Element<'a>, CdaError> {
+    let doc = if root.name == "ClinicalDocument" {
+        root
+    } else if matches!(root.name, "stylesheet" | "transform") {
+        let name: String = root.name.chars().take(64).collect();
+        root.children
+            .iter_mut()
+            .filter_map(element_mut)
+            .find_map(|c| {
+                c.children
+                    .iter_mut()
+                    .filter_map(element_mut)
+                    .find(|e| e.name == "ClinicalDocument")
+            })
+            .ok_or(CdaError::NotCda(name))?
+    } else {
+        return Err(CdaError::NotCda(root.name.chars().take(64).collect()));
+    };
+    if doc.namespace.as_deref() != Some(HL7_V3) {
+        return Err(CdaError::namespace(doc.namespace.as_deref()));
     }
-    if matches!(root.name, "stylesheet" | "transform")
-        && let Some(doc) = root.elements().find_map(|c| c.child("ClinicalDocument"))
-    {
-        return Ok(doc);
+    check_non_xml_text(doc)?;
+    keep_hl7_v3(doc);
+    Ok(doc)
+}
+
+fn element_mut<'e, 'a>(n: &'e mut Node<'a>) -> Option<&'e mut Element<'a>> {
+    match n {
+        Node::Element(e) => Some(e),
+        Node::Text(_) => None,
     }
-    Err(CdaError::NotCda(root.name.chars().take(64).collect()))
+}
+
+/// Removes, below `e`, the elements that are not in the HL7 v3 namespace: extensions of other
+/// namespaces (`sdtc:`, `lab:`, `pharm:`, which CDA R2 allows and this reader does not model)
+/// and foreign or unqualified elements, which are not the CDA elements their local names
+/// spell (CDA R2 schema: every element is in `urn:hl7-org:v3`).
+fn keep_hl7_v3(e: &mut Element<'_>) {
+    e.children.retain_mut(|n| match n {
+        Node::Element(c) if c.namespace.as_deref() == Some(HL7_V3) => {
+            keep_hl7_v3(c);
+            true
+        }
+        Node::Element(_) => false,
+        Node::Text(_) => true,
+    });
 }
 
 fn ii(e: &Element<'_>) -> Option<InstanceId> {
@@ -394,22 +453,86 @@ fn body(root: &Element<'_>) -> Result<CdaBody, CdaError> {
             raw.push_str(t);
         }
     }
+    let mut findings = Vec::new();
     let bytes = if text.attr("representation") == Some("B64") {
         let clean: Vec<u8> = raw.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(&clean)
-            .map_err(|e| CdaError::Invalid {
-                path: "nonXMLBody/text (B64)",
-                reason: e.to_string(),
-            })?
+        let invalid = |e: base64::DecodeError| CdaError::Invalid {
+            path: "nonXMLBody/text (B64)",
+            reason: e.to_string(),
+        };
+        match base64::engine::general_purpose::STANDARD.decode(&clean) {
+            Ok(bytes) => bytes,
+            // RFC 4648 §3.2: the padding is required, but a producer that left it out lost
+            // nothing: decode without it and say so, rather than make the document unreadable.
+            Err(e @ base64::DecodeError::InvalidPadding) => {
+                let data_len = clean.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+                let present = clean.len() - data_len;
+                let needed = (4 - data_len % 4) % 4;
+                if present >= needed {
+                    return Err(invalid(e));
+                }
+                let bytes = UNPADDED
+                    .decode(clean.get(..data_len).unwrap_or_default())
+                    .map_err(invalid)?;
+                findings.push(BodyFinding::Base64PaddingMissing {
+                    missing: needed - present,
+                });
+                bytes
+            }
+            Err(e) => return Err(invalid(e)),
+        }
     } else {
         raw.trim().as_bytes().to_vec()
     };
+    if media_type.eq_ignore_ascii_case("application/pdf")
+        && reference.is_none()
+        && !bytes.starts_with(b"%PDF-")
+    {
+        findings.push(BodyFinding::NotAPdf);
+    }
     Ok(CdaBody::NonXml(NonXmlBody {
         media_type,
         bytes,
         reference,
+        findings,
     }))
+}
+
+/// Standard base64 that accepts input without its `=` padding (and refuses anything else
+/// the standard engine refuses, trailing bits included).
+const UNPADDED: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
+);
+
+/// Refuses a `nonXMLBody/text` holding an element other than `reference` and `thumbnail` (CDA
+/// R2 `ED`), of any namespace: checked on the document as written, before the elements of
+/// other namespaces are set aside, so that nothing can cut the content unseen.
+fn check_non_xml_text(doc: &Element<'_>) -> Result<(), CdaError> {
+    let Some(text) = doc
+        .all("component")
+        .filter(|c| c.namespace.as_deref() == Some(HL7_V3))
+        .find_map(|c| c.child("nonXMLBody"))
+        .and_then(|nx| nx.child("text"))
+    else {
+        return Ok(());
+    };
+    for e in text.elements() {
+        let allowed =
+            e.namespace.as_deref() == Some(HL7_V3) && matches!(e.name, "reference" | "thumbnail");
+        if !allowed {
+            return Err(CdaError::NonXmlBodyMarkup {
+                element: e
+                    .name
+                    .chars()
+                    .take(64)
+                    .flat_map(char::escape_default)
+                    .collect(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn section(s: &Element<'_>) -> Section {

@@ -3,41 +3,27 @@
 //! Why a tree: the CDA header is read by path (`recordTarget/patientRole/patient/name`), and
 //! peers order optional elements differently. Why safe: the parser never reads a DTD, never
 //! expands an entity other than the five predefined ones and character references, and bounds
-//! the input size, the depth and the number of nodes (common rules: "XML parsing never expands
-//! entities or reads DTDs").
+//! the input size, the depth, the number of nodes, the attributes per element and the length
+//! of attribute values and text ([`XmlLimits`], the SDK's one limits type from
+//! `segur_net::xml`; common rules: "XML parsing never expands entities or reads DTDs").
+//! Element names are resolved against the namespace declarations in scope (Namespaces in XML
+//! 1.0 §6; [`Element::namespace`]), an undeclared prefix is [`XmlError::UnboundPrefix`].
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-/// Bounds applied while reading untrusted XML.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct XmlLimits {
-    /// Largest accepted input, in bytes.
-    pub max_bytes: usize,
-    /// Deepest accepted element nesting.
-    pub max_depth: usize,
-    /// Largest accepted number of elements and text nodes.
-    pub max_nodes: usize,
-    /// Most attributes accepted on one element. The tokenizer's duplicate-attribute check
-    /// compares each attribute with the ones before it, so this bound is what keeps a start
-    /// tag with 100,000 attributes linear instead of quadratic.
-    pub max_attributes: usize,
-}
+/// Bounds applied while reading untrusted XML: the one limits type of the SDK
+/// ([`segur_net::xml::XmlLimits`]), shared with the SOAP and INSi readers. Both CDA readers
+/// apply every field: input size, depth, nodes, attributes per element, attribute value length
+/// and text length (text measured without its leading white space, as both readers see it).
+pub use segur_net::xml::XmlLimits;
 
-impl Default for XmlLimits {
-    /// 64 MiB (a CDA with a large PDF), depth 256, two million nodes, 256 attributes per
-    /// element (CDA R2 elements carry fewer than ten).
-    fn default() -> Self {
-        Self {
-            max_bytes: 64 << 20,
-            max_depth: 256,
-            max_nodes: 2_000_000,
-            max_attributes: 256,
-        }
-    }
-}
+/// The HL7 v3 namespace every element of a CDA R2 document is in (HL7 CDA R2 schema
+/// `CDA.xsd`, `targetNamespace="urn:hl7-org:v3"`).
+pub const HL7_V3: &str = "urn:hl7-org:v3";
 
 /// Why an XML input was refused. Positions are byte offsets in the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +85,29 @@ pub enum XmlError {
         /// The encoding detected.
         encoding: &'static str,
     },
+    /// An attribute value longer than [`XmlLimits::max_attribute_len`].
+    #[error("attribute value longer than {limit} bytes at byte {position}")]
+    AttributeTooLong {
+        /// Configured limit.
+        limit: usize,
+        /// Offset of the element.
+        position: usize,
+    },
+    /// A text node longer than [`XmlLimits::max_text_len`].
+    #[error("text longer than {limit} bytes at byte {position}")]
+    TextTooLong {
+        /// Configured limit.
+        limit: usize,
+        /// Offset where the text ends.
+        position: usize,
+    },
+    /// An element prefix without a namespace declaration in scope (Namespaces in XML 1.0 §5,
+    /// "Prefix Declared").
+    #[error("namespace prefix not declared at byte {position}")]
+    UnboundPrefix {
+        /// Offset of the element.
+        position: usize,
+    },
     /// Not well-formed XML.
     #[error("malformed XML at byte {position}: {reason}")]
     Malformed {
@@ -112,11 +121,15 @@ pub enum XmlError {
     Empty,
 }
 
-/// An element: local name (namespace prefix dropped), attributes by local name, children.
+/// An element: local name, namespace, attributes by local name, children.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element<'a> {
     /// Local name.
     pub name: &'a str,
+    /// Namespace URI (Namespaces in XML 1.0 §6.1), `None` when the element is in no namespace.
+    /// Lookups ([`Element::child`], [`Element::path`]) compare local names only: the CDA reader
+    /// keeps HL7 v3 elements alone before it looks names up.
+    pub namespace: Option<Cow<'a, str>>,
     /// Attributes, local name and unescaped value, in document order.
     pub attrs: Vec<(&'a str, Cow<'a, str>)>,
     /// Child nodes in document order.
@@ -231,23 +244,119 @@ pub(crate) fn position(reader: &Reader<&[u8]>) -> usize {
     usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX)
 }
 
+/// The namespace declarations in scope (Namespaces in XML 1.0 §6.1): the default namespace
+/// and each prefix map to the stack of their bindings, and the prefixes the open elements
+/// declared are kept in one list, so that resolving a name is one lookup (never a scan of the
+/// declarations: linear on hostile inputs) and an end tag undoes exactly what its start tag
+/// declared.
+pub(crate) struct NsScope<'a> {
+    /// Bindings of the default namespace; `None` is `xmlns=""` (no namespace, §6.2).
+    default: Vec<Option<Cow<'a, str>>>,
+    prefixed: HashMap<&'a [u8], Vec<Cow<'a, str>>>,
+    /// Prefix of each declaration in document order (`b""` for the default namespace).
+    declared: Vec<&'a [u8]>,
+}
+
+impl<'a> NsScope<'a> {
+    pub(crate) fn new() -> Self {
+        Self {
+            default: Vec::new(),
+            prefixed: HashMap::new(),
+            declared: Vec::new(),
+        }
+    }
+
+    /// The mark to give [`NsScope::pop_to`] when the element about to declare ends.
+    #[inline]
+    pub(crate) fn mark(&self) -> usize {
+        self.declared.len()
+    }
+
+    /// Applies the declaration `xmlns` (`prefix` empty) or `xmlns:prefix`.
+    pub(crate) fn declare(&mut self, prefix: &'a [u8], uri: Cow<'a, str>) {
+        if prefix.is_empty() {
+            self.default.push((!uri.is_empty()).then_some(uri));
+        } else {
+            self.prefixed.entry(prefix).or_default().push(uri);
+        }
+        self.declared.push(prefix);
+    }
+
+    /// Undoes the declarations made since `mark`.
+    pub(crate) fn pop_to(&mut self, mark: usize) {
+        while self.declared.len() > mark {
+            match self.declared.pop() {
+                Some([]) => {
+                    self.default.pop();
+                }
+                Some(prefix) => {
+                    if let Some(stack) = self.prefixed.get_mut(prefix) {
+                        stack.pop();
+                    }
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// The namespace of the element named `qname` (`None`: no namespace); `Err` for a prefix
+    /// without a declaration in scope.
+    #[inline]
+    pub(crate) fn resolve(&self, qname: &[u8]) -> Result<Option<Cow<'a, str>>, ()> {
+        match qname.iter().position(|&b| b == b':') {
+            None => Ok(self.default.last().cloned().flatten()),
+            Some(i) => {
+                let prefix = qname.get(..i).unwrap_or_default();
+                if prefix == b"xml" {
+                    return Ok(Some(Cow::Borrowed(XML_NAMESPACE)));
+                }
+                match self.prefixed.get(prefix).and_then(|s| s.last()) {
+                    Some(uri) => Ok(Some(uri.clone())),
+                    None => Err(()),
+                }
+            }
+        }
+    }
+}
+
+/// The namespace bound to the `xml` prefix (Namespaces in XML 1.0 §3).
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// The prefix a namespace declaration declares: `Some(b"")` for `xmlns`, `Some(p)` for
+/// `xmlns:p`, `None` for any other attribute.
+#[inline]
+pub(crate) fn declared_prefix(key: &[u8]) -> Option<&[u8]> {
+    match key.strip_prefix(b"xmlns") {
+        Some([]) => Some(&[]),
+        Some([b':', prefix @ ..]) => Some(prefix),
+        _ => None,
+    }
+}
+
+/// Reads a start tag with the exact path: every attribute decoded and checked (duplicates,
+/// references, UTF-8, [`XmlLimits::max_attributes`], [`XmlLimits::max_attribute_len`]), its
+/// namespace declarations applied to `scope` (the caller undoes them at the end tag with the
+/// mark it took before) and its name resolved.
 pub(crate) fn start<'a>(
     s: &BytesStart<'a>,
     src: &'a [u8],
     reader: &Reader<&'a [u8]>,
-    max_attributes: usize,
+    limits: &XmlLimits,
+    scope: &mut NsScope<'a>,
 ) -> Result<Element<'a>, XmlError> {
     let pos = position(reader);
     let name = as_str(src, local_span(s))?;
     let mut attrs = Vec::new();
     for (n, a) in s.attributes().with_checks(true).enumerate() {
-        attribute_budget(n, max_attributes, pos)?;
+        attribute_budget(n, limits.max_attributes, pos)?;
         let a = a.map_err(|e| malformed(pos as u64, e))?;
-        let key = a.key.as_ref();
-        if key == b"xmlns" || key.starts_with(b"xmlns:") {
-            continue;
+        if a.value.len() > limits.max_attribute_len {
+            return Err(XmlError::AttributeTooLong {
+                limit: limits.max_attribute_len,
+                position: pos,
+            });
         }
-        let key = as_str(src, local(key))?;
+        let key = a.key.as_ref();
         let value = match a.unescape_value().map_err(|e| value_error(&e, pos))? {
             Cow::Borrowed(v) => match borrow_bytes(src, v.as_bytes()) {
                 // Already UTF-8-checked by the tokenizer's decoder: the same bytes.
@@ -258,13 +367,44 @@ pub(crate) fn start<'a>(
             },
             Cow::Owned(v) => Cow::Owned(v),
         };
+        if let Some(prefix) = declared_prefix(key) {
+            // The default namespace's empty prefix is a constant, not a slice of the input.
+            let prefix: &'a [u8] = if prefix.is_empty() {
+                &[]
+            } else {
+                borrow_bytes(src, prefix)
+                    .ok_or_else(|| malformed(pos as u64, "attribute name outside input"))?
+            };
+            scope.declare(prefix, value);
+            continue;
+        }
+        let key = as_str(src, local(key))?;
         attrs.push((key, value));
     }
+    let namespace = scope
+        .resolve(s.name().into_inner())
+        .map_err(|()| XmlError::UnboundPrefix { position: pos })?;
     Ok(Element {
         name,
+        namespace,
         attrs,
         children: Vec::new(),
     })
+}
+
+/// Refuses a text node or CDATA section `raw` (as written) longer than
+/// [`XmlLimits::max_text_len`] without its leading white space (the part both readers keep:
+/// the header reader's tokenizer skips it). The raw length is compared first, so the usual
+/// short text costs one comparison.
+#[inline]
+pub(crate) fn text_budget(raw: &[u8], limits: &XmlLimits, position: usize) -> Result<(), XmlError> {
+    if raw.len() > limits.max_text_len && raw.trim_ascii_start().len() > limits.max_text_len {
+        return Err(XmlError::TextTooLong {
+            limit: limits.max_text_len,
+            position,
+        });
+    }
+    Ok(())
 }
 
 /// Refuses the attribute of index `n` (0-based) of the element at `position` past `limit`,
@@ -347,6 +487,9 @@ pub fn parse_until<'a>(
     let mut reader = Reader::from_reader(src);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element<'a>> = Vec::new();
+    // The namespace mark of each open element (parallel to `stack`).
+    let mut marks: Vec<usize> = Vec::new();
+    let mut scope = NsScope::new();
     let mut nodes = NodeBudget::new(limits.max_nodes);
     let mut root: Option<Element<'a>> = None;
     loop {
@@ -374,15 +517,19 @@ pub fn parse_until<'a>(
                         position: position(&reader),
                     });
                 }
-                let el = start(&s, src, &reader, limits.max_attributes)?;
+                let mark = scope.mark();
+                let el = start(&s, src, &reader, limits, &mut scope)?;
                 if stack.len() == 1 && stop_at.is_some_and(|n| n == el.name) {
                     return stack.pop().ok_or(XmlError::Empty);
                 }
                 stack.push(el);
+                marks.push(mark);
             }
             Event::Empty(s) => {
                 nodes.charge()?;
-                let el = start(&s, src, &reader, limits.max_attributes)?;
+                let mark = scope.mark();
+                let el = start(&s, src, &reader, limits, &mut scope)?;
+                scope.pop_to(mark);
                 if stack.len() == 1 && stop_at.is_some_and(|n| n == el.name) {
                     return stack.pop().ok_or(XmlError::Empty);
                 }
@@ -395,6 +542,9 @@ pub fn parse_until<'a>(
                 let el = stack
                     .pop()
                     .ok_or_else(|| malformed(reader.buffer_position(), "unbalanced end tag"))?;
+                if let Some(mark) = marks.pop() {
+                    scope.pop_to(mark);
+                }
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Node::Element(el)),
                     None => root = Some(el),
@@ -403,6 +553,7 @@ pub fn parse_until<'a>(
             Event::Text(t) => {
                 if let Some(parent) = stack.last_mut() {
                     let pos = position(&reader);
+                    text_budget(&t, limits, pos)?;
                     let text = t.unescape().map_err(|e| value_error(&e, pos))?;
                     // Whitespace-only text is indentation: dropped (the narrative flattener puts
                     // its own separators between inline elements).
@@ -419,7 +570,7 @@ pub fn parse_until<'a>(
             }
             Event::CData(c) => {
                 if let Some(parent) = stack.last_mut() {
-                    let _ = src;
+                    text_budget(&c, limits, position(&reader))?;
                     let text = std::str::from_utf8(c.into_inner().as_ref())
                         .map(str::to_owned)
                         .map_err(|_| XmlError::NotUtf8 {

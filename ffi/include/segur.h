@@ -333,6 +333,16 @@ enum segur_result
    */
   SEGUR_RESULT_CDA_INVALID = 3013,
   /**
+   * The `ClinicalDocument` is not in the HL7 v3 namespace `urn:hl7-org:v3` (in no namespace
+   * or a foreign one, named in the detail).
+   */
+  SEGUR_RESULT_CDA_NAMESPACE = 3014,
+  /**
+   * A `nonXMLBody/text` holds an element inside its content (only `reference` and
+   * `thumbnail` are allowed there): refused rather than cut.
+   */
+  SEGUR_RESULT_CDA_NON_XML_BODY_MARKUP = 3015,
+  /**
    * Another CDA reading error.
    */
   SEGUR_RESULT_CDA_OTHER = 3019,
@@ -418,27 +428,6 @@ enum segur_result
    * Trust anchors or the client certificate (PEM, PKCS#12) cannot be loaded.
    */
   SEGUR_RESULT_MSS_CERTIFICATE = 5011,
-  /**
-   * A network failure, or the connection closed before the exchange completed.
-   */
-  SEGUR_RESULT_MSS_NETWORK = 5012,
-  /**
-   * The server does not offer STARTTLS: refused rather than sending in clear.
-   */
-  SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE = 5013,
-  /**
-   * The server refused a command.
-   */
-  SEGUR_RESULT_MSS_REFUSED = 5014,
-  /**
-   * The server does not follow the protocol.
-   */
-  SEGUR_RESULT_MSS_PROTOCOL = 5015,
-  /**
-   * The server refused the authentication (SASL failure, no usable mechanism); token
-   * failures on the client side have codes 5030-5033.
-   */
-  SEGUR_RESULT_MSS_AUTHENTICATION = 5016,
   /**
    * DNS SRV discovery failed for a reason without a code of its own among 5050-5053.
    */
@@ -528,6 +517,74 @@ enum segur_result
    * The Annuaire Santé answer is not the expected FHIR Bundle.
    */
   SEGUR_RESULT_MSS_ANNUAIRE_MALFORMED = 5062,
+  /**
+   * SMTP: network failure (connect, read, write, time-out).
+   */
+  SEGUR_RESULT_MSS_SMTP_NETWORK = 5070,
+  /**
+   * SMTP: the server closed the connection before the exchange completed.
+   */
+  SEGUR_RESULT_MSS_SMTP_CONNECTION_CLOSED = 5071,
+  /**
+   * SMTP: the server does not offer STARTTLS (RFC 3207): refused rather than sending in clear.
+   */
+  SEGUR_RESULT_MSS_SMTP_START_TLS_UNAVAILABLE = 5072,
+  /**
+   * SMTP: a command got a `4yz` reply (RFC 5321 §4.2.1 transient: retrying later may succeed).
+   */
+  SEGUR_RESULT_MSS_SMTP_REFUSED_TRANSIENT = 5073,
+  /**
+   * SMTP: a command got a `5yz` (or unexpected) reply (RFC 5321 §4.2.1 permanent).
+   */
+  SEGUR_RESULT_MSS_SMTP_REFUSED_PERMANENT = 5074,
+  /**
+   * SMTP: the server does not follow RFC 5321 (malformed reply, data after STARTTLS).
+   */
+  SEGUR_RESULT_MSS_SMTP_PROTOCOL = 5075,
+  /**
+   * SMTP: the server refused the authentication (RFC 4954 §6).
+   */
+  SEGUR_RESULT_MSS_SMTP_AUTHENTICATION_FAILED = 5076,
+  /**
+   * SMTP: the server offers no SASL mechanism usable with the credentials (RFC 4954 §3).
+   */
+  SEGUR_RESULT_MSS_SMTP_NO_USABLE_MECHANISM = 5077,
+  /**
+   * IMAP: network failure (connect, read, write, time-out).
+   */
+  SEGUR_RESULT_MSS_IMAP_NETWORK = 5080,
+  /**
+   * IMAP: the server closed the connection before the exchange completed.
+   */
+  SEGUR_RESULT_MSS_IMAP_CONNECTION_CLOSED = 5081,
+  /**
+   * IMAP: the server refuses STARTTLS (RFC 2595 §3.1): refused rather than reading in clear.
+   */
+  SEGUR_RESULT_MSS_IMAP_START_TLS_UNAVAILABLE = 5082,
+  /**
+   * IMAP: the server answered `NO` (RFC 3501 §7.1.2: the command failed).
+   */
+  SEGUR_RESULT_MSS_IMAP_REFUSED_NO = 5083,
+  /**
+   * IMAP: the server answered `BAD` (RFC 3501 §7.1.3: command not accepted).
+   */
+  SEGUR_RESULT_MSS_IMAP_REFUSED_BAD = 5084,
+  /**
+   * IMAP: the server answered `BYE` (RFC 3501 §7.1.5: it is closing the connection).
+   */
+  SEGUR_RESULT_MSS_IMAP_BYE = 5085,
+  /**
+   * IMAP: the server does not follow RFC 3501 (unparsable answer, no UIDVALIDITY, no body).
+   */
+  SEGUR_RESULT_MSS_IMAP_PROTOCOL = 5086,
+  /**
+   * IMAP: the server refused the authentication (`AUTHENTICATE` answered `NO`).
+   */
+  SEGUR_RESULT_MSS_IMAP_AUTHENTICATION_FAILED = 5087,
+  /**
+   * IMAP: the server offers no SASL mechanism usable with the credentials.
+   */
+  SEGUR_RESULT_MSS_IMAP_NO_USABLE_MECHANISM = 5088,
   /**
    * Another MSSanté error.
    */
@@ -1725,7 +1782,8 @@ segur_result segur_mss_credentials_set_roots_pem(segur_mss_credentials *credenti
  * SC.MSS/CONF.07). The SDK copies it into memory zeroized on replace and free, never logs it,
  * and never refreshes it: it is held valid for 240 s from this call (a PSC token lives 4 to
  * 5 minutes), so set a fresh token before each burst of calls. Once a server refused it,
- * later connections fail with `SEGUR_RESULT_MSS_AUTHENTICATION` until another is set.
+ * later connections fail with `SEGUR_RESULT_MSS_SMTP_AUTHENTICATION_FAILED` or
+ * `SEGUR_RESULT_MSS_IMAP_AUTHENTICATION_FAILED` until another is set.
  * Replaces a token set before. When both a token and a certificate are set, the token
  * authenticates and the certificate is presented as the TLS client certificate.
  *
@@ -1802,11 +1860,12 @@ segur_result segur_mss_discover(const char *domain,
  * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_NULL_PARAMETER`,
  * `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate),
  * `SEGUR_RESULT_MSS_INVALID_ADDRESS` (`user`), `SEGUR_RESULT_MSS_CERTIFICATE`,
- * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
- * `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
- * `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`, `SEGUR_RESULT_MSS_TLS` (another TLS
- * failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`, `SEGUR_RESULT_MSS_AUTHENTICATION`,
- * `SEGUR_RESULT_MSS_PROTOCOL`. Thread-safe (the new handle is not shared).
+ * `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`, `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`,
+ * `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`, `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`,
+ * `SEGUR_RESULT_MSS_TLS` (another TLS failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`),
+ * the IMAP codes 5080-5088 (`SEGUR_RESULT_MSS_IMAP_NETWORK`, `_CONNECTION_CLOSED`,
+ * `_START_TLS_UNAVAILABLE`, `_REFUSED_NO`, `_REFUSED_BAD`, `_BYE`, `_PROTOCOL`,
+ * `_AUTHENTICATION_FAILED`, `_NO_USABLE_MECHANISM`). Thread-safe (the new handle is not shared).
  */
 segur_result segur_mss_mailbox_new(const char *connection_json,
                                    size_t connection_json_len,
@@ -1819,10 +1878,11 @@ segur_result segur_mss_mailbox_new(const char *connection_json,
  * "uids":[1,2,5]}`, UIDs ascending (IMAP `UID SEARCH UNKEYWORD $SegurProcessed`). A message
  * is durably identified by (mailbox, uid_validity, uid) (RFC 3501 §2.3.1.1).
  *
- * Errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`, `SEGUR_RESULT_MSS_REFUSED`,
- * `SEGUR_RESULT_MSS_PROTOCOL`. Not thread-safe (see `segur_mss_mailbox`).
+ * Errors: `SEGUR_RESULT_MSS_TLS`, the IMAP codes 5080-5088 (`SEGUR_RESULT_MSS_IMAP_NETWORK`,
+ * `SEGUR_RESULT_MSS_IMAP_REFUSED_NO`, `SEGUR_RESULT_MSS_IMAP_PROTOCOL`, ...). Not thread-safe (see `segur_mss_mailbox`).
  */
-segur_result segur_mss_mailbox_pending(segur_mss_mailbox *mailbox, char **out_json);
+segur_result segur_mss_mailbox_pending(segur_mss_mailbox *mailbox,
+                                       char **out_json);
 
 /**
  * Fetches message `uid` without marking it read (`BODY.PEEK[]`) and writes its raw bytes to
@@ -1836,8 +1896,9 @@ segur_result segur_mss_mailbox_pending(segur_mss_mailbox *mailbox, char **out_js
  * `SEGUR_RESULT_MSS_MALFORMED_REPORT` or `SEGUR_RESULT_MSS_TOO_LARGE` (larger than
  * `max_message_bytes`: not downloaded) and leaves the session usable: the caller decides
  * whether to mark it processed (for example after moving it aside) or to keep it pending.
- * Other errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`,
- * `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL` (no such UID). Not thread-safe (see
+ * Other errors: `SEGUR_RESULT_MSS_TLS`, the IMAP codes 5080-5088
+ * (`SEGUR_RESULT_MSS_IMAP_NETWORK`, `SEGUR_RESULT_MSS_IMAP_REFUSED_NO`,
+ * `SEGUR_RESULT_MSS_IMAP_PROTOCOL` (no such UID), ...). Not thread-safe (see
  * `segur_mss_mailbox`).
  */
 segur_result segur_mss_mailbox_fetch(segur_mss_mailbox *mailbox,
@@ -1851,10 +1912,11 @@ segur_result segur_mss_mailbox_fetch(segur_mss_mailbox *mailbox,
  * longer listed by `segur_mss_mailbox_pending`. Call it only once the message is stored by the
  * application. Marking twice is harmless (idempotent).
  *
- * Errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`, `SEGUR_RESULT_MSS_REFUSED`,
- * `SEGUR_RESULT_MSS_PROTOCOL`. Not thread-safe (see `segur_mss_mailbox`).
+ * Errors: `SEGUR_RESULT_MSS_TLS`, the IMAP codes 5080-5088 (`SEGUR_RESULT_MSS_IMAP_NETWORK`,
+ * `SEGUR_RESULT_MSS_IMAP_REFUSED_NO`, `SEGUR_RESULT_MSS_IMAP_PROTOCOL`, ...). Not thread-safe (see `segur_mss_mailbox`).
  */
-segur_result segur_mss_mailbox_mark_processed(segur_mss_mailbox *mailbox, uint32_t uid);
+segur_result segur_mss_mailbox_mark_processed(segur_mss_mailbox *mailbox,
+                                              uint32_t uid);
 
 /**
  * Logs out (best effort, bounded by the session's timeout) and frees a mailbox handle. NULL is
@@ -1974,12 +2036,12 @@ segur_result segur_mss_parse(const uint8_t *eml, size_t eml_len, char **out_json
  * Errors: those of `segur_mss_compose`, `SEGUR_RESULT_NULL_PARAMETER` (no handle),
  * `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate in
  * `credentials`), `SEGUR_RESULT_MSS_CERTIFICATE` (certificate refused by rustls),
- * `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
- * `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
- * `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`, `SEGUR_RESULT_MSS_TLS` (another TLS
- * failure), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
- * `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
- * `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call; the
+ * `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`, `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`,
+ * `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`, `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`,
+ * `SEGUR_RESULT_MSS_TLS` (another TLS failure), the SMTP codes 5070-5077
+ * (`SEGUR_RESULT_MSS_SMTP_NETWORK`, `_CONNECTION_CLOSED`, `_START_TLS_UNAVAILABLE`,
+ * `_REFUSED_TRANSIENT` (4yz: retry later), `_REFUSED_PERMANENT` (5yz), `_PROTOCOL`,
+ * `_AUTHENTICATION_FAILED`, `_NO_USABLE_MECHANISM`), `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call; the
  * same `credentials` may serve several threads at once).
  */
 segur_result segur_mss_send(const char *connection_json,

@@ -35,6 +35,8 @@ pub(crate) fn cda_err(e: CdaError) -> segur_result {
         CdaError::NotCda(_) => segur_result::CdaNotCda,
         CdaError::Missing(_) => segur_result::CdaMissing,
         CdaError::Invalid { .. } => segur_result::CdaInvalid,
+        CdaError::Namespace { .. } => segur_result::CdaNamespace,
+        CdaError::NonXmlBodyMarkup { .. } => segur_result::CdaNonXmlBodyMarkup,
         _ => segur_result::CdaOther,
     };
     fail(code, e)

@@ -138,7 +138,8 @@ pub extern "C" fn segur_mss_credentials_set_roots_pem(
 /// SC.MSS/CONF.07). The SDK copies it into memory zeroized on replace and free, never logs it,
 /// and never refreshes it: it is held valid for 240 s from this call (a PSC token lives 4 to
 /// 5 minutes), so set a fresh token before each burst of calls. Once a server refused it,
-/// later connections fail with `SEGUR_RESULT_MSS_AUTHENTICATION` until another is set.
+/// later connections fail with `SEGUR_RESULT_MSS_SMTP_AUTHENTICATION_FAILED` or
+/// `SEGUR_RESULT_MSS_IMAP_AUTHENTICATION_FAILED` until another is set.
 /// Replaces a token set before. When both a token and a certificate are set, the token
 /// authenticates and the certificate is presented as the TLS client certificate.
 ///

@@ -68,11 +68,12 @@ fn inbox() -> String {
 /// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_NULL_PARAMETER`,
 /// `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate),
 /// `SEGUR_RESULT_MSS_INVALID_ADDRESS` (`user`), `SEGUR_RESULT_MSS_CERTIFICATE`,
-/// `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
-/// `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
-/// `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`, `SEGUR_RESULT_MSS_TLS` (another TLS
-/// failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`, `SEGUR_RESULT_MSS_AUTHENTICATION`,
-/// `SEGUR_RESULT_MSS_PROTOCOL`. Thread-safe (the new handle is not shared).
+/// `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`, `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`,
+/// `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`, `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`,
+/// `SEGUR_RESULT_MSS_TLS` (another TLS failure), `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (`token`),
+/// the IMAP codes 5080-5088 (`SEGUR_RESULT_MSS_IMAP_NETWORK`, `_CONNECTION_CLOSED`,
+/// `_START_TLS_UNAVAILABLE`, `_REFUSED_NO`, `_REFUSED_BAD`, `_BYE`, `_PROTOCOL`,
+/// `_AUTHENTICATION_FAILED`, `_NO_USABLE_MECHANISM`). Thread-safe (the new handle is not shared).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_mailbox_new(
     connection_json: *const c_char,
@@ -116,8 +117,8 @@ pub extern "C" fn segur_mss_mailbox_new(
 /// "uids":[1,2,5]}`, UIDs ascending (IMAP `UID SEARCH UNKEYWORD $SegurProcessed`). A message
 /// is durably identified by (mailbox, uid_validity, uid) (RFC 3501 §2.3.1.1).
 ///
-/// Errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`, `SEGUR_RESULT_MSS_REFUSED`,
-/// `SEGUR_RESULT_MSS_PROTOCOL`. Not thread-safe (see `segur_mss_mailbox`).
+/// Errors: `SEGUR_RESULT_MSS_TLS`, the IMAP codes 5080-5088 (`SEGUR_RESULT_MSS_IMAP_NETWORK`,
+/// `SEGUR_RESULT_MSS_IMAP_REFUSED_NO`, `SEGUR_RESULT_MSS_IMAP_PROTOCOL`, ...). Not thread-safe (see `segur_mss_mailbox`).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_mailbox_pending(
     mailbox: *mut segur_mss_mailbox,
@@ -150,8 +151,9 @@ pub extern "C" fn segur_mss_mailbox_pending(
 /// `SEGUR_RESULT_MSS_MALFORMED_REPORT` or `SEGUR_RESULT_MSS_TOO_LARGE` (larger than
 /// `max_message_bytes`: not downloaded) and leaves the session usable: the caller decides
 /// whether to mark it processed (for example after moving it aside) or to keep it pending.
-/// Other errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`,
-/// `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL` (no such UID). Not thread-safe (see
+/// Other errors: `SEGUR_RESULT_MSS_TLS`, the IMAP codes 5080-5088
+/// (`SEGUR_RESULT_MSS_IMAP_NETWORK`, `SEGUR_RESULT_MSS_IMAP_REFUSED_NO`,
+/// `SEGUR_RESULT_MSS_IMAP_PROTOCOL` (no such UID), ...). Not thread-safe (see
 /// `segur_mss_mailbox`).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_mailbox_fetch(
@@ -178,8 +180,8 @@ pub extern "C" fn segur_mss_mailbox_fetch(
 /// longer listed by `segur_mss_mailbox_pending`. Call it only once the message is stored by the
 /// application. Marking twice is harmless (idempotent).
 ///
-/// Errors: `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS`, `SEGUR_RESULT_MSS_REFUSED`,
-/// `SEGUR_RESULT_MSS_PROTOCOL`. Not thread-safe (see `segur_mss_mailbox`).
+/// Errors: `SEGUR_RESULT_MSS_TLS`, the IMAP codes 5080-5088 (`SEGUR_RESULT_MSS_IMAP_NETWORK`,
+/// `SEGUR_RESULT_MSS_IMAP_REFUSED_NO`, `SEGUR_RESULT_MSS_IMAP_PROTOCOL`, ...). Not thread-safe (see `segur_mss_mailbox`).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_mailbox_mark_processed(
     mailbox: *mut segur_mss_mailbox,

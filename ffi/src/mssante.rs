@@ -16,7 +16,7 @@ use ::segur_mssante::compose::MessageId;
 use ::segur_mssante::tls::TlsError;
 use ::segur_mssante::token::TokenError;
 use ::segur_mssante::view::ReceivedView;
-use ::segur_mssante::{AnnuaireError, DiscoveryError};
+use ::segur_mssante::{AnnuaireError, DiscoveryError, ImapError, ImapStatus, SmtpError};
 use ::segur_mssante::{
     MailAddress, MessageBuilder, MssError, PatientAddress, ProductReference, ReceivedMessage,
     Recipient, Subject,
@@ -45,11 +45,8 @@ fn mss_code(e: &MssError) -> segur_result {
         MssError::Malformed { .. } => R::MssMalformed,
         MssError::MalformedReport { .. } => R::MssMalformedReport,
         MssError::Tls(t) => mss_tls_code(t),
-        MssError::Io { .. } | MssError::ConnectionClosed(_) => R::MssNetwork,
-        MssError::StartTlsUnavailable => R::MssStartTlsUnavailable,
-        MssError::Refused { .. } => R::MssRefused,
-        MssError::Protocol { .. } => R::MssProtocol,
-        MssError::AuthenticationFailed(_) | MssError::NoUsableMechanism => R::MssAuthentication,
+        MssError::Smtp(e) => mss_smtp_code(e),
+        MssError::Imap(e) => mss_imap_code(e),
         MssError::Token(t) => match t {
             TokenError::Expired => R::MssTokenExpired,
             TokenError::Refused => R::MssTokenRefused,
@@ -77,6 +74,41 @@ fn mss_code(e: &MssError) -> segur_result {
             | AnnuaireError::TooManyPages => R::MssAnnuaireMalformed,
             _ => R::MssAnnuaire,
         },
+        _ => R::MssOther,
+    }
+}
+
+/// SMTP submission failures (RFC 5321 §4.2.1 reply classes, RFC 3207, RFC 4954).
+fn mss_smtp_code(e: &SmtpError) -> segur_result {
+    use segur_result as R;
+    match e {
+        SmtpError::Io { .. } => R::MssSmtpNetwork,
+        SmtpError::ConnectionClosed { .. } => R::MssSmtpConnectionClosed,
+        SmtpError::StartTlsUnavailable => R::MssSmtpStartTlsUnavailable,
+        SmtpError::Refused { code, .. } if (400..500).contains(code) => R::MssSmtpRefusedTransient,
+        SmtpError::Refused { .. } => R::MssSmtpRefusedPermanent,
+        SmtpError::Protocol { .. } => R::MssSmtpProtocol,
+        SmtpError::AuthenticationFailed(_) => R::MssSmtpAuthenticationFailed,
+        SmtpError::NoUsableMechanism => R::MssSmtpNoUsableMechanism,
+        _ => R::MssOther,
+    }
+}
+
+/// IMAP failures (RFC 3501 §7.1 status responses, RFC 2595, RFC 4422).
+fn mss_imap_code(e: &ImapError) -> segur_result {
+    use segur_result as R;
+    match e {
+        ImapError::Io { .. } => R::MssImapNetwork,
+        ImapError::ConnectionClosed { .. } => R::MssImapConnectionClosed,
+        ImapError::StartTlsUnavailable => R::MssImapStartTlsUnavailable,
+        ImapError::Refused { status, .. } => match status {
+            ImapStatus::No => R::MssImapRefusedNo,
+            ImapStatus::Bad => R::MssImapRefusedBad,
+            _ => R::MssImapBye,
+        },
+        ImapError::Protocol { .. } => R::MssImapProtocol,
+        ImapError::AuthenticationFailed(_) => R::MssImapAuthenticationFailed,
+        ImapError::NoUsableMechanism => R::MssImapNoUsableMechanism,
         _ => R::MssOther,
     }
 }
@@ -377,12 +409,12 @@ pub(crate) fn submit(
 /// Errors: those of `segur_mss_compose`, `SEGUR_RESULT_NULL_PARAMETER` (no handle),
 /// `SEGUR_RESULT_INVALID_PARAMETER` (no anchors, or neither token nor certificate in
 /// `credentials`), `SEGUR_RESULT_MSS_CERTIFICATE` (certificate refused by rustls),
-/// `SEGUR_RESULT_MSS_NETWORK`, `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`,
-/// `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`, `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`,
-/// `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`, `SEGUR_RESULT_MSS_TLS` (another TLS
-/// failure), `SEGUR_RESULT_MSS_START_TLS_UNAVAILABLE`,
-/// `SEGUR_RESULT_MSS_AUTHENTICATION`, `SEGUR_RESULT_MSS_REFUSED`, `SEGUR_RESULT_MSS_PROTOCOL`,
-/// `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call; the
+/// `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA`, `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH`,
+/// `SEGUR_RESULT_MSS_TLS_CERTIFICATE_EXPIRED`, `SEGUR_RESULT_MSS_TLS_CLIENT_CERTIFICATE_REFUSED`,
+/// `SEGUR_RESULT_MSS_TLS` (another TLS failure), the SMTP codes 5070-5077
+/// (`SEGUR_RESULT_MSS_SMTP_NETWORK`, `_CONNECTION_CLOSED`, `_START_TLS_UNAVAILABLE`,
+/// `_REFUSED_TRANSIENT` (4yz: retry later), `_REFUSED_PERMANENT` (5yz), `_PROTOCOL`,
+/// `_AUTHENTICATION_FAILED`, `_NO_USABLE_MECHANISM`), `SEGUR_RESULT_MSS_TOO_LARGE` (server SIZE). Thread-safe (one connection per call; the
 /// same `credentials` may serve several threads at once).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_mss_send(

@@ -184,6 +184,12 @@ pub enum segur_result {
     CdaMissing = 3012,
     /// A CDA value is present but unusable.
     CdaInvalid = 3013,
+    /// The `ClinicalDocument` is not in the HL7 v3 namespace `urn:hl7-org:v3` (in no namespace
+    /// or a foreign one, named in the detail).
+    CdaNamespace = 3014,
+    /// A `nonXMLBody/text` holds an element inside its content (only `reference` and
+    /// `thumbnail` are allowed there): refused rather than cut.
+    CdaNonXmlBodyMarkup = 3015,
     /// Another CDA reading error.
     CdaOther = 3019,
 
@@ -232,17 +238,8 @@ pub enum segur_result {
     MssTls = 5010,
     /// Trust anchors or the client certificate (PEM, PKCS#12) cannot be loaded.
     MssCertificate = 5011,
-    /// A network failure, or the connection closed before the exchange completed.
-    MssNetwork = 5012,
-    /// The server does not offer STARTTLS: refused rather than sending in clear.
-    MssStartTlsUnavailable = 5013,
-    /// The server refused a command.
-    MssRefused = 5014,
-    /// The server does not follow the protocol.
-    MssProtocol = 5015,
-    /// The server refused the authentication (SASL failure, no usable mechanism); token
-    /// failures on the client side have codes 5030-5033.
-    MssAuthentication = 5016,
+    // retired 5012 MssNetwork, 5013 MssStartTlsUnavailable, 5014 MssRefused, 5015 MssProtocol,
+    // 5016 MssAuthentication: replaced by the precise SMTP (5070-5077) and IMAP (5080-5088) codes.
     /// DNS SRV discovery failed for a reason without a code of its own among 5050-5053.
     MssDiscovery = 5017,
     /// The Annuaire Santé client is misconfigured (base URL not https, invalid API key); other
@@ -289,6 +286,41 @@ pub enum segur_result {
     MssAnnuaireNetwork = 5061,
     /// The Annuaire Santé answer is not the expected FHIR Bundle.
     MssAnnuaireMalformed = 5062,
+    // 5070-5089: SMTP and IMAP transport, each failure of its protocol layer.
+    /// SMTP: network failure (connect, read, write, time-out).
+    MssSmtpNetwork = 5070,
+    /// SMTP: the server closed the connection before the exchange completed.
+    MssSmtpConnectionClosed = 5071,
+    /// SMTP: the server does not offer STARTTLS (RFC 3207): refused rather than sending in clear.
+    MssSmtpStartTlsUnavailable = 5072,
+    /// SMTP: a command got a `4yz` reply (RFC 5321 §4.2.1 transient: retrying later may succeed).
+    MssSmtpRefusedTransient = 5073,
+    /// SMTP: a command got a `5yz` (or unexpected) reply (RFC 5321 §4.2.1 permanent).
+    MssSmtpRefusedPermanent = 5074,
+    /// SMTP: the server does not follow RFC 5321 (malformed reply, data after STARTTLS).
+    MssSmtpProtocol = 5075,
+    /// SMTP: the server refused the authentication (RFC 4954 §6).
+    MssSmtpAuthenticationFailed = 5076,
+    /// SMTP: the server offers no SASL mechanism usable with the credentials (RFC 4954 §3).
+    MssSmtpNoUsableMechanism = 5077,
+    /// IMAP: network failure (connect, read, write, time-out).
+    MssImapNetwork = 5080,
+    /// IMAP: the server closed the connection before the exchange completed.
+    MssImapConnectionClosed = 5081,
+    /// IMAP: the server refuses STARTTLS (RFC 2595 §3.1): refused rather than reading in clear.
+    MssImapStartTlsUnavailable = 5082,
+    /// IMAP: the server answered `NO` (RFC 3501 §7.1.2: the command failed).
+    MssImapRefusedNo = 5083,
+    /// IMAP: the server answered `BAD` (RFC 3501 §7.1.3: command not accepted).
+    MssImapRefusedBad = 5084,
+    /// IMAP: the server answered `BYE` (RFC 3501 §7.1.5: it is closing the connection).
+    MssImapBye = 5085,
+    /// IMAP: the server does not follow RFC 3501 (unparsable answer, no UIDVALIDITY, no body).
+    MssImapProtocol = 5086,
+    /// IMAP: the server refused the authentication (`AUTHENTICATE` answered `NO`).
+    MssImapAuthenticationFailed = 5087,
+    /// IMAP: the server offers no SASL mechanism usable with the credentials.
+    MssImapNoUsableMechanism = 5088,
     /// Another MSSanté error.
     MssOther = 5099,
 
@@ -496,6 +528,8 @@ tables! {
     CdaNotCda => "the root element is not ClinicalDocument",
     CdaMissing => "a mandatory CDA element or attribute is missing",
     CdaInvalid => "a CDA value is present but unusable",
+    CdaNamespace => "the ClinicalDocument is not in the HL7 v3 namespace",
+    CdaNonXmlBodyMarkup => "the nonXMLBody text holds an element inside its content",
     CdaOther => "the CDA cannot be read",
     XdmZip => "the archive is not a readable zip",
     XdmUnsafePath => "an archive entry has an unsafe path (traversal, absolute, symbolic link)",
@@ -517,11 +551,6 @@ tables! {
     MssMalformedReport => "the received report (MDN or DSN) is malformed",
     MssTls => "TLS failure with the MSSanté server",
     MssCertificate => "the trust anchors or the client certificate cannot be loaded",
-    MssNetwork => "network failure with the MSSanté server",
-    MssStartTlsUnavailable => "the MSSanté server does not offer STARTTLS",
-    MssRefused => "the MSSanté server refused the command",
-    MssProtocol => "the MSSanté server does not follow the protocol",
-    MssAuthentication => "authentication refused by the MSSanté server",
     MssDiscovery => "the MSSanté servers could not be discovered through DNS",
     MssAnnuaire => "the Annuaire Santé lookup failed",
     MssTlsUnknownCa => "the MSSanté server certificate is not issued by a trusted authority",
@@ -544,6 +573,23 @@ tables! {
     MssAnnuaireHttpStatus => "the Annuaire Santé answered an unexpected HTTP status",
     MssAnnuaireNetwork => "network failure with the Annuaire Santé",
     MssAnnuaireMalformed => "the Annuaire Santé answer is malformed",
+    MssSmtpNetwork => "SMTP network failure with the MSSanté server",
+    MssSmtpConnectionClosed => "the MSSanté SMTP server closed the connection",
+    MssSmtpStartTlsUnavailable => "the MSSanté SMTP server does not offer STARTTLS",
+    MssSmtpRefusedTransient => "the MSSanté SMTP server refused the command for now (4yz)",
+    MssSmtpRefusedPermanent => "the MSSanté SMTP server refused the command (5yz)",
+    MssSmtpProtocol => "the MSSanté SMTP server does not follow the protocol",
+    MssSmtpAuthenticationFailed => "the MSSanté SMTP server refused the authentication",
+    MssSmtpNoUsableMechanism => "the MSSanté SMTP server offers no usable authentication mechanism",
+    MssImapNetwork => "IMAP network failure with the MSSanté server",
+    MssImapConnectionClosed => "the MSSanté IMAP server closed the connection",
+    MssImapStartTlsUnavailable => "the MSSanté IMAP server does not offer STARTTLS",
+    MssImapRefusedNo => "the MSSanté IMAP server answered NO",
+    MssImapRefusedBad => "the MSSanté IMAP server answered BAD",
+    MssImapBye => "the MSSanté IMAP server answered BYE",
+    MssImapProtocol => "the MSSanté IMAP server does not follow the protocol",
+    MssImapAuthenticationFailed => "the MSSanté IMAP server refused the authentication",
+    MssImapNoUsableMechanism => "the MSSanté IMAP server offers no usable authentication mechanism",
     MssOther => "the MSSanté operation failed",
     EpImage => "the image cannot be read",
     EpImageTooLarge => "the image exceeds the pixel limit",

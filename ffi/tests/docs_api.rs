@@ -129,6 +129,17 @@ fn cda_errors_have_their_codes_and_no_patient_data() {
             segur_result::CdaMissing,
         ),
         (b"\xff\xfe", segur_result::CdaXml),
+        // CDA R2: the document is in urn:hl7-org:v3, default or prefixed.
+        (b"<ClinicalDocument/>", segur_result::CdaNamespace),
+        (
+            b"<c:ClinicalDocument xmlns:c='urn:example:other'/>",
+            segur_result::CdaNamespace,
+        ),
+        (
+            b"<ClinicalDocument xmlns='urn:hl7-org:v3'><component><nonXMLBody><text \
+              representation='B64'>QUJD<br/>REVG</text></nonXMLBody></component></ClinicalDocument>",
+            segur_result::CdaNonXmlBodyMarkup,
+        ),
     ] {
         assert_eq!(segur_cda_read(xml.as_ptr(), xml.len(), &mut out), code);
         assert!(out.is_null());
@@ -460,7 +471,7 @@ fn send_refuses_bad_credentials_closed_ports_and_servers_without_starttls() {
     );
     assert_eq!(
         send(closed, roots, Some("tok"), None),
-        segur_result::MssNetwork
+        segur_result::MssSmtpNetwork
     );
 
     // A real TCP peer speaking SMTP without STARTTLS: the client must refuse to go on in clear.
@@ -490,7 +501,7 @@ fn send_refuses_bad_credentials_closed_ports_and_servers_without_starttls() {
     });
     assert_eq!(
         send(port, roots, Some("tok"), None),
-        segur_result::MssStartTlsUnavailable
+        segur_result::MssSmtpStartTlsUnavailable
     );
     let seen = server.join().unwrap();
     assert!(

@@ -457,7 +457,7 @@ fn send_fetch_acknowledge_through_the_c_entry_points() {
             &doc,
             &Credential::Token(jwt(&doc, -60))
         ),
-        Err(segur_result::MssAuthentication)
+        Err(segur_result::MssImapAuthenticationFailed)
     );
     segur_mss_mailbox_free(ptr::null_mut());
 }

@@ -4,7 +4,10 @@
 //! CA the caller does not trust gives `SEGUR_RESULT_MSS_TLS_UNKNOWN_CA` (RFC 5280 §6), a host
 //! name the certificate does not name `SEGUR_RESULT_MSS_TLS_NAME_MISMATCH` (RFC 6125 §6), and
 //! a token that is not a bearer token `SEGUR_RESULT_MSS_TOKEN_MALFORMED` (RFC 6750 §2.1); the
-//! name and the detail of each code say the same.
+//! name and the detail of each code say the same. The SMTP (5070-5077) and IMAP (5080-5088)
+//! transport codes are provoked the same way: refused authentication and an unknown folder
+//! against the real servers, refusals a real server cannot be made to send (`421`, `554`,
+//! `* BYE`, a cut connection, a garbled greeting) from a TCP peer speaking the protocol.
 #![allow(unsafe_code)] // reading the strings the library returns
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
@@ -75,11 +78,24 @@ fn send(host: &str, port: u16, roots: &str, token: &str) -> segur_result {
 }
 
 fn open(host: &str, port: u16, roots: &str, user: &str, token: &str) -> segur_result {
+    open_folder(host, port, roots, user, token, "INBOX")
+}
+
+fn open_folder(
+    host: &str,
+    port: u16,
+    roots: &str,
+    user: &str,
+    token: &str,
+    folder: &str,
+) -> segur_result {
     let creds = match Creds::new(roots, token) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let conn = format!(r#"{{"host":"{host}","port":{port},"user":"{user}","timeout_secs":20}}"#);
+    let conn = format!(
+        r#"{{"host":"{host}","port":{port},"user":"{user}","mailbox":"{folder}","timeout_secs":20}}"#
+    );
     let mut mb = ptr::null_mut();
     let r = segur_mss_mailbox_new(conn.as_ptr().cast(), conn.len(), creds.0, &mut mb);
     if r == segur_result::Ok {
@@ -162,4 +178,153 @@ fn tls_and_token_failures_have_precise_codes_for_smtp_and_imap() {
     ] {
         assert_ne!(code.message(), segur_result::MssTls.message());
     }
+}
+
+/// A TCP peer on loopback that sends `greeting` (nothing when empty) and closes: enough to
+/// provoke the refusals of the greeting stage. Returns its port.
+fn one_shot_peer(greeting: &'static [u8]) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let _ = s.write_all(greeting);
+        let _ = s.flush();
+        // Closing with unread data would reset the connection: read until the client closes.
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let _ = std::io::Read::read_to_end(&mut s, &mut Vec::new());
+    });
+    (port, h)
+}
+
+#[test]
+fn smtp_and_imap_failures_have_precise_codes() {
+    let servers = MailServers::start(1_000_000);
+    let roots = servers.pki.ca_pem.clone();
+    let pharma = format!("pharma@{DOMAIN}");
+    let doc = format!("doc@{DOMAIN}");
+    let (smtp, imap) = (servers.submission_port, servers.imap_port);
+
+    // Real Postfix and Dovecot: an expired token is refused by each server (RFC 4954 §6,
+    // RFC 3501 §6.2.2), a folder that does not exist is a `NO` to SELECT (§6.3.1).
+    let r = send("localhost", smtp, &roots, &jwt(&pharma, -60));
+    assert_eq!(r, segur_result::MssSmtpAuthenticationFailed);
+    assert_eq!(name(r), "MSS_SMTP_AUTHENTICATION_FAILED");
+    assert!(
+        detail().starts_with("SMTP: authentication refused"),
+        "{}",
+        detail()
+    );
+    let r = open("localhost", imap, &roots, &doc, &jwt(&doc, -60));
+    assert_eq!(r, segur_result::MssImapAuthenticationFailed);
+    assert!(
+        detail().starts_with("IMAP: authentication refused"),
+        "{}",
+        detail()
+    );
+    let r = open_folder(
+        "localhost",
+        imap,
+        &roots,
+        &doc,
+        &jwt(&doc, 300),
+        "NoSuchFolder",
+    );
+    assert_eq!(r, segur_result::MssImapRefusedNo);
+    assert!(
+        detail().starts_with("IMAP: SELECT refused: NO"),
+        "{}",
+        detail()
+    );
+
+    // Refusals from a peer speaking the protocol: RFC 5321 §4.2.1 reply classes at the greeting.
+    for (greeting, code, text) in [
+        (
+            &b"421 4.3.2 busy, try later\r\n"[..],
+            segur_result::MssSmtpRefusedTransient,
+            "SMTP: greeting refused: 421",
+        ),
+        (
+            b"554 5.3.2 no service\r\n",
+            segur_result::MssSmtpRefusedPermanent,
+            "SMTP: greeting refused: 554",
+        ),
+        (
+            b"hello\r\n",
+            segur_result::MssSmtpProtocol,
+            "SMTP: protocol violation",
+        ),
+        (
+            b"",
+            segur_result::MssSmtpConnectionClosed,
+            "SMTP: connection closed by the server during greeting",
+        ),
+    ] {
+        let (port, h) = one_shot_peer(greeting);
+        assert_eq!(send("localhost", port, &roots, &jwt(&pharma, 300)), code);
+        assert!(detail().starts_with(text), "{}", detail());
+        h.join().unwrap();
+    }
+    // And RFC 3501 §7.1.5 / §7.1 at the IMAP greeting.
+    for (greeting, code, text) in [
+        (
+            &b"* BYE overloaded\r\n"[..],
+            segur_result::MssImapBye,
+            "IMAP: greeting refused: BYE",
+        ),
+        (
+            b"hello\r\n",
+            segur_result::MssImapProtocol,
+            "IMAP: protocol violation",
+        ),
+        (
+            b"",
+            segur_result::MssImapConnectionClosed,
+            "IMAP: connection closed by the server during greeting",
+        ),
+    ] {
+        let (port, h) = one_shot_peer(greeting);
+        assert_eq!(open("localhost", port, &roots, &doc, &jwt(&doc, 300)), code);
+        assert!(detail().starts_with(text), "{}", detail());
+        h.join().unwrap();
+    }
+
+    // Nothing listens on a closed port: a network failure of the protocol that was asked.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    assert_eq!(
+        send("127.0.0.1", closed, &roots, &jwt(&pharma, 300)),
+        segur_result::MssSmtpNetwork
+    );
+    assert_eq!(
+        open("127.0.0.1", closed, &roots, &doc, &jwt(&doc, 300)),
+        segur_result::MssImapNetwork
+    );
+
+    // Every transport code has its own name and message.
+    let codes = [
+        segur_result::MssSmtpNetwork,
+        segur_result::MssSmtpConnectionClosed,
+        segur_result::MssSmtpStartTlsUnavailable,
+        segur_result::MssSmtpRefusedTransient,
+        segur_result::MssSmtpRefusedPermanent,
+        segur_result::MssSmtpProtocol,
+        segur_result::MssSmtpAuthenticationFailed,
+        segur_result::MssSmtpNoUsableMechanism,
+        segur_result::MssImapNetwork,
+        segur_result::MssImapConnectionClosed,
+        segur_result::MssImapStartTlsUnavailable,
+        segur_result::MssImapRefusedNo,
+        segur_result::MssImapRefusedBad,
+        segur_result::MssImapBye,
+        segur_result::MssImapProtocol,
+        segur_result::MssImapAuthenticationFailed,
+        segur_result::MssImapNoUsableMechanism,
+    ];
+    let messages: std::collections::BTreeSet<_> = codes.iter().map(|c| c.message()).collect();
+    let names: std::collections::BTreeSet<_> = codes.iter().map(|&c| name(c)).collect();
+    assert_eq!(messages.len(), codes.len());
+    assert_eq!(names.len(), codes.len());
 }

@@ -138,46 +138,15 @@ pub enum MssError {
     /// certificate: RFC 5280, RFC 6125, RFC 8446 §6.2), carried as the `segur-net` error.
     #[error("TLS: {0}")]
     Tls(#[from] segur_net::tls::TlsError),
-    /// Network I/O error.
-    #[error("I/O during {stage}: {source}")]
-    Io {
-        /// What was being done.
-        stage: &'static str,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The connection closed before the exchange completed.
-    #[error("connection closed by the server during {0}")]
-    ConnectionClosed(&'static str),
-    /// The server does not offer STARTTLS: refused rather than sending in clear (SC.MSS/CONF.05/06).
-    #[error("the server does not offer STARTTLS")]
-    StartTlsUnavailable,
-    /// The server refused the command.
-    #[error("{protocol} {stage} refused: {code} {text}")]
-    Refused {
-        /// `SMTP` or `IMAP`.
-        protocol: &'static str,
-        /// The command.
-        stage: &'static str,
-        /// Reply code (SMTP) or status (IMAP: NO/BAD/BYE as 0).
-        code: u16,
-        /// Server text (redacted in Display).
-        text: ServerText,
-    },
-    /// The server sent something that does not follow the protocol.
-    #[error("{protocol} protocol violation: {reason}")]
-    Protocol {
-        /// `SMTP`, `IMAP` or `DNS`.
-        protocol: &'static str,
-        /// What was wrong.
-        reason: String,
-    },
-    /// Authentication failed (expired or invalid token, refused certificate).
-    #[error("authentication refused by the server: {0}")]
-    AuthenticationFailed(ServerText),
-    /// No SASL mechanism usable with the credentials is offered.
-    #[error("no usable authentication mechanism offered by the server")]
-    NoUsableMechanism,
+    /// SMTP submission (RFC 5321, RFC 3207 STARTTLS, RFC 4954 AUTH): I/O, a closed
+    /// connection, a refused command, a protocol violation or a refused authentication.
+    #[error("SMTP: {0}")]
+    Smtp(#[from] SmtpError),
+    /// IMAP retrieval (RFC 3501, RFC 2595 STARTTLS, RFC 4422 SASL): I/O, a closed
+    /// connection, a `NO`/`BAD`/`BYE` answer, a protocol violation or a refused
+    /// authentication.
+    #[error("IMAP: {0}")]
+    Imap(#[from] ImapError),
     /// No usable access token (Pro Santé Connect session ended, token expired or refused,
     /// SC.MSS/CONF.10), carried as the `segur-net` error (which never holds the token).
     #[error("token: {0}")]
@@ -188,6 +157,183 @@ pub enum MssError {
     /// Annuaire Santé API failure.
     #[error("Annuaire Santé: {0}")]
     Annuaire(#[from] AnnuaireError),
+}
+
+/// Why an SMTP submission failed (RFC 5321). Texts name the stage (the command being sent)
+/// and carry the server's reply redacted ([`ServerText`]), never the message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SmtpError {
+    /// Network I/O failed (connect, read, write, time-out).
+    #[error("I/O during {stage}: {source}")]
+    Io {
+        /// What was being done.
+        stage: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server closed the connection before the exchange completed.
+    #[error("connection closed by the server during {stage}")]
+    ConnectionClosed {
+        /// What was being done.
+        stage: &'static str,
+    },
+    /// The server does not offer STARTTLS (RFC 3207): refused rather than sending in clear
+    /// (SC.MSS/CONF.05/06).
+    #[error("the server does not offer STARTTLS")]
+    StartTlsUnavailable,
+    /// The server answered a command with a reply other than the one expected (RFC 5321
+    /// §4.2: `4yz` transient, `5yz` permanent, see [`SmtpError::is_transient`]).
+    #[error("{stage} refused: {code} {text}")]
+    Refused {
+        /// The command.
+        stage: &'static str,
+        /// The three-digit reply code.
+        code: u16,
+        /// Server text (redacted in `Display`).
+        text: ServerText,
+    },
+    /// The server sent something that does not follow RFC 5321 (malformed reply, overlong
+    /// line, data after the STARTTLS reply).
+    #[error("protocol violation: {reason}")]
+    Protocol {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The server refused the authentication (RFC 4954 §6: expired or invalid token, refused
+    /// certificate).
+    #[error("authentication refused by the server: {0}")]
+    AuthenticationFailed(ServerText),
+    /// The server offers no SASL mechanism usable with the credentials (RFC 4954 §3).
+    #[error("no usable authentication mechanism offered by the server")]
+    NoUsableMechanism,
+}
+
+impl SmtpError {
+    /// Whether a retry later may succeed: an I/O failure, a closed connection or a `4yz`
+    /// reply (RFC 5321 §4.2.1 "transient negative completion").
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SmtpError::Io { .. } | SmtpError::ConnectionClosed { .. } => true,
+            SmtpError::Refused { code, .. } => (400..500).contains(code),
+            _ => false,
+        }
+    }
+}
+
+/// The status of a negative IMAP answer (RFC 3501 §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImapStatus {
+    /// `NO`: the command failed (§7.1.2).
+    No,
+    /// `BAD`: the server did not accept the command (§7.1.3).
+    Bad,
+    /// `BYE`: the server is closing the connection (§7.1.5).
+    Bye,
+}
+
+impl ImapStatus {
+    /// The status word as the server sends it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImapStatus::No => "NO",
+            ImapStatus::Bad => "BAD",
+            ImapStatus::Bye => "BYE",
+        }
+    }
+}
+
+impl std::fmt::Display for ImapStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an IMAP exchange failed (RFC 3501). Texts name the stage and carry the server's text
+/// redacted ([`ServerText`]), never a message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImapError {
+    /// Network I/O failed (connect, read, write, time-out).
+    #[error("I/O during {stage}: {source}")]
+    Io {
+        /// What was being done.
+        stage: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server closed the connection before the exchange completed.
+    #[error("connection closed by the server during {stage}")]
+    ConnectionClosed {
+        /// What was being done.
+        stage: &'static str,
+    },
+    /// The server refuses STARTTLS (RFC 2595 §3.1): refused rather than reading in clear.
+    #[error("the server does not offer STARTTLS")]
+    StartTlsUnavailable,
+    /// The server answered `NO`, `BAD` or `BYE` (RFC 3501 §7.1).
+    #[error("{stage} refused: {status} {text}")]
+    Refused {
+        /// The command.
+        stage: &'static str,
+        /// `NO`, `BAD` or `BYE`.
+        status: ImapStatus,
+        /// Server text (redacted in `Display`).
+        text: ServerText,
+    },
+    /// The server sent something that does not follow RFC 3501 (unparsable response,
+    /// overlong line, missing `UIDVALIDITY`, message without a body).
+    #[error("protocol violation: {reason}")]
+    Protocol {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The server refused the authentication (`AUTHENTICATE` answered `NO`, RFC 3501
+    /// §6.2.2).
+    #[error("authentication refused by the server: {0}")]
+    AuthenticationFailed(ServerText),
+    /// The server offers no SASL mechanism usable with the credentials (`AUTH=` capability,
+    /// RFC 3501 §6.2.2).
+    #[error("no usable authentication mechanism offered by the server")]
+    NoUsableMechanism,
+}
+
+/// The transport a failure of the shared connection code (TCP connect, TLS handshake) belongs
+/// to, so it is reported in that protocol's layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Smtp,
+    Imap,
+}
+
+impl Transport {
+    /// Classifies an I/O error of `stage`: a TLS alert or certificate failure read from the
+    /// stream is [`MssError::Tls`]; an end of stream or reset is a closed connection; anything
+    /// else is an I/O error of the protocol.
+    pub(crate) fn io(self, stage: &'static str) -> impl FnOnce(std::io::Error) -> MssError {
+        move |source| {
+            // A TLS alert or certificate failure surfaces as an I/O error of the stream.
+            if let Some(tls) = segur_net::tls::TlsError::from_source_chain(&source) {
+                return MssError::from(tls);
+            }
+            let closed = matches!(
+                source.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionAborted
+            );
+            match (self, closed) {
+                (Transport::Smtp, true) => SmtpError::ConnectionClosed { stage }.into(),
+                (Transport::Smtp, false) => SmtpError::Io { stage, source }.into(),
+                (Transport::Imap, true) => ImapError::ConnectionClosed { stage }.into(),
+                (Transport::Imap, false) => ImapError::Io { stage, source }.into(),
+            }
+        }
+    }
 }
 
 /// Why DNS server discovery (RFC 6186 SRV records, SC.MSS/CONF.04) failed. The texts name
@@ -272,27 +418,6 @@ pub enum AnnuaireError {
     TooManyPages,
 }
 
-impl MssError {
-    pub(crate) fn io(stage: &'static str) -> impl FnOnce(std::io::Error) -> MssError {
-        move |source| {
-            // A TLS alert or certificate failure surfaces as an I/O error of the stream.
-            if let Some(tls) = segur_net::tls::TlsError::from_source_chain(&source) {
-                return MssError::from(tls);
-            }
-            if matches!(
-                source.kind(),
-                std::io::ErrorKind::UnexpectedEof
-                    | std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::ConnectionAborted
-            ) {
-                return MssError::ConnectionClosed(stage);
-            }
-            MssError::Io { stage, source }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,7 +433,7 @@ mod tests {
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName),
         );
-        let e = MssError::io("EHLO")(io);
+        let e = Transport::Smtp.io("EHLO")(io);
         assert!(matches!(e, MssError::Tls(TlsError::NameMismatch)), "{e:?}");
         assert!(e.source().is_some_and(|s| s.is::<TlsError>()));
         let io = std::io::Error::new(
@@ -316,14 +441,40 @@ mod tests {
             rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
         );
         assert!(matches!(
-            MssError::io("EHLO")(io),
+            Transport::Imap.io("CAPABILITY")(io),
             MssError::Tls(TlsError::ClientCertificateRefused { .. })
         ));
         let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        let e = Transport::Smtp.io("DATA")(eof);
+        assert!(
+            matches!(
+                e,
+                MssError::Smtp(SmtpError::ConnectionClosed { stage: "DATA" })
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "SMTP: connection closed by the server during DATA"
+        );
+        // Other I/O errors keep their source chain: MssError -> SmtpError/ImapError -> io.
+        let e = Transport::Imap.io("FETCH")(std::io::Error::from(std::io::ErrorKind::TimedOut));
         assert!(matches!(
-            MssError::io("DATA")(eof),
-            MssError::ConnectionClosed("DATA")
+            e,
+            MssError::Imap(ImapError::Io { stage: "FETCH", .. })
         ));
+        let imap = e.source().expect("the IMAP layer");
+        assert!(imap.is::<ImapError>());
+        assert!(imap.source().is_some_and(|s| s.is::<std::io::Error>()));
+        assert!(SmtpError::ConnectionClosed { stage: "DATA" }.is_transient());
+        let refused = |code| SmtpError::Refused {
+            stage: "RCPT TO",
+            code,
+            text: ServerText::new("no"),
+        };
+        assert!(refused(451).is_transient());
+        assert!(!refused(550).is_transient());
+        assert!(!SmtpError::NoUsableMechanism.is_transient());
 
         let e = MssError::from(TokenError::Expired);
         assert!(matches!(e, MssError::Token(TokenError::Expired)));

@@ -6,6 +6,7 @@
 //! keyed by [`MessageKey`] (UIDVALIDITY + UID) to make re-processing harmless.
 
 use crate::discovery::Endpoint;
+use crate::error::{ImapError, ImapStatus, Transport};
 use crate::read::{ReadLimits, ReceivedMessage};
 use crate::smtp::tcp_connect as connect_tcp;
 use crate::tls::{self, TlsSettings};
@@ -117,30 +118,30 @@ impl std::fmt::Debug for ImapSession {
 
 fn imap_err(stage: &'static str) -> impl Fn(imap::Error) -> MssError {
     move |e| match e {
-        imap::Error::Io(io) => MssError::io(stage)(io),
-        imap::Error::No(n) => MssError::Refused {
-            protocol: "IMAP",
+        imap::Error::Io(io) => Transport::Imap.io(stage)(io),
+        imap::Error::No(n) => ImapError::Refused {
             stage,
-            code: 0,
+            status: ImapStatus::No,
             text: ServerText::new(&n.information),
-        },
-        imap::Error::Bad(b) => MssError::Refused {
-            protocol: "IMAP",
+        }
+        .into(),
+        imap::Error::Bad(b) => ImapError::Refused {
             stage,
-            code: 0,
+            status: ImapStatus::Bad,
             text: ServerText::new(&b.information),
-        },
-        imap::Error::Bye(b) => MssError::Refused {
-            protocol: "IMAP",
+        }
+        .into(),
+        imap::Error::Bye(b) => ImapError::Refused {
             stage,
-            code: 0,
+            status: ImapStatus::Bye,
             text: ServerText::new(&b.information),
-        },
-        imap::Error::ConnectionLost => MssError::ConnectionClosed(stage),
-        other => MssError::Protocol {
-            protocol: "IMAP",
+        }
+        .into(),
+        imap::Error::ConnectionLost => ImapError::ConnectionClosed { stage }.into(),
+        other => ImapError::Protocol {
             reason: format!("{stage}: {other}"),
-        },
+        }
+        .into(),
     }
 }
 
@@ -150,36 +151,44 @@ fn read_clear_line(tcp: &mut TcpStream, stage: &'static str) -> Result<String, M
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     loop {
-        let n = tcp.read(&mut byte).map_err(MssError::io(stage))?;
+        let n = tcp.read(&mut byte).map_err(Transport::Imap.io(stage))?;
         if n == 0 {
-            return Err(MssError::ConnectionClosed(stage));
+            return Err(ImapError::ConnectionClosed { stage }.into());
         }
         if byte[0] == b'\n' {
             return Ok(String::from_utf8_lossy(&line).trim_end().to_owned());
         }
         if line.len() > 8192 {
-            return Err(MssError::Protocol {
-                protocol: "IMAP",
+            return Err(ImapError::Protocol {
                 reason: format!("line too long during {stage}"),
-            });
+            }
+            .into());
         }
         line.push(byte[0]);
     }
 }
 
 fn starttls(settings: &ImapSettings) -> Result<imap::Client<TlsStream>, MssError> {
-    let mut tcp = connect_tcp(&settings.endpoint, settings.timeout)?;
+    let mut tcp = connect_tcp(&settings.endpoint, settings.timeout, Transport::Imap)?;
     let greeting = read_clear_line(&mut tcp, "greeting")?;
     if !greeting.starts_with("* OK") {
-        return Err(MssError::Refused {
-            protocol: "IMAP",
-            stage: "greeting",
-            code: 0,
-            text: ServerText::new(&greeting),
-        });
+        // RFC 3501 §7.1.5: a server that will not serve says `* BYE`; anything else that is
+        // not `* OK` is not an IMAP greeting.
+        return Err(if greeting.starts_with("* BYE") {
+            ImapError::Refused {
+                stage: "greeting",
+                status: ImapStatus::Bye,
+                text: ServerText::new(&greeting),
+            }
+        } else {
+            ImapError::Protocol {
+                reason: "the greeting is not * OK".into(),
+            }
+        }
+        .into());
     }
     tcp.write_all(b"S0 STARTTLS\r\n")
-        .map_err(MssError::io("STARTTLS"))?;
+        .map_err(Transport::Imap.io("STARTTLS"))?;
     loop {
         let line = read_clear_line(&mut tcp, "STARTTLS")?;
         if line.starts_with("* ") {
@@ -189,14 +198,14 @@ fn starttls(settings: &ImapSettings) -> Result<imap::Client<TlsStream>, MssError
             break;
         }
         if line.starts_with("S0 ") {
-            return Err(MssError::StartTlsUnavailable);
+            return Err(ImapError::StartTlsUnavailable.into());
         }
-        return Err(MssError::Protocol {
-            protocol: "IMAP",
+        return Err(ImapError::Protocol {
             reason: "unexpected line after STARTTLS".into(),
-        });
+        }
+        .into());
     }
-    let stream = tls::handshake(&settings.tls, &settings.endpoint.host, tcp)?;
+    let stream = tls::handshake(&settings.tls, &settings.endpoint.host, tcp, Transport::Imap)?;
     let mut client = imap::Client::new(stream);
     client.greeting_read = true;
     Ok(client)
@@ -217,7 +226,7 @@ impl ImapSession {
             } => {
                 let name = mechanism.name();
                 if !caps.has_str(format!("AUTH={name}")) {
-                    return Err(MssError::NoUsableMechanism);
+                    return Err(ImapError::NoUsableMechanism.into());
                 }
                 let token = provider.access_token()?;
                 let first = sasl_initial_response(
@@ -242,7 +251,7 @@ impl ImapSession {
             }
             Authentication::ClientCertificate => {
                 if !caps.has_str("AUTH=EXTERNAL") {
-                    return Err(MssError::NoUsableMechanism);
+                    return Err(ImapError::NoUsableMechanism.into());
                 }
                 (
                     "EXTERNAL",
@@ -258,17 +267,16 @@ impl ImapSession {
         let mut session = match client.authenticate(mechanism, &responder) {
             Ok(s) => s,
             Err((imap::Error::No(n), _)) => {
-                return Err(MssError::AuthenticationFailed(ServerText::new(
-                    &n.information,
-                )));
+                return Err(
+                    ImapError::AuthenticationFailed(ServerText::new(&n.information)).into(),
+                );
             }
             Err((e, _)) => return Err(imap_err("AUTHENTICATE")(e)),
         };
         let mbox = session
             .select(&settings.mailbox)
             .map_err(imap_err("SELECT"))?;
-        let uid_validity = mbox.uid_validity.ok_or(MssError::Protocol {
-            protocol: "IMAP",
+        let uid_validity = mbox.uid_validity.ok_or(ImapError::Protocol {
             reason: "SELECT without UIDVALIDITY".into(),
         })?;
         Ok(Self {
@@ -311,8 +319,7 @@ impl ImapSession {
             .iter()
             .find(|f| f.uid == Some(uid))
             .and_then(|f| f.size)
-            .ok_or(MssError::Protocol {
-                protocol: "IMAP",
+            .ok_or(ImapError::Protocol {
                 reason: "message vanished or no RFC822.SIZE".into(),
             })? as usize;
         if size > self.limits.max_message_bytes {
@@ -332,8 +339,7 @@ impl ImapSession {
             .iter()
             .find(|f| f.uid == Some(uid))
             .and_then(|f| f.body())
-            .ok_or(MssError::Protocol {
-                protocol: "IMAP",
+            .ok_or(ImapError::Protocol {
                 reason: "FETCH without BODY[]".into(),
             })?;
         Ok(Fetched {
@@ -424,10 +430,10 @@ where
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    Err(MssError::Protocol {
-                        protocol: "IMAP",
+                    Err(ImapError::Protocol {
                         reason: "mailbox worker panicked".into(),
-                    })
+                    }
+                    .into())
                 })
             })
             .collect()

@@ -42,5 +42,7 @@ pub mod view;
 
 pub use address::{MailAddress, PatientAddress, Recipient};
 pub use compose::{MessageBuilder, OutgoingMessage, ProductReference, Subject};
-pub use error::{AnnuaireError, DiscoveryError, MssError, ServerText};
+pub use error::{
+    AnnuaireError, DiscoveryError, ImapError, ImapStatus, MssError, ServerText, SmtpError,
+};
 pub use read::{ReadLimits, ReceivedMessage};

@@ -10,6 +10,7 @@
 use crate::compose::OutgoingMessage;
 use crate::discovery::Endpoint;
 use crate::dsn::{self, DsnRequest};
+use crate::error::{SmtpError, Transport};
 use crate::tls::{self, TlsSettings};
 use crate::token::{Authentication, OAuthMechanism, sasl_initial_response_b64};
 use crate::{MailAddress, MssError, ServerText};
@@ -109,15 +110,18 @@ impl Conn {
                 return Ok(s);
             }
             if self.buf.len() - self.start > MAX_LINE {
-                return Err(MssError::Protocol {
-                    protocol: "SMTP",
+                return Err(SmtpError::Protocol {
                     reason: format!("reply line longer than {MAX_LINE} bytes during {stage}"),
-                });
+                }
+                .into());
             }
             let mut chunk = [0u8; 4096];
-            let n = self.stream.read(&mut chunk).map_err(MssError::io(stage))?;
+            let n = self
+                .stream
+                .read(&mut chunk)
+                .map_err(Transport::Smtp.io(stage))?;
             if n == 0 {
-                return Err(MssError::ConnectionClosed(stage));
+                return Err(SmtpError::ConnectionClosed { stage }.into());
             }
             self.buf.extend_from_slice(chunk.get(..n).unwrap_or(&chunk));
         }
@@ -128,9 +132,11 @@ impl Conn {
         let mut code = None;
         loop {
             let line = self.read_line(stage)?;
-            let bad = || MssError::Protocol {
-                protocol: "SMTP",
-                reason: format!("malformed reply during {stage}"),
+            let bad = || -> MssError {
+                SmtpError::Protocol {
+                    reason: format!("malformed reply during {stage}"),
+                }
+                .into()
             };
             // RFC 5321 §4.2: three digits, then SP, "-" or the end of the line.
             let digits = line.as_bytes().get(..3).unwrap_or_default();
@@ -155,7 +161,7 @@ impl Conn {
         self.stream
             .write_all(line.as_bytes())
             .and_then(|_| self.stream.flush())
-            .map_err(MssError::io(stage))
+            .map_err(Transport::Smtp.io(stage))
     }
 
     fn command(&mut self, line: &str, stage: &'static str) -> Result<Reply, MssError> {
@@ -260,26 +266,30 @@ impl std::fmt::Debug for SmtpSession {
     }
 }
 
-pub(crate) fn tcp_connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, MssError> {
+pub(crate) fn tcp_connect(
+    endpoint: &Endpoint,
+    timeout: Duration,
+    transport: Transport,
+) -> Result<TcpStream, MssError> {
     use std::net::ToSocketAddrs;
     let addrs = (endpoint.host.as_str(), endpoint.port)
         .to_socket_addrs()
-        .map_err(MssError::io("resolving the server"))?;
+        .map_err(transport.io("resolving the server"))?;
     let mut last = None;
     for a in addrs {
         match TcpStream::connect_timeout(&a, timeout) {
             Ok(s) => {
                 s.set_read_timeout(Some(timeout))
-                    .map_err(MssError::io("connect"))?;
+                    .map_err(transport.io("connect"))?;
                 s.set_write_timeout(Some(timeout))
-                    .map_err(MssError::io("connect"))?;
+                    .map_err(transport.io("connect"))?;
                 let _ = s.set_nodelay(true);
                 return Ok(s);
             }
             Err(e) => last = Some(e),
         }
     }
-    Err(MssError::io("connect")(
+    Err(transport.io("connect")(
         last.unwrap_or_else(|| std::io::ErrorKind::NotFound.into()),
     ))
 }
@@ -296,7 +306,7 @@ impl SmtpSession {
         {
             return Err(MssError::Compose("invalid EHLO name"));
         }
-        let tcp = tcp_connect(&settings.endpoint, settings.timeout)?;
+        let tcp = tcp_connect(&settings.endpoint, settings.timeout, Transport::Smtp)?;
         let mut conn = Conn {
             stream: Stream::Plain(tcp),
             buf: Vec::new(),
@@ -304,39 +314,40 @@ impl SmtpSession {
         };
         let greeting = conn.read_reply("greeting")?;
         if greeting.code != 220 {
-            return Err(MssError::Refused {
-                protocol: "SMTP",
+            return Err(SmtpError::Refused {
                 stage: "greeting",
                 code: greeting.code,
                 text: greeting.text(),
-            });
+            }
+            .into());
         }
         let ehlo = format!("EHLO {}\r\n", settings.hello_name);
         let reply = conn.command(&ehlo, "EHLO")?;
         expect(&reply, 250, "EHLO")?;
         if !Extensions::parse(&reply).starttls {
-            return Err(MssError::StartTlsUnavailable);
+            return Err(SmtpError::StartTlsUnavailable.into());
         }
         let reply = conn.command("STARTTLS\r\n", "STARTTLS")?;
         expect(&reply, 220, "STARTTLS")?;
         if conn.start < conn.buf.len() {
             // Anything the server sent before the handshake could be a command injection
             // (CVE-2011-0411 class): refuse.
-            return Err(MssError::Protocol {
-                protocol: "SMTP",
+            return Err(SmtpError::Protocol {
                 reason: "data received after the STARTTLS reply".into(),
-            });
+            }
+            .into());
         }
         let Stream::Plain(tcp) = std::mem::replace(&mut conn.stream, Stream::Closed) else {
-            return Err(MssError::Protocol {
-                protocol: "SMTP",
+            return Err(SmtpError::Protocol {
                 reason: "STARTTLS on an encrypted stream".into(),
-            });
+            }
+            .into());
         };
         conn.stream = Stream::Tls(Box::new(tls::handshake(
             &settings.tls,
             &settings.endpoint.host,
             tcp,
+            Transport::Smtp,
         )?));
         let reply = conn.command(&ehlo, "EHLO after STARTTLS")?;
         expect(&reply, 250, "EHLO after STARTTLS")?;
@@ -352,7 +363,7 @@ impl SmtpSession {
                 if self.ext.auth.iter().any(|m| m == "EXTERNAL") {
                     let r = self.conn.command("AUTH EXTERNAL =\r\n", "AUTH")?;
                     if r.code != 235 {
-                        return Err(MssError::AuthenticationFailed(r.text()));
+                        return Err(SmtpError::AuthenticationFailed(r.text()).into());
                     }
                 }
                 // Otherwise the server authorises the verified client certificate itself.
@@ -364,7 +375,7 @@ impl SmtpSession {
                 mechanism,
             } => {
                 if !self.ext.auth.iter().any(|m| m == mechanism.name()) {
-                    return Err(MssError::NoUsableMechanism);
+                    return Err(SmtpError::NoUsableMechanism.into());
                 }
                 let token = provider.access_token()?;
                 let ir = sasl_initial_response_b64(
@@ -384,7 +395,7 @@ impl SmtpSession {
                         .conn
                         .command(&format!("AUTH {}\r\n", mechanism.name()), "AUTH")?;
                     if r.code != 334 {
-                        return Err(MssError::AuthenticationFailed(r.text()));
+                        return Err(SmtpError::AuthenticationFailed(r.text()).into());
                     }
                     let line = zeroize::Zeroizing::new(format!("{}\r\n", &*ir));
                     self.conn.command(&line, "AUTH")?
@@ -398,7 +409,7 @@ impl SmtpSession {
                     reply = self.conn.command(end, "AUTH")?;
                 }
                 if reply.code != 235 {
-                    return Err(MssError::AuthenticationFailed(reply.text()));
+                    return Err(SmtpError::AuthenticationFailed(reply.text()).into());
                 }
                 Ok(())
             }
@@ -483,12 +494,12 @@ impl SmtpSession {
         };
         if mail_reply.code != 250 {
             self.abort_transaction(data_reply.as_ref())?;
-            return Err(MssError::Refused {
-                protocol: "SMTP",
+            return Err(SmtpError::Refused {
                 stage: "MAIL FROM",
                 code: mail_reply.code,
                 text: mail_reply.text(),
-            });
+            }
+            .into());
         }
         let outcomes: Vec<RecipientOutcome> = message
             .recipients()
@@ -520,32 +531,35 @@ impl SmtpSession {
         };
         if data_reply.code != 354 {
             let _ = self.conn.command("RSET\r\n", "RSET");
-            return Err(MssError::Refused {
-                protocol: "SMTP",
+            return Err(SmtpError::Refused {
                 stage: "DATA",
                 code: data_reply.code,
                 text: data_reply.text(),
-            });
+            }
+            .into());
         }
         let mut body = Vec::with_capacity(size + size / 32 + 8);
         dot_stuff(message.bytes(), &mut body);
         self.conn
             .stream
             .write_all(&body)
-            .map_err(MssError::io("DATA"))?;
-        self.conn.stream.flush().map_err(MssError::io("DATA"))?;
+            .map_err(Transport::Smtp.io("DATA"))?;
+        self.conn
+            .stream
+            .flush()
+            .map_err(Transport::Smtp.io("DATA"))?;
         let final_reply = self.conn.read_reply("DATA")?;
         if final_reply.code != 250 {
             let text = final_reply.text();
             if (400..600).contains(&final_reply.code) {
                 let _ = self.conn.command("RSET\r\n", "RSET");
             }
-            return Err(MssError::Refused {
-                protocol: "SMTP",
+            return Err(SmtpError::Refused {
                 stage: "end of DATA",
                 code: final_reply.code,
                 text,
-            });
+            }
+            .into());
         }
         Ok(SendReport {
             recipients: outcomes,
@@ -582,12 +596,12 @@ fn expect(reply: &Reply, code: u16, stage: &'static str) -> Result<(), MssError>
     if reply.code == code {
         Ok(())
     } else {
-        Err(MssError::Refused {
-            protocol: "SMTP",
+        Err(SmtpError::Refused {
             stage,
             code: reply.code,
             text: reply.text(),
-        })
+        }
+        .into())
     }
 }
 

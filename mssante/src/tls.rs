@@ -7,6 +7,7 @@
 //! [`segur_net::tls::handshake`], so failures come back as a classified [`TlsError`].
 
 use crate::MssError;
+use crate::error::Transport;
 use segur_net::tls::TlsHandshakeError;
 pub use segur_net::tls::{ClientIdentity, TlsError, TlsPolicy, TlsSettings, TrustAnchors};
 
@@ -15,9 +16,10 @@ pub(crate) fn handshake(
     settings: &TlsSettings,
     server_name: &str,
     tcp: std::net::TcpStream,
+    transport: Transport,
 ) -> Result<rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>, MssError> {
     segur_net::tls::handshake(settings.client_config(), server_name, tcp).map_err(|e| match e {
         TlsHandshakeError::Tls(t) => MssError::from(t),
-        TlsHandshakeError::Io(io) => MssError::io("TLS handshake")(io),
+        TlsHandshakeError::Io(io) => transport.io("TLS handshake")(io),
     })
 }

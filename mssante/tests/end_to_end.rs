@@ -13,7 +13,7 @@ use segur_mssante::read::{ReadLimits, Report};
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
 use segur_mssante::tls::{ClientIdentity, TlsError, TlsSettings, TrustAnchors};
 use segur_mssante::token::{AccessToken, Authentication, OAuthMechanism, TokenProvider};
-use segur_mssante::{MailAddress, MssError, Recipient};
+use segur_mssante::{ImapError, MailAddress, MssError, Recipient, SmtpError};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use support::mail_servers::{self, DOMAIN, MailServers, jwt};
@@ -399,7 +399,7 @@ fn postfix_and_dovecot_end_to_end() {
     assert!(
         matches!(
             err,
-            MssError::AuthenticationFailed(_)
+            MssError::Imap(ImapError::AuthenticationFailed(_))
                 | MssError::Tls(TlsError::ClientCertificateRefused { .. })
         ),
         "{err:?}"
@@ -467,7 +467,7 @@ fn postfix_and_dovecot_end_to_end() {
     }
 
     // Negative: expired token.
-    for err in [
+    for (i, err) in [
         SmtpSession::connect(&smtp(
             &servers,
             &tls,
@@ -489,7 +489,16 @@ fn postfix_and_dovecot_end_to_end() {
             "localhost",
         ))
         .unwrap_err(),
-    ] {
-        assert!(matches!(err, MssError::AuthenticationFailed(_)), "{err:?}");
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // The first is the SMTP submission, the others IMAP: each in its own layer.
+        let layered = if i == 0 {
+            matches!(err, MssError::Smtp(SmtpError::AuthenticationFailed(_)))
+        } else {
+            matches!(err, MssError::Imap(ImapError::AuthenticationFailed(_)))
+        };
+        assert!(layered, "{err:?}");
     }
 }

@@ -14,7 +14,7 @@ use segur_mssante::discovery::Endpoint;
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
 use segur_mssante::tls::{TlsError, TlsSettings, TrustAnchors};
 use segur_mssante::token::Authentication;
-use segur_mssante::{MailAddress, MssError, Recipient};
+use segur_mssante::{MailAddress, MssError, Recipient, SmtpError};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -173,9 +173,18 @@ fn connection_closed_mid_data_is_an_error_not_a_success() {
         .send(&message(&["doc@test.mssante.fr"]), None)
         .expect_err("a message cut in DATA must not be reported sent");
     assert!(
-        matches!(err, MssError::ConnectionClosed(_) | MssError::Io { .. }),
+        matches!(
+            err,
+            MssError::Smtp(SmtpError::ConnectionClosed { .. } | SmtpError::Io { .. })
+        ),
         "{err:?}"
     );
+    // The layer is a source of its own, and a cut connection may be retried.
+    let MssError::Smtp(smtp) = &err else {
+        unreachable!()
+    };
+    assert!(smtp.is_transient());
+    assert!(std::error::Error::source(&err).is_some_and(|s| s.is::<SmtpError>()));
     h.join().unwrap();
 }
 
@@ -197,7 +206,7 @@ fn server_without_starttls_is_refused() {
     let (port, h) = serve(f.server.clone(), Script::NoStartTls);
     assert!(matches!(
         SmtpSession::connect(&settings(&f, port)),
-        Err(MssError::StartTlsUnavailable)
+        Err(MssError::Smtp(SmtpError::StartTlsUnavailable))
     ));
     h.join().unwrap();
 }

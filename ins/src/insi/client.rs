@@ -53,6 +53,10 @@ pub enum InsiError {
     /// An HTTP status other than 200 without a SOAP fault.
     #[error("INSi answered HTTP {0}")]
     Status(u16),
+    /// The request cannot be written: a value holds a character XML 1.0 cannot carry (XML 1.0
+    /// §2.2; the error gives the code point and its offset in the value, never the value).
+    #[error("INSi request: {0}")]
+    Request(#[from] segur_net::xml::XmlWriteError),
     /// The SOAP response could not be read, or is a SOAP fault.
     #[error("INSi response: {0}")]
     Response(#[from] ResponseError),
@@ -265,7 +269,7 @@ impl InsiClient {
         query: &TraitsQuery,
         ids: &RequestIds,
     ) -> Result<Exchange, InsiError> {
-        let request_xml = search_by_traits_envelope(&self.software, query, ids);
+        let request_xml = search_by_traits_envelope(&self.software, query, ids)?;
         let content_type =
             format!("application/soap+xml; charset=utf-8; action=\"{ACTION_SEARCH_BY_TRAITS}\"");
         let (status, body) =

@@ -8,8 +8,7 @@
 //! element declares its own namespaces so that it is a self-contained XML fragment.
 
 use crate::traits::{BirthDate, BirthPlace, Sex, Traits};
-use quick_xml::escape::escape;
-use std::fmt::Write as _;
+use segur_net::xml::{XmlWriteError, XmlWriter};
 
 /// SOAP action of the traits search.
 pub const ACTION_SEARCH_BY_TRAITS: &str =
@@ -80,64 +79,142 @@ pub struct RequestIds {
     pub time: String,
 }
 
-fn el(out: &mut String, name: &str, text: &str) {
-    let _ = write!(out, "<{name}>{}</{name}>", escape(text));
-}
+const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+const WSA: &str = "http://www.w3.org/2005/08/addressing";
+const CTXLPS: &str = "urn:siram:lps:ctxlps";
+const CTXBAM: &str = "urn:siram:bam:ctxbam";
+const INSI_REC_SANS: &str = "http://www.cnamts.fr/INSiRecSans";
 
-/// The SOAP 1.2 envelope of `rechercherInsAvecTraitsIdentite`.
+/// The SOAP 1.2 envelope of `rechercherInsAvecTraitsIdentite`, written with the SDK's one
+/// escaping writer ([`XmlWriter`]): every value is escaped (XML 1.0 §2.4, §3.3.3), and a value
+/// holding a character XML 1.0 cannot carry (NUL, other C0 controls, U+FFFE/U+FFFF, §2.2) is
+/// refused with its offset, never written or stripped.
 pub fn search_by_traits_envelope(
     software: &SoftwareIdentity,
     query: &TraitsQuery,
     ids: &RequestIds,
-) -> String {
-    let mut x = String::with_capacity(2048);
-    x.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    x.push_str(
-        r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header>"#,
-    );
-    let _ = write!(
-        x,
-        r#"<wsa:Action xmlns:wsa="http://www.w3.org/2005/08/addressing">{ACTION_SEARCH_BY_TRAITS}</wsa:Action>"#
-    );
-    let _ = write!(
-        x,
-        r#"<wsa:MessageID xmlns:wsa="http://www.w3.org/2005/08/addressing">uuid:{}</wsa:MessageID>"#,
-        escape(&ids.message_id)
-    );
-    x.push_str(r#"<ctxlps:ContexteLPS xmlns:ctxlps="urn:siram:lps:ctxlps" Nature="CTXLPS" Version="01_00">"#);
-    el(&mut x, "ctxlps:Id", &ids.context_id);
-    el(&mut x, "ctxlps:Temps", &ids.time);
-    el(&mut x, "ctxlps:Emetteur", &software.emitter);
-    x.push_str("<ctxlps:LPS>");
-    let _ = write!(
-        x,
-        r#"<ctxlps:IDAM R="4">{}</ctxlps:IDAM>"#,
-        escape(&software.idam)
-    );
-    el(&mut x, "ctxlps:Version", &software.version);
-    el(&mut x, "ctxlps:Instance", &software.instance);
-    el(
-        &mut x,
+) -> Result<String, XmlWriteError> {
+    let mut w = XmlWriter::with_declaration();
+    w.start("soap:Envelope", &[("xmlns:soap", SOAP12)])?;
+    w.start("soap:Header", &[])?;
+    // Each header element declares its own namespaces: a self-contained fragment.
+    w.element("wsa:Action", &[("xmlns:wsa", WSA)], ACTION_SEARCH_BY_TRAITS)?;
+    w.element(
+        "wsa:MessageID",
+        &[("xmlns:wsa", WSA)],
+        &format!("uuid:{}", ids.message_id),
+    )?;
+    w.start(
+        "ctxlps:ContexteLPS",
+        &[
+            ("xmlns:ctxlps", CTXLPS),
+            ("Nature", "CTXLPS"),
+            ("Version", "01_00"),
+        ],
+    )?;
+    w.element("ctxlps:Id", &[], &ids.context_id)?;
+    w.element("ctxlps:Temps", &[], &ids.time)?;
+    w.element("ctxlps:Emetteur", &[], &software.emitter)?;
+    w.start("ctxlps:LPS", &[])?;
+    w.element("ctxlps:IDAM", &[("R", "4")], &software.idam)?;
+    w.element("ctxlps:Version", &[], &software.version)?;
+    w.element("ctxlps:Instance", &[], &software.instance)?;
+    w.element(
         "ctxlps:Nom",
+        &[],
         &format!("urn:lps:{}:{}", software.name, software.version),
-    );
-    x.push_str("</ctxlps:LPS></ctxlps:ContexteLPS>");
-    x.push_str(r#"<ctxbam:ContexteBAM xmlns:ctxbam="urn:siram:bam:ctxbam" Nature="CTXBAM" Version="01_02">"#);
-    el(&mut x, "ctxbam:Id", &ids.context_id);
-    el(&mut x, "ctxbam:Temps", &ids.time);
-    el(&mut x, "ctxbam:Emetteur", &software.emitter);
-    x.push_str("<ctxbam:COUVERTURE/></ctxbam:ContexteBAM>");
-    x.push_str("</soap:Header><soap:Body>");
-    x.push_str(r#"<RECSANSVITALE xmlns="http://www.cnamts.fr/INSiRecSans">"#);
-    el(&mut x, "NomNaissance", &query.birth_name);
+    )?;
+    w.end()?; // ctxlps:LPS
+    w.end()?; // ctxlps:ContexteLPS
+    w.start(
+        "ctxbam:ContexteBAM",
+        &[
+            ("xmlns:ctxbam", CTXBAM),
+            ("Nature", "CTXBAM"),
+            ("Version", "01_02"),
+        ],
+    )?;
+    w.element("ctxbam:Id", &[], &ids.context_id)?;
+    w.element("ctxbam:Temps", &[], &ids.time)?;
+    w.element("ctxbam:Emetteur", &[], &software.emitter)?;
+    w.empty("ctxbam:COUVERTURE", &[])?;
+    w.end()?; // ctxbam:ContexteBAM
+    w.end()?; // soap:Header
+    w.start("soap:Body", &[])?;
+    w.start("RECSANSVITALE", &[("xmlns", INSI_REC_SANS)])?;
+    w.element("NomNaissance", &[], &query.birth_name)?;
     for p in &query.given_names {
-        el(&mut x, "Prenom", p);
+        w.element("Prenom", &[], p)?;
     }
-    el(&mut x, "Sexe", query.sex.code());
-    el(&mut x, "DateNaissance", &query.birth_date.to_string());
+    w.element("Sexe", &[], query.sex.code())?;
+    w.element("DateNaissance", &[], &query.birth_date.to_string())?;
     if let Some(place) = &query.birth_place {
-        el(&mut x, "LieuNaissance", place.code());
+        w.element("LieuNaissance", &[], place.code())?;
     }
-    x.push_str("</RECSANSVITALE></soap:Body></soap:Envelope>");
-    x
+    w.end()?; // RECSANSVITALE
+    w.end()?; // soap:Body
+    w.end()?; // soap:Envelope
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traits::{BirthDate, Sex};
+
+    fn software(emitter: &str) -> SoftwareIdentity {
+        SoftwareIdentity {
+            idam: "IDAM<&>".into(),
+            version: "1.0".into(),
+            name: "segur".into(),
+            instance: "5f0c1a52-0000-4000-8000-000000000000".into(),
+            emitter: emitter.into(),
+        }
+    }
+
+    fn query() -> TraitsQuery {
+        TraitsQuery {
+            birth_name: "D'ARTAGNAN".into(),
+            given_names: vec!["JEAN".into(), "MARIE".into()],
+            sex: Sex::Male,
+            birth_date: BirthDate::parse("1980-03-02").unwrap(),
+            birth_place: None,
+        }
+    }
+
+    fn ids() -> RequestIds {
+        RequestIds {
+            message_id: "0b6b1c9e-0000-4000-8000-000000000000".into(),
+            context_id: "1c6b1c9e-0000-4000-8000-000000000000".into(),
+            time: "2026-11-22T10:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn values_are_escaped_and_the_envelope_reads_back() {
+        let xml = search_by_traits_envelope(&software("poste & co"), &query(), &ids()).unwrap();
+        assert!(xml.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?><soap:Envelope"#));
+        assert!(xml.contains(r#"<ctxlps:IDAM R="4">IDAM&lt;&amp;&gt;</ctxlps:IDAM>"#));
+        assert!(xml.contains("<ctxlps:Emetteur>poste &amp; co</ctxlps:Emetteur>"));
+        assert!(xml.contains("<NomNaissance>D'ARTAGNAN</NomNaissance>"));
+        assert!(xml.contains("<Prenom>JEAN</Prenom><Prenom>MARIE</Prenom>"));
+        assert!(xml.contains("<ctxbam:COUVERTURE/>"));
+        // The hardened reader accepts it (well-formed, every prefix bound).
+        segur_net::xml::XmlReader::new(xml.as_bytes(), segur_net::xml::XmlLimits::default())
+            .and_then(segur_net::xml::XmlReader::check)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_character_xml_cannot_carry_is_refused_with_its_offset() {
+        let err =
+            search_by_traits_envelope(&software("poste\u{1}1"), &query(), &ids()).unwrap_err();
+        assert_eq!(
+            err,
+            XmlWriteError::ForbiddenChar {
+                code_point: 1,
+                offset: 5
+            }
+        );
+    }
 }
