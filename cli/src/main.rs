@@ -11,6 +11,7 @@ mod ins;
 mod json_input;
 mod mss;
 mod qr;
+mod terminal;
 mod twoddoc;
 mod xdm;
 
