@@ -329,6 +329,7 @@ pub struct XdmPackage {
 
 /// Sender information written to README.TXT (IHE ITI TF-1 §16.1.1, Mediboard/ANS practice).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct XdmSender {
     /// Sender (person or structure) name.
     pub name: String,
@@ -342,7 +343,6 @@ pub struct XdmSender {
     pub vendor: String,
     /// How to reach the sender (telephone, MSSanté address, postal address): README.TXT gives
     /// the contact of the media's creator (IHE ITI TF-3 §4.2.1.1.2 / TF-1 §16).
-    #[serde(default)]
     pub contact: String,
 }
 
