@@ -1,5 +1,6 @@
 //! `segur card ...`: readers, ATR decoding and card information, for support teams.
 
+use crate::terminal::{say, say_err};
 use clap::Subcommand;
 use segur_cps_card::atr::{self, Atr, CardKind};
 use segur_cps_card::cps::{CpsCard, CpsConfig};
@@ -50,7 +51,7 @@ pub fn run(cmd: Command) -> ExitCode {
     match result {
         Ok(v) => {
             if json {
-                println!("{v}");
+                println!("{}", crate::terminal::json(&v.to_string()));
             } else {
                 print_text(&v, 0);
             }
@@ -66,9 +67,10 @@ pub fn run(cmd: Command) -> ExitCode {
                 _ => 2,
             };
             if json {
-                println!("{}", json!({ "error": e.to_string() }));
+                let v = json!({ "error": e.to_string() });
+                println!("{}", crate::terminal::json(&v.to_string()));
             } else {
-                eprintln!("segur card: {e}");
+                say_err!("segur card: {e}");
             }
             ExitCode::from(code)
         }
@@ -82,22 +84,22 @@ fn print_text(v: &Value, indent: usize) {
             for (k, x) in m {
                 match x {
                     Value::Object(_) | Value::Array(_) => {
-                        println!("{pad}{k}:");
+                        say!("{pad}{k}:");
                         print_text(x, indent + 2);
                     }
-                    Value::String(s) => println!("{pad}{k}: {s}"),
-                    other => println!("{pad}{k}: {other}"),
+                    Value::String(s) => say!("{pad}{k}: {s}"),
+                    other => say!("{pad}{k}: {other}"),
                 }
             }
         }
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
-                println!("{pad}[{i}]");
+                say!("{pad}[{i}]");
                 print_text(x, indent + 2);
             }
         }
-        Value::String(s) => println!("{pad}{s}"),
-        other => println!("{pad}{other}"),
+        Value::String(s) => say!("{pad}{s}"),
+        other => say!("{pad}{other}"),
     }
 }
 

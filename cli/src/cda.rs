@@ -1,5 +1,6 @@
 //! `segur cda ...`: build, inspect and validate CDA R2 documents.
 
+use crate::terminal::{say, say_err};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,7 +60,7 @@ pub fn run(cmd: Command) -> ExitCode {
     match exec(cmd) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("segur cda: {e}");
+            say_err!("segur cda: {e}");
             ExitCode::from(2)
         }
     }
@@ -83,7 +84,7 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let bytes = read_input(&file)?;
             let doc = segur_dmp_cda::read(&bytes)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&doc)?);
+                crate::terminal::print_json(&doc, true)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let h = &doc.header;
@@ -92,25 +93,25 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     .map(|c| format!("{} ({})", c.code, c.display_name.as_deref().unwrap_or("")))
                     .unwrap_or_default()
             };
-            println!(
+            say!(
                 "type:            {} {}",
                 h.type_code.code,
                 h.type_code.display_name.as_deref().unwrap_or("")
             );
-            println!("title:           {}", h.title.as_deref().unwrap_or(""));
-            println!("id:              {:?}", h.id);
-            println!(
+            say!("title:           {}", h.title.as_deref().unwrap_or(""));
+            say!("id:              {:?}", h.id);
+            say!(
                 "setId/version:   {:?} / {}",
                 h.set_id,
                 h.version_number.map(|v| v.to_string()).unwrap_or_default()
             );
-            println!(
+            say!(
                 "effectiveTime:   {}",
                 h.effective_time.as_deref().unwrap_or("")
             );
-            println!("confidentiality: {}", c(&h.confidentiality));
-            println!("templateIds:     {:?}", h.template_ids);
-            println!(
+            say!("confidentiality: {}", c(&h.confidentiality));
+            say!("templateIds:     {:?}", h.template_ids);
+            say!(
                 "patient:         {} id(s), INS: {} (use --json to see values)",
                 h.patient.ids.len(),
                 h.patient
@@ -120,29 +121,29 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     .join(", ")
             );
             for a in &h.authors {
-                println!("author:          {:?} {}", a.id, c(&a.code));
+                say!("author:          {:?} {}", a.id, c(&a.code));
             }
             if let Some(o) = &h.custodian {
-                println!(
+                say!(
                     "custodian:       {:?} {}",
                     o.id,
                     o.name.as_deref().unwrap_or("")
                 );
             }
             if let Some(la) = &h.legal_authenticator {
-                println!(
+                say!(
                     "legalAuth:       {:?} signature {}",
                     la.id,
                     la.signature_code.as_deref().unwrap_or("")
                 );
             }
             for r in &h.related_documents {
-                println!("related:         {} {:?}", r.type_code, r.parent_id);
+                say!("related:         {} {:?}", r.type_code, r.parent_id);
             }
             match &doc.body {
                 CdaBody::Structured { sections } => {
                     for s in sections {
-                        println!(
+                        say!(
                             "section:         {} {} ({} entries)",
                             c(&s.code),
                             s.title.as_deref().unwrap_or(""),
@@ -150,12 +151,12 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         );
                     }
                 }
-                CdaBody::NonXml(b) => println!(
+                CdaBody::NonXml(b) => say!(
                     "body:            {} ({} bytes)",
                     b.media_type,
                     b.bytes.len()
                 ),
-                CdaBody::Absent => println!("body:            none"),
+                CdaBody::Absent => say!("body:            none"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -164,18 +165,18 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let findings = segur_dmp_cda::validate::validate(&bytes)?;
             for f in &findings {
                 let level = if f.is_error() { "ERROR" } else { "WARNING" };
-                println!("{level} [{}] {}", f.rule, f.message);
+                say!("{level} [{}] {}", f.rule, f.message);
             }
             let errors = findings.iter().filter(|f| f.is_error()).count();
             if findings.is_empty() {
-                println!("OK: no finding");
+                say!("OK: no finding");
                 Ok(ExitCode::SUCCESS)
             } else if errors == 0 {
                 // Warnings only: the kit passes such a document.
                 println!("{} warning(s), no error", findings.len());
                 Ok(ExitCode::SUCCESS)
             } else {
-                println!("{} finding(s), {errors} error(s)", findings.len());
+                say!("{} finding(s), {errors} error(s)", findings.len());
                 Ok(ExitCode::from(1))
             }
         }

@@ -193,7 +193,11 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "    patientId      {}",
         show(
-            submission.submission_set.patient_id.expose(),
+            submission
+                .submission_set
+                .patient_id
+                .as_ref()
+                .map_or("", |p| p.expose()),
             "<redacted>^^^&1.2.250.1.213.1.4.8&ISO^NH"
         )
     );

@@ -2,6 +2,7 @@
 //! confidentiality updates) and the DMP button URLs. Exit 0 on success, 1 when the DMP
 //! refuses (SOAP fault, registry failure, negative acknowledgement), 2 on any other error.
 
+use crate::terminal::{safe, say, say_err};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -145,11 +146,11 @@ pub fn run(args: Args) -> ExitCode {
     match exec(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Refusal(e)) => {
-            eprintln!("segur dmp: {}", terminal_safe(&e));
+            say_err!("segur dmp: {e}");
             ExitCode::from(1)
         }
         Err(Failure::Other(e)) => {
-            eprintln!("segur dmp: {}", terminal_safe(&e));
+            say_err!("segur dmp: {e}");
             ExitCode::from(2)
         }
     }
@@ -193,13 +194,13 @@ fn exec(args: Args) -> Result<(), Failure> {
                     segur_dmp::td02::DmpState::Closed => "closed",
                     segur_dmp::td02::DmpState::Absent => "absent",
                 };
-                println!("DMP: {state}");
-                println!(
+                say!("DMP: {state}");
+                say!(
                     "authorisation: {}",
                     r.authorization.as_deref().unwrap_or("none")
                 );
                 if let Some(mt) = r.treating_doctor {
-                    println!("médecin traitant DMP: {}", if mt { "yes" } else { "no" });
+                    say!("médecin traitant DMP: {}", if mt { "yes" } else { "no" });
                 }
             }
         }
@@ -222,7 +223,7 @@ fn exec(args: Args) -> Result<(), Failure> {
             if as_json {
                 json(&view)?;
             } else {
-                println!("{} {}", view.outcome, view.unique_id);
+                say!("{} {}", view.outcome, view.unique_id);
             }
         }
         Command::Find {
@@ -252,12 +253,13 @@ fn exec(args: Args) -> Result<(), Failure> {
                 json(&entries)?;
             } else {
                 for e in &entries {
+                    // Each field escaped on its own: the tabs between them are ours.
                     println!(
                         "{}\t{}\t{}\t{}",
-                        e.unique_id,
-                        e.status,
-                        e.type_code.as_deref().unwrap_or("-"),
-                        e.creation_time.as_deref().unwrap_or("-")
+                        safe(&e.unique_id),
+                        safe(&e.status.to_string()),
+                        safe(e.type_code.as_deref().unwrap_or("-")),
+                        safe(e.creation_time.as_deref().unwrap_or("-"))
                     );
                 }
             }
@@ -329,20 +331,4 @@ fn web(config: Option<&Path>, page: &str, ins: Option<&str>) -> Result<(), Failu
     let url = segur_dmp::web::url(&base, page, patient.as_ref()).map_err(|e| e.to_string())?;
     println!("{}", url.expose());
     Ok(())
-}
-
-/// Error text as it may be shown on a terminal: control and bidirectional characters (a DMP
-/// fault reason is the server's text) become `\u{..}` escapes.
-fn terminal_safe(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
-            o.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            o.push(c);
-        }
-    }
-    o
 }

@@ -183,46 +183,6 @@ fn skip_rest_of_line(reader: &mut impl BufRead) -> io::Result<()> {
     }
 }
 
-/// `input` as it may be shown on a terminal: control characters (C0, DEL, C1) and the Unicode
-/// bidirectional controls become `\u{..}` escapes, so an ESC sequence or a U+202E in a checked
-/// file cannot drive the terminal or reorder what it shows. Invalid UTF-8 bytes become `\x..`.
-fn terminal_safe(input: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let plain = |c: char| {
-        !(c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
-    };
-    match std::str::from_utf8(input) {
-        Ok(s) if s.chars().all(plain) => std::borrow::Cow::Borrowed(input),
-        Ok(s) => {
-            let mut o = String::with_capacity(s.len() + 8);
-            for c in s.chars() {
-                if plain(c) {
-                    o.push(c);
-                } else {
-                    o.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-                }
-            }
-            std::borrow::Cow::Owned(o.into_bytes())
-        }
-        Err(_) => {
-            let mut o = String::with_capacity(input.len() * 2);
-            for chunk in input.utf8_chunks() {
-                for c in chunk.valid().chars() {
-                    if plain(c) {
-                        o.push(c);
-                    } else {
-                        o.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-                    }
-                }
-                for b in chunk.invalid() {
-                    o.push_str(&format!("\\x{b:02x}"));
-                }
-            }
-            std::borrow::Cow::Owned(o.into_bytes())
-        }
-    }
-}
-
 fn report(out: &mut impl Write, input: &[u8], json: bool) -> io::Result<bool> {
     let parsed = std::str::from_utf8(input)
         .map_err(|_| None)
@@ -237,7 +197,7 @@ fn report(out: &mut impl Write, input: &[u8], json: bool) -> io::Result<bool> {
             }
             Err(e) => {
                 out.write_all(b"ERR ")?;
-                out.write_all(&terminal_safe(input))?;
+                out.write_all(crate::terminal::safe_bytes(input).as_bytes())?;
                 out.write_all(b" ")?;
                 out.write_all(code(e.as_ref()).as_bytes())?;
             }

@@ -13,6 +13,7 @@ mod ins;
 mod json_input;
 mod mss;
 mod qr;
+mod terminal;
 mod twoddoc;
 mod xdm;
 

@@ -197,7 +197,7 @@ pub fn run(cmd: Command) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("segur mss: {e}");
+            eprintln!("segur mss: {}", crate::terminal::safe(&e.to_string()));
             ExitCode::from(2)
         }
     }
@@ -278,9 +278,7 @@ fn compose(c: &Compose) -> Result<OutgoingMessage, String> {
 
 /// One JSON document on a line: the view types serialise plain data and cannot fail.
 fn print_json(v: &impl serde::Serialize) -> Result<(), String> {
-    let line = serde_json::to_string(v).map_err(|e| e.to_string())?;
-    println!("{line}");
-    Ok(())
+    crate::terminal::print_json(v, false).map_err(|e| e.to_string())
 }
 
 fn read(file: &std::path::Path) -> Result<ExitCode, String> {
@@ -427,7 +425,7 @@ fn fetch(
                 }
                 Err(e) => line["error"] = e.to_string().into(),
             }
-            println!("{line}");
+            println!("{}", crate::terminal::json(&line.to_string()));
             Ok(if peek { Handled::Retry } else { Handled::Done })
         })
         .map_err(|e| e.to_string())?;

@@ -43,7 +43,9 @@ enum Command {
     },
 }
 
-/// Shows control characters the way the 2D-Doc specification writes them.
+/// Shows control characters the way the 2D-Doc specification writes them (`<GS>`, `<RS>`,
+/// `<US>`, `\xNN`); non-ASCII UTF-8 text is shown as is only when it holds nothing
+/// [`crate::terminal::is_unsafe`] (bidirectional controls included), else byte by byte.
 pub fn printable(payload: &[u8]) -> String {
     let mut out = String::with_capacity(payload.len());
     for &b in payload {
@@ -57,7 +59,7 @@ pub fn printable(payload: &[u8]) -> String {
     }
     if let Ok(text) = std::str::from_utf8(payload)
         && !text.is_ascii()
-        && !text.chars().any(char::is_control)
+        && !text.chars().any(crate::terminal::is_unsafe)
     {
         return text.to_owned();
     }
@@ -90,14 +92,17 @@ pub fn run(args: &Args) -> ExitCode {
                                     "payload": printable(&code.payload),
                                     "points": code.points,
                                 });
-                                println!("{line}");
+                                println!("{}", crate::terminal::json(&line.to_string()));
                             } else {
                                 println!("{} {}", code.symbology, printable(&code.payload));
                             }
                         }
                     }
                     Err(e) => {
-                        eprintln!("segur qr decode: {}: {e}", path.display());
+                        eprintln!(
+                            "segur qr decode: {}",
+                            crate::terminal::safe(&format!("{}: {e}", path.display()))
+                        );
                         failed = true;
                     }
                 }
@@ -149,7 +154,10 @@ pub fn run(args: &Args) -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("segur qr scanner: {e}");
+                    eprintln!(
+                        "segur qr scanner: {}",
+                        crate::terminal::safe(&e.to_string())
+                    );
                     ExitCode::from(2)
                 }
             }

@@ -1,5 +1,6 @@
 //! `segur 2ddoc`: parse and verify 2D-Doc codes and INS Data Matrix payloads.
 
+use crate::terminal::{say, say_err};
 use segur_eprescription::decode::{self, DecodeOptions, Symbology};
 use segur_eprescription::ins_datamatrix::InsDatamatrix;
 use segur_eprescription::payload::{self, PayloadKind};
@@ -177,7 +178,7 @@ fn print_text(v: &serde_json::Value) {
         other => other.to_string(),
     };
     if v["kind"] == "ins_datamatrix" {
-        println!("INS Data Matrix (unsigned: never qualifies an identity on its own)");
+        say!("INS Data Matrix (unsigned: never qualifies an identity on its own)");
         for k in [
             "matricule",
             "oid",
@@ -187,12 +188,12 @@ fn print_text(v: &serde_json::Value) {
             "birth_date",
             "birthplace",
         ] {
-            println!("  {k}: {}", s(k));
+            say!("  {k}: {}", s(k));
         }
         return;
     }
     let h = &v["header"];
-    println!(
+    say!(
         "2D-Doc v{} {} | CA {} cert {} | issued {} signed {} | type {} perimeter {} country {}",
         h["version"],
         h["encoding"],
@@ -212,7 +213,7 @@ fn print_text(v: &serde_json::Value) {
             } else {
                 ""
             };
-            println!(
+            say!(
                 "  {} {} = {}{}",
                 f["id"].as_str().unwrap_or(""),
                 label,
@@ -222,21 +223,21 @@ fn print_text(v: &serde_json::Value) {
         }
     }
     if !v["unparsed"].is_null() {
-        println!(
+        say!(
             "  unparsed (unknown data identifier): {}",
             v["unparsed"]["bytes"]
         );
     }
     if let Some(annex) = v["annex_unsigned"].as_array() {
         for f in annex {
-            println!(
+            say!(
                 "  annex (NOT signed) {} = {}",
                 f["id"].as_str().unwrap_or(""),
                 f["value"].as_str().unwrap_or("")
             );
         }
     }
-    println!("  signature: {}", v["signature"].as_str().unwrap_or(""));
+    say!("  signature: {}", v["signature"].as_str().unwrap_or(""));
 }
 
 /// Runs `segur 2ddoc`.
@@ -269,7 +270,7 @@ pub fn run(args: &Args) -> ExitCode {
                         .map_err(|e| e.to_string())
                 });
             if let Err(e) = loaded {
-                eprintln!("segur 2ddoc: {}: {e}", path.display());
+                say_err!("segur 2ddoc: {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
@@ -278,11 +279,11 @@ pub fn run(args: &Args) -> ExitCode {
     let raws = match payloads(input) {
         Ok(r) if !r.is_empty() => r,
         Ok(_) => {
-            eprintln!("segur 2ddoc: no 2D-Doc or INS Data Matrix found");
+            say_err!("segur 2ddoc: no 2D-Doc or INS Data Matrix found");
             return ExitCode::from(1);
         }
         Err(e) => {
-            eprintln!("segur 2ddoc: {e}");
+            say_err!("segur 2ddoc: {e}");
             return ExitCode::from(2);
         }
     };
@@ -291,7 +292,7 @@ pub fn run(args: &Args) -> ExitCode {
         match describe(&raw, store.as_ref()) {
             Ok(v) => {
                 if *json {
-                    println!("{v}");
+                    say!("{}", crate::terminal::json(&v.to_string()));
                 } else {
                     print_text(&v);
                 }
@@ -303,7 +304,7 @@ pub fn run(args: &Args) -> ExitCode {
                 }
             }
             Err(e) => {
-                eprintln!("segur 2ddoc: {e}");
+                say_err!("segur 2ddoc: {e}");
                 status = ExitCode::from(2);
             }
         }

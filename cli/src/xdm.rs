@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use segur_dmp_cda::xdm::{PackOptions, XdmLimits, XdmPackage, XdmSender, pack_cda};
+use segur_dmp_cda::{Code, PatientIdPolicy};
+
+use crate::terminal::{say, say_err};
 
 /// XDM subcommands.
 #[derive(Subcommand)]
@@ -23,12 +26,31 @@ pub enum Command {
         /// sourceId: OID of the sending system.
         #[arg(long, default_value = "1.2.250.1.999.1")]
         source_id: String,
-        /// Sender name for README.TXT.
+        /// Sender (person) name for README.TXT.
         #[arg(long, default_value = "")]
         sender: String,
+        /// Sender organisation for README.TXT, with its FINESS (IHE ITI XDM: README.TXT names
+        /// the media's creator).
+        #[arg(long)]
+        organization: String,
+        /// How to reach the sender (MSSanté address, telephone) for README.TXT.
+        #[arg(long)]
+        contact: String,
         /// classCode override `code^display^system` (the built-in table is TO VERIFY).
         #[arg(long)]
         class_code: Option<String>,
+        /// formatCode override `code^display^system`, for templates outside ASS_A11.
+        #[arg(long)]
+        format_code: Option<String>,
+        /// Without an INS in the CDA (identity not qualified), use the local patient id with
+        /// its assigning authority as XDS patientId (the MSSanté message then says
+        /// X-MSS-INS: N).
+        #[arg(long)]
+        local_patient_id: bool,
+        /// entryUUID (`urn:uuid:...`) of the registry entry this CDA replaces: adds the RPLC
+        /// association.
+        #[arg(long)]
+        replaces_entry_uuid: Option<String>,
     },
     /// Extract the documents and METADATA.XML of an archive into a directory.
     Unpack {
@@ -37,6 +59,9 @@ pub enum Command {
         /// Output directory (created).
         #[arg(short, long)]
         output: PathBuf,
+        /// Refuse a document whose metadata gives no hash or no size.
+        #[arg(long)]
+        require_hash_size: bool,
     },
     /// Show the metadata and documents of an archive.
     Inspect {
@@ -45,6 +70,9 @@ pub enum Command {
         /// JSON output (includes patient identifiers).
         #[arg(long)]
         json: bool,
+        /// Refuse a document whose metadata gives no hash or no size.
+        #[arg(long)]
+        require_hash_size: bool,
     },
 }
 
@@ -53,7 +81,7 @@ pub fn run(cmd: Command) -> ExitCode {
     match exec(cmd) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("segur xdm: {e}");
+            say_err!("segur xdm: {e}");
             ExitCode::from(2)
         }
     }
@@ -61,6 +89,32 @@ pub fn run(cmd: Command) -> ExitCode {
 
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Parses `code^display^system` (display may be empty).
+fn parse_code(flag: &str, value: &str) -> Result<Code, String> {
+    let mut parts = value.splitn(3, '^');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(code), Some(display), Some(system)) if !code.is_empty() && !system.is_empty() => {
+            Ok(Code {
+                code: code.to_owned(),
+                code_system: system.to_owned(),
+                display_name: (!display.is_empty()).then(|| display.to_owned()),
+            })
+        }
+        _ => Err(format!("{flag} is code^display^system")),
+    }
+}
+
+fn code_of(c: Option<&Code>) -> &str {
+    c.map_or("-", |c| c.code.as_str())
+}
+
+fn limits(require_hash_size: bool) -> XdmLimits {
+    XdmLimits {
+        require_hash_and_size: require_hash_size,
+        ..XdmLimits::default()
+    }
 }
 
 fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
@@ -71,7 +125,12 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
             output,
             source_id,
             sender,
+            organization,
+            contact,
             class_code,
+            format_code,
+            local_patient_id,
+            replaces_entry_uuid,
         } => {
             let cda = crate::input::read_limited(&cda, crate::input::cda_limit())?;
             let pdf = pdf
@@ -81,28 +140,44 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
                 source_id,
                 sender: XdmSender {
                     name: sender,
+                    organization,
+                    contact,
                     application: "segur".into(),
                     version: env!("CARGO_PKG_VERSION").into(),
-                    ..XdmSender::default()
+                    vendor: "segur".into(),
                 },
+                replaces_entry_uuid,
                 ..PackOptions::default()
             };
-            if let Some(c) = class_code {
-                let parts: Vec<&str> = c.split('^').collect();
-                let [code, display, system] = parts[..] else {
-                    return Err("--class-code is code^display^system".into());
-                };
-                opts.derive.class_code = Some(segur_dmp_cda::Code::new(code, system, display));
+            opts.derive.class_code = class_code
+                .map(|c| parse_code("--class-code", &c))
+                .transpose()?;
+            opts.derive.format_code = format_code
+                .map(|c| parse_code("--format-code", &c))
+                .transpose()?;
+            if local_patient_id {
+                opts.derive.patient_id = PatientIdPolicy::LocalWhenNoIns;
             }
             let (zip, sub) = pack_cda(&cda, pdf.as_deref(), &opts)?;
             std::fs::write(&output, zip)?;
-            println!("{}: {} document(s)", output.display(), sub.documents.len());
+            say!("{}: {} document(s)", output.display(), sub.documents.len());
+            if sub
+                .documents
+                .iter()
+                .any(|d| d.patient_id.as_ref().is_some_and(|p| !p.is_ins()))
+            {
+                say!("patientId: local identifier (no INS: X-MSS-INS will be N)");
+            }
             Ok(())
         }
-        Command::Unpack { zip, output } => {
+        Command::Unpack {
+            zip,
+            output,
+            require_hash_size,
+        } => {
             let pkg = XdmPackage::unpack(
                 &crate::input::read_limited(&zip, crate::input::xdm_limit())?,
-                &XdmLimits::default(),
+                &limits(require_hash_size),
             )?;
             std::fs::create_dir_all(&output)?;
             for s in &pkg.subsets {
@@ -116,58 +191,92 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
                     // Only the final name component: archive paths never choose where we write.
                     let target: PathBuf = dir.join(Path::new(file_name(&d.path)));
                     std::fs::write(&target, &d.bytes)?;
-                    println!("{}", target.display());
-                }
-            }
-            Ok(())
-        }
-        Command::Inspect { zip, json } => {
-            let pkg = XdmPackage::unpack(
-                &crate::input::read_limited(&zip, crate::input::xdm_limit())?,
-                &XdmLimits::default(),
-            )?;
-            if json {
-                let subsets: Vec<_> = pkg
-                    .subsets
-                    .iter()
-                    .map(|s| {
-                        serde_json::json!({
-                            "name": s.name,
-                            "submission": s.submission,
-                            "documents": s.documents.iter().map(|d| serde_json::json!({
-                                "path": d.path, "size": d.bytes.len(), "entryUuid": d.entry.as_ref().map(|e| e.entry_uuid.clone())
-                            })).collect::<Vec<_>>(),
-                        })
-                    })
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"subsets": subsets}))?
-                );
-                return Ok(());
-            }
-            for s in &pkg.subsets {
-                let ss = &s.submission.submission_set;
-                println!(
-                    "subset {}: submission set {} from {} at {}",
-                    s.name, ss.unique_id, ss.source_id, ss.submission_time
-                );
-                println!("  patient INS present: {}", pkg.patient_ins().is_some());
-                for d in &s.documents {
-                    match &d.entry {
-                        Some(e) => println!(
-                            "  {} {} bytes {} type {} format {} (hash and size checked)",
-                            d.path,
-                            d.bytes.len(),
-                            e.mime_type,
-                            e.type_code.code,
-                            e.format_code.code
-                        ),
-                        None => println!("  {} {} bytes (no metadata)", d.path, d.bytes.len()),
+                    match d.integrity.missing() {
+                        None => say!("{} (hash and size verified)", target.display()),
+                        Some(m) => {
+                            say!("{} (NOT checked: metadata gives no {m})", target.display())
+                        }
                     }
                 }
             }
             Ok(())
         }
+        Command::Inspect {
+            zip,
+            json,
+            require_hash_size,
+        } => {
+            let pkg = XdmPackage::unpack(
+                &crate::input::read_limited(&zip, crate::input::xdm_limit())?,
+                &limits(require_hash_size),
+            )?;
+            if json {
+                crate::terminal::print_json(&pkg.view(), true)?;
+                return Ok(());
+            }
+            for s in &pkg.subsets {
+                let ss = &s.submission.submission_set;
+                say!(
+                    "subset {}: submission set {} from {} at {}",
+                    s.name,
+                    ss.unique_id,
+                    ss.source_id,
+                    ss.submission_time
+                );
+                let pid = ss.patient_id.as_ref();
+                say!(
+                    "  patientId: {}",
+                    match pid {
+                        Some(p) if p.is_ins() => "INS",
+                        Some(_) => "local identifier (not an INS)",
+                        None => "absent",
+                    }
+                );
+                for w in &s.warnings {
+                    say!(
+                        "  warning: {} leaves out {} (R2 on XDM media)",
+                        w.object,
+                        w.missing
+                    );
+                }
+                for d in &s.documents {
+                    let checked = match d.integrity.missing() {
+                        None => "hash and size verified".to_owned(),
+                        Some(m) => format!("NOT checked: metadata gives no {m}"),
+                    };
+                    match &d.entry {
+                        Some(e) => say!(
+                            "  {} {} bytes {} type {} format {} ({checked})",
+                            d.path,
+                            d.bytes.len(),
+                            e.mime_type,
+                            code_of(e.type_code.as_ref()),
+                            code_of(e.format_code.as_ref()),
+                        ),
+                        None => say!(
+                            "  {} {} bytes (no metadata: nothing checked)",
+                            d.path,
+                            d.bytes.len()
+                        ),
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_parse_with_an_optional_display() {
+        let c = parse_code("--format-code", "urn:x^^1.2.3").unwrap();
+        assert_eq!((c.code.as_str(), c.display_name), ("urn:x", None));
+        let c = parse_code("--class-code", "10^Compte rendu^1.2.250.1.213.1.1.4.1").unwrap();
+        assert_eq!(c.display_name.as_deref(), Some("Compte rendu"));
+        assert!(parse_code("--class-code", "10^x").is_err());
+        assert!(parse_code("--class-code", "^x^1.2").is_err());
     }
 }

@@ -3,9 +3,12 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
 use crate::model::{Code, PatientText};
 use crate::xds::{
-    Association, AssociationKind, DocumentEntry, Submission, SubmissionSet, XdsAuthor, XdsPatientId,
+    Association, AssociationKind, DocumentEntry, Submission, SubmissionSet, XdsAuthor,
+    XdsPatientId, new_entry_uuid,
 };
 use crate::xml::{self, Element, XmlError, XmlLimits, escape};
 
@@ -197,38 +200,41 @@ fn document_entry(w: &mut W, d: &DocumentEntry) {
         w.slot("URI", &[u]);
     }
     w.name(d.title.as_deref());
-    for (i, a) in d.authors.iter().enumerate() {
-        w.author(&format!("{id}-author{i}"), uuids::DOC_AUTHOR, id, a);
+    for a in &d.authors {
+        w.author(&new_entry_uuid(), uuids::DOC_AUTHOR, id, a);
     }
-    w.code(&format!("{id}-class"), uuids::DOC_CLASS, id, &d.class_code);
-    for (i, c) in d.confidentiality.iter().enumerate() {
-        w.code(&format!("{id}-conf{i}"), uuids::DOC_CONFIDENTIALITY, id, c);
+    if let Some(c) = &d.class_code {
+        w.code(&new_entry_uuid(), uuids::DOC_CLASS, id, c);
     }
-    for (i, c) in d.event_codes.iter().enumerate() {
-        w.code(&format!("{id}-event{i}"), uuids::DOC_EVENT, id, c);
+    for c in &d.confidentiality {
+        w.code(&new_entry_uuid(), uuids::DOC_CONFIDENTIALITY, id, c);
     }
-    w.code(
-        &format!("{id}-format"),
-        uuids::DOC_FORMAT,
-        id,
-        &d.format_code,
-    );
+    for c in &d.event_codes {
+        w.code(&new_entry_uuid(), uuids::DOC_EVENT, id, c);
+    }
+    if let Some(c) = &d.format_code {
+        w.code(&new_entry_uuid(), uuids::DOC_FORMAT, id, c);
+    }
     if let Some(c) = &d.healthcare_facility_type {
-        w.code(&format!("{id}-facility"), uuids::DOC_FACILITY, id, c);
+        w.code(&new_entry_uuid(), uuids::DOC_FACILITY, id, c);
     }
     if let Some(c) = &d.practice_setting {
-        w.code(&format!("{id}-practice"), uuids::DOC_PRACTICE, id, c);
+        w.code(&new_entry_uuid(), uuids::DOC_PRACTICE, id, c);
     }
-    w.code(&format!("{id}-type"), uuids::DOC_TYPE, id, &d.type_code);
+    if let Some(c) = &d.type_code {
+        w.code(&new_entry_uuid(), uuids::DOC_TYPE, id, c);
+    }
+    if let Some(p) = &d.patient_id {
+        w.external_id(
+            &new_entry_uuid(),
+            uuids::DOC_PATIENT_ID,
+            id,
+            p.expose(),
+            "XDSDocumentEntry.patientId",
+        );
+    }
     w.external_id(
-        &format!("{id}-pid"),
-        uuids::DOC_PATIENT_ID,
-        id,
-        d.patient_id.expose(),
-        "XDSDocumentEntry.patientId",
-    );
-    w.external_id(
-        &format!("{id}-uid"),
+        &new_entry_uuid(),
         uuids::DOC_UNIQUE_ID,
         id,
         &d.unique_id,
@@ -246,40 +252,40 @@ fn submission_set(w: &mut W, s: &SubmissionSet) {
     );
     w.slot("submissionTime", &[&s.submission_time]);
     w.name(s.title.as_deref());
-    for (i, a) in s.authors.iter().enumerate() {
-        w.author(&format!("{id}-author{i}"), uuids::SS_AUTHOR, id, a);
+    for a in &s.authors {
+        w.author(&new_entry_uuid(), uuids::SS_AUTHOR, id, a);
     }
-    w.code(
-        &format!("{id}-content"),
-        uuids::SS_CONTENT_TYPE,
-        id,
-        &s.content_type,
-    );
+    if let Some(c) = &s.content_type {
+        w.code(&new_entry_uuid(), uuids::SS_CONTENT_TYPE, id, c);
+    }
     w.external_id(
-        &format!("{id}-uid"),
+        &new_entry_uuid(),
         uuids::SS_UNIQUE_ID,
         id,
         &s.unique_id,
         "XDSSubmissionSet.uniqueId",
     );
     w.external_id(
-        &format!("{id}-src"),
+        &new_entry_uuid(),
         uuids::SS_SOURCE_ID,
         id,
         &s.source_id,
         "XDSSubmissionSet.sourceId",
     );
-    w.external_id(
-        &format!("{id}-pid"),
-        uuids::SS_PATIENT_ID,
-        id,
-        s.patient_id.expose(),
-        "XDSSubmissionSet.patientId",
-    );
+    if let Some(p) = &s.patient_id {
+        w.external_id(
+            &new_entry_uuid(),
+            uuids::SS_PATIENT_ID,
+            id,
+            p.expose(),
+            "XDSSubmissionSet.patientId",
+        );
+    }
     w.0.push_str("</rim:RegistryPackage>");
     let _ = write!(
         w.0,
-        "<rim:Classification id=\"{id}-ss\" objectType=\"{CLASSIFICATION}\" classifiedObject=\"{}\" classificationNode=\"{}\"/>",
+        "<rim:Classification id=\"{}\" objectType=\"{CLASSIFICATION}\" classifiedObject=\"{}\" classificationNode=\"{}\"/>",
+        new_entry_uuid(),
         escape(id),
         uuids::SUBMISSION_SET
     );
@@ -382,15 +388,49 @@ fn missing(obj: &Element<'_>, what: &'static str) -> EbrimError {
     }
 }
 
-fn read_entry(e: &Element<'_>) -> Result<DocumentEntry, EbrimError> {
-    let patient_id =
-        external_id(e, uuids::DOC_PATIENT_ID).ok_or_else(|| missing(e, "patientId"))?;
+/// An attribute IHE makes "R2" (required if known) for XDM media that a METADATA.XML leaves out
+/// (IHE ITI TF-3 Table 4.3.1-3, column XDM): read, and reported, never refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataWarning {
+    /// The object (entryUUID of the DocumentEntry or SubmissionSet), cut to 80 characters.
+    pub object: String,
+    /// The attribute left out (`typeCode`, `classCode`, `formatCode`, `patientId`,
+    /// `contentTypeCode`, `hash`, `size`...).
+    pub missing: &'static str,
+}
+
+/// Records a missing R2 attribute and passes the value through.
+fn r2<T>(
+    value: Option<T>,
+    obj: &Element<'_>,
+    what: &'static str,
+    warnings: &mut Vec<MetadataWarning>,
+) -> Option<T> {
+    if value.is_none() {
+        warnings.push(MetadataWarning {
+            object: obj.attr("id").unwrap_or("?").chars().take(80).collect(),
+            missing: what,
+        });
+    }
+    value
+}
+
+fn read_entry(
+    e: &Element<'_>,
+    warnings: &mut Vec<MetadataWarning>,
+) -> Result<DocumentEntry, EbrimError> {
+    let patient_id = r2(
+        external_id(e, uuids::DOC_PATIENT_ID),
+        e,
+        "patientId",
+        warnings,
+    );
     Ok(DocumentEntry {
         entry_uuid: e.attr("id").ok_or_else(|| missing(e, "id"))?.to_owned(),
         unique_id: external_id(e, uuids::DOC_UNIQUE_ID).ok_or_else(|| missing(e, "uniqueId"))?,
-        type_code: code1(e, uuids::DOC_TYPE).ok_or_else(|| missing(e, "typeCode"))?,
-        class_code: code1(e, uuids::DOC_CLASS).ok_or_else(|| missing(e, "classCode"))?,
-        format_code: code1(e, uuids::DOC_FORMAT).ok_or_else(|| missing(e, "formatCode"))?,
+        type_code: r2(code1(e, uuids::DOC_TYPE), e, "typeCode", warnings),
+        class_code: r2(code1(e, uuids::DOC_CLASS), e, "classCode", warnings),
+        format_code: r2(code1(e, uuids::DOC_FORMAT), e, "formatCode", warnings),
         practice_setting: code1(e, uuids::DOC_PRACTICE),
         healthcare_facility_type: code1(e, uuids::DOC_FACILITY),
         confidentiality: classifications(e, uuids::DOC_CONFIDENTIALITY)
@@ -404,38 +444,64 @@ fn read_entry(e: &Element<'_>) -> Result<DocumentEntry, EbrimError> {
         language_code: slot1(e, "languageCode"),
         title: name_of(e),
         event_codes: classifications(e, uuids::DOC_EVENT).map(code_of).collect(),
-        patient_id: XdsPatientId::from_cx(patient_id),
+        patient_id: patient_id.map(XdsPatientId::from_cx),
         source_patient_id: slot1(e, "sourcePatientId").map(XdsPatientId::from_cx),
         source_patient_info: slot_values(e, "sourcePatientInfo")
             .into_iter()
             .map(PatientText::new)
             .collect(),
-        mime_type: e.attr("mimeType").unwrap_or_default().to_owned(),
+        mime_type: e
+            .attr("mimeType")
+            .ok_or_else(|| missing(e, "mimeType"))?
+            .to_owned(),
         hash: slot1(e, "hash"),
         size: slot1(e, "size").and_then(|s| s.trim().parse().ok()),
         uri: slot1(e, "URI"),
     })
 }
 
-fn read_set(p: &Element<'_>) -> Result<SubmissionSet, EbrimError> {
+fn read_set(
+    p: &Element<'_>,
+    warnings: &mut Vec<MetadataWarning>,
+) -> Result<SubmissionSet, EbrimError> {
     Ok(SubmissionSet {
         entry_uuid: p.attr("id").ok_or_else(|| missing(p, "id"))?.to_owned(),
         unique_id: external_id(p, uuids::SS_UNIQUE_ID).ok_or_else(|| missing(p, "uniqueId"))?,
         source_id: external_id(p, uuids::SS_SOURCE_ID).ok_or_else(|| missing(p, "sourceId"))?,
         submission_time: slot1(p, "submissionTime").ok_or_else(|| missing(p, "submissionTime"))?,
-        content_type: code1(p, uuids::SS_CONTENT_TYPE)
-            .ok_or_else(|| missing(p, "contentTypeCode"))?,
-        authors: authors(p, uuids::SS_AUTHOR),
-        patient_id: XdsPatientId::from_cx(
-            external_id(p, uuids::SS_PATIENT_ID).ok_or_else(|| missing(p, "patientId"))?,
+        content_type: r2(
+            code1(p, uuids::SS_CONTENT_TYPE),
+            p,
+            "contentTypeCode",
+            warnings,
         ),
+        authors: authors(p, uuids::SS_AUTHOR),
+        patient_id: r2(
+            external_id(p, uuids::SS_PATIENT_ID),
+            p,
+            "patientId",
+            warnings,
+        )
+        .map(XdsPatientId::from_cx),
         title: name_of(p),
     })
 }
 
 /// Reads a `SubmitObjectsRequest` (also accepts it wrapped in an ITI-41
-/// `ProvideAndRegisterDocumentSetRequest`).
+/// `ProvideAndRegisterDocumentSetRequest`). Attributes IHE makes R2 for XDM media may be absent;
+/// [`read_with_warnings`] says which.
 pub fn read(input: &[u8], limits: &XmlLimits) -> Result<Submission, EbrimError> {
+    read_with_warnings(input, limits).map(|(s, _)| s)
+}
+
+/// Reads a `SubmitObjectsRequest` and lists the R2 attributes (IHE ITI TF-3 Table 4.3.1-3,
+/// XDM column) it leaves out. Attributes XDM makes R (entryUUID, uniqueId, sourceId,
+/// submissionTime, mimeType) are still required: their absence is [`EbrimError::Missing`].
+pub fn read_with_warnings(
+    input: &[u8],
+    limits: &XmlLimits,
+) -> Result<(Submission, Vec<MetadataWarning>), EbrimError> {
+    let mut warnings = Vec::new();
     let root = xml::parse(input, limits)?;
     let sor = match root.name {
         "SubmitObjectsRequest" => &root,
@@ -468,10 +534,10 @@ pub fn read(input: &[u8], limits: &XmlLimits) -> Result<Submission, EbrimError> 
                     .any(|c| c.attr("classificationNode") == Some(uuids::SUBMISSION_SET))
         })
         .ok_or(EbrimError::NoSubmissionSet)?;
-    let submission_set = read_set(package)?;
+    let submission_set = read_set(package, &mut warnings)?;
     let documents = list
         .all("ExtrinsicObject")
-        .map(read_entry)
+        .map(|e| read_entry(e, &mut warnings))
         .collect::<Result<Vec<_>, _>>()?;
     let associations = list
         .all("Association")
@@ -484,9 +550,12 @@ pub fn read(input: &[u8], limits: &XmlLimits) -> Result<Submission, EbrimError> 
             })
         })
         .collect();
-    Ok(Submission {
-        submission_set,
-        documents,
-        associations,
-    })
+    Ok((
+        Submission {
+            submission_set,
+            documents,
+            associations,
+        },
+        warnings,
+    ))
 }

@@ -31,6 +31,7 @@ pub mod xml;
 pub use model::{Code, InstanceId, PatientId, PatientText};
 pub use read::{CdaBody, CdaDocument, CdaError, CdaHeader, read, read_header, read_with};
 pub use xdm::{
-    PackOptions, XdmDocument, XdmError, XdmLimits, XdmPackage, XdmSender, XdmWriter, pack_cda,
+    Integrity, PackOptions, XdmDocument, XdmError, XdmLimits, XdmPackage, XdmSender, XdmWriter,
+    pack_cda,
 };
-pub use xds::{DeriveOptions, DocumentEntry, Submission, SubmissionSet};
+pub use xds::{DeriveOptions, DocumentEntry, PatientIdPolicy, Submission, SubmissionSet};

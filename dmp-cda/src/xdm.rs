@@ -7,7 +7,9 @@
 //!
 //! Reading accepts any subset folder name (`SUBSET01`, `SS000001`...), matches names
 //! case-insensitively, finds documents through the `URI` slot (fallback: every non-metadata file
-//! of the subset, matched to entries by hash) and checks hash and size against the metadata.
+//! of the subset, matched to entries by hash), checks hash and size against the metadata when
+//! it gives them and says per document what was checked ([`Integrity`]); a caller may require
+//! both ([`XdmLimits::require_hash_and_size`]).
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
@@ -40,11 +42,16 @@ pub struct XdmLimits {
     pub max_end_records: usize,
     /// Limits for METADATA.XML.
     pub xml: XmlLimits,
+    /// Refuse a document whose metadata gives no `hash` or no `size`
+    /// ([`XdmError::IntegrityNotChecked`]). Both are R for XDM media (IHE ITI TF-3 Table
+    /// 4.3.1-3) but other senders leave them out; by default such a document is read and its
+    /// [`XdmDocument::integrity`] says what could not be checked.
+    pub require_hash_and_size: bool,
 }
 
 impl Default for XdmLimits {
     /// 128 MiB archive, 256 entries, 64 MiB per entry, 256 MiB in total, ratio 100, 16
-    /// end-of-central-directory signatures.
+    /// end-of-central-directory signatures; hash and size checked when present, not required.
     fn default() -> Self {
         Self {
             max_archive_bytes: 128 << 20,
@@ -57,6 +64,7 @@ impl Default for XdmLimits {
                 max_bytes: 16 << 20,
                 ..XmlLimits::default()
             },
+            require_hash_and_size: false,
         }
     }
 }
@@ -191,6 +199,30 @@ pub enum XdmError {
         /// Actual size.
         actual: u64,
     },
+    /// [`XdmLimits::require_hash_and_size`] is set and a document's metadata gives no `hash`
+    /// or no `size` (or the file has no DocumentEntry at all).
+    #[error("{path}: metadata gives no {missing}: integrity cannot be checked")]
+    IntegrityNotChecked {
+        /// Document path.
+        path: String,
+        /// `hash`, `size`, `hash and size` or `DocumentEntry`.
+        missing: &'static str,
+    },
+    /// A `urn:uuid:` given for an entryUUID (e.g. the replaced entry of an RPLC association)
+    /// is not an RFC 4122 URN (`urn:uuid:` followed by the 8-4-4-4-12 hexadecimal form).
+    #[error("{what} is not an RFC 4122 urn:uuid")]
+    BadEntryUuid {
+        /// Which value.
+        what: &'static str,
+    },
+    /// A sender field for README.TXT holds a control character (CR, LF, ESC...).
+    #[error("sender {field}: control character at character {position}")]
+    SenderText {
+        /// Field of [`XdmSender`].
+        field: &'static str,
+        /// Character index (0-based).
+        position: usize,
+    },
     /// The CDA to pack could not be read.
     #[error("CDA: {0}")]
     Cda(#[from] CdaError),
@@ -205,15 +237,59 @@ impl From<zip::result::ZipError> for XdmError {
     }
 }
 
+/// Whether one integrity attribute of a document was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// The metadata gives it and the bytes match (a mismatch is an error, never a document).
+    Verified,
+    /// The metadata does not give it: nothing was checked.
+    NotInMetadata,
+}
+
+/// What was checked of a document's bytes against its metadata (IHE ITI TF-3 §4.2.3.2.18 hash,
+/// §4.2.3.2.24 size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Integrity {
+    /// SHA-1 against `hash`.
+    pub hash: Check,
+    /// Length against `size`.
+    pub size: Check,
+}
+
+impl Integrity {
+    /// Both hash and size verified.
+    pub fn complete(&self) -> bool {
+        self.hash == Check::Verified && self.size == Check::Verified
+    }
+
+    /// What the metadata left out, in words (`None` when complete).
+    pub fn missing(&self) -> Option<&'static str> {
+        match (self.hash, self.size) {
+            (Check::Verified, Check::Verified) => None,
+            (Check::NotInMetadata, Check::Verified) => Some("hash"),
+            (Check::Verified, Check::NotInMetadata) => Some("size"),
+            (Check::NotInMetadata, Check::NotInMetadata) => Some("hash and size"),
+        }
+    }
+
+    const NONE: Self = Self {
+        hash: Check::NotInMetadata,
+        size: Check::NotInMetadata,
+    };
+}
+
 /// A document found in a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XdmDocument {
     /// Path in the archive, as stored.
     pub path: String,
-    /// The bytes (hash and size checked against `entry` when it has them).
+    /// The bytes.
     pub bytes: Vec<u8>,
     /// Its DocumentEntry; `None` for a file the metadata does not describe.
     pub entry: Option<DocumentEntry>,
+    /// What of `bytes` was checked against `entry` (nothing when `entry` is `None`).
+    pub integrity: Integrity,
 }
 
 impl XdmDocument {
@@ -236,6 +312,8 @@ pub struct XdmSubset {
     pub name: String,
     /// Its METADATA.XML.
     pub submission: Submission,
+    /// Attributes IHE makes R2 for XDM media that its METADATA.XML leaves out (read anyway).
+    pub warnings: Vec<ebrim::MetadataWarning>,
     /// Its documents.
     pub documents: Vec<XdmDocument>,
 }
@@ -251,6 +329,7 @@ pub struct XdmPackage {
 
 /// Sender information written to README.TXT (IHE ITI TF-1 §16.1.1, Mediboard/ANS practice).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct XdmSender {
     /// Sender (person or structure) name.
     pub name: String,
@@ -262,6 +341,9 @@ pub struct XdmSender {
     pub version: String,
     /// Application vendor.
     pub vendor: String,
+    /// How to reach the sender (telephone, MSSanté address, postal address): README.TXT gives
+    /// the contact of the media's creator (IHE ITI TF-3 §4.2.1.1.2 / TF-1 §16).
+    pub contact: String,
 }
 
 fn normalise(raw: &str) -> Result<String, XdmError> {
@@ -375,24 +457,49 @@ fn read_entries(zip_bytes: &[u8], limits: &XdmLimits) -> Result<Vec<RawEntry>, X
     Ok(out)
 }
 
-fn check(path: &str, bytes: &[u8], entry: &DocumentEntry) -> Result<(), XdmError> {
-    if let Some(size) = entry.size
-        && size != bytes.len() as u64
-    {
-        return Err(XdmError::SizeMismatch {
+/// Checks the bytes against the entry's `size` and `hash` (each when given) and says what was
+/// checked; with `require`, a document whose metadata lacks either is refused.
+fn check(
+    path: &str,
+    bytes: &[u8],
+    entry: Option<&DocumentEntry>,
+    require: bool,
+) -> Result<Integrity, XdmError> {
+    let Some(entry) = entry else {
+        if require {
+            return Err(XdmError::IntegrityNotChecked {
+                path: path.to_owned(),
+                missing: "DocumentEntry",
+            });
+        }
+        return Ok(Integrity::NONE);
+    };
+    let mut integrity = Integrity::NONE;
+    if let Some(size) = entry.size {
+        if size != bytes.len() as u64 {
+            return Err(XdmError::SizeMismatch {
+                path: path.to_owned(),
+                expected: size,
+                actual: bytes.len() as u64,
+            });
+        }
+        integrity.size = Check::Verified;
+    }
+    if let Some(h) = &entry.hash {
+        if !h.trim().eq_ignore_ascii_case(&sha1_hex(bytes)) {
+            return Err(XdmError::HashMismatch {
+                path: path.to_owned(),
+            });
+        }
+        integrity.hash = Check::Verified;
+    }
+    if require && let Some(missing) = integrity.missing() {
+        return Err(XdmError::IntegrityNotChecked {
             path: path.to_owned(),
-            expected: size,
-            actual: bytes.len() as u64,
+            missing,
         });
     }
-    if let Some(h) = &entry.hash
-        && !h.trim().eq_ignore_ascii_case(&sha1_hex(bytes))
-    {
-        return Err(XdmError::HashMismatch {
-            path: path.to_owned(),
-        });
-    }
-    Ok(())
+    Ok(integrity)
 }
 
 impl XdmPackage {
@@ -447,8 +554,8 @@ impl XdmPackage {
                 return Err(XdmError::NoMetadata);
             };
             let meta_path = meta.path.clone();
-            let submission =
-                ebrim::read(&meta.bytes, &limits.xml).map_err(|source| XdmError::Metadata {
+            let (submission, warnings) = ebrim::read_with_warnings(&meta.bytes, &limits.xml)
+                .map_err(|source| XdmError::Metadata {
                     path: meta_path.clone(),
                     source,
                 })?;
@@ -489,11 +596,17 @@ impl XdmPackage {
                     }
                 }
                 let bytes = std::mem::take(&mut file.bytes);
-                check(&file.path, &bytes, entry)?;
+                let integrity = check(
+                    &file.path,
+                    &bytes,
+                    Some(entry),
+                    limits.require_hash_and_size,
+                )?;
                 documents.push(XdmDocument {
                     path: file.path.clone(),
                     bytes,
                     entry: Some(entry.clone()),
+                    integrity,
                 });
             }
             // Entries without URI, found by hash (lower-case hex, as `sha1_hex` writes it).
@@ -518,13 +631,17 @@ impl XdmPackage {
                     .and_then(Vec::pop)
                     .and_then(|slot| unresolved.get_mut(slot))
                     .and_then(Option::take);
-                if let Some(en) = &entry {
-                    check(&e.path, &e.bytes, en)?;
-                }
+                let integrity = check(
+                    &e.path,
+                    &e.bytes,
+                    entry.as_ref(),
+                    limits.require_hash_and_size,
+                )?;
                 documents.push(XdmDocument {
                     path: e.path.clone(),
                     bytes: std::mem::take(&mut e.bytes),
                     entry,
+                    integrity,
                 });
             }
             if let Some(u) = unresolved.iter().flatten().next() {
@@ -537,6 +654,7 @@ impl XdmPackage {
             subsets.push(XdmSubset {
                 name,
                 submission,
+                warnings,
                 documents,
             });
         }
@@ -557,7 +675,7 @@ impl XdmPackage {
     pub fn patient_id(&self) -> Option<&XdsPatientId> {
         self.subsets
             .first()
-            .map(|s| &s.submission.submission_set.patient_id)
+            .and_then(|s| s.submission.submission_set.patient_id.as_ref())
     }
 
     /// The patient INS from METADATA.XML: `(OID, matricule)` when the patientId is an INS.
@@ -567,6 +685,7 @@ impl XdmPackage {
             .flat_map(|s| {
                 std::iter::once(&s.submission.submission_set.patient_id)
                     .chain(s.submission.documents.iter().map(|d| &d.patient_id))
+                    .flatten()
             })
             .find(|p| p.is_ins())
             .and_then(XdsPatientId::parts)
@@ -577,6 +696,96 @@ impl XdmPackage {
     pub fn ins(&self) -> Option<Result<segur_ins::Ins, segur_ins::InsError>> {
         self.patient_ins()
             .map(|(oid, matricule)| segur_ins::Ins::from_parts(matricule, oid))
+    }
+}
+
+/// The JSON view of a read package, one contract for `segur xdm inspect --json` and
+/// `segur_xdm_package_json`: every document (numbered across subsets) with its DocumentEntry
+/// and what was checked, every subset with its metadata and warnings, the patient INS. Holds
+/// patient data (the INS, the metadata's patient identifiers).
+#[derive(Debug, serde::Serialize)]
+pub struct XdmPackageView<'a> {
+    /// Every document of every subset, in archive order.
+    pub documents: Vec<XdmDocumentView<'a>>,
+    /// Every subset.
+    pub subsets: Vec<XdmSubsetView<'a>>,
+    /// The patient INS of METADATA.XML, when its patientId is one.
+    pub patient_ins: Option<PatientInsView<'a>>,
+}
+
+/// One document of [`XdmPackageView`].
+#[derive(Debug, serde::Serialize)]
+pub struct XdmDocumentView<'a> {
+    /// Position across subsets (what `segur_xdm_package_document` takes).
+    pub index: usize,
+    /// Subset folder name.
+    pub subset: &'a str,
+    /// Path in the archive.
+    pub path: &'a str,
+    /// Size in bytes.
+    pub size: usize,
+    /// Whether it is an XML document (a CDA candidate).
+    pub xml: bool,
+    /// Its DocumentEntry, `null` for a file the metadata does not describe.
+    pub entry: Option<&'a DocumentEntry>,
+    /// What was checked: `{"hash":"verified"|"not-in-metadata","size":...}`.
+    pub integrity: Integrity,
+}
+
+/// One subset of [`XdmPackageView`].
+#[derive(Debug, serde::Serialize)]
+pub struct XdmSubsetView<'a> {
+    /// Folder name.
+    pub name: &'a str,
+    /// Its METADATA.XML.
+    pub submission: &'a Submission,
+    /// R2 attributes its METADATA.XML leaves out.
+    pub warnings: &'a [ebrim::MetadataWarning],
+}
+
+/// The patient INS of [`XdmPackageView`].
+#[derive(Debug, serde::Serialize)]
+pub struct PatientInsView<'a> {
+    /// INS authority OID.
+    pub root: &'a str,
+    /// Matricule.
+    pub extension: &'a str,
+}
+
+impl XdmPackage {
+    /// The JSON view of this package.
+    pub fn view(&self) -> XdmPackageView<'_> {
+        let documents = self
+            .subsets
+            .iter()
+            .flat_map(|s| s.documents.iter().map(move |d| (s, d)))
+            .enumerate()
+            .map(|(index, (s, d))| XdmDocumentView {
+                index,
+                subset: &s.name,
+                path: &d.path,
+                size: d.bytes.len(),
+                xml: d.is_xml(),
+                entry: d.entry.as_ref(),
+                integrity: d.integrity,
+            })
+            .collect();
+        let subsets = self
+            .subsets
+            .iter()
+            .map(|s| XdmSubsetView {
+                name: &s.name,
+                submission: &s.submission,
+                warnings: &s.warnings,
+            })
+            .collect();
+        XdmPackageView {
+            documents,
+            subsets,
+            patient_ins: self
+                .patient_ins()
+                .map(|(root, extension)| PatientInsView { root, extension }),
+        }
     }
 }
 
@@ -647,6 +856,8 @@ impl XdmWriter {
         &self.submission
     }
 
+    /// README.TXT (IHE ITI TF-3 §4.2.1.1.2): who made the media and how to reach them, the
+    /// application that made it, what to do with it and the file tree.
     fn readme(&self) -> String {
         let s = &self.sender;
         let mut files = String::new();
@@ -655,11 +866,31 @@ impl XdmWriter {
         }
         format!(
             "IHE_XDM: Cross-Enterprise Document Media Interchange (IHE ITI XDM)\r\n\r\n\
-             Sender: {}\r\nOrganisation: {}\r\nApplication: {} {} ({})\r\n\r\n\
+             Sender: {}\r\nOrganisation: {}\r\nContact: {}\r\n\
+             Application: {} {}\r\nVendor: {}\r\n\r\n\
              Open INDEX.HTM, or read the documents with a CDA viewer.\r\n\r\n\
              README.TXT\r\nINDEX.HTM\r\nIHE_XDM/\r\n  SUBSET01/\r\n    METADATA.XML\r\n{files}",
-            s.name, s.organization, s.application, s.version, s.vendor
+            s.name, s.organization, s.contact, s.application, s.version, s.vendor
         )
+    }
+
+    /// Sender fields are written one per README.TXT line: a control character would break
+    /// the layout (or forge a line), so it is refused, never stripped.
+    fn check_sender(&self) -> Result<(), XdmError> {
+        let s = &self.sender;
+        for (field, value) in [
+            ("name", &s.name),
+            ("organization", &s.organization),
+            ("contact", &s.contact),
+            ("application", &s.application),
+            ("version", &s.version),
+            ("vendor", &s.vendor),
+        ] {
+            if let Some(position) = value.chars().position(char::is_control) {
+                return Err(XdmError::SenderText { field, position });
+            }
+        }
+        Ok(())
     }
 
     fn index(&self) -> String {
@@ -679,6 +910,7 @@ impl XdmWriter {
 
     /// Writes the archive.
     pub fn pack(&self) -> Result<Vec<u8>, XdmError> {
+        self.check_sender()?;
         let metadata = ebrim::write(&self.submission);
         let total: usize = self.documents.iter().map(|(_, b)| b.len()).sum();
         let mut zw = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(total / 2 + 8192)));
@@ -724,19 +956,34 @@ pub struct PackOptions {
     pub derive: DeriveOptions,
     /// Submission set contentTypeCode (defaults to the document typeCode).
     pub content_type: Option<Code>,
-    /// entryUUID of the registry entry this CDA replaces (RPLC association).
+    /// entryUUID of the registry entry this CDA replaces (RPLC association, IHE ITI TF-3
+    /// §4.2.2.2.2): an RFC 4122 `urn:uuid:`. The CDA itself carries the matching
+    /// `relatedDocument typeCode="RPLC"` (cda.md §3.1).
     pub replaces_entry_uuid: Option<String>,
+    /// formatCode of the PDF packed beside the CDA; by default
+    /// [`crate::xds::format_code_mime_type_sufficient`] (never the XDS-SD code, which denotes a
+    /// CDA wrapping a PDF).
+    pub pdf_format_code: Option<Code>,
 }
 
 /// Packs one CDA (and optionally its PDF rendering) with metadata derived from the CDA header.
 ///
 /// The PDF gets its own DocumentEntry, with the CDA's codes, mimeType `application/pdf`, the
-/// XDS-SD PDF formatCode and a fresh `2.25` uniqueId.
+/// formatCode of [`PackOptions::pdf_format_code`] and a fresh `2.25` uniqueId.
 pub fn pack_cda(
     cda: &[u8],
     pdf: Option<&[u8]>,
     opts: &PackOptions,
 ) -> Result<(Vec<u8>, Submission), XdmError> {
+    let replaced = opts
+        .replaces_entry_uuid
+        .as_deref()
+        .map(|u| {
+            crate::xds::parse_entry_uuid(u).ok_or(XdmError::BadEntryUuid {
+                what: "replaced entryUUID",
+            })
+        })
+        .transpose()?;
     let doc = crate::read::read(cda)?;
     let media = match &doc.body {
         CdaBody::NonXml(b) => Some(b.media_type.as_str()),
@@ -751,14 +998,17 @@ pub fn pack_cda(
         pe.entry_uuid = crate::xds::new_entry_uuid();
         pe.unique_id = crate::xds::new_uuid_oid();
         pe.mime_type = "application/pdf".to_owned();
-        pe.format_code = crate::xds::format_code_for_media_type("application/pdf")
-            .unwrap_or_else(|| pe.format_code.clone());
+        pe.format_code = Some(
+            opts.pdf_format_code
+                .clone()
+                .unwrap_or_else(crate::xds::format_code_mime_type_sufficient),
+        );
         w.add(cda.to_vec(), entry, "XML");
         w.add(pdf.to_vec(), pe, "PDF");
     } else {
         w.add(cda.to_vec(), entry, "XML");
     }
-    if let Some(old) = &opts.replaces_entry_uuid {
+    if let Some(old) = &replaced {
         w.replaces(&cda_uuid, old);
     }
     Ok((w.pack()?, w.submission.clone()))

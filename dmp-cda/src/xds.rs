@@ -34,11 +34,15 @@ pub enum XdsError {
     /// No classCode is known for the document type (ASS_X04/ASS_X16) and none was given.
     #[error("no XDS classCode for typeCode {0} (ASS_X04/ASS_X16); pass one in DeriveOptions")]
     UnknownClass(String),
-    /// The patient has no identifier usable as XDS patientId.
+    /// The patient has no INS and [`DeriveOptions::patient_id`] requires one.
     #[error(
-        "recordTarget/patientRole has no INS (1.2.250.1.213.1.4.8/.9/.10/.11): XDS patientId needs it"
+        "recordTarget/patientRole has no INS (1.2.250.1.213.1.4.8/.9/.10/.11): XDS patientId needs \
+         it, or PatientIdPolicy::LocalWhenNoIns to use the local identifier"
     )]
     NoPatientIns,
+    /// The patient has neither an INS nor a local identifier with its assigning authority.
+    #[error("recordTarget/patientRole has no identifier with root and extension for XDS patientId")]
+    NoPatientId,
     /// A header value needed by the metadata is missing.
     #[error("missing {0} in the CDA header")]
     Missing(&'static str),
@@ -57,86 +61,297 @@ pub enum ClassCodeSource {
     ProvisionalTable,
 }
 
-/// The built-in typeCode → classCode table (TRE_A03 codes). **TO VERIFY** against ASS_X04 /
-/// ASS_X16: pass [`DeriveOptions::class_code`] to override.
+/// The built-in typeCode → classCode table (TRE_A03-ClasseDocument codes, OID
+/// 1.2.250.1.213.1.1.4.1). **TO VERIFY**: the official correspondence is the ConceptMap
+/// ASS_X04-CorrespondanceType-Classe-CISIS (DMP: ASS_X16), which is not in the ANS kit and was
+/// not found in the public sources this table was built from (cda.md §3.1). Each row is a
+/// provisional choice by document family (reports → 10, syntheses and liaison letters → 11,
+/// imaging reports → 31, prescriptions and requests → 42, dispensations → 43, care plans → 44,
+/// certificates → 52, reimbursement data → 60); [`ClassCodeSource::ProvisionalTable`] marks
+/// entries derived from it. Pass [`DeriveOptions::class_code`] to override.
 pub fn provisional_class_code(type_code: &str) -> Option<Code> {
     let (code, display) = match type_code {
-        // Comptes rendus.
-        "87273-9" | "96173-0" | "78601-2" | "93024-8" | "75492-9" | "75482-0" | "11488-4" => {
-            ("10", "Compte rendu")
+        // Comptes rendus: vaccination note, TROD, consultation, retinography, biology,
+        // anaesthesia, pre-anaesthesia, molecular genetics, RCP, vital signs, eye care,
+        // telemedicine report.
+        "87273-9" | "96173-0" | "78601-2" | "93024-8" | "75492-9" | "75482-0" | "11488-4"
+        | "11502-2" | "77436-4" | "34749-2" | "51969-4" | "34794-8" | "29274-8" | "78513-9"
+        | "85208-7" => ("10", "Compte rendu"),
+        // Synthèses, liaison letters, emergency liaison documents, perinatal syntheses.
+        "56445-0" | "60591-5" | "34133-9" | "11369-6" | "SYNTH" | "74207-2" | "18761-7"
+        | "11490-0" | "57055-6" | "89235-6" | "78489-2" | "57075-4" | "57057-2" => {
+            ("11", "Synthèse")
         }
-        // Synthèses and plans.
-        "56445-0" | "60591-5" | "34133-9" => ("11", "Synthèse"),
-        "83869-8" => ("44", "Plan de soins"),
+        // Imaging reports.
+        "18748-4" => ("31", "Imagerie médicale"),
+        // Prescriptions and requests (medication, imaging, telemedicine).
+        "57833-6" | "57828-6" | "55115-0" | "75496-0" => ("42", "Prescription"),
         "60593-1" => ("43", "Dispensation"),
-        "57833-6" | "57828-6" => ("42", "Prescription"),
-        "11369-6" => ("11", "Synthèse"),
+        "83869-8" | "18776-5" => ("44", "Plan de soins"),
+        "CERT_DECL" => ("52", "Certificat, déclaration"),
+        "REMB" => ("60", "Remboursement"),
         _ => return None,
     };
     Some(Code::new(code, OID_CLASS, display))
 }
 
-/// ASS_A11-CorresModeleCDA-XdsFormatCode-CISIS for the volets this crate knows (templateId →
-/// formatCode). Values from the ANS kit and the NOS (cda.md §1, §3.1); TROD is TO VERIFY.
+/// ASS_A11-CorresModeleCDA-XdsFormatCode-CISIS (OID 1.2.250.1.213.1.1.4.331, version
+/// 20260629120000, ANS "Terminologies de santé" IG): the formatCode of a structured CDA from
+/// its templateId. Display names are those of JDV_J60-FormatCode-DMP (1.2.250.1.213.1.1.5.8);
+/// codes JDV_J60 does not list carry no display name. The BIO-TROD row (templateId
+/// 1.2.250.1.213.1.1.1.59 → `urn:ans:ci-sis:trod:2024`) is in JDV_J60 but not yet in ASS_A11:
+/// TO VERIFY. Codes `urn:asip:`/`urn:ans:` are in TRE_A06 ([`OID_TRE_A06`]), `urn:ihe:` in
+/// TRE_A11 ([`OID_IHE_FORMAT`]).
 pub fn format_code_for_template(template: &str) -> Option<Code> {
-    let (code, scheme, display) = match template {
-        "1.2.250.1.213.1.1.1.46" => (
-            "urn:asip:ci-sis:vac-note:2021",
-            OID_TRE_A06,
-            "Note de vaccination",
-        ),
-        "1.2.250.1.213.1.1.1.37" => (
-            "urn:asip:ci-sis:vac:2019",
-            OID_TRE_A06,
-            "Carnet de vaccination",
-        ),
-        "1.2.250.1.213.1.1.1.59" => (
-            "urn:ans:ci-sis:trod:2024",
-            OID_TRE_A06,
-            "Test rapide d'orientation diagnostique",
-        ),
-        "1.2.250.1.213.1.1.1.56" => (
-            "urn:asip:ci-sis:ppp:2023",
-            OID_TRE_A06,
-            "Plan personnalisé de prévention",
-        ),
-        "1.2.250.1.213.1.1.1.2.1.1" => (
-            "urn:asip:ci-sis:avk:2009",
-            OID_TRE_A06,
-            "Fiche patient à risque AVK",
-        ),
-        "1.2.250.1.213.1.1.1.54" => ("urn:ihe:pharm:dis:2010", OID_IHE_FORMAT, "Dispensation"),
-        _ => return None,
+    let code = match template {
+        "1.2.250.1.213.1.1.1.5.1" => "urn:asip:ci-sis:cse-cs8:2017",
+        "1.2.250.1.213.1.1.1.5.2" => "urn:asip:ci-sis:cse-cs9:2017",
+        "1.2.250.1.213.1.1.1.5.3" => "urn:asip:ci-sis:cse-cs24:2017",
+        "1.2.250.1.213.1.1.1.5.4" => "urn:ans:ci-sis:cse-mde:2023",
+        "1.2.250.1.213.1.1.1.8" => "urn:asip:ci-sis:frcp:2011",
+        "1.2.250.1.213.1.1.1.9" => "urn:asip:ci-sis:idap:2011",
+        "1.2.250.1.213.1.1.1.10" => "urn:asip:ci-sis:cva:2017",
+        "1.2.250.1.213.1.1.1.12.1" => "urn:asip:ci-sis:obp-sap:2023",
+        "1.2.250.1.213.1.1.1.12.2" => "urn:asip:ci-sis:obp-snm:2023",
+        "1.2.250.1.213.1.1.1.12.3" => "urn:asip:ci-sis:obp-sne:2023",
+        "1.2.250.1.213.1.1.1.12.4" => "urn:asip:ci-sis:obp-scm:2023",
+        "1.2.250.1.213.1.1.1.12.5" => "urn:asip:ci-sis:obp-sem:2023",
+        "1.2.250.1.213.1.1.1.13" => "urn:asip:ci-sis:vsm:2012",
+        "1.2.250.1.213.1.1.1.15" => "urn:asip:ci-sis:aunv:2013",
+        "1.2.250.1.213.1.1.1.16" => "urn:asip:ci-sis:eunv:2013",
+        "1.2.250.1.213.1.1.1.17" => "urn:asip:ci-sis:sunv:2013",
+        "1.2.250.1.213.1.1.1.18" => "urn:asip:ci-sis:crrtn:2013",
+        "1.2.250.1.213.1.1.1.2.1.1" => "urn:asip:ci-sis:avk:2009",
+        "1.2.250.1.213.1.1.1.2.1.2" => "urn:asip:ci-sis:tap:2009",
+        "1.2.250.1.213.1.1.1.2.1.3" => "urn:asip:ci-sis:dci:2009",
+        "1.2.250.1.213.1.1.1.2.1.4" => "urn:asip:ci-sis:psc:2009",
+        "1.2.250.1.213.1.1.1.2.1.5" => "urn:asip:ci-sis:ppv:2009",
+        "1.2.250.1.213.1.1.1.20" => "urn:asip:ci-sis:pps-paerpa:2017",
+        "1.2.250.1.213.1.1.1.21" => "urn:asip:ci-sis:ldl-ees:2017",
+        "1.2.250.1.213.1.1.1.22" => "urn:asip:ci-sis:dlu:2015",
+        "1.2.250.1.213.1.1.1.23" => "urn:asip:ci-sis:fludt:2017",
+        "1.2.250.1.213.1.1.1.24" => "urn:asip:ci-sis:fludr:2017",
+        "1.2.250.1.213.1.1.1.25" => "urn:asip:ci-sis:pavc:2016",
+        "1.2.250.1.213.1.1.1.26" => "urn:asip:ci-sis:pps-cancer:2017",
+        "1.2.250.1.213.1.1.1.27" => "urn:asip:ci-sis:d2lm-fin:2017",
+        "1.2.250.1.213.1.1.1.28" => "urn:asip:ci-sis:d2lm-fidd:2017",
+        "1.2.250.1.213.1.1.1.29" => "urn:asip:ci-sis:ldl-ses:2017",
+        "1.2.250.1.213.1.1.1.30" => "urn:asip:ci-sis:sdm-mr:2017",
+        "1.2.250.1.213.1.1.1.32" => "urn:asip:ci-sis:crgm:2018",
+        "1.2.250.1.213.1.1.1.36" => "urn:asip:ci-sis:hr:2019",
+        "1.2.250.1.213.1.1.1.37" => "urn:asip:ci-sis:vac:2019",
+        "1.2.250.1.213.1.1.1.38" => "urn:asip:ci-sis:tlm-da:2020",
+        "1.2.250.1.213.1.1.1.40" => "urn:asip:ci-sis:cr-anest:2020",
+        "1.2.250.1.213.1.1.1.41" => "urn:asip:ci-sis:cr-cpa:2020",
+        "1.2.250.1.213.1.1.1.46" => "urn:asip:ci-sis:vac-note:2021",
+        "1.2.250.1.213.1.1.1.47" => "urn:ans:ci-sis:img-da:2022",
+        "1.2.250.1.213.1.1.1.48" => "urn:asip:ci-sis:dlu-dlu-dom:2022",
+        "1.2.250.1.213.1.1.1.49" => "urn:asip:ci-sis:dlu-fludt-dom:2022",
+        "1.2.250.1.213.1.1.1.50" => "urn:asip:ci-sis:dlu-fludr-dom:2022",
+        "1.2.250.1.213.1.1.1.52" => "urn:ans:ci-sis:bio-ep-bio:2022",
+        "1.2.250.1.213.1.1.1.56" => "urn:asip:ci-sis:ppp:2023",
+        "1.2.250.1.213.1.1.1.58" => "urn:asip:ci-sis:export-dui:2023",
+        "1.2.250.1.213.1.1.1.59" => "urn:ans:ci-sis:trod:2024",
+        "1.2.250.1.213.1.11.1.19.1" => "urn:ans:ci-sis:mso-rougeole:2026",
+        "1.2.250.1.213.1.11.1.19.2" => "urn:ans:ci-sis:mso-dengue:2026",
+        "1.2.250.1.213.1.11.1.19.3" => "urn:ans:ci-sis:mso-chikungunya:2026",
+        "1.2.250.1.213.1.11.1.19.4" => "urn:ans:ci-sis:mso-zika:2026",
+        "1.2.250.1.213.1.11.1.19.5" => "urn:ans:ci-sis:mso-westnile:2026",
+        // TRE_A11 (IHE formatCodes).
+        "1.2.250.1.213.1.1.1.39" => "urn:ihe:pharm:pre:2010",
+        "1.2.250.1.213.1.1.1.54" => "urn:ihe:pharm:dis:2010",
+        "1.2.250.1.213.1.1.1.42" | "1.2.250.1.213.1.1.1.43" | "1.2.250.1.213.1.1.1.44" => {
+            "urn:ihe:eyecare:geneyeevalcn:2014"
+        }
+        "1.2.250.1.213.1.1.1.45" => "urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013",
+        "1.2.250.1.213.1.1.1.55" | "1.3.6.1.4.1.19376.1.3.3" => "urn:ihe:lab:xd-lab:2008",
+        "1.2.250.1.213.1.1.1.57" => "urn:ihe:palm:apsr:2016",
+        "1.2.250.1.213.1.1.1.51" => "urn:ihe:pcc:ips:2020",
+        "1.3.6.1.4.1.19376.1.8.1.1.1" => "urn:ihe:pat:apsr:all:2010",
+        other => return apsr_format_code(other),
     };
-    Some(Code::new(code, scheme, display))
+    Some(format_code(code))
 }
 
-/// formatCode of a CDA R2 N1 (XDS-SD) by media type (ASS_A12, group R221).
+/// IHE PAT APSR organ templates `1.3.6.1.4.1.19376.1.8.1.1.2.N` (ASS_A11, group TRE_A11).
+fn apsr_format_code(template: &str) -> Option<Code> {
+    const ORGANS: [&str; 20] = [
+        "breast",
+        "colon",
+        "prostate",
+        "thyroid",
+        "lung",
+        "skin",
+        "kidney",
+        "cervix",
+        "endometrium",
+        "ovary",
+        "esophagus",
+        "stomach",
+        "liver",
+        "pancreas",
+        "testis",
+        "urinary_bladder",
+        "lip_oral_cavity",
+        "pharynx",
+        "salivary_gland",
+        "larynx",
+    ];
+    let n: usize = template
+        .strip_prefix("1.3.6.1.4.1.19376.1.8.1.1.2.")?
+        .parse()
+        .ok()?;
+    let organ = ORGANS.get(n.checked_sub(1)?)?;
+    let code = format!("urn:ihe:pat:apsr:{organ}:2010");
+    Some(Code {
+        code,
+        code_system: OID_IHE_FORMAT.to_owned(),
+        display_name: None,
+    })
+}
+
+/// The formatCode `code` with its coding scheme (TRE_A11 for `urn:ihe:`, TRE_A06 otherwise)
+/// and its JDV_J60-FormatCode-DMP display name when J60 lists it.
+pub fn format_code(code: &str) -> Code {
+    let scheme = if code.starts_with("urn:ihe:") {
+        OID_IHE_FORMAT
+    } else {
+        OID_TRE_A06
+    };
+    Code {
+        code: code.to_owned(),
+        code_system: scheme.to_owned(),
+        display_name: format_code_display(code).map(str::to_owned),
+    }
+}
+
+/// Display names of JDV_J60-FormatCode-DMP (version 20240927120000).
+fn format_code_display(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "urn:ans:ci-sis:bio-ep-bio:2022" => "Prescription d'actes de biologie médicale",
+        "urn:ans:ci-sis:img-da:2022" => "Demande d'actes d'imagerie",
+        "urn:asip:ci-sis:aunv:2013" => "Fiche d'admission en unité neuro-vasculaire",
+        "urn:asip:ci-sis:avk:2009" => "Fiche patient à risque en cardiologie - Traitement AVK",
+        "urn:asip:ci-sis:crgm:2018" => "Compte rendu de génétique moléculaire",
+        "urn:asip:ci-sis:crrtn:2013" => "Compte-rendu de rétinographie",
+        "urn:asip:ci-sis:cse-cs24:2017" => "Certificat de santé du 24ème mois de l'enfant",
+        "urn:asip:ci-sis:cse-cs8:2017" => "Certificat de santé du 8ème jour de l'enfant",
+        "urn:asip:ci-sis:cse-cs9:2017" => "Certificat de santé du 9ème mois de l'enfant",
+        "urn:asip:ci-sis:d2lm-fidd:2017" => {
+            "Seconde lecture de mammographie - Fiche d'interprétation du bilan de diagnostic différé"
+        }
+        "urn:asip:ci-sis:d2lm-fin:2017" => {
+            "Seconde lecture de mammographie - Fiche d'interprétation nationale"
+        }
+        "urn:asip:ci-sis:dci:2009" => {
+            "Fiche patient à risque en cardiologie - Défibrillateur cardiaque interne"
+        }
+        "urn:asip:ci-sis:dlu:2015" | "urn:asip:ci-sis:dlu:2024" => "Document de liaison d'urgence",
+        "urn:ans:ci-sis:cse-mde:2023" => "Mesures de signes vitaux",
+        "urn:asip:ci-sis:eunv:2013" => "Fiche d'épisode de soin en unité neuro-vasculaire",
+        "urn:asip:ci-sis:fludr:2017" => {
+            "Fiche de liaison d'urgence - Retour des urgences vers l'EHPAD"
+        }
+        "urn:asip:ci-sis:fludt:2017" => {
+            "Fiche de liaison d'urgence - Transfert de l'EHPAD vers les urgences"
+        }
+        "urn:asip:ci-sis:frcp:2011" => "Fiche de réunion de concertation pluridisciplinaire",
+        "urn:asip:ci-sis:hr:2019" => "Données de remboursement",
+        "urn:asip:ci-sis:idap:2011" => "Information et directives anticipées du patient",
+        "urn:asip:ci-sis:ldl-ees:2017" => {
+            "Lettre de Liaison à l'entrée d'un établissement de santé"
+        }
+        "urn:asip:ci-sis:ldl-ses:2017" => {
+            "Lettre de Liaison à la sortie de l'établissement de santé"
+        }
+        "urn:asip:ci-sis:pavc:2016" => {
+            "Compte-rendu de consultation d'évaluation pluri-professionnelle post AVC"
+        }
+        "urn:asip:ci-sis:pps-cancer:2017" => "Programme Personnalisé de Soins - Cancer",
+        "urn:asip:ci-sis:pps-paerpa:2017" => "Plan Personnalisé de Santé - PAERPA",
+        "urn:asip:ci-sis:ppv:2009" => {
+            "Fiche patient à risque en cardiologie - Porteur d'une prothèse valvulaire"
+        }
+        "urn:asip:ci-sis:psc:2009" => {
+            "Fiche patient à risque en cardiologie - Porteur d'un stimulateur cardiaque"
+        }
+        "urn:asip:ci-sis:sdm-mr:2017" => "Set de Données Minimum - Maladies Rares",
+        "urn:asip:ci-sis:sunv:2013" => "Fiche de sortie d'unité neuro-vasculaire",
+        "urn:asip:ci-sis:tap:2009" => {
+            "Fiche patient à risque en cardiologie - Traitement antiagrégant plaquettaire, stent"
+        }
+        "urn:asip:ci-sis:vac:2019" => "Historique des vaccinations",
+        "urn:asip:ci-sis:vsm:2012" => "Synthèse médicale",
+        "urn:asip:ci-sis:cr-cpa:2020" => "Compte rendu de consultation pré-anesthésique",
+        "urn:asip:ci-sis:cr-anest:2020" => "Compte rendu d'anesthésie",
+        "urn:asip:ci-sis:tlm-da:2020" => "Demande d'acte de télémédecine",
+        "urn:asip:ci-sis:vac-note:2021" => "Note de vaccination",
+        "urn:asip:ci-sis:obp-sap:2023" => "Synthèse antepartum",
+        "urn:asip:ci-sis:obp-snm:2023" => "Synthèse Salle de Naissance Mère",
+        "urn:asip:ci-sis:obp-sne:2023" => "Synthèse Salle de Naissance Enfant",
+        "urn:asip:ci-sis:obp-scm:2023" => "Synthèse Suites de Couches Mère",
+        "urn:asip:ci-sis:obp-sem:2023" => "Synthèse Enfant en Maternité",
+        "urn:asip:ci-sis:ppp:2023" => "Plan personnalisé de prévention",
+        "urn:ans:ci-sis:trod:2024" => "Test rapide d'orientation diagnostique",
+        "urn:ihe:iti:xds-sd:pdf:2008" => "Document à corps non structuré en Pdf/A-1",
+        "urn:ihe:iti:xds-sd:text:2008" => "Document à corps non structuré en texte brut",
+        "urn:ihe:pharm:dis:2010" => "Dispensation médicamenteuse",
+        "urn:ihe:iti-fr:xds-sd:jpeg:2010" => "Document à corps non structuré en format jpeg",
+        "urn:ihe:iti-fr:xds-sd:rtf:2010" => "Document à corps non structuré en format rtf",
+        "urn:ihe:iti-fr:xds-sd:tiff:2010" => "Document à corps non structuré en format tiff",
+        "urn:ihe:lab:xd-lab:2008" => "Compte rendu structuré d'examens de biologie médicale",
+        "urn:ihe:palm:apsr:2016" => "CR d'anatomie et de cytologie pathologiques",
+        "urn:ihe:pcc:ips:2020" => "Synthèse médicale",
+        "urn:ihe:pharm:pre:2010" => "Prescription de médicaments",
+        "urn:ihe:eyecare:geneyeevalcn:2014" => "CR de consultation en ophtalmologie",
+        "urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013" => {
+            "Compte-rendu d'imagerie médicale"
+        }
+        _ => return None,
+    })
+}
+
+/// formatCode of a CDA R2 N1 (XDS-SD, templateId 1.3.6.1.4.1.19376.1.2.20) by the media type
+/// of its `nonXMLBody` (ASS_A12-CorresMediaTypeCDANonStructure-XdsFormatCode-CISIS). These
+/// codes denote a CDA wrapping the content: never give them to the bare PDF beside a CDA.
 pub fn format_code_for_media_type(media_type: &str) -> Option<Code> {
-    let (code, display) = match media_type {
-        "application/pdf" => (
-            "urn:ihe:iti:xds-sd:pdf:2008",
-            "Document à corps non structuré en Pdf/A-1",
-        ),
-        "text/plain" => (
-            "urn:ihe:iti:xds-sd:text:2008",
-            "Document à corps non structuré en texte",
-        ),
-        "image/jpeg" => (
-            "urn:ihe:iti-fr:xds-sd:jpeg:2010",
-            "Document à corps non structuré en jpeg",
-        ),
-        "text/rtf" => (
-            "urn:ihe:iti-fr:xds-sd:rtf:2010",
-            "Document à corps non structuré en rtf",
-        ),
-        "image/tiff" => (
-            "urn:ihe:iti-fr:xds-sd:tiff:2010",
-            "Document à corps non structuré en tiff",
-        ),
+    let code = match media_type {
+        "application/pdf" => "urn:ihe:iti:xds-sd:pdf:2008",
+        "text/plain" => "urn:ihe:iti:xds-sd:text:2008",
+        "image/jpeg" => "urn:ihe:iti-fr:xds-sd:jpeg:2010",
+        "text/rtf" => "urn:ihe:iti-fr:xds-sd:rtf:2010",
+        "image/tiff" => "urn:ihe:iti-fr:xds-sd:tiff:2010",
         _ => return None,
     };
-    Some(Code::new(code, OID_IHE_FORMAT, display))
+    Some(format_code(code))
+}
+
+/// formatCode `urn:ihe:iti:xds:2017:mimeTypeSufficient` (IHE ITI format codes, coding scheme
+/// 1.3.6.1.4.1.19376.1.2.3): the mimeType alone says how to read the document. Given to a bare
+/// PDF packed beside its CDA, which is not a CDA and so must not carry an XDS-SD code. Not in
+/// JDV_J60-FormatCode-DMP: TO VERIFY for a DMP target (override it in `PackOptions`).
+pub fn format_code_mime_type_sufficient() -> Code {
+    Code::new(
+        "urn:ihe:iti:xds:2017:mimeTypeSufficient",
+        OID_IHE_FORMAT,
+        "mimeType Sufficient",
+    )
+}
+
+/// Parses an entryUUID given by a caller: `urn:uuid:` and the RFC 4122 hyphenated form
+/// (8-4-4-4-12 hexadecimal digits). Returns it lower-cased (RFC 4122 §3: case-insensitive on
+/// input, lower case on output); `None` when it is not one.
+pub fn parse_entry_uuid(value: &str) -> Option<String> {
+    let prefix = value.get(..9)?;
+    if !prefix.eq_ignore_ascii_case("urn:uuid:") {
+        return None;
+    }
+    let rest = value.get(9..)?;
+    if rest.len() != 36 {
+        return None;
+    }
+    let u = uuid::Uuid::try_parse(rest).ok()?;
+    Some(format!("urn:uuid:{}", u.hyphenated()))
 }
 
 /// One XDS author (authorPerson XCN, authorInstitution XON, authorRole, authorSpecialty).
@@ -302,12 +517,16 @@ pub struct DocumentEntry {
     pub entry_uuid: String,
     /// uniqueId: `ClinicalDocument/id` as `root^extension`.
     pub unique_id: String,
-    /// typeCode: `ClinicalDocument/code`.
-    pub type_code: Code,
-    /// classCode (ASS_X04/ASS_X16).
-    pub class_code: Code,
-    /// formatCode (ASS_A11; XDS-SD for N1).
-    pub format_code: Code,
+    /// typeCode: `ClinicalDocument/code`. Always derived; `None` only when read from another
+    /// sender's METADATA.XML that leaves it out (R2 on XDM media, IHE ITI TF-3 Table 4.3.1-3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_code: Option<Code>,
+    /// classCode (ASS_X04/ASS_X16). `None` as for `type_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_code: Option<Code>,
+    /// formatCode (ASS_A11; XDS-SD for N1). `None` as for `type_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_code: Option<Code>,
     /// practiceSettingCode: first `serviceEvent/performer/.../standardIndustryClassCode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub practice_setting: Option<Code>,
@@ -339,8 +558,10 @@ pub struct DocumentEntry {
     /// eventCodeList (serviceEvent codes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub event_codes: Vec<Code>,
-    /// patientId (CX of the INS).
-    pub patient_id: XdsPatientId,
+    /// patientId (CX of the INS, or of the local id under
+    /// [`PatientIdPolicy::LocalWhenNoIns`]). `None` as for `type_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<XdsPatientId>,
     /// sourcePatientId (CX: local id, else the INS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_patient_id: Option<XdsPatientId>,
@@ -360,15 +581,34 @@ pub struct DocumentEntry {
     pub uri: Option<String>,
 }
 
+/// Which identifier of `recordTarget/patientRole/id` becomes the XDS patientId.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PatientIdPolicy {
+    /// The INS only (DMP feeding, MSSanté with `X-MSS-INS: O`): a CDA without INS is refused
+    /// with [`XdsError::NoPatientIns`].
+    #[default]
+    RequireIns,
+    /// The INS when the CDA carries one; otherwise the first local identifier (IPP) with its
+    /// assigning authority, as a CX of type `PI` (`id^^^&OID&ISO^PI`), also written as
+    /// sourcePatientId. For a non-qualified identity, whose CDA carries no INS (INS guide: the
+    /// INS is only shared once qualified): the MSSanté message then says `X-MSS-INS: N`
+    /// (ECO.2.4.2). IHE ITI TF-3 Table 4.3.1-3 makes patientId R2 on XDM media; the DMP does not
+    /// accept such a document.
+    LocalWhenNoIns,
+}
+
 /// Choices the CDA header cannot give.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeriveOptions {
     /// Overrides the classCode (the built-in table is TO VERIFY).
     pub class_code: Option<Code>,
-    /// Overrides the formatCode (for volets not in the built-in ASS_A11 subset).
+    /// Overrides the formatCode (for templates outside ASS_A11).
     pub format_code: Option<Code>,
     /// entryUUID; a random `urn:uuid:` when `None`.
     pub entry_uuid: Option<String>,
+    /// Which patient identifier becomes patientId.
+    pub patient_id: PatientIdPolicy,
 }
 
 /// SHA-1 of bytes as lower-case hex (XDS `hash`, IHE ITI TF-3 §4.2.3.2.18).
@@ -452,14 +692,20 @@ impl DocumentEntry {
                 .ok_or_else(|| XdsError::UnknownClass(header.type_code.code.clone()))?,
         };
         let p = &header.patient;
-        let ins = p.ins_ids().next().ok_or(XdsError::NoPatientIns)?;
-        let patient_id = XdsPatientId::new(&ins.root, ins.extension.expose());
-        let source_patient_id = p
+        let local = p
             .ids
             .iter()
-            .find(|i| !i.is_ins())
-            .map(|i| XdsPatientId::new(&i.root, i.extension.expose()))
-            .or_else(|| Some(patient_id.clone()));
+            .find(|i| !i.is_ins() && !i.root.is_empty() && !i.extension.expose().is_empty())
+            .map(|i| XdsPatientId::new(&i.root, i.extension.expose()));
+        let patient_id = match (p.ins_ids().next(), opts.patient_id) {
+            (Some(ins), _) => XdsPatientId::new(&ins.root, ins.extension.expose()),
+            (None, PatientIdPolicy::RequireIns) => return Err(XdsError::NoPatientIns),
+            (None, PatientIdPolicy::LocalWhenNoIns) => {
+                local.clone().ok_or(XdsError::NoPatientId)?
+            }
+        };
+        // sourcePatientId: the local identifier (IPP), else the INS (cda.md §3.1).
+        let source_patient_id = local.or_else(|| Some(patient_id.clone()));
         let mut info = Vec::new();
         if let Some(n) = &p.birth_name {
             let given = p.given_names.as_ref().or(p.first_given_name.as_ref());
@@ -479,9 +725,9 @@ impl DocumentEntry {
         Ok(Self {
             entry_uuid: opts.entry_uuid.clone().unwrap_or_else(new_entry_uuid),
             unique_id: header.id.to_xds(),
-            type_code: header.type_code.clone(),
-            class_code,
-            format_code,
+            type_code: Some(header.type_code.clone()),
+            class_code: Some(class_code),
+            format_code: Some(format_code),
             practice_setting: header
                 .service_events
                 .iter()
@@ -515,7 +761,7 @@ impl DocumentEntry {
                 .iter()
                 .filter_map(|s| s.code.clone())
                 .collect(),
-            patient_id,
+            patient_id: Some(patient_id),
             source_patient_id,
             source_patient_info: info,
             mime_type: "text/xml".to_owned(),
@@ -538,12 +784,15 @@ pub struct SubmissionSet {
     pub source_id: String,
     /// submissionTime (UTC `YYYYMMDDhhmmss`).
     pub submission_time: String,
-    /// contentTypeCode (JDV_J03 CI-SIS / JDV_J59 DMP).
-    pub content_type: Code,
+    /// contentTypeCode (JDV_J03 CI-SIS / JDV_J59 DMP). `None` only when read from a
+    /// METADATA.XML that leaves it out (R2 on XDM media).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<Code>,
     /// Authors.
     pub authors: Vec<XdsAuthor>,
-    /// patientId (CX of the INS).
-    pub patient_id: XdsPatientId,
+    /// patientId (CX), as the document's. `None` as for `content_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<XdsPatientId>,
     /// title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -559,7 +808,7 @@ impl SubmissionSet {
             unique_id: new_uuid_oid(),
             source_id: source_id.to_owned(),
             submission_time: now_utc(),
-            content_type: content_type.unwrap_or_else(|| entry.type_code.clone()),
+            content_type: content_type.or_else(|| entry.type_code.clone()),
             authors: entry.authors.clone(),
             patient_id: entry.patient_id.clone(),
             title: entry.title.clone(),

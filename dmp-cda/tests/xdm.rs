@@ -28,6 +28,7 @@ fn opts() -> PackOptions {
             application: "LGO".into(),
             version: "1.0".into(),
             vendor: "Vendor".into(),
+            contact: "pharmacie.centre@test.mssante.fr, 01 23 45 67 89".into(),
         },
         ..PackOptions::default()
     }
@@ -47,9 +48,12 @@ fn vac_note_round_trip() {
     assert_eq!(d.path, "IHE_XDM/SUBSET01/DOC0001.XML");
     assert_eq!(d.bytes, cda, "bytes round trip");
     let e = d.entry.as_ref().unwrap();
-    assert_eq!(e.type_code.code, "87273-9");
-    assert_eq!(e.format_code.code, "urn:asip:ci-sis:vac-note:2021");
-    assert_eq!(e.format_code.code_system, "1.2.250.1.213.1.1.4.2.282");
+    assert_eq!(e.type_code.as_ref().unwrap().code, "87273-9");
+    let format = e.format_code.as_ref().unwrap();
+    assert_eq!(format.code, "urn:asip:ci-sis:vac-note:2021");
+    assert_eq!(format.code_system, "1.2.250.1.213.1.1.4.2.282");
+    assert_eq!(format.display_name.as_deref(), Some("Note de vaccination"));
+    assert!(d.integrity.complete(), "hash and size verified");
     assert_eq!(e.creation_time.as_deref(), Some("20210409143500"));
     assert_eq!(e.confidentiality[0].code, "N");
     assert_eq!(e.language_code.as_deref(), Some("fr-FR"));
@@ -57,7 +61,7 @@ fn vac_note_round_trip() {
     assert_eq!(e.mime_type, "text/xml");
     assert_eq!(e.size, Some(cda.len() as u64));
     assert_eq!(
-        e.patient_id.expose(),
+        e.patient_id.as_ref().unwrap().expose(),
         "279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH"
     );
     assert!(
@@ -106,7 +110,14 @@ fn n1_with_pdf_and_replacement() {
     assert_eq!(s.submission, sub);
     assert_eq!(s.documents.len(), 2);
     assert_eq!(
-        s.documents[0].entry.as_ref().unwrap().format_code.code,
+        s.documents[0]
+            .entry
+            .as_ref()
+            .unwrap()
+            .format_code
+            .as_ref()
+            .unwrap()
+            .code,
         "urn:ihe:iti:xds-sd:pdf:2008"
     );
     assert_eq!(s.documents[1].path, "IHE_XDM/SUBSET01/DOC0002.PDF");
@@ -334,12 +345,12 @@ fn metadata_derives_for_every_sample_with_an_ins() {
                 "Compte rendu",
             )),
             format_code: Some(segur_dmp_cda::Code::new("urn:x", "1.2.3", "x")),
-            entry_uuid: None,
+            ..DeriveOptions::default()
         };
         let e = DocumentEntry::derive(&doc.header, &bytes, media, &o)
             .unwrap_or_else(|err| panic!("{}: {err}", p.display()));
         assert_eq!(e.hash.as_ref().unwrap().len(), 40);
-        assert!(e.patient_id.is_ins());
+        assert!(e.patient_id.as_ref().unwrap().is_ins());
         // ebRIM round trip of the derived entry.
         let set = SubmissionSet::for_entry(&e, "1.2.3", None);
         let sub = Submission::new(set, vec![e]);

@@ -110,17 +110,17 @@ fn signature_entry(document: &DocumentEntry, xml: &[u8], time: &str) -> Document
     let mut e = document.clone();
     e.entry_uuid = segur_dmp_cda::xds::new_entry_uuid();
     e.unique_id = segur_dmp_cda::xds::new_uuid_oid();
-    e.class_code = Code::new(
+    e.class_code = Some(Code::new(
         "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
         "URN",
         "Digital Signature",
-    );
-    e.type_code = Code::new("E1762", "ASTM", "Full Document");
-    e.format_code = Code::new(
+    ));
+    e.type_code = Some(Code::new("E1762", "ASTM", "Full Document"));
+    e.format_code = Some(Code::new(
         "http://www.w3.org/2000/09/xmldsig#",
         "URN",
         "Default Signature Style",
-    );
+    ));
     e.confidentiality = vec![
         Code::new("N", "2.16.840.1.113883.5.25", "Normal"),
         Code::new(
@@ -145,7 +145,7 @@ fn signature_entry(document: &DocumentEntry, xml: &[u8], time: &str) -> Document
     e.language_code = Some("art".to_owned());
     e.title = Some("Source".to_owned());
     e.legal_authenticator = document.authors.first().and_then(|a| a.person.clone());
-    e.source_patient_id = Some(document.patient_id.clone());
+    e.source_patient_id = document.patient_id.clone();
     e.source_patient_info = Vec::new();
     e.mime_type = "text/xml".to_owned();
     e.hash = Some(segur_dmp_cda::xds::sha1_hex(xml));

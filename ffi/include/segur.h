@@ -383,6 +383,10 @@ enum segur_result
    */
   SEGUR_RESULT_XDM_XDS = 4008,
   /**
+   * Hash and size were required and a document's metadata lacks one of them.
+   */
+  SEGUR_RESULT_XDM_UNCHECKED = 4009,
+  /**
    * Another XDM error.
    */
   SEGUR_RESULT_XDM_OTHER = 4099,
@@ -1161,12 +1165,19 @@ segur_result segur_cda_validate(const uint8_t *xml, size_t xml_len, char **out_j
  * `pdf` NULL for none) into an IHE_XDM.ZIP archive (IHE ITI TF-1 §16: `README.TXT`,
  * `INDEX.HTM`, `IHE_XDM/SUBSET01/METADATA.XML`, `DOC0001.XML`[, `DOC0002.PDF`]) with XDS
  * metadata derived from the CDA header. `options_json` is `{"source_id":"<OID of the sending
- * system>","sender"?:{"name","organization","application","version","vendor"},
- * "replaces_entry_uuid"?:"urn:uuid:..."}`. Writes the archive to `*out_zip` / `*out_zip_len`
- * (free with `segur_bytes_free`).
+ * system>","sender"?:{"name","organization","contact","application","version","vendor"},
+ * "replaces_entry_uuid"?:"urn:uuid:<RFC 4122>","format_code"?:<code>,"class_code"?:<code>,
+ * "pdf_format_code"?:<code>,"patient_id"?:"require-ins"|"local-when-no-ins"}` where `<code>`
+ * is `{"code","codeSystem","displayName"?}`: formatCode and classCode overrides (derived from
+ * ASS_A11 and the classCode table otherwise), the PDF's formatCode (default
+ * `urn:ihe:iti:xds:2017:mimeTypeSufficient`), and whether a CDA without INS (non-qualified
+ * identity) is packed with its local patient id. Writes the archive to `*out_zip` /
+ * `*out_zip_len` (free with `segur_bytes_free`).
  *
- * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_XDM_CDA` (the CDA cannot be read),
- * `SEGUR_RESULT_XDM_XDS` (metadata cannot be derived), other `SEGUR_RESULT_XDM_*`. Thread-safe.
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (replaced entryUUID not
+ * an RFC 4122 URN, control character in a sender field), `SEGUR_RESULT_XDM_CDA` (the CDA
+ * cannot be read), `SEGUR_RESULT_XDM_XDS` (metadata cannot be derived: no formatCode, no
+ * classCode, no INS), other `SEGUR_RESULT_XDM_*`. Thread-safe.
  */
 segur_result segur_xdm_pack(const uint8_t *cda,
                             size_t cda_len,
@@ -1180,8 +1191,9 @@ segur_result segur_xdm_pack(const uint8_t *cda,
 /**
  * Reads an IHE_XDM.ZIP archive (`zip`, `zip_len` bytes) with the default limits (128 MiB
  * archive, 256 entries, 64 MiB per entry, 256 MiB in total, compression ratio 100) and writes a
- * handle to `*out_package` (free with `segur_xdm_package_free`). Every document's SHA-1 and size
- * are checked against METADATA.XML.
+ * handle to `*out_package` (free with `segur_xdm_package_free`). Each document's SHA-1 and size
+ * are checked against METADATA.XML when it gives them; `segur_xdm_package_json` says per
+ * document what was checked (`"integrity"`). `segur_xdm_unpack_checked` can require both.
  *
  * Errors: `SEGUR_RESULT_XDM_ZIP` (not a zip, truncated), `SEGUR_RESULT_XDM_UNSAFE_PATH` (path
  * traversal, absolute path, symbolic link), `SEGUR_RESULT_XDM_ENCRYPTED`,
@@ -1192,12 +1204,27 @@ segur_result segur_xdm_pack(const uint8_t *cda,
 segur_result segur_xdm_unpack(const uint8_t *zip, size_t zip_len, segur_xdm_package **out_package);
 
 /**
+ * As `segur_xdm_unpack`; with `require_hash_and_size` true, a document whose metadata gives no
+ * `hash` or no `size` (or that has no DocumentEntry) is refused with
+ * `SEGUR_RESULT_XDM_UNCHECKED` instead of being read unchecked.
+ *
+ * Errors: those of `segur_xdm_unpack`, and `SEGUR_RESULT_XDM_UNCHECKED`. Thread-safe.
+ */
+segur_result segur_xdm_unpack_checked(const uint8_t *zip,
+                                      size_t zip_len,
+                                      bool require_hash_and_size,
+                                      segur_xdm_package **out_package);
+
+/**
  * Describes a package as JSON to `*out_json` (free with `segur_string_free`):
  * `{"documents":[{"index":0,"subset":"SUBSET01","path":"IHE_XDM/SUBSET01/DOC0001.XML",
  * "size":1234,"xml":true,"entry":{<XDS DocumentEntry: entryUuid, uniqueId, typeCode,
- * mimeType...>}|null}],"subsets":[{"name","submission":{"submissionSet",...}}],
- * "patient_ins":{"root":"<OID>","extension":"<matricule>"}|null}`. The `index` is what
- * `segur_xdm_package_document` takes. Holds the patient's INS. Thread-safe (read only).
+ * mimeType...>}|null,"integrity":{"hash":"verified"|"not-in-metadata","size":...}}],
+ * "subsets":[{"name","submission":{"submissionSet",...},"warnings":[{"object","missing"}]}],
+ * "patient_ins":{"root":"<OID>","extension":"<matricule>"}|null}` (the view `segur xdm
+ * inspect --json` prints). `warnings` lists attributes IHE makes R2 for XDM media that the
+ * metadata leaves out. The `index` is what `segur_xdm_package_document` takes. Holds the
+ * patient's INS. Thread-safe (read only).
  */
 segur_result segur_xdm_package_json(const segur_xdm_package *package, char **out_json);
 

@@ -133,6 +133,7 @@ const
   SEGUR_RESULT_XDM_INTEGRITY = 4006;
   SEGUR_RESULT_XDM_CDA = 4007;
   SEGUR_RESULT_XDM_XDS = 4008;
+  SEGUR_RESULT_XDM_UNCHECKED = 4009;
   SEGUR_RESULT_XDM_OTHER = 4099;
   SEGUR_RESULT_MSS_INVALID_ADDRESS = 5000;
   SEGUR_RESULT_MSS_INVALID_HEADER = 5001;
@@ -373,6 +374,8 @@ function segur_xdm_pack(Cda: PByte; CdaLen: TSegurSize; Pdf: PByte; PdfLen: TSeg
   OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize; out OutZip: PByte;
   out OutZipLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 function segur_xdm_unpack(Zip: PByte; ZipLen: TSegurSize;
+  out OutPackage: PSegurXdmPackage): TSegurResult; cdecl; external SegurLib;
+function segur_xdm_unpack_checked(Zip: PByte; ZipLen: TSegurSize; RequireHashAndSize: Boolean;
   out OutPackage: PSegurXdmPackage): TSegurResult; cdecl; external SegurLib;
 function segur_xdm_package_json(Package: PSegurXdmPackage;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;

@@ -15,7 +15,6 @@ use crate::try_ffi;
 use ::segur_dmp_cda::build::{BuildError, DocumentInput, examples};
 use ::segur_dmp_cda::read::CdaError;
 use ::segur_dmp_cda::xdm::{PackOptions, XdmError, XdmLimits, XdmPackage, XdmSender};
-use serde_json::json;
 use std::ffi::c_char;
 
 fn build_err(e: BuildError) -> segur_result {
@@ -63,6 +62,8 @@ pub(crate) fn xdm_err(e: XdmError) -> segur_result {
         | XdmError::MissingDocument { .. }
         | XdmError::SharedDocument { .. } => R::XdmMetadata,
         XdmError::HashMismatch { .. } | XdmError::SizeMismatch { .. } => R::XdmIntegrity,
+        XdmError::IntegrityNotChecked { .. } => R::XdmUnchecked,
+        XdmError::BadEntryUuid { .. } | XdmError::SenderText { .. } => R::InvalidParameter,
         _ => R::XdmOther,
     };
     fail(code, e)
@@ -178,18 +179,33 @@ struct PackOptionsJson {
     sender: XdmSender,
     #[serde(default)]
     replaces_entry_uuid: Option<String>,
+    #[serde(default)]
+    format_code: Option<::segur_dmp_cda::Code>,
+    #[serde(default)]
+    class_code: Option<::segur_dmp_cda::Code>,
+    #[serde(default)]
+    pdf_format_code: Option<::segur_dmp_cda::Code>,
+    #[serde(default)]
+    patient_id: ::segur_dmp_cda::PatientIdPolicy,
 }
 
 /// Packs one CDA (`cda`, `cda_len` bytes) and optionally its PDF rendering (`pdf`, `pdf_len`;
 /// `pdf` NULL for none) into an IHE_XDM.ZIP archive (IHE ITI TF-1 §16: `README.TXT`,
 /// `INDEX.HTM`, `IHE_XDM/SUBSET01/METADATA.XML`, `DOC0001.XML`[, `DOC0002.PDF`]) with XDS
 /// metadata derived from the CDA header. `options_json` is `{"source_id":"<OID of the sending
-/// system>","sender"?:{"name","organization","application","version","vendor"},
-/// "replaces_entry_uuid"?:"urn:uuid:..."}`. Writes the archive to `*out_zip` / `*out_zip_len`
-/// (free with `segur_bytes_free`).
+/// system>","sender"?:{"name","organization","contact","application","version","vendor"},
+/// "replaces_entry_uuid"?:"urn:uuid:<RFC 4122>","format_code"?:<code>,"class_code"?:<code>,
+/// "pdf_format_code"?:<code>,"patient_id"?:"require-ins"|"local-when-no-ins"}` where `<code>`
+/// is `{"code","codeSystem","displayName"?}`: formatCode and classCode overrides (derived from
+/// ASS_A11 and the classCode table otherwise), the PDF's formatCode (default
+/// `urn:ihe:iti:xds:2017:mimeTypeSufficient`), and whether a CDA without INS (non-qualified
+/// identity) is packed with its local patient id. Writes the archive to `*out_zip` /
+/// `*out_zip_len` (free with `segur_bytes_free`).
 ///
-/// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_XDM_CDA` (the CDA cannot be read),
-/// `SEGUR_RESULT_XDM_XDS` (metadata cannot be derived), other `SEGUR_RESULT_XDM_*`. Thread-safe.
+/// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (replaced entryUUID not
+/// an RFC 4122 URN, control character in a sender field), `SEGUR_RESULT_XDM_CDA` (the CDA
+/// cannot be read), `SEGUR_RESULT_XDM_XDS` (metadata cannot be derived: no formatCode, no
+/// classCode, no INS), other `SEGUR_RESULT_XDM_*`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_xdm_pack(
     cda: *const u8,
@@ -214,12 +230,16 @@ pub extern "C" fn segur_xdm_pack(
         let o: PackOptionsJson = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
         try_ffi!(out_arg(out_zip));
         try_ffi!(out_arg(out_zip_len));
-        let opts = PackOptions {
+        let mut opts = PackOptions {
             source_id: o.source_id,
             sender: o.sender,
             replaces_entry_uuid: o.replaces_entry_uuid,
+            pdf_format_code: o.pdf_format_code,
             ..PackOptions::default()
         };
+        opts.derive.format_code = o.format_code;
+        opts.derive.class_code = o.class_code;
+        opts.derive.patient_id = o.patient_id;
         let (zip, _) = try_ffi!(::segur_dmp_cda::pack_cda(cda, pdf, &opts).map_err(xdm_err));
         write_bytes_out(out_zip, out_zip_len, zip)
     })
@@ -235,8 +255,9 @@ pub struct segur_xdm_package {
 
 /// Reads an IHE_XDM.ZIP archive (`zip`, `zip_len` bytes) with the default limits (128 MiB
 /// archive, 256 entries, 64 MiB per entry, 256 MiB in total, compression ratio 100) and writes a
-/// handle to `*out_package` (free with `segur_xdm_package_free`). Every document's SHA-1 and size
-/// are checked against METADATA.XML.
+/// handle to `*out_package` (free with `segur_xdm_package_free`). Each document's SHA-1 and size
+/// are checked against METADATA.XML when it gives them; `segur_xdm_package_json` says per
+/// document what was checked (`"integrity"`). `segur_xdm_unpack_checked` can require both.
 ///
 /// Errors: `SEGUR_RESULT_XDM_ZIP` (not a zip, truncated), `SEGUR_RESULT_XDM_UNSAFE_PATH` (path
 /// traversal, absolute path, symbolic link), `SEGUR_RESULT_XDM_ENCRYPTED`,
@@ -253,7 +274,41 @@ pub extern "C" fn segur_xdm_unpack(
         // SAFETY: header contract: `zip` points to `zip_len` readable bytes.
         let bytes = try_ffi!(unsafe { bytes_arg(zip.cast(), zip_len) });
         try_ffi!(out_arg(out_package));
-        let package = try_ffi!(XdmPackage::unpack(bytes, &XdmLimits::default()).map_err(xdm_err));
+        unpack_into(bytes, &XdmLimits::default(), out_package)
+    })
+}
+
+/// As `segur_xdm_unpack`; with `require_hash_and_size` true, a document whose metadata gives no
+/// `hash` or no `size` (or that has no DocumentEntry) is refused with
+/// `SEGUR_RESULT_XDM_UNCHECKED` instead of being read unchecked.
+///
+/// Errors: those of `segur_xdm_unpack`, and `SEGUR_RESULT_XDM_UNCHECKED`. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_xdm_unpack_checked(
+    zip: *const u8,
+    zip_len: usize,
+    require_hash_and_size: bool,
+    out_package: *mut *mut segur_xdm_package,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: `zip` points to `zip_len` readable bytes.
+        let bytes = try_ffi!(unsafe { bytes_arg(zip.cast(), zip_len) });
+        try_ffi!(out_arg(out_package));
+        let limits = XdmLimits {
+            require_hash_and_size,
+            ..XdmLimits::default()
+        };
+        unpack_into(bytes, &limits, out_package)
+    })
+}
+
+fn unpack_into(
+    bytes: &[u8],
+    limits: &XdmLimits,
+    out_package: *mut *mut segur_xdm_package,
+) -> segur_result {
+    {
+        let package = try_ffi!(XdmPackage::unpack(bytes, limits).map_err(xdm_err));
         let documents = package
             .subsets
             .iter()
@@ -261,15 +316,18 @@ pub extern "C" fn segur_xdm_unpack(
             .flat_map(|(s, sub)| (0..sub.documents.len()).map(move |d| (s, d)))
             .collect();
         write_handle(out_package, segur_xdm_package { package, documents })
-    })
+    }
 }
 
 /// Describes a package as JSON to `*out_json` (free with `segur_string_free`):
 /// `{"documents":[{"index":0,"subset":"SUBSET01","path":"IHE_XDM/SUBSET01/DOC0001.XML",
 /// "size":1234,"xml":true,"entry":{<XDS DocumentEntry: entryUuid, uniqueId, typeCode,
-/// mimeType...>}|null}],"subsets":[{"name","submission":{"submissionSet",...}}],
-/// "patient_ins":{"root":"<OID>","extension":"<matricule>"}|null}`. The `index` is what
-/// `segur_xdm_package_document` takes. Holds the patient's INS. Thread-safe (read only).
+/// mimeType...>}|null,"integrity":{"hash":"verified"|"not-in-metadata","size":...}}],
+/// "subsets":[{"name","submission":{"submissionSet",...},"warnings":[{"object","missing"}]}],
+/// "patient_ins":{"root":"<OID>","extension":"<matricule>"}|null}` (the view `segur xdm
+/// inspect --json` prints). `warnings` lists attributes IHE makes R2 for XDM media that the
+/// metadata leaves out. The `index` is what `segur_xdm_package_document` takes. Holds the
+/// patient's INS. Thread-safe (read only).
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_xdm_package_json(
     package: *const segur_xdm_package,
@@ -279,37 +337,7 @@ pub extern "C" fn segur_xdm_package_json(
         // SAFETY: header contract: NULL or a live handle.
         let p = try_ffi!(unsafe { handle_ref(package) });
         try_ffi!(out_arg(out_json));
-        let documents: Vec<_> = p
-            .documents
-            .iter()
-            .enumerate()
-            .map(|(i, &(s, d))| {
-                let sub = &p.package.subsets[s];
-                let doc = &sub.documents[d];
-                json!({
-                    "index": i,
-                    "subset": sub.name,
-                    "path": doc.path,
-                    "size": doc.bytes.len(),
-                    "xml": doc.is_xml(),
-                    "entry": doc.entry,
-                })
-            })
-            .collect();
-        let subsets: Vec<_> = p
-            .package
-            .subsets
-            .iter()
-            .map(|s| json!({ "name": s.name, "submission": s.submission }))
-            .collect();
-        let ins = p
-            .package
-            .patient_ins()
-            .map(|(root, ext)| json!({ "root": root, "extension": ext }));
-        write_json(
-            out_json,
-            &json!({ "documents": documents, "subsets": subsets, "patient_ins": ins }),
-        )
+        write_json(out_json, &p.package.view())
     })
 }
 

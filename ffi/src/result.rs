@@ -212,6 +212,8 @@ pub enum segur_result {
     XdmCda = 4007,
     /// XDS metadata cannot be derived from the CDA header.
     XdmXds = 4008,
+    /// Hash and size were required and a document's metadata lacks one of them.
+    XdmUnchecked = 4009,
     /// Another XDM error.
     XdmOther = 4099,
 
@@ -540,6 +542,7 @@ tables! {
     XdmIntegrity => "a document's hash or size differs from the XDM metadata",
     XdmCda => "the CDA to pack cannot be read",
     XdmXds => "XDS metadata cannot be derived from the CDA",
+    XdmUnchecked => "a document's metadata gives no hash or no size, which were required",
     XdmOther => "the XDM archive cannot be written or read",
     MssInvalidAddress => "invalid mail address",
     MssInvalidHeader => "invalid header value",

@@ -69,6 +69,73 @@ fn pack(cda: &[u8], pdf: Option<&[u8]>, opts: &str) -> Result<Vec<u8>, segur_res
 
 const OPTS: &str = r#"{"source_id":"1.2.250.1.999.1.1","sender":{"name":"Pharmacie du Centre","organization":"750712184","application":"LGO","version":"1","vendor":"V"}}"#;
 
+/// Pack options: overrides, local patient id, PDF formatCode; unpack says what was checked and
+/// `segur_xdm_unpack_checked` refuses what it cannot check.
+#[test]
+fn xdm_options_and_integrity() {
+    use std::io::Write as _;
+    let cda = build(&example("vaccination-note")).unwrap();
+    let opts = r#"{"source_id":"1.2.250.1.999.1.1","format_code":{"code":"urn:x:f","codeSystem":"1.2.3","displayName":"F"},"class_code":{"code":"11","codeSystem":"1.2.250.1.213.1.1.4.1"},"patient_id":"local-when-no-ins","sender":{"organization":"O","contact":"c@test.mssante.fr"}}"#;
+    let zip = pack(cda.as_bytes(), None, opts).unwrap();
+    let mut pkg = ptr::null_mut();
+    assert_eq!(
+        segur_xdm_unpack_checked(zip.as_ptr(), zip.len(), true, &mut pkg),
+        segur_result::Ok
+    );
+    let mut out = ptr::null_mut();
+    assert_eq!(segur_xdm_package_json(pkg, &mut out), segur_result::Ok);
+    let d = json(&take(out));
+    segur_xdm_package_free(pkg);
+    assert_eq!(d["documents"][0]["entry"]["formatCode"]["code"], "urn:x:f");
+    assert_eq!(d["documents"][0]["entry"]["classCode"]["code"], "11");
+    assert_eq!(d["documents"][0]["integrity"]["hash"], "verified");
+    let bad = r#"{"source_id":"1.2.3","replaces_entry_uuid":"urn:uuid:1-author0"}"#;
+    assert_eq!(
+        pack(cda.as_bytes(), None, bad),
+        Err(segur_result::InvalidParameter)
+    );
+    // Another sender's archive: metadata without hash and size.
+    let doc = segur_dmp_cda::read(cda.as_bytes()).unwrap();
+    let mut e = segur_dmp_cda::DocumentEntry::derive(
+        &doc.header,
+        cda.as_bytes(),
+        None,
+        &Default::default(),
+    )
+    .unwrap();
+    e.uri = Some("DOC0001.XML".into());
+    e.hash = None;
+    e.size = None;
+    let set = segur_dmp_cda::SubmissionSet::for_entry(&e, "1.2.3", None);
+    let meta = segur_dmp_cda::ebrim::write(&segur_dmp_cda::Submission::new(set, vec![e]));
+    let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in [
+        ("IHE_XDM/SUBSET01/METADATA.XML", meta.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", cda.as_bytes()),
+    ] {
+        zw.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zw.write_all(bytes).unwrap();
+    }
+    let other = zw.finish().unwrap().into_inner();
+    let mut pkg = ptr::null_mut();
+    assert_eq!(
+        segur_xdm_unpack(other.as_ptr(), other.len(), &mut pkg),
+        segur_result::Ok
+    );
+    assert_eq!(segur_xdm_package_json(pkg, &mut out), segur_result::Ok);
+    let d = json(&take(out));
+    segur_xdm_package_free(pkg);
+    assert_eq!(d["documents"][0]["integrity"]["hash"], "not-in-metadata");
+    assert_eq!(d["documents"][0]["integrity"]["size"], "not-in-metadata");
+    let mut pkg = ptr::null_mut();
+    assert_eq!(
+        segur_xdm_unpack_checked(other.as_ptr(), other.len(), true, &mut pkg),
+        segur_result::XdmUnchecked
+    );
+    assert!(pkg.is_null());
+}
+
 #[test]
 fn every_example_builds_reads_and_validates_like_the_crate() {
     for ty in segur_dmp_cda::build::examples::TYPES {

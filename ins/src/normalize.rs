@@ -9,6 +9,17 @@
 //!   spaces to a space;
 //! - any other character (digits, `_`, `!`, `/`, ...) is **rejected with its position**, never
 //!   stripped;
+//! - decomposed input (NFD: a letter followed by combining marks) is accepted exactly when it is
+//!   canonically equivalent to one precomposed letter: the base character and the marks that
+//!   follow it must compose (Unicode canonical composition, UAX #15 NFC) into a single character.
+//!   `E` + U+0301 is `É` (accepted, gives `E`); `E` + U+0323 + U+0302 is `Ệ` (accepted); `É` +
+//!   U+0301, `E` + U+0301 + U+0301, `J` + U+0301 (no `J́` letter exists), a mark after a space or a
+//!   hyphen, a mark at the start, and a variation selector (U+FE00–U+FE0F, U+E0100–U+E01EF) after
+//!   any letter are **rejected at the position of the first mark that no letter carries**. A
+//!   letter carries at most the few marks of its own decomposition, so `J` + 900 marks + `EAN`
+//!   is refused at position 2, never turned into `JEAN`. This rule needs no ICU: it is the
+//!   canonical composition table of the `unicode-normalization` crate (Unicode 15/16 data), and
+//!   it accepts the same inputs as "precomposed first, then the table above" would;
 //! - syntax: no leading space or hyphen (a leading apostrophe is allowed: `'T HOOFT`), no trailing
 //!   space, no doubled or combined separators (`"  "`, `"''"`, `" '"`, `"' "`, `"- "`, `"-'"`...),
 //!   `--` only in a birth name (legacy "double nom" separator, never `---`), no trailing `-` or `'`
@@ -20,6 +31,7 @@
 
 use crate::error::NormalizeError;
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
 
 /// Default maximum length of a normalised name.
 pub const DEFAULT_MAX_LEN: usize = 100;
@@ -61,10 +73,26 @@ impl Normalizer {
     /// Normalises `input` for the given profile.
     pub fn normalize(&self, input: &str, kind: NameKind) -> Result<String, NormalizeError> {
         let mut out = String::with_capacity(input.len());
+        // The current base character and the combining marks after it, as entered: marks are
+        // accepted only while the whole cluster composes into one character (module docs).
+        let mut cluster = String::new();
         for (index, ch) in input.chars().enumerate() {
-            transliterate(ch, &mut out).ok_or(NormalizeError::UnsupportedChar {
+            let refused = NormalizeError::UnsupportedChar {
                 position: index + 1,
-            })?;
+            };
+            if is_mark(ch) {
+                if cluster.is_empty() {
+                    return Err(refused);
+                }
+                cluster.push(ch);
+                if cluster.chars().nfc().nth(1).is_some() {
+                    return Err(refused);
+                }
+                continue;
+            }
+            cluster.clear();
+            cluster.push(ch);
+            transliterate(ch, &mut out).ok_or(refused)?;
         }
         check_syntax(&out, kind)?;
         let length = out.len(); // ASCII only at this point
@@ -143,12 +171,6 @@ fn transliterate(ch: char, out: &mut String) -> Option<()> {
         'Ħ' | 'ħ' => out.push('H'),
         'ı' => out.push('I'),
         'Þ' | 'þ' => out.push_str("TH"),
-        _ if unicode_normalization::char::is_combining_mark(ch) => {
-            // A combining mark (decomposed input) only makes sense after a letter.
-            if !out.ends_with(|c: char| c.is_ascii_alphabetic()) {
-                return None;
-            }
-        }
         _ => {
             let mut base: Option<char> = None;
             let mut extra = false;
@@ -171,6 +193,13 @@ fn transliterate(ch: char, out: &mut String) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// A combining mark (general categories Mn, Mc, Me) or a variation selector: characters that
+/// attach to the one before and are handled by the cluster rule in [`Normalizer::normalize`].
+fn is_mark(ch: char) -> bool {
+    unicode_normalization::char::is_combining_mark(ch)
+        || matches!(ch, '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}')
 }
 
 fn is_sep(b: u8) -> bool {
@@ -266,6 +295,72 @@ mod tests {
         assert_eq!(
             normalize("\u{301}A", GivenName),
             Err(NormalizeError::UnsupportedChar { position: 1 })
+        );
+    }
+
+    /// Marks are accepted only as part of a letter's canonical decomposition; anything beyond
+    /// what a letter carries is refused at its position, never stripped.
+    #[test]
+    fn combining_marks_beyond_a_letter_are_refused_not_stripped() {
+        // J + 900 combining marks + EAN used to give JEAN.
+        let flood = format!("J{}EAN", "\u{301}".repeat(900));
+        assert_eq!(
+            normalize(&flood, GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 2 })
+        );
+        // E + acute composes to É: accepted; a second acute is beyond what É carries.
+        assert_eq!(normalize("E\u{301}LISE", GivenName).unwrap(), "ELISE");
+        assert_eq!(
+            normalize("E\u{301}\u{301}LISE", GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 3 })
+        );
+        // A precomposed É followed by an acute: refused at the mark.
+        assert_eq!(
+            normalize("\u{c9}\u{301}LISE", GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 2 })
+        );
+        // Two marks of one letter (Vietnamese Ệ = E + dot below + circumflex), in either order
+        // (canonically equivalent): accepted.
+        assert_eq!(
+            normalize("NGUYE\u{323}\u{302}N", BirthName).unwrap(),
+            "NGUYEN"
+        );
+        assert_eq!(
+            normalize("NGUYE\u{302}\u{323}N", BirthName).unwrap(),
+            "NGUYEN"
+        );
+        // Variation selectors attach to nothing a name needs.
+        assert_eq!(
+            normalize("JE\u{fe0f}AN", GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 3 })
+        );
+        assert_eq!(
+            normalize("JEAN\u{e0100}", GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 5 })
+        );
+        // A mark on a separator, and a mark on a letter that has no precomposed form.
+        assert_eq!(
+            normalize("A \u{301}B", BirthName),
+            Err(NormalizeError::UnsupportedChar { position: 3 })
+        );
+        assert_eq!(
+            normalize("J\u{301}EAN", GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 2 })
+        );
+        // Combining grapheme joiner and enclosing marks are marks no letter carries.
+        assert_eq!(
+            normalize("A\u{34f}B", GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 2 })
+        );
+        assert_eq!(
+            normalize("A\u{20dd}", GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 2 })
+        );
+        // Linear: a million marks are refused at once, after the first one that does not fit.
+        let huge = format!("E\u{301}{}", "\u{301}".repeat(1_000_000));
+        assert_eq!(
+            normalize(&huge, GivenName),
+            Err(NormalizeError::UnsupportedChar { position: 3 })
         );
     }
 

@@ -165,11 +165,15 @@ pub struct MssHeaders {
 }
 
 /// Separator of the values of a multi-valued `X-MSS-CODECDA`. TO VERIFY: the third-party client
-/// quoting Ref #2 uses a comma; no primary text confirmed it (spec §1.3).
+/// quoting Ref #2 uses a comma; no primary text confirmed it (mss-eprescription.md §1.3).
 pub const CODECDA_SEPARATOR: &str = ",";
 
-/// Computes `X-MSS-CODECDA` and `X-MSS-INS` from the CDA documents of the XDM (ECO.2.4.1/2):
-/// both absent without CDA; `O` only when every CDA carries a qualified INS.
+/// Computes `X-MSS-CODECDA` and `X-MSS-INS` from the CDA documents of the XDM (Référentiel #2
+/// ECO.2.4.1/2, quoted in mss-eprescription.md §1.3): both absent without CDA.
+/// `X-MSS-CODECDA` is multi-valued when the XDM holds several CDAs (ECO.2.4.1): every distinct
+/// `ClinicalDocument/code`, in archive order, joined by [`CODECDA_SEPARATOR`]. `X-MSS-INS` is
+/// `O` only when every CDA carries a qualified INS (INS matricule, its OID and the four
+/// traits), else `N`: a CDA packed with a local patient id gives `N`.
 pub fn mss_headers_for(documents: &[CdaFacts]) -> (Vec<String>, Option<bool>) {
     if documents.is_empty() {
         return (Vec::new(), None);
@@ -181,6 +185,101 @@ pub fn mss_headers_for(documents: &[CdaFacts]) -> (Vec<String>, Option<bool>) {
         }
     }
     (codes, Some(documents.iter().all(|d| d.qualified_ins)))
+}
+
+/// Largest UTF-8 chunk per encoded-word: `=?UTF-8?B?` + 52 base64 characters + `?=` is 64
+/// characters, so `From: ` + a word, or a continuation line, stays within the 76 characters
+/// RFC 2047 §2 allows a line holding encoded-words (and each word within its 75).
+const ENCODED_WORD_BYTES: usize = 39;
+
+/// An RFC 5322 `mailbox` (`display-name <addr-spec>`, §3.4), the value of the `From` header.
+///
+/// A printable-ASCII name is a quoted-string (`\\` and `"` escaped). Any other name is a
+/// `phrase` (§3.2.5) of words: each space-separated word made only of `atext` is written as is;
+/// each maximal run of other words (non-ASCII, or ASCII specials such as `(` `,` `.`), spaces
+/// included, becomes RFC 2047 encoded-words `=?UTF-8?B?...?=`. Encoded-words stand as bare
+/// phrase words (§5 (3)); §5 forbids them inside a quoted-string, where readers show them raw,
+/// which is what mail-builder wrote (hence this function). Keeping a run in one encoded-word
+/// matters: §6.2 says the space between two adjacent encoded-words is dropped, and some readers
+/// (Python 3.11's `email`) insert one: a run longer than one word (39 bytes of UTF-8) is cut at
+/// a character boundary and only readers that follow §6.2 rejoin it exactly. Lines are folded
+/// (RFC 5322 §2.2.3) to stay within the 76 characters §2 allows lines with encoded-words.
+/// Control characters never reach here ([`MessageBuilder::from_label`] refuses them).
+pub fn mailbox_header(display_name: Option<&str>, address: &MailAddress) -> String {
+    let Some(name) = display_name.filter(|n| !n.is_empty()) else {
+        return format!("<{}>", address.as_str());
+    };
+    if name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        let mut quoted = String::with_capacity(name.len() + 2);
+        for c in name.chars() {
+            if matches!(c, '\\' | '"') {
+                quoted.push('\\');
+            }
+            quoted.push(c);
+        }
+        return format!("\"{quoted}\" <{}>", address.as_str());
+    }
+    let mut elements: Vec<String> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    for word in name.split(' ') {
+        if is_atom(word) {
+            if !run.is_empty() {
+                encode_run(&run.join(" "), &mut elements);
+                run.clear();
+            }
+            elements.push(word.to_owned());
+        } else {
+            run.push(word);
+        }
+    }
+    if !run.is_empty() {
+        encode_run(&run.join(" "), &mut elements);
+    }
+    elements.push(format!("<{}>", address.as_str()));
+    // Folding: "From: " is 6 characters.
+    let mut out = String::new();
+    let mut line = 6;
+    for (i, e) in elements.iter().enumerate() {
+        if i > 0 {
+            if line + 1 + e.len() > 76 {
+                out.push_str("\r\n");
+                line = 0;
+            }
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(e);
+        line += e.len();
+    }
+    out
+}
+
+/// RFC 5322 §3.2.3 `atom`: one or more `atext` characters.
+fn is_atom(word: &str) -> bool {
+    !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b))
+}
+
+/// Appends the encoded-words of `text`, cut at character boundaries.
+fn encode_run(text: &str, out: &mut Vec<String>) {
+    use base64::Engine as _;
+    let mut chunk = String::new();
+    let flush = |chunk: &str, out: &mut Vec<String>| {
+        out.push(format!(
+            "=?UTF-8?B?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(chunk)
+        ));
+    };
+    for c in text.chars() {
+        if chunk.len() + c.len_utf8() > ENCODED_WORD_BYTES {
+            flush(&chunk, out);
+            chunk.clear();
+        }
+        chunk.push(c);
+    }
+    flush(&chunk, out);
 }
 
 /// A composed message, ready to submit.
@@ -447,10 +546,6 @@ impl MessageBuilder {
         let addr =
             |r: &Recipient| Address::new_address(None::<&str>, r.address().as_str().to_owned());
         let mut mb = mail_builder::MessageBuilder::new()
-            .from(Address::new_address(
-                self.from_label.clone(),
-                self.from.as_str().to_owned(),
-            ))
             .to(Address::new_list(self.to.iter().map(addr).collect()))
             .subject(Text::new(subject.as_str().to_owned()))
             .message_id(MbMessageId::new(message_id.as_str().to_owned()));
@@ -502,6 +597,11 @@ impl MessageBuilder {
                 + self.text.len()
                 + 2048,
         );
+        // From is written here, already folded: mail-builder would quote the encoded-words
+        // of a non-ASCII name (RFC 2047 §5 forbids it) and re-fold the line.
+        bytes.extend_from_slice(b"From: ");
+        bytes.extend_from_slice(mailbox_header(self.from_label.as_deref(), &self.from).as_bytes());
+        bytes.extend_from_slice(b"\r\n");
         mb.write_to(&mut bytes)
             .map_err(|_| MssError::Compose("MIME serialisation failed"))?;
         if bytes.len() > self.size_limit {

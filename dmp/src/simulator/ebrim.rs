@@ -115,9 +115,9 @@ pub fn read_entry(e: &Element<'_>) -> Result<DocumentEntry, Refusal> {
         unique_id: external_id(e, uuids::DOC_UNIQUE_ID)
             .filter(|u| !u.is_empty())
             .ok_or_else(|| missing(e, "uniqueId"))?,
-        type_code: code1(e, uuids::DOC_TYPE).ok_or_else(|| missing(e, "typeCode"))?,
-        class_code: code1(e, uuids::DOC_CLASS).ok_or_else(|| missing(e, "classCode"))?,
-        format_code: code1(e, uuids::DOC_FORMAT).ok_or_else(|| missing(e, "formatCode"))?,
+        type_code: Some(code1(e, uuids::DOC_TYPE).ok_or_else(|| missing(e, "typeCode"))?),
+        class_code: Some(code1(e, uuids::DOC_CLASS).ok_or_else(|| missing(e, "classCode"))?),
+        format_code: Some(code1(e, uuids::DOC_FORMAT).ok_or_else(|| missing(e, "formatCode"))?),
         practice_setting: code1(e, uuids::DOC_PRACTICE),
         healthcare_facility_type: code1(e, uuids::DOC_FACILITY),
         confidentiality: classifications(e, uuids::DOC_CONFIDENTIALITY)
@@ -138,7 +138,7 @@ pub fn read_entry(e: &Element<'_>) -> Result<DocumentEntry, Refusal> {
         language_code: slot1(e, "languageCode"),
         title: localized(e, "Name"),
         event_codes: classifications(e, uuids::DOC_EVENT).map(code_of).collect(),
-        patient_id: XdsPatientId::from_cx(patient_id),
+        patient_id: Some(XdsPatientId::from_cx(patient_id)),
         source_patient_id: slot1(e, "sourcePatientId").map(XdsPatientId::from_cx),
         source_patient_info: slot_values(e, "sourcePatientInfo")
             .into_iter()
@@ -331,28 +331,37 @@ pub fn write_entry(
         }
         w.end()?;
     }
-    classification(w, uuids::DOC_CLASS, id, &e.class_code)?;
+    if let Some(c) = &e.class_code {
+        classification(w, uuids::DOC_CLASS, id, c)?;
+    }
     for c in &e.confidentiality {
         classification(w, uuids::DOC_CONFIDENTIALITY, id, c)?;
     }
     for c in &e.event_codes {
         classification(w, uuids::DOC_EVENT, id, c)?;
     }
-    classification(w, uuids::DOC_FORMAT, id, &e.format_code)?;
+    if let Some(c) = &e.format_code {
+        classification(w, uuids::DOC_FORMAT, id, c)?;
+    }
     if let Some(c) = &e.healthcare_facility_type {
         classification(w, uuids::DOC_FACILITY, id, c)?;
     }
     if let Some(c) = &e.practice_setting {
         classification(w, uuids::DOC_PRACTICE, id, c)?;
     }
-    classification(w, uuids::DOC_TYPE, id, &e.type_code)?;
-    external_identifier(
-        w,
-        uuids::DOC_PATIENT_ID,
-        id,
-        e.patient_id.expose(),
-        "XDSDocumentEntry.patientId",
-    )?;
+    if let Some(c) = &e.type_code {
+        classification(w, uuids::DOC_TYPE, id, c)?;
+    }
+    // Entries the simulator stores were read with a patientId (the DMP requires it).
+    if let Some(patient_id) = &e.patient_id {
+        external_identifier(
+            w,
+            uuids::DOC_PATIENT_ID,
+            id,
+            patient_id.expose(),
+            "XDSDocumentEntry.patientId",
+        )?;
+    }
     external_identifier(
         w,
         uuids::DOC_UNIQUE_ID,

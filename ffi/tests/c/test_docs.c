@@ -69,6 +69,8 @@ static void test_xdm(const char *xml, uint8_t **zip_out, size_t *zip_len_out) {
   CHECK_RESULT(SEGUR_RESULT_OK, segur_xdm_package_json(pkg, &json));
   CHECK_CONTAINS("IHE_XDM/SUBSET01/DOC0001.XML", json);
   CHECK_CONTAINS("\"mimeType\":\"application/pdf\"", json);
+  CHECK_CONTAINS("\"integrity\":{\"hash\":\"verified\",\"size\":\"verified\"}", json);
+  CHECK_CONTAINS("urn:ihe:iti:xds:2017:mimeTypeSufficient", json);
   segur_string_free(json);
   const uint8_t *doc = NULL;
   size_t doc_len = 0;
@@ -80,6 +82,12 @@ static void test_xdm(const char *xml, uint8_t **zip_out, size_t *zip_len_out) {
                segur_xdm_package_document(pkg, 2, &doc, &doc_len));
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_xdm_package_document(pkg, 0, NULL, &doc_len));
   segur_xdm_package_free(pkg);
+  /* Our own archives carry hash and size: requiring both changes nothing. */
+  pkg = NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_xdm_unpack_checked(zip, zip_len, true, &pkg));
+  CHECK(segur_xdm_package_count(pkg) == 2);
+  segur_xdm_package_free(pkg);
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_xdm_unpack_checked(zip, zip_len, true, NULL));
   segur_xdm_package_free(NULL);
   CHECK(segur_xdm_package_count(NULL) == 0);
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_xdm_package_json(NULL, &json));

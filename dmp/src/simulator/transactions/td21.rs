@@ -184,14 +184,24 @@ pub(super) fn handle(req: &Request<'_, '_>, shared: &Shared) -> Result<Answer, R
     for eo in list.children_named(RIM_NS, "ExtrinsicObject") {
         let entry = read_entry(eo)?;
         let id = entry.entry_uuid.clone();
-        if PatientKey::from_cx(entry.patient_id.expose()).as_ref() != Some(patient) {
+        if entry
+            .patient_id
+            .as_ref()
+            .and_then(|p| PatientKey::from_cx(p.expose()))
+            .as_ref()
+            != Some(patient)
+        {
             errors.add(
                 codes::PATIENT_ID_DOES_NOT_MATCH,
                 "the document entry patientId differs from the VIHF resource-id",
                 &id,
             );
         }
-        if entry.class_code.code == SIGNATURE_CLASS_CODE {
+        if entry
+            .class_code
+            .as_ref()
+            .is_some_and(|c| c.code == SIGNATURE_CLASS_CODE)
+        {
             if signature.is_some() {
                 return Err(metadata("more than one signature entry"));
             }

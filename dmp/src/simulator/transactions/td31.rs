@@ -170,10 +170,14 @@ fn find_documents(query: &Element<'_>, patient: &PatientKey) -> Result<Filters, 
         .collect::<Result<Vec<_>, _>>()?;
     let mut codes_f: Vec<(Vec<String>, CodesOf)> = Vec::new();
     let code_params: [(&str, CodesOf); 6] = [
-        ("$XDSDocumentEntryTypeCode", |e| vec![&e.entry.type_code]),
-        ("$XDSDocumentEntryClassCode", |e| vec![&e.entry.class_code]),
+        ("$XDSDocumentEntryTypeCode", |e| {
+            e.entry.type_code.iter().collect()
+        }),
+        ("$XDSDocumentEntryClassCode", |e| {
+            e.entry.class_code.iter().collect()
+        }),
         ("$XDSDocumentEntryFormatCode", |e| {
-            vec![&e.entry.format_code]
+            e.entry.format_code.iter().collect()
         }),
         ("$XDSDocumentEntryConfidentialityCode", |e| {
             e.entry.confidentiality.iter().collect()
