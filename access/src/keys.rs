@@ -210,7 +210,8 @@ impl SecretBox {
             return Err(KeyError::Truncated(sealed.len()));
         }
         let (nonce, body) = sealed.split_at(ring::aead::NONCE_LEN);
-        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| KeyError::Open)?;
+        let nonce =
+            ring::aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| KeyError::Open)?;
         let mut buffer = Zeroizing::new(body.to_vec());
         let len = self
             .aead()?

@@ -56,7 +56,9 @@ pub enum PasswordError {
         max: usize,
     },
     /// The estimated strength is below the rule.
-    #[error("the password is estimated at {bits} bits, at least {min} required: make it longer or use more kinds of characters")]
+    #[error(
+        "the password is estimated at {bits} bits, at least {min} required: make it longer or use more kinds of characters"
+    )]
     Weak {
         /// Estimated bits.
         bits: u32,
@@ -139,7 +141,8 @@ impl PasswordRules {
 /// uppercase, 10 digits, 37 special characters (the CNIL table), 100 for anything else.
 /// Repeated runs count once, so `aaaaaaaaaaaa` is not 12 characters of entropy.
 pub fn estimated_bits(text: &str) -> u32 {
-    let (mut lower, mut upper, mut digit, mut special, mut other) = (false, false, false, false, false);
+    let (mut lower, mut upper, mut digit, mut special, mut other) =
+        (false, false, false, false, false);
     let mut effective = 0u32;
     let mut previous = None;
     for c in text.chars() {
@@ -155,11 +158,17 @@ pub fn estimated_bits(text: &str) -> u32 {
         }
         previous = Some(c);
     }
-    let pool: u32 = [(lower, 26), (upper, 26), (digit, 10), (special, 37), (other, 100)]
-        .iter()
-        .filter(|(present, _)| *present)
-        .map(|(_, n)| n)
-        .sum();
+    let pool: u32 = [
+        (lower, 26),
+        (upper, 26),
+        (digit, 10),
+        (special, 37),
+        (other, 100),
+    ]
+    .iter()
+    .filter(|(present, _)| *present)
+    .map(|(_, n)| n)
+    .sum();
     if pool < 2 {
         return 0;
     }
@@ -289,7 +298,9 @@ mod tests {
         assert_eq!(rules.check(&Password::new("Tr0ub4dor&3x")), Ok(()));
         assert_eq!(rules.check(&Password::new("Azerty12Qsdf34")), Ok(()));
         assert_eq!(
-            rules.check(&Password::new("cheval agrafe batterie correct lune pomme vert")),
+            rules.check(&Password::new(
+                "cheval agrafe batterie correct lune pomme vert"
+            )),
             Ok(())
         );
         assert_eq!(

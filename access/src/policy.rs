@@ -275,10 +275,7 @@ impl Policy {
     pub fn allows(&self, role: &str, permission: &str) -> Result<bool, PolicyError> {
         let def = self.role(role)?;
         self.permission(permission)?;
-        Ok(def
-            .permissions
-            .iter()
-            .any(|p| p.as_str() == permission))
+        Ok(def.permissions.iter().any(|p| p.as_str() == permission))
     }
 
     /// [`allows`](Self::allows) as a `Result`: `Err(Denied)` when the role does not hold it.

@@ -100,7 +100,10 @@ mod tests {
         assert_eq!(hash_typed(code.expose()).unwrap(), *hash);
         let loose = code.expose().to_ascii_lowercase().replace('-', " ");
         assert_eq!(hash_typed(&loose).unwrap(), *hash);
-        assert_eq!(hash_typed("ABCD-EFGH-1JKL-MNOP"), Err(RecoveryError::Character(9)));
+        assert_eq!(
+            hash_typed("ABCD-EFGH-1JKL-MNOP"),
+            Err(RecoveryError::Character(9))
+        );
         assert_eq!(hash_typed("ABCD"), Err(RecoveryError::Length(4)));
     }
 }

@@ -273,7 +273,9 @@ impl Access {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute_batch(SCHEMA)?;
             let exists: Option<String> = tx
-                .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+                .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                    r.get(0)
+                })
                 .optional()?;
             if exists.is_some() {
                 return Err(AccessError::AlreadyInitialised);
@@ -304,7 +306,9 @@ impl Access {
         }
         let conn = open_connection(path)?;
         let policy_text: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'policy'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'policy'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|_| AccessError::NotInitialised)?;
         let policy = Policy::from_toml(&policy_text.ok_or(AccessError::NotInitialised)?)?;
@@ -580,7 +584,7 @@ impl Access {
     }
 
     fn load_totp(&self, name: &str) -> Result<Option<(Totp, Option<u64>)>, AccessError> {
-        let row: Option<(Vec<u8>, String, u8, u32, Option<i64>)> = self
+        let row: Option<StoredTotp> = self
             .conn
             .query_row(
                 "SELECT sealed, algorithm, digits, period, last_step FROM totp WHERE user = ?1",
@@ -682,13 +686,15 @@ impl Access {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        Ok(row.map_or_else(ThrottleState::default, |(failures, last, locked)| {
-            ThrottleState {
-                failures,
-                last_failure: last.map(UnixTime),
-                locked,
-            }
-        }))
+        Ok(
+            row.map_or_else(ThrottleState::default, |(failures, last, locked)| {
+                ThrottleState {
+                    failures,
+                    last_failure: last.map(UnixTime),
+                    locked,
+                }
+            }),
+        )
     }
 
     fn save_throttle(
@@ -738,7 +744,9 @@ impl Access {
         self.config.user_throttle.record_failure(&mut user, now);
         self.save_throttle("user", name, &user)?;
         let mut ws = self.throttle_state("workstation", workstation)?;
-        self.config.workstation_throttle.record_failure(&mut ws, now);
+        self.config
+            .workstation_throttle
+            .record_failure(&mut ws, now);
         self.save_throttle("workstation", workstation, &ws)?;
         if user.locked && !was_locked {
             self.trace(
@@ -834,7 +842,8 @@ impl Access {
         second: SecondFactor<'_>,
         workstation: &str,
     ) -> Result<OpenedSession, AccessError> {
-        let role = self.authenticate(EventKind::LoginFailed, name, password, &second, workstation)?;
+        let role =
+            self.authenticate(EventKind::LoginFailed, name, password, &second, workstation)?;
         let id = SessionId::generate()
             .ok_or_else(|| AccessError::Storage("the system random source failed".into()))?;
         let now = self.now();
@@ -999,13 +1008,8 @@ impl Access {
         }
         let user = record.user.clone();
         let workstation = record.workstation.clone();
-        if let Err(e) = self.check_throttles(&user, &workstation) {
-            return Err(e);
-        }
-        let stored = self
-            .user_role(&user)?
-            .ok_or(AccessError::UnknownSession)?
-            .1;
+        self.check_throttles(&user, &workstation)?;
+        let stored = self.user_role(&user)?.ok_or(AccessError::UnknownSession)?.1;
         match self.hasher.verify(password, &stored) {
             Ok(_) => {
                 self.clear_throttles(&user, &workstation)?;
@@ -1080,6 +1084,9 @@ impl Access {
         )
     }
 }
+
+/// A row of the `totp` table: sealed secret, algorithm, digits, period, last accepted step.
+type StoredTotp = (Vec<u8>, String, u8, u32, Option<i64>);
 
 fn totp_context(name: &str) -> Vec<u8> {
     let mut c = b"segur-access totp\0".to_vec();

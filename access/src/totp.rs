@@ -12,7 +12,9 @@ use crate::clock::UnixTime;
 use zeroize::Zeroizing;
 
 /// The HMAC of the OTP (RFC 6238 §1.2: SHA-1, SHA-256, SHA-512).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TotpAlgorithm {
     /// HMAC-SHA-1, the default every authenticator app supports.
@@ -240,7 +242,12 @@ impl Totp {
 
     /// The code of step `step`, zero-padded to the configured digits.
     pub fn code_for_step(&self, step: u64) -> Zeroizing<String> {
-        let value = hotp(&self.secret, step, self.params.algorithm, self.params.digits);
+        let value = hotp(
+            &self.secret,
+            step,
+            self.params.algorithm,
+            self.params.digits,
+        );
         Zeroizing::new(format!(
             "{value:0width$}",
             width = usize::from(self.params.digits.get())

@@ -1,5 +1,6 @@
 //! The 4-hour strong window, the idle lock and the quick user switch, on a simulated clock;
 //! login factors, replayed codes, recovery codes and strong (CPS / PSC) events.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
 mod common;
 
@@ -35,12 +36,16 @@ fn strong_window_of_four_hours_and_idle_lock_of_two() {
     f.clock.advance(1);
     assert!(matches!(
         f.access.check(&s.id, "dispense", None),
-        Err(AccessError::SessionNotActive(SessionStatus::StrongReauthRequired))
+        Err(AccessError::SessionNotActive(
+            SessionStatus::StrongReauthRequired
+        ))
     ));
     // The password alone does not reopen it.
     assert!(matches!(
         f.access.unlock(&s.id, &pw()),
-        Err(AccessError::SessionNotActive(SessionStatus::StrongReauthRequired))
+        Err(AccessError::SessionNotActive(
+            SessionStatus::StrongReauthRequired
+        ))
     ));
     let code = totp.code_at(f.clock_now());
     f.access
@@ -130,7 +135,9 @@ fn user_switch_never_extends_another_users_window() {
     f.clock.advance(30 * 60);
     assert!(matches!(
         counter.check(&mut f.access, "dispense.validate", None),
-        Err(AccessError::SessionNotActive(SessionStatus::StrongReauthRequired))
+        Err(AccessError::SessionNotActive(
+            SessionStatus::StrongReauthRequired
+        ))
     ));
     // Switching to Luc (his window runs until 7 h) works with his password...
     counter.switch_to(&mut f.access, "luc", &pw()).unwrap();
@@ -138,7 +145,9 @@ fn user_switch_never_extends_another_users_window() {
     // ...and switching back to Marie needs a full login.
     assert!(matches!(
         counter.switch_to(&mut f.access, "marie", &pw()),
-        Err(AccessError::SessionNotActive(SessionStatus::StrongReauthRequired))
+        Err(AccessError::SessionNotActive(
+            SessionStatus::StrongReauthRequired
+        ))
     ));
     let code = marie.code_at(f.clock_now());
     counter
@@ -254,7 +263,11 @@ fn strong_events_from_a_card_or_psc() {
         .unwrap();
     for bad in [
         event("luc", both.clone(), now),
-        event("marie", vec![FactorKind::Possession, FactorKind::Possession], now),
+        event(
+            "marie",
+            vec![FactorKind::Possession, FactorKind::Possession],
+            now,
+        ),
         event("marie", both.clone(), now.plus(-301)),
         event("marie", both.clone(), now.plus(60)),
     ] {

@@ -1,13 +1,13 @@
 //! RFC 4226 Appendix D and RFC 6238 Appendix B test vectors, the ±1 step window, single use,
 //! and the otpauth:// URI.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
 use segur_access::clock::UnixTime;
-use segur_access::totp::{Digits, TotpAlgorithm, TotpError, TotpParams, TotpSecret, hotp, Totp};
+use segur_access::totp::{Digits, Totp, TotpAlgorithm, TotpError, TotpParams, TotpSecret, hotp};
 
 const SHA1_KEY: &[u8] = b"12345678901234567890";
 const SHA256_KEY: &[u8] = b"12345678901234567890123456789012";
-const SHA512_KEY: &[u8] =
-    b"1234567890123456789012345678901234567890123456789012345678901234";
+const SHA512_KEY: &[u8] = b"1234567890123456789012345678901234567890123456789012345678901234";
 
 #[test]
 fn rfc4226_appendix_d() {

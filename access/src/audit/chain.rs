@@ -161,7 +161,11 @@ pub fn entry_hash(prev: &Hash32, seq: u64, time: UnixTime, event: &AuditEvent) -
 }
 
 /// Chains `events`, all stamped `time`, after `head`.
-pub fn link_all(head: Option<&ChainHead>, time: UnixTime, events: &[AuditEvent]) -> Vec<AuditEntry> {
+pub fn link_all(
+    head: Option<&ChainHead>,
+    time: UnixTime,
+    events: &[AuditEvent],
+) -> Vec<AuditEntry> {
     let (mut seq, mut prev) = head.map_or((0, Hash32::ZERO), |h| (h.seq, h.hash));
     let mut out = Vec::with_capacity(events.len());
     for event in events {

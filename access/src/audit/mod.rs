@@ -386,6 +386,12 @@ pub trait AuditStore: Send {
     /// The last entry's sequence number and hash; `None` for an empty trail.
     fn head(&self) -> Result<Option<ChainHead>, AuditError>;
 
+    /// Checks the storage itself before a verification (a damaged or truncated file); the
+    /// default does nothing.
+    fn check_storage(&self) -> Result<(), AuditError> {
+        Ok(())
+    }
+
     /// Stores a checkpoint.
     fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), AuditError>;
 
@@ -425,7 +431,8 @@ impl AuditLog {
             e.check()?;
         }
         let time = self.clock.now();
-        self.store.append(&mut |head| chain::link_all(head, time, events))
+        self.store
+            .append(&mut |head| chain::link_all(head, time, events))
     }
 
     /// Visits the entries from `from` on.

@@ -66,6 +66,7 @@ pub fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
 /// The SQLite audit store.
 pub struct SqliteAuditStore {
     conn: Connection,
+    path: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for SqliteAuditStore {
@@ -81,7 +82,86 @@ impl SqliteAuditStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
         tx.commit()?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Opens an existing trail for verification: a missing or empty file, or one without the
+    /// trail's table, is an error rather than a new empty trail.
+    pub fn open_existing(path: &Path) -> Result<Self, AuditError> {
+        let len = std::fs::metadata(path)
+            .map_err(|e| AuditError::Storage(format!("{}: {e}", path.display())))?
+            .len();
+        if len == 0 {
+            return Err(AuditError::Storage(format!(
+                "{}: empty file, not an audit trail",
+                path.display()
+            )));
+        }
+        let conn = open_connection(path)?;
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
+             AND name IN ('audit', 'audit_checkpoints')",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables != 2 {
+            return Err(AuditError::Storage(format!(
+                "{}: no audit trail in this database",
+                path.display()
+            )));
+        }
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Compares the file length with the database size its header records (SQLite file
+    /// format §1.3.9, valid when the change counter equals the version-valid-for number): a
+    /// shorter file was truncated.
+    fn check_file_length(&self) -> Result<(), AuditError> {
+        use std::io::Read;
+        let damaged = |why: String| {
+            Err(AuditError::Storage(format!(
+                "the database file is damaged: {why}"
+            )))
+        };
+        let mut file = std::fs::File::open(&self.path)
+            .map_err(|e| AuditError::Storage(format!("{}: {e}", self.path.display())))?;
+        let len = file
+            .metadata()
+            .map_err(|e| AuditError::Storage(e.to_string()))?
+            .len();
+        let mut header = [0u8; 100];
+        if len < 100 || file.read_exact(&mut header).is_err() {
+            return damaged(format!("{len} bytes, shorter than the 100-byte header"));
+        }
+        let be16 = |at: usize| {
+            header
+                .get(at..at + 2)
+                .and_then(|b| <[u8; 2]>::try_from(b).ok())
+                .map_or(0, u16::from_be_bytes)
+        };
+        let be32 = |at: usize| {
+            header
+                .get(at..at + 4)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map_or(0, u32::from_be_bytes)
+        };
+        let page_size = match be16(16) {
+            1 => 65536u64,
+            n => u64::from(n),
+        };
+        let pages = u64::from(be32(28));
+        if pages != 0 && be32(24) == be32(92) && len < pages * page_size {
+            return damaged(format!(
+                "{len} bytes where the header records {pages} pages of {page_size} bytes (truncated)"
+            ));
+        }
+        Ok(())
     }
 
     /// The underlying connection (for the vendor's own queries; the triggers still apply).
@@ -244,6 +324,29 @@ impl AuditStore for SqliteAuditStore {
                     hash: blob32(seq, "hash", hash)?,
                 }))
             }
+        }
+    }
+
+    /// `PRAGMA quick_check`: every page reachable and well-formed (a truncated file fails it,
+    /// even when the lost pages hold no entry the chain would miss).
+    fn check_storage(&self) -> Result<(), AuditError> {
+        self.check_file_length()?;
+        let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
+        let mut rows = stmt.query([])?;
+        let mut problems = Vec::new();
+        while let Some(row) = rows.next()? {
+            let line: String = row.get(0)?;
+            if line != "ok" && problems.len() < 3 {
+                problems.push(line);
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(AuditError::Storage(format!(
+                "the database file is damaged: {}",
+                problems.join("; ")
+            )))
         }
     }
 

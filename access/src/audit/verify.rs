@@ -35,7 +35,9 @@ pub struct VerifyReport {
 #[non_exhaustive]
 pub enum BadEntry {
     /// Not the next sequence number.
-    #[error("sequence number {found} where {expected} was expected (an entry was deleted or inserted)")]
+    #[error(
+        "sequence number {found} where {expected} was expected (an entry was deleted or inserted)"
+    )]
     Sequence {
         /// The expected number.
         expected: u64,
@@ -43,7 +45,9 @@ pub enum BadEntry {
         found: u64,
     },
     /// Does not chain to the previous entry.
-    #[error("does not chain to the previous entry (inserted, reordered or its predecessor removed)")]
+    #[error(
+        "does not chain to the previous entry (inserted, reordered or its predecessor removed)"
+    )]
     PrevHash,
     /// The content does not match the hash.
     #[error("content does not match its hash (edited)")]
@@ -102,9 +106,7 @@ fn check_signature(c: &Checkpoint, options: &VerifyOptions) -> Result<(), BadEnt
     let cert = webpki::EndEntityCert::try_from(&der).map_err(|_| BadEntry::CheckpointSignature)?;
     let alg: &dyn rustls_pki_types::SignatureVerificationAlgorithm = match c.algorithm {
         CheckpointAlgorithm::RsaPkcs1Sha256 => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
-        CheckpointAlgorithm::RsaPssSha256 => {
-            webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY
-        }
+        CheckpointAlgorithm::RsaPssSha256 => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
     };
     cert.verify_signature(alg, &Checkpoint::message(c.seq, &c.hash), &c.signature)
         .map_err(|_| BadEntry::CheckpointSignature)
@@ -115,6 +117,7 @@ pub fn verify(
     store: &dyn AuditStore,
     options: &VerifyOptions,
 ) -> Result<VerifyReport, VerifyError> {
+    store.check_storage().map_err(storage)?;
     let checkpoints: BTreeMap<u64, Checkpoint> = store
         .checkpoints()
         .map_err(storage)?
@@ -122,7 +125,8 @@ pub fn verify(
         .map(|c| (c.seq, c))
         .collect();
     for c in checkpoints.values() {
-        check_signature(c, options).map_err(|reason| VerifyError::BadEntry { seq: c.seq, reason })?;
+        check_signature(c, options)
+            .map_err(|reason| VerifyError::BadEntry { seq: c.seq, reason })?;
     }
     let mut expected = 1u64;
     let mut prev = Hash32::ZERO;

@@ -1,5 +1,6 @@
 //! Shared set-up of the access tests: a real SQLite file in a temporary directory, a manual
 //! clock, and Argon2id at a cost low enough for dozens of logins per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 #![allow(dead_code)]
 
 use segur_access::clock::{ManualClock, UnixTime};
