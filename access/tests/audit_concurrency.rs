@@ -54,7 +54,21 @@ fn child_appender() {
     }
 }
 
-fn spawn_child(db: &Path, name: &str, count: usize) -> Child {
+/// A child process killed when dropped, so a failing test leaves no writer behind.
+struct Writer(Child);
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_child(db: &Path, name: &str, count: usize) -> Writer {
+    Writer(spawn_raw(db, name, count))
+}
+
+fn spawn_raw(db: &Path, name: &str, count: usize) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -66,7 +80,7 @@ fn spawn_child(db: &Path, name: &str, count: usize) -> Child {
         .env(CHILD_NAME, name)
         .env(CHILD_COUNT, count.to_string())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap()
 }
@@ -92,7 +106,7 @@ fn eight_threads_and_two_processes_lose_no_entry() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("trail.db");
     log_at(&db); // create the tables before the writers race
-    let children: Vec<Child> = (0..2)
+    let children: Vec<Writer> = (0..2)
         .map(|p| spawn_child(&db, &format!("process{p}"), PER_WRITER))
         .collect();
     let threads: Vec<_> = (0..8)
@@ -110,7 +124,7 @@ fn eight_threads_and_two_processes_lose_no_entry() {
         t.join().unwrap();
     }
     for mut c in children {
-        assert!(c.wait().unwrap().success());
+        assert!(c.0.wait().unwrap().success());
     }
     let report = log_at(&db).verify(&VerifyOptions::default()).unwrap();
     assert_eq!(report.entries, (10 * PER_WRITER) as u64);
@@ -146,8 +160,8 @@ fn a_process_killed_while_appending_leaves_a_trail_that_verifies() {
                 break;
             }
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
         let report = log_at(&db).verify(&VerifyOptions::default()).unwrap();
         assert!(report.entries > previous, "round {round}: nothing appended");
         previous = report.entries;

@@ -121,9 +121,15 @@ impl SqliteAuditStore {
 
     /// Compares the file length with the database size its header records (SQLite file
     /// format §1.3.9, valid when the change counter equals the version-valid-for number): a
-    /// shorter file was truncated.
+    /// shorter file was truncated. Only meaningful when the write-ahead log is empty: while
+    /// frames wait in it, a checkpoint may legitimately be half-way (it is redone from the log).
     fn check_file_length(&self) -> Result<(), AuditError> {
         use std::io::Read;
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Ok(());
+        }
         let damaged = |why: String| {
             Err(AuditError::Storage(format!(
                 "the database file is damaged: {why}"
