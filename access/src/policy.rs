@@ -365,5 +365,7 @@ mod tests {
         let p = Policy::from_toml(DEFAULT_POLICY_TOML).unwrap();
         assert_eq!(p.roles.len(), 6);
         assert_eq!(p, Policy::default_officine());
+        // Serialised and read back, it is the same policy (what the database stores).
+        assert_eq!(Policy::from_toml(&p.to_toml()).unwrap(), p);
     }
 }
