@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod access;
 mod card;
 mod cda;
 mod demo;
@@ -51,6 +52,8 @@ enum Command {
     /// 2D-Doc and INS Data Matrix: parse and verify.
     #[command(name = "2ddoc")]
     TwoDDoc(twoddoc::Args),
+    /// Access security: accounts, TOTP, login, permission checks, audit trail.
+    Access(access::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,5 +68,6 @@ fn main() -> ExitCode {
         Command::Dmp(args) => dmp::run(args),
         Command::Qr(args) => qr::run(&args),
         Command::TwoDDoc(args) => twoddoc::run(&args),
+        Command::Access(args) => access::run(&args),
     }
 }

@@ -745,6 +745,107 @@ enum segur_result
    * Another card error.
    */
   SEGUR_RESULT_CARD_OTHER = 7099,
+  /**
+   * The access database failed (SQLite error).
+   */
+  SEGUR_RESULT_ACCESS_STORAGE = 10000,
+  /**
+   * The access database was not made by `segur_access_init`.
+   */
+  SEGUR_RESULT_ACCESS_NOT_INITIALISED = 10001,
+  /**
+   * `segur_access_init` on a database that exists.
+   */
+  SEGUR_RESULT_ACCESS_ALREADY_INITIALISED = 10002,
+  /**
+   * The master key file is missing, of the wrong length, readable by others, or a sealed
+   * secret does not open with it.
+   */
+  SEGUR_RESULT_ACCESS_KEY = 10003,
+  /**
+   * The policy file is invalid (syntax, unknown permission, technical role with health data).
+   */
+  SEGUR_RESULT_ACCESS_POLICY = 10004,
+  /**
+   * The role is not in the policy.
+   */
+  SEGUR_RESULT_ACCESS_UNKNOWN_ROLE = 10005,
+  /**
+   * The permission is not in the policy.
+   */
+  SEGUR_RESULT_ACCESS_UNKNOWN_PERMISSION = 10006,
+  /**
+   * The password does not follow the strength rules.
+   */
+  SEGUR_RESULT_ACCESS_PASSWORD_RULE = 10010,
+  /**
+   * The user name is malformed.
+   */
+  SEGUR_RESULT_ACCESS_USER_NAME = 10011,
+  /**
+   * The account exists already.
+   */
+  SEGUR_RESULT_ACCESS_USER_EXISTS = 10012,
+  /**
+   * No such account.
+   */
+  SEGUR_RESULT_ACCESS_NO_SUCH_USER = 10013,
+  /**
+   * Unknown user or wrong password (not told apart).
+   */
+  SEGUR_RESULT_ACCESS_BAD_CREDENTIALS = 10020,
+  /**
+   * The second factor was refused (wrong, expired or replayed code).
+   */
+  SEGUR_RESULT_ACCESS_SECOND_FACTOR = 10021,
+  /**
+   * The account has no second factor enrolled.
+   */
+  SEGUR_RESULT_ACCESS_NO_SECOND_FACTOR = 10022,
+  /**
+   * Too many recent failures: retry later (seconds in the detail).
+   */
+  SEGUR_RESULT_ACCESS_THROTTLED = 10023,
+  /**
+   * The account is locked after repeated failures: an administrator unlocks it.
+   */
+  SEGUR_RESULT_ACCESS_LOCKED_OUT = 10024,
+  /**
+   * No session has this id.
+   */
+  SEGUR_RESULT_ACCESS_UNKNOWN_SESSION = 10030,
+  /**
+   * The session is locked (idle or explicitly): the password unlocks it.
+   */
+  SEGUR_RESULT_ACCESS_SESSION_LOCKED = 10031,
+  /**
+   * The strong (two-factor) window is over: authenticate again with both factors.
+   */
+  SEGUR_RESULT_ACCESS_STRONG_REAUTH_REQUIRED = 10032,
+  /**
+   * The session is closed.
+   */
+  SEGUR_RESULT_ACCESS_SESSION_CLOSED = 10033,
+  /**
+   * The permission is refused to the session's role.
+   */
+  SEGUR_RESULT_ACCESS_DENIED = 10040,
+  /**
+   * The change would give someone more than the actor may hand out.
+   */
+  SEGUR_RESULT_ACCESS_ESCALATION = 10041,
+  /**
+   * The audit trail was tampered with: the detail names the first bad entry.
+   */
+  SEGUR_RESULT_ACCESS_AUDIT_TAMPERED = 10050,
+  /**
+   * The audit trail cannot be read or written (damaged or truncated file).
+   */
+  SEGUR_RESULT_ACCESS_AUDIT = 10051,
+  /**
+   * Another access error.
+   */
+  SEGUR_RESULT_ACCESS_OTHER = 10099,
 };
 #ifndef __cplusplus
 typedef uint32_t segur_result;
@@ -951,6 +1052,11 @@ typedef uint32_t segur_identifier_kind;
 #endif // __cplusplus
 
 /**
+ * An open access database. Thread-safe: calls on one handle are serialised.
+ */
+typedef struct segur_access segur_access;
+
+/**
  * A CPS card connected through PC/SC (shared mode). Every call talks to the card: one thread
  * at a time per handle (the caller serialises); different cards may be used concurrently.
  */
@@ -1025,6 +1131,187 @@ const char *segur_version(void);
  * Thread-safe.
  */
 void segur_string_free(char *s);
+
+/**
+ * Creates a new access database at `db_path`, a new master key file at `key_path` (mode
+ * 0600; an existing file is never overwritten) and the audit trail, with the policy
+ * `policy_toml` (TOML text; NULL: the default officine policy), and opens it into
+ * `*out_access` (free with `segur_access_free`) with the rules of `config_json` (as in
+ * `segur_access_open`). Paths are UTF-8.
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_ALREADY_INITIALISED`, `SEGUR_RESULT_ACCESS_KEY` (key file
+ * exists or cannot be written), `SEGUR_RESULT_ACCESS_POLICY` (invalid policy: the detail names
+ * the line or the rule), `SEGUR_RESULT_ACCESS_STORAGE`. Thread-safe.
+ */
+segur_result segur_access_init(const char *db_path,
+                               size_t db_path_len,
+                               const char *key_path,
+                               size_t key_path_len,
+                               const char *policy_toml,
+                               size_t policy_toml_len,
+                               const char *config_json,
+                               size_t config_json_len,
+                               segur_access **out_access);
+
+/**
+ * Opens the access database at `db_path` with the master key file at `key_path` (32 bytes,
+ * mode 0600) into `*out_access` (free with `segur_access_free`). `config_json` (NULL: the
+ * defaults) sets any of the rules, for example `{"sessions":{"strong_reauth_secs":14400,
+ * "idle_lock_secs":7200},"argon2":{"memory_kib":65536,"iterations":3,"parallelism":4},
+ * "user_throttle":{"free_failures":3,"base_delay_secs":2,"max_delay_secs":900,
+ * "lock_after":10},"totp":{"algorithm":"SHA1","digits":6,"period":30,"window":1},
+ * "issuer":"segur"}`; the defaults are those shown.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_ACCESS_NOT_INITIALISED`, `SEGUR_RESULT_ACCESS_KEY` (missing, wrong
+ * length, readable by others), `SEGUR_RESULT_ACCESS_STORAGE`. Thread-safe.
+ */
+segur_result segur_access_open(const char *db_path,
+                               size_t db_path_len,
+                               const char *key_path,
+                               size_t key_path_len,
+                               const char *config_json,
+                               size_t config_json_len,
+                               segur_access **out_access);
+
+/**
+ * Closes an access database handle. NULL is a no-op. Not concurrently with other calls on it.
+ */
+void segur_access_free(segur_access *access);
+
+/**
+ * Wipes and frees a secret string returned by `segur_access_login` or
+ * `segur_access_totp_enroll`. NULL is a no-op. Thread-safe.
+ */
+void segur_access_secret_free(char *secret);
+
+/**
+ * Creates the account `name` with `role` and `password` (UTF-8, checked against the strength
+ * rules: at least 12 characters and about 80 bits), as the holder of the database and key
+ * (traced as `local-administrator`).
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_UNKNOWN_ROLE`, `SEGUR_RESULT_ACCESS_PASSWORD_RULE`,
+ * `SEGUR_RESULT_ACCESS_USER_NAME`, `SEGUR_RESULT_ACCESS_USER_EXISTS`. Thread-safe.
+ */
+segur_result segur_access_user_add(const segur_access *access,
+                                   const char *name,
+                                   size_t name_len,
+                                   const char *role,
+                                   size_t role_len,
+                                   const char *password,
+                                   size_t password_len);
+
+/**
+ * Enrols a new TOTP secret for `name` (SHA-1, 6 digits, 30 s) and writes the
+ * `otpauth://totp/...` enrolment URI to `*out_uri` (show it once, as text or QR code; free it
+ * with `segur_access_secret_free`: it holds the secret). Replaces an earlier secret.
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_NO_SUCH_USER`, `SEGUR_RESULT_ACCESS_KEY`. Thread-safe.
+ */
+segur_result segur_access_totp_enroll(const segur_access *access,
+                                      const char *name,
+                                      size_t name_len,
+                                      char **out_uri);
+
+/**
+ * Logs `name` in with `password` and the TOTP `totp_code` on `workstation` and writes the new
+ * session id (64 hexadecimal digits) to `*out_session` (free with `segur_access_secret_free`).
+ * A code is accepted once only.
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_BAD_CREDENTIALS` (unknown user or wrong password, not told
+ * apart), `SEGUR_RESULT_ACCESS_SECOND_FACTOR` (wrong, expired or replayed code),
+ * `SEGUR_RESULT_ACCESS_NO_SECOND_FACTOR`, `SEGUR_RESULT_ACCESS_THROTTLED` (retry later: the
+ * detail gives the seconds), `SEGUR_RESULT_ACCESS_LOCKED_OUT`. Thread-safe.
+ */
+segur_result segur_access_login(const segur_access *access,
+                                const char *name,
+                                size_t name_len,
+                                const char *password,
+                                size_t password_len,
+                                const char *totp_code,
+                                size_t totp_code_len,
+                                const char *workstation,
+                                size_t workstation_len,
+                                char **out_session);
+
+/**
+ * Checks that `session` may use `permission` now (`SEGUR_RESULT_OK`: allowed). Records the
+ * activity and traces the decision.
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_DENIED`, `SEGUR_RESULT_ACCESS_UNKNOWN_PERMISSION`,
+ * `SEGUR_RESULT_ACCESS_UNKNOWN_SESSION`, `SEGUR_RESULT_ACCESS_SESSION_LOCKED` (idle or
+ * locked: `segur_access_unlock`), `SEGUR_RESULT_ACCESS_STRONG_REAUTH_REQUIRED` (4 hours
+ * since the last two-factor authentication: `segur_access_reauthenticate`),
+ * `SEGUR_RESULT_ACCESS_SESSION_CLOSED`. Thread-safe.
+ */
+segur_result segur_access_check(const segur_access *access,
+                                const char *session,
+                                size_t session_len,
+                                const char *permission,
+                                size_t permission_len);
+
+/**
+ * Locks `session` (the user steps away or another takes the counter); its times are kept.
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_UNKNOWN_SESSION`. Thread-safe.
+ */
+segur_result segur_access_lock(const segur_access *access, const char *session, size_t session_len);
+
+/**
+ * Unlocks a locked or idle `session` with the `password` alone, inside the 4-hour strong
+ * window (the quick user switch of a shared counter).
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_BAD_CREDENTIALS`, `SEGUR_RESULT_ACCESS_STRONG_REAUTH_REQUIRED`,
+ * `SEGUR_RESULT_ACCESS_THROTTLED`, `SEGUR_RESULT_ACCESS_UNKNOWN_SESSION`. Thread-safe.
+ */
+segur_result segur_access_unlock(const segur_access *access,
+                                 const char *session,
+                                 size_t session_len,
+                                 const char *password,
+                                 size_t password_len);
+
+/**
+ * The periodic strong re-authentication of `session`: `password` and a TOTP code again; the
+ * session's 4-hour window restarts (only this session's).
+ *
+ * Errors: as `segur_access_login`, and `SEGUR_RESULT_ACCESS_UNKNOWN_SESSION`. Thread-safe.
+ */
+segur_result segur_access_reauthenticate(const segur_access *access,
+                                         const char *session,
+                                         size_t session_len,
+                                         const char *password,
+                                         size_t password_len,
+                                         const char *totp_code,
+                                         size_t totp_code_len);
+
+/**
+ * Closes `session` (explicit logout).
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_UNKNOWN_SESSION`. Thread-safe.
+ */
+segur_result segur_access_logout(const segur_access *access,
+                                 const char *session,
+                                 size_t session_len);
+
+/**
+ * Verifies the audit trail of the database at `db_path` (no key needed) and writes
+ * `{"entries":N,"checkpoints":N,"head":"<hex hash>"}` to `*out_json` (free with
+ * `segur_string_free`).
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_AUDIT_TAMPERED` with the first bad entry in the detail
+ * (`"entry 17: content does not match its hash (edited)"`), `SEGUR_RESULT_ACCESS_AUDIT`
+ * (unreadable, damaged or truncated file). Thread-safe.
+ */
+segur_result segur_access_audit_verify(const char *db_path, size_t db_path_len, char **out_json);
+
+/**
+ * Writes every entry of the audit trail of the database at `db_path` as JSON Lines (one
+ * object per line: seq, time, kind, outcome, actor, workstation, subject, permission,
+ * patient pseudonym, detail, prev_hash, hash) to `*out_jsonl` (free with
+ * `segur_string_free`). No key needed; patients appear as keyed pseudonyms only.
+ *
+ * Errors: `SEGUR_RESULT_ACCESS_AUDIT`. Thread-safe.
+ */
+segur_result segur_access_audit_export(const char *db_path, size_t db_path_len, char **out_jsonl);
 
 /**
  * Lists the PC/SC readers and their cards as JSON to `*out_json` (free with

@@ -38,6 +38,7 @@ type
   PSegurInsiClient = type Pointer;
   PSegurCpsCard = type Pointer;
   PSegurVitaleCard = type Pointer;
+  PSegurAccess = type Pointer;
   PSegurXdmPackage = type Pointer;
   PSegurMssMailbox = type Pointer;
   PSegurMssCredentials = type Pointer;
@@ -223,6 +224,31 @@ const
   SEGUR_RESULT_CARD_COMMAND = 7028;
   SEGUR_RESULT_CARD_TOO_LARGE = 7029;
   SEGUR_RESULT_CARD_OTHER = 7099;
+  SEGUR_RESULT_ACCESS_STORAGE = 10000;
+  SEGUR_RESULT_ACCESS_NOT_INITIALISED = 10001;
+  SEGUR_RESULT_ACCESS_ALREADY_INITIALISED = 10002;
+  SEGUR_RESULT_ACCESS_KEY = 10003;
+  SEGUR_RESULT_ACCESS_POLICY = 10004;
+  SEGUR_RESULT_ACCESS_UNKNOWN_ROLE = 10005;
+  SEGUR_RESULT_ACCESS_UNKNOWN_PERMISSION = 10006;
+  SEGUR_RESULT_ACCESS_PASSWORD_RULE = 10010;
+  SEGUR_RESULT_ACCESS_USER_NAME = 10011;
+  SEGUR_RESULT_ACCESS_USER_EXISTS = 10012;
+  SEGUR_RESULT_ACCESS_NO_SUCH_USER = 10013;
+  SEGUR_RESULT_ACCESS_BAD_CREDENTIALS = 10020;
+  SEGUR_RESULT_ACCESS_SECOND_FACTOR = 10021;
+  SEGUR_RESULT_ACCESS_NO_SECOND_FACTOR = 10022;
+  SEGUR_RESULT_ACCESS_THROTTLED = 10023;
+  SEGUR_RESULT_ACCESS_LOCKED_OUT = 10024;
+  SEGUR_RESULT_ACCESS_UNKNOWN_SESSION = 10030;
+  SEGUR_RESULT_ACCESS_SESSION_LOCKED = 10031;
+  SEGUR_RESULT_ACCESS_STRONG_REAUTH_REQUIRED = 10032;
+  SEGUR_RESULT_ACCESS_SESSION_CLOSED = 10033;
+  SEGUR_RESULT_ACCESS_DENIED = 10040;
+  SEGUR_RESULT_ACCESS_ESCALATION = 10041;
+  SEGUR_RESULT_ACCESS_AUDIT_TAMPERED = 10050;
+  SEGUR_RESULT_ACCESS_AUDIT = 10051;
+  SEGUR_RESULT_ACCESS_OTHER = 10099;
 
   { segur_name_kind }
   SEGUR_NAME_KIND_BIRTH_NAME = 1;
@@ -360,6 +386,43 @@ function segur_vitale_card_open(Reader: PAnsiChar; ReaderLen: TSegurSize;
 function segur_vitale_card_read_identity(Card: PSegurVitaleCard;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 procedure segur_vitale_card_free(Card: PSegurVitaleCard); cdecl; external SegurLib;
+
+{ Access security: one handle per database, thread-safe. Session ids and enrolment URIs are
+  secrets: free them with segur_access_secret_free (wiped first). NULL PolicyToml or
+  ConfigJson: the defaults. }
+function segur_access_init(DbPath: PAnsiChar; DbPathLen: TSegurSize; KeyPath: PAnsiChar;
+  KeyPathLen: TSegurSize; PolicyToml: PAnsiChar; PolicyTomlLen: TSegurSize;
+  ConfigJson: PAnsiChar; ConfigJsonLen: TSegurSize;
+  out OutAccess: PSegurAccess): TSegurResult; cdecl; external SegurLib;
+function segur_access_open(DbPath: PAnsiChar; DbPathLen: TSegurSize; KeyPath: PAnsiChar;
+  KeyPathLen: TSegurSize; ConfigJson: PAnsiChar; ConfigJsonLen: TSegurSize;
+  out OutAccess: PSegurAccess): TSegurResult; cdecl; external SegurLib;
+procedure segur_access_free(Access: PSegurAccess); cdecl; external SegurLib;
+procedure segur_access_secret_free(Secret: PAnsiChar); cdecl; external SegurLib;
+function segur_access_user_add(Access: PSegurAccess; Name: PAnsiChar; NameLen: TSegurSize;
+  Role: PAnsiChar; RoleLen: TSegurSize; Password: PAnsiChar;
+  PasswordLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_access_totp_enroll(Access: PSegurAccess; Name: PAnsiChar; NameLen: TSegurSize;
+  out OutUri: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_access_login(Access: PSegurAccess; Name: PAnsiChar; NameLen: TSegurSize;
+  Password: PAnsiChar; PasswordLen: TSegurSize; TotpCode: PAnsiChar; TotpCodeLen: TSegurSize;
+  Workstation: PAnsiChar; WorkstationLen: TSegurSize;
+  out OutSession: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_access_check(Access: PSegurAccess; Session: PAnsiChar; SessionLen: TSegurSize;
+  Permission: PAnsiChar; PermissionLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_access_lock(Access: PSegurAccess; Session: PAnsiChar;
+  SessionLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_access_unlock(Access: PSegurAccess; Session: PAnsiChar; SessionLen: TSegurSize;
+  Password: PAnsiChar; PasswordLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_access_reauthenticate(Access: PSegurAccess; Session: PAnsiChar;
+  SessionLen: TSegurSize; Password: PAnsiChar; PasswordLen: TSegurSize; TotpCode: PAnsiChar;
+  TotpCodeLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_access_logout(Access: PSegurAccess; Session: PAnsiChar;
+  SessionLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_access_audit_verify(DbPath: PAnsiChar; DbPathLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_access_audit_export(DbPath: PAnsiChar; DbPathLen: TSegurSize;
+  out OutJsonl: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 
 { CDA documents and IHE_XDM archives }
 function segur_cda_example(DocType: PAnsiChar; DocTypeLen: TSegurSize;

@@ -282,6 +282,50 @@ begin
   segur_mss_credentials_free(nil);
 end;
 
+procedure TestAccess;
+var
+  Dir, Db, KeyFile, Cheap, Name, Role, Pw, Uri: UTF8String;
+  Access: PSegurAccess;
+  OutText: PAnsiChar;
+begin
+  Dir := UTF8String(GetTempDir(False)) + 'segur-pascal-' + UTF8String(IntToStr(GetProcessID));
+  ForceDirectories(string(Dir));
+  Db := Dir + '/officine.db';
+  KeyFile := Dir + '/officine.key';
+  Cheap := '{"argon2":{"memory_kib":1024,"iterations":1,"parallelism":1}}';
+  Access := nil;
+  CheckCode(SEGUR_RESULT_OK, segur_access_init(SegurIn(Db), Length(Db), SegurIn(KeyFile),
+    Length(KeyFile), nil, 0, SegurIn(Cheap), Length(Cheap), Access), 'access init');
+  Name := 'marie';
+  Role := 'titulaire';
+  Pw := 'Correct-Horse-Battery-9';
+  CheckCode(SEGUR_RESULT_OK, segur_access_user_add(Access, SegurIn(Name), Length(Name),
+    SegurIn(Role), Length(Role), SegurIn(Pw), Length(Pw)), 'access user add');
+  Role := 'chef';
+  CheckCode(SEGUR_RESULT_ACCESS_UNKNOWN_ROLE, segur_access_user_add(Access, SegurIn(Name),
+    Length(Name), SegurIn(Role), Length(Role), SegurIn(Pw), Length(Pw)), 'unknown role');
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_OK, segur_access_totp_enroll(Access, SegurIn(Name), Length(Name),
+    OutText), 'totp enroll');
+  Uri := UTF8String(StrPas(OutText));
+  segur_access_secret_free(OutText);
+  Check(Pos('otpauth://totp/segur:marie?secret=', string(Uri)) = 1, 'otpauth URI');
+  Role := 'dispense';
+  Pw := '0000000000000000000000000000000000000000000000000000000000000000';
+  CheckCode(SEGUR_RESULT_ACCESS_UNKNOWN_SESSION, segur_access_check(Access, SegurIn(Pw),
+    Length(Pw), SegurIn(Role), Length(Role)), 'unknown session');
+  segur_access_free(Access);
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_OK, segur_access_audit_verify(SegurIn(Db), Length(Db), OutText),
+    'audit verify');
+  Check(Pos('"entries":', string(SegurTake(OutText))) > 0, 'audit report');
+  DeleteFile(string(Db));
+  DeleteFile(string(Db) + '-wal');
+  DeleteFile(string(Db) + '-shm');
+  DeleteFile(string(KeyFile));
+  RemoveDir(string(Dir));
+end;
+
 begin
   { The library, like any C library, runs with the IEEE 754 default of masked floating-point
     exceptions (the image decoder divides by zero into infinities); Delphi and Free Pascal
@@ -297,6 +341,7 @@ begin
   TestDocuments;
   TestCodes;
   TestMssCredentials;
+  TestAccess;
   WriteLn('test_segur: ', Passed, ' checks passed, ', Failed, ' failed');
   if Failed > 0 then
     Halt(1);

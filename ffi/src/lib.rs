@@ -14,7 +14,7 @@
 //! - every export catches panics (`SEGUR_RESULT_PANIC`): the host process never aborts;
 //! - messages and details never contain patient data.
 //!
-//! Further modules: [`cards`], [`cda`], [`dispensation`], [`eprescription`], [`ins`],
+//! Further modules: [`access`], [`cards`], [`cda`], [`dispensation`], [`eprescription`], [`ins`],
 //! [`ins_datamatrix`], [`insi`], [`mss_annuaire`], [`mss_credentials`], [`mss_discovery`],
 //! [`mss_mailbox`], [`mss_mdn`], [`mssante`], [`result`], [`twoddoc`], [`vitale`].
 #![allow(unsafe_code)]
@@ -25,6 +25,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 #![allow(non_camel_case_types)] // C type names (`segur_result`, `segur_identity`) follow the header
 
+pub mod access;
 mod boundary;
 pub mod cards;
 pub mod cda;

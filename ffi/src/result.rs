@@ -1,7 +1,8 @@
 //! `segur_result`: the status every fallible function returns.
 //!
 //! Codes are grouped by crate: `0` success, `1xxx` general (boundary), `2xxx` `segur-ins`,
-//! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards. A code is never
+//! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards, `10xxx` access
+//! security. A code is never
 //! reused: a retired code stays below as a comment, and `ffi/result-codes.txt` (checked by a test)
 //! lists every code ever assigned. Messages are static English text without patient data.
 
@@ -405,6 +406,59 @@ pub enum segur_result {
     CardTooLarge = 7029,
     /// Another card error.
     CardOther = 7099,
+
+    // 10000-10099: access security (segur-access).
+    /// The access database failed (SQLite error).
+    AccessStorage = 10000,
+    /// The access database was not made by `segur_access_init`.
+    AccessNotInitialised = 10001,
+    /// `segur_access_init` on a database that exists.
+    AccessAlreadyInitialised = 10002,
+    /// The master key file is missing, of the wrong length, readable by others, or a sealed
+    /// secret does not open with it.
+    AccessKey = 10003,
+    /// The policy file is invalid (syntax, unknown permission, technical role with health data).
+    AccessPolicy = 10004,
+    /// The role is not in the policy.
+    AccessUnknownRole = 10005,
+    /// The permission is not in the policy.
+    AccessUnknownPermission = 10006,
+    /// The password does not follow the strength rules.
+    AccessPasswordRule = 10010,
+    /// The user name is malformed.
+    AccessUserName = 10011,
+    /// The account exists already.
+    AccessUserExists = 10012,
+    /// No such account.
+    AccessNoSuchUser = 10013,
+    /// Unknown user or wrong password (not told apart).
+    AccessBadCredentials = 10020,
+    /// The second factor was refused (wrong, expired or replayed code).
+    AccessSecondFactor = 10021,
+    /// The account has no second factor enrolled.
+    AccessNoSecondFactor = 10022,
+    /// Too many recent failures: retry later (seconds in the detail).
+    AccessThrottled = 10023,
+    /// The account is locked after repeated failures: an administrator unlocks it.
+    AccessLockedOut = 10024,
+    /// No session has this id.
+    AccessUnknownSession = 10030,
+    /// The session is locked (idle or explicitly): the password unlocks it.
+    AccessSessionLocked = 10031,
+    /// The strong (two-factor) window is over: authenticate again with both factors.
+    AccessStrongReauthRequired = 10032,
+    /// The session is closed.
+    AccessSessionClosed = 10033,
+    /// The permission is refused to the session's role.
+    AccessDenied = 10040,
+    /// The change would give someone more than the actor may hand out.
+    AccessEscalation = 10041,
+    /// The audit trail was tampered with: the detail names the first bad entry.
+    AccessAuditTampered = 10050,
+    /// The audit trail cannot be read or written (damaged or truncated file).
+    AccessAudit = 10051,
+    /// Another access error.
+    AccessOther = 10099,
 }
 
 /// Generates the tables of [`segur_result`]. The matches are exhaustive, so a variant missing
@@ -611,6 +665,31 @@ tables! {
     EpPrescriptionId => "the prescription number is refused",
     EpDispensation => "the dispensation is incomplete or inconsistent with the prescription",
     EpOther => "the e-prescription operation failed",
+    AccessStorage => "the access database failed",
+    AccessNotInitialised => "the access database is not initialised",
+    AccessAlreadyInitialised => "the access database already exists",
+    AccessKey => "the access master key is missing, invalid, readable by others or does not open a sealed secret",
+    AccessPolicy => "the access policy is invalid",
+    AccessUnknownRole => "unknown role",
+    AccessUnknownPermission => "unknown permission",
+    AccessPasswordRule => "the password does not follow the strength rules",
+    AccessUserName => "the user name is malformed",
+    AccessUserExists => "the account exists already",
+    AccessNoSuchUser => "no such account",
+    AccessBadCredentials => "wrong user name or password",
+    AccessSecondFactor => "the second factor was refused",
+    AccessNoSecondFactor => "no second factor is enrolled for this account",
+    AccessThrottled => "too many failed attempts: retry later",
+    AccessLockedOut => "the account is locked after too many failed attempts",
+    AccessUnknownSession => "unknown session",
+    AccessSessionLocked => "the session is locked: unlock it with the password",
+    AccessStrongReauthRequired => "strong re-authentication required (both factors)",
+    AccessSessionClosed => "the session is closed",
+    AccessDenied => "permission denied",
+    AccessEscalation => "privilege escalation refused",
+    AccessAuditTampered => "the audit trail was tampered with",
+    AccessAudit => "the audit trail cannot be read or written",
+    AccessOther => "the access operation failed",
 }
 
 impl segur_result {

@@ -125,7 +125,14 @@ fn public_modules(crate_dir: &str) -> Vec<String> {
 }
 
 /// The crates of the workspace whose capabilities the C API covers, by directory.
-const CRATES: [&str; 5] = ["ins", "dmp-cda", "mssante", "eprescription", "cps-card"];
+const CRATES: [&str; 6] = [
+    "ins",
+    "dmp-cda",
+    "mssante",
+    "eprescription",
+    "cps-card",
+    "access",
+];
 
 /// Functions exported by the Rust sources (`#[unsafe(no_mangle)]` followed by `pub extern "C" fn`).
 fn exported_functions() -> BTreeSet<String> {
