@@ -805,6 +805,20 @@ fn bad_signing_requests_are_typed_errors() {
         ),
         Err(XmlDsigError::UnresolvedReference { .. })
     ));
+    // An element written `<a/>` has no place for a signature inside it.
+    let empty = SignatureBuilder::default().reference(Reference::enveloped("e"));
+    for placement in [Placement::FirstChild, Placement::LastChild] {
+        assert!(matches!(
+            empty.sign_enveloped(
+                b"<r><a Id=\"e\"/></r>",
+                "e",
+                placement,
+                &mut signer,
+                XmlLimits::default()
+            ),
+            Err(XmlDsigError::Invalid(_))
+        ));
+    }
     assert!(SigningTime::parse("2026-12-06T14:20:12").is_err());
     assert!(SigningTime::parse("2026-12-06T14:20:12Z").is_ok());
     assert!(
