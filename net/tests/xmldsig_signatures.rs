@@ -805,6 +805,20 @@ fn bad_signing_requests_are_typed_errors() {
         ),
         Err(XmlDsigError::UnresolvedReference { .. })
     ));
+    // An element written `<a/>` has no place for a signature inside it.
+    let empty = SignatureBuilder::default().reference(Reference::enveloped("e"));
+    for placement in [Placement::FirstChild, Placement::LastChild] {
+        assert!(matches!(
+            empty.sign_enveloped(
+                b"<r><a Id=\"e\"/></r>",
+                "e",
+                placement,
+                &mut signer,
+                XmlLimits::default()
+            ),
+            Err(XmlDsigError::Invalid(_))
+        ));
+    }
     assert!(SigningTime::parse("2026-12-06T14:20:12").is_err());
     assert!(SigningTime::parse("2026-12-06T14:20:12Z").is_ok());
     assert!(
@@ -860,4 +874,60 @@ fn any_altered_byte_of_our_xades_signed_parts_is_detected() {
     }
     assert!(checked > 1000, "{checked}");
     eprintln!("{checked} altered XAdES bytes detected");
+}
+
+/// The official TD1.4 response declares the HL7 default namespace on a prefixed element: with
+/// `#default` in the InclusiveNamespaces PrefixList, exclusive C14N renders it there (Exclusive
+/// C14N §3). xmlsec1 signs the whole document (`URI=""`) that way; ours must verify it, and
+/// sign it the same way for xmlsec1.
+#[test]
+fn default_namespace_in_the_prefix_list_agrees_with_xmlsec1() {
+    let keys = Keys::new();
+    let original =
+        std::fs::read_to_string(shared().join("dmp/examples/TD1.4_Fermer_response.xml")).unwrap();
+    let at = original.rfind("</soap:Envelope>").unwrap();
+    let template = format!(
+        "{}<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\"><SignedInfo><CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/><SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/><Reference URI=\"\"><Transforms><Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/><Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"><ec:InclusiveNamespaces xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\" PrefixList=\"#default xsi\"/></Transform></Transforms><DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><DigestValue/></Reference></SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature>{}",
+        &original[..at],
+        &original[at..]
+    );
+    let (ok, err, signed) = xmlsec1(
+        keys.path(),
+        &["--sign", "--privkey-pem", "key.pem,cert.pem"],
+        template.as_bytes(),
+    );
+    assert!(ok, "xmlsec1 --sign: {err}");
+    let doc = Document::parse(&signed, XmlLimits::default()).unwrap();
+    let sig = doc
+        .child(
+            doc.root(),
+            "http://www.w3.org/2000/09/xmldsig#",
+            "Signature",
+        )
+        .unwrap();
+    let v = verify_signature(&doc, sig, &|_| None, XmlLimits::default()).unwrap();
+    let octets = String::from_utf8(v.references[0].octets.clone()).unwrap();
+    assert!(octets.contains(
+        "<ns2:PRPA_IN201314UV02_Response xmlns=\"urn:hl7-org:v3\" xmlns:ns2=\"asip:ci-sis:gdp:2010\">"
+    ));
+
+    // Ours, same reference, checked by xmlsec1.
+    let mode = C14nMode::exclusive_with_prefixes(false, ["#default", "xsi"]);
+    let ours = SignatureBuilder::new(SignatureMethod::RsaSha256)
+        .reference(Reference::whole_document_enveloped().with_transforms(vec![
+            Transform::EnvelopedSignature,
+            Transform::Canonicalize(mode),
+        ]))
+        .sign_enveloped(
+            original
+                .replacen("<soap:Envelope ", "<soap:Envelope Id=\"env\" ", 1)
+                .as_bytes(),
+            "env",
+            Placement::LastChild,
+            &mut keys.software(),
+            XmlLimits::default(),
+        )
+        .unwrap();
+    let (ok, err) = xmlsec1_verify(keys.path(), &[], &ours);
+    assert!(ok, "xmlsec1 refuses ours: {err}");
 }

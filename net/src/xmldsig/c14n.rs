@@ -188,6 +188,11 @@ struct Canon<'d, 'a> {
 
 fn escape_text(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
+    // Most text (base64 content above all) has nothing to escape: vectorised searches first.
+    if memchr::memchr3(b'&', b'<', b'>', b).is_none() && memchr::memchr(b'\r', b).is_none() {
+        out.extend_from_slice(b);
+        return;
+    }
     let mut from = 0;
     for (i, c) in b.iter().enumerate() {
         let rep: &[u8] = match c {
@@ -206,6 +211,12 @@ fn escape_text(out: &mut Vec<u8>, s: &str) {
 
 fn escape_attr(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
+    if memchr::memchr3(b'&', b'<', b'"', b).is_none()
+        && memchr::memchr3(b'\t', b'\n', b'\r', b).is_none()
+    {
+        out.extend_from_slice(b);
+        return;
+    }
     let mut from = 0;
     for (i, c) in b.iter().enumerate() {
         let rep: &[u8] = match c {

@@ -453,9 +453,12 @@ impl<'a> Document<'a> {
         self.elem(id).map(|e| self.base + e.end)
     }
 
-    /// Byte offset just past the start tag of `id`.
+    /// Byte offset just past the start tag of `id`; `None` for an empty element written
+    /// `<a/>`, which has no place for content without rewriting its tag.
     pub(crate) fn content_offset(&self, id: NodeId) -> Option<usize> {
-        self.elem(id).map(|e| self.base + e.content_start)
+        self.elem(id)
+            .filter(|e| e.end_tag.is_some())
+            .map(|e| self.base + e.content_start)
     }
 
     /// Byte offset of the `<` of the start tag of `id`.
