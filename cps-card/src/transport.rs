@@ -161,7 +161,9 @@ impl ScriptedTransport {
             if line.is_empty() {
                 continue;
             }
-            let (dir, rest) = line.split_at(1);
+            // `split_at_checked`, not `split_at`: a line starting with a multibyte character
+            // (`é 00 A4`) is a malformed line, not a panic.
+            let (dir, rest) = line.split_at_checked(1)?;
             let rest = rest.trim();
             match dir {
                 ">" => {

@@ -1,7 +1,9 @@
 //! The fuzz seeds of the e-prescription targets (`fuzz/seeds/{image_decode,scanner_text,
 //! twoddoc_parse}`) run here through the same calls and checks as the fuzz targets, on every
-//! test run and without a nightly toolchain, with the outcome each seed was written for. A
-//! crash found by fuzzing is added there as a seed, and so becomes a regression test here.
+//! test run and without a nightly toolchain, with the outcome each seed was written for; so do
+//! their regressions (`fuzz/regressions/<target>/`, where `scripts/fuzz-campaign` stores every
+//! crash it finds), which must no longer crash. The dictionaries and seed directories of every
+//! fuzz target of the workspace are checked here too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a failure is a test failure.
 
@@ -31,15 +33,101 @@ fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// `fuzz_targets/image_decode.rs`, and what each seed is for.
-#[test]
-fn image_seeds() {
+/// The regressions of `target` (none until a campaign finds a crash).
+fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = fuzz_dir().join("regressions").join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<_> = entries
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `fuzz_targets/image_decode.rs`.
+fn image_decode(
+    bytes: &[u8],
+) -> segur_eprescription::Result<Vec<segur_eprescription::decode::DecodedCode>> {
     let options = DecodeOptions {
         max_pixels: 1 << 20,
         ..DecodeOptions::default()
     };
+    decode_image_bytes(bytes, &options)
+}
+
+/// `fuzz_targets/scanner_text.rs`, layout by layout.
+fn scanner_text(
+    text: &str,
+) -> Vec<segur_eprescription::Result<segur_eprescription::scanner::ScannedText>> {
+    [
+        LayoutRepair::Auto,
+        LayoutRepair::None,
+        LayoutRepair::QwertyScannerOnAzertyHost,
+        LayoutRepair::AzertyScannerOnQwertyHost,
+    ]
+    .into_iter()
+    .map(|layout| {
+        let config = ScannerConfig {
+            layout,
+            prefixes: vec!["]".into()],
+            ..ScannerConfig::default()
+        };
+        let result = normalise(text, &config);
+        if let Ok(out) = &result {
+            assert!(out.expose().len() <= 4 * text.len() + 4);
+        }
+        result
+    })
+    .collect()
+}
+
+/// `fuzz_targets/twoddoc_parse.rs`: whether it read as a 2D-Doc, as an INS Data Matrix.
+fn twoddoc_parse(data: &[u8]) -> (bool, bool) {
+    let doc = twoddoc::parse(data);
+    if let Ok(doc) = &doc {
+        assert!(doc.signed_data().len() <= data.len());
+        let _ = twoddoc::verify::verify(doc, &TrustStore::new());
+    }
+    let ins = InsDatamatrix::parse(data);
+    if let Ok(ins) = &ins {
+        assert_eq!(
+            InsDatamatrix::parse(ins.to_payload().as_bytes()).as_ref(),
+            Ok(ins)
+        );
+    }
+    (doc.is_ok(), ins.is_ok())
+}
+
+/// The crashes stored by `scripts/fuzz-campaign` no longer crash.
+#[test]
+fn regressions_replay() {
+    for (name, bytes) in regressions("image_decode") {
+        eprintln!("image_decode/{name}");
+        let _ = image_decode(&bytes);
+    }
+    for (name, bytes) in regressions("scanner_text") {
+        eprintln!("scanner_text/{name}");
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            let _ = scanner_text(text);
+        }
+    }
+    for (name, bytes) in regressions("twoddoc_parse") {
+        eprintln!("twoddoc_parse/{name}");
+        let _ = twoddoc_parse(&bytes);
+    }
+}
+
+/// `fuzz_targets/image_decode.rs`, and what each seed is for.
+#[test]
+fn image_seeds() {
     for (name, bytes) in seeds("image_decode") {
-        let result = decode_image_bytes(&bytes, &options);
+        let result = image_decode(&bytes);
         match name.as_str() {
             "qr.png" | "qr.jpg" => assert!(matches!(&result, Ok(v) if !v.is_empty()), "{name}"),
             n if n.starts_with("thin-") || n.starts_with("grey-") || n.starts_with("small-") => {
@@ -79,21 +167,7 @@ fn scanner_seeds() {
         let Ok(text) = std::str::from_utf8(&bytes) else {
             continue;
         };
-        for layout in [
-            LayoutRepair::Auto,
-            LayoutRepair::None,
-            LayoutRepair::QwertyScannerOnAzertyHost,
-            LayoutRepair::AzertyScannerOnQwertyHost,
-        ] {
-            let config = ScannerConfig {
-                layout,
-                prefixes: vec!["]".into()],
-                ..ScannerConfig::default()
-            };
-            let result = normalise(text, &config);
-            if let Ok(out) = &result {
-                assert!(out.expose().len() <= 4 * text.len() + 4, "{name}");
-            }
+        for result in scanner_text(text) {
             let refused = match name.as_str() {
                 "two-scans.txt" | "cr-inside.txt" | "line-separator.txt" => {
                     Some("line break inside the scan")
@@ -119,32 +193,57 @@ fn scanner_seeds() {
 #[test]
 fn twoddoc_seeds() {
     for (name, data) in seeds("twoddoc_parse") {
-        let doc = twoddoc::parse(&data);
-        if let Ok(doc) = &doc {
-            assert!(doc.signed_data().len() <= data.len());
-            let _ = twoddoc::verify::verify(doc, &TrustStore::new());
-        }
-        let ins = InsDatamatrix::parse(&data);
-        if let Ok(ins) = &ins {
-            assert_eq!(
-                InsDatamatrix::parse(ins.to_payload().as_bytes()).as_ref(),
-                Ok(ins)
-            );
-        }
+        let (doc, ins) = twoddoc_parse(&data);
         let whole = matches!(name.as_str(), "dc02.txt" | "dc04.txt" | "binary-v04.bin");
         if name.starts_with("ins") {
-            assert_eq!(ins.is_ok(), name == "ins.txt", "{name}: {ins:?}");
+            assert_eq!(ins, name == "ins.txt", "{name}");
         } else {
-            assert_eq!(doc.is_ok(), whole, "{name}: {doc:?}");
+            assert_eq!(doc, whole, "{name}");
         }
     }
 }
 
-/// Every dictionary line is a comment, blank, or `name="value"` with only `\\`, `\"` and
-/// `\xNN` escapes (the libFuzzer dictionary format, as AFL's).
+/// The fuzz targets of the workspace (`fuzz/fuzz_targets/*.rs`).
+fn targets() -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(fuzz_dir().join("fuzz_targets"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    out.sort();
+    assert!(out.len() >= 20, "{} fuzz targets", out.len());
+    out
+}
+
+/// Every fuzz target has checked-in seeds, each under 64 KiB (larger ones are generated from
+/// `$SEGUR_SHARED` by `fuzz/shared-seeds`), and all seeds together stay under 8 MiB.
+#[test]
+fn every_target_has_small_seeds() {
+    let mut total = 0;
+    for target in targets() {
+        let dir = fuzz_dir().join("seeds").join(&target);
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(files.len() >= 2, "{target}: {} seeds", files.len());
+        for f in files {
+            let len = std::fs::metadata(&f).unwrap().len();
+            assert!(len < 64 << 10, "{}: {len} bytes", f.display());
+            total += len;
+        }
+    }
+    assert!(total < 8 << 20, "{total} bytes of seeds");
+}
+
+/// Every fuzz target has a dictionary; every dictionary line is a comment, blank, or
+/// `name="value"` with only `\\`, `\"` and `\xNN` escapes (the libFuzzer dictionary format,
+/// as AFL's).
 #[test]
 fn dictionaries_are_well_formed() {
-    for target in ["image_decode", "scanner_text", "twoddoc_parse"] {
+    for target in targets() {
         let path = fuzz_dir().join("dicts").join(format!("{target}.dict"));
         let text = std::fs::read_to_string(&path).unwrap();
         let mut entries = 0;

@@ -16,6 +16,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(t) = serde_json::from_str::<Traits>(s) {
         let json = serde_json::to_string(&t).expect("serialise");
         let back: Traits = serde_json::from_str(&json).expect("round trip");
-        assert_eq!(back, t);
+        // The serde form holds the normalised values only (the text as entered, which `==`
+        // also compares, is not serialised): what is written reads back to the same values.
+        assert_eq!(serde_json::to_string(&back).expect("serialise"), json);
     }
 });
