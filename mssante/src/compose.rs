@@ -43,6 +43,8 @@ pub struct ProductReference(String);
 impl ProductReference {
     /// Validates a product reference.
     pub fn new(value: &str) -> Result<Self, MssError> {
+        // Checked after trimming: white space alone would become an empty X-MSS-NIL.
+        let value = value.trim();
         if value.is_empty()
             || value.len() > 128
             || !value.bytes().all(|b| (0x20..0x7f).contains(&b))
@@ -52,7 +54,7 @@ impl ProductReference {
                 reason: "must be 1 to 128 printable ASCII characters",
             });
         }
-        Ok(Self(value.trim().to_owned()))
+        Ok(Self(value.to_owned()))
     }
     /// The reference.
     pub fn as_str(&self) -> &str {

@@ -185,7 +185,21 @@ impl ReceivedMessage {
     }
 
     /// Parses a message.
+    ///
+    /// The MIME parser (mail-parser 0.11) panics on some malformed nestings (a `message/rfc822`
+    /// part whose multipart it cannot find); such a message is refused as malformed, never a
+    /// crash of the caller's process.
     pub fn parse_with(raw: &[u8], limits: &ReadLimits) -> Result<Self, MssError> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Self::parse_unguarded(raw, limits)
+        }))
+        .unwrap_or(Err(MssError::Malformed {
+            position: 0,
+            reason: "MIME structure the parser cannot represent",
+        }))
+    }
+
+    fn parse_unguarded(raw: &[u8], limits: &ReadLimits) -> Result<Self, MssError> {
         if raw.is_empty() {
             return Err(MssError::Malformed {
                 position: 0,
