@@ -12,29 +12,8 @@ use segur_cps_card::session::Session;
 use segur_cps_card::tlv::{BerReader, CompactReader, SimpleReader, Tag, find_recursive};
 use segur_cps_card::transport::{MemoryTransport, Protocol, ScriptedTransport};
 use segur_cps_card::{TransportError, asn1, cps, pkcs15};
-use std::path::PathBuf;
 
-/// The seeds (at least `min_seeds` of them) and regressions of `target`, by file name.
-fn inputs(target: &str, min_seeds: usize) -> Vec<(String, Vec<u8>)> {
-    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut out = Vec::new();
-    for kind in ["seeds", "regressions"] {
-        let dir = fuzz.join(kind).join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            assert_eq!(kind, "regressions", "{}: missing", dir.display());
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let name = format!("{kind}/{}", path.file_name().unwrap().to_string_lossy());
-            out.push((name, std::fs::read(&path).unwrap()));
-        }
-    }
-    out.sort();
-    let seeds = out.iter().filter(|(n, _)| n.starts_with("seeds/")).count();
-    assert!(seeds >= min_seeds, "{target}: {seeds} seeds");
-    out
-}
+use segur_test_support::fuzz_inputs as inputs;
 
 /// Splits the input into responses: each is prefixed by one length byte.
 fn responses(data: &[u8]) -> Vec<Vec<u8>> {

@@ -9,29 +9,8 @@ use segur_dmp_cda::build::DocumentInput;
 use segur_dmp_cda::xdm::{XdmLimits, XdmPackage};
 use segur_dmp_cda::xml::XmlLimits;
 use segur_dmp_cda::{PackOptions, pack_cda};
-use std::path::PathBuf;
 
-/// The seeds (at least `min_seeds` of them) and regressions of `target`, by file name.
-fn inputs(target: &str, min_seeds: usize) -> Vec<(String, Vec<u8>)> {
-    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut out = Vec::new();
-    for kind in ["seeds", "regressions"] {
-        let dir = fuzz.join(kind).join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            assert_eq!(kind, "regressions", "{}: missing", dir.display());
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let name = format!("{kind}/{}", path.file_name().unwrap().to_string_lossy());
-            out.push((name, std::fs::read(&path).unwrap()));
-        }
-    }
-    out.sort();
-    let seeds = out.iter().filter(|(n, _)| n.starts_with("seeds/")).count();
-    assert!(seeds >= min_seeds, "{target}: {seeds} seeds");
-    out
-}
+use segur_test_support::fuzz_inputs as inputs;
 
 /// `fuzz_targets/cda_build.rs`; whether a document was built.
 fn cda_build(data: &[u8]) -> bool {

@@ -9,29 +9,8 @@ use segur_ins::normalize::{NameKind, normalize};
 use segur_ins::status::IdentityStatus;
 use segur_ins::traits::{BirthDate, BirthPlace};
 use segur_ins::{Adeli, Finess, Ins, InsAuthority, Matricule, Rpps, Sex, Siren, Siret, Traits};
-use std::path::PathBuf;
 
-/// The seeds (at least `min_seeds` of them) and regressions of `target`, by file name.
-fn inputs(target: &str, min_seeds: usize) -> Vec<(String, Vec<u8>)> {
-    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut out = Vec::new();
-    for kind in ["seeds", "regressions"] {
-        let dir = fuzz.join(kind).join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            assert_eq!(kind, "regressions", "{}: missing", dir.display());
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let name = format!("{kind}/{}", path.file_name().unwrap().to_string_lossy());
-            out.push((name, std::fs::read(&path).unwrap()));
-        }
-    }
-    out.sort();
-    let seeds = out.iter().filter(|(n, _)| n.starts_with("seeds/")).count();
-    assert!(seeds >= min_seeds, "{target}: {seeds} seeds");
-    out
-}
+use segur_test_support::fuzz_inputs as inputs;
 
 /// `fuzz_targets/ins_insi_response.rs`.
 fn ins_insi_response(data: &[u8]) -> bool {

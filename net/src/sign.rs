@@ -122,10 +122,26 @@ pub trait Signer {
 /// only), so SHA-1 stays a card-only scheme and is refused here with
 /// [`SignError::UnsupportedAlgorithm`].
 pub struct SoftwareSigner {
-    pkcs8: zeroize::Zeroizing<Vec<u8>>,
+    key_der: zeroize::Zeroizing<Vec<u8>>,
+    key_form: KeyForm,
     chain: Vec<Vec<u8>>,
     algorithms: Vec<SignatureAlgorithm>,
 }
+
+/// The DER form the RSA private key is kept in.
+#[derive(Clone, Copy, Debug)]
+enum KeyForm {
+    /// PKCS#8 `PrivateKeyInfo` (RFC 5208).
+    Pkcs8,
+    /// PKCS#1 `RSAPrivateKey` (RFC 8017 appendix A.1.2).
+    Pkcs1,
+}
+
+/// The RSA schemes `ring` signs with (RFC 8017 §8.1 and §8.2, SHA-256).
+const RSA_SCHEMES: [SignatureAlgorithm; 2] = [
+    SignatureAlgorithm::RsaPkcs1Sha256,
+    SignatureAlgorithm::RsaPssSha256,
+];
 
 impl std::fmt::Debug for SoftwareSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -147,22 +163,47 @@ impl SoftwareSigner {
         if certs.is_empty() {
             return Err(SignError::Key("PKCS#12 holds no certificate".into()));
         }
-        let pkcs8 = zeroize::Zeroizing::new(chain.key().to_vec());
-        let algorithms = if ring::signature::RsaKeyPair::from_pkcs8(&pkcs8).is_ok() {
-            vec![
-                SignatureAlgorithm::RsaPkcs1Sha256,
-                SignatureAlgorithm::RsaPssSha256,
-            ]
-        } else {
-            return Err(SignError::Key(
-                "the PKCS#12 key is not an RSA key ring can use".into(),
-            ));
+        Self::rsa(chain.key().to_vec(), KeyForm::Pkcs8, certs)
+            .map_err(|_| SignError::Key("the PKCS#12 key is not an RSA key ring can use".into()))
+    }
+
+    /// Reads a PEM RSA private key (`PRIVATE KEY`, PKCS#8, RFC 5208, or `RSA PRIVATE KEY`,
+    /// PKCS#1, RFC 8017) and the DER certificates of its chain, leaf first (the form the DMP
+    /// simulator writes its ORG_SIGN key in).
+    pub fn from_pem(key_pem: &[u8], chain: Vec<Vec<u8>>) -> Result<Self, SignError> {
+        use rustls::pki_types::PrivateKeyDer;
+        use rustls::pki_types::pem::PemObject;
+        if chain.is_empty() {
+            return Err(SignError::Key("no signing certificate".into()));
+        }
+        let key = PrivateKeyDer::from_pem_slice(key_pem)
+            .map_err(|e| SignError::Key(format!("PEM private key: {e}")))?;
+        let (der, form) = match &key {
+            PrivateKeyDer::Pkcs8(k) => (k.secret_pkcs8_der().to_vec(), KeyForm::Pkcs8),
+            PrivateKeyDer::Pkcs1(k) => (k.secret_pkcs1_der().to_vec(), KeyForm::Pkcs1),
+            _ => return Err(SignError::Key("the signing key is not an RSA key".into())),
         };
-        Ok(Self {
-            pkcs8,
-            chain: certs,
-            algorithms,
-        })
+        Self::rsa(der, form, chain)
+    }
+
+    fn rsa(der: Vec<u8>, key_form: KeyForm, chain: Vec<Vec<u8>>) -> Result<Self, SignError> {
+        let signer = Self {
+            key_der: zeroize::Zeroizing::new(der),
+            key_form,
+            chain,
+            algorithms: RSA_SCHEMES.to_vec(),
+        };
+        signer.key_pair()?;
+        Ok(signer)
+    }
+
+    /// The ring key pair, built for one signature and dropped after it.
+    fn key_pair(&self) -> Result<ring::signature::RsaKeyPair, SignError> {
+        match self.key_form {
+            KeyForm::Pkcs8 => ring::signature::RsaKeyPair::from_pkcs8(&self.key_der),
+            KeyForm::Pkcs1 => ring::signature::RsaKeyPair::from_der(&self.key_der),
+        }
+        .map_err(|e| SignError::Key(format!("RSA key: {e}")))
     }
 }
 
@@ -186,8 +227,7 @@ impl Signer for SoftwareSigner {
             SignatureAlgorithm::RsaPssSha256 => &ring::signature::RSA_PSS_SHA256,
             other => return Err(SignError::UnsupportedAlgorithm(other)),
         };
-        let key = ring::signature::RsaKeyPair::from_pkcs8(&self.pkcs8)
-            .map_err(|e| SignError::Key(format!("RSA key: {e}")))?;
+        let key = self.key_pair()?;
         let mut sig = vec![0u8; key.public().modulus_len()];
         key.sign(
             encoding,

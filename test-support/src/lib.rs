@@ -9,6 +9,7 @@
 //! - [`pki`]: the test CA and leaf certificates every harness uses.
 //! - [`insi_server`]: a local mutual-TLS INSi server validating requests against the published
 //!   XSDs and replaying the CNDA responses, with its test CA and certificates.
+//! - [`fuzz_inputs`]: the seeds and regressions of a fuzz target, for the replay tests.
 //!
 //! This crate is `publish = false` and only ever a dev-dependency: it is a harness, not an API,
 //! so its items are not documented one by one.
@@ -35,5 +36,30 @@ pub fn openssl(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+/// The seeds (at least `min_seeds` of them) and the regressions of the fuzz target `target`
+/// (`fuzz/seeds/<target>/`, `fuzz/regressions/<target>/`), by name (`seeds/NAME`,
+/// `regressions/NAME`), sorted: what every crate's `tests/fuzz_replay.rs` replays.
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a test harness: a failure is the test failing
+pub fn fuzz_inputs(target: &str, min_seeds: usize) -> Vec<(String, Vec<u8>)> {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut out = Vec::new();
+    for kind in ["seeds", "regressions"] {
+        let dir = fuzz.join(kind).join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            assert_eq!(kind, "regressions", "{}: missing", dir.display());
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let name = format!("{kind}/{}", path.file_name().unwrap().to_string_lossy());
+            out.push((name, std::fs::read(&path).unwrap()));
+        }
+    }
+    out.sort();
+    let seeds = out.iter().filter(|(n, _)| n.starts_with("seeds/")).count();
+    assert!(seeds >= min_seeds, "{target}: {seeds} seeds");
     out
 }
