@@ -71,7 +71,7 @@ fn vac_note_goes_through_every_transaction() {
 
     let cda = vac_note_input().build().unwrap();
     let doc = feed_document(&cda);
-    let patient = doc.patient().clone();
+    let patient = *doc.patient();
 
     // TD0.2: the DMP exists and the professional is authorised (implicit authorisation).
     let status = client.existence_test(&patient).unwrap();
@@ -209,9 +209,7 @@ fn a_client_certificate_from_another_ca_is_refused_at_tls() {
     config.tls.client_certificate = foreign.dir.path().join("client.pem");
     config.tls.client_key = foreign.dir.path().join("client-key.pem");
     let client = DmpClient::from_config(&config).unwrap();
-    let patient = feed_document(&vac_note_input().build().unwrap())
-        .patient()
-        .clone();
+    let patient = *feed_document(&vac_note_input().build().unwrap()).patient();
     match client.existence_test(&patient) {
         Err(DmpError::Http(HttpError::Tls(_) | HttpError::Io(_))) => {}
         other => panic!("expected a TLS refusal, got {other:?}"),
@@ -234,7 +232,7 @@ fn a_feed_that_times_out_is_searched_before_it_is_sent_again() {
     let env = start();
     let client = client_with_timeout(&env.config, Duration::from_secs(3));
     let doc = feed_document(&vac_note_input().build().unwrap());
-    let patient = doc.patient().clone();
+    let patient = *doc.patient();
 
     // The time-out holds while the fault is in force: the search that follows finds nothing,
     // the second attempt times out as well, and the feed is reported as failed.
@@ -270,7 +268,7 @@ fn a_feed_whose_answer_is_lost_is_found_and_not_sent_again() {
     let env = start();
     let client = client_with_timeout(&env.config, Duration::from_secs(10));
     let doc = feed_document(&vac_note_input().build().unwrap());
-    let patient = doc.patient().clone();
+    let patient = *doc.patient();
     // The simulator registers the document, then cuts its answer in the middle.
     env.sim
         .set_fault(Transaction::Td21, Some(Fault::TruncatedBody));
