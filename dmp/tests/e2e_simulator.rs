@@ -36,17 +36,51 @@ fn feed_document(cda: &str) -> FeedDocument {
 struct Env {
     sim: Simulator,
     dir: tempfile::TempDir,
+    record: tempfile::TempDir,
     config: DmpConfig,
 }
 
 fn start() -> Env {
-    let sim = Simulator::start(SimulatorOptions::default()).unwrap();
+    let record = tempfile::tempdir().unwrap();
+    let sim = Simulator::start(SimulatorOptions {
+        record_dir: Some(record.path().to_owned()),
+        ..SimulatorOptions::default()
+    })
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = sim.write_config(dir.path()).unwrap();
     let config = DmpConfig::load(&path).unwrap();
     assert_eq!(config.endpoint, sim.endpoint());
-    Env { sim, dir, config }
+    Env {
+        sim,
+        dir,
+        record,
+        config,
+    }
 }
+
+impl Env {
+    /// The SOAP action of every request the simulator received, in order (`--record`).
+    fn actions(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.record.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| {
+                let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+                let start = text.find("action=\"").expect("action in Content-Type") + 8;
+                let rest = &text[start..];
+                rest[..rest.find('"').unwrap()].to_owned()
+            })
+            .collect()
+    }
+}
+
+const FEED: &str = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b";
+const SEARCH: &str = "urn:ihe:iti:2007:RegistryStoredQuery";
 
 fn find(
     client: &DmpClient,
@@ -256,6 +290,11 @@ fn a_feed_that_times_out_is_searched_before_it_is_sent_again() {
         assert_eq!(client.feed(&doc, None).unwrap(), FeedOutcome::Fed);
     });
     assert_eq!(find(&client, &patient, StatusFilter::All).len(), 1);
+    // Each time-out was followed by a search of the uniqueId before the feed was sent again.
+    assert_eq!(
+        env.actions(),
+        [FEED, SEARCH, FEED, SEARCH, FEED, SEARCH, FEED, SEARCH]
+    );
 
     // The user retries the same note: the DMP refuses the duplicate uniqueId, nothing added.
     let again = client.feed(&doc, None);
@@ -276,6 +315,8 @@ fn a_feed_whose_answer_is_lost_is_found_and_not_sent_again() {
         client.feed(&doc, None).unwrap(),
         FeedOutcome::AlreadyPresent
     );
+    // One feed, then the search that found it: not sent again.
+    assert_eq!(env.actions(), [FEED, SEARCH]);
     let all = find(&client, &patient, StatusFilter::All);
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].unique_id, doc.unique_id());
