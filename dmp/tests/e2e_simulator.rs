@@ -321,3 +321,45 @@ fn a_feed_whose_answer_is_lost_is_found_and_not_sent_again() {
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].unique_id, doc.unique_id());
 }
+
+#[test]
+fn the_dmps_refusals_reach_the_caller_typed_and_nothing_is_registered() {
+    let env = start();
+    let client = client_with_timeout(&env.config, Duration::from_secs(10));
+    let doc = feed_document(&vac_note_input().build().unwrap());
+    let patient = *doc.patient();
+
+    // TD0.2 reads the injected states.
+    env.sim.set_fault(Transaction::Td02, Some(Fault::DmpClosed));
+    assert_eq!(
+        client.existence_test(&patient).unwrap().state,
+        DmpState::Closed
+    );
+    env.sim
+        .set_fault(Transaction::Td02, Some(Fault::NoAuthorisation));
+    let test = client.existence_test(&patient).unwrap();
+    assert_eq!(test.state, DmpState::Active);
+    assert_ne!(test.authorization.as_deref(), Some("VALIDE"), "{test:?}");
+    env.sim.set_fault(Transaction::Td02, None);
+
+    // A feed refused by the DMP (closed, not authorised, SOAP fault) is a refusal; an HTTP
+    // 500 without SOAP is another error. None of them is fed, none is retried.
+    for fault in [
+        Fault::DmpClosed,
+        Fault::NoAuthorisation,
+        Fault::SoapFault,
+        Fault::Http500,
+    ] {
+        env.sim.set_fault(Transaction::Td21, Some(fault));
+        let err = client.feed(&doc, None).unwrap_err();
+        assert_eq!(
+            err.is_refusal(),
+            fault != Fault::Http500,
+            "{fault:?}: {err:?}"
+        );
+        assert_eq!(env.sim.entry_status(doc.unique_id()), None, "{fault:?}");
+    }
+    env.sim.set_fault(Transaction::Td21, None);
+    assert!(!env.actions().iter().any(|a| a == SEARCH));
+    assert_eq!(client.feed(&doc, None).unwrap(), FeedOutcome::Fed);
+}
