@@ -1,8 +1,14 @@
 //! `segur demo`: the pharmacy-counter flow on embedded defaults (no server, no card needed).
 //!
 //! The patient is the public INSi qualification test identity ECETINSI PIERRE-ALAIN (CNDA case
-//! 2.04); the INSi answer is replayed from an embedded response of the same shape.
+//! 2.04); the INSi answer is replayed from an embedded response of the same shape. The DMP is
+//! the built-in simulator (`segur_dmp::simulator`), started on 127.0.0.1 for the demo only.
 
+use segur_dmp::client::{DmpClient, FeedOutcome};
+use segur_dmp::config::DmpConfig;
+use segur_dmp::simulator::{Simulator, SimulatorOptions};
+use segur_dmp::td21::FeedDocument;
+use segur_dmp::td31::FindDocuments;
 use segur_dmp_cda::build::{DocumentInput, examples};
 use segur_dmp_cda::read::ReadLimits;
 use segur_dmp_cda::{PackOptions, XdmLimits, XdmPackage, pack_cda, validate};
@@ -41,6 +47,51 @@ pub fn run(args: &Args) -> ExitCode {
 
 fn step(n: u32, title: &str) {
     println!("\n[{n}] {title}");
+}
+
+/// TD2.1 feed, TD3.1 search and TD3.2 retrieve of `cda` against the built-in DMP simulator,
+/// through the same `dmp.toml` and `DmpClient` a pharmacy's configuration would give.
+fn dmp_round_trip(cda: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    let simulator = Simulator::start(SimulatorOptions::default())?;
+    let dir = tempfile::tempdir()?;
+    let config = DmpConfig::load(&simulator.write_config(dir.path())?)?;
+    let client = DmpClient::from_config(&config)?;
+    println!("    simulator      {}", simulator.endpoint());
+
+    let document = FeedDocument::from_cda(cda.to_vec(), &Default::default())?;
+    let patient = document.patient();
+    let outcome = match client.feed(&document, None)? {
+        FeedOutcome::Fed => "Success",
+        FeedOutcome::AlreadyPresent => "already present",
+    };
+    println!(
+        "    TD2.1 feed     {outcome}, uniqueId {}",
+        document.unique_id()
+    );
+
+    let entries = client.find(patient, &FindDocuments::default())?;
+    let entry = entries
+        .iter()
+        .find(|e| e.unique_id == document.unique_id())
+        .ok_or("the fed note is not in the DMP's answer")?;
+    println!(
+        "    TD3.1 find     {} {}, {} bytes, SHA-1 {}",
+        entry.type_code.as_deref().unwrap_or("-"),
+        entry.status,
+        entry.size.unwrap_or(0),
+        entry.hash.as_deref().unwrap_or("-")
+    );
+
+    let retrieved = client.retrieve(patient, document.unique_id())?;
+    let identical = retrieved.bytes == cda;
+    println!(
+        "    TD3.2 get      {} bytes, identical to the note fed: {identical}",
+        retrieved.bytes.len()
+    );
+    if !identical {
+        return Err("the document read back from the DMP differs from the note fed".into());
+    }
+    Ok(())
 }
 
 fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -181,6 +232,12 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
     step(
         7,
+        "The note is fed to the DMP (the built-in simulator, on this machine), found and read back",
+    );
+    dmp_round_trip(cda.as_bytes())?;
+
+    step(
+        8,
         "The note is packed in an IHE_XDM.ZIP, in memory, with its XDS metadata",
     );
     let (xdm, submission) = pack_cda(cda.as_bytes(), None, &PackOptions::default())?;
@@ -203,7 +260,7 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step(
-        8,
+        9,
         "An MSSanté message to the patient's Mon espace santé mailbox (composed, not sent)",
     );
     let from = MailAddress::parse("pharmacie.centre@pharmacie.mssante.fr")?;
@@ -227,7 +284,7 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step(
-        9,
+        10,
         "The INS Data Matrix is printed on the note, then scanned back from the image",
     );
     let matrix = crate::twoddoc::ins_datamatrix_of(&qualified)?;
@@ -250,7 +307,7 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step(
-        10,
+        11,
         "A scanner and a workstation with different keyboard layouts garble a 2D-Doc header: repaired",
     );
     let typed = "DC)$FR)))))!";

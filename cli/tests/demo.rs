@@ -23,6 +23,9 @@ fn demo_runs_offline_and_reaches_a_qualified_identity() {
     assert!(text.contains("0 validation finding(s)"), "{text}");
     assert!(text.contains("type 87273-9"));
     assert!(text.contains("patient INS checked: true"));
+    assert!(text.contains("TD2.1 feed     Success"), "{text}");
+    assert!(text.contains("TD3.1 find     87273-9 approved"), "{text}");
+    assert!(text.contains("identical to the note fed: true"), "{text}");
     assert!(text.contains("X-MSS-CODECDA  87273-9"));
     assert!(text.contains("X-MSS-INS      O"));
     assert!(text.contains("same INS data: true"), "{text}");

@@ -69,6 +69,12 @@ pub const SERVICES_PATH: &str = "/si-dmp-server/v2/services";
 /// The repositoryUniqueId of the simulated repository (the official examples' value, §6).
 pub const REPOSITORY_UNIQUE_ID: &str = "1.2.250.1.213.4.1.1.1.2";
 
+/// The authority of a bare matricule in the written `dmp.toml`: the INS-NIR of test patients
+/// (`shared/specs/dmp.md` §2.2 resource-id and §6 `$XDSDocumentEntryPatientId`: the DMP test
+/// platform's patients are `.10`), so that `segur dmp status --ins M` names the same patient
+/// as a CDA built for a test identity.
+pub const TEST_INS_OID: &str = "1.2.250.1.213.1.4.10";
+
 /// Why the simulator could not start or write its files.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -323,6 +329,7 @@ impl Simulator {
             "# Written by `segur dmp simulate`: the simulator's endpoint and its test PKI.\n\
              endpoint = {endpoint}\n\
              mode = \"indirecte_renforcee\"\n\
+             ins_oid = \"{ins_oid}\"\n\
              \n\
              [tls]\n\
              ca = \"{ca}\"\n\
@@ -351,6 +358,7 @@ impl Simulator {
              id = \"segur\"\n\
              homologation = \"TEST-SEGUR-SIMULATEUR\"\n",
             endpoint = q(&self.endpoint()),
+            ins_oid = TEST_INS_OID,
             ca = pki::files::CA,
             client = pki::files::CLIENT,
             client_key = pki::files::CLIENT_KEY,
