@@ -239,8 +239,8 @@ fn every_target_has_small_seeds() {
 }
 
 /// Every fuzz target has a dictionary; every dictionary line is a comment, blank, or
-/// `name="value"` with only `\\`, `\"` and `\xNN` escapes (the libFuzzer dictionary format,
-/// as AFL's).
+/// `name="value"` or `"value"` (the name is optional) with only `\\`, `\"` and `\xNN` escapes
+/// (the libFuzzer dictionary format, as AFL's).
 #[test]
 fn dictionaries_are_well_formed() {
     for target in targets() {
@@ -251,7 +251,11 @@ fn dictionaries_are_well_formed() {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (name, value) = line.split_once('=').expect("name=\"value\"");
+            let (name, value) = if line.starts_with('"') {
+                ("", line)
+            } else {
+                line.split_once('=').expect("name=\"value\"")
+            };
             assert!(
                 name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
                 "{target}:{}",

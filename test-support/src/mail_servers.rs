@@ -149,22 +149,25 @@ impl MailServers {
             &p("keys/default/HS256/default"),
             &base64::engine::general_purpose::STANDARD.encode(HMAC_KEY),
         );
-        let imap_port = free_port();
-        let lmtp_port = free_port();
-        let auth_port = free_port();
-        let submission_port = free_port();
         let root = d.display();
         let dovecot_conf = p("dovecot.conf");
-        write(
-            &p("oauth2.conf"),
-            &format!(
-                "introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={root}/keys/\nusername_attribute = sub\n"
-            ),
-        );
-        write(
-            &dovecot_conf,
-            &format!(
-                r#"base_dir = {root}/run
+        let mut attempt = 0;
+        let (imap_port, lmtp_port, auth_port, submission_port) = loop {
+            attempt += 1;
+            let imap_port = free_port();
+            let lmtp_port = free_port();
+            let auth_port = free_port();
+            let submission_port = free_port();
+            write(
+                &p("oauth2.conf"),
+                &format!(
+                    "introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={root}/keys/\nusername_attribute = sub\n"
+                ),
+            );
+            write(
+                &dovecot_conf,
+                &format!(
+                    r#"base_dir = {root}/run
 state_dir = {root}/run/state
 log_path = {root}/dovecot.log
 instance_name = segur-{imap_port}
@@ -227,14 +230,23 @@ protocol lmtp {{
   auth_username_format = %Lu
 }}
 "#
-            ),
-        );
-        let st = Command::new("dovecot")
-            .arg("-c")
-            .arg(&dovecot_conf)
-            .status()
-            .unwrap();
-        assert!(st.success(), "dovecot did not start");
+                ),
+            );
+            let st = Command::new("dovecot")
+                .arg("-c")
+                .arg(&dovecot_conf)
+                .status()
+                .unwrap();
+            if st.success() {
+                break (imap_port, lmtp_port, auth_port, submission_port);
+            }
+            // A port free_port() picked can be bound by a concurrent test before Dovecot binds
+            // it: start again on fresh ports.
+            assert!(
+                attempt < 3,
+                "dovecot did not start (see {root}/dovecot.log)"
+            );
+        };
         wait_port(imap_port);
 
         std::os::unix::fs::chown(p("pfd"), Some(postfix_uid()), None).unwrap();
