@@ -42,8 +42,13 @@ static void test_cda(char **xml_out) {
   CHECK_RESULT(SEGUR_RESULT_CDA_NOT_CDA, segur_cda_read((const uint8_t *)"<html/>", 7, &out));
   CHECK_RESULT(SEGUR_RESULT_CDA_XML,
                segur_cda_read((const uint8_t *)"<!DOCTYPE x><x/>", 16, &out));
-  CHECK_RESULT(SEGUR_RESULT_CDA_MISSING,
+  /* A root outside the HL7 v3 namespace is refused before any content rule. */
+  CHECK_RESULT(SEGUR_RESULT_CDA_NAMESPACE,
                segur_cda_validate((const uint8_t *)S("<ClinicalDocument/>"), &out));
+  CHECK(out == NULL);
+  CHECK_RESULT(SEGUR_RESULT_CDA_MISSING,
+               segur_cda_validate((const uint8_t *)S("<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>"),
+                                  &out));
   CHECK(out == NULL);
   char detail[512];
   size_t n = 0;
