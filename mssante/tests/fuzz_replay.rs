@@ -131,3 +131,17 @@ fn mss_fields_inputs() {
         mss_fields(&data);
     }
 }
+
+/// mail-parser 0.11 panics on this nesting of `message/rfc822` parts; `ReceivedMessage::parse`
+/// refuses it as malformed. The input stays in `fuzz/open-crashes/` (not replayed by the fuzz
+/// smoke run) because libfuzzer-sys's panic hook aborts on a panic even when it is caught.
+#[test]
+fn mail_parser_panic_is_a_malformed_message() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/open-crashes/mime_read/crash-62fb2e9ca101a73f");
+    let data = std::fs::read(&path).unwrap();
+    assert!(matches!(
+        ReceivedMessage::parse(&data),
+        Err(segur_mssante::MssError::Malformed { .. })
+    ));
+}
