@@ -746,6 +746,131 @@ enum segur_result
    */
   SEGUR_RESULT_CARD_OTHER = 7099,
   /**
+   * `dmp.toml` cannot be read or is invalid, a certificate or key file it names cannot be
+   * read, or the endpoint is not an `https://` URL (the file or key in the detail).
+   */
+  SEGUR_RESULT_DMP_CONFIG = 8000,
+  /**
+   * The TLS material of `dmp.toml` does not load (PEM, no certificate, key not matching).
+   */
+  SEGUR_RESULT_DMP_TLS_CONFIG = 8001,
+  /**
+   * The VIHF or XAdES signature cannot be made with the signing key.
+   */
+  SEGUR_RESULT_DMP_SIGNING = 8002,
+  /**
+   * The VIHF cannot be built from the configuration (`shared/specs/dmp.md` §2).
+   */
+  SEGUR_RESULT_DMP_VIHF = 8003,
+  /**
+   * The request cannot be written (a value XML or the request's rules cannot carry).
+   */
+  SEGUR_RESULT_DMP_REQUEST = 8004,
+  /**
+   * The DMP server certificate is not issued by a trusted authority (RFC 5280 §6).
+   */
+  SEGUR_RESULT_DMP_TLS_UNKNOWN_CA = 8010,
+  /**
+   * The DMP server certificate does not match the host name (RFC 6125 §6).
+   */
+  SEGUR_RESULT_DMP_TLS_NAME_MISMATCH = 8011,
+  /**
+   * The DMP server certificate is expired or not yet valid (RFC 5280 §4.1.2.5).
+   */
+  SEGUR_RESULT_DMP_TLS_CERTIFICATE_EXPIRED = 8012,
+  /**
+   * The DMP refused the client certificate, or required one (RFC 8446 §6.2 alerts).
+   */
+  SEGUR_RESULT_DMP_TLS_CLIENT_CERTIFICATE_REFUSED = 8013,
+  /**
+   * Another TLS failure (protocol version, suite).
+   */
+  SEGUR_RESULT_DMP_TLS = 8014,
+  /**
+   * The DMP cannot be reached (name resolution, connection refused).
+   */
+  SEGUR_RESULT_DMP_NETWORK = 8020,
+  /**
+   * The connection broke during the exchange.
+   */
+  SEGUR_RESULT_DMP_CONNECTION_LOST = 8021,
+  /**
+   * No complete answer within the time limit.
+   */
+  SEGUR_RESULT_DMP_TIMEOUT = 8022,
+  /**
+   * An HTTP status other than 2xx without a SOAP fault (RFC 9110 §15).
+   */
+  SEGUR_RESULT_DMP_HTTP_STATUS = 8023,
+  /**
+   * A malformed HTTP answer, or one larger than the limit.
+   */
+  SEGUR_RESULT_DMP_HTTP = 8024,
+  /**
+   * The DMP answered with a SOAP fault (SOAP 1.2 Part 1 §5.4; codes in the detail).
+   */
+  SEGUR_RESULT_DMP_SOAP_FAULT = 8030,
+  /**
+   * The DMP refused (a registry Failure or a negative acknowledgement) for a reason without a
+   * code of its own among 8041-8048; the DMP's code is in the detail.
+   */
+  SEGUR_RESULT_DMP_REFUSED = 8040,
+  /**
+   * The patient's DMP is closed.
+   */
+  SEGUR_RESULT_DMP_CLOSED = 8041,
+  /**
+   * The professional is not authorised on the patient's DMP (or the patient blocked them).
+   */
+  SEGUR_RESULT_DMP_NO_AUTHORISATION = 8042,
+  /**
+   * The patient has no DMP (`XDSUnknownPatientId`).
+   */
+  SEGUR_RESULT_DMP_NO_DMP = 8043,
+  /**
+   * No such document visible to the professional (`XDSMissingDocument`, or no registry entry
+   * of the uniqueId).
+   */
+  SEGUR_RESULT_DMP_UNKNOWN_DOCUMENT = 8044,
+  /**
+   * The uniqueId is already in the DMP (`XDSDuplicateUniqueIdInRegistry`).
+   */
+  SEGUR_RESULT_DMP_DUPLICATE_DOCUMENT = 8045,
+  /**
+   * The target of a replacement or update is not approved (`XDSReplaceFailed`,
+   * `XDSRegistryDeprecatedDocumentError`).
+   */
+  SEGUR_RESULT_DMP_DEPRECATED_DOCUMENT = 8046,
+  /**
+   * The DMP computed another hash or size for the document (`XDSNonIdenticalHash`,
+   * `XDSNonIdenticalSize`).
+   */
+  SEGUR_RESULT_DMP_INTEGRITY = 8047,
+  /**
+   * The DMP answered PartialSuccess: the request was not fully applied.
+   */
+  SEGUR_RESULT_DMP_PARTIAL_SUCCESS = 8048,
+  /**
+   * The DMP's answer does not follow the contract (not SOAP, unexpected body, missing part).
+   */
+  SEGUR_RESULT_DMP_RESPONSE = 8060,
+  /**
+   * A retrieved document's size or SHA-1 differs from its registry entry.
+   */
+  SEGUR_RESULT_DMP_DOCUMENT_MISMATCH = 8061,
+  /**
+   * The CDA cannot be fed (its XDS metadata cannot be derived).
+   */
+  SEGUR_RESULT_DMP_DOCUMENT = 8070,
+  /**
+   * The CDA carries no INS: only the INS of a qualified identity may be sent (RNIV EXI SI 08).
+   */
+  SEGUR_RESULT_DMP_PATIENT_NOT_QUALIFIED = 8071,
+  /**
+   * Another DMP error.
+   */
+  SEGUR_RESULT_DMP_OTHER = 8099,
+  /**
    * The access database failed (SQLite error).
    */
   SEGUR_RESULT_ACCESS_STORAGE = 10000,
@@ -1052,6 +1177,89 @@ typedef uint32_t segur_identifier_kind;
 #endif // __cplusplus
 
 /**
+ * Whether a TD0.3 call declares or removes the authorisation (`segur_dmp_client_set_authorization`).
+ */
+enum segur_dmp_authorization
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * `AJOUT`: the professional declares the patient's authorisation.
+   */
+  SEGUR_DMP_AUTHORIZATION_ADD = 1,
+  /**
+   * `SUPPRESSION`: the authorisation is removed.
+   */
+  SEGUR_DMP_AUTHORIZATION_REMOVE = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_dmp_authorization;
+#endif // __cplusplus
+
+/**
+ * Which statuses a search returns (`segur_dmp_client_find`).
+ */
+enum segur_dmp_status_filter
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Approved documents only (the IG's first automatic search).
+   */
+  SEGUR_DMP_STATUS_FILTER_APPROVED = 1,
+  /**
+   * Deprecated (replaced) documents only.
+   */
+  SEGUR_DMP_STATUS_FILTER_DEPRECATED = 2,
+  /**
+   * Approved, deprecated and archived documents.
+   */
+  SEGUR_DMP_STATUS_FILTER_ALL = 3,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_dmp_status_filter;
+#endif // __cplusplus
+
+/**
+ * A TD3.3 change of a document (`segur_dmp_client_update`, `shared/specs/dmp.md` §8).
+ */
+enum segur_dmp_change
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * TD3.3a: add `MASQUE_PS`, hidden from other professionals.
+   */
+  SEGUR_DMP_CHANGE_MASK = 1,
+  /**
+   * TD3.3a: remove `MASQUE_PS` (no official example: TO VERIFY, §12).
+   */
+  SEGUR_DMP_CHANGE_UNMASK = 2,
+  /**
+   * TD3.3b: remove `INVISIBLE_PATIENT`, visible to the patient.
+   */
+  SEGUR_DMP_CHANGE_MAKE_VISIBLE_TO_PATIENT = 3,
+  /**
+   * TD3.3d: Approved → Archived.
+   */
+  SEGUR_DMP_CHANGE_ARCHIVE = 4,
+  /**
+   * Archived → Approved (no official example: TO VERIFY, §12).
+   */
+  SEGUR_DMP_CHANGE_UNARCHIVE = 5,
+  /**
+   * TD3.3c: Approved or Archived → Deleted.
+   */
+  SEGUR_DMP_CHANGE_DELETE = 6,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_dmp_change;
+#endif // __cplusplus
+
+/**
  * An open access database. Thread-safe: calls on one handle are serialised.
  */
 typedef struct segur_access segur_access;
@@ -1061,6 +1269,13 @@ typedef struct segur_access segur_access;
  * at a time per handle (the caller serialises); different cards may be used concurrently.
  */
 typedef struct segur_cps_card segur_cps_card;
+
+/**
+ * A blocking DMP client made from `dmp.toml` (endpoint, mutual-TLS and signing material,
+ * professional, structure, software). Every function takes a `const` handle and may run
+ * concurrently on one client from several threads.
+ */
+typedef struct segur_dmp_client segur_dmp_client;
 
 /**
  * A patient identity: strict traits plus RNIV state (`Provisoire`, `Recuperee`, `Validee`,
@@ -1589,6 +1804,176 @@ segur_result segur_prescription_id_read(const char *text,
 segur_result segur_dispensation_check(const char *check_json,
                                       size_t check_json_len,
                                       char **out_json);
+
+/**
+ * Reads `dmp.toml` at `config_path` (UTF-8 path; relative certificate paths are resolved
+ * against its folder; the format is `segur_dmp::config`'s, and `segur dmp simulate
+ * --write-config DIR` writes one for its simulator), loads the mutual-TLS and signing material
+ * and writes a client to `*out_client` (free with `segur_dmp_client_free`). `timeout_ms` bounds
+ * each exchange (connection, TLS, request and answer); 0 keeps the default of 30 s. TLS 1.2
+ * with the DMP's AEAD suites (FI-579), the server verified against the configured roots. No
+ * network exchange happens here.
+ *
+ * Errors: `SEGUR_RESULT_DMP_CONFIG` (unreadable or invalid file, missing field, unreadable
+ * certificate or key file: named in the detail), `SEGUR_RESULT_DMP_TLS_CONFIG` (PEM that does
+ * not load, key not matching), `SEGUR_RESULT_DMP_SIGNING`, `SEGUR_RESULT_DMP_VIHF`.
+ * Thread-safe.
+ */
+segur_result segur_dmp_client_new(const char *config_path,
+                                  size_t config_path_len,
+                                  uint32_t timeout_ms,
+                                  segur_dmp_client **out_client);
+
+/**
+ * TD0.2 existence test of the patient's DMP (`ins`: the matricule, 15 characters), written as
+ * JSON to `*out_json` (free with `segur_string_free`), the form `segur dmp status --json`
+ * prints: `{"state":"active"|"closed"|"absent","authorization":"VALIDE"|null,
+ * "treating_doctor":bool|null,"ens_attachment":bool|null,"internet_account_open":bool|null}`.
+ * A closed or absent DMP is an answer, not an error. Blocks for the exchange.
+ *
+ * Errors: the INS codes of `segur_ins_check` (2000-2029) for `ins`; the transport codes
+ * (`SEGUR_RESULT_DMP_TLS_*`, `_NETWORK`, `_CONNECTION_LOST`, `_TIMEOUT`, `_HTTP_STATUS`,
+ * `_HTTP`), `SEGUR_RESULT_DMP_SOAP_FAULT`, the refusals (`SEGUR_RESULT_DMP_NO_AUTHORISATION`,
+ * `SEGUR_RESULT_DMP_REFUSED`: the DMP's code in the detail), `SEGUR_RESULT_DMP_RESPONSE`.
+ */
+segur_result segur_dmp_client_status(const segur_dmp_client *client,
+                                     const char *ins,
+                                     size_t ins_len,
+                                     char **out_json);
+
+/**
+ * TD0.3: declares (`SEGUR_DMP_AUTHORIZATION_ADD`) or removes
+ * (`SEGUR_DMP_AUTHORIZATION_REMOVE`) the professional's authorisation on the patient's DMP
+ * (`authorization` is a `segur_dmp_authorization` value). Not available in INDIRECTE mode
+ * (FI-526). Blocks for the exchange.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (another `authorization` value), the INS codes for
+ * `ins`, the transport codes, `SEGUR_RESULT_DMP_CLOSED`, `SEGUR_RESULT_DMP_SOAP_FAULT` (for
+ * example INDIRECTE mode), `SEGUR_RESULT_DMP_REFUSED` (a status other than `DMPOk`: in the
+ * detail), `SEGUR_RESULT_DMP_RESPONSE`.
+ */
+segur_result segur_dmp_client_set_authorization(const segur_dmp_client *client,
+                                                const char *ins,
+                                                size_t ins_len,
+                                                uint32_t authorization);
+
+/**
+ * TD2.1: feeds the CDA document `cda` (`cda_len` bytes) to the DMP of its patient (the INS of
+ * `recordTarget`), replacing the document of uniqueId `replaces` when it is not NULL (RPLC:
+ * same setId, version + 1; `replaces_len` bytes). The metadata are derived from the CDA
+ * header; the submission set is XAdES-signed. The document counts as fed only after a
+ * Success; an exchange that times out or breaks is followed by a search for the uniqueId and
+ * sent again only when absent (never a duplicate). Writes `{"outcome":"fed"|"already_present",
+ * "unique_id":"...","replaces":"..."|null}` to `*out_json` (free with `segur_string_free`), the
+ * form of `segur dmp feed --json`. Blocks for the exchanges.
+ *
+ * Errors: the CDA codes of `segur_cda_read` (3010-3019), `SEGUR_RESULT_DMP_PATIENT_NOT_QUALIFIED`
+ * (the document carries no INS: the SDK's builder writes it only for a qualified identity),
+ * the INS codes (an INS that does not check), `SEGUR_RESULT_DMP_DOCUMENT` (metadata cannot be
+ * derived), the transport codes, `SEGUR_RESULT_DMP_SOAP_FAULT`, the refusals
+ * (`SEGUR_RESULT_DMP_CLOSED`, `_NO_AUTHORISATION`, `_NO_DMP`, `_DUPLICATE_DOCUMENT`,
+ * `_DEPRECATED_DOCUMENT`, `_INTEGRITY`, `_PARTIAL_SUCCESS`, `_REFUSED`),
+ * `SEGUR_RESULT_DMP_RESPONSE`.
+ */
+segur_result segur_dmp_client_feed(const segur_dmp_client *client,
+                                   const uint8_t *cda,
+                                   size_t cda_len,
+                                   const char *replaces,
+                                   size_t replaces_len,
+                                   char **out_json);
+
+/**
+ * TD3.1: the patient's documents with a status of `status` (a `segur_dmp_status_filter`
+ * value) and, when `type_code` is not NULL, of that LOINC typeCode (`type_code_len` bytes).
+ * Writes one JSON array to `*out_json` (free with `segur_string_free`), the form of
+ * `segur dmp find --json`: `[{"unique_id","entry_uuid","logical_id","version","status",
+ * "type_code","class_code","format_code","confidentiality":[...],"title","mime_type","hash",
+ * "size","creation_time","service_start_time","repository_unique_id"}]`; `size` is what
+ * `segur_dmp_client_get` needs as buffer. Masked documents of other professionals are not
+ * returned. Blocks for the exchange.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (another `status` value), the INS codes, the
+ * transport codes, `SEGUR_RESULT_DMP_SOAP_FAULT`, the refusals (`SEGUR_RESULT_DMP_CLOSED`,
+ * `_NO_AUTHORISATION`, `_NO_DMP`, `_REFUSED`), `SEGUR_RESULT_DMP_RESPONSE`.
+ */
+segur_result segur_dmp_client_find(const segur_dmp_client *client,
+                                   const char *ins,
+                                   size_t ins_len,
+                                   const char *type_code,
+                                   size_t type_code_len,
+                                   uint32_t status,
+                                   char **out_json);
+
+/**
+ * TD3.2: retrieves the document `unique_id` of the patient, checked against the size and SHA-1
+ * of its registry entry, into the caller's buffer `buf` of `buf_len` bytes, its length to
+ * `*out_len`. The `size` of the entry (`segur_dmp_client_find`) is the length needed; a buffer
+ * too small gives `SEGUR_RESULT_INSUFFICIENT_SIZE` with the needed length in `*out_len` and
+ * `buf` untouched (the retrieval is not kept: call again with a larger buffer). Blocks for the
+ * exchanges (a search for the entry, then the retrieval).
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INSUFFICIENT_SIZE`, the INS codes,
+ * `SEGUR_RESULT_DMP_UNKNOWN_DOCUMENT` (no such document visible to the professional),
+ * `SEGUR_RESULT_DMP_DOCUMENT_MISMATCH` (size or hash differ from the entry), the transport
+ * codes, `SEGUR_RESULT_DMP_SOAP_FAULT`, the refusals, `SEGUR_RESULT_DMP_RESPONSE`.
+ */
+segur_result segur_dmp_client_get(const segur_dmp_client *client,
+                                  const char *ins,
+                                  size_t ins_len,
+                                  const char *unique_id,
+                                  size_t unique_id_len,
+                                  uint8_t *buf,
+                                  size_t buf_len,
+                                  size_t *out_len);
+
+/**
+ * TD3.3: applies `change` (a `segur_dmp_change` value: mask, unmask, make visible to the
+ * patient, archive, unarchive, delete) to the document `unique_id` of the patient, built from
+ * its registry entry as the DMP returns it. Blocks for the exchanges (a search, then the
+ * update).
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (another `change` value), the INS codes,
+ * `SEGUR_RESULT_DMP_UNKNOWN_DOCUMENT`, the transport codes, `SEGUR_RESULT_DMP_SOAP_FAULT`,
+ * the refusals (`SEGUR_RESULT_DMP_CLOSED`, `_NO_AUTHORISATION`, `_DEPRECATED_DOCUMENT`,
+ * `_REFUSED`: for example a transition the registry does not allow), `SEGUR_RESULT_DMP_RESPONSE`.
+ */
+segur_result segur_dmp_client_update(const segur_dmp_client *client,
+                                     const char *ins,
+                                     size_t ins_len,
+                                     const char *unique_id,
+                                     size_t unique_id_len,
+                                     uint32_t change);
+
+/**
+ * Frees a DMP client; NULL is a no-op. Free each handle exactly once, after every call using
+ * it has returned.
+ */
+void segur_dmp_client_free(segur_dmp_client *client);
+
+/**
+ * Builds `<base_url>/AccesDirect/<page>[/<matricule>]` and writes it to `*out_url` (free with
+ * `segur_string_free`; it holds the matricule: patient data). `base_url` is the site's root
+ * (`https://host[/path]`, no query: the production domain is not public, `shared/specs/dmp.md`
+ * §13, so it is the caller's configuration, as `web_url` in `dmp.toml`). `page` is one of
+ * `TableauDeBord` (INS optional), `DossierPatient`, `GestionDMPPatient`, `Documents`,
+ * `ParcoursDeSoins`, `HistoriqueAcces`, `VolontesEtDroits`, `CarnetVaccination` (INS
+ * required), `Parametrages` (no INS). `matricule` (`matricule_len` bytes) may be NULL; it must
+ * belong to a qualified identity, of authority `oid` (`oid_len` bytes; NULL: INS-NIR
+ * `1.2.250.1.213.1.4.8`). No network exchange.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_PARAMETER` (unknown page, INS required or not accepted by the
+ * page, `base_url` not `https://`: the reason in the detail), the INS codes of
+ * `segur_ins_check`. Thread-safe.
+ */
+segur_result segur_dmp_web_url(const char *base_url,
+                               size_t base_url_len,
+                               const char *page,
+                               size_t page_len,
+                               const char *matricule,
+                               size_t matricule_len,
+                               const char *oid,
+                               size_t oid_len,
+                               char **out_url);
 
 /**
  * Decodes every QR code and Data Matrix symbol in an encoded image (`image`, `image_len`
@@ -2396,6 +2781,14 @@ bool segur_result_is_card_error(uint32_t result);
  * INSi responses and client, identity status, professional identifiers). Thread-safe.
  */
 bool segur_result_is_ins_error(uint32_t result);
+
+/**
+ * Whether `result` is a refusal by the DMP itself (8030-8059: SOAP fault, registry failure,
+ * negative acknowledgement, closed DMP, no authorisation...), as opposed to a configuration,
+ * transport or response error: exit status 1 of `segur dmp`, where other errors give 2.
+ * Thread-safe.
+ */
+bool segur_result_is_dmp_refusal(uint32_t result);
 
 /**
  * Parses a decoded 2D-Doc (`code`, `code_len` bytes: the symbol's payload with its GS/RS/US

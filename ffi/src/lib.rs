@@ -14,7 +14,7 @@
 //! - every export catches panics (`SEGUR_RESULT_PANIC`): the host process never aborts;
 //! - messages and details never contain patient data.
 //!
-//! Further modules: [`access`], [`cards`], [`cda`], [`dispensation`], [`eprescription`], [`ins`],
+//! Further modules: [`access`], [`cards`], [`cda`], [`dispensation`], [`dmp`], [`eprescription`], [`ins`],
 //! [`ins_datamatrix`], [`insi`], [`mss_annuaire`], [`mss_credentials`], [`mss_discovery`],
 //! [`mss_mailbox`], [`mss_mdn`], [`mssante`], [`result`], [`twoddoc`], [`vitale`].
 #![allow(unsafe_code)]
@@ -31,6 +31,7 @@ pub mod cards;
 pub mod cda;
 mod detail;
 pub mod dispensation;
+pub mod dmp;
 pub mod eprescription;
 pub mod ins;
 pub mod ins_datamatrix;
@@ -48,8 +49,8 @@ pub mod vitale;
 
 pub use detail::segur_last_error_detail;
 pub use result::{
-    segur_result, segur_result_is_card_error, segur_result_is_ins_error, segur_result_message,
-    segur_result_name,
+    segur_result, segur_result_is_card_error, segur_result_is_dmp_refusal,
+    segur_result_is_ins_error, segur_result_message, segur_result_name,
 };
 
 use std::ffi::{CString, c_char};

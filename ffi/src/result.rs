@@ -1,8 +1,8 @@
 //! `segur_result`: the status every fallible function returns.
 //!
 //! Codes are grouped by crate: `0` success, `1xxx` general (boundary), `2xxx` `segur-ins`,
-//! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards, `10xxx` access
-//! security. A code is never
+//! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards, `8xxx` DMP, `10xxx`
+//! access security. A code is never
 //! reused: a retired code stays below as a comment, and `ffi/result-codes.txt` (checked by a test)
 //! lists every code ever assigned. Messages are static English text without patient data.
 
@@ -407,6 +407,79 @@ pub enum segur_result {
     /// Another card error.
     CardOther = 7099,
 
+    // 8000-8099: DMP (segur-dmp), layered as `DmpError`.
+    // 8000-8009: configuration and request.
+    /// `dmp.toml` cannot be read or is invalid, a certificate or key file it names cannot be
+    /// read, or the endpoint is not an `https://` URL (the file or key in the detail).
+    DmpConfig = 8000,
+    /// The TLS material of `dmp.toml` does not load (PEM, no certificate, key not matching).
+    DmpTlsConfig = 8001,
+    /// The VIHF or XAdES signature cannot be made with the signing key.
+    DmpSigning = 8002,
+    /// The VIHF cannot be built from the configuration (`shared/specs/dmp.md` §2).
+    DmpVihf = 8003,
+    /// The request cannot be written (a value XML or the request's rules cannot carry).
+    DmpRequest = 8004,
+    // 8010-8019: TLS with the DMP.
+    /// The DMP server certificate is not issued by a trusted authority (RFC 5280 §6).
+    DmpTlsUnknownCa = 8010,
+    /// The DMP server certificate does not match the host name (RFC 6125 §6).
+    DmpTlsNameMismatch = 8011,
+    /// The DMP server certificate is expired or not yet valid (RFC 5280 §4.1.2.5).
+    DmpTlsCertificateExpired = 8012,
+    /// The DMP refused the client certificate, or required one (RFC 8446 §6.2 alerts).
+    DmpTlsClientCertificateRefused = 8013,
+    /// Another TLS failure (protocol version, suite).
+    DmpTls = 8014,
+    // 8020-8029: transport.
+    /// The DMP cannot be reached (name resolution, connection refused).
+    DmpNetwork = 8020,
+    /// The connection broke during the exchange.
+    DmpConnectionLost = 8021,
+    /// No complete answer within the time limit.
+    DmpTimeout = 8022,
+    /// An HTTP status other than 2xx without a SOAP fault (RFC 9110 §15).
+    DmpHttpStatus = 8023,
+    /// A malformed HTTP answer, or one larger than the limit.
+    DmpHttp = 8024,
+    // 8030-8059: refusals by the DMP (`segur_result_is_dmp_refusal`).
+    /// The DMP answered with a SOAP fault (SOAP 1.2 Part 1 §5.4; codes in the detail).
+    DmpSoapFault = 8030,
+    /// The DMP refused (a registry Failure or a negative acknowledgement) for a reason without a
+    /// code of its own among 8041-8048; the DMP's code is in the detail.
+    DmpRefused = 8040,
+    /// The patient's DMP is closed.
+    DmpClosed = 8041,
+    /// The professional is not authorised on the patient's DMP (or the patient blocked them).
+    DmpNoAuthorisation = 8042,
+    /// The patient has no DMP (`XDSUnknownPatientId`).
+    DmpNoDmp = 8043,
+    /// No such document visible to the professional (`XDSMissingDocument`, or no registry entry
+    /// of the uniqueId).
+    DmpUnknownDocument = 8044,
+    /// The uniqueId is already in the DMP (`XDSDuplicateUniqueIdInRegistry`).
+    DmpDuplicateDocument = 8045,
+    /// The target of a replacement or update is not approved (`XDSReplaceFailed`,
+    /// `XDSRegistryDeprecatedDocumentError`).
+    DmpDeprecatedDocument = 8046,
+    /// The DMP computed another hash or size for the document (`XDSNonIdenticalHash`,
+    /// `XDSNonIdenticalSize`).
+    DmpIntegrity = 8047,
+    /// The DMP answered PartialSuccess: the request was not fully applied.
+    DmpPartialSuccess = 8048,
+    // 8060-8069: answers that do not follow the contract.
+    /// The DMP's answer does not follow the contract (not SOAP, unexpected body, missing part).
+    DmpResponse = 8060,
+    /// A retrieved document's size or SHA-1 differs from its registry entry.
+    DmpDocumentMismatch = 8061,
+    // 8070-8079: the document and the patient.
+    /// The CDA cannot be fed (its XDS metadata cannot be derived).
+    DmpDocument = 8070,
+    /// The CDA carries no INS: only the INS of a qualified identity may be sent (RNIV EXI SI 08).
+    DmpPatientNotQualified = 8071,
+    /// Another DMP error.
+    DmpOther = 8099,
+
     // 10000-10099: access security (segur-access).
     /// The access database failed (SQLite error).
     AccessStorage = 10000,
@@ -569,6 +642,36 @@ tables! {
     CardCommand => "invalid command or input for the card",
     CardTooLarge => "a card object exceeds the size limit",
     CardOther => "the card operation failed",
+    DmpConfig => "the DMP configuration or a file it names cannot be read",
+    DmpTlsConfig => "the DMP TLS material cannot be used",
+    DmpSigning => "the VIHF or XAdES signature cannot be made",
+    DmpVihf => "the VIHF cannot be built from the configuration",
+    DmpRequest => "the DMP request cannot be written",
+    DmpTlsUnknownCa => "the DMP server certificate is not issued by a trusted authority",
+    DmpTlsNameMismatch => "the DMP server certificate does not match the host name",
+    DmpTlsCertificateExpired => "the DMP server certificate is expired or not yet valid",
+    DmpTlsClientCertificateRefused => "the DMP server refused the client certificate",
+    DmpTls => "TLS failure with the DMP server",
+    DmpNetwork => "the DMP server cannot be reached",
+    DmpConnectionLost => "the connection to the DMP broke during the exchange",
+    DmpTimeout => "no complete answer from the DMP within the time limit",
+    DmpHttpStatus => "the DMP answered an unexpected HTTP status",
+    DmpHttp => "malformed or oversized HTTP answer from the DMP",
+    DmpSoapFault => "the DMP answered with a SOAP fault",
+    DmpRefused => "the DMP refused the request",
+    DmpClosed => "the patient's DMP is closed",
+    DmpNoAuthorisation => "the professional is not authorised on the patient's DMP",
+    DmpNoDmp => "the patient has no DMP",
+    DmpUnknownDocument => "no such document in the DMP",
+    DmpDuplicateDocument => "the document is already in the DMP",
+    DmpDeprecatedDocument => "the target document is not approved (replaced, archived or deleted)",
+    DmpIntegrity => "the DMP computed another hash or size for the document",
+    DmpPartialSuccess => "the DMP applied the request only partially",
+    DmpResponse => "the DMP answer does not follow the contract",
+    DmpDocumentMismatch => "the retrieved document differs from its registry entry",
+    DmpDocument => "the document cannot be fed to the DMP",
+    DmpPatientNotQualified => "the document carries no INS of a qualified identity",
+    DmpOther => "the DMP operation failed",
     IdentityInsiBlocked => "the identity is doubtful or fictitious: INSi calls are blocked",
     IdentityDoubtful => "the identity is doubtful or fictitious: it stays provisional",
     IdentityNotQualified => "the identity is not qualified",
@@ -746,4 +849,13 @@ pub extern "C" fn segur_result_is_card_error(result: u32) -> bool {
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_result_is_ins_error(result: u32) -> bool {
     crate::ffi_boundary!(default: false, { (2000..3000).contains(&result) })
+}
+
+/// Whether `result` is a refusal by the DMP itself (8030-8059: SOAP fault, registry failure,
+/// negative acknowledgement, closed DMP, no authorisation...), as opposed to a configuration,
+/// transport or response error: exit status 1 of `segur dmp`, where other errors give 2.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_result_is_dmp_refusal(result: u32) -> bool {
+    crate::ffi_boundary!(default: false, { (8030..8060).contains(&result) })
 }

@@ -125,10 +125,11 @@ fn public_modules(crate_dir: &str) -> Vec<String> {
 }
 
 /// The crates of the workspace whose capabilities the C API covers, by directory.
-const CRATES: [&str; 6] = [
+const CRATES: [&str; 7] = [
     "ins",
     "dmp-cda",
     "mssante",
+    "dmp",
     "eprescription",
     "cps-card",
     "access",

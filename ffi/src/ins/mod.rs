@@ -56,7 +56,7 @@ fn matricule_err(e: MatriculeError) -> segur_result {
     fail(code, e)
 }
 
-fn ins_err(e: InsError) -> segur_result {
+pub(crate) fn ins_err(e: InsError) -> segur_result {
     match e {
         InsError::Matricule(m) => matricule_err(m),
         InsError::LegacyInsC => fail(segur_result::InsLegacyInsC, e),
