@@ -42,6 +42,7 @@ type
   PSegurXdmPackage = type Pointer;
   PSegurMssMailbox = type Pointer;
   PSegurMssCredentials = type Pointer;
+  PSegurDmpClient = type Pointer;
   { size_t }
   TSegurSize = NativeUInt;
 
@@ -224,6 +225,36 @@ const
   SEGUR_RESULT_CARD_COMMAND = 7028;
   SEGUR_RESULT_CARD_TOO_LARGE = 7029;
   SEGUR_RESULT_CARD_OTHER = 7099;
+  SEGUR_RESULT_DMP_CONFIG = 8000;
+  SEGUR_RESULT_DMP_TLS_CONFIG = 8001;
+  SEGUR_RESULT_DMP_SIGNING = 8002;
+  SEGUR_RESULT_DMP_VIHF = 8003;
+  SEGUR_RESULT_DMP_REQUEST = 8004;
+  SEGUR_RESULT_DMP_TLS_UNKNOWN_CA = 8010;
+  SEGUR_RESULT_DMP_TLS_NAME_MISMATCH = 8011;
+  SEGUR_RESULT_DMP_TLS_CERTIFICATE_EXPIRED = 8012;
+  SEGUR_RESULT_DMP_TLS_CLIENT_CERTIFICATE_REFUSED = 8013;
+  SEGUR_RESULT_DMP_TLS = 8014;
+  SEGUR_RESULT_DMP_NETWORK = 8020;
+  SEGUR_RESULT_DMP_CONNECTION_LOST = 8021;
+  SEGUR_RESULT_DMP_TIMEOUT = 8022;
+  SEGUR_RESULT_DMP_HTTP_STATUS = 8023;
+  SEGUR_RESULT_DMP_HTTP = 8024;
+  SEGUR_RESULT_DMP_SOAP_FAULT = 8030;
+  SEGUR_RESULT_DMP_REFUSED = 8040;
+  SEGUR_RESULT_DMP_CLOSED = 8041;
+  SEGUR_RESULT_DMP_NO_AUTHORISATION = 8042;
+  SEGUR_RESULT_DMP_NO_DMP = 8043;
+  SEGUR_RESULT_DMP_UNKNOWN_DOCUMENT = 8044;
+  SEGUR_RESULT_DMP_DUPLICATE_DOCUMENT = 8045;
+  SEGUR_RESULT_DMP_DEPRECATED_DOCUMENT = 8046;
+  SEGUR_RESULT_DMP_INTEGRITY = 8047;
+  SEGUR_RESULT_DMP_PARTIAL_SUCCESS = 8048;
+  SEGUR_RESULT_DMP_RESPONSE = 8060;
+  SEGUR_RESULT_DMP_DOCUMENT_MISMATCH = 8061;
+  SEGUR_RESULT_DMP_DOCUMENT = 8070;
+  SEGUR_RESULT_DMP_PATIENT_NOT_QUALIFIED = 8071;
+  SEGUR_RESULT_DMP_OTHER = 8099;
   SEGUR_RESULT_ACCESS_STORAGE = 10000;
   SEGUR_RESULT_ACCESS_NOT_INITIALISED = 10001;
   SEGUR_RESULT_ACCESS_ALREADY_INITIALISED = 10002;
@@ -284,6 +315,20 @@ const
   SEGUR_PAYLOAD_KIND_TWO_D_DOC_C40 = 1;
   SEGUR_PAYLOAD_KIND_TWO_D_DOC_BINARY = 2;
   SEGUR_PAYLOAD_KIND_INS_DATAMATRIX = 3;
+  { segur_dmp_authorization }
+  SEGUR_DMP_AUTHORIZATION_ADD = 1;
+  SEGUR_DMP_AUTHORIZATION_REMOVE = 2;
+  { segur_dmp_status_filter }
+  SEGUR_DMP_STATUS_FILTER_APPROVED = 1;
+  SEGUR_DMP_STATUS_FILTER_DEPRECATED = 2;
+  SEGUR_DMP_STATUS_FILTER_ALL = 3;
+  { segur_dmp_change }
+  SEGUR_DMP_CHANGE_MASK = 1;
+  SEGUR_DMP_CHANGE_UNMASK = 2;
+  SEGUR_DMP_CHANGE_MAKE_VISIBLE_TO_PATIENT = 3;
+  SEGUR_DMP_CHANGE_ARCHIVE = 4;
+  SEGUR_DMP_CHANGE_UNARCHIVE = 5;
+  SEGUR_DMP_CHANGE_DELETE = 6;
 
 { General }
 function segur_version: PAnsiChar; cdecl; external SegurLib;
@@ -293,6 +338,7 @@ function segur_result_message(Result: Cardinal; Buf: PAnsiChar; Len: TSegurSize;
 function segur_result_name(Result: Cardinal): PAnsiChar; cdecl; external SegurLib;
 function segur_result_is_ins_error(Result: Cardinal): Boolean; cdecl; external SegurLib;
 function segur_result_is_card_error(Result: Cardinal): Boolean; cdecl; external SegurLib;
+function segur_result_is_dmp_refusal(Result: Cardinal): Boolean; cdecl; external SegurLib;
 procedure segur_bytes_free(Ptr: PByte; Len: TSegurSize); cdecl; external SegurLib;
 function segur_last_error_detail(Buf: PAnsiChar; Len: TSegurSize;
   out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
@@ -536,6 +582,32 @@ function segur_eprescription_decode_image(Image: PByte; ImageLen: TSegurSize;
 function segur_eprescription_scanner_normalise(Text: PAnsiChar; TextLen: TSegurSize;
   ConfigJson: PAnsiChar; ConfigJsonLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
   cdecl; external SegurLib;
+
+{ DMP: a client made from dmp.toml, thread-safe; every transaction blocks for its exchanges.
+  Ins is the matricule of a qualified identity; nil ReplacesId or TypeCode: none; nil
+  Matricule in segur_dmp_web_url: no patient; nil Oid: INS-NIR. }
+function segur_dmp_client_new(ConfigPath: PAnsiChar; ConfigPathLen: TSegurSize;
+  TimeoutMs: Cardinal; out OutClient: PSegurDmpClient): TSegurResult; cdecl; external SegurLib;
+function segur_dmp_client_status(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_dmp_client_set_authorization(Client: PSegurDmpClient; Ins: PAnsiChar;
+  InsLen: TSegurSize; Authorization: Cardinal): TSegurResult; cdecl; external SegurLib;
+function segur_dmp_client_feed(Client: PSegurDmpClient; Cda: PByte; CdaLen: TSegurSize;
+  ReplacesId: PAnsiChar; ReplacesIdLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
+function segur_dmp_client_find(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: TSegurSize;
+  TypeCode: PAnsiChar; TypeCodeLen: TSegurSize; Status: Cardinal;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_dmp_client_get(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: TSegurSize;
+  UniqueId: PAnsiChar; UniqueIdLen: TSegurSize; Buf: PByte; BufLen: TSegurSize;
+  out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_dmp_client_update(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: TSegurSize;
+  UniqueId: PAnsiChar; UniqueIdLen: TSegurSize; Change: Cardinal): TSegurResult; cdecl;
+  external SegurLib;
+procedure segur_dmp_client_free(Client: PSegurDmpClient); cdecl; external SegurLib;
+function segur_dmp_web_url(BaseUrl: PAnsiChar; BaseUrlLen: TSegurSize; Page: PAnsiChar;
+  PageLen: TSegurSize; Matricule: PAnsiChar; MatriculeLen: TSegurSize; Oid: PAnsiChar;
+  OidLen: TSegurSize; out OutUrl: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 
 function segur_national_id(Kind: Cardinal; Input: PAnsiChar; InputLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;

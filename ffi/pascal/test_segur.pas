@@ -326,6 +326,53 @@ begin
   RemoveDir(string(Dir));
 end;
 
+{ The DMP button URL and a missing configuration always; with a dmp.toml and a patient
+  matricule as arguments (ffi/tests/c_dmp.rs runs it so against the DMP simulator), TD0.2
+  status and TD3.1 find too. }
+procedure TestDmp;
+var
+  Base, Page, Ins, Config, Missing: UTF8String;
+  Client: PSegurDmpClient;
+  OutText: PAnsiChar;
+  Text: UTF8String;
+begin
+  Base := 'https://dmp.example';
+  Page := 'DossierPatient';
+  Ins := '279035121518989';
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_OK, segur_dmp_web_url(SegurIn(Base), Length(Base), SegurIn(Page),
+    Length(Page), SegurIn(Ins), Length(Ins), nil, 0, OutText), 'dmp web url');
+  Check(SegurTake(OutText) = 'https://dmp.example/AccesDirect/DossierPatient/279035121518989',
+    'dmp web url text');
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_INVALID_PARAMETER, segur_dmp_web_url(SegurIn(Base), Length(Base),
+    SegurIn(Page), Length(Page), nil, 0, nil, 0, OutText), 'dmp web url without patient');
+  Check(OutText = nil, 'no url on error');
+  Missing := '/nonexistent/dmp.toml';
+  Client := nil;
+  CheckCode(SEGUR_RESULT_DMP_CONFIG, segur_dmp_client_new(SegurIn(Missing), Length(Missing), 0,
+    Client), 'dmp config missing');
+  Check(segur_result_is_dmp_refusal(SEGUR_RESULT_DMP_CLOSED), 'closed is a refusal');
+  if ParamCount < 2 then
+    Exit;
+  Config := UTF8String(ParamStr(1));
+  Ins := UTF8String(ParamStr(2));
+  CheckCode(SEGUR_RESULT_OK, segur_dmp_client_new(SegurIn(Config), Length(Config), 20000,
+    Client), 'dmp client');
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_OK, segur_dmp_client_status(Client, SegurIn(Ins), Length(Ins),
+    OutText), 'dmp status');
+  Text := SegurTake(OutText);
+  Check(Pos('"state":"active"', string(Text)) > 0, 'dmp status active');
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_OK, segur_dmp_client_find(Client, SegurIn(Ins), Length(Ins), nil, 0,
+    SEGUR_DMP_STATUS_FILTER_ALL, OutText), 'dmp find');
+  Text := SegurTake(OutText);
+  Check(Copy(Text, 1, 1) = '[', 'dmp find array');
+  segur_dmp_client_free(Client);
+  WriteLn('DMP simulator: status and find');
+end;
+
 begin
   { The library, like any C library, runs with the IEEE 754 default of masked floating-point
     exceptions (the image decoder divides by zero into infinities); Delphi and Free Pascal
@@ -342,6 +389,7 @@ begin
   TestCodes;
   TestMssCredentials;
   TestAccess;
+  TestDmp;
   WriteLn('test_segur: ', Passed, ' checks passed, ', Failed, ' failed');
   if Failed > 0 then
     Halt(1);
