@@ -1177,7 +1177,8 @@ typedef uint32_t segur_identifier_kind;
 #endif // __cplusplus
 
 /**
- * Whether a TD0.3 call declares or removes the authorisation (`segur_dmp_client_set_authorization`).
+ * Whether a TD0.3 call declares or removes the authorisation
+ * (`segur_dmp_client_set_authorization`).
  */
 enum segur_dmp_authorization
 #ifdef __cplusplus

@@ -14,9 +14,10 @@
 //! - every export catches panics (`SEGUR_RESULT_PANIC`): the host process never aborts;
 //! - messages and details never contain patient data.
 //!
-//! Further modules: [`access`], [`cards`], [`cda`], [`dispensation`], [`dmp`], [`eprescription`], [`ins`],
-//! [`ins_datamatrix`], [`insi`], [`mss_annuaire`], [`mss_credentials`], [`mss_discovery`],
-//! [`mss_mailbox`], [`mss_mdn`], [`mssante`], [`result`], [`twoddoc`], [`vitale`].
+//! Further modules: [`access`], [`cards`], [`cda`], [`dispensation`], [`dmp`],
+//! [`eprescription`], [`ins`], [`ins_datamatrix`], [`insi`], [`mss_annuaire`],
+//! [`mss_credentials`], [`mss_discovery`], [`mss_mailbox`], [`mss_mdn`], [`mssante`], [`result`],
+//! [`twoddoc`], [`vitale`].
 #![allow(unsafe_code)]
 // the C boundary is the one place where raw pointers are unavoidable
 // Reviewed: the exported functions take raw pointers from C and cannot be `unsafe fn` for their

@@ -1,8 +1,8 @@
 //! `segur_result`: the status every fallible function returns.
 //!
 //! Codes are grouped by crate: `0` success, `1xxx` general (boundary), `2xxx` `segur-ins`,
-//! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards, `8xxx` DMP, `10xxx`
-//! access security. A code is never
+//! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards, `8xxx` DMP,
+//! `10xxx` access security. A code is never
 //! reused: a retired code stays below as a comment, and `ffi/result-codes.txt` (checked by a test)
 //! lists every code ever assigned. Messages are static English text without patient data.
 

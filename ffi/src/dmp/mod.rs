@@ -7,8 +7,8 @@
 //! codes are 8000-8999 (`error`); error details never hold patient data.
 //!
 //! Patients are named by the matricule of an identity the application holds as qualified
-//! (RNIV EXI SI 08: only a qualified identity's matricule may be sent; `segur_identity_qualified_ins`
-//! gives it), with the authority OID of `ins_oid` in `dmp.toml` (INS-NIR when absent), as the
+//! (RNIV EXI SI 08: only a qualified identity's matricule may be sent;
+//! `segur_identity_qualified_ins` gives it), with the authority OID of `ins_oid` in `dmp.toml` (INS-NIR when absent), as the
 //! command line's `--ins`.
 
 mod error;
@@ -70,7 +70,8 @@ impl segur_dmp_client {
     }
 }
 
-/// Whether a TD0.3 call declares or removes the authorisation (`segur_dmp_client_set_authorization`).
+/// Whether a TD0.3 call declares or removes the authorisation
+/// (`segur_dmp_client_set_authorization`).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum segur_dmp_authorization {

@@ -219,8 +219,9 @@ int main(int argc, char **argv) {
   json = find(c, ins, NULL, SEGUR_DMP_STATUS_FILTER_APPROVED);
   CHECK_CONTAINS("MASQUE_PS", json);
   segur_string_free(json);
-  CHECK_RESULT(SEGUR_RESULT_OK, segur_dmp_client_update(c, ins, strlen(ins), unique_id,
-                                                        strlen(unique_id), SEGUR_DMP_CHANGE_UNMASK));
+  CHECK_RESULT(SEGUR_RESULT_OK,
+               segur_dmp_client_update(c, ins, strlen(ins), unique_id, strlen(unique_id),
+                                       SEGUR_DMP_CHANGE_UNMASK));
   json = find(c, ins, NULL, SEGUR_DMP_STATUS_FILTER_APPROVED);
   CHECK_CONTAINS(unique_id, json);
   CHECK(json != NULL && strstr(json, "MASQUE_PS") == NULL);
