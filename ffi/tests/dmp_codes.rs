@@ -186,3 +186,49 @@ fn configurations_that_do_not_load_are_named() {
     let (code, d) = Client::new(&config, 0).err().unwrap();
     assert_eq!(code, segur_result::DmpTlsConfig, "{d}");
 }
+
+#[test]
+fn a_server_certificate_for_another_name_is_a_name_mismatch() {
+    // The simulator's certificate names localhost and 127.0.0.1 (RFC 6125 §6); it listens on
+    // another loopback address here, which the written endpoint then names.
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Simulator::start(SimulatorOptions {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 2], 0)),
+        ..SimulatorOptions::default()
+    })
+    .unwrap();
+    let config = sim.write_config(dir.path()).unwrap();
+    assert!(sim.endpoint().starts_with("https://127.0.0.2:"));
+    let client = Client::new(&config, 5000).unwrap();
+    let (code, d) = client.status(PATIENT).unwrap_err();
+    assert_eq!(code, segur_result::DmpTlsNameMismatch, "{d}");
+}
+
+#[test]
+fn one_client_serves_several_threads_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, config) = simulator(dir.path());
+    let client = Client::new(&config, 0).unwrap();
+    // The handle is shared as C shares it: the same pointer, from several threads.
+    let shared = client.0 as usize;
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                for _ in 0..3 {
+                    let mut out = ptr::null_mut();
+                    let r = segur_dmp_client_status(
+                        shared as *const segur_dmp_client,
+                        PATIENT.as_ptr().cast(),
+                        PATIENT.len(),
+                        &mut out,
+                    );
+                    assert_eq!(r, segur_result::Ok);
+                    assert_eq!(support::take_json(out)["state"], "active");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}

@@ -147,9 +147,24 @@ mod tests {
     fn transport_errors_keep_their_layer() {
         use segur_result as R;
         assert_eq!(dmp_err(DmpError::Http(HttpError::Timeout)), R::DmpTimeout);
+        for (tls, expected) in [
+            (TlsError::UnknownIssuer, R::DmpTlsUnknownCa),
+            (TlsError::NameMismatch, R::DmpTlsNameMismatch),
+            (TlsError::Expired, R::DmpTlsCertificateExpired),
+            (
+                TlsError::ClientCertificateRefused {
+                    alert: "BadCertificate".into(),
+                },
+                R::DmpTlsClientCertificateRefused,
+            ),
+            (TlsError::InvalidServerName, R::DmpTls),
+        ] {
+            assert_eq!(dmp_err(DmpError::Http(HttpError::Tls(tls))), expected);
+        }
+        // TLS material that does not load is configuration, not the exchange.
         assert_eq!(
-            dmp_err(DmpError::Http(HttpError::Tls(TlsError::UnknownIssuer))),
-            R::DmpTlsUnknownCa
+            dmp_err(DmpError::Tls(TlsError::UnknownIssuer)),
+            R::DmpTlsConfig
         );
         assert_eq!(
             dmp_err(DmpError::Http(HttpError::Connect {
