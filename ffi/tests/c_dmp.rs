@@ -135,6 +135,15 @@ fn c_program_feeds_finds_gets_updates_and_is_refused_against_the_simulator() {
         );
         // The registry holds what the program did, seen from the simulator's side.
         assert_eq!(sim.entry_status(UNIQUE_ID), Some(EntryStatus::Deleted));
+        // The replacement: the first version deprecated, the second approved.
+        assert_eq!(
+            sim.entry_status("1.2.250.1.999.1.1.2024.11"),
+            Some(EntryStatus::Deprecated)
+        );
+        assert_eq!(
+            sim.entry_status("1.2.250.1.999.1.1.2024.12"),
+            Some(EntryStatus::Approved)
+        );
     }
 }
 

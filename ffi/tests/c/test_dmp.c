@@ -1,7 +1,8 @@
 /* The DMP entry points of libsegur against the DMP simulator of segur-dmp (started by
  * ffi/tests/c_dmp.rs, which passes its dmp.toml): status, authorisation, feed of a VAC-NOTE
  * built with the CDA entry points, find, get back byte for byte, mask, unmask, archive, delete,
- * the DMP's refusals with their codes, NULL parameters and a buffer too small.
+ * the DMP's refusals with their codes, NULL parameters and a buffer too small, and a
+ * replacement (RPLC).
  * Usage: test_dmp <dmp.toml> <patient matricule> <matricule of a patient whose DMP is closed> */
 #include "check.h"
 
@@ -46,6 +47,84 @@ static int replace_all(char *s, const char *from, const char *to) {
     count++;
   }
   return count;
+}
+
+/* A copy of `s` (freed by the caller) with its first `from` replaced by `to`; NULL when absent. */
+static char *replace_once(const char *s, const char *from, const char *to) {
+  const char *p = strstr(s, from);
+  if (p == NULL) return NULL;
+  size_t head = (size_t)(p - s), from_len = strlen(from), to_len = strlen(to);
+  char *out = malloc(strlen(s) - from_len + to_len + 1);
+  if (out == NULL) return NULL;
+  memcpy(out, s, head);
+  memcpy(out + head, to, to_len);
+  strcpy(out + head + to_len, p + from_len);
+  return out;
+}
+
+/* A VAC-NOTE of the builder's example input with its header `id` replaced by `header`. */
+static char *vac_note_with(const char *header) {
+  char *input = NULL, *xml = NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_cda_example("vaccination-note", 16, &input));
+  if (input == NULL) return NULL;
+  char *changed = replace_once(input, "\"id\":{\"root\":\"1.2.250.1.999.1.1.2024.1\"}", header);
+  segur_string_free(input);
+  CHECK(changed != NULL);
+  if (changed == NULL) return NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_cda_build(changed, strlen(changed), &xml));
+  free(changed);
+  return xml;
+}
+
+/* TD2.1 replacement: a first version, then a second one of the same setId replacing it (RPLC);
+ * the first is deprecated. */
+static void test_replacement(const segur_dmp_client *c, const char *ins) {
+  /* The example's setId is 1.2.250.1.999.1.1.2024.2 and its version 1. */
+  static const char v1[] = "\"id\":{\"root\":\"1.2.250.1.999.1.1.2024.11\"}";
+  static const char v2[] = "\"id\":{\"root\":\"1.2.250.1.999.1.1.2024.12\"},"
+                           "\"replaces\":{\"id\":{\"root\":\"1.2.250.1.999.1.1.2024.11\"},"
+                           "\"setId\":{\"root\":\"1.2.250.1.999.1.1.2024.2\"},\"version\":1}";
+  static const char v3[] = "\"id\":{\"root\":\"1.2.250.1.999.1.1.2024.13\"},"
+                           "\"replaces\":{\"id\":{\"root\":\"1.2.250.1.999.1.1.2024.11\"},"
+                           "\"setId\":{\"root\":\"1.2.250.1.999.1.1.2024.2\"},\"version\":1}";
+  static const char first[] = "1.2.250.1.999.1.1.2024.11";
+  char *xml1 = vac_note_with(v1), *xml2 = vac_note_with(v2), *xml3 = vac_note_with(v3);
+  char *json = NULL;
+  if (xml1 == NULL || xml2 == NULL || xml3 == NULL) {
+    segur_string_free(xml1);
+    segur_string_free(xml2);
+    segur_string_free(xml3);
+    return;
+  }
+  CHECK_RESULT(SEGUR_RESULT_OK,
+               segur_dmp_client_feed(c, (const uint8_t *)xml1, strlen(xml1), NULL, 0, &json));
+  segur_string_free(json);
+  json = NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_dmp_client_feed(c, (const uint8_t *)xml2, strlen(xml2),
+                                                      first, strlen(first), &json));
+  CHECK_CONTAINS("\"replaces\":\"1.2.250.1.999.1.1.2024.11\"", json);
+  CHECK_CONTAINS("\"unique_id\":\"1.2.250.1.999.1.1.2024.12\"", json);
+  segur_string_free(json);
+  json = NULL;
+  /* The replaced version can be replaced no more. */
+  CHECK_RESULT(SEGUR_RESULT_DMP_DEPRECATED_DOCUMENT,
+               segur_dmp_client_feed(c, (const uint8_t *)xml3, strlen(xml3), first, strlen(first),
+                                     &json));
+  CHECK(json == NULL);
+  segur_string_free(xml1);
+  segur_string_free(xml2);
+  segur_string_free(xml3);
+  char *approved = NULL, *deprecated = NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_dmp_client_find(c, ins, strlen(ins), NULL, 0,
+                                                      SEGUR_DMP_STATUS_FILTER_APPROVED, &approved));
+  CHECK_CONTAINS("1.2.250.1.999.1.1.2024.12", approved);
+  CHECK(approved != NULL && strstr(approved, first) == NULL);
+  CHECK_RESULT(SEGUR_RESULT_OK,
+               segur_dmp_client_find(c, ins, strlen(ins), NULL, 0,
+                                     SEGUR_DMP_STATUS_FILTER_DEPRECATED, &deprecated));
+  CHECK_CONTAINS(first, deprecated);
+  segur_string_free(approved);
+  segur_string_free(deprecated);
 }
 
 /* TD3.1 of the patient, returned as a string the caller frees (NULL on error). */
@@ -273,6 +352,7 @@ int main(int argc, char **argv) {
   segur_string_free(json);
   CHECK(!segur_result_is_dmp_refusal(SEGUR_RESULT_DMP_TIMEOUT));
 
+  test_replacement(c, ins);
   test_web_url(ins);
   segur_dmp_client_free(c);
   segur_dmp_client_free(NULL);
