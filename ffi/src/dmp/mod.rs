@@ -46,6 +46,8 @@ pub struct segur_dmp_client {
     ins_oid: String,
 }
 
+// The header promises concurrent calls on one handle: a client that stopped being Send + Sync
+// would not compile.
 const _: () = {
     const fn shared_across_threads<T: Send + Sync>() {}
     shared_across_threads::<segur_dmp_client>();
