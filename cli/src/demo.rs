@@ -481,7 +481,21 @@ fn flow(args: &Args, out: &mut out::OutDir) -> Result<(), Box<dyn std::error::Er
     )?;
 
     step("The note is packed in an IHE_XDM.ZIP, in memory, with its XDS metadata");
-    let (xdm, submission) = pack_cda(cda.as_bytes(), None, &PackOptions::default())?;
+    // README.TXT names the media's creator (IHE ITI TF-3 §4.2.1.1.2); the sourceId is the
+    // test OID `segur xdm pack` uses by default.
+    let pack_options = PackOptions {
+        source_id: "1.2.250.1.999.1".into(),
+        sender: segur_dmp_cda::xdm::XdmSender {
+            name: "Claire DUPONT".into(),
+            organization: "Pharmacie du Centre (FINESS 750712184)".into(),
+            application: "segur demo".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            vendor: "segur".into(),
+            contact: "pharmacie.centre@pharmacie.mssante.fr".into(),
+        },
+        ..PackOptions::default()
+    };
+    let (xdm, submission) = pack_cda(cda.as_bytes(), None, &pack_options)?;
     let package = XdmPackage::unpack(&xdm, &XdmLimits::default())?;
     out.write(
         "IHE_XDM.ZIP",
