@@ -22,7 +22,8 @@ use segur_dmp::simulator::{Simulator, SimulatorOptions};
 use segur_dmp::td21::FeedDocument;
 use segur_dmp::td31::FindDocuments;
 use segur_dmp_cda::build::{DocumentInput, Pdf, examples};
-use segur_dmp_cda::read::ReadLimits;
+use segur_dmp_cda::read::{CdaBody, ReadLimits};
+use segur_dmp_cda::xds::{DeriveOptions, format_code_for_media_type};
 use segur_dmp_cda::{PackOptions, XdmLimits, XdmPackage, pack_cda, validate};
 use segur_eprescription::decode::{self, DecodeOptions, Symbology};
 use segur_eprescription::ins_datamatrix::InsDatamatrix;
@@ -94,7 +95,7 @@ impl Steps {
     }
 }
 
-/// What the DMP simulator gave back in step 7.
+/// What the DMP simulator gave back after the feed.
 struct DmpExchange {
     /// The TD3.1 answer, as `segur dmp find --json` prints it.
     found: Vec<segur_dmp::view::DocumentView>,
@@ -102,9 +103,10 @@ struct DmpExchange {
     retrieved: Vec<u8>,
 }
 
-/// TD2.1 feed, TD3.1 search and TD3.2 retrieve of `cda` against the built-in DMP simulator,
-/// through the same `dmp.toml` and `DmpClient` a pharmacy's configuration would give.
-fn dmp_round_trip(cda: &[u8]) -> Result<DmpExchange, Box<dyn std::error::Error>> {
+/// TD2.1 feed of `cda` and of the `others` documents of the same patient, TD3.1 search and
+/// TD3.2 retrieve of `cda` against the built-in DMP simulator, through the same `dmp.toml` and
+/// `DmpClient` a pharmacy's configuration would give.
+fn dmp_round_trip(cda: &[u8], others: &[&[u8]]) -> Result<DmpExchange, Box<dyn std::error::Error>> {
     let simulator = Simulator::start(SimulatorOptions::default())?;
     let dir = tempfile::tempdir()?;
     let config = DmpConfig::load(&simulator.write_config(dir.path())?)?;
@@ -113,20 +115,24 @@ fn dmp_round_trip(cda: &[u8]) -> Result<DmpExchange, Box<dyn std::error::Error>>
 
     let document = FeedDocument::from_cda(cda.to_vec(), &Default::default())?;
     let patient = document.patient();
-    let outcome = match client.feed(&document, None)? {
-        FeedOutcome::Fed => "Success",
-        FeedOutcome::AlreadyPresent => "already present",
-    };
-    println!(
-        "    TD2.1 feed     {outcome}, uniqueId {}",
-        document.unique_id()
-    );
+    for bytes in std::iter::once(cda).chain(others.iter().copied()) {
+        let fed = FeedDocument::from_cda(bytes.to_vec(), &feed_options(bytes)?)?;
+        let outcome = match client.feed(&fed, None)? {
+            FeedOutcome::Fed => "Success",
+            FeedOutcome::AlreadyPresent => "already present",
+        };
+        say!("    TD2.1 feed     {outcome}, uniqueId {}", fed.unique_id());
+    }
 
     let found = client.find(patient, &FindDocuments::default())?;
     let entry = found
         .iter()
         .find(|e| e.unique_id == document.unique_id())
         .ok_or("the fed note is not in the DMP's answer")?;
+    println!(
+        "    TD3.1 find     {} document(s) for the patient",
+        found.len()
+    );
     say!(
         "    TD3.1 find     {} {}, {} bytes, SHA-1 {}",
         entry.type_code.as_deref().unwrap_or("-"),
@@ -150,6 +156,19 @@ fn dmp_round_trip(cda: &[u8]) -> Result<DmpExchange, Box<dyn std::error::Error>>
     })
 }
 
+/// The XDS options of a feed: a CDA R2 niveau 1 (XDS-SD) takes the formatCode of its body's
+/// media type (ASS_A12), which the header alone does not give.
+fn feed_options(cda: &[u8]) -> Result<DeriveOptions, Box<dyn std::error::Error>> {
+    let mut options = DeriveOptions::default();
+    if let CdaBody::NonXml(body) = segur_dmp_cda::read(cda)?.body {
+        options.format_code = Some(
+            format_code_for_media_type(&body.media_type)
+                .ok_or("no XDS formatCode for the document's body media type")?,
+        );
+    }
+    Ok(options)
+}
+
 /// The CN of a certificate subject (RFC 4514 string), or the whole subject.
 fn common_name(subject: &str) -> &str {
     subject
@@ -159,14 +178,19 @@ fn common_name(subject: &str) -> &str {
 }
 
 /// Builds a document of the dmp-cda examples for `identity` (the example's own test patient is
-/// replaced), then checks it with the SDK's validator.
+/// replaced), then checks it with the SDK's validator. `n` gives the document its own id and
+/// setId under the examples' test OID: every document has a unique `ClinicalDocument/id`
+/// (CI-SIS structuration minimale), also the XDS uniqueId.
 fn build_document(
     ty: &str,
+    n: u32,
     identity: &serde_json::Value,
     edit: impl FnOnce(&mut serde_json::Value),
 ) -> Result<String, Box<dyn std::error::Error>> {
     let mut input = examples::example_json(ty).ok_or("no such document example")?;
     input["header"]["patient"]["identity"] = identity.clone();
+    input["header"]["id"]["root"] = format!("1.2.250.1.999.1.1.2024.{n}1").into();
+    input["header"]["setId"]["root"] = format!("1.2.250.1.999.1.1.2024.{n}2").into();
     edit(&mut input);
     let document: DocumentInput = serde_json::from_value(input)?;
     let cda = document.build()?;
@@ -407,7 +431,7 @@ fn flow(args: &Args, out: &mut out::OutDir) -> Result<(), Box<dyn std::error::Er
     );
 
     step("A TROD and a bilan partagé de médication are recorded next to the note");
-    let trod = build_document("trod", &identity_json, |_| {})?;
+    let trod = build_document("trod", 1, &identity_json, |_| {})?;
     let trod_header = segur_dmp_cda::read_header(trod.as_bytes(), &ReadLimits::default())?;
     say!(
         "    TROD           {} bytes, type {} ({})",
@@ -433,10 +457,10 @@ fn flow(args: &Args, out: &mut out::OutDir) -> Result<(), Box<dyn std::error::Er
     );
     // The builder's JSON form of a PDF (base64) is written by the builder's own type.
     let pdf_json = serde_json::to_value(Pdf::new(bpm_pdf.clone())?)?;
-    let bpm = build_document("bpm", &identity_json, |input| input["pdf"] = pdf_json)?;
+    let bpm = build_document("bpm", 2, &identity_json, |input| input["pdf"] = pdf_json)?;
     let bpm_read = segur_dmp_cda::read(bpm.as_bytes())?;
     let pdf_inside = match &bpm_read.body {
-        segur_dmp_cda::read::CdaBody::NonXml(b) => b.bytes == bpm_pdf,
+        CdaBody::NonXml(b) => b.bytes == bpm_pdf,
         _ => false,
     };
     say!(
@@ -463,13 +487,13 @@ fn flow(args: &Args, out: &mut out::OutDir) -> Result<(), Box<dyn std::error::Er
     )?;
 
     step(
-        "The note is fed to the DMP (the built-in simulator, on this machine), found and read back",
+        "The three documents are fed to the DMP (the built-in simulator, on this machine); the note is found and read back",
     );
-    let exchange = dmp_round_trip(cda.as_bytes())?;
+    let exchange = dmp_round_trip(cda.as_bytes(), &[trod.as_bytes(), bpm.as_bytes()])?;
     out.write(
         "dmp-find.json",
         serde_json::to_string_pretty(&exchange.found)?.as_bytes(),
-        "The DMP's TD3.1 answer after the feed (registry entries, no patient data), as \
+        "The DMP's TD3.1 answer after the three feeds (registry entries, no patient data), as \
          `segur dmp find --json` prints it",
         "python3 -m json.tool dmp-find.json",
     )?;

@@ -110,6 +110,10 @@ fn demo_runs_offline_and_reaches_a_qualified_identity() {
     );
     assert!(text.contains("read back identical: true"));
     assert!(text.contains("TD2.1 feed     Success"), "{text}");
+    assert!(
+        text.contains("TD3.1 find     3 document(s) for the patient"),
+        "{text}"
+    );
     assert!(text.contains("TD3.1 find     87273-9 approved"), "{text}");
     assert!(text.contains("identical to the note fed: true"), "{text}");
     assert!(text.contains("X-MSS-CODECDA  87273-9"));
@@ -223,7 +227,14 @@ fn read_back_commands_show_what_the_demo_wrote() {
     // The DMP's answer names the note fed, and the document read back is the note.
     let found: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("dmp-find.json")).unwrap()).unwrap();
-    assert_eq!(found[0]["type_code"], "87273-9");
+    let mut types: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type_code"].as_str().unwrap())
+        .collect();
+    types.sort();
+    assert_eq!(types, ["56445-0", "87273-9", "96173-0"]);
     assert_eq!(
         std::fs::read(dir.join("dmp-retrieved.xml")).unwrap(),
         std::fs::read(dir.join("vaccination-note.xml")).unwrap()

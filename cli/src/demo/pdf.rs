@@ -80,12 +80,20 @@ fn win_ansi(text: &str) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn find(haystack: &[u8], needle: &[u8]) -> usize {
+        haystack
+            .windows(needle.len())
+            .rposition(|w| w == needle)
+            .unwrap()
+    }
+
     #[test]
     fn cross_reference_offsets_point_at_their_objects() {
+        // Offsets are byte offsets: WinAnsi text (é is one byte) must not shift them.
         let pdf = one_page("Titre (essai)", &["Médication", "ligne 2"]);
-        let text = String::from_utf8_lossy(&pdf);
-        let xref = text.rfind("xref\n").unwrap();
-        let startxref: usize = text
+        let xref = find(&pdf, b"xref\n0 6\n");
+        let tail = std::str::from_utf8(&pdf[xref..]).unwrap();
+        let startxref: usize = tail
             .rsplit("startxref\n")
             .next()
             .unwrap()
@@ -95,12 +103,15 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(startxref, xref);
-        for (i, line) in text[xref..].lines().skip(3).take(5).enumerate() {
+        let entries: Vec<&str> = tail.lines().skip(3).take(5).collect();
+        assert_eq!(entries.len(), 5);
+        for (i, line) in entries.iter().enumerate() {
             let offset: usize = line[..10].parse().unwrap();
             assert!(pdf[offset..].starts_with(format!("{} 0 obj", i + 1).as_bytes()));
         }
-        assert!(text.contains("(Titre \\(essai\\)) Tj"));
+        assert!(pdf.ends_with(b"%%EOF\n"));
+        find(&pdf, b"(Titre \\(essai\\)) Tj");
         // é in WinAnsiEncoding.
-        assert!(pdf.windows(3).any(|w| w == b"M\xE9d"));
+        find(&pdf, b"M\xE9dication");
     }
 }
