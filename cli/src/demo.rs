@@ -243,8 +243,19 @@ fn flow(args: &Args, out: &mut out::OutDir) -> Result<(), Box<dyn std::error::Er
             cert.not_after
         );
     }
+    // A mistyped PIN costs a try, which the card gives back once the right PIN is presented.
+    match cps.verify_pin(&Pin::from_str_checked("0000")?) {
+        Err(segur_cps_card::Error::WrongPin { tries_left }) => {
+            println!("    wrong PIN      refused, {tries_left} tries left")
+        }
+        Ok(()) => return Err("the card accepted a wrong PIN".into()),
+        Err(e) => return Err(e.into()),
+    }
     cps.verify_pin(&Pin::from_str_checked(cards::DEMO_PIN)?)?;
-    println!("    PIN            verified (the test card's PIN)");
+    println!(
+        "    PIN            verified (the test card's PIN), {} tries left",
+        cps.pin_status()?.tries_left
+    );
     let cps_view = CardInfoView::new(
         "in-memory CPS3 (segur demo)",
         &atr,

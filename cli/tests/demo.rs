@@ -89,7 +89,11 @@ fn demo_runs_offline_and_reaches_a_qualified_identity() {
         text.contains("Authentication: 899700000001 AUTH TEST"),
         "{text}"
     );
-    assert!(text.contains("PIN            verified"));
+    assert!(
+        text.contains("wrong PIN      refused, 2 tries left"),
+        "{text}"
+    );
+    assert!(text.contains("PIN            verified (the test card's PIN), 3 tries left"));
     assert!(text.contains("beneficiaries  1"));
     assert!(text.contains("holder         ECETINSI PIERRE-ALAIN, born 20090714"));
     assert!(text.contains("card's key     the same"));
@@ -137,6 +141,17 @@ fn redacted_demo_shows_no_patient_data() {
     for secret in ["1090763", "ECETINSI", "PIERRE-ALAIN", "20090714"] {
         assert!(!text.contains(secret), "{secret} leaked:\n{text}");
     }
+}
+
+/// The output folder's name comes from the user: shown escaped, never raw to the terminal.
+#[test]
+fn the_folder_name_is_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo(&dir.path().join("demo\u{1b}]0;title\u{7}"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'));
+    assert!(stdout.contains("demo\\u{1b}]0;title\\u{7}"), "{stdout}");
 }
 
 #[test]
