@@ -148,7 +148,9 @@ impl OutDir {
             "# segur demo output\n\n\
              Every file the demo's steps talk about. The patient is the fictitious INSi test \
              identity ECETINSI PIERRE-ALAIN; the cards are simulated in memory; the DMP is the \
-             SDK's built-in simulator. Run each command from this folder.\n\n\
+             SDK's built-in simulator. Run each command from this folder. The file \
+             `.segur-demo` marks the folder as a demo output: `segur demo --out` may write here \
+             again, replacing the files below.\n\n\
              | File | What it is | Read it back with |\n\
              |---|---|---|\n",
         );
