@@ -23,7 +23,6 @@ use segur_dmp::td21::FeedDocument;
 use segur_dmp::td31::FindDocuments;
 use segur_dmp_cda::build::{DocumentInput, Pdf, examples};
 use segur_dmp_cda::read::{CdaBody, ReadLimits};
-use segur_dmp_cda::xds::{DeriveOptions, format_code_for_media_type};
 use segur_dmp_cda::{PackOptions, XdmLimits, XdmPackage, pack_cda, validate};
 use segur_eprescription::decode::{self, DecodeOptions, Symbology};
 use segur_eprescription::ins_datamatrix::InsDatamatrix;
@@ -116,7 +115,7 @@ fn dmp_round_trip(cda: &[u8], others: &[&[u8]]) -> Result<DmpExchange, Box<dyn s
     let document = FeedDocument::from_cda(cda.to_vec(), &Default::default())?;
     let patient = document.patient();
     for bytes in std::iter::once(cda).chain(others.iter().copied()) {
-        let fed = FeedDocument::from_cda(bytes.to_vec(), &feed_options(bytes)?)?;
+        let fed = FeedDocument::from_cda(bytes.to_vec(), &Default::default())?;
         let outcome = match client.feed(&fed, None)? {
             FeedOutcome::Fed => "Success",
             FeedOutcome::AlreadyPresent => "already present",
@@ -154,19 +153,6 @@ fn dmp_round_trip(cda: &[u8], others: &[&[u8]]) -> Result<DmpExchange, Box<dyn s
         found,
         retrieved: retrieved.bytes,
     })
-}
-
-/// The XDS options of a feed: a CDA R2 niveau 1 (XDS-SD) takes the formatCode of its body's
-/// media type (ASS_A12), which the header alone does not give.
-fn feed_options(cda: &[u8]) -> Result<DeriveOptions, Box<dyn std::error::Error>> {
-    let mut options = DeriveOptions::default();
-    if let CdaBody::NonXml(body) = segur_dmp_cda::read(cda)?.body {
-        options.format_code = Some(
-            format_code_for_media_type(&body.media_type)
-                .ok_or("no XDS formatCode for the document's body media type")?,
-        );
-    }
-    Ok(options)
 }
 
 /// The CN of a certificate subject (RFC 4514 string), or the whole subject.
