@@ -52,7 +52,23 @@ impl FeedDocument {
             .ins()
             .ok_or_else(|| DmpError::Document("the CDA has no patient INS".into()))?
             .map_err(|e| DmpError::Document(e.to_string()))?;
-        let entry = DocumentEntry::derive(&header, &bytes, None, options)
+        // A CDA R2 niveau 1 (XDS-SD) takes the formatCode of its body's media type (ASS_A12),
+        // which the header reader does not see: only such a document is read whole.
+        let is_sd = header
+            .template_ids
+            .iter()
+            .any(|t| t.root == segur_dmp_cda::xds::TEMPLATE_XDS_SD);
+        let media_type = match options.format_code {
+            None if is_sd => match segur_dmp_cda::read(&bytes)
+                .map_err(|e| DmpError::Document(e.to_string()))?
+                .body
+            {
+                segur_dmp_cda::read::CdaBody::NonXml(body) => Some(body.media_type),
+                _ => None,
+            },
+            _ => None,
+        };
+        let entry = DocumentEntry::derive(&header, &bytes, media_type.as_deref(), options)
             .map_err(|e| DmpError::Document(e.to_string()))?;
         Ok(Self {
             bytes,
@@ -294,4 +310,26 @@ pub fn build(
         envelope,
         mtom,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bilan partagé de médication (N1, PDF body) is fed with the XDS-SD PDF formatCode, the
+    /// vaccination note with its volet's.
+    #[test]
+    fn an_n1_document_gets_the_format_code_of_its_body() {
+        let format = |ty: &str| {
+            let cda = segur_dmp_cda::build::examples::example(ty)
+                .unwrap()
+                .unwrap()
+                .build()
+                .unwrap();
+            let doc = FeedDocument::from_cda(cda.into_bytes(), &DeriveOptions::default()).unwrap();
+            doc.entry().format_code.clone().unwrap().code
+        };
+        assert_eq!(format("bpm"), "urn:ihe:iti:xds-sd:pdf:2008");
+        assert_eq!(format("vaccination-note"), "urn:asip:ci-sis:vac-note:2021");
+    }
 }
