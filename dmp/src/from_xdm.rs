@@ -410,7 +410,7 @@ impl ReceivedXdm {
                     Some(e) if is_cda_mime(e) => DocumentKind::Cda,
                     Some(_) => DocumentKind::NotCda,
                 };
-                let refusal = self.prepare(index).err().map(|e| e.to_string());
+                let refusal = self.check(index).err().map(|e| e.to_string());
                 XdmDocumentChoice {
                     index,
                     path: d.path.clone(),
@@ -432,6 +432,22 @@ impl ReceivedXdm {
     /// [`FeedDocument`] carrying the sender's metadata (with a new entryUUID: the sender's
     /// names its own submission, and the XDM `URI` slot left out).
     pub fn prepare(&self, index: usize) -> Result<CheckedXdmDocument, XdmFeedError> {
+        let (fed, patient, replaces) = self.check(index)?;
+        let (doc, _) = self.document(index)?;
+        Ok(CheckedXdmDocument {
+            index,
+            document: FeedDocument::from_checked_entry(
+                doc.bytes.clone(),
+                fed,
+                DmpPatient::attested_qualified(patient),
+            ),
+            replaces,
+        })
+    }
+
+    /// The checks of [`Self::prepare`], without copying the document: the entry to send, the
+    /// patient, and the uniqueId the document replaces.
+    fn check(&self, index: usize) -> Result<(DocumentEntry, Ins, Option<String>), XdmFeedError> {
         let (doc, entry) = self.document(index)?;
         if !is_cda_mime(entry) {
             return Err(XdmFeedError::NotCda {
@@ -501,15 +517,7 @@ impl ReceivedXdm {
             .find(|r| r.type_code.eq_ignore_ascii_case("RPLC"))
             .and_then(|r| r.parent_id.as_ref())
             .map(|id| id.to_xds());
-        Ok(CheckedXdmDocument {
-            index,
-            document: FeedDocument::from_checked_entry(
-                doc.bytes.clone(),
-                fed,
-                DmpPatient::attested_qualified(patient),
-            ),
-            replaces,
-        })
+        Ok((fed, patient, replaces))
     }
 
     /// Checks every document `selection` names; `Err` at the first that cannot be fed
