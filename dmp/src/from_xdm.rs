@@ -599,3 +599,32 @@ pub fn feed(
     out.sort_by_key(|v| v.index);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_agree_at_a_coarser_precision_only() {
+        assert!(same_time("20240301", "20240301103000"));
+        assert!(same_time("20240301103000", "20240301103000"));
+        assert!(!same_time("20240302", "20240301103000"));
+        assert!(!same_time("20240301103001", "20240301103000"));
+    }
+
+    #[test]
+    fn identifiers_compare_by_their_first_component() {
+        assert_eq!(
+            first_component(" 810100000001^PHARMACIEN^PAUL^^^^^^&1.2.250.1.71.4.2.1&ISO^D"),
+            "810100000001"
+        );
+        assert_eq!(first_component(""), "");
+    }
+
+    #[test]
+    fn a_hostile_mime_type_cannot_forge_output() {
+        assert_eq!(media_type_text("application/pdf"), "application/pdf");
+        assert_eq!(media_type_text("text/x\u{1b}[2J\r\nok"), "text/x??2J??ok");
+        assert_eq!(media_type_text(&"a".repeat(500)).len(), 64);
+    }
+}
