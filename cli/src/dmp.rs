@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 use segur_dmp::client::{DmpClient, FeedOutcome};
 use segur_dmp::config::DmpConfig;
+use segur_dmp::from_xdm::{self, DocumentKind, ReceivedXdm, Selection};
 use segur_dmp::td21::FeedDocument;
 use segur_dmp::td31::{FindDocuments, QueryCode, StatusFilter};
 use segur_dmp::td33::{ConfidentialityChange, StatusChange};
@@ -45,14 +46,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// TD2.1: feed a CDA (the patient INS comes from the CDA).
+    /// TD2.1: feed a CDA (the patient INS comes from the CDA), or documents of a received
+    /// IHE_XDM.ZIP (metadata from its METADATA.XML, checked against each CDA; without
+    /// --document or --all, its documents are listed and nothing is fed).
     Feed {
         /// The CDA document.
-        #[arg(long)]
-        cda: PathBuf,
+        #[arg(long, required_unless_present = "xdm", conflicts_with = "xdm")]
+        cda: Option<PathBuf>,
         /// The uniqueId of the document this one replaces.
-        #[arg(long)]
+        #[arg(long, requires = "cda")]
         replaces: Option<String>,
+        /// A received IHE_XDM.ZIP.
+        #[arg(long)]
+        xdm: Option<PathBuf>,
+        /// Feed this document of the XDM (its index in the listing, as `segur xdm inspect
+        /// --json` numbers them); repeatable.
+        #[arg(
+            long = "document",
+            value_name = "N",
+            requires = "xdm",
+            conflicts_with = "all"
+        )]
+        documents: Vec<usize>,
+        /// Feed every CDA of the XDM (other documents are reported, not fed).
+        #[arg(long, requires = "xdm")]
+        all: bool,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -205,9 +223,17 @@ fn exec(args: Args) -> Result<(), Failure> {
             }
         }
         Command::Feed {
-            cda,
+            xdm: Some(xdm),
+            documents,
+            all,
+            json: as_json,
+            ..
+        } => feed_xdm(&client, &xdm, documents, all, as_json)?,
+        Command::Feed {
+            cda: Some(cda),
             replaces,
             json: as_json,
+            ..
         } => {
             let bytes = crate::input::read_limited(&cda, crate::input::cda_limit())?;
             let doc = FeedDocument::from_cda(bytes, &Default::default())?;
@@ -294,7 +320,83 @@ fn exec(args: Args) -> Result<(), Failure> {
             &t.unique_id,
             StatusChange::Delete,
         )?,
-        Command::Web { .. } | Command::Simulate(_) => {}
+        Command::Web { .. } | Command::Simulate(_) | Command::Feed { .. } => {}
+    }
+    Ok(())
+}
+
+/// `feed --xdm FILE`: lists the documents without a choice, else feeds the chosen ones. Exit
+/// status: 1 when the DMP refused one, 2 when one could not be fed for another reason.
+fn feed_xdm(
+    client: &DmpClient,
+    path: &Path,
+    documents: Vec<usize>,
+    all: bool,
+    as_json: bool,
+) -> Result<(), Failure> {
+    let limits = segur_dmp_cda::xdm::XdmLimits::default();
+    let bytes = crate::input::read_limited(path, limits.max_archive_bytes)?;
+    let xdm = ReceivedXdm::read(&bytes, &limits).map_err(|e| Failure::Other(e.to_string()))?;
+    let selection = match (all, documents.is_empty()) {
+        (true, _) => Selection::All,
+        (false, false) => Selection::Documents(documents),
+        (false, true) => {
+            let listed = xdm.documents();
+            if as_json {
+                return json(&listed);
+            }
+            for d in &listed {
+                let kind = match d.kind {
+                    DocumentKind::Cda => "cda",
+                    DocumentKind::NotCda => "not-cda",
+                    DocumentKind::Undescribed => "undescribed",
+                };
+                // Each field escaped on its own: the tabs between them are ours.
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    d.index,
+                    kind,
+                    safe(&d.path),
+                    safe(d.title.as_deref().unwrap_or("-")),
+                    match &d.refusal {
+                        None => "feedable".to_owned(),
+                        Some(r) => format!("not feedable: {}", safe(r)),
+                    }
+                );
+            }
+            return Ok(());
+        }
+    };
+    let results = from_xdm::feed(client, &xdm, &selection)?;
+    if as_json {
+        json(&results)?;
+    } else {
+        for r in &results {
+            let detail = match (&r.error, &r.unique_id) {
+                (Some(e), _) => format!(": {e}"),
+                (None, Some(u)) => format!(" {u}"),
+                (None, None) => String::new(),
+            };
+            say!("{} {} {}{detail}", r.index, r.path, r.outcome);
+        }
+    }
+    let first_error = |refused: bool| {
+        results
+            .iter()
+            .find(|r| r.error.is_some() && r.refused_by_dmp == refused)
+            .map(|r| {
+                format!(
+                    "document {}: {}",
+                    r.index,
+                    r.error.as_deref().unwrap_or_default()
+                )
+            })
+    };
+    if let Some(e) = first_error(false) {
+        return Err(Failure::Other(e));
+    }
+    if let Some(e) = first_error(true) {
+        return Err(Failure::Refusal(e));
     }
     Ok(())
 }

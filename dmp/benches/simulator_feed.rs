@@ -150,5 +150,56 @@ fn feed(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, feed);
+/// The SDK's whole client path: `DmpClient::feed` of a 1 MB VAC-NOTE (built by the CDA builder,
+/// padded with a comment before `</ClinicalDocument>`), with a new uniqueId at every iteration
+/// so that each one is registered: CDA header read, metadata derived, VIHF built and signed,
+/// XAdES of the submission set signed (SHA-1 of the document), MTOM written, sent, and the
+/// simulator's checks.
+fn client_feed(c: &mut Criterion) {
+    use segur_dmp::client::{DmpClient, FeedOutcome};
+    use segur_dmp::config::DmpConfig;
+    use segur_dmp::td21::FeedDocument;
+
+    let sim = Simulator::start(SimulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = DmpConfig::load(&sim.write_config(dir.path()).unwrap()).unwrap();
+    let client = DmpClient::from_config(&config).unwrap();
+    let input: segur_dmp_cda::build::DocumentInput = serde_json::from_value(
+        segur_dmp_cda::build::examples::example_json("vaccination-note").unwrap(),
+    )
+    .unwrap();
+    let cda = input.build().unwrap();
+    let first = FeedDocument::from_cda(cda.clone().into_bytes(), &Default::default()).unwrap();
+    let id = format!("<id root=\"{}\"", first.unique_id());
+    assert_eq!(cda.matches(&id).count(), 1, "one ClinicalDocument/id");
+    let end = cda.rfind("</ClinicalDocument>").unwrap();
+    let padded = format!(
+        "{}<!-- {} -->{}",
+        &cda[..end],
+        "0123456789abcdef".repeat(65_536),
+        &cda[end..]
+    );
+    let mut n = 0u64;
+    let mut next = || {
+        n += 1;
+        let bytes = padded.replacen(&id, &format!("<id root=\"{}.{n}\"", first.unique_id()), 1);
+        FeedDocument::from_cda(bytes.into_bytes(), &Default::default()).unwrap()
+    };
+    let size = next().bytes().len();
+    assert!(size > 1_000_000);
+
+    let mut g = c.benchmark_group("dmp_client_feed_1MB");
+    g.throughput(Throughput::Bytes(size as u64));
+    g.sample_size(20);
+    g.bench_function("dmp_client_feed", |b| {
+        b.iter_batched(
+            &mut next,
+            |doc| assert_eq!(client.feed(&doc, None).unwrap(), FeedOutcome::Fed),
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, feed, client_feed);
 criterion_main!(benches);

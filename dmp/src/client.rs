@@ -356,7 +356,26 @@ impl DmpClient {
         document: &FeedDocument,
         replaces: Option<&str>,
     ) -> Result<FeedOutcome, DmpError> {
-        let patient = document.patient();
+        self.feed_submission(std::slice::from_ref(document), replaces)
+    }
+
+    /// TD2.1: feeds `documents` (one patient) in one submission set (ITI-41 allows several
+    /// DocumentEntries per submission, IHE ITI TF-2b §3.41.4.1.2; `shared/specs/dmp.md` §5).
+    /// The DMP registers a submission whole or not at all, so the retry rule of the module
+    /// documentation searches for the first document's uniqueId.
+    pub fn feed_several(&self, documents: &[FeedDocument]) -> Result<FeedOutcome, DmpError> {
+        self.feed_submission(documents, None)
+    }
+
+    fn feed_submission(
+        &self,
+        documents: &[FeedDocument],
+        replaces: Option<&str>,
+    ) -> Result<FeedOutcome, DmpError> {
+        let first = documents
+            .first()
+            .ok_or(crate::error::RequestError::Invalid("feed without document"))?;
+        let patient = first.patient();
         let replaces_entry_uuid = match replaces {
             Some(uid) => Some(self.entry(patient, uid)?.entry_uuid),
             None => None,
@@ -379,13 +398,7 @@ impl DmpClient {
                 Some(g) => Some(g.as_mut()),
                 None => None,
             };
-            let request = crate::td21::build(
-                std::slice::from_ref(document),
-                signer,
-                &options,
-                &assertion,
-                &to,
-            )?;
+            let request = crate::td21::build(documents, signer, &options, &assertion, &to)?;
             drop(guard);
             let response = self.post(
                 Transaction::Td21Feed,
@@ -403,7 +416,7 @@ impl DmpClient {
             Ok(_) => Ok(FeedOutcome::Fed),
             Err(DmpError::Http(e)) if is_uncertain(&e) => {
                 if self
-                    .find_by_unique_id(patient, document.unique_id())?
+                    .find_by_unique_id(patient, first.unique_id())?
                     .is_some()
                 {
                     Ok(FeedOutcome::AlreadyPresent)

@@ -66,6 +66,9 @@ pub enum DmpError {
     /// The answer does not follow the contract (not SOAP, not the expected body, missing part).
     #[error("unexpected DMP response: {0}")]
     Response(#[from] ResponseError),
+    /// A document of a received IHE_XDM cannot be fed (`crate::from_xdm`).
+    #[error("IHE_XDM feed: {0}")]
+    Xdm(#[from] crate::from_xdm::XdmFeedError),
     /// A document is not what the operation needs (no INS, not a CDA...).
     #[error("document: {0}")]
     Document(String),

@@ -6,6 +6,8 @@
 //!   (written by the simulator for its own test PKI, read by the client and the CLI).
 //! - [`client`]: the blocking client over `segur_net::http` with the DMP TLS policy.
 //! - [`error`]: [`DmpError`], layered by source.
+//! - [`from_xdm`]: from MSSanté to the DMP, the documents of a received IHE_XDM.ZIP checked
+//!   against their CDA and fed when the pharmacist chooses them.
 //! - [`patient`]: [`DmpPatient`], the INS of a qualified identity.
 //! - [`registry`]: ebRS `RegistryResponse` (Success, PartialSuccess, Failure, RegistryError).
 //! - [`response`]: opening a SOAP or MTOM answer with the hardened reader.
@@ -25,6 +27,7 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod from_xdm;
 pub mod patient;
 pub mod registry;
 pub mod response;

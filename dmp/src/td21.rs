@@ -77,6 +77,20 @@ impl FeedDocument {
         })
     }
 
+    /// A CDA whose DocumentEntry was given with it and checked against its header by the
+    /// caller (an IHE_XDM's METADATA.XML, [`crate::from_xdm`]).
+    pub(crate) fn from_checked_entry(
+        bytes: Vec<u8>,
+        entry: DocumentEntry,
+        patient: DmpPatient,
+    ) -> Self {
+        Self {
+            bytes,
+            entry,
+            patient,
+        }
+    }
+
     /// The XDS uniqueId (the CDA `ClinicalDocument/id`).
     pub fn unique_id(&self) -> &str {
         &self.entry.unique_id
