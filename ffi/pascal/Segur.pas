@@ -1,8 +1,10 @@
 { Segur.pas: Delphi and Free Pascal binding of libsegur (segur.h).
 
   Conventions of the C API, as seen from Delphi:
-  - every import is cdecl (never Delphi's default `register`); the library is libsegur.so on
-    Linux, segur.dll on Windows (ship the i686 DLL to 32-bit applications);
+  - every import is cdecl (never Delphi's default `register`; Win64 has a single convention and
+    ignores it); the library is libsegur.so on Linux, segur.dll on Windows, imported by the
+    undecorated names the DLL exports and found beside the executable (ship the i686 DLL to
+    32-bit applications, the x86_64 one to 64-bit ones; see ffi/WINDOWS.md);
   - text goes in as UTF-8 PAnsiChar + length (PChar is PWideChar since Delphi 2009: never use
     it here); use SegurIn to pass a UTF8String;
   - strings the library returns are freed with segur_string_free, never with Delphi's

@@ -15,6 +15,9 @@ use ::segur_cps_card::view::{CpsInfoView, ReaderView};
 use ::segur_cps_card::{Error, TransportError};
 use std::ffi::c_char;
 
+/// The result code of a card failure. The transport errors come from `SCARD_*` codes, whose
+/// values are the PC/SC specification's (part 5) in pcsc-lite and in Windows' `winscard.dll`
+/// alike, so the mapping holds on both; `ffi/WINDOWS.md` tables it with what differs on Windows.
 pub(crate) fn card_err(e: Error) -> segur_result {
     use segur_result as R;
     let code = match &e {
