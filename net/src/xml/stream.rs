@@ -436,15 +436,17 @@ impl<'a> XmlStream<'a> {
         self.base + self.reader.buffer_position()
     }
 
+    /// Counts one node against [`XmlLimits::max_nodes`]: the one node-limit check of the
+    /// SDK. `at` says where the node starts, worked out only for the error.
     #[inline]
-    fn charge_node(&mut self, position: u64) -> Result<(), XmlError> {
+    fn charge_node(&mut self, at: impl FnOnce(&Self) -> u64) -> Result<(), XmlError> {
         self.nodes += 1;
         if self.nodes > self.limits.max_nodes {
             return Err(XmlError::new(
                 XmlErrorKind::TooManyNodes {
                     limit: self.limits.max_nodes,
                 },
-                position,
+                at(self),
             ));
         }
         Ok(())
@@ -580,17 +582,7 @@ impl<'a> XmlStream<'a> {
                     continue;
                 }
                 Event::PI(_) | Event::Comment(_) => {
-                    // Where it starts is only worked out for the error.
-                    self.nodes += 1;
-                    if self.nodes > self.limits.max_nodes {
-                        let position = self.token_start(position);
-                        return Err(XmlError::new(
-                            XmlErrorKind::TooManyNodes {
-                                limit: self.limits.max_nodes,
-                            },
-                            position,
-                        ));
-                    }
+                    self.charge_node(|s| s.token_start(position))?;
                     continue;
                 }
                 Event::Eof => {
@@ -619,7 +611,7 @@ impl<'a> XmlStream<'a> {
                     position,
                 ));
             }
-            self.charge_node(position)?;
+            self.charge_node(|_| position)?;
             self.seen_root = true;
             let raw = self
                 .reborrow(&tag)
@@ -668,16 +660,7 @@ impl<'a> XmlStream<'a> {
         if blank {
             return Ok(());
         }
-        self.nodes += 1;
-        if self.nodes > self.limits.max_nodes {
-            return Err(XmlError::new(
-                XmlErrorKind::TooManyNodes {
-                    limit: self.limits.max_nodes,
-                },
-                Self::text_start(raw, position),
-            ));
-        }
-        Ok(())
+        self.charge_node(|_| Self::text_start(raw, position))
     }
 
     /// Where the text `raw`, written at `position`, starts once its leading white space is
