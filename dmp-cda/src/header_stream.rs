@@ -1,5 +1,6 @@
-//! Streaming extraction of the CDA header: one pass of the quick-xml tokenizer, no tree, stopping
-//! at the `component` (body) of the `ClinicalDocument`.
+//! Streaming extraction of the CDA header: one pass of the SDK's hardened tokenizer
+//! ([`segur_net::xml::XmlStream`]), no tree, stopping at the `component` (body) of the
+//! `ClinicalDocument`.
 //!
 //! It gives exactly what the tree reader gives (the same "first child by name" and "all
 //! children" semantics, checked against the 94 official samples by `tests/read_samples.rs`),
@@ -19,15 +20,15 @@
 
 use std::borrow::Cow;
 
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use segur_net::xml::stream::declared_prefix;
+use segur_net::xml::{StartTag, Token, XmlStream};
 
 use crate::error::CdaError;
 use crate::model::{
     Author, CdaHeader, Code, Encounter, InstanceId, LegalAuthenticator, Organization, Patient,
     PatientId, PatientText, PersonName, RelatedDocument, ServiceEvent,
 };
-use crate::xml::{self, HL7_V3, NsScope, XmlError, XmlLimits};
+use crate::xml::{self, HL7_V3, XmlError, XmlLimits};
 
 /// Most attributes the certified path takes on one element (CDA header elements carry fewer
 /// than ten); beyond, the exact path reads the element under [`XmlLimits::max_attributes`].
@@ -44,8 +45,6 @@ struct Frame {
     /// Where this element's children's names start in the shared `seen` list (one list for
     /// the whole stack: no allocation per element).
     seen_start: usize,
-    /// The namespace mark taken before its declarations ([`xml::NsScope::pop_to`]).
-    ns_mark: usize,
 }
 
 /// Attributes of one start tag, all checked, looked up by local name (`xmlns` declarations
@@ -146,7 +145,7 @@ static PLAIN_TEXT_BYTE: ByteClass = byte_table!(|b| b.is_ascii() && b != b'&');
 /// reference to expand or refuse, and the raw value is the decoded one).
 ///
 /// On that shape quick-xml's attribute iterator finds the same names and values and the exact
-/// path ([`check_attrs`], [`xml::start`]) accepts every one of them, decoding each value to
+/// path ([`XmlStream::read_attributes`], [`xml::start`]) accepts every one of them, decoding each value to
 /// its raw bytes. Anything else (other spacing, a reference, bad UTF-8, a duplicate, a syntax
 /// error) returns false and the caller takes the exact path, which gives the same typed error
 /// or the same values as before: this path changes speed, never the result (checked against
@@ -161,9 +160,11 @@ fn certify_attrs<'a>(
     name_len: usize,
     limits: &XmlLimits,
     out: &mut Vec<(&'a [u8], &'a [u8])>,
+    declares: &mut bool,
 ) -> bool {
     let max_attributes = limits.max_attributes;
     out.clear();
+    *declares = false;
     let mut i = name_len;
     loop {
         let spaces = i;
@@ -183,6 +184,7 @@ fn certify_attrs<'a>(
         let Some(key) = tag.get(key_start..i).filter(|k| !k.is_empty()) else {
             return false;
         };
+        *declares |= key.starts_with(b"xmlns");
         let quote = match tag.get(i..i + 2) {
             Some(&[b'=', q @ (b'"' | b'\'')]) => q,
             _ => return false,
@@ -233,21 +235,14 @@ fn certify_attrs<'a>(
 }
 
 /// The local name of a start tag, as bytes. An ASCII name is valid UTF-8 as it stands; any
-/// other goes through the tree reader's check ([`xml::as_str`]), which refuses bad UTF-8
-/// with its position.
-fn name_bytes<'a>(src: &'a [u8], s: &BytesStart<'a>) -> Result<&'a [u8], XmlError> {
-    let local = xml::local_span(s);
-    match reborrow(src, local) {
-        Some(name) if name.is_ascii() => Ok(name),
-        _ => xml::as_str(src, local).map(str::as_bytes),
+/// other goes through the tokenizer's check ([`StartTag::local_name`]), which refuses bad
+/// UTF-8 with its position.
+fn name_bytes<'a>(s: &StartTag<'a>) -> Result<&'a [u8], XmlError> {
+    let local = s.local_bytes();
+    if local.is_ascii() {
+        return Ok(local);
     }
-}
-
-/// Re-borrows `part` with the lifetime of `src` when it lies inside it (the borrowed
-/// tokenizer hands out slices of its input).
-fn reborrow<'a>(src: &'a [u8], part: &[u8]) -> Option<&'a [u8]> {
-    let off = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
-    src.get(off..off.checked_add(part.len())?)
+    Ok(s.local_name()?.as_bytes())
 }
 
 fn ii(a: &Attrs<'_>) -> Option<InstanceId> {
@@ -850,23 +845,6 @@ fn on_text(st: &mut State, target: Target, text: String) {
     }
 }
 
-/// Checks (and drops) every attribute of an element the header does not read: the same
-/// well-formedness and entity rules as the tree reader (the exact path).
-fn check_attrs(s: &BytesStart<'_>, pos: usize, limits: &XmlLimits) -> Result<(), XmlError> {
-    for (n, a) in s.attributes().with_checks(true).enumerate() {
-        xml::attribute_budget(n, limits.max_attributes, pos)?;
-        let a = a.map_err(|e| xml::malformed(pos as u64, e))?;
-        if a.value.len() > limits.max_attribute_len {
-            return Err(XmlError::AttributeTooLong {
-                limit: limits.max_attribute_len,
-                position: pos,
-            });
-        }
-        a.unescape_value().map_err(|e| xml::value_error(&e, pos))?;
-    }
-    Ok(())
-}
-
 /// The certified path for character data: true when the raw bytes are valid UTF-8 with no
 /// `&` (so no reference), i.e. when the exact path (`BytesText::unescape`) would accept them
 /// and decode them to themselves. Anything else takes the exact path.
@@ -900,23 +878,19 @@ fn read_header_with<const CERTIFIED: bool>(
     input: &[u8],
     limits: &XmlLimits,
 ) -> Result<CdaHeader, CdaError> {
-    let src = xml::open(input, limits)?;
-    let mut reader = Reader::from_reader(src);
-    reader.config_mut().check_end_names = true;
+    let mut stream = XmlStream::new(input, *limits)?;
     // Outside a captured element, text is only checked (UTF-8, references) and counted, and
     // leading XML white space changes neither: the tokenizer skips it, so the indentation
-    // between tags produces no event at all. Inside a capture the text is kept as written
+    // between tags produces no token at all. Inside a capture the text is kept as written
     // (switched off below), as the tree reader keeps it.
-    reader.config_mut().trim_text_start = CERTIFIED;
+    stream.skip_leading_space(CERTIFIED);
+    // A `--` inside a comment is not looked for: it changes nothing the header holds, and
+    // looking costs about 2 % of a header read (the kit's samples open with long comments).
+    stream.check_comments(false);
     let mut st = State::default();
     // Open elements, root first.
     let mut stack: Vec<Frame> = Vec::with_capacity(32);
     let mut seen: Vec<El> = Vec::with_capacity(64);
-    let mut nodes = xml::NodeBudget::new(limits.max_nodes);
-    // Namespace declarations of the elements read (the ancestors of every element read are
-    // read too, so their declarations are all here; skipped subtrees declare nothing read).
-    let mut scope = NsScope::new();
-    let mut root_done = false;
     let mut root_name: Option<String> = None;
     // Depth (stack length) of the ClinicalDocument once found, and whether it has ended.
     let mut cd_depth: Option<usize> = None;
@@ -927,23 +901,16 @@ fn read_header_with<const CERTIFIED: bool>(
     // Attributes of the current start tag, when certified (one buffer for the whole read).
     let mut attrs: Vec<(&[u8], &[u8])> = Vec::with_capacity(16);
     loop {
-        let ev = reader
-            .read_event()
-            .map_err(|e| xml::malformed(reader.buffer_position(), e))?;
-        let (s, empty) = match ev {
-            Event::Start(s) => (s, false),
-            Event::Empty(s) => (s, true),
-            Event::End(_) => {
+        let s = match stream.next_token()? {
+            Token::Start(s) => s,
+            Token::End { .. } => {
                 let depth = stack.len();
-                let frame = stack.pop().ok_or_else(|| {
-                    xml::malformed(reader.buffer_position(), "unbalanced end tag")
-                })?;
+                let frame = stack.pop().ok_or(XmlError::Empty)?;
                 seen.truncate(frame.seen_start);
-                scope.pop_to(frame.ns_mark);
                 if capture.as_ref().is_some_and(|(d, _, _)| *d == depth)
                     && let Some((_, target, text)) = capture.take()
                 {
-                    reader.config_mut().trim_text_start = CERTIFIED;
+                    stream.skip_leading_space(CERTIFIED);
                     on_text(&mut st, target, trimmed(text));
                 }
                 if skip_below == Some(depth) {
@@ -952,125 +919,73 @@ fn read_header_with<const CERTIFIED: bool>(
                 if cd_depth == Some(depth) {
                     cd_done = true;
                 }
-                if stack.is_empty() {
-                    root_done = true;
-                }
                 continue;
             }
-            Event::Text(t) => {
-                if stack.is_empty() {
-                    if !t.iter().all(u8::is_ascii_whitespace) {
-                        return Err(xml::malformed(
-                            reader.buffer_position(),
-                            "text outside the root element",
-                        )
-                        .into());
-                    }
-                    continue;
-                }
+            Token::Text(t) => {
                 // Indentation (whitespace bytes only: no reference to decode) is dropped as the
-                // tree reader drops it.
-                if t.iter().all(u8::is_ascii_whitespace) {
+                // tree reader drops it. The tokenizer has charged the text's length and node.
+                if t.is_blank() {
                     continue;
                 }
-                xml::text_budget(&t, limits, xml::position(&reader))?;
-                if CERTIFIED && certified_text(&t) {
-                    // Not whitespace only (checked above): a text node, as in the exact path.
-                    nodes.charge()?;
+                if CERTIFIED && !t.is_cdata() && certified_text(t.raw()) {
                     // Certified UTF-8: the conversion cannot fail (only captured text is
                     // converted at all).
                     if let Some((_, _, buf)) = capture.as_mut()
-                        && let Ok(text) = std::str::from_utf8(&t)
+                        && let Ok(text) = std::str::from_utf8(t.raw())
                     {
                         buf.push_str(text);
                     }
                     continue;
                 }
-                let pos = xml::position(&reader);
-                let text = t.unescape().map_err(|e| xml::value_error(&e, pos))?;
-                if !text.trim_ascii().is_empty() {
-                    nodes.charge()?;
-                    if let Some((_, _, buf)) = capture.as_mut() {
-                        buf.push_str(&text);
-                    }
+                let text = t.decode()?;
+                if let Some((_, _, buf)) = capture.as_mut()
+                    && (t.is_cdata() || !text.trim_ascii().is_empty())
+                {
+                    buf.push_str(&text);
                 }
                 continue;
             }
-            Event::CData(c) => {
-                if !stack.is_empty() {
-                    xml::text_budget(&c, limits, xml::position(&reader))?;
-                    let text = std::str::from_utf8(c.as_ref()).map_err(|_| XmlError::NotUtf8 {
-                        position: xml::position(&reader),
-                    })?;
-                    nodes.charge()?;
-                    if let Some((_, _, buf)) = capture.as_mut() {
-                        buf.push_str(text);
-                    }
-                }
-                continue;
-            }
-            Event::DocType(_) => {
-                return Err(XmlError::Dtd {
-                    position: xml::position(&reader),
-                }
-                .into());
-            }
-            Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => continue,
+            Token::Eof => break,
         };
-        // A start or empty tag.
-        if root_done {
-            return Err(
-                xml::malformed(reader.buffer_position(), "content after the root element").into(),
-            );
-        }
-        nodes.charge()?;
-        if !empty && stack.len() >= limits.max_depth {
-            return Err(XmlError::TooDeep {
-                limit: limits.max_depth,
-                position: xml::position(&reader),
-            }
-            .into());
-        }
-        let pos = xml::position(&reader);
+        // A start or empty tag: its depth and node are charged by the tokenizer.
+        let empty = s.is_empty();
         let relevant = skip_below.is_none() && capture.is_none() && !cd_done;
-        let tag = reborrow(src, &s);
-        let qname_len = s.name().as_ref().len();
+        let tag = s.raw();
+        let qname_len = s.name_len();
         // Outside the elements read, a name is only checked: an ASCII qualified name needs
         // nothing more (its local part is valid UTF-8); anything else takes the exact check.
-        let name: &[u8] = if CERTIFIED
-            && !relevant
-            && tag.is_some_and(|t| t.get(..qname_len).is_some_and(<[u8]>::is_ascii))
-        {
+        let name: &[u8] = if CERTIFIED && !relevant && s.qname().is_ascii() {
             &[]
         } else {
-            name_bytes(src, &s)?
+            name_bytes(&s)?
         };
+        let mut declares = false;
         let certified =
-            CERTIFIED && tag.is_some_and(|tag| certify_attrs(tag, qname_len, limits, &mut attrs));
-        let ns_mark = scope.mark();
-        // The elements read: their namespace declarations are applied and their name resolved
-        // (an uncertified tag takes the exact path, which checks, declares and resolves).
+            CERTIFIED && certify_attrs(tag, qname_len, limits, &mut attrs, &mut declares);
+        // Namespace declarations are applied (and checked) by the tokenizer for every element;
+        // the elements read get their name resolved (an uncertified tag takes the exact path,
+        // which checks, declares and resolves).
         let mut exact: Option<xml::Element<'_>> = None;
-        let namespace = if relevant {
-            if certified {
-                for (k, v) in &attrs {
-                    if let Some(prefix) = xml::declared_prefix(k) {
-                        // Certified: UTF-8 without a reference, its own decoded form.
-                        let uri = std::str::from_utf8(v).unwrap_or_default();
-                        scope.declare(prefix, Cow::Borrowed(uri));
-                    }
+        let namespace = if certified {
+            for &(k, v) in attrs.iter().filter(|_| declares) {
+                if let Some(prefix) = declared_prefix(k) {
+                    // Certified: UTF-8 without a reference, its own decoded form.
+                    let uri = std::str::from_utf8(v).unwrap_or_default();
+                    stream.declare(prefix, Cow::Borrowed(uri), s.position())?;
                 }
-                scope
-                    .resolve(s.name().into_inner())
-                    .map_err(|()| XmlError::UnboundPrefix { position: pos })?
-            } else {
-                let e = xml::start(&s, src, &reader, limits, &mut scope)?;
-                let ns = e.namespace.clone();
-                exact = Some(e);
-                ns
             }
+            if relevant {
+                stream.resolve_element(&s)?
+            } else {
+                None
+            }
+        } else if relevant {
+            let e = xml::start(&mut stream, &s)?;
+            let ns = e.namespace.clone();
+            exact = Some(e);
+            ns
         } else {
+            stream.check_attributes(&s)?;
             None
         };
         // CDA R2 elements are in the HL7 v3 namespace; an element of another namespace (an
@@ -1099,9 +1014,7 @@ fn read_header_with<const CERTIFIED: bool>(
         let depth = stack.len() + 1;
         let mut action = Action::Skip;
         if !relevant {
-            if !certified {
-                check_attrs(&s, pos, limits)?;
-            }
+            // Checked above (certified, or by the tokenizer).
         } else if let Some(cdd) = cd_depth {
             let rel = depth - cdd;
             if !hl7 {
@@ -1154,13 +1067,9 @@ fn read_header_with<const CERTIFIED: bool>(
             }
         }
         if empty {
-            scope.pop_to(ns_mark);
             // An empty element has no text: a capture gives the empty string.
             if let Action::Capture(target) = action {
                 on_text(&mut st, target, String::new());
-            }
-            if depth == 1 {
-                root_done = true;
             }
             if cd_depth == Some(depth) {
                 cd_done = true;
@@ -1170,7 +1079,7 @@ fn read_header_with<const CERTIFIED: bool>(
         match action {
             Action::Descend => {}
             Action::Capture(t) => {
-                reader.config_mut().trim_text_start = false;
+                stream.skip_leading_space(false);
                 capture = Some((depth, t, String::new()));
             }
             Action::Skip => {
@@ -1183,11 +1092,7 @@ fn read_header_with<const CERTIFIED: bool>(
             el,
             first,
             seen_start: seen.len(),
-            ns_mark,
         });
-    }
-    if !stack.is_empty() {
-        return Err(xml::malformed(reader.buffer_position(), "unexpected end of input").into());
     }
     match (cd_depth, root_name) {
         (Some(_), _) => finish(st),

@@ -18,15 +18,25 @@
 //! Errors ([`XmlError`]) carry a [`XmlErrorKind`] and the byte offset in the input, never any
 //! document text.
 //!
-//! Two reading styles: [`XmlReader`], a streaming iterator of [`XmlEvent`]s with resolved names,
-//! and [`parse_tree`], a small tree ([`Element`]) for SOAP-sized documents. [`XmlWriter`] writes
-//! escaped XML and refuses characters XML 1.0 cannot carry ([`XmlWriteError`]).
+//! Every rule above lives in one place, the tokenizer layer [`stream`] ([`XmlStream`], a
+//! zero-copy pull stream of [`Token`]s); the readers are built on it:
+//! [`XmlReader`], a streaming iterator of [`XmlEvent`]s with resolved names (it adds the
+//! whole-input UTF-8 and §2.2 character checks and the expanded-name duplicate check), and
+//! [`parse_tree`], a small tree ([`Element`]) for SOAP-sized documents; the CDA readers of
+//! `segur-dmp-cda` use [`XmlStream`] directly. [`XmlWriter`] writes escaped XML and refuses
+//! characters XML 1.0 cannot carry ([`XmlWriteError`]).
+//!
+//! | module | job |
+//! |---|---|
+//! | [`stream`] | the hardened tokenizer every reader is built on |
 
 mod reader;
+pub mod stream;
 mod tree;
 mod writer;
 
 pub use reader::{Attribute, Name, XmlEvent, XmlReader};
+pub use stream::{RawAttribute, StartTag, TextToken, Token, XmlStream};
 pub use tree::{Element, Node, parse_tree};
 pub use writer::{XmlWriteError, XmlWriter, escape_attribute, escape_text};
 
@@ -101,6 +111,14 @@ pub enum XmlErrorKind {
     /// The input is not UTF-8.
     #[error("input is not UTF-8")]
     NotUtf8,
+    /// The input is encoded in UTF-16 or UTF-32, told by its byte order mark or its first
+    /// bytes (XML 1.0 appendix F): the SDK reads UTF-8 only (the DMP, the INSi and the CI-SIS
+    /// documents are UTF-8), and reading those bytes as UTF-8 would report a misleading error.
+    #[error("input is encoded in {encoding}; only UTF-8 is read")]
+    UnsupportedEncoding {
+        /// The encoding detected.
+        encoding: &'static str,
+    },
     /// A `<!DOCTYPE>` declaration: DTDs are never read (no entity declarations at all).
     #[error("a DTD is not allowed")]
     Doctype,

@@ -1,15 +1,12 @@
-//! The streaming reader: `quick-xml` tokens turned into events with resolved names, every limit
-//! charged in [`Budget::charge`].
+//! The streaming reader: [`XmlStream`] tokens turned into events with resolved names. Every
+//! hardened rule and limit is the stream's; this reader adds the whole-input checks of its
+//! callers (UTF-8 and the XML 1.0 §2.2 characters up front) and the expanded-name duplicate
+//! check (Namespaces in XML 1.0 §6.3).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
-use quick_xml::Reader;
-use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
-use quick_xml::escape::EscapeError;
-use quick_xml::events::{BytesStart, Event};
-
-use super::{XML_NAMESPACE, XMLNS_NAMESPACE, XmlError, XmlErrorKind, XmlLimits, first_forbidden};
+use super::stream::{RawAttribute, StartTag, Token, XmlStream};
+use super::{XmlError, XmlErrorKind, XmlLimits, first_forbidden};
 
 /// A namespace-resolved name (Namespaces in XML 1.0 §4, "expanded name").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,118 +73,33 @@ pub enum XmlEvent<'a> {
     },
 }
 
-/// What one token costs against the [`XmlLimits`].
-enum Charge {
-    /// A start tag at this depth (root = 1).
-    Element { depth: usize },
-    /// The `count`-th attribute of an element, with its raw value length.
-    Attribute { count: usize, value_len: usize },
-    /// A text node or CDATA section of this raw length.
-    Text { len: usize },
-    /// A comment or processing instruction.
-    Other,
-}
-
-/// The one place where the limits are checked.
-struct Budget {
-    limits: XmlLimits,
-    nodes: usize,
-}
-
-impl Budget {
-    fn charge(&mut self, charge: Charge, position: u64) -> Result<(), XmlError> {
-        let l = &self.limits;
-        let kind = match charge {
-            Charge::Element { depth } if depth > l.max_depth => {
-                Some(XmlErrorKind::TooDeep { limit: l.max_depth })
-            }
-            Charge::Attribute { count, .. } if count > l.max_attributes => {
-                Some(XmlErrorKind::TooManyAttributes {
-                    limit: l.max_attributes,
-                })
-            }
-            Charge::Attribute { value_len, .. } if value_len > l.max_attribute_len => {
-                Some(XmlErrorKind::AttributeTooLong {
-                    limit: l.max_attribute_len,
-                })
-            }
-            Charge::Text { len } if len > l.max_text_len => Some(XmlErrorKind::TextTooLong {
-                limit: l.max_text_len,
-            }),
-            _ => None,
-        };
-        if let Some(kind) = kind {
-            return Err(XmlError::new(kind, position));
-        }
-        if !matches!(charge, Charge::Attribute { .. }) {
-            self.nodes += 1;
-            if self.nodes > l.max_nodes {
-                return Err(XmlError::new(
-                    XmlErrorKind::TooManyNodes { limit: l.max_nodes },
-                    position,
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Up to this many entries, a backward scan is cheaper than hashing; beyond it the hash set or
-/// map takes over, so hostile inputs stay linear (at most this many comparisons per lookup).
-const LINEAR_LIMIT: usize = 16;
-
-/// An open element.
-struct Frame<'a> {
-    name: Name<'a>,
-    /// Index in `XmlReader::declared` of the first prefix this element declared.
-    declared_from: usize,
-}
-
 /// The streaming hardened reader: an iterator of [`XmlEvent`]s. After the first error it yields
 /// nothing more. The document is complete and well-formed once the iterator has ended without
 /// an error.
 pub struct XmlReader<'a> {
-    src: &'a str,
-    /// Bytes skipped before `src` (a UTF-8 byte order mark).
-    base: u64,
-    reader: Reader<&'a [u8]>,
-    budget: Budget,
-    stack: Vec<Frame<'a>>,
-    /// Prefix ("" for the default namespace) → stack of bound URIs ("" = no namespace).
-    bindings: HashMap<&'a str, Vec<Cow<'a, str>>>,
-    /// Declarations of the open elements, in order (popped with their element). While short,
-    /// lookups scan it backwards; beyond [`LINEAR_LIMIT`] entries they use `bindings`.
-    declared: Vec<(&'a str, Cow<'a, str>)>,
-    /// Attribute names of the current element (a linear check while few).
-    keys: Vec<&'a str>,
-    /// The same names as a set once there are more than [`LINEAR_LIMIT`].
-    seen_keys: HashSet<&'a str>,
-    seen_root: bool,
+    stream: XmlStream<'a>,
+    /// Names of the open elements, for their end events.
+    names: Vec<Name<'a>>,
+    /// The end event owed for an empty-element tag.
+    pending_end: Option<(Name<'a>, u64)>,
+    /// Attributes of the current start tag, before resolution (one buffer for the read).
+    raw: Vec<RawAttribute<'a>>,
     done: bool,
 }
 
 impl std::fmt::Debug for XmlReader<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("XmlReader")
-            .field("depth", &self.stack.len())
-            .field("nodes", &self.budget.nodes)
+            .field("stream", &self.stream)
             .finish_non_exhaustive()
     }
 }
 
 impl<'a> XmlReader<'a> {
-    /// Prepares reading `input`: checks the size and UTF-8 (a leading byte order mark is
-    /// skipped) and refuses characters XML 1.0 §2.2 forbids anywhere in the input.
+    /// Prepares reading `input`: checks the size, the encoding and UTF-8 (a leading byte order
+    /// mark is skipped) and refuses characters XML 1.0 §2.2 forbids anywhere in the input.
     pub fn new(input: &'a [u8], limits: XmlLimits) -> Result<Self, XmlError> {
-        if input.len() > limits.max_bytes {
-            return Err(XmlError::new(
-                XmlErrorKind::TooLarge {
-                    size: input.len(),
-                    limit: limits.max_bytes,
-                },
-                u64::try_from(limits.max_bytes).unwrap_or(u64::MAX),
-            ));
-        }
+        let stream = XmlStream::new(input, limits)?;
         let (body, base) = match input.strip_prefix(b"\xEF\xBB\xBF") {
             Some(rest) => (rest, 3u64),
             None => (input, 0),
@@ -200,32 +112,18 @@ impl<'a> XmlReader<'a> {
                 base + at as u64,
             ));
         }
-        let mut reader = Reader::from_str(src);
-        let config = reader.config_mut();
-        config.check_end_names = true;
-        config.expand_empty_elements = true;
-        config.check_comments = true;
-        config.trim_text(false);
-        let mut bindings = HashMap::new();
-        bindings.insert("xml", vec![Cow::Borrowed(XML_NAMESPACE)]);
         Ok(Self {
-            src,
-            base,
-            reader,
-            budget: Budget { limits, nodes: 0 },
-            stack: Vec::new(),
-            bindings,
-            declared: Vec::new(),
-            keys: Vec::new(),
-            seen_keys: HashSet::new(),
-            seen_root: false,
+            stream,
+            names: Vec::new(),
+            pending_end: None,
+            raw: Vec::new(),
             done: false,
         })
     }
 
     /// Current element depth (0 outside the root).
     pub fn depth(&self) -> usize {
-        self.stack.len()
+        self.names.len()
     }
 
     /// Reads to the end of the document, checking it completely.
@@ -236,217 +134,56 @@ impl<'a> XmlReader<'a> {
         Ok(())
     }
 
-    fn err(&self, kind: XmlErrorKind, position: u64) -> XmlError {
-        let _ = self;
-        XmlError::new(kind, position)
-    }
-
-    /// Offset of `part` in the input when it is a slice of it.
-    fn offset_of(&self, part: &[u8]) -> Option<u64> {
-        let base = self.src.as_ptr() as usize;
-        let p = part.as_ptr() as usize;
-        if p >= base && p + part.len() <= base + self.src.len() {
-            Some(self.base + (p - base) as u64)
-        } else {
-            None
-        }
-    }
-
-    /// Re-borrows `part` (a slice of the input handed out by the tokenizer) with the input's
-    /// lifetime, so names and values are zero-copy.
-    fn reborrow(&self, part: &[u8]) -> Option<&'a str> {
-        let src: &'a str = self.src;
-        let start = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
-        src.get(start..start.checked_add(part.len())?)
-    }
-
-    fn cow(&self, value: Cow<'_, str>) -> Cow<'a, str> {
-        match value {
-            Cow::Borrowed(b) => match self.reborrow(b.as_bytes()) {
-                Some(s) => Cow::Borrowed(s),
-                None => Cow::Owned(b.to_owned()),
-            },
-            Cow::Owned(o) => Cow::Owned(o),
-        }
-    }
-
-    /// Maps a tokenizer error to a kind; `position` is where the token started.
-    fn map_tokenizer(&self, e: &QxError) -> XmlError {
-        let position = self.base + self.reader.error_position();
-        let kind = match e {
-            QxError::Syntax(
-                SyntaxError::UnclosedTag
-                | SyntaxError::UnclosedComment
-                | SyntaxError::UnclosedCData
-                | SyntaxError::UnclosedDoctype
-                | SyntaxError::UnclosedPIOrXmlDecl,
-            ) => XmlErrorKind::Truncated,
-            QxError::IllFormed(
-                IllFormedError::MismatchedEndTag { .. } | IllFormedError::UnmatchedEndTag(_),
-            ) => XmlErrorKind::MismatchedEndTag,
-            QxError::IllFormed(IllFormedError::MissingEndTag(_)) => XmlErrorKind::Truncated,
-            QxError::IllFormed(IllFormedError::MissingDoctypeName) => XmlErrorKind::Doctype,
-            QxError::Encoding(_) => XmlErrorKind::NotUtf8,
-            _ => XmlErrorKind::Malformed,
-        };
-        XmlError::new(kind, position)
-    }
-
-    /// Maps a reference-decoding error in a value that starts at `position`.
-    fn map_escape(&self, e: &QxError, position: u64) -> XmlError {
-        let (kind, at) = match e {
-            // The range names the entity after its `&`.
-            QxError::Escape(EscapeError::UnrecognizedEntity(r, _)) => {
-                (XmlErrorKind::Entity, r.start.saturating_sub(1))
-            }
-            QxError::Escape(EscapeError::UnterminatedEntity(r)) => (XmlErrorKind::Entity, r.start),
-            QxError::Escape(EscapeError::InvalidCharRef(_)) => (XmlErrorKind::CharRef, 0),
-            QxError::Encoding(_) => (XmlErrorKind::NotUtf8, 0),
-            _ => (XmlErrorKind::Malformed, 0),
-        };
-        self.err(kind, position + at as u64)
-    }
-
-    /// A decoded value that differs from the input (references were expanded) is checked again
-    /// for forbidden characters (`&#0;` and `&#1;` are not XML 1.0 characters).
-    fn checked(&self, value: Cow<'a, str>, position: u64) -> Result<Cow<'a, str>, XmlError> {
-        if let Cow::Owned(o) = &value
-            && let Some((_, code_point)) = first_forbidden(o)
-        {
-            return Err(self
-                .err(XmlErrorKind::CharRef, position)
-                .with_code(code_point));
-        }
-        Ok(value)
-    }
-
-    /// Splits a qualified name (Namespaces in XML 1.0 §4, `QName`).
-    fn split_qname(
-        &self,
-        qname: &'a str,
-        position: u64,
-    ) -> Result<(Option<&'a str>, &'a str), XmlError> {
+    /// Splits a checked qualified name into prefix and local part.
+    fn split(qname: &'a str) -> (Option<&'a str>, &'a str) {
         match qname.split_once(':') {
-            None => Ok((None, qname)),
-            Some((p, l)) if !p.is_empty() && !l.is_empty() && !l.contains(':') => Ok((Some(p), l)),
-            Some(_) => Err(self.err(XmlErrorKind::Malformed, position)),
+            Some((p, l)) => (Some(p), l),
+            None => (None, qname),
         }
     }
 
-    fn lookup(&self, prefix: &str) -> Option<&Cow<'a, str>> {
-        if self.declared.len() <= LINEAR_LIMIT {
-            return match self.declared.iter().rev().find(|(p, _)| *p == prefix) {
-                Some((_, uri)) => Some(uri),
-                None => self.bindings.get(prefix).and_then(|v| v.first()),
-            };
+    fn start(&mut self, tag: &StartTag<'a>) -> Result<XmlEvent<'a>, XmlError> {
+        let position = tag.position();
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.clear();
+        let read = self.stream.read_attributes(tag, |a| raw.push(a));
+        let result = read.and_then(|()| self.resolve(tag, &mut raw));
+        self.raw = raw;
+        let (name, attributes) = result?;
+        if tag.is_empty() {
+            self.pending_end = Some((name.clone(), position));
+        } else {
+            self.names.push(name.clone());
         }
-        self.bindings.get(prefix).and_then(|v| v.last())
-    }
-
-    /// Whether `key` was already seen on the current element (then records it).
-    fn repeated_key(&mut self, key: &'a str) -> bool {
-        if self.keys.len() < LINEAR_LIMIT {
-            let seen = self.keys.contains(&key);
-            self.keys.push(key);
-            return seen;
-        }
-        if self.seen_keys.is_empty() {
-            self.seen_keys.extend(self.keys.iter().copied());
-        }
-        !self.seen_keys.insert(key)
-    }
-
-    fn start(&mut self, s: &BytesStart<'a>, position: u64) -> Result<XmlEvent<'a>, XmlError> {
-        if self.stack.is_empty() && self.seen_root {
-            return Err(self.err(XmlErrorKind::ContentAfterRoot, position));
-        }
-        self.budget.charge(
-            Charge::Element {
-                depth: self.stack.len() + 1,
-            },
+        Ok(XmlEvent::Start {
+            name,
+            attributes,
             position,
-        )?;
-        let qname = self
-            .reborrow(s.name().into_inner())
-            .ok_or_else(|| self.err(XmlErrorKind::Malformed, position))?;
-        let declared_from = self.declared.len();
-        let mut raw: Vec<(&'a str, Cow<'a, str>, u64)> = Vec::new();
-        let mut decls: Vec<(&'a str, Cow<'a, str>, u64)> = Vec::new();
-        self.keys.clear();
-        self.seen_keys.clear();
-        for (index, a) in s.attributes().with_checks(false).enumerate() {
-            let a = a.map_err(|_| self.err(XmlErrorKind::Malformed, position))?;
-            let count = index + 1;
-            let key_pos = self.offset_of(a.key.as_ref()).unwrap_or(position);
-            self.budget.charge(
-                Charge::Attribute {
-                    count,
-                    value_len: a.value.len(),
-                },
-                key_pos,
-            )?;
-            let key = self
-                .reborrow(a.key.as_ref())
-                .ok_or_else(|| self.err(XmlErrorKind::Malformed, key_pos))?;
-            if self.repeated_key(key) {
-                return Err(self.err(XmlErrorKind::DuplicateAttribute, key_pos));
-            }
-            let value_pos = self.offset_of(a.value.as_ref()).unwrap_or(key_pos);
-            let value = a
-                .unescape_value()
-                .map_err(|e| self.map_escape(&e, value_pos))?;
-            let value = self.checked(self.cow(value), value_pos)?;
-            if key == "xmlns" {
-                decls.push(("", value, key_pos));
-            } else if let Some(p) = key.strip_prefix("xmlns:") {
-                decls.push((p, value, key_pos));
-            } else {
-                raw.push((key, value, key_pos));
-            }
-        }
-        for (prefix, uri, at) in decls {
-            // Namespaces in XML 1.0 §3: `xml` only to its namespace, `xmlns` never, neither
-            // namespace to another prefix, no undeclaring of a prefix (1.0 has no `xmlns:p=""`).
-            let bad = match prefix {
-                "xmlns" => true,
-                "xml" => uri != XML_NAMESPACE,
-                "" => uri == XML_NAMESPACE || uri == XMLNS_NAMESPACE,
-                _ => uri.is_empty() || uri == XML_NAMESPACE || uri == XMLNS_NAMESPACE,
-            };
-            if bad {
-                return Err(self.err(XmlErrorKind::BadNamespaceDeclaration, at));
-            }
-            self.bindings.entry(prefix).or_default().push(uri.clone());
-            self.declared.push((prefix, uri));
-        }
-        let (prefix, local) = self.split_qname(qname, position)?;
-        let namespace = match prefix {
-            Some(p) => Some(
-                self.lookup(p)
-                    .cloned()
-                    .ok_or_else(|| self.err(XmlErrorKind::UnboundPrefix, position))?,
-            ),
-            None => self.lookup("").filter(|u| !u.is_empty()).cloned(),
-        };
+        })
+    }
+
+    fn resolve(
+        &self,
+        tag: &StartTag<'a>,
+        raw: &mut Vec<RawAttribute<'a>>,
+    ) -> Result<(Name<'a>, Vec<Attribute<'a>>), XmlError> {
+        let position = tag.position();
+        let namespace = self.stream.resolve_element(tag)?;
+        let qname = std::str::from_utf8(tag.qname())
+            .map_err(|_| XmlError::new(XmlErrorKind::NotUtf8, position))?;
+        let (prefix, local) = Self::split(qname);
         let mut attributes = Vec::with_capacity(raw.len());
-        for (key, value, at) in raw {
-            let (prefix, local) = self.split_qname(key, at)?;
-            let namespace = match prefix {
-                Some(p) => Some(
-                    self.lookup(p)
-                        .cloned()
-                        .ok_or_else(|| self.err(XmlErrorKind::UnboundPrefix, at))?,
-                ),
-                None => None,
-            };
+        for a in raw.drain(..) {
+            let namespace = self.stream.resolve_attribute(a.qname, a.position)?;
+            let (prefix, local) = Self::split(a.qname);
             attributes.push(Attribute {
                 name: Name {
                     namespace,
                     local,
                     prefix,
                 },
-                value,
-                position: at,
+                value: a.value,
+                position: a.position,
             });
         }
         // Namespaces in XML 1.0 §6.3: two prefixed attributes with the same expanded name.
@@ -468,152 +205,41 @@ impl<'a> XmlReader<'a> {
                     && p.1 == cur.1
                 {
                     let at = p.2.max(cur.2);
-                    return Err(self.err(XmlErrorKind::DuplicateAttribute, at));
+                    return Err(XmlError::new(XmlErrorKind::DuplicateAttribute, at));
                 }
             }
         }
-        let name = Name {
-            namespace,
-            local,
-            prefix,
-        };
-        self.seen_root = true;
-        self.stack.push(Frame {
-            name: name.clone(),
-            declared_from,
-        });
-        Ok(XmlEvent::Start {
-            name,
+        Ok((
+            Name {
+                namespace,
+                local,
+                prefix,
+            },
             attributes,
-            position,
-        })
-    }
-
-    fn end(&mut self, position: u64) -> Result<XmlEvent<'a>, XmlError> {
-        let frame = self
-            .stack
-            .pop()
-            .ok_or_else(|| self.err(XmlErrorKind::MismatchedEndTag, position))?;
-        while self.declared.len() > frame.declared_from {
-            if let Some((p, _)) = self.declared.pop()
-                && let Some(v) = self.bindings.get_mut(p)
-            {
-                v.pop();
-            }
-        }
-        Ok(XmlEvent::End {
-            name: frame.name,
-            position,
-        })
-    }
-
-    fn text(
-        &mut self,
-        raw: &[u8],
-        text: Cow<'a, str>,
-        position: u64,
-    ) -> Result<Option<XmlEvent<'a>>, XmlError> {
-        if self.stack.is_empty() {
-            if raw.iter().all(u8::is_ascii_whitespace) {
-                return Ok(None);
-            }
-            let kind = if self.seen_root {
-                XmlErrorKind::ContentAfterRoot
-            } else {
-                XmlErrorKind::TextBeforeRoot
-            };
-            return Err(self.err(kind, position));
-        }
-        self.budget
-            .charge(Charge::Text { len: raw.len() }, position)?;
-        Ok(Some(XmlEvent::Text { text, position }))
+        ))
     }
 
     fn step(&mut self) -> Result<Option<XmlEvent<'a>>, XmlError> {
-        loop {
-            let position = self.base + self.reader.buffer_position();
-            let ev = match self.reader.read_event() {
-                Ok(ev) => ev,
-                Err(e) => return Err(self.map_tokenizer(&e)),
-            };
-            match ev {
-                Event::DocType(_) => return Err(self.err(XmlErrorKind::Doctype, position)),
-                Event::Decl(_) => {
-                    if position != self.base {
-                        return Err(self.err(XmlErrorKind::Malformed, position));
-                    }
-                }
-                Event::PI(_) | Event::Comment(_) => self.budget.charge(Charge::Other, position)?,
-                Event::Start(s) => return self.start(&s, position).map(Some),
-                Event::Empty(s) => {
-                    // Not produced with `expand_empty_elements`; handled the same way anyway.
-                    let ev = self.start(&s, position)?;
-                    self.stack.pop();
-                    return Ok(Some(ev));
-                }
-                Event::End(_) => return self.end(position).map(Some),
-                Event::Text(t) => {
-                    let raw: &[u8] = &t;
-                    let raw_len = raw.len();
-                    if self.stack.is_empty() {
-                        let raw = t.into_inner();
-                        if let Some(ev) = self.text(&raw, Cow::Borrowed(""), position)? {
-                            return Ok(Some(ev));
-                        }
-                        continue;
-                    }
-                    self.budget
-                        .charge(Charge::Text { len: raw_len }, position)?;
-                    let text = t.unescape().map_err(|e| self.map_escape(&e, position))?;
-                    let text = self.checked(text, position)?;
-                    return Ok(Some(XmlEvent::Text { text, position }));
-                }
-                Event::CData(c) => {
-                    let raw = c.into_inner();
-                    let text = match &raw {
-                        Cow::Borrowed(b) => self.reborrow(b).map(Cow::Borrowed),
-                        Cow::Owned(_) => None,
-                    };
-                    let text = match text {
-                        Some(t) => t,
-                        None => Cow::Owned(
-                            std::str::from_utf8(&raw)
-                                .map_err(|_| self.err(XmlErrorKind::NotUtf8, position))?
-                                .to_owned(),
-                        ),
-                    };
-                    if self.stack.is_empty() {
-                        let kind = if self.seen_root {
-                            XmlErrorKind::ContentAfterRoot
-                        } else {
-                            XmlErrorKind::TextBeforeRoot
-                        };
-                        return Err(self.err(kind, position));
-                    }
-                    return self.text(&raw, text, position);
-                }
-                Event::Eof => {
-                    let end = self.base + self.src.len() as u64;
-                    if !self.stack.is_empty() {
-                        return Err(self.err(XmlErrorKind::Truncated, end));
-                    }
-                    if !self.seen_root {
-                        return Err(self.err(XmlErrorKind::NoRoot, end));
-                    }
-                    return Ok(None);
-                }
-            }
+        if let Some((name, position)) = self.pending_end.take() {
+            return Ok(Some(XmlEvent::End { name, position }));
         }
-    }
-}
-
-impl XmlError {
-    /// A [`XmlErrorKind::CharRef`] that decoded to a forbidden character becomes
-    /// [`XmlErrorKind::ForbiddenChar`] naming it.
-    fn with_code(self, code_point: u32) -> Self {
-        Self {
-            kind: XmlErrorKind::ForbiddenChar { code_point },
-            position: self.position,
+        match self.stream.next_token()? {
+            Token::Start(tag) => self.start(&tag).map(Some),
+            Token::End { position } => {
+                let name = self
+                    .names
+                    .pop()
+                    .ok_or(XmlError::new(XmlErrorKind::MismatchedEndTag, position))?;
+                Ok(Some(XmlEvent::End { name, position }))
+            }
+            Token::Text(t) => {
+                let text = t.decode()?;
+                Ok(Some(XmlEvent::Text {
+                    text,
+                    position: t.position(),
+                }))
+            }
+            Token::Eof => Ok(None),
         }
     }
 }

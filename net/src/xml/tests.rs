@@ -457,3 +457,103 @@ fn the_word_filter_is_exact() {
         }
     }
 }
+
+/// Every token of `xml` through the stream, attributes read, with `skip` leading white space.
+fn stream_tokens(xml: &[u8], skip: bool) -> Result<Vec<String>, XmlError> {
+    let mut s = XmlStream::new(xml, XmlLimits::default())?;
+    s.skip_leading_space(skip);
+    let mut out = Vec::new();
+    loop {
+        match s.next_token()? {
+            Token::Start(tag) => {
+                let mut attrs = Vec::new();
+                s.read_attributes(&tag, |a| attrs.push(format!("{}={}", a.qname, a.value)))?;
+                let ns = s.resolve_element(&tag)?;
+                out.push(format!(
+                    "<{}@{} {{{}}} {} {}",
+                    tag.local_name()?,
+                    tag.position(),
+                    ns.unwrap_or_default(),
+                    attrs.join(","),
+                    tag.is_empty()
+                ));
+            }
+            Token::End { position } => out.push(format!("</@{position}")),
+            Token::Text(t) => out.push(format!("{:?}@{}", t.decode()?, t.position())),
+            Token::Eof => return Ok(out),
+        }
+    }
+}
+
+#[test]
+fn stream_positions_are_the_same_with_leading_space_skipped() {
+    let xml = "<?xml version=\"1.0\"?>\n<r xmlns=\"urn:r\">\n  <a x=\"1\">\n    t</a>\n  <b/>\n  <![CDATA[c]]>\n</r>";
+    let kept = stream_tokens(xml.as_bytes(), false).expect("reads");
+    let skipped = stream_tokens(xml.as_bytes(), true).expect("reads");
+    // Kept: five white-space texts and the text of `a` with its indentation.
+    assert_eq!(kept.len(), 11, "{kept:?}");
+    assert_eq!(skipped.len(), 7, "{skipped:?}");
+    let marks = |v: &[String]| -> Vec<String> {
+        v.iter().filter(|t| t.starts_with('<')).cloned().collect()
+    };
+    assert_eq!(marks(&kept), marks(&skipped));
+    assert!(skipped.contains(&format!("<a@{} {{urn:r}} x=1 false", at(xml, "<a"))));
+    assert!(skipped.contains(&format!("<b@{} {{urn:r}}  true", at(xml, "<b"))));
+    assert!(skipped.contains(&format!("</@{}", at(xml, "</a"))));
+    assert!(skipped.contains(&format!("\"t\"@{}", at(xml, "t<"))));
+    assert!(skipped.contains(&format!("\"c\"@{}", at(xml, "<![CDATA"))));
+    // Errors name the markup, not the white space before it.
+    for skip in [false, true] {
+        let xml = "<r>\n  <!DOCTYPE x>\n</r>";
+        assert_eq!(
+            stream_tokens(xml.as_bytes(), skip),
+            Err(XmlError::new(XmlErrorKind::Doctype, at(xml, "<!DOCTYPE")))
+        );
+        let xml = "\n<?xml version=\"1.0\"?><r/>";
+        assert_eq!(
+            stream_tokens(xml.as_bytes(), skip),
+            Err(XmlError::new(XmlErrorKind::Malformed, 1))
+        );
+        let xml = "<r>\n  <![CDATA[\u{e9}]]>\n</r>";
+        let mut bad = xml.as_bytes().to_vec();
+        let cdata = at(xml, "<![CDATA") as usize;
+        bad[cdata + 9] = 0xFF;
+        bad.remove(cdata + 10);
+        assert_eq!(
+            stream_tokens(&bad, skip),
+            Err(XmlError::new(XmlErrorKind::NotUtf8, cdata as u64 + 9))
+        );
+    }
+}
+
+#[test]
+fn stream_scopes_declarations_of_empty_elements_and_refuses_other_encodings() {
+    let xml = "<r><p:a xmlns:p=\"urn:p\"/><p:b/></r>";
+    assert_eq!(
+        stream_tokens(xml.as_bytes(), true),
+        Err(XmlError::new(XmlErrorKind::UnboundPrefix, at(xml, "<p:b")))
+    );
+    for (bytes, name) in [
+        (&b"\xFF\xFE<\0r\0/\0>\0"[..], "UTF-16LE"),
+        (b"\xFE\xFF\0<\0r\0/\0>", "UTF-16BE"),
+        (b"<\0\0\0", "UTF-32LE"),
+    ] {
+        assert_eq!(
+            XmlStream::new(bytes, XmlLimits::default()).map(|_| ()),
+            Err(XmlError::new(
+                XmlErrorKind::UnsupportedEncoding { encoding: name },
+                0
+            ))
+        );
+    }
+    // Whitespace-only text is not a node; other text, comments and elements are.
+    let limits = XmlLimits {
+        max_nodes: 3,
+        ..XmlLimits::default()
+    };
+    assert!(parse_tree(b"<r>\n <a/>\n <b/>\n</r>", limits).is_ok());
+    assert_eq!(
+        parse_tree(b"<r><a/><!--c--><b/></r>", limits).map(|_| ()),
+        Err(XmlError::new(XmlErrorKind::TooManyNodes { limit: 3 }, 15))
+    );
+}
