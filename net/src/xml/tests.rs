@@ -316,7 +316,9 @@ fn reading_is_linear_on_a_large_flat_document() {
     XmlReader::new(xml.as_bytes(), XmlLimits::default())
         .and_then(XmlReader::check)
         .expect("reads");
-    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    // A hang guard, not a speed figure (those are in BENCHMARKS.md): a pass that is quadratic in
+    // the number of siblings would take hours here; a loaded debug build takes seconds.
+    assert!(start.elapsed() < std::time::Duration::from_secs(120));
 }
 
 #[test]
