@@ -153,6 +153,8 @@ impl Code {
             0x8010_001A => "SCARD_E_READER_UNSUPPORTED",
             0x8010_001B => "SCARD_E_DUPLICATE_READER",
             0x8010_001C => "SCARD_E_CARD_UNSUPPORTED",
+            // pcsc-lite reuses SCARD_E_UNEXPECTED's value for SCARD_E_UNSUPPORTED_FEATURE.
+            0x8010_001F if cfg!(windows) => "SCARD_E_UNEXPECTED",
             0x8010_001F => "SCARD_E_UNSUPPORTED_FEATURE",
             0x8010_0022 => "SCARD_E_UNSUPPORTED_FEATURE",
             0x8010_002E => "SCARD_E_NO_READERS_AVAILABLE",
