@@ -41,7 +41,8 @@ pub enum Command {
     },
 }
 
-/// Runs a `segur card` subcommand. Exit status: 0 success, 1 no reader/card, 2 other errors.
+/// Runs a `segur card` subcommand. Exit status: 0 success, 1 no reader/card, 2 other errors,
+/// among them a missing PC/SC library (loaded at run time: the message says what to install).
 pub fn run(cmd: Command) -> ExitCode {
     let (json, result) = match cmd {
         Command::List { json } => (json, list()),

@@ -37,10 +37,28 @@ pub enum TransportError {
         /// Index (0-based) of the exchange in the trace.
         index: usize,
     },
+    /// The PC/SC library could not be loaded (it is loaded at run time, not linked): `tried`
+    /// says which libraries were tried and why each failed. The message says what to install
+    /// ([`PCSC_INSTALL_HINT`]).
+    #[error("the PC/SC library could not be loaded ({tried}); {hint}", hint = PCSC_INSTALL_HINT)]
+    LibraryMissing {
+        /// Each library tried and the loader's reason, separated by `; `.
+        tried: String,
+    },
     /// Any other PC/SC failure, with its description.
     #[error("PC/SC error: {0}")]
     Other(String),
 }
+
+/// What to install when the PC/SC library is missing, for the platform the SDK was built for.
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+pub const PCSC_INSTALL_HINT: &str = "PC/SC is part of macOS (PCSC.framework): check that /System/Library/Frameworks/PCSC.framework is intact";
+/// What to install when the PC/SC library is missing, for the platform the SDK was built for.
+#[cfg(windows)]
+pub const PCSC_INSTALL_HINT: &str = "PC/SC is part of Windows (winscard.dll in the system directory): check that the Smart Card service is installed";
+/// What to install when the PC/SC library is missing, for the platform the SDK was built for.
+#[cfg(not(any(target_os = "macos", target_os = "ios", windows)))]
+pub const PCSC_INSTALL_HINT: &str = "install pcsc-lite: Debian/Ubuntu `apt install libpcsclite1 pcscd`, Fedora `dnf install pcsc-lite-libs pcsc-lite`";
 
 /// Every error of `segur-cps-card`.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,9 @@
 //!
 //! Layers, from the wire up (transport independent of card logic, as in openpgp-card):
 //! * [`transport`]: the [`Transport`] trait, with a PC/SC backend ([`pcsc`], feature `pcsc`,
-//!   default) and in-memory backends;
+//!   default; the system's PC/SC library is loaded at run time, so building needs nothing
+//!   PC/SC and a machine without it gets [`TransportError::LibraryMissing`]) and in-memory
+//!   backends;
 //! * [`apdu`] and [`session`]: command APDUs (cases 1-4, short/extended, chaining, logical
 //!   channels), typed status words, and the T=0 rules (GET RESPONSE on `61xx`/`9Fxx`, resend on
 //!   `6Cxx`) that PC/SC leaves to the application;
@@ -62,7 +64,7 @@ pub mod view;
 #[cfg(feature = "vitale")]
 pub mod vitale;
 
-pub use error::{Error, Result, TransportError};
+pub use error::{Error, PCSC_INSTALL_HINT, Result, TransportError};
 pub use transport::{Protocol, Transport};
 
 /// Hex display of bytes (uppercase, no separator).

@@ -5,27 +5,27 @@
 //! each card dialogue in [`PcscCard::transaction`] (`SCardBeginTransaction`), so another
 //! workstation cannot interleave its APDUs; a reset by another application surfaces as
 //! `SCARD_W_RESET_CARD` and is recovered by reconnecting (see [`crate::Transport::reconnect`]).
+//!
+//! The PC/SC library is not linked: it is loaded the first time a context is established, as
+//! OpenSC does, from [`CANDIDATES`] (`libpcsclite.so.1` then `libpcsclite.so` on Linux,
+//! `PCSC.framework` on macOS, `winscard.dll` from the system directory on Windows), or from the
+//! path in the environment variable [`LIBRARY_ENV`] (`SEGUR_PCSC_LIBRARY`) when set. Without
+//! it, [`ReaderContext::establish`] returns [`TransportError::LibraryMissing`], whose message
+//! says what to install ([`crate::PCSC_INSTALL_HINT`]).
+
+mod scard;
 
 use crate::error::{Error, Result, TransportError};
 use crate::transport::{Protocol, Transport};
-use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
+use scard::{Api, Dword, Handle, ReaderState};
 use std::ffi::CString;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn map_err(e: pcsc::Error) -> TransportError {
-    use pcsc::Error as E;
-    match e {
-        E::RemovedCard => TransportError::CardRemoved,
-        E::ResetCard => TransportError::CardReset,
-        E::NoSmartcard => TransportError::NoCard,
-        E::UnresponsiveCard | E::UnpoweredCard => TransportError::Unresponsive,
-        E::ReaderUnavailable | E::UnknownReader => TransportError::ReaderUnavailable,
-        E::SharingViolation => TransportError::SharingViolation,
-        E::NoService | E::ServiceStopped => TransportError::NoService,
-        E::Timeout => TransportError::Timeout,
-        other => TransportError::Other(other.to_string()),
-    }
-}
+pub use scard::{CANDIDATES, LIBRARY_ENV};
+
+/// T=0 or T=1, whichever the card offers.
+const PROTOCOLS: Dword = scard::PROTOCOL_T0 | scard::PROTOCOL_T1;
 
 /// How to share the card with other applications and workstations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +37,10 @@ pub enum Share {
 }
 
 impl Share {
-    fn mode(self) -> ShareMode {
+    fn mode(self) -> Dword {
         match self {
-            Self::Shared => ShareMode::Shared,
-            Self::Exclusive => ShareMode::Exclusive,
+            Self::Shared => scard::SHARE_SHARED,
+            Self::Exclusive => scard::SHARE_EXCLUSIVE,
         }
     }
 }
@@ -67,9 +67,23 @@ pub enum CardEvent {
     Removed,
 }
 
+/// An established context; released when the last context or card using it is dropped.
+#[derive(Debug)]
+struct Context {
+    api: &'static Api,
+    handle: Handle,
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // Nothing to report to: a release failure leaves nothing to clean up.
+        let _ = self.api.release_context(self.handle);
+    }
+}
+
 /// A PC/SC context (`SCardEstablishContext`).
 pub struct ReaderContext {
-    ctx: Context,
+    ctx: Arc<Context>,
 }
 
 impl std::fmt::Debug for ReaderContext {
@@ -79,22 +93,30 @@ impl std::fmt::Debug for ReaderContext {
 }
 
 impl ReaderContext {
-    /// Connects to the PC/SC service.
+    /// Connects to the PC/SC service, loading the PC/SC library on first use.
+    ///
+    /// # Errors
+    /// [`TransportError::LibraryMissing`] when no PC/SC library can be loaded (its message
+    /// says what to install), [`TransportError::NoService`] when the service (pcscd, the
+    /// Windows Smart Card service) is not running.
     pub fn establish() -> Result<Self> {
-        let ctx = Context::establish(Scope::User).map_err(map_err)?;
-        Ok(Self { ctx })
+        let api = scard::api()?;
+        let handle = api.establish_context().map_err(TransportError::from)?;
+        Ok(Self {
+            ctx: Arc::new(Context { api, handle }),
+        })
+    }
+
+    fn api(&self) -> &'static Api {
+        self.ctx.api
     }
 
     /// Names of the readers (empty when there is none).
     pub fn readers(&self) -> Result<Vec<String>> {
-        match self.ctx.list_readers_owned() {
-            Ok(names) => Ok(names
-                .into_iter()
-                .map(|n| n.to_string_lossy().into_owned())
-                .collect()),
-            Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
-            Err(e) => Err(map_err(e).into()),
-        }
+        Ok(self
+            .api()
+            .list_readers(self.ctx.handle)
+            .map_err(TransportError::from)?)
     }
 
     /// Every reader with its card state.
@@ -102,25 +124,25 @@ impl ReaderContext {
         let names = self.readers()?;
         let mut states = Vec::with_capacity(names.len());
         for n in &names {
-            states.push(ReaderState::new(cstring(n)?, State::UNAWARE));
+            states.push(ReaderState::new(cstring(n)?));
         }
         if states.is_empty() {
             return Ok(Vec::new());
         }
-        self.ctx
-            .get_status_change(Duration::ZERO, &mut states)
-            .map_err(map_err)?;
+        self.api()
+            .get_status_change(self.ctx.handle, 0, &mut states)
+            .map_err(TransportError::from)?;
         Ok(names
             .into_iter()
             .zip(states.iter())
             .map(|(name, s)| {
                 let ev = s.event_state();
-                let present = ev.contains(State::PRESENT);
+                let present = ev & scard::STATE_PRESENT != 0;
                 ReaderInfo {
                     name,
                     card_present: present,
-                    exclusive: ev.contains(State::EXCLUSIVE),
-                    atr: present.then(|| s.atr().to_vec()),
+                    exclusive: ev & scard::STATE_EXCLUSIVE != 0,
+                    atr: present.then(|| s.atr()),
                 }
             })
             .collect())
@@ -152,43 +174,49 @@ impl ReaderContext {
         timeout: Duration,
     ) -> Result<Option<Vec<u8>>> {
         let deadline = Instant::now() + timeout;
-        let mut states = [ReaderState::new(cstring(reader)?, State::UNAWARE)];
+        let mut states = [ReaderState::new(cstring(reader)?)];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.ctx.get_status_change(left, &mut states) {
+            match self
+                .api()
+                .get_status_change(self.ctx.handle, left.as_millis(), &mut states)
+            {
                 Ok(()) => {}
-                Err(pcsc::Error::Timeout) => return Err(TransportError::Timeout.into()),
-                Err(e) => return Err(map_err(e).into()),
+                Err(code) => return Err(TransportError::from(code).into()),
             }
-            let ev = states[0].event_state();
-            if ev.contains(State::UNKNOWN) || ev.contains(State::UNAVAILABLE) {
+            let [state] = &mut states;
+            let ev = state.event_state();
+            if ev & (scard::STATE_UNKNOWN | scard::STATE_UNAVAILABLE) != 0 {
                 return Err(TransportError::ReaderUnavailable.into());
             }
-            let present = ev.contains(State::PRESENT) && !ev.contains(State::MUTE);
+            let present = ev & scard::STATE_PRESENT != 0 && ev & scard::STATE_MUTE == 0;
             match event {
-                CardEvent::Inserted if present => return Ok(Some(states[0].atr().to_vec())),
-                CardEvent::Removed if ev.contains(State::EMPTY) => return Ok(None),
+                CardEvent::Inserted if present => return Ok(Some(state.atr())),
+                CardEvent::Removed if ev & scard::STATE_EMPTY != 0 => return Ok(None),
                 _ => {}
             }
             if left.is_zero() {
                 return Err(TransportError::Timeout.into());
             }
-            states[0].sync_current_state();
+            state.sync_current_state();
         }
     }
 
     /// Connects to the card in `reader` (T=0 or T=1, as the card offers).
     pub fn connect(&self, reader: &str, share: Share) -> Result<PcscCard> {
         let name = cstring(reader)?;
-        let card = self
-            .ctx
-            .connect(&name, share.mode(), Protocols::T0 | Protocols::T1)
-            .map_err(map_err)?;
+        let (handle, active) = self
+            .api()
+            .connect(self.ctx.handle, &name, share.mode(), PROTOCOLS)
+            .map_err(TransportError::from)?;
         let mut out = PcscCard {
-            card,
+            ctx: Arc::clone(&self.ctx),
+            handle,
+            connected: true,
             share,
             reader: reader.to_owned(),
             atr: Vec::new(),
+            active,
             protocol: Protocol::Other,
         };
         out.refresh()?;
@@ -200,12 +228,18 @@ fn cstring(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::NoSuchReader(s.to_owned()))
 }
 
-/// A connected card.
+/// A connected card. Dropping it disconnects with a reset (`SCARD_RESET_CARD`), so no verified
+/// PIN outlives the connection.
 pub struct PcscCard {
-    card: pcsc::Card,
+    /// Keeps the context alive as long as the card (a card handle dies with its context).
+    ctx: Arc<Context>,
+    handle: Handle,
+    connected: bool,
     share: Share,
     reader: String,
     atr: Vec<u8>,
+    /// The active protocol as PC/SC reports it (`SCARD_PROTOCOL_*`), for `SCardTransmit`.
+    active: Dword,
     protocol: Protocol,
 }
 
@@ -219,71 +253,106 @@ impl std::fmt::Debug for PcscCard {
     }
 }
 
-fn protocol_of(card: &pcsc::Card) -> Result<(Vec<u8>, Protocol), TransportError> {
-    let st = card.status2_owned().map_err(map_err)?;
-    let protocol = match st.protocol2() {
-        Some(pcsc::Protocol::T0) => Protocol::T0,
-        Some(pcsc::Protocol::T1) => Protocol::T1,
+impl Drop for PcscCard {
+    fn drop(&mut self) {
+        if self.connected {
+            // Nothing to report to; the reset still happens if the card is there.
+            let _ = self.ctx.api.disconnect(self.handle, scard::RESET_CARD);
+        }
+    }
+}
+
+fn protocol_of(active: Dword) -> Protocol {
+    match active {
+        scard::PROTOCOL_T0 => Protocol::T0,
+        scard::PROTOCOL_T1 => Protocol::T1,
         _ => Protocol::Other,
-    };
-    Ok((st.atr().to_vec(), protocol))
+    }
+}
+
+/// Whether the `dwState` of `SCardStatus` says a card is in the reader: a bit mask in
+/// pcsc-lite and macOS (`SCARD_PRESENT` = 4), an ordinal on Windows (`SCARD_PRESENT` = 2 and
+/// every state above it has a card).
+fn card_in_reader(state: Dword) -> bool {
+    if cfg!(windows) {
+        state >= 2
+    } else {
+        state & 0x0004 != 0
+    }
 }
 
 /// How long a transmit anomaly waits for the reader to report the card's removal.
 const REMOVAL_PROBE: Duration = Duration::from_millis(2_000);
 
-/// After an anomaly (communication error, response without status word), asks the reader
-/// whether the card is still there: a card pulled out mid-APDU must give
-/// [`TransportError::CardRemoved`], not a generic failure. pcscd refreshes card presence
-/// asynchronously, hence the short bounded poll.
-fn removed_since(card: &pcsc::Card) -> bool {
-    let end = Instant::now() + REMOVAL_PROBE;
-    loop {
-        match card.status2_owned() {
-            Err(pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::ResetCard) => {
-                return true;
-            }
-            Ok(st) if !st.status().contains(pcsc::Status::PRESENT) => return true,
-            Err(_) => return false,
-            Ok(_) => {}
-        }
-        if Instant::now() >= end {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn transmit(card: &pcsc::Card, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-    let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
-    match card.transmit(command, &mut buf) {
-        // ISO/IEC 7816-4 §5.1: every response ends with SW1 SW2.
-        Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
-        Ok(_) => Err(if removed_since(card) {
-            TransportError::CardRemoved
-        } else {
-            TransportError::Unresponsive
-        }),
-        Err(e) => {
-            let mapped = map_err(e);
-            if matches!(
-                mapped,
-                TransportError::Other(_) | TransportError::Unresponsive
-            ) && removed_since(card)
-            {
-                return Err(TransportError::CardRemoved);
-            }
-            Err(mapped)
-        }
-    }
-}
-
 impl PcscCard {
+    fn api(&self) -> &'static Api {
+        self.ctx.api
+    }
+
     fn refresh(&mut self) -> Result<(), TransportError> {
-        let (atr, protocol) = protocol_of(&self.card)?;
+        let (_, active, atr) = self.api().status(self.handle)?;
         self.atr = atr;
-        self.protocol = protocol;
+        self.active = active;
+        self.protocol = protocol_of(active);
         Ok(())
+    }
+
+    /// After an anomaly (communication error, response without status word), asks the reader
+    /// whether the card is still there: a card pulled out mid-APDU must give
+    /// [`TransportError::CardRemoved`], not a generic failure. pcscd refreshes card presence
+    /// asynchronously, hence the short bounded poll.
+    fn removed_since(&self) -> bool {
+        let end = Instant::now() + REMOVAL_PROBE;
+        loop {
+            match self.api().status(self.handle) {
+                Err(
+                    scard::Code::REMOVED_CARD | scard::Code::NO_SMARTCARD | scard::Code::RESET_CARD,
+                ) => return true,
+                Ok((state, _, _)) if !card_in_reader(state) => return true,
+                Err(_) => return false,
+                Ok(_) => {}
+            }
+            if Instant::now() >= end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn transmit_raw(&self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut buf = vec![0u8; scard::MAX_BUFFER_SIZE_EXTENDED];
+        match self
+            .api()
+            .transmit(self.handle, self.active, command, &mut buf)
+        {
+            // ISO/IEC 7816-4 §5.1: every response ends with SW1 SW2.
+            Ok(n) if n >= 2 => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Ok(_) => Err(if self.removed_since() {
+                TransportError::CardRemoved
+            } else {
+                TransportError::Unresponsive
+            }),
+            Err(code) => {
+                let mapped = TransportError::from(code);
+                if matches!(
+                    mapped,
+                    TransportError::Other(_) | TransportError::Unresponsive
+                ) && self.removed_since()
+                {
+                    return Err(TransportError::CardRemoved);
+                }
+                Err(mapped)
+            }
+        }
+    }
+
+    fn reconnect_raw(&mut self) -> Result<(), TransportError> {
+        self.api()
+            .reconnect(self.handle, self.share.mode(), PROTOCOLS, scard::LEAVE_CARD)?;
+        self.refresh()
     }
 
     /// The reader name.
@@ -291,35 +360,27 @@ impl PcscCard {
         &self.reader
     }
 
-    /// Starts an exclusive transaction (`SCardBeginTransaction`); it ends when dropped.
+    /// Starts an exclusive transaction (`SCardBeginTransaction`); it ends when dropped
+    /// (`SCardEndTransaction` leaving the card as it is).
     pub fn transaction(&mut self) -> Result<PcscTransaction<'_>> {
-        let Self {
-            card,
-            share,
-            atr,
-            protocol,
-            ..
-        } = self;
-        let tx = card.transaction().map_err(map_err)?;
-        Ok(PcscTransaction {
-            tx,
-            share: *share,
-            atr: atr.clone(),
-            protocol: *protocol,
-        })
+        self.api()
+            .begin_transaction(self.handle)
+            .map_err(TransportError::from)?;
+        Ok(PcscTransaction { card: self })
     }
 
     /// Disconnects, resetting the card (so no verified PIN survives the session).
-    pub fn disconnect_reset(self) -> Result<()> {
-        self.card
-            .disconnect(Disposition::ResetCard)
-            .map_err(|(_, e)| map_err(e).into())
+    pub fn disconnect_reset(mut self) -> Result<()> {
+        self.connected = false;
+        self.api()
+            .disconnect(self.handle, scard::RESET_CARD)
+            .map_err(|code| TransportError::from(code).into())
     }
 }
 
 impl Transport for PcscCard {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        transmit(&self.card, command)
+        self.transmit_raw(command)
     }
     fn atr(&self) -> &[u8] {
         &self.atr
@@ -331,14 +392,7 @@ impl Transport for PcscCard {
         extended_from_atr(&self.atr)
     }
     fn reconnect(&mut self) -> Result<(), TransportError> {
-        self.card
-            .reconnect(
-                self.share.mode(),
-                Protocols::T0 | Protocols::T1,
-                Disposition::LeaveCard,
-            )
-            .map_err(map_err)?;
-        self.refresh()
+        self.reconnect_raw()
     }
 }
 
@@ -351,44 +405,41 @@ fn extended_from_atr(atr: &[u8]) -> bool {
 
 /// A card inside a PC/SC transaction; usable as a [`Transport`].
 pub struct PcscTransaction<'c> {
-    tx: pcsc::Transaction<'c>,
-    share: Share,
-    atr: Vec<u8>,
-    protocol: Protocol,
+    card: &'c mut PcscCard,
 }
 
 impl std::fmt::Debug for PcscTransaction<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PcscTransaction")
-            .field("protocol", &self.protocol)
+            .field("protocol", &self.card.protocol)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PcscTransaction<'_> {
+    fn drop(&mut self) {
+        // A failure means the card or the context is gone, which ends the transaction too.
+        let _ = self
+            .card
+            .api()
+            .end_transaction(self.card.handle, scard::LEAVE_CARD);
     }
 }
 
 impl Transport for PcscTransaction<'_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        transmit(&self.tx, command)
+        self.card.transmit_raw(command)
     }
     fn atr(&self) -> &[u8] {
-        &self.atr
+        &self.card.atr
     }
     fn protocol(&self) -> Protocol {
-        self.protocol
+        self.card.protocol
     }
     fn supports_extended_length(&self) -> bool {
-        extended_from_atr(&self.atr)
+        extended_from_atr(&self.card.atr)
     }
     fn reconnect(&mut self) -> Result<(), TransportError> {
-        self.tx
-            .reconnect(
-                self.share.mode(),
-                Protocols::T0 | Protocols::T1,
-                Disposition::LeaveCard,
-            )
-            .map_err(map_err)?;
-        let (atr, protocol) = protocol_of(&self.tx)?;
-        self.atr = atr;
-        self.protocol = protocol;
-        Ok(())
+        self.card.reconnect_raw()
     }
 }

@@ -702,6 +702,12 @@ enum segur_result
    */
   SEGUR_RESULT_CARD_NO_SUCH_READER = 7009,
   /**
+   * The PC/SC library is not installed (it is loaded at run time): the detail says what
+   * to install (Debian/Ubuntu `libpcsclite1` and `pcscd`, Fedora `pcsc-lite-libs`; built
+   * into macOS and Windows).
+   */
+  SEGUR_RESULT_CARD_PCSC_LIBRARY_MISSING = 7010,
+  /**
    * Malformed card data (TLV, ATR, object content, response).
    */
   SEGUR_RESULT_CARD_DATA = 7020,
@@ -1534,8 +1540,9 @@ segur_result segur_access_audit_export(const char *db_path, size_t db_path_len, 
  * `segur_string_free`): `[{"reader":"...","card_present":true,"exclusive":false,
  * "atr":"3B...","card":"cps3"|"cps3-contactless"|"cps4"|"vitale2"|"vitale1"|"unknown"|null}]`.
  *
- * Errors: `SEGUR_RESULT_CARD_NO_SERVICE` (no PC/SC service), other `SEGUR_RESULT_CARD_*`.
- * Thread-safe.
+ * Errors: `SEGUR_RESULT_CARD_PCSC_LIBRARY_MISSING` (no PC/SC library installed: the detail
+ * says what to install), `SEGUR_RESULT_CARD_NO_SERVICE` (no PC/SC service), other
+ * `SEGUR_RESULT_CARD_*`. Thread-safe.
  */
 segur_result segur_card_list(char **out_json);
 
@@ -1546,8 +1553,8 @@ segur_result segur_card_list(char **out_json);
  * that are not public use the documented defaults of `segur-cps-card` (`CpsConfig`).
  *
  * Errors: `SEGUR_RESULT_CARD_NO_SUCH_READER`, `SEGUR_RESULT_CARD_NO_CARD`,
- * `SEGUR_RESULT_CARD_WRONG_CARD` (not a CPS), `SEGUR_RESULT_CARD_NO_SERVICE`, other
- * `SEGUR_RESULT_CARD_*`. Thread-safe.
+ * `SEGUR_RESULT_CARD_WRONG_CARD` (not a CPS), `SEGUR_RESULT_CARD_NO_SERVICE`,
+ * `SEGUR_RESULT_CARD_PCSC_LIBRARY_MISSING`, other `SEGUR_RESULT_CARD_*`. Thread-safe.
  */
 segur_result segur_cps_card_open(const char *reader, size_t reader_len, segur_cps_card **out_card);
 
@@ -2842,8 +2849,8 @@ segur_result segur_twoddoc_verify(const uint8_t *code,
  *
  * Errors: `SEGUR_RESULT_CARD_NO_SUCH_READER`, `SEGUR_RESULT_CARD_NO_CARD`,
  * `SEGUR_RESULT_CARD_WRONG_CARD` (not a Vitale card), `SEGUR_RESULT_CARD_UNSUPPORTED` (Vitale 1,
- * detected but not read), `SEGUR_RESULT_CARD_NO_SERVICE`, other `SEGUR_RESULT_CARD_*`.
- * Thread-safe.
+ * detected but not read), `SEGUR_RESULT_CARD_NO_SERVICE`,
+ * `SEGUR_RESULT_CARD_PCSC_LIBRARY_MISSING`, other `SEGUR_RESULT_CARD_*`. Thread-safe.
  */
 segur_result segur_vitale_card_open(const char *reader,
                                     size_t reader_len,

@@ -30,6 +30,7 @@ pub(crate) fn card_err(e: Error) -> segur_result {
             TransportError::SharingViolation => R::CardSharingViolation,
             TransportError::NoService => R::CardNoService,
             TransportError::Timeout => R::CardTimeout,
+            TransportError::LibraryMissing { .. } => R::CardPcscLibraryMissing,
             _ => R::CardPcsc,
         },
         Error::NoSuchReader(_) => R::CardNoSuchReader,
@@ -101,8 +102,9 @@ fn algorithm(v: u32) -> Result<SignatureAlgorithm, segur_result> {
 /// `segur_string_free`): `[{"reader":"...","card_present":true,"exclusive":false,
 /// "atr":"3B...","card":"cps3"|"cps3-contactless"|"cps4"|"vitale2"|"vitale1"|"unknown"|null}]`.
 ///
-/// Errors: `SEGUR_RESULT_CARD_NO_SERVICE` (no PC/SC service), other `SEGUR_RESULT_CARD_*`.
-/// Thread-safe.
+/// Errors: `SEGUR_RESULT_CARD_PCSC_LIBRARY_MISSING` (no PC/SC library installed: the detail
+/// says what to install), `SEGUR_RESULT_CARD_NO_SERVICE` (no PC/SC service), other
+/// `SEGUR_RESULT_CARD_*`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_card_list(out_json: *mut *mut c_char) -> segur_result {
     crate::ffi_boundary!({
@@ -145,8 +147,8 @@ pub struct segur_cps_card {
 /// that are not public use the documented defaults of `segur-cps-card` (`CpsConfig`).
 ///
 /// Errors: `SEGUR_RESULT_CARD_NO_SUCH_READER`, `SEGUR_RESULT_CARD_NO_CARD`,
-/// `SEGUR_RESULT_CARD_WRONG_CARD` (not a CPS), `SEGUR_RESULT_CARD_NO_SERVICE`, other
-/// `SEGUR_RESULT_CARD_*`. Thread-safe.
+/// `SEGUR_RESULT_CARD_WRONG_CARD` (not a CPS), `SEGUR_RESULT_CARD_NO_SERVICE`,
+/// `SEGUR_RESULT_CARD_PCSC_LIBRARY_MISSING`, other `SEGUR_RESULT_CARD_*`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_cps_card_open(
     reader: *const c_char,

@@ -384,6 +384,10 @@ pub enum segur_result {
     CardPcsc = 7008,
     /// No reader matches the name (or several do).
     CardNoSuchReader = 7009,
+    /// The PC/SC library is not installed (it is loaded at run time): the detail says what
+    /// to install (Debian/Ubuntu `libpcsclite1` and `pcscd`, Fedora `pcsc-lite-libs`; built
+    /// into macOS and Windows).
+    CardPcscLibraryMissing = 7010,
     /// Malformed card data (TLV, ATR, object content, response).
     CardData = 7020,
     /// The card answered an error status word.
@@ -631,6 +635,7 @@ tables! {
     CardTimeout => "timed out waiting for the reader",
     CardPcsc => "PC/SC error",
     CardNoSuchReader => "no reader matches the given name",
+    CardPcscLibraryMissing => "the PC/SC library is not installed (Linux: libpcsclite1 and pcscd)",
     CardData => "the card returned malformed data",
     CardStatus => "the card refused the command",
     CardWrongPin => "wrong PIN",

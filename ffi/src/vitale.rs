@@ -26,8 +26,8 @@ pub struct segur_vitale_card {
 ///
 /// Errors: `SEGUR_RESULT_CARD_NO_SUCH_READER`, `SEGUR_RESULT_CARD_NO_CARD`,
 /// `SEGUR_RESULT_CARD_WRONG_CARD` (not a Vitale card), `SEGUR_RESULT_CARD_UNSUPPORTED` (Vitale 1,
-/// detected but not read), `SEGUR_RESULT_CARD_NO_SERVICE`, other `SEGUR_RESULT_CARD_*`.
-/// Thread-safe.
+/// detected but not read), `SEGUR_RESULT_CARD_NO_SERVICE`,
+/// `SEGUR_RESULT_CARD_PCSC_LIBRARY_MISSING`, other `SEGUR_RESULT_CARD_*`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_vitale_card_open(
     reader: *const c_char,
