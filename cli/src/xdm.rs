@@ -266,6 +266,16 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
+/// The text of an optional metadata value, or "(absent)" so that a listing never reads "from  at"
+/// when a sender left the value empty (XDM media make sourceId and submissionTime R2).
+fn or_absent(value: &str) -> &str {
+    if value.trim().is_empty() {
+        "(absent)"
+    } else {
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,15 +288,5 @@ mod tests {
         assert_eq!(c.display_name.as_deref(), Some("Compte rendu"));
         assert!(parse_code("--class-code", "10^x").is_err());
         assert!(parse_code("--class-code", "^x^1.2").is_err());
-    }
-}
-
-/// The text of an optional metadata value, or "(absent)" so that a listing never reads "from  at"
-/// when a sender left the value empty (XDM media make sourceId and submissionTime R2).
-fn or_absent(value: &str) -> &str {
-    if value.trim().is_empty() {
-        "(absent)"
-    } else {
-        value
     }
 }
