@@ -38,6 +38,11 @@ impl Matricule {
     /// the same result as `parse` for any UTF-8 input, and any byte outside ASCII (UTF-8 or
     /// not) is [`MatriculeError::InvalidChar`] at its position (1-based; every byte before it
     /// is ASCII, so it is also the character position).
+    ///
+    /// Always inlined (the canonical fast path is a few word operations; the general path
+    /// stays out of line): a caller checking millions of lines keeps the matricule in
+    /// registers instead of a round trip through memory.
+    #[inline(always)]
     pub fn parse_bytes(input: &[u8]) -> Result<Self, MatriculeError> {
         // Fast path: the canonical 15 characters, as stored by most software.
         if let Some((buf, n)) = canonical15(input) {
@@ -116,6 +121,12 @@ impl Matricule {
     pub fn expose(&self) -> &str {
         // Invariant: only ASCII digits and 'A'/'B' are ever stored.
         std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// [`Matricule::expose`] as ASCII bytes, with no UTF-8 check: for writers of bytes (a
+    /// million lines of `segur ins check --file`). Patient data: the call is explicit.
+    pub fn expose_bytes(&self) -> &[u8; MATRICULE_LEN] {
+        &self.0
     }
 
     /// The 13-character body (INSi `NumIdentifiant`).
