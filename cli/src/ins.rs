@@ -12,7 +12,8 @@ use std::process::ExitCode;
 #[derive(Subcommand)]
 pub enum Command {
     /// Check matricules: one line per input, `OK <15 chars>` or `ERR <input> <reason-code>`.
-    /// Exit status 0 only when every input is valid. `-` reads standard input.
+    /// Exit status 0 only when every input is valid, 1 when one is not, 2 when the input cannot
+    /// be read, 141 when the reader of the output closed it. `-` reads standard input.
     Check {
         /// Matricules to check (13 or 15 characters; spaces, dots, hyphens allowed).
         values: Vec<String>,
