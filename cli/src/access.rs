@@ -298,7 +298,7 @@ fn export(args: &Args) -> Result<(), Failure> {
     let _: &dyn AuditStore = &store;
     let log = AuditLog::new(Box::new(store), Arc::new(SystemClock));
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(crate::terminal::PipeAware(stdout.lock()));
     log.export_json_lines(&mut out)
         .map_err(|e| Failure::Error(e.to_string()))?;
     out.flush()

@@ -27,18 +27,34 @@ pub enum Command {
         #[arg(short, long, default_value = "-")]
         output: PathBuf,
     },
-    /// Show the header and body of any CDA R2 document.
+    /// Show the header and body of any CDA R2 document. With several files (or `--batch`): one
+    /// JSON line per file, exit status 0 when all were read, 1 when some were refused, 2 when
+    /// some could not be read; 141 when the reader of the output closed it.
     Inspect {
-        /// CDA file, `-` for stdin.
-        file: PathBuf,
-        /// Full JSON output (includes patient data).
+        /// CDA files. `-` alone is the CDA on standard input; in a batch (several files or
+        /// `--batch`), `-` is a list of paths on standard input, one per line.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Full JSON output (includes patient data); in a batch, the whole document in each line.
         #[arg(long)]
         json: bool,
+        /// One JSON line per file, even for one file.
+        #[arg(long)]
+        batch: bool,
     },
-    /// Check a CDA against the structuration minimale / volet rules (fast, in Rust).
+    /// Check a CDA against the structuration minimale / volet rules (fast, in Rust). Exit
+    /// status 0 when valid (warnings alone included), 1 on any error finding. With several
+    /// files (or `--batch`): one JSON line per file, exit status 0 when all are valid, 1 when
+    /// some are invalid or refused, 2 when some could not be read; 141 when the reader of the
+    /// output closed it.
     Validate {
-        /// CDA file, `-` for stdin.
-        file: PathBuf,
+        /// CDA files. `-` alone is the CDA on standard input; in a batch (several files or
+        /// `--batch`), `-` is a list of paths on standard input, one per line.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON line per file, even for one file.
+        #[arg(long)]
+        batch: bool,
     },
 }
 
@@ -49,7 +65,9 @@ fn read_input(p: &std::path::Path) -> Result<Vec<u8>, String> {
 
 fn write_output(p: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
     if p.as_os_str() == "-" {
-        std::io::stdout().write_all(bytes)
+        std::io::stdout()
+            .write_all(bytes)
+            .inspect_err(crate::terminal::exit_if_broken_pipe)
     } else {
         std::fs::write(p, bytes)
     }
@@ -57,13 +75,28 @@ fn write_output(p: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Runs a CDA subcommand.
 pub fn run(cmd: Command) -> ExitCode {
-    match exec(cmd) {
-        Ok(code) => code,
-        Err(e) => {
-            say_err!("segur cda: {e}");
-            ExitCode::from(2)
+    match cmd {
+        Command::Inspect { files, json, batch } if batch || files.len() > 1 => {
+            crate::cda_batch::run(&files, crate::cda_batch::Job::Inspect { full: json })
         }
+        Command::Validate { files, batch } if batch || files.len() > 1 => {
+            crate::cda_batch::run(&files, crate::cda_batch::Job::Validate)
+        }
+        cmd => match exec(cmd) {
+            Ok(code) => code,
+            Err(e) => {
+                say_err!("segur cda: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
+}
+
+/// The one file of a command that is not a batch (clap requires at least one).
+fn single(files: &[PathBuf]) -> &std::path::Path {
+    files
+        .first()
+        .map_or(std::path::Path::new("-"), |p| p.as_path())
 }
 
 fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -80,8 +113,8 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             write_output(&output, xml.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Inspect { file, json } => {
-            let bytes = read_input(&file)?;
+        Command::Inspect { files, json, .. } => {
+            let bytes = read_input(single(&files))?;
             let doc = segur_dmp_cda::read(&bytes)?;
             if json {
                 crate::terminal::print_json(&doc, true)?;
@@ -160,8 +193,8 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate { file } => {
-            let bytes = read_input(&file)?;
+        Command::Validate { files, .. } => {
+            let bytes = read_input(single(&files))?;
             let findings = segur_dmp_cda::validate::validate(&bytes)?;
             for f in &findings {
                 let level = if f.is_error() { "ERROR" } else { "WARNING" };

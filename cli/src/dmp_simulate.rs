@@ -60,6 +60,7 @@ pub fn simulate(args: SimulateArgs) -> ExitCode {
         .and_then(|()| out.flush());
     drop(out);
     if let Err(e) = printed {
+        crate::terminal::exit_if_broken_pipe(&e);
         eprintln!("segur dmp simulate: cannot write to standard output: {e}");
         return ExitCode::from(2);
     }

@@ -3,9 +3,49 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// `println!` for the whole CLI: defined before the modules, this shadows the standard
+/// library's in every one of them, so a reader closing the pipe early (`segur ... | head -1`)
+/// ends any command quietly with status 141 instead of a panic
+/// ([`terminal::write_or_exit`]).
+macro_rules! println {
+    () => {
+        $crate::terminal::write_or_exit(false, format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::terminal::write_or_exit(false, format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` that ends the command quietly on a closed pipe (see [`println!`]).
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::terminal::write_or_exit(false, format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that ends the command quietly on a closed pipe (`segur ... 2>&1 | head -1`).
+macro_rules! eprintln {
+    () => {
+        $crate::terminal::write_or_exit(true, format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::terminal::write_or_exit(true, format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` that ends the command quietly on a closed pipe.
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => {
+        $crate::terminal::write_or_exit(true, format_args!($($arg)*))
+    };
+}
+
 mod access;
 mod card;
 mod cda;
+mod cda_batch;
 mod demo;
 mod dmp;
 mod dmp_simulate;

@@ -295,6 +295,7 @@ fn eml(c: &Compose, out: &std::path::Path) -> Result<ExitCode, String> {
         use std::io::Write;
         std::io::stdout()
             .write_all(m.bytes())
+            .inspect_err(crate::terminal::exit_if_broken_pipe)
             .map_err(|e| e.to_string())?;
     } else {
         std::fs::write(out, m.bytes()).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -6,6 +6,10 @@
 //! whole CLI.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Characters never written raw: C0 and C1 controls and DEL (`char::is_control`), the Unicode
 /// bidirectional controls (LRM, RLM, ALM, LRE..RLO, LRI..PDI; Unicode TR #9 §2), and the line and
@@ -80,17 +84,82 @@ pub fn json(serialized: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Exit status of a command whose standard output (or error) was closed by its reader
+/// (`segur ins check --file big | head -1`): 128 + SIGPIPE (13), the status a shell reports for
+/// `cat` or `grep` stopped by the same closed pipe, so `set -o pipefail` scripts see the same.
+/// Nothing is printed: the reader stopped on purpose.
+pub const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// Ends the process quietly with [`BROKEN_PIPE_EXIT`] when `e` is a closed pipe (EPIPE; Rust
+/// ignores SIGPIPE, so a write to a closed pipe returns this error instead of killing the
+/// process). Any other error is left to the caller.
+pub fn exit_if_broken_pipe(e: &io::Error) {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        // `exit` runs no destructor: erase a progress line still drawn on the terminal.
+        if PROGRESS_DRAWN.load(Ordering::Relaxed) {
+            let _ = write!(io::stderr().lock(), "\r\x1b[K");
+        }
+        std::process::exit(BROKEN_PIPE_EXIT);
+    }
+}
+
+/// A writer that ends the process quietly when the pipe behind it is closed
+/// ([`exit_if_broken_pipe`]), for output written through a library that turns I/O errors into
+/// its own (the audit export).
+pub struct PipeAware<W>(pub W);
+
+impl<W: Write> Write for PipeAware<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).inspect_err(exit_if_broken_pipe)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().inspect_err(exit_if_broken_pipe)
+    }
+}
+
+/// Whether a [`Progress`] line is on the terminal now, for [`exit_if_broken_pipe`].
+static PROGRESS_DRAWN: AtomicBool = AtomicBool::new(false);
+
+/// Writes to standard output (`stderr == false`) or error, for the `print` macros of main.rs: a
+/// closed pipe ends the process quietly ([`exit_if_broken_pipe`]); another write error (disk
+/// full behind a redirection) ends it with status 2 and the reason on standard error, where the
+/// standard library's `println!` would panic.
+pub fn write_or_exit(stderr: bool, args: fmt::Arguments<'_>) {
+    let written = if stderr {
+        io::stderr().lock().write_fmt(args)
+    } else {
+        io::stdout().lock().write_fmt(args)
+    };
+    if let Err(e) = written {
+        exit_if_broken_pipe(&e);
+        let stream = if stderr { "error" } else { "output" };
+        // Standard error may be the failing stream itself: nothing more can be said then.
+        let _ = writeln!(
+            io::stderr(),
+            "segur: cannot write to standard {stream}: {e}"
+        );
+        std::process::exit(2);
+    }
+}
+
 /// Prints one human-readable line, made [`safe`]: `say!("{} bytes", n)`.
 macro_rules! say {
     ($($arg:tt)*) => {
-        println!("{}", $crate::terminal::safe(&format!($($arg)*)))
+        $crate::terminal::write_or_exit(
+            false,
+            format_args!("{}\n", $crate::terminal::safe(&format!($($arg)*))),
+        )
     };
 }
 
 /// Prints one line to standard error, made [`safe`].
 macro_rules! say_err {
     ($($arg:tt)*) => {
-        eprintln!("{}", $crate::terminal::safe(&format!($($arg)*)))
+        $crate::terminal::write_or_exit(
+            true,
+            format_args!("{}\n", $crate::terminal::safe(&format!($($arg)*))),
+        )
     };
 }
 
@@ -101,8 +170,77 @@ pub fn print_json(v: &impl serde::Serialize, pretty: bool) -> Result<(), serde_j
     } else {
         serde_json::to_string(v)?
     };
-    println!("{}", json(&s));
+    write_or_exit(false, format_args!("{}\n", json(&s)));
     Ok(())
+}
+
+/// How often [`Progress`] redraws: at most four times a second.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
+
+/// A one-line progress count on standard error for long batch runs (a million matricules, a
+/// folder of documents). Drawn only when standard error is a terminal and standard output is
+/// not (results scrolling on the same terminal already show progress, and a progress line
+/// would be mixed into them); never in a pipe or a log file. The first draw comes after
+/// [`PROGRESS_INTERVAL`], so a short run shows nothing, and the line is erased at the end.
+pub struct Progress {
+    unit: &'static str,
+    enabled: bool,
+    start: Instant,
+    last: Instant,
+    drawn: bool,
+}
+
+impl Progress {
+    /// A progress count of `unit`s ("lines", "files"), enabled as the type documentation says.
+    pub fn new(unit: &'static str) -> Self {
+        let enabled = io::stderr().is_terminal() && !io::stdout().is_terminal();
+        let now = Instant::now();
+        Self {
+            unit,
+            enabled,
+            start: now,
+            last: now,
+            drawn: false,
+        }
+    }
+
+    /// Reports `done` units so far; draws only when [`PROGRESS_INTERVAL`] has passed.
+    pub fn update(&mut self, done: u64) {
+        if !self.enabled {
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.last) < PROGRESS_INTERVAL {
+            return;
+        }
+        self.last = now;
+        self.drawn = true;
+        PROGRESS_DRAWN.store(true, Ordering::Relaxed);
+        let seconds = now.duration_since(self.start).as_secs_f64();
+        // Only counts are drawn (never input text), so the escape sequences are the CLI's own:
+        // CR to the line start, EL (ECMA-48 §8.3.41) to erase the rest of a longer earlier draw.
+        let _ = write!(
+            io::stderr().lock(),
+            "\r{done} {} ({:.0}/s)\x1b[K",
+            self.unit,
+            done as f64 / seconds.max(1e-9)
+        );
+    }
+
+    /// Erases the progress line, if one was drawn.
+    pub fn finish(&mut self) {
+        if self.drawn {
+            self.drawn = false;
+            PROGRESS_DRAWN.store(false, Ordering::Relaxed);
+            let _ = write!(io::stderr().lock(), "\r\x1b[K");
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
 }
 
 pub(crate) use {say, say_err};

@@ -31,8 +31,21 @@ impl Matricule {
     /// Parses a matricule of 13 characters (the key is then computed) or 15 characters (the key is
     /// checked). Spaces, dots and hyphens are ignored; letters may be in any case.
     pub fn parse(input: &str) -> Result<Self, MatriculeError> {
+        Self::parse_bytes(input.as_bytes())
+    }
+
+    /// [`Matricule::parse`] on bytes, for a line read from a file without decoding it first:
+    /// the same result as `parse` for any UTF-8 input, and any byte outside ASCII (UTF-8 or
+    /// not) is [`MatriculeError::InvalidChar`] at its position (1-based; every byte before it
+    /// is ASCII, so it is also the character position).
+    ///
+    /// Always inlined (the canonical fast path is a few word operations; the general path
+    /// stays out of line): a caller checking millions of lines keeps the matricule in
+    /// registers instead of a round trip through memory.
+    #[inline(always)]
+    pub fn parse_bytes(input: &[u8]) -> Result<Self, MatriculeError> {
         // Fast path: the canonical 15 characters, as stored by most software.
-        if let Some((buf, n)) = canonical15(input.as_bytes()) {
+        if let Some((buf, n)) = canonical15(input) {
             check_body(&buf)?;
             check_key_of(&buf, key_of_value(n))?;
             return Ok(Self(buf));
@@ -43,7 +56,7 @@ impl Matricule {
     /// Every other form: separators, lower case, 13 characters, and the precise error positions.
     /// Kept out of line so the canonical fast path needs no stack frame.
     #[inline(never)]
-    fn parse_general(input: &str) -> Result<Self, MatriculeError> {
+    fn parse_general(input: &[u8]) -> Result<Self, MatriculeError> {
         let (buf, len) = collect_significant(input)?;
         match len {
             BODY_LEN => {
@@ -66,7 +79,7 @@ impl Matricule {
 
     /// Parses a matricule that must carry its key (15 significant characters).
     pub fn parse_with_key(input: &str) -> Result<Self, MatriculeError> {
-        let (buf, len) = collect_significant(input)?;
+        let (buf, len) = collect_significant(input.as_bytes())?;
         if len != MATRICULE_LEN {
             return Err(MatriculeError::Length { found: len });
         }
@@ -77,7 +90,7 @@ impl Matricule {
 
     /// Builds a matricule from the INSi wire form: `NumIdentifiant` (13) and `Cle` (2).
     pub fn from_insi_parts(num_identifiant: &str, cle: &str) -> Result<Self, MatriculeError> {
-        let (body, body_len) = collect_significant(num_identifiant)?;
+        let (body, body_len) = collect_significant(num_identifiant.as_bytes())?;
         if body_len != BODY_LEN {
             return Err(MatriculeError::Length { found: body_len });
         }
@@ -96,7 +109,7 @@ impl Matricule {
 
     /// The control key computed for a 13-character body (spaces, dots, hyphens ignored).
     pub fn compute_key(body: &str) -> Result<u8, MatriculeError> {
-        let (buf, len) = collect_significant(body)?;
+        let (buf, len) = collect_significant(body.as_bytes())?;
         if len != BODY_LEN {
             return Err(MatriculeError::Length { found: len });
         }
@@ -108,6 +121,12 @@ impl Matricule {
     pub fn expose(&self) -> &str {
         // Invariant: only ASCII digits and 'A'/'B' are ever stored.
         std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// [`Matricule::expose`] as ASCII bytes, with no UTF-8 check: for writers of bytes (a
+    /// million lines of `segur ins check --file`). Patient data: the call is explicit.
+    pub fn expose_bytes(&self) -> &[u8; MATRICULE_LEN] {
+        &self.0
     }
 
     /// The 13-character body (INSi `NumIdentifiant`).
@@ -254,11 +273,11 @@ fn eight_digits_value(v: u64) -> u64 {
 /// letters. Counts beyond 15 are still counted so the length error reports the real length.
 /// Works on bytes: every byte before a non-ASCII one is ASCII, so a byte index is then also the
 /// character index.
-fn collect_significant(input: &str) -> Result<([u8; MATRICULE_LEN], usize), MatriculeError> {
+fn collect_significant(input: &[u8]) -> Result<([u8; MATRICULE_LEN], usize), MatriculeError> {
     let mut buf = [0u8; MATRICULE_LEN];
     let mut len = 0usize;
     let mut letters = false;
-    for (index, &b) in input.as_bytes().iter().enumerate() {
+    for (index, &b) in input.iter().enumerate() {
         match b {
             b' ' | b'.' | b'-' => continue,
             b'0'..=b'9' => {}
@@ -288,12 +307,13 @@ fn collect_significant(input: &str) -> Result<([u8; MATRICULE_LEN], usize), Matr
     Ok((buf, len))
 }
 
-/// 1-based position in `input` (in characters) of the `nth` significant character.
-fn input_position(input: &str, nth: usize) -> usize {
+/// 1-based position in `input` of the `nth` significant character. Only called once every byte
+/// was found ASCII, where a byte position is a character position.
+fn input_position(input: &[u8], nth: usize) -> usize {
     input
-        .chars()
+        .iter()
         .enumerate()
-        .filter(|(_, c)| !matches!(c, ' ' | '.' | '-'))
+        .filter(|(_, c)| !matches!(c, b' ' | b'.' | b'-'))
         .nth(nth)
         .map_or(0, |(i, _)| i + 1)
 }
@@ -440,5 +460,27 @@ mod tests {
         let m = Matricule::parse("180032B02040123").unwrap();
         assert!(!format!("{m:?}").contains("180"));
         assert!(!format!("{m}").contains("180"));
+    }
+
+    #[test]
+    fn bytes_parse_as_text_and_non_ascii_is_an_invalid_char() {
+        for text in [
+            "180032B02040123",
+            "1 80 03 2b 020 401 23",
+            "180032B020401",
+            "187127644708044",
+            "253072C07300443",
+            "1800é2B02040123",
+            "",
+        ] {
+            assert_eq!(
+                Matricule::parse_bytes(text.as_bytes()),
+                Matricule::parse(text)
+            );
+        }
+        assert_eq!(
+            Matricule::parse_bytes(b"1800\xff2B02040123"),
+            Err(MatriculeError::InvalidChar { position: 5 })
+        );
     }
 }
