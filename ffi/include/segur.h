@@ -873,6 +873,11 @@ enum segur_result
    */
   SEGUR_RESULT_DMP_PATIENT_NOT_QUALIFIED = 8071,
   /**
+   * A document of a received IHE_XDM cannot be fed: not described by METADATA.XML, not a
+   * CDA, hash or size not verified, or metadata disagreeing with the CDA header.
+   */
+  SEGUR_RESULT_DMP_XDM_DOCUMENT = 8072,
+  /**
    * Another DMP error.
    */
   SEGUR_RESULT_DMP_OTHER = 8099,
@@ -1982,6 +1987,41 @@ segur_result segur_dmp_web_url(const char *base_url,
                                const char *oid,
                                size_t oid_len,
                                char **out_url);
+
+/**
+ * Lists the documents of the received IHE_XDM.ZIP `zip` (`zip_len` bytes), read with every
+ * limit of `segur_xdm_unpack`, for the pharmacist to choose which to feed. Writes a JSON array
+ * to `*out_json` (free with `segur_string_free`), the form of `segur dmp feed --xdm FILE
+ * --json` without a choice: `[{"index","kind":"cda"|"not_cda"|"undescribed","path",
+ * "unique_id","type_code","title","size","feedable","refusal"}]`; no patient data. No network.
+ *
+ * Errors: the XDM codes of `segur_xdm_unpack` (4000-4999).
+ */
+segur_result segur_dmp_xdm_documents(const uint8_t *zip, size_t zip_len, char **out_json);
+
+/**
+ * TD2.1 from a received IHE_XDM: feeds the documents of indexes `indexes` (`indexes_len`
+ * values, as `segur_dmp_xdm_documents` numbers them), or every CDA when `indexes_len` is 0
+ * (`indexes` may then be NULL). Each chosen document is checked first (described by
+ * METADATA.XML, a CDA, hash and size verified, the same qualified INS in the entry, the
+ * submission set and the CDA, uniqueId, typeCode, times and authors agreeing with the CDA
+ * header); nothing is sent when one fails. Then each is fed in its own submission with the
+ * sender's metadata. Writes a JSON array to `*out_json` (free with `segur_string_free`), the
+ * form of `segur dmp feed --xdm --json`: `[{"index","path","outcome":"fed"|"already_present"|
+ * "not_cda"|"failed","unique_id","replaces","error"}]`; a DMP refusal of one document is its
+ * `failed` entry, not the function's result. Blocks for the exchanges.
+ *
+ * Errors: the XDM codes (4000-4999), `SEGUR_RESULT_INVALID_PARAMETER` (no such index),
+ * `SEGUR_RESULT_DMP_PATIENT_NOT_QUALIFIED` (an INS-C or a local identifier),
+ * `SEGUR_RESULT_DMP_XDM_DOCUMENT` (a document that cannot be fed: the detail names the
+ * document and the field).
+ */
+segur_result segur_dmp_client_feed_xdm(const segur_dmp_client *client,
+                                       const uint8_t *zip,
+                                       size_t zip_len,
+                                       const size_t *indexes,
+                                       size_t indexes_len,
+                                       char **out_json);
 
 /**
  * Decodes every QR code and Data Matrix symbol in an encoded image (`image`, `image_len`

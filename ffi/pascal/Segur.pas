@@ -47,6 +47,7 @@ type
   PSegurDmpClient = type Pointer;
   { size_t }
   TSegurSize = NativeUInt;
+  PSegurSize = ^TSegurSize;
 
 const
   SEGUR_RESULT_OK = 0;
@@ -257,6 +258,7 @@ const
   SEGUR_RESULT_DMP_DOCUMENT_MISMATCH = 8061;
   SEGUR_RESULT_DMP_DOCUMENT = 8070;
   SEGUR_RESULT_DMP_PATIENT_NOT_QUALIFIED = 8071;
+  SEGUR_RESULT_DMP_XDM_DOCUMENT = 8072;
   SEGUR_RESULT_DMP_OTHER = 8099;
   SEGUR_RESULT_ACCESS_STORAGE = 10000;
   SEGUR_RESULT_ACCESS_NOT_INITIALISED = 10001;
@@ -597,6 +599,11 @@ function segur_dmp_client_set_authorization(Client: PSegurDmpClient; Ins: PAnsiC
   InsLen: TSegurSize; Authorization: Cardinal): TSegurResult; cdecl; external SegurLib;
 function segur_dmp_client_feed(Client: PSegurDmpClient; Cda: PByte; CdaLen: TSegurSize;
   ReplacesId: PAnsiChar; ReplacesIdLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
+  cdecl; external SegurLib;
+function segur_dmp_xdm_documents(Zip: PByte; ZipLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_dmp_client_feed_xdm(Client: PSegurDmpClient; Zip: PByte; ZipLen: TSegurSize;
+  Indexes: PSegurSize; IndexesLen: TSegurSize; out OutJson: PAnsiChar): TSegurResult;
   cdecl; external SegurLib;
 function segur_dmp_client_find(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: TSegurSize;
   TypeCode: PAnsiChar; TypeCodeLen: TSegurSize; Status: Cardinal;

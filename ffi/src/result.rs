@@ -481,6 +481,9 @@ pub enum segur_result {
     DmpDocument = 8070,
     /// The CDA carries no INS: only the INS of a qualified identity may be sent (RNIV EXI SI 08).
     DmpPatientNotQualified = 8071,
+    /// A document of a received IHE_XDM cannot be fed: not described by METADATA.XML, not a
+    /// CDA, hash or size not verified, or metadata disagreeing with the CDA header.
+    DmpXdmDocument = 8072,
     /// Another DMP error.
     DmpOther = 8099,
 
@@ -676,6 +679,7 @@ tables! {
     DmpDocumentMismatch => "the retrieved document differs from its registry entry",
     DmpDocument => "the document cannot be fed to the DMP",
     DmpPatientNotQualified => "the document carries no INS of a qualified identity",
+    DmpXdmDocument => "a document of the received IHE_XDM cannot be fed to the DMP",
     DmpOther => "the DMP operation failed",
     IdentityInsiBlocked => "the identity is doubtful or fictitious: INSi calls are blocked",
     IdentityDoubtful => "the identity is doubtful or fictitious: it stays provisional",

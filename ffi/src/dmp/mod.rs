@@ -13,8 +13,10 @@
 
 mod error;
 mod web;
+mod xdm;
 
 pub use web::*;
+pub use xdm::*;
 
 use crate::boundary::{
     bytes_arg, handle_ref, out_arg, str_arg, write_bytes, write_handle, write_json,

@@ -177,6 +177,56 @@ static char *vac_note(void) {
   return xml;
 }
 
+/* From MSSanté to the DMP: a VAC-NOTE received in an IHE_XDM (packed here as a sender would),
+ * its documents listed, the CDA fed with the sender's metadata, found; fed again, the DMP's
+ * refusal is that document's `failed` entry; a package that is not a zip, an unknown index. */
+static void test_xdm_feed(const segur_dmp_client *c, const char *ins) {
+  static const char opts[] =
+      "{\"source_id\":\"1.2.250.1.999.1.1\",\"sender\":{\"organization\":\"Pharmacie de test\","
+      "\"contact\":\"pharma@pharmacie-test.mssante.fr\"}}";
+  char *xml = vac_note_with("\"id\":{\"root\":\"1.2.250.1.999.1.1.2024.77\"}");
+  if (xml == NULL) return;
+  uint8_t *zip = NULL;
+  size_t zip_len = 0;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_xdm_pack((const uint8_t *)xml, strlen(xml), NULL, 0, opts,
+                                               strlen(opts), &zip, &zip_len));
+  char *json = NULL;
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_dmp_xdm_documents(NULL, 0, &json));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_dmp_xdm_documents(zip, zip_len, NULL));
+  CHECK_RESULT(SEGUR_RESULT_XDM_ZIP, segur_dmp_xdm_documents((const uint8_t *)"PK", 2, &json));
+  CHECK(json == NULL);
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_dmp_xdm_documents(zip, zip_len, &json));
+  CHECK_CONTAINS("\"kind\":\"cda\"", json);
+  CHECK_CONTAINS("\"feedable\":true", json);
+  CHECK_CONTAINS("1.2.250.1.999.1.1.2024.77", json);
+  CHECK(json != NULL && strstr(json, ins) == NULL); /* no patient data */
+  segur_string_free(json);
+  json = NULL;
+
+  size_t unknown[1] = {7};
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_dmp_client_feed_xdm(NULL, zip, zip_len, NULL, 0, &json));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_dmp_client_feed_xdm(c, zip, zip_len, NULL, 1, &json));
+  CHECK_RESULT(SEGUR_RESULT_INVALID_PARAMETER,
+               segur_dmp_client_feed_xdm(c, zip, zip_len, unknown, 1, &json));
+  CHECK(json == NULL);
+  size_t first[1] = {0};
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_dmp_client_feed_xdm(c, zip, zip_len, first, 1, &json));
+  CHECK_CONTAINS("\"outcome\":\"fed\"", json);
+  segur_string_free(json);
+  json = find(c, ins, NULL, SEGUR_DMP_STATUS_FILTER_APPROVED);
+  CHECK_CONTAINS("1.2.250.1.999.1.1.2024.77", json);
+  segur_string_free(json);
+  json = NULL;
+  /* Every CDA again: the DMP refuses the duplicate, reported in the document's entry. */
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_dmp_client_feed_xdm(c, zip, zip_len, NULL, 0, &json));
+  CHECK_CONTAINS("\"outcome\":\"failed\"", json);
+  segur_string_free(json);
+  segur_bytes_free(zip, zip_len);
+  segur_string_free(xml);
+}
+
 int main(int argc, char **argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: %s dmp.toml PATIENT CLOSED_PATIENT\n", argv[0]);
@@ -353,6 +403,7 @@ int main(int argc, char **argv) {
   CHECK(!segur_result_is_dmp_refusal(SEGUR_RESULT_DMP_TIMEOUT));
 
   test_replacement(c, ins);
+  test_xdm_feed(c, ins);
   test_web_url(ins);
   segur_dmp_client_free(c);
   segur_dmp_client_free(NULL);
