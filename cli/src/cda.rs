@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use segur_dmp_cda::build::DocumentInput;
-use segur_dmp_cda::build::examples::{TYPES, example_json};
+use segur_dmp_cda::build::examples::{TYPES, example_text};
 use segur_dmp_cda::read::CdaBody;
 
 /// CDA subcommands.
@@ -102,8 +102,9 @@ fn single(files: &[PathBuf]) -> &std::path::Path {
 fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match cmd {
         Command::Example { r#type } => {
-            let v = example_json(&r#type).ok_or("unknown type")?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            // `type` first, so errors in the user's edited copy get their real position.
+            let text = example_text(&r#type).ok_or("unknown type")?;
+            println!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Build { input, output } => {

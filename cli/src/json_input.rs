@@ -13,8 +13,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String>
 /// The text of a JSON error without any input value: the category, the line and the column,
 /// and serde's message only when it names a field rather than a value.
 pub fn describe(e: &serde_json::Error, what: &str) -> String {
-    // serde reports line 0 for errors found after it buffered a section (internally tagged
-    // enums): say so rather than print a position that does not exist.
+    // The contracts' tagged enums (`type`, `kind`) are read without buffering, so errors
+    // inside them keep their position; serde's derived buffering (line 0) is only a guard
+    // here: say so rather than print a position that does not exist.
     let at = if e.line() == 0 {
         "(inside a typed section; serde gives no position)".to_owned()
     } else {

@@ -4,53 +4,14 @@
 //! package whose identity is not a qualified INS refused with exit 2 and nothing sent.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use segur_dmp_cda::build::{DocumentInput, examples};
 use segur_dmp_cda::read::ReadLimits;
 
-/// Kills the simulator when the test ends, passed or not. Holds the reading end of its
-/// output, whose closing would end it.
-struct Simulator(
-    std::process::Child,
-    Option<BufReader<std::process::ChildStdout>>,
-);
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn simulate(config_dir: &Path) -> Simulator {
-    let mut child = Simulator(
-        Command::new(env!("CARGO_BIN_EXE_segur"))
-            .args([
-                "dmp",
-                "simulate",
-                "--listen",
-                "127.0.0.1:0",
-                "--write-config",
-            ])
-            .arg(config_dir)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-        None,
-    );
-    let mut out = BufReader::new(child.0.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    assert!(
-        first.starts_with("listening on 127.0.0.1:"),
-        "first line: {first:?}"
-    );
-    child.1 = Some(out);
-    child
-}
+mod common;
+use common::simulate;
 
 fn segur(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_segur"))

@@ -33,8 +33,17 @@ fn a_nir_given_as_a_number_is_not_echoed() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!err.contains("279035121518989"), "{err}");
     assert!(!err.contains("27903512"), "{err}");
+    // The NIR lies inside the `type`-tagged document: its real line and column all the same
+    // (serde_json places a type error on the value's last character).
+    let at = broken.find("279035121518989").unwrap();
+    let before = broken.get(..at).unwrap();
+    let line = before.matches('\n').count() + 1;
+    let column = at - before.rfind('\n').map_or(0, |n| n + 1) + "279035121518989".len();
     assert!(
-        err.contains("a value of the wrong type or outside its rules"),
+        err.contains(&format!(
+            "the document input: a value of the wrong type or outside its rules at line {line} \
+             column {column}"
+        )),
         "{err}"
     );
 

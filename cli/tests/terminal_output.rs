@@ -140,3 +140,31 @@ fn ins_normalize_refuses_marks_and_stays_clean() {
         .unwrap();
     assert_clean(&o, "ins normalize");
 }
+
+/// A QR code whose payload carries ESC, a CSI sequence and U+202E: `segur qr decode` shows
+/// them escaped, in its lines and in its JSON lines.
+#[test]
+fn qr_decode_escapes_controls_and_bidi() {
+    use segur_eprescription::decode::Symbology;
+    let payload = "RX\u{1b}[2J\u{202e}gpj.exe";
+    let png = segur_eprescription::render::render_png(Symbology::QrCode, payload, 8, 4).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("qr.png");
+    std::fs::write(&image, png).unwrap();
+    let out = segur().args(["qr", "decode"]).arg(&image).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_clean(&out, "qr decode");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("RX\\x1B[2J\\xE2\\x80\\xAEgpj.exe"), "{text}");
+    let out = segur()
+        .args(["qr", "decode", "--json"])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_clean(&out, "qr decode --json");
+    let line = String::from_utf8(out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    // The JSON lines give the payload in the same printable form as the text lines.
+    assert_eq!(v["payload"], "RX\\x1B[2J\\xE2\\x80\\xAEgpj.exe", "{line}");
+}

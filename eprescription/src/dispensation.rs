@@ -53,8 +53,9 @@ pub struct PrescriberAgreement {
     pub modified_on: NaiveDate,
 }
 
-/// The pharmacist's intervention on one prescribed line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The pharmacist's intervention on one prescribed line, tagged by `kind` in JSON (read with
+/// errors at their real line and column when `kind` comes first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Intervention {
     /// Dispensed as prescribed.
@@ -79,6 +80,82 @@ pub enum Intervention {
         /// Reason as free text (the official reason codes are not public).
         reason: String,
     },
+}
+
+/// The members of [`Intervention::Substitution`].
+#[derive(Deserialize)]
+struct SubstitutionFields {
+    dispensed_product: String,
+    prescriber_agreement: Option<PrescriberAgreement>,
+}
+
+/// The members of [`Intervention::PosologyAdaptation`].
+#[derive(Deserialize)]
+struct PosologyAdaptationFields {
+    new_posology: String,
+    prescriber_agreement: PrescriberAgreement,
+}
+
+/// The members of [`Intervention::NotDispensed`].
+#[derive(Deserialize)]
+struct NotDispensedFields {
+    reason: String,
+}
+
+impl crate::tagged::InternallyTagged for Intervention {
+    const TAG: &'static str = "kind";
+    const EXPECTING: &'static str = "an intervention";
+
+    fn from_rest<'de, A: serde::de::MapAccess<'de>>(
+        variant: &str,
+        rest: A,
+    ) -> std::result::Result<Self, A::Error> {
+        use crate::tagged::payload;
+        Ok(match variant {
+            "without_change" => {
+                // serde's derive ignores other members of a unit variant: so does this.
+                payload::<_, serde::de::IgnoredAny>(rest)?;
+                Self::WithoutChange
+            }
+            "substitution" => {
+                let f: SubstitutionFields = payload(rest)?;
+                Self::Substitution {
+                    dispensed_product: f.dispensed_product,
+                    prescriber_agreement: f.prescriber_agreement,
+                }
+            }
+            "posology_adaptation" => {
+                let f: PosologyAdaptationFields = payload(rest)?;
+                Self::PosologyAdaptation {
+                    new_posology: f.new_posology,
+                    prescriber_agreement: f.prescriber_agreement,
+                }
+            }
+            "not_dispensed" => {
+                let f: NotDispensedFields = payload(rest)?;
+                Self::NotDispensed { reason: f.reason }
+            }
+            other => {
+                return Err(serde::de::Error::unknown_variant(
+                    other,
+                    &[
+                        "without_change",
+                        "substitution",
+                        "posology_adaptation",
+                        "not_dispensed",
+                    ],
+                ));
+            }
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Intervention {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        crate::tagged::deserialize(deserializer)
+    }
 }
 
 /// The intervention recorded for one prescribed line.

@@ -26,6 +26,7 @@ pub mod payload;
 pub mod prescription;
 pub mod render;
 pub mod scanner;
+mod tagged;
 pub mod twoddoc;
 
 pub use error::{Error, Result};

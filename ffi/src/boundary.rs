@@ -86,9 +86,10 @@ pub unsafe fn json_arg<T: serde::de::DeserializeOwned>(
     let text = unsafe { str_arg(ptr, len) }?;
     serde_json::from_str(text).map_err(|e| {
         // The category and the position only: serde's own text quotes the offending value,
-        // which may be patient data. serde reports line 0 for errors found inside a section it
-        // buffered (internally tagged enums): say so instead of giving a position that does
-        // not exist.
+        // which may be patient data. The contracts' tagged enums (`type`, `kind`) are read
+        // without buffering, so errors inside them keep their position; serde's derived
+        // buffering (line 0) is only a guard here: say so instead of giving a position that
+        // does not exist.
         let message = e.to_string();
         if message.starts_with(::segur_dmp_cda::build::INPUT_HINT) {
             // The JSON contract's own hint: a field and a rule, never an input value.

@@ -85,8 +85,9 @@ pub extern "C" fn segur_cda_example(
         // SAFETY: header contract: `doc_type` points to `doc_type_len` readable bytes.
         let ty = try_ffi!(unsafe { str_arg(doc_type, doc_type_len) });
         try_ffi!(out_arg(out_json));
-        match examples::example_json(ty) {
-            Some(v) => write_json(out_json, &v),
+        // Tags first, so errors in the caller's edited copy get their real position.
+        match examples::example_text_compact(ty) {
+            Some(text) => crate::boundary::write_string(out_json, text),
             None => fail(
                 segur_result::InvalidParameter,
                 "unknown document type (vaccination-note, trod, bpm, entretien, consultation, \

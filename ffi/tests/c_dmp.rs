@@ -8,9 +8,12 @@
 //! the C program sees is what the DMP contract says; the registry is then inspected from Rust.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
+mod support;
+
 use segur_dmp::simulator::{DmpState, EntryStatus, Simulator, SimulatorOptions, TEST_INS_OID};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::c_program::{build_c, require, staged_library};
 
 /// The patient of the builder's VAC-NOTE example (test INS-NIR, qualified identity).
 const PATIENT: &str = "279035121518989";
@@ -18,40 +21,6 @@ const PATIENT: &str = "279035121518989";
 const CLOSED_PATIENT: &str = "180057512345627";
 /// The uniqueId of the example VAC-NOTE (`ClinicalDocument/id`).
 const UNIQUE_ID: &str = "1.2.250.1.999.1.1.2024.1";
-
-/// The directory holding the libsegur.so of this build (see c_mail.rs).
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [Some(deps), deps.parent()]
-        .into_iter()
-        .flatten()
-        .find(|d| d.join("libsegur.so").is_file())
-        .unwrap_or_else(|| panic!("libsegur.so not found in or above {}", deps.display()))
-        .to_path_buf()
-}
-
-/// This build's library under both its link name and its SONAME.
-fn staged_library(dir: &Path) -> PathBuf {
-    let built = library_dir().join("libsegur.so");
-    let lib = dir.join("lib");
-    std::fs::create_dir_all(&lib).unwrap();
-    for name in [
-        "libsegur.so".to_owned(),
-        format!("libsegur.so.{}", env!("CARGO_PKG_VERSION")),
-    ] {
-        std::os::unix::fs::symlink(&built, lib.join(name)).unwrap();
-    }
-    lib
-}
-
-fn require(tool: &str, arg: &str) {
-    let found = Command::new(tool)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(found, "{tool} is missing: scripts/install-deps installs it");
-}
 
 /// A simulator with its configuration in `dir`, the closed DMP of [`CLOSED_PATIENT`] set.
 fn simulator(dir: &Path) -> (Simulator, PathBuf) {
@@ -83,19 +52,7 @@ fn c_program_feeds_finds_gets_updates_and_is_refused_against_the_simulator() {
     let dir = tempfile::tempdir().unwrap();
     let lib = staged_library(dir.path());
     let program = dir.path().join("test_dmp");
-    let ffi = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("gcc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
-        .arg(format!("-I{}", ffi.join("include").display()))
-        .arg(ffi.join("tests/c/test_dmp.c"))
-        .arg(format!("-L{}", lib.display()))
-        .arg("-lsegur")
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-o")
-        .arg(&program)
-        .status()
-        .expect("gcc (scripts/install-deps installs it)");
-    assert!(status.success(), "gcc test_dmp.c failed");
+    build_c("test_dmp", &lib, &program);
     require("valgrind", "--version");
     let suppressions = format!(
         "--suppressions={}/tests/valgrind/ring-aead.supp",

@@ -6,72 +6,15 @@
 //! Windows and run under Wine. The test fails when the program fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
+mod support;
+
 use segur_test_support::dns_server;
 use segur_test_support::mail_servers;
+use support::c_program::{build_c, require, staged_library};
 
 use mail_servers::{DOMAIN, MailServers, jwt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-
-/// The directory holding the libsegur.so of this build: the `deps` directory of this test
-/// executable (where `cargo test` builds the library's cdylib next to the rlib it links), or
-/// `target/<profile>` above it (where `cargo build` puts it).
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [Some(deps), deps.parent()]
-        .into_iter()
-        .flatten()
-        .find(|d| d.join("libsegur.so").is_file())
-        .unwrap_or_else(|| panic!("libsegur.so not found in or above {}", deps.display()))
-        .to_path_buf()
-}
-
-/// A directory in `dir` where this build's libsegur.so is found both by the linker
-/// (`libsegur.so`) and by the loader under its SONAME (`libsegur.so.<version>`, set by
-/// `ffi/build.rs`), as an installed library is.
-fn staged_library(dir: &Path) -> PathBuf {
-    let built = library_dir().join("libsegur.so");
-    let lib = dir.join("lib");
-    std::fs::create_dir_all(&lib).unwrap();
-    for name in [
-        "libsegur.so".to_owned(),
-        format!("libsegur.so.{}", env!("CARGO_PKG_VERSION")),
-    ] {
-        std::os::unix::fs::symlink(&built, lib.join(name)).unwrap();
-    }
-    lib
-}
-
-/// Builds `ffi/tests/c/<name>.c` into `out` with the warnings the C suite uses, linked to the
-/// library in `lib`.
-fn build_c(name: &str, lib: &Path, out: &Path) {
-    let ffi = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("gcc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
-        .arg(format!("-I{}", ffi.join("include").display()))
-        .arg(ffi.join("tests/c").join(format!("{name}.c")))
-        .arg(format!("-L{}", lib.display()))
-        .arg("-lsegur")
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-o")
-        .arg(out)
-        .status()
-        .expect("gcc (scripts/install-deps installs it)");
-    assert!(status.success(), "gcc {name}.c failed");
-}
-
-/// Fails naming valgrind when it is missing: the leak pass is part of this test, not optional.
-fn require_valgrind() {
-    let found = Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "valgrind is missing: scripts/install-deps installs it"
-    );
-}
 
 /// The files the program reads, written into the servers' directory.
 struct Inputs {
@@ -156,7 +99,7 @@ fn c_program_sends_fetches_acknowledges_and_discovers() {
     let inputs = inputs(&servers);
 
     run_program(&servers, &inputs, Command::new(&program), 1);
-    require_valgrind();
+    require("valgrind", "--version");
     let mut valgrind = Command::new("valgrind");
     valgrind
         .arg(format!(

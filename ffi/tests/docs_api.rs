@@ -580,11 +580,11 @@ fn send_refuses_bad_credentials_closed_ports_and_servers_without_starttls() {
 }
 
 /// A NIR given as a number in a document input is refused as invalid JSON whose detail never
-/// quotes the value (serde's own text would), and names no position it does not have.
+/// quotes the value (serde's own text would) and gives its real position, although it lies
+/// inside the `type`-tagged document (serde's derived tagged enums would report line 0).
 #[test]
 fn json_errors_never_quote_the_value() {
-    let example = segur_dmp_cda::build::examples::example_json("vaccination-note").unwrap();
-    let json = serde_json::to_string(&example).unwrap();
+    let json = example("vaccination-note");
     let broken = json.replace("\"279035121518989\"", "279035121518989");
     assert_ne!(broken, json);
     let mut out = ptr::null_mut();
@@ -596,5 +596,11 @@ fn json_errors_never_quote_the_value() {
     let d = detail();
     assert!(!d.contains("27903512"), "{d}");
     assert!(!d.contains("line 0"), "{d}");
-    assert!(d.starts_with("JSON Data error"), "{d}");
+    assert!(
+        broken.starts_with("{\"type\":\"vaccination-note\","),
+        "{broken}"
+    );
+    // serde_json places a type error on the value's last character.
+    let column = broken.find("279035121518989").unwrap() + "279035121518989".len();
+    assert_eq!(d, format!("JSON Data error at line 1 column {column}"));
 }

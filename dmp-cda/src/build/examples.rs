@@ -179,6 +179,52 @@ pub fn example_json(ty: &str) -> Option<Value> {
     Some(v)
 }
 
+/// The example input of a type as pretty-printed JSON text, each object's `type` or `kind` tag
+/// written first: read that way, an error inside the document is reported at its real line and
+/// column (a tag after the other members makes the reader buffer the object, see
+/// [`DocumentInput`]).
+pub fn example_text(ty: &str) -> Option<String> {
+    let v = example_json(ty)?;
+    serde_json::to_string_pretty(&TagsFirst(&v)).ok()
+}
+
+/// [`example_text`] on one line (no whitespace between tokens), as the C API gives it.
+pub fn example_text_compact(ty: &str) -> Option<String> {
+    let v = example_json(ty)?;
+    serde_json::to_string(&TagsFirst(&v)).ok()
+}
+
+/// The JSON tags of [`DocumentInput`] and of its nested enums.
+const TAGS: [&str; 2] = ["type", "kind"];
+
+/// A JSON value serialised with the tag members of every object first.
+struct TagsFirst<'a>(&'a Value);
+
+impl serde::Serialize for TagsFirst<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let mut out = s.serialize_map(Some(map.len()))?;
+                let tags = map.iter().filter(|(k, _)| TAGS.contains(&k.as_str()));
+                let others = map.iter().filter(|(k, _)| !TAGS.contains(&k.as_str()));
+                for (k, v) in tags.chain(others) {
+                    out.serialize_entry(k, &TagsFirst(v))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => {
+                let mut out = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    out.serialize_element(&TagsFirst(v))?;
+                }
+                out.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
 /// The example input of a type.
 pub fn example(ty: &str) -> Option<Result<DocumentInput, serde_json::Error>> {
     example_json(ty).map(serde_json::from_value)

@@ -10,6 +10,7 @@ pub mod header;
 mod input;
 pub mod n1;
 pub mod posology;
+mod tagged;
 pub mod trod;
 pub mod vac_note;
 mod xw;
@@ -66,7 +67,10 @@ pub enum BuildError {
 }
 
 /// Any buildable document, tagged by `type` in JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Read with the `type` member first, errors inside the document carry their real line and
+/// column (see the `tagged` module); serde's derived tagged enums would report line 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum DocumentInput {
     /// VAC-NOTE 2023.01.
@@ -85,6 +89,49 @@ pub enum DocumentInput {
     PreventionPlan(UnstructuredDocument),
     /// Compte rendu de dépistage (N1).
     ScreeningReport(UnstructuredDocument),
+}
+
+impl DocumentInput {
+    /// The `type` values, in the order of the variants.
+    pub const TYPES: &'static [&'static str] = &[
+        "vaccination-note",
+        "trod",
+        "dispensation",
+        "bpm",
+        "entretien",
+        "consultation",
+        "prevention-plan",
+        "screening-report",
+    ];
+}
+
+impl tagged::InternallyTagged for DocumentInput {
+    const TAG: &'static str = "type";
+    const EXPECTING: &'static str = "a document input";
+
+    fn from_rest<'de, A: serde::de::MapAccess<'de>>(
+        variant: &str,
+        rest: A,
+    ) -> Result<Self, A::Error> {
+        use tagged::payload;
+        Ok(match variant {
+            "vaccination-note" => Self::VaccinationNote(payload(rest)?),
+            "trod" => Self::Trod(payload(rest)?),
+            "dispensation" => Self::Dispensation(payload(rest)?),
+            "bpm" => Self::Bpm(payload(rest)?),
+            "entretien" => Self::Entretien(payload(rest)?),
+            "consultation" => Self::Consultation(payload(rest)?),
+            "prevention-plan" => Self::PreventionPlan(payload(rest)?),
+            "screening-report" => Self::ScreeningReport(payload(rest)?),
+            other => return Err(serde::de::Error::unknown_variant(other, Self::TYPES)),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DocumentInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        tagged::deserialize(deserializer)
+    }
 }
 
 impl DocumentInput {

@@ -136,14 +136,43 @@ pub struct OtherScreening {
     pub results: Vec<TestResult>,
 }
 
-/// One screening (one disease), tagged by `kind` in JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One screening (one disease), tagged by `kind` in JSON (read with errors at their real line
+/// and column when `kind` comes first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Screening {
     /// Cystite (N30) by urine strip.
     Cystite(CystitisScreening),
     /// Any other disease.
     Other(OtherScreening),
+}
+
+impl super::tagged::InternallyTagged for Screening {
+    const TAG: &'static str = "kind";
+    const EXPECTING: &'static str = "a screening";
+
+    fn from_rest<'de, A: serde::de::MapAccess<'de>>(
+        variant: &str,
+        rest: A,
+    ) -> Result<Self, A::Error> {
+        use super::tagged::payload;
+        Ok(match variant {
+            "cystite" => Self::Cystite(payload(rest)?),
+            "other" => Self::Other(payload(rest)?),
+            other => {
+                return Err(serde::de::Error::unknown_variant(
+                    other,
+                    &["cystite", "other"],
+                ));
+            }
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Screening {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::tagged::deserialize(deserializer)
+    }
 }
 
 /// CIM-10 N30 "Cystite" (serviceEvent code of the kit sample).

@@ -2,6 +2,8 @@
 //! out-parameter, copy it, and free it with the library's own free function, as C does.
 #![allow(dead_code, unsafe_code, clippy::unwrap_used)]
 
+pub mod c_program;
+
 use segur::cards::segur_bytes_free;
 use segur::segur_string_free;
 use std::ffi::{CStr, c_char};
