@@ -29,3 +29,9 @@ pub mod scanner;
 pub mod twoddoc;
 
 pub use error::{Error, Result};
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
