@@ -35,3 +35,9 @@ pub mod throttle;
 pub mod totp;
 
 pub use service::{Access, AccessConfig, AccessError, SecondFactor};
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -104,3 +104,9 @@ pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
         })
         .collect()
 }
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -35,3 +35,9 @@ pub use xdm::{
     pack_cda,
 };
 pub use xds::{DeriveOptions, DocumentEntry, PatientIdPolicy, Submission, SubmissionSet};
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -47,3 +47,9 @@ pub use error::DmpError;
 pub use patient::DmpPatient;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

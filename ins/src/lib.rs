@@ -50,3 +50,9 @@ pub use traits::{
     BirthDate, BirthName, BirthPlace, CalendarDate, FirstGivenName, GivenName, GivenNames,
     LocalSex, LunarDate, Sex, Traits, TraitsData,
 };
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -46,3 +46,9 @@ pub use error::{
     AnnuaireError, DiscoveryError, ImapError, ImapStatus, MssError, ServerText, SmtpError,
 };
 pub use read::{ReadLimits, ReceivedMessage};
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

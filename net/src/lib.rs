@@ -29,3 +29,9 @@ pub mod tls;
 pub mod token;
 pub mod xml;
 pub mod xmldsig;
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
