@@ -11,7 +11,7 @@ use segur_dmp::td21::FeedDocument;
 use segur_dmp::td31::FindDocuments;
 use segur_dmp_cda::build::{DocumentInput, examples};
 use segur_dmp_cda::read::ReadLimits;
-use segur_dmp_cda::{PackOptions, XdmLimits, XdmPackage, pack_cda, validate};
+use segur_dmp_cda::{PackOptions, XdmLimits, XdmPackage, XdmSender, pack_cda, validate};
 use segur_eprescription::decode::{self, DecodeOptions, Symbology};
 use segur_eprescription::ins_datamatrix::InsDatamatrix;
 use segur_eprescription::render;
@@ -32,6 +32,8 @@ pub struct Args {
     pub redacted: bool,
 }
 
+/// The demo pharmacy's MSSanté address: the message's From and README.TXT's contact.
+const DEMO_SENDER: &str = "pharmacie.centre@pharmacie.mssante.fr";
 const INSI_RESPONSE: &[u8] = include_bytes!("demo/insi-response.xml");
 
 /// Runs the demo flow and prints each step.
@@ -240,7 +242,21 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         8,
         "The note is packed in an IHE_XDM.ZIP, in memory, with its XDS metadata",
     );
-    let (xdm, submission) = pack_cda(cda.as_bytes(), None, &PackOptions::default())?;
+    // README.TXT names the sender's organisation and contact (IHE ITI TF-1 §16): the demo
+    // pharmacy, reachable at the MSSanté address step 9 sends from.
+    let pack_options = PackOptions {
+        source_id: "1.2.250.1.999.1".to_owned(),
+        sender: XdmSender {
+            name: "Pharmacie du Centre".to_owned(),
+            organization: "Pharmacie du Centre (FINESS 750000001)".to_owned(),
+            contact: DEMO_SENDER.to_owned(),
+            application: "segur demo".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            ..XdmSender::default()
+        },
+        ..PackOptions::default()
+    };
+    let (xdm, submission) = pack_cda(cda.as_bytes(), None, &pack_options)?;
     let package = XdmPackage::unpack(&xdm, &XdmLimits::default())?;
     println!(
         "    IHE_XDM.ZIP    {} bytes, {} document(s)",
@@ -263,7 +279,7 @@ fn flow(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         9,
         "An MSSanté message to the patient's Mon espace santé mailbox (composed, not sent)",
     );
-    let from = MailAddress::parse("pharmacie.centre@pharmacie.mssante.fr")?;
+    let from = MailAddress::parse(DEMO_SENDER)?;
     let message = MessageBuilder::new(from, ProductReference::new("SEGUR-DEMO")?)
         .to(PatientAddress::of(&qualified))
         .subject(Subject::xdm("Note de vaccination")?)
