@@ -114,6 +114,15 @@ pub struct Compose {
     /// CDA file to pack into an IHE_XDM.ZIP and attach.
     #[arg(long)]
     cda: Option<PathBuf>,
+    /// Sender organisation (with its FINESS) for the README.TXT of the IHE_XDM.ZIP packed
+    /// from `--cda` (IHE ITI TF-1 §16: README.TXT names the media's sender); required with
+    /// `--cda`.
+    #[arg(long, requires = "cda")]
+    organization: Option<String>,
+    /// How to reach the sender, for README.TXT when packing `--cda`. Default: the `--from`
+    /// address, which is the MSSanté mailbox the recipient answers to.
+    #[arg(long, requires = "cda")]
+    contact: Option<String>,
     /// Source OID written in the XDM metadata when packing `--cda`.
     #[arg(long, default_value = "1.2.250.1.213.4.1.1.1")]
     source_oid: String,
@@ -243,8 +252,22 @@ fn compose(c: &Compose) -> Result<OutgoingMessage, String> {
         b = b.xdm(read_file(x)?);
     }
     if let Some(cda) = &c.cda {
+        // The organisation cannot be told from an address: it is asked for. The contact
+        // defaults to the From address, where the recipient's answer reaches the sender.
+        let organization = c
+            .organization
+            .clone()
+            .ok_or("--cda needs --organization: README.TXT names the sender's organisation")?;
         let opts = segur_dmp_cda::PackOptions {
             source_id: c.source_oid.clone(),
+            sender: segur_dmp_cda::XdmSender {
+                name: c.from_label.clone().unwrap_or_default(),
+                organization,
+                contact: c.contact.clone().unwrap_or_else(|| c.from.clone()),
+                application: "segur".to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let (zip, _) =

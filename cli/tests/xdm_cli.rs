@@ -258,3 +258,91 @@ fn missing_hash_and_size_and_hostile_names() {
     );
     assert!(!text.contains('\u{1b}'), "{text:?}");
 }
+
+/// README.TXT names the sender's organisation and contact (IHE ITI TF-1 §16): a blank value
+/// is refused by `xdm pack`, and `mss eml --cda` asks for the organisation and takes the
+/// From address as the contact unless `--contact` is given.
+#[test]
+fn packing_without_sender_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cda = sample("VAC-NOTE_2023.01.xml");
+    for (flag, args) in [
+        (
+            "organization",
+            ["--organization", " ", "--contact", "c@test.mssante.fr"],
+        ),
+        ("contact", ["--organization", "Pharmacie", "--contact", ""]),
+    ] {
+        let out = dir.path().join("blank.zip");
+        let o = segur()
+            .args(["xdm", "pack", "--cda", s(&cda), "-o", s(&out)])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!("sender {flag} missing")) && e.contains("README.TXT"),
+            "{e}"
+        );
+        assert!(!out.exists(), "{flag}: an archive was written");
+    }
+
+    let eml = dir.path().join("note.eml");
+    let mss = |extra: &[&str]| {
+        segur()
+            .args([
+                "mss",
+                "eml",
+                "--from",
+                "pharmacie.centre@pharma.mssante.fr",
+                "--to",
+                "dr.martin@medecin.mssante.fr",
+                "--subject",
+                "Note de vaccination",
+                "--nil",
+                "REF-1",
+                "--cda",
+                s(&cda),
+                "--out",
+                s(&eml),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = mss(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--cda needs --organization"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!eml.exists());
+    let readme = |o: Output| {
+        assert!(o.status.success(), "{}", stderr(&o));
+        let m = segur_mssante::read::ReceivedMessage::parse(&std::fs::read(&eml).unwrap()).unwrap();
+        let zip = &m.xdm().unwrap().data;
+        let pkg = segur_dmp_cda::XdmPackage::unpack(zip, &Default::default()).unwrap();
+        pkg.readme.unwrap()
+    };
+    let r = readme(mss(&[
+        "--organization",
+        "Pharmacie du Centre (FINESS 750000001)",
+    ]));
+    assert!(
+        r.contains("Organisation: Pharmacie du Centre (FINESS 750000001)\r\n"),
+        "{r}"
+    );
+    assert!(
+        r.contains("Contact: pharmacie.centre@pharma.mssante.fr\r\n"),
+        "{r}"
+    );
+    let r = readme(mss(&[
+        "--organization",
+        "Pharmacie du Centre",
+        "--contact",
+        "01 23 45 67 89",
+    ]));
+    assert!(r.contains("Contact: 01 23 45 67 89\r\n"), "{r}");
+}

@@ -47,7 +47,12 @@ fn bench_xdm(c: &mut Criterion) {
     let entry = DocumentEntry::derive(&header, &cda, Some("application/pdf"), &opts).unwrap();
     let set = SubmissionSet::for_entry(&entry, "1.2.3", None);
     let pack = |cda: &[u8], store_above: usize| {
-        let mut w = XdmWriter::new(set.clone(), XdmSender::default());
+        let sender = XdmSender {
+            organization: "Pharmacie du Centre".into(),
+            contact: "01 23 45 67 89".into(),
+            ..XdmSender::default()
+        };
+        let mut w = XdmWriter::new(set.clone(), sender);
         w.store_above = store_above;
         w.add(cda.to_vec(), entry.clone(), "XML");
         w.pack().unwrap()

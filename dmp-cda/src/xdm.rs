@@ -223,6 +223,14 @@ pub enum XdmError {
         /// Character index (0-based).
         position: usize,
     },
+    /// A sender field README.TXT must give is blank: IHE ITI TF-1 §16 (XDM) asks the media
+    /// to name the organisation that made it and how to reach it, so the organisation and
+    /// the contact are required (empty or whitespace only is refused).
+    #[error("sender {field} missing: README.TXT must give the sender's organisation and contact")]
+    SenderMissing {
+        /// Field of [`XdmSender`]: `organization` or `contact`.
+        field: &'static str,
+    },
     /// The CDA to pack could not be read.
     #[error("CDA: {0}")]
     Cda(#[from] CdaError),
@@ -875,9 +883,16 @@ impl XdmWriter {
     }
 
     /// Sender fields are written one per README.TXT line: a control character would break
-    /// the layout (or forge a line), so it is refused, never stripped.
+    /// the layout (or forge a line), so it is refused, never stripped. The organisation and
+    /// the contact are required (IHE ITI TF-1 §16: README.TXT identifies the media's sender
+    /// and how to reach it): a blank one is refused with [`XdmError::SenderMissing`].
     fn check_sender(&self) -> Result<(), XdmError> {
         let s = &self.sender;
+        for (field, value) in [("organization", &s.organization), ("contact", &s.contact)] {
+            if value.trim().is_empty() {
+                return Err(XdmError::SenderMissing { field });
+            }
+        }
         for (field, value) in [
             ("name", &s.name),
             ("organization", &s.organization),

@@ -516,3 +516,37 @@ fn pdf_format_code_and_readme_contact() {
         other => panic!("{other:?}"),
     }
 }
+
+/// README.TXT must name the sender's organisation and contact (IHE ITI TF-1 §16): packing
+/// without them (the `Default` options, or a blank value) is refused, naming the field.
+#[test]
+fn pack_without_sender_is_refused() {
+    let cda = sample("VAC-NOTE_2023.01.xml");
+    let no_sender = PackOptions {
+        source_id: "1.2.250.1.999.1.2.3".into(),
+        ..PackOptions::default()
+    };
+    match pack_cda(&cda, None, &no_sender) {
+        Err(XdmError::SenderMissing { field }) => assert_eq!(field, "organization"),
+        other => panic!("{other:?}"),
+    }
+    for (field, blank) in [("organization", " \u{a0}\t"), ("contact", "")] {
+        let mut o = opts();
+        match field {
+            "organization" => o.sender.organization = blank.into(),
+            _ => o.sender.contact = blank.into(),
+        }
+        match pack_cda(&cda, None, &o) {
+            Err(XdmError::SenderMissing { field: f }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    // The message names the field and the rule, never a value.
+    let e = pack_cda(&cda, None, &no_sender).unwrap_err().to_string();
+    assert!(
+        e.contains("organization") && e.contains("README.TXT"),
+        "{e}"
+    );
+    // With both given, the same document packs.
+    assert!(pack_cda(&cda, None, &opts()).is_ok());
+}

@@ -31,7 +31,10 @@ int main(int argc, char **argv) {
   if (r != SEGUR_RESULT_OK || strcmp(findings, "[]") != 0) return fail("validate", r);
   segur_string_free(findings);
 
-  static const char options[] = "{\"source_id\":\"1.2.250.1.999.1.1\"}";
+  /* README.TXT names the sender's organisation and contact (IHE ITI TF-1 §16): required. */
+  static const char options[] =
+      "{\"source_id\":\"1.2.250.1.999.1.1\",\"sender\":{\"organization\":\"Pharmacie du "
+      "Centre (FINESS 750000001)\",\"contact\":\"pharmacie.centre@test.mssante.fr\"}}";
   uint8_t *zip = NULL;
   size_t zip_len = 0;
   r = segur_xdm_pack((const uint8_t *)xml, strlen(xml), NULL, 0, options, strlen(options), &zip,

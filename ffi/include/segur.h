@@ -387,6 +387,11 @@ enum segur_result
    */
   SEGUR_RESULT_XDM_UNCHECKED = 4009,
   /**
+   * The sender's organisation or contact, which README.TXT must give (IHE ITI TF-1 §16), is
+   * blank: the archive is not packed.
+   */
+  SEGUR_RESULT_XDM_SENDER_MISSING = 4010,
+  /**
    * Another XDM error.
    */
   SEGUR_RESULT_XDM_OTHER = 4099,
@@ -1680,7 +1685,7 @@ segur_result segur_cda_validate(const uint8_t *xml, size_t xml_len, char **out_j
  * `pdf` NULL for none) into an IHE_XDM.ZIP archive (IHE ITI TF-1 §16: `README.TXT`,
  * `INDEX.HTM`, `IHE_XDM/SUBSET01/METADATA.XML`, `DOC0001.XML`[, `DOC0002.PDF`]) with XDS
  * metadata derived from the CDA header. `options_json` is `{"source_id":"<OID of the sending
- * system>","sender"?:{"name","organization","contact","application","version","vendor"},
+ * system>","sender":{"organization","contact","name"?,"application"?,"version"?,"vendor"?},
  * "replaces_entry_uuid"?:"urn:uuid:<RFC 4122>","format_code"?:<code>,"class_code"?:<code>,
  * "pdf_format_code"?:<code>,"patient_id"?:"require-ins"|"local-when-no-ins"}` where `<code>`
  * is `{"code","codeSystem","displayName"?}`: formatCode and classCode overrides (derived from
@@ -1689,8 +1694,12 @@ segur_result segur_cda_validate(const uint8_t *xml, size_t xml_len, char **out_j
  * identity) is packed with its local patient id. Writes the archive to `*out_zip` /
  * `*out_zip_len` (free with `segur_bytes_free`).
  *
- * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (replaced entryUUID not
- * an RFC 4122 URN, control character in a sender field), `SEGUR_RESULT_XDM_CDA` (the CDA
+ * README.TXT must name the sender's organisation and how to reach it (IHE ITI TF-1 §16):
+ * without `sender`, or with a blank `organization` or `contact`, nothing is packed.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_XDM_SENDER_MISSING` (no `sender`, or a
+ * blank `sender.organization` or `sender.contact`), `SEGUR_RESULT_INVALID_PARAMETER` (replaced
+ * entryUUID not an RFC 4122 URN, control character in a sender field), `SEGUR_RESULT_XDM_CDA` (the CDA
  * cannot be read), `SEGUR_RESULT_XDM_XDS` (metadata cannot be derived: no formatCode, no
  * classCode, no INS), other `SEGUR_RESULT_XDM_*`. Thread-safe.
  */

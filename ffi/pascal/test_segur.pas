@@ -194,7 +194,8 @@ begin
   CheckCode(SEGUR_RESULT_OK, segur_cda_validate(PByte(SegurIn(Xml)), Length(Xml), OutText),
     'validate');
   Check(SegurTake(OutText) = '[]', 'no finding');
-  Opts := '{"source_id":"1.2.250.1.999.1.1"}';
+  Opts := '{"source_id":"1.2.250.1.999.1.1","sender":{"organization":"Pharmacie du Centre",'
+    + '"contact":"pharmacie.centre@test.mssante.fr"}}';
   CheckCode(SEGUR_RESULT_OK, segur_xdm_pack(PByte(SegurIn(Xml)), Length(Xml), nil, 0,
     SegurIn(Opts), Length(Opts), Zip, ZipLen), 'pack');
   CheckCode(SEGUR_RESULT_OK, segur_xdm_unpack(Zip, ZipLen, Pkg), 'unpack');

@@ -63,6 +63,7 @@ pub(crate) fn xdm_err(e: XdmError) -> segur_result {
         | XdmError::SharedDocument { .. } => R::XdmMetadata,
         XdmError::HashMismatch { .. } | XdmError::SizeMismatch { .. } => R::XdmIntegrity,
         XdmError::IntegrityNotChecked { .. } => R::XdmUnchecked,
+        XdmError::SenderMissing { .. } => R::XdmSenderMissing,
         XdmError::BadEntryUuid { .. } | XdmError::SenderText { .. } => R::InvalidParameter,
         _ => R::XdmOther,
     };
@@ -176,6 +177,8 @@ pub extern "C" fn segur_cda_validate(
 #[serde(deny_unknown_fields)]
 struct PackOptionsJson {
     source_id: String,
+    // No default values: without a sender, packing is refused with XdmSenderMissing, since
+    // README.TXT must give the sender's organisation and contact (IHE ITI TF-1 §16).
     #[serde(default)]
     sender: XdmSender,
     #[serde(default)]
@@ -194,7 +197,7 @@ struct PackOptionsJson {
 /// `pdf` NULL for none) into an IHE_XDM.ZIP archive (IHE ITI TF-1 §16: `README.TXT`,
 /// `INDEX.HTM`, `IHE_XDM/SUBSET01/METADATA.XML`, `DOC0001.XML`[, `DOC0002.PDF`]) with XDS
 /// metadata derived from the CDA header. `options_json` is `{"source_id":"<OID of the sending
-/// system>","sender"?:{"name","organization","contact","application","version","vendor"},
+/// system>","sender":{"organization","contact","name"?,"application"?,"version"?,"vendor"?},
 /// "replaces_entry_uuid"?:"urn:uuid:<RFC 4122>","format_code"?:<code>,"class_code"?:<code>,
 /// "pdf_format_code"?:<code>,"patient_id"?:"require-ins"|"local-when-no-ins"}` where `<code>`
 /// is `{"code","codeSystem","displayName"?}`: formatCode and classCode overrides (derived from
@@ -203,8 +206,12 @@ struct PackOptionsJson {
 /// identity) is packed with its local patient id. Writes the archive to `*out_zip` /
 /// `*out_zip_len` (free with `segur_bytes_free`).
 ///
-/// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (replaced entryUUID not
-/// an RFC 4122 URN, control character in a sender field), `SEGUR_RESULT_XDM_CDA` (the CDA
+/// README.TXT must name the sender's organisation and how to reach it (IHE ITI TF-1 §16):
+/// without `sender`, or with a blank `organization` or `contact`, nothing is packed.
+///
+/// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_XDM_SENDER_MISSING` (no `sender`, or a
+/// blank `sender.organization` or `sender.contact`), `SEGUR_RESULT_INVALID_PARAMETER` (replaced
+/// entryUUID not an RFC 4122 URN, control character in a sender field), `SEGUR_RESULT_XDM_CDA` (the CDA
 /// cannot be read), `SEGUR_RESULT_XDM_XDS` (metadata cannot be derived: no formatCode, no
 /// classCode, no INS), other `SEGUR_RESULT_XDM_*`. Thread-safe.
 #[unsafe(no_mangle)]

@@ -215,6 +215,9 @@ pub enum segur_result {
     XdmXds = 4008,
     /// Hash and size were required and a document's metadata lacks one of them.
     XdmUnchecked = 4009,
+    /// The sender's organisation or contact, which README.TXT must give (IHE ITI TF-1 §16), is
+    /// blank: the archive is not packed.
+    XdmSenderMissing = 4010,
     /// Another XDM error.
     XdmOther = 4099,
 
@@ -709,6 +712,7 @@ tables! {
     XdmCda => "the CDA to pack cannot be read",
     XdmXds => "XDS metadata cannot be derived from the CDA",
     XdmUnchecked => "a document's metadata gives no hash or no size, which were required",
+    XdmSenderMissing => "the sender's organisation or contact, which README.TXT must give, is missing",
     XdmOther => "the XDM archive cannot be written or read",
     MssInvalidAddress => "invalid mail address",
     MssInvalidHeader => "invalid header value",

@@ -67,7 +67,7 @@ fn pack(cda: &[u8], pdf: Option<&[u8]>, opts: &str) -> Result<Vec<u8>, segur_res
     }
 }
 
-const OPTS: &str = r#"{"source_id":"1.2.250.1.999.1.1","sender":{"name":"Pharmacie du Centre","organization":"750712184","application":"LGO","version":"1","vendor":"V"}}"#;
+const OPTS: &str = r#"{"source_id":"1.2.250.1.999.1.1","sender":{"name":"Pharmacie du Centre","organization":"750712184","contact":"pharmacie.centre@test.mssante.fr","application":"LGO","version":"1","vendor":"V"}}"#;
 
 /// Pack options: overrides, local patient id, PDF formatCode; unpack says what was checked and
 /// `segur_xdm_unpack_checked` refuses what it cannot check.
@@ -89,6 +89,18 @@ fn xdm_options_and_integrity() {
     assert_eq!(d["documents"][0]["entry"]["formatCode"]["code"], "urn:x:f");
     assert_eq!(d["documents"][0]["entry"]["classCode"]["code"], "11");
     assert_eq!(d["documents"][0]["integrity"]["hash"], "verified");
+    // README.TXT must name the sender's organisation and contact (IHE ITI TF-1 §16).
+    for no_sender in [
+        r#"{"source_id":"1.2.250.1.999.1.1"}"#,
+        r#"{"source_id":"1.2.250.1.999.1.1","sender":{"organization":"","contact":"c@test.mssante.fr"}}"#,
+        r#"{"source_id":"1.2.250.1.999.1.1","sender":{"organization":"O","contact":"  "}}"#,
+    ] {
+        assert_eq!(
+            pack(cda.as_bytes(), None, no_sender),
+            Err(segur_result::XdmSenderMissing),
+            "{no_sender}"
+        );
+    }
     let bad = r#"{"source_id":"1.2.3","replaces_entry_uuid":"urn:uuid:1-author0"}"#;
     assert_eq!(
         pack(cda.as_bytes(), None, bad),

@@ -150,6 +150,11 @@ fn vac_note_xdm() -> (Vec<u8>, Vec<u8>) {
             .unwrap();
     let opts = segur_dmp_cda::PackOptions {
         source_id: "1.2.250.1.213.4.1.1.1".into(),
+        sender: segur_dmp_cda::XdmSender {
+            organization: "Pharmacie du Centre (FINESS 750000001)".into(),
+            contact: "pharma@test.mssante.fr".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let xdm = segur_dmp_cda::pack_cda(&cda, None, &opts).unwrap().0;

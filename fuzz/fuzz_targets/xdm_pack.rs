@@ -9,6 +9,11 @@ use segur_dmp_cda::{PackOptions, pack_cda};
 fuzz_target!(|data: &[u8]| {
     let opts = PackOptions {
         source_id: "1.2.250.1.999.1".to_owned(),
+        sender: segur_dmp_cda::XdmSender {
+            organization: "Pharmacie du Centre".to_owned(),
+            contact: "01 23 45 67 89".to_owned(),
+            ..Default::default()
+        },
         ..PackOptions::default()
     };
     let Ok((zip, _submission)) = pack_cda(data, None, &opts) else {

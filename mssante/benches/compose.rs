@@ -27,6 +27,11 @@ fn one_mb_xdm() -> Vec<u8> {
     }
     let opts = segur_dmp_cda::PackOptions {
         source_id: "1.2.250.1.213.4.1.1.1".into(),
+        sender: segur_dmp_cda::XdmSender {
+            organization: "Pharmacie du Centre (FINESS 750000001)".into(),
+            contact: "pharma@test.mssante.fr".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     segur_dmp_cda::pack_cda(&cda, Some(&pdf), &opts).unwrap().0

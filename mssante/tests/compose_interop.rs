@@ -121,7 +121,14 @@ fn codecda_carries_every_cda_of_the_xdm() {
     let trod = sample("BIO-TROD_2024.01_Angine.xml");
     let first = entry(&note, PatientIdPolicy::RequireIns);
     let set = SubmissionSet::for_entry(&first, "1.2.250.1.999.1", None);
-    let mut w = XdmWriter::new(set, XdmSender::default());
+    let mut w = XdmWriter::new(
+        set,
+        XdmSender {
+            organization: "Pharmacie du Centre (FINESS 750000001)".into(),
+            contact: "pharma@test.mssante.fr".into(),
+            ..XdmSender::default()
+        },
+    );
     w.add(note.clone(), first, "XML");
     w.add(
         trod.clone(),
@@ -153,6 +160,11 @@ fn non_qualified_identity_is_sent_with_x_mss_ins_n() {
     let local_only = cda.replace(ins, "");
     let mut o = PackOptions {
         source_id: "1.2.250.1.999.1".into(),
+        sender: segur_dmp_cda::XdmSender {
+            organization: "Pharmacie du Centre (FINESS 750000001)".into(),
+            contact: "pharma@test.mssante.fr".into(),
+            ..Default::default()
+        },
         ..PackOptions::default()
     };
     o.derive.patient_id = PatientIdPolicy::LocalWhenNoIns;

@@ -102,6 +102,11 @@ fn headers_come_from_the_cda_in_the_xdm() {
         Some(&pdf),
         &segur_dmp_cda::PackOptions {
             source_id: "1.2.250.1.213.4.1.1.1".into(),
+            sender: segur_dmp_cda::XdmSender {
+                organization: "Pharmacie du Centre (FINESS 750000001)".into(),
+                contact: "pharma@test.mssante.fr".into(),
+                ..Default::default()
+            },
             ..Default::default()
         },
     )

@@ -75,6 +75,11 @@ fn vac_note() -> Vec<u8> {
 fn vac_note_xdm() -> Vec<u8> {
     let opts = segur_dmp_cda::PackOptions {
         source_id: "1.2.250.1.213.4.1.1.1".into(),
+        sender: segur_dmp_cda::XdmSender {
+            organization: "Pharmacie du Centre (FINESS 750000001)".into(),
+            contact: "pharma@test.mssante.fr".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     segur_dmp_cda::pack_cda(&vac_note(), None, &opts).unwrap().0

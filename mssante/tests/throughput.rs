@@ -61,6 +61,11 @@ fn throughput_1000_messages_vs_python_smtplib() {
         None,
         &segur_dmp_cda::PackOptions {
             source_id: "1.2.250.1.213.4.1.1.1".into(),
+            sender: segur_dmp_cda::XdmSender {
+                organization: "Pharmacie du Centre (FINESS 750000001)".into(),
+                contact: "pharma@test.mssante.fr".into(),
+                ..Default::default()
+            },
             ..Default::default()
         },
     )

@@ -30,6 +30,7 @@ fn generate(subject: &str) -> TestKey {
     let st = Command::new("openssl")
         .args([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365", "-outform", "DER",
+            "-utf8",
         ])
         .arg("-keyout")
         .arg(&key)
@@ -64,6 +65,21 @@ pub fn cps3() -> &'static CardKeys {
             "/C=FR/O=TEST SEGUR/OU=CPS3/CN=899700000001 SIGN TEST/SN=PHARMACIEN/GN=TEST",
         ),
     })
+}
+
+/// Keys of a virtual CPS3 whose holder (certificate SN and GN) is `surname` `given_name`,
+/// written as UTF-8 whatever it holds (control or bidirectional characters included), as a
+/// card could carry them. Generated at each call.
+pub fn cps3_holder(surname: &str, given_name: &str) -> CardKeys {
+    let subject = |role: &str| {
+        format!(
+            "/C=FR/O=TEST SEGUR/OU=CPS3/CN=899700000001 {role} TEST/SN={surname}/GN={given_name}"
+        )
+    };
+    CardKeys {
+        auth: generate(&subject("AUTH")),
+        sign: generate(&subject("SIGN")),
+    }
 }
 
 /// Keys of the virtual CPS4.

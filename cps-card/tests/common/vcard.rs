@@ -92,6 +92,12 @@ impl VirtualCard {
             Kind::Cps4 => keys::cps4(),
             _ => keys::cps3(),
         };
+        Self::with_keys(kind, keys)
+    }
+
+    /// A card holding `keys` and their certificates (e.g. [`keys::cps3_holder`], leaked for
+    /// the test's duration).
+    pub fn with_keys(kind: Kind, keys: &'static CardKeys) -> Self {
         let mut c = VirtualCard {
             kind,
             files: HashMap::new(),

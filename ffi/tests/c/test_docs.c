@@ -9,7 +9,9 @@
 
 #define S(lit) (lit), (sizeof(lit) - 1)
 
-static const char OPTS[] = "{\"source_id\":\"1.2.250.1.999.1.1\"}";
+static const char OPTS[] =
+    "{\"source_id\":\"1.2.250.1.999.1.1\",\"sender\":{\"organization\":\"Pharmacie du Centre "
+    "(FINESS 750000001)\",\"contact\":\"pharmacie.centre@test.mssante.fr\"}}";
 static const uint8_t PDF[] = "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 static void test_cda(char **xml_out) {
@@ -108,6 +110,15 @@ static void test_xdm(const char *xml, uint8_t **zip_out, size_t *zip_len_out) {
                segur_xdm_pack((const uint8_t *)"<x/>", 4, NULL, 0, S(OPTS), &z2, &z2_len));
   CHECK_RESULT(SEGUR_RESULT_INVALID_JSON, segur_xdm_pack((const uint8_t *)xml, strlen(xml), NULL,
                                                          0, S("{}"), &z2, &z2_len));
+  /* README.TXT must name the sender's organisation and contact (IHE ITI TF-1 §16). */
+  CHECK_RESULT(SEGUR_RESULT_XDM_SENDER_MISSING,
+               segur_xdm_pack((const uint8_t *)xml, strlen(xml), NULL, 0,
+                              S("{\"source_id\":\"1.2.250.1.999.1.1\"}"), &z2, &z2_len));
+  CHECK_RESULT(SEGUR_RESULT_XDM_SENDER_MISSING,
+               segur_xdm_pack((const uint8_t *)xml, strlen(xml), NULL, 0,
+                              S("{\"source_id\":\"1.2.250.1.999.1.1\",\"sender\":{"
+                                "\"organization\":\"Pharmacie\",\"contact\":\" \"}}"),
+                              &z2, &z2_len));
   CHECK(z2 == NULL);
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_xdm_unpack(NULL, 0, &pkg));
   segur_bytes_free(NULL, 0);
