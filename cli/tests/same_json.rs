@@ -84,7 +84,7 @@ fn vaccination_note() -> (Value, Vec<u8>) {
         segur_result::Ok
     );
     let cda = take(out);
-    let opts = r#"{"source_id":"1.2.250.1.213.4.1.1.1"}"#;
+    let opts = r#"{"source_id":"1.2.250.1.213.4.1.1.1","sender":{"organization":"Pharmacie de test","contact":"pharma@pharmacie-test.mssante.fr"}}"#;
     let (mut z, mut n) = (ptr::null_mut(), 0usize);
     assert_eq!(
         segur_xdm_pack(
