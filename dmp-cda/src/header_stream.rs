@@ -129,8 +129,9 @@ static NAME_BYTE: ByteClass =
 /// Bytes that need no second look in a value: ASCII other than `&` and the quotes.
 // Built at compile time: an index out of range would fail the build, never a run.
 #[allow(clippy::indexing_slicing)]
-static PLAIN_VALUE_BYTE: ByteClass =
-    byte_table!(|b| b.is_ascii() && !matches!(b, b'&' | b'"' | b'\''));
+static PLAIN_VALUE_BYTE: ByteClass = byte_table!(|b| b.is_ascii()
+    && !matches!(b, b'&' | b'"' | b'\'' | b'<')
+    && (b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r')));
 
 /// Bytes that need no second look in character data: ASCII other than `&`.
 // Built at compile time: an index out of range would fail the build, never a run.
@@ -211,7 +212,15 @@ fn certify_attrs<'a>(
                 let Some(value) = rest.get(..len) else {
                     return false;
                 };
-                if value.contains(&b'&') || std::str::from_utf8(value).is_err() {
+                // `<`, a control other than TAB/LF/CR, U+FFFE or U+FFFF (XML 1.0 §2.2, §2.3):
+                // the exact path gives the typed error.
+                let not_plain = value
+                    .iter()
+                    .any(|&b| b == b'<' || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')))
+                    || value
+                        .windows(3)
+                        .any(|w| matches!(w, [0xEF, 0xBF, 0xBE | 0xBF]));
+                if not_plain || value.contains(&b'&') || std::str::from_utf8(value).is_err() {
                     return false;
                 }
                 end = value_start + len;

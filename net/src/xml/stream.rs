@@ -704,6 +704,21 @@ impl<'a> XmlStream<'a> {
             // checked again.
             let key = sub_str(content, key);
             let value = sub_str(content, raw_value);
+            // XML 1.0 §2.3 [10] AttValue holds no raw `<`, and §2.2 only XML characters: the
+            // tokenizer lets both through inside a quoted value, and a writer could not give
+            // them back (a METADATA.XML made from such a value would not read).
+            if let Some(at) = value.find('<') {
+                return Err(XmlError::new(
+                    XmlErrorKind::Malformed,
+                    value_pos + at as u64,
+                ));
+            }
+            if let Some((at, code_point)) = first_forbidden(value) {
+                return Err(XmlError::new(
+                    XmlErrorKind::ForbiddenChar { code_point },
+                    value_pos + at as u64,
+                ));
+            }
             let value = unescape(value, value_pos)?;
             if let Some(prefix) = declared_prefix(key.as_bytes()) {
                 self.declare(prefix, value, key_pos)?;
