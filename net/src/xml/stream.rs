@@ -206,25 +206,57 @@ impl<'a> TextToken<'a> {
 /// Decodes the references of `s` (written at `position`); a decoded value is checked again
 /// for characters XML 1.0 §2.2 forbids (`&#1;` decodes, but is not an XML 1.0 character).
 fn unescape(s: &str, position: u64) -> Result<Cow<'_, str>, XmlError> {
-    let value = quick_xml::escape::unescape(s).map_err(|e| escape_error(&e, position))?;
+    let value = quick_xml::escape::unescape(s).map_err(|e| escape_error(&e, s, position))?;
     if let Cow::Owned(o) = &value
         && let Some((_, code_point)) = first_forbidden(o)
     {
+        // The raw text holds no forbidden character (the tokenizer checked it): this one came
+        // from a character reference, and the error names that reference.
+        let at = char_ref_offset(s, |c| c.is_none_or(|c| !super::is_xml_char(c)));
         return Err(XmlError::new(
             XmlErrorKind::ForbiddenChar { code_point },
-            position,
+            position + at as u64,
         ));
     }
     Ok(value)
 }
 
+/// Offset in `s` of the first character reference (`&#…;`, XML 1.0 §4.1) whose code point
+/// satisfies `wanted` (`None`: not a number, or not a Unicode scalar value), or 0. The error
+/// then names the reference itself, not the start of the text, so its position does not depend
+/// on whether the white space before the text was skipped.
+#[cold]
+fn char_ref_offset(s: &str, wanted: impl Fn(Option<char>) -> bool) -> usize {
+    for (at, _) in s.match_indices("&#") {
+        let after = s.get(at + 2..).unwrap_or("");
+        let body = after.split(';').next().unwrap_or("");
+        let (digits, radix) = match body.strip_prefix('x') {
+            Some(hex) => (hex, 16),
+            None => (body, 10),
+        };
+        let code = digits
+            .chars()
+            .all(|d| d.is_digit(radix))
+            .then(|| u32::from_str_radix(digits, radix).ok())
+            .flatten();
+        let c = code.filter(|&n| n != 0).and_then(char::from_u32);
+        if wanted(c) {
+            return at;
+        }
+    }
+    0
+}
+
 /// A reference-decoding error in a value that starts at `position`.
-fn escape_error(e: &EscapeError, position: u64) -> XmlError {
+fn escape_error(e: &EscapeError, s: &str, position: u64) -> XmlError {
     let (kind, at) = match e {
         // The range names the entity after its `&`.
         EscapeError::UnrecognizedEntity(r, _) => (XmlErrorKind::Entity, r.start.saturating_sub(1)),
         EscapeError::UnterminatedEntity(r) => (XmlErrorKind::Entity, r.start),
-        EscapeError::InvalidCharRef(_) => (XmlErrorKind::CharRef, 0),
+        // No range in this error: the first reference that does not name a character.
+        EscapeError::InvalidCharRef(_) => {
+            (XmlErrorKind::CharRef, char_ref_offset(s, |c| c.is_none()))
+        }
     };
     XmlError::new(kind, position + at as u64)
 }

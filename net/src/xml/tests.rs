@@ -68,10 +68,54 @@ fn char_ref_to_a_forbidden_char_is_refused() {
     let xml = "<r>x&#1;</r>";
     assert_eq!(
         err(xml.as_bytes()),
-        XmlError::new(XmlErrorKind::ForbiddenChar { code_point: 1 }, at(xml, "x"))
+        XmlError::new(
+            XmlErrorKind::ForbiddenChar { code_point: 1 },
+            at(xml, "&#1;")
+        )
     );
     let xml = "<r>&#0;</r>";
     assert_eq!(err(xml.as_bytes()), XmlError::new(XmlErrorKind::CharRef, 3));
+}
+
+/// A bad character reference is named where it is written, whether the tokenizer skips the
+/// white space that starts the text or not (found by the `net_xml_parse` fuzz target: the
+/// position used to be the start of the text, 16 bytes apart between the two modes).
+#[test]
+fn char_ref_errors_name_the_reference_in_both_white_space_modes() {
+    for (xml, kind, reference) in [
+        (
+            "<r>\n   ab &amp; &#x110000;</r>",
+            XmlErrorKind::CharRef,
+            "&#x110000;",
+        ),
+        (
+            "<r>\n   &#65;&#xZZ;&#0;</r>",
+            XmlErrorKind::CharRef,
+            "&#xZZ;",
+        ),
+        (
+            "<r>\n  &#65; &#x1F;</r>",
+            XmlErrorKind::ForbiddenChar { code_point: 0x1F },
+            "&#x1F;",
+        ),
+    ] {
+        for skip in [false, true] {
+            let mut stream = XmlStream::new(xml.as_bytes(), XmlLimits::default()).unwrap();
+            stream.skip_leading_space(skip);
+            let error = loop {
+                match stream.next_token().unwrap() {
+                    Token::Text(t) => break t.decode().unwrap_err(),
+                    Token::Eof => panic!("no text in {xml:?}"),
+                    _ => {}
+                }
+            };
+            assert_eq!(
+                error,
+                XmlError::new(kind.clone(), at(xml, reference)),
+                "{xml:?} skip={skip}"
+            );
+        }
+    }
 }
 
 #[test]
