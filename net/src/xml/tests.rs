@@ -111,7 +111,7 @@ fn char_ref_errors_name_the_reference_in_both_white_space_modes() {
             };
             assert_eq!(
                 error,
-                XmlError::new(kind.clone(), at(xml, reference)),
+                XmlError::new(kind, at(xml, reference)),
                 "{xml:?} skip={skip}"
             );
         }
