@@ -142,7 +142,9 @@ fn check(
     stamp: &AssertionStamp,
 ) -> Result<(), AssertionError> {
     if professional.national_id.trim().is_empty() {
-        return Err(AssertionError::Empty("NameID (the professional's identifier)"));
+        return Err(AssertionError::Empty(
+            "NameID (the professional's identifier)",
+        ));
     }
     if professional.billing_id.trim().is_empty() {
         return Err(AssertionError::Empty(ATTR_BILLING_ID));
@@ -153,7 +155,10 @@ fn check(
     if !is_code(&professional.activity_sector) {
         return Err(AssertionError::NotACode(ATTR_ACTIVITY_SECTOR));
     }
-    if !stamp.id.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic()) || !is_code(&stamp.id)
+    if !stamp
+        .id
+        .starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+        || !is_code(&stamp.id)
     {
         return Err(AssertionError::NotACode("the assertion ID"));
     }

@@ -355,15 +355,16 @@ impl InsiClient {
             .map(|b| ("Authorization", b.as_str()))
             .into_iter()
             .collect();
-        let (status, body) =
-            match self
-                .http
-                .post(&self.endpoint, &content_type, &headers, request_xml.as_bytes())
-            {
-                Ok(r) => (r.status, r.body),
-                Err(HttpError::Status { code, response }) => (code, response.body),
-                Err(e) => return Err(http_error(e)),
-            };
+        let (status, body) = match self.http.post(
+            &self.endpoint,
+            &content_type,
+            &headers,
+            request_xml.as_bytes(),
+        ) {
+            Ok(r) => (r.status, r.body),
+            Err(HttpError::Status { code, response }) => (code, response.body),
+            Err(e) => return Err(http_error(e)),
+        };
         // A SOAP fault comes with HTTP 500: the body says why, read it first.
         let parsed = parse_response(&body);
         let response = match (status, parsed) {

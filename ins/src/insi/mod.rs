@@ -16,14 +16,14 @@ mod request;
 mod response;
 
 #[cfg(feature = "insi-client")]
-pub use client::{Exchange, InsiClient, InsiError, InsiTls, StrategyOutcome};
-#[cfg(feature = "insi-client")]
 pub use assertion::{AssertionError, AssertionOptions, ProfessionalIdentity};
 #[cfg(feature = "insi-client")]
 pub use auth::{
     CpxAuthentication, InsiAuthentication, PscAuthentication, PscTokenUse, VitaleAssertionError,
     VitaleAssertionSource,
 };
+#[cfg(feature = "insi-client")]
+pub use client::{Exchange, InsiClient, InsiError, InsiTls, StrategyOutcome};
 pub use request::{
     ACTION_SEARCH_BY_TRAITS, RequestIds, SoftwareIdentity, TraitsQuery, search_by_traits_envelope,
     search_by_traits_envelope_with_security,
