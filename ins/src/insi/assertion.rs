@@ -80,7 +80,10 @@ pub enum AssertionError {
 }
 
 /// The health professional the assertion speaks for (SEL-MP-043 §3.2, as `ins.md` reports).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its JSON form (the C API's) is `{"national_id":"…","billing_id":"…","amo_specialty":"…",
+/// "activity_sector":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProfessionalIdentity {
     /// `NameID`: the national identifier of the professional (the card holder's identifier in
     /// CPx mode; the PSC `SubjectNameID` claim in PSC mode).
