@@ -458,3 +458,57 @@ fn the_schema_check_of_the_security_header_is_not_vacuous() {
     let no_assertion = r#"<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"/>"#;
     assert!(xmllint(no_assertion.as_bytes(), "WSSE/Security.xsd").is_err());
 }
+
+/// A card that offers no algorithm the assertion can use (a CPS4 key on SHA-1 only, say).
+struct NoAlgorithm(SoftwareSigner);
+impl Signer for NoAlgorithm {
+    fn certificate_chain(&self) -> Vec<Vec<u8>> {
+        self.0.certificate_chain()
+    }
+    fn algorithms(&self) -> &[SignatureAlgorithm] {
+        &[SignatureAlgorithm::RsaPssSha1]
+    }
+    fn sign_message(&mut self, a: SignatureAlgorithm, _: &[u8]) -> Result<Vec<u8>, SignError> {
+        Err(SignError::UnsupportedAlgorithm(a))
+    }
+    fn sign_digest(&mut self, a: SignatureAlgorithm, _: &[u8]) -> Result<Vec<u8>, SignError> {
+        Err(SignError::UnsupportedAlgorithm(a))
+    }
+}
+
+#[test]
+fn nothing_is_sent_when_the_assertion_cannot_be_made() {
+    use segur_ins::insi::AssertionError;
+    let e = cpx_endpoint();
+    let auth = InsiAuthentication::Cpx(CpxAuthentication::new(
+        Box::new(NoAlgorithm(card_signer(&pki().card))),
+        professional(),
+    ));
+    let r = client(&e, auth).search(&query());
+    assert!(
+        matches!(r, Err(InsiError::Assertion(AssertionError::Signature(_)))),
+        "{r:?}"
+    );
+    let r = client(&e, cpx()).search_with_ids(&query(), &ids_at("yesterday"));
+    assert!(
+        matches!(r, Err(InsiError::Assertion(AssertionError::RequestTime))),
+        "{r:?}"
+    );
+    let mut p = professional();
+    p.activity_sector = "SA 33".into();
+    let auth = InsiAuthentication::Cpx(CpxAuthentication::new(
+        Box::new(card_signer(&pki().card)),
+        p,
+    ));
+    let r = client(&e, auth).search(&query());
+    assert!(
+        matches!(
+            r,
+            Err(InsiError::Assertion(AssertionError::NotACode(
+                "secteurActivite"
+            )))
+        ),
+        "{r:?}"
+    );
+    assert!(e.seen.lock().unwrap().requests.is_empty());
+}

@@ -68,6 +68,12 @@ pub enum AssertionError {
     /// The signer's certificate is missing or does not parse as X.509 (RFC 5280).
     #[error("assertion: the signing certificate is missing or unreadable")]
     Certificate,
+    /// The signer is unusable: another thread panicked while signing with it.
+    #[error("assertion: the signer is unusable after a panic in another thread")]
+    SignerPoisoned,
+    /// The request time (`RequestIds::time`) is not an RFC 3339 date-time.
+    #[error("assertion: the request time is not an RFC 3339 date-time")]
+    RequestTime,
     /// The validity window is zero or longer than a day.
     #[error("assertion: the validity window must be between 1 second and 24 hours")]
     Lifetime,

@@ -79,7 +79,7 @@ impl CpxAuthentication {
         let mut signer = self
             .signer
             .lock()
-            .map_err(|_| AssertionError::Empty("the signer (lock poisoned)"))?;
+            .map_err(|_| AssertionError::SignerPoisoned)?;
         cpx_assertion(&self.professional, &self.options, stamp, signer.as_mut())
     }
 }

@@ -292,7 +292,7 @@ impl InsiClient {
     ) -> Result<(Option<String>, Option<segur_net::token::AccessToken>), InsiError> {
         let stamp = || -> Result<AssertionStamp, InsiError> {
             let issued = chrono::DateTime::parse_from_rfc3339(&ids.time)
-                .map_err(|_| InsiError::Assertion(AssertionError::NotACode("the request time")))?
+                .map_err(|_| InsiError::Assertion(AssertionError::RequestTime))?
                 .with_timezone(&chrono::Utc);
             Ok(AssertionStamp {
                 id: format!("_{}", ids.message_id),
