@@ -176,7 +176,8 @@ fn read_pin(fd: Option<u32>) -> Result<Zeroizing<String>, String> {
             let file = std::fs::File::open(format!("/dev/fd/{fd}"))
                 .map_err(|e| format!("--pin-fd {fd}: {e}"))?;
             let mut line = Zeroizing::new(String::new());
-            std::io::BufReader::new(file.take_limited())
+            // A PIN line is a few bytes: reading stops after 64.
+            std::io::BufReader::new(std::io::Read::take(file, 64))
                 .read_line(&mut line)
                 .map_err(|e| format!("--pin-fd {fd}: {e}"))?;
             line
@@ -190,16 +191,6 @@ fn read_pin(fd: Option<u32>) -> Result<Zeroizing<String>, String> {
         return Err("no PIN given".into());
     }
     Ok(pin)
-}
-
-/// A PIN line is at most a few bytes: reading stops after 64.
-trait TakeLimited: Sized {
-    fn take_limited(self) -> std::io::Take<Self>;
-}
-impl TakeLimited for std::fs::File {
-    fn take_limited(self) -> std::io::Take<Self> {
-        std::io::Read::take(self, 64)
-    }
 }
 
 type SignRequest = (
