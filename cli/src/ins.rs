@@ -39,6 +39,9 @@ pub enum Command {
         #[arg(long)]
         fr: bool,
     },
+    /// Search the INSi teleservice by traits (CNDA strategy) with `--auth mtls|cps|psc`.
+    /// Exit status 0 found, 1 not found, 2 error.
+    Search(Box<crate::ins_search::SearchArgs>),
     /// Decode what the digits of a matricule say (sex, year, month, place, lints).
     Decode {
         /// The matricule.
@@ -52,6 +55,7 @@ pub enum Command {
 /// Runs a `segur ins` subcommand.
 pub fn run(cmd: Command) -> ExitCode {
     match cmd {
+        Command::Search(args) => crate::ins_search::run(*args),
         Command::Check { values, file, json } => match check(&values, file.as_deref(), json) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),

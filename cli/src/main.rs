@@ -51,6 +51,7 @@ mod dmp;
 mod dmp_simulate;
 mod input;
 mod ins;
+mod ins_search;
 mod json_input;
 mod mss;
 mod qr;

@@ -301,6 +301,15 @@ enum segur_result
    */
   SEGUR_RESULT_INSI_HTTP_STATUS = 2109,
   /**
+   * The INSi assertion (CPx or PSC mode) could not be made: a professional value missing or
+   * not a code, the card refused to sign, an unusable signature certificate.
+   */
+  SEGUR_RESULT_INSI_ASSERTION = 2110,
+  /**
+   * No usable Pro Santé Connect access token for the PSC mode (malformed or expired).
+   */
+  SEGUR_RESULT_INSI_TOKEN = 2111,
+  /**
    * Another client error.
    */
   SEGUR_RESULT_INSI_CLIENT_OTHER = 2119,
@@ -2438,6 +2447,48 @@ segur_result segur_insi_client_new(const char *endpoint,
                                    const char *software_json,
                                    size_t software_json_len,
                                    segur_insi_client **out_client);
+
+/**
+ * Back to the default mode: mutual TLS alone, no assertion (the client certificate must be an
+ * IGC-Santé ORG certificate named `INSI-AUTO` or `INSI-MANU`). Mutates `client`: not
+ * concurrently with other calls on it.
+ */
+segur_result segur_insi_client_set_auth_mtls(segur_insi_client *client);
+
+/**
+ * Pro Santé Connect mode: each search sends the unsigned assertion with `NameID
+ * NameQualifier="PSC"` for the professional of `professional_json` (`{"national_id":"…",
+ * "billing_id":"…","amo_specialty":"…","activity_sector":"…"}`: `NameID`,
+ * `identifiantFacturation`, `codeSpecialiteAMO`, `secteurActivite`) and the access token
+ * (`token`, `token_len` bytes, copied into a zeroized buffer) in `Authorization: Bearer` (TO
+ * VERIFY: how INSi receives the PSC token is not published). `expires_at_unix` is the token's
+ * expiry in seconds since 1970, or 0 for 240 s from now; an expired token fails the search with
+ * `SEGUR_RESULT_INSI_TOKEN` before anything is sent. Mutates `client`: not concurrently with
+ * other calls on it.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INSI_TOKEN` (not an RFC 6750 bearer token).
+ */
+segur_result segur_insi_client_set_auth_psc(segur_insi_client *client,
+                                            const char *professional_json,
+                                            size_t professional_json_len,
+                                            const char *token,
+                                            size_t token_len,
+                                            uint64_t expires_at_unix);
+
+/**
+ * CPx mode: each search sends the "assertion PS" signed with the signature key of `card` (a
+ * CPS handle whose PIN was verified with `segur_cps_card_verify_pin`), for the professional of
+ * `professional_json` (as `segur_insi_client_set_auth_psc`). The signature certificate is read
+ * now. `card` is borrowed: it must stay alive, and no other call may use it while a search of
+ * this client runs, until the client is freed or set to another mode. Mutates `client`: not
+ * concurrently with other calls on it.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_CARD_*` (reading the certificate).
+ */
+segur_result segur_insi_client_set_auth_cps(segur_insi_client *client,
+                                            segur_cps_card *card,
+                                            const char *professional_json,
+                                            size_t professional_json_len);
 
 /**
  * Sets the connect, read and write time-out of each request in milliseconds (0 is refused:

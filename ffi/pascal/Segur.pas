@@ -118,6 +118,8 @@ const
   SEGUR_RESULT_INSI_NETWORK = 2107;
   SEGUR_RESULT_INSI_HTTP = 2108;
   SEGUR_RESULT_INSI_HTTP_STATUS = 2109;
+  SEGUR_RESULT_INSI_ASSERTION = 2110;
+  SEGUR_RESULT_INSI_TOKEN = 2111;
   SEGUR_RESULT_INSI_CLIENT_OTHER = 2119;
   SEGUR_RESULT_CDA_BUILD_MISSING = 3000;
   SEGUR_RESULT_CDA_BUILD_INVALID = 3001;
@@ -410,6 +412,16 @@ function segur_insi_client_new(Endpoint: PAnsiChar; EndpointLen: TSegurSize; Roo
   RootsPemLen: TSegurSize; ChainPem: PAnsiChar; ChainPemLen: TSegurSize; KeyPem: PAnsiChar;
   KeyPemLen: TSegurSize; SoftwareJson: PAnsiChar; SoftwareJsonLen: TSegurSize;
   out OutClient: PSegurInsiClient): TSegurResult; cdecl; external SegurLib;
+{ Authentication modes: mutual TLS alone (default), CPx (a CPS handle whose PIN was verified,
+  borrowed until the client is freed or set to another mode), Pro Santé Connect. }
+function segur_insi_client_set_auth_mtls(Client: PSegurInsiClient): TSegurResult; cdecl;
+  external SegurLib;
+function segur_insi_client_set_auth_psc(Client: PSegurInsiClient; ProfessionalJson: PAnsiChar;
+  ProfessionalJsonLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
+  ExpiresAtUnix: UInt64): TSegurResult; cdecl; external SegurLib;
+function segur_insi_client_set_auth_cps(Client: PSegurInsiClient; Card: PSegurCpsCard;
+  ProfessionalJson: PAnsiChar; ProfessionalJsonLen: TSegurSize): TSegurResult; cdecl;
+  external SegurLib;
 function segur_insi_client_set_timeout(Client: PSegurInsiClient;
   TimeoutMs: Cardinal): TSegurResult; cdecl; external SegurLib;
 function segur_insi_client_search(Client: PSegurInsiClient; TraitsJson: PAnsiChar;

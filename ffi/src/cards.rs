@@ -136,7 +136,7 @@ pub(crate) fn connect(wanted: &str) -> Result<(ReaderContext, PcscCard), segur_r
 /// A CPS card connected through PC/SC (shared mode). Every call talks to the card: one thread
 /// at a time per handle (the caller serialises); different cards may be used concurrently.
 pub struct segur_cps_card {
-    card: CpsCard<PcscCard>,
+    pub(crate) card: CpsCard<PcscCard>,
     // Dropped after the card: the PC/SC context outlives the connection.
     _ctx: ReaderContext,
 }

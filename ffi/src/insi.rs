@@ -1,16 +1,25 @@
 //! INSi search (`segur-ins`, feature `insi-client`): a blocking client over mutual TLS that runs
 //! the CNDA search strategy and returns the responses as JSON, with the raw XML on request (the
-//! INS guide asks to keep it for audit).
+//! INS guide asks to keep it for audit). Authentication modes (`segur_insi_client_set_auth_*`):
+//! mutual TLS alone (default), CPx (the "assertion PS" signed by a CPS card handle) and Pro Santé
+//! Connect (unsigned assertion qualified PSC with the caller's access token). The carte Vitale
+//! search is out: its assertion is signed by a proprietary GIE SESAM-Vitale component.
 
 use crate::boundary::{
     bytes_arg, handle_mut, handle_ref, json_arg, out_arg, str_arg, write_handle, write_json,
 };
+use crate::cards::segur_cps_card;
 use crate::detail::fail;
 use crate::ins::{normalize_traits, response_err, response_json};
 use crate::result::segur_result;
 use crate::try_ffi;
 use segur_ins::Normalizer;
-use segur_ins::insi::{InsiClient, InsiError, InsiTls, SoftwareIdentity};
+use segur_ins::insi::{
+    CpxAuthentication, InsiAuthentication, InsiClient, InsiError, InsiTls, ProfessionalIdentity,
+    PscAuthentication, SoftwareIdentity,
+};
+use segur_net::sign::{SignError, SignatureAlgorithm, Signer};
+use segur_net::token::CallerToken;
 use serde_json::json;
 use std::ffi::c_char;
 use std::time::Duration;
@@ -29,6 +38,8 @@ fn insi_err(e: InsiError) -> segur_result {
         InsiError::Http => R::InsiHttp,
         InsiError::Status(_) => R::InsiHttpStatus,
         InsiError::Response(r) => return response_err(r.clone()),
+        InsiError::Assertion(_) => R::InsiAssertion,
+        InsiError::Token(_) => R::InsiToken,
         _ => R::InsiClientOther,
     };
     fail(code, e)
@@ -100,6 +111,147 @@ pub extern "C" fn segur_insi_client_new(
         };
         let inner = try_ffi!(InsiClient::new(endpoint, tls, software).map_err(insi_err));
         write_handle(out_client, segur_insi_client { inner: Some(inner) })
+    })
+}
+
+/// Replaces the authentication mode of `client`: `InsiClient::with_authentication` on the
+/// handle (taken out and put back, as `segur_insi_client_set_timeout`).
+fn set_auth(c: &mut segur_insi_client, auth: InsiAuthentication) -> segur_result {
+    match c.inner.take() {
+        Some(inner) => {
+            c.inner = Some(inner.with_authentication(auth));
+            segur_result::Ok
+        }
+        None => segur_result::Panic,
+    }
+}
+
+/// Back to the default mode: mutual TLS alone, no assertion (the client certificate must be an
+/// IGC-Santé ORG certificate named `INSI-AUTO` or `INSI-MANU`). Mutates `client`: not
+/// concurrently with other calls on it.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_insi_client_set_auth_mtls(client: *mut segur_insi_client) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: NULL or a live handle, used by this call only.
+        let c = try_ffi!(unsafe { handle_mut(client) });
+        set_auth(c, InsiAuthentication::MutualTls)
+    })
+}
+
+/// Pro Santé Connect mode: each search sends the unsigned assertion with `NameID
+/// NameQualifier="PSC"` for the professional of `professional_json` (`{"national_id":"…",
+/// "billing_id":"…","amo_specialty":"…","activity_sector":"…"}`: `NameID`,
+/// `identifiantFacturation`, `codeSpecialiteAMO`, `secteurActivite`) and the access token
+/// (`token`, `token_len` bytes, copied into a zeroized buffer) in `Authorization: Bearer` (TO
+/// VERIFY: how INSi receives the PSC token is not published). `expires_at_unix` is the token's
+/// expiry in seconds since 1970, or 0 for 240 s from now; an expired token fails the search with
+/// `SEGUR_RESULT_INSI_TOKEN` before anything is sent. Mutates `client`: not concurrently with
+/// other calls on it.
+///
+/// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INSI_TOKEN` (not an RFC 6750 bearer token).
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_insi_client_set_auth_psc(
+    client: *mut segur_insi_client,
+    professional_json: *const c_char,
+    professional_json_len: usize,
+    token: *const c_char,
+    token_len: usize,
+    expires_at_unix: u64,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: NULL or a live handle, used by this call only.
+        let c = try_ffi!(unsafe { handle_mut(client) });
+        // SAFETY: header contract: pointer followed by its readable length.
+        let professional: ProfessionalIdentity =
+            try_ffi!(unsafe { json_arg(professional_json, professional_json_len) });
+        // SAFETY: as above.
+        let token = try_ffi!(unsafe { bytes_arg(token, token_len) });
+        let token = zeroize::Zeroizing::new(try_ffi!(
+            String::from_utf8(token.to_vec()).map_err(|_| segur_result::InvalidUtf8)
+        ));
+        let expires_at = (expires_at_unix != 0)
+            .then(|| std::time::UNIX_EPOCH + Duration::from_secs(expires_at_unix));
+        let token = try_ffi!(
+            CallerToken::new(token.as_str().to_owned(), expires_at)
+                .map_err(|e| fail(segur_result::InsiToken, e))
+        );
+        set_auth(
+            c,
+            InsiAuthentication::Psc(PscAuthentication::new(professional, Box::new(token))),
+        )
+    })
+}
+
+/// The signature key of a CPS handle, borrowed by an INSi client in CPx mode.
+struct BorrowedCardSigner {
+    card: *mut segur_cps_card,
+    certificate: Vec<u8>,
+    algorithms: Vec<SignatureAlgorithm>,
+}
+
+// SAFETY: the contract of `segur_insi_client_set_auth_cps`: the card handle outlives every
+// search of the client in CPx mode and no other call uses it during a search; the client's
+// signer sits behind a mutex, so one signature at a time.
+unsafe impl Send for BorrowedCardSigner {}
+
+impl Signer for BorrowedCardSigner {
+    fn certificate_chain(&self) -> Vec<Vec<u8>> {
+        vec![self.certificate.clone()]
+    }
+    fn algorithms(&self) -> &[SignatureAlgorithm] {
+        &self.algorithms
+    }
+    fn sign_message(
+        &mut self,
+        alg: SignatureAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, SignError> {
+        // SAFETY: see the Send impl: a live handle, used by this signature only.
+        let card = unsafe { &mut *self.card };
+        card.card
+            .sign_message(::segur_cps_card::cps::KeyRole::Signature, alg, message)
+            .map_err(|e| SignError::Key(e.to_string()))
+    }
+    fn sign_digest(&mut self, _: SignatureAlgorithm, _: &[u8]) -> Result<Vec<u8>, SignError> {
+        Err(SignError::DigestNotSupported)
+    }
+}
+
+/// CPx mode: each search sends the "assertion PS" signed with the signature key of `card` (a
+/// CPS handle whose PIN was verified with `segur_cps_card_verify_pin`), for the professional of
+/// `professional_json` (as `segur_insi_client_set_auth_psc`). The signature certificate is read
+/// now. `card` is borrowed: it must stay alive, and no other call may use it while a search of
+/// this client runs, until the client is freed or set to another mode. Mutates `client`: not
+/// concurrently with other calls on it.
+///
+/// Errors: `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_CARD_*` (reading the certificate).
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_insi_client_set_auth_cps(
+    client: *mut segur_insi_client,
+    card: *mut segur_cps_card,
+    professional_json: *const c_char,
+    professional_json_len: usize,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: NULL or a live handle, used by this call only.
+        let c = try_ffi!(unsafe { handle_mut(client) });
+        // SAFETY: header contract: NULL or a live card handle, used by this call only.
+        let k = try_ffi!(unsafe { handle_mut(card) });
+        // SAFETY: header contract: pointer followed by its readable length.
+        let professional: ProfessionalIdentity =
+            try_ffi!(unsafe { json_arg(professional_json, professional_json_len) });
+        let role = ::segur_cps_card::cps::KeyRole::Signature;
+        let certificate = try_ffi!(k.card.certificate(role).map_err(crate::cards::card_err)).der;
+        let algorithms = k.card.algorithms(role).to_vec();
+        let signer = BorrowedCardSigner {
+            card,
+            certificate,
+            algorithms,
+        };
+        set_auth(
+            c,
+            InsiAuthentication::Cpx(CpxAuthentication::new(Box::new(signer), professional)),
+        )
     })
 }
 

@@ -167,6 +167,11 @@ pub enum segur_result {
     InsiHttp = 2108,
     /// An HTTP status other than 200 without a SOAP fault.
     InsiHttpStatus = 2109,
+    /// The INSi assertion (CPx or PSC mode) could not be made: a professional value missing or
+    /// not a code, the card refused to sign, an unusable signature certificate.
+    InsiAssertion = 2110,
+    /// No usable Pro Santé Connect access token for the PSC mode (malformed or expired).
+    InsiToken = 2111,
     /// Another client error.
     InsiClientOther = 2119,
 
@@ -630,6 +635,8 @@ tables! {
     InsiNetwork => "network failure with the INSi server",
     InsiHttp => "malformed HTTP response from INSi",
     InsiHttpStatus => "INSi answered an unexpected HTTP status",
+    InsiAssertion => "the INSi assertion could not be made",
+    InsiToken => "no usable Pro Santé Connect access token for INSi",
     InsiClientOther => "the INSi request failed",
     CardRemoved => "the card was removed from the reader",
     CardReset => "the card was reset by another application",

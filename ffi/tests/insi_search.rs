@@ -154,3 +154,86 @@ fn tls_and_network_failures_are_result_codes() {
     );
     assert_eq!(search(ptr::null(), false), Err(segur_result::NullParameter));
 }
+
+const PROFESSIONAL: &str = r#"{"national_id":"899700123456","billing_id":"2A1234567","amo_specialty":"50","activity_sector":"SA33"}"#;
+
+fn set_psc(
+    c: *mut segur_insi_client,
+    professional: &str,
+    token: &str,
+    expires: u64,
+) -> segur_result {
+    segur_insi_client_set_auth_psc(
+        c,
+        professional.as_ptr().cast(),
+        professional.len(),
+        token.as_ptr().cast(),
+        token.len(),
+        expires,
+    )
+}
+
+#[test]
+fn psc_mode_sends_the_assertion_and_the_token_and_mtls_mode_comes_back() {
+    const TOKEN: &str = "psc-token-for-the-c-api";
+    let (server_ca, client_ca) = (ca("server CA"), ca("client CA"));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let server_leaf = leaf(&server_ca, "insi.localhost", &["localhost"], false, false);
+    let port = insi_server::server_with_mode(
+        &server_leaf,
+        &client_ca,
+        seen.clone(),
+        insi_server::Mode::Psc {
+            bearer: Some(TOKEN.into()),
+        },
+    );
+    let (chain, key) = client_leaf(&client_ca, "INSI-AUTO");
+    let c = client(
+        &format!("https://127.0.0.1:{port}/lps"),
+        &server_ca.cert.pem(),
+        &chain,
+        &key,
+    )
+    .unwrap();
+    // The default mode sends no assertion: the PSC endpoint answers with its security fault.
+    assert_eq!(search(c, false), Err(segur_result::InsiFault));
+    // Bad inputs leave the mode unchanged.
+    assert_eq!(
+        set_psc(c, r#"{"national_id":"1"}"#, TOKEN, 0),
+        segur_result::InvalidJson
+    );
+    assert_eq!(
+        set_psc(c, PROFESSIONAL, "bad token", 0),
+        segur_result::InsiToken
+    );
+    // An expired token: refused before sending.
+    assert_eq!(set_psc(c, PROFESSIONAL, TOKEN, 1), segur_result::Ok);
+    let sent = seen.lock().unwrap().requests.len();
+    assert_eq!(search(c, false), Err(segur_result::InsiToken));
+    assert_eq!(seen.lock().unwrap().requests.len(), sent);
+    // A valid token.
+    assert_eq!(set_psc(c, PROFESSIONAL, TOKEN, 0), segur_result::Ok);
+    let v = search(c, false).unwrap();
+    assert_eq!(v["found"], true);
+    {
+        let seen = seen.lock().unwrap();
+        assert!(
+            seen.requests
+                .last()
+                .unwrap()
+                .contains(r#"NameQualifier="PSC""#)
+        );
+        assert_eq!(
+            seen.authorizations.last().unwrap().as_deref(),
+            Some(&*format!("Bearer {TOKEN}"))
+        );
+    }
+    // Back to mutual TLS: no assertion again.
+    assert_eq!(segur_insi_client_set_auth_mtls(c), segur_result::Ok);
+    assert_eq!(search(c, false), Err(segur_result::InsiFault));
+    assert_eq!(
+        segur_insi_client_set_auth_mtls(ptr::null_mut()),
+        segur_result::NullParameter
+    );
+    segur_insi_client_free(c);
+}

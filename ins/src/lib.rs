@@ -10,6 +10,9 @@
 //! - [`Identity`] with the RNIV statuses and attributes ([`IdentityState`]), where illegal
 //!   combinations cannot be represented; [`QualifiedIdentity`] is the only input from which a
 //!   matricule may be transmitted.
+//! - [`insi`]: the INSi teleservice client, in mutual-TLS, CPx ("assertion PS" signed by the
+//!   card) and Pro Santé Connect modes ([`insi::InsiAuthentication`]); the carte Vitale search is
+//!   out (its assertion is signed by a proprietary GIE SESAM-Vitale component).
 //! - [`InsHistory`], [`coherence`] checks, professional and structure identifiers ([`Rpps`],
 //!   [`Finess`], [`Siret`]...).
 //!

@@ -39,6 +39,16 @@ pub struct Leaf {
     pub key_pem: String,
 }
 
+impl Leaf {
+    /// The certificate as DER (for a `Signer`'s chain).
+    pub fn cert_der(&self) -> Vec<u8> {
+        use rustls::pki_types::{CertificateDer, pem::PemObject};
+        CertificateDer::from_pem_slice(self.cert_pem.as_bytes())
+            .unwrap()
+            .to_vec()
+    }
+}
+
 /// A leaf signed by `ca`: CN `cn`, subject alternative names `sans` (DNS names, or IP
 /// addresses when they parse as such), client or server authentication, and, when `expired`,
 /// a validity that ended in 2021.
@@ -74,5 +84,51 @@ pub fn leaf_signed_by(
     Leaf {
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
+    }
+}
+
+/// An RSA key (PKCS#8 PEM) made by the openssl CLI: ring signs with RSA but cannot generate
+/// RSA keys, and the signers of the SDK (a CPS card, `SoftwareSigner`) are RSA.
+pub fn rsa_key_pem() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    crate::openssl(
+        dir.path(),
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "k.pem",
+        ],
+    );
+    std::fs::read_to_string(dir.path().join("k.pem")).unwrap()
+}
+
+/// A signature certificate shaped like a CPS card's signature certificate (RSA 2048, key usage
+/// digitalSignature + nonRepudiation; subject `C=FR, O=<organisation>, CN=<cn>`), issued by
+/// `ca`, optionally expired in 2021.
+pub fn card_signature_leaf(ca: &Ca, organisation: &str, cn: &str, expired: bool) -> Leaf {
+    let key_pem = rsa_key_pem();
+    let key = KeyPair::from_pem(&key_pem).unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "FR");
+    dn.push(DnType::OrganizationName, organisation);
+    dn.push(DnType::CommonName, cn);
+    p.distinguished_name = dn;
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::ContentCommitment,
+    ];
+    if expired {
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
+    let cert = p.signed_by(&key, &ca.cert, &ca.key).unwrap();
+    Leaf {
+        cert_pem: cert.pem(),
+        key_pem,
     }
 }

@@ -312,6 +312,16 @@ static void test_insi_client(void) {
   char *json = NULL;
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_insi_client_search(NULL, S("{}"), false, &json));
   CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_insi_client_set_timeout(NULL, 1000));
+  /* Authentication modes: the PSC mode and the return to mutual TLS are tested in Rust against
+   * the local server (tests/insi_search.rs), the CPx mode with a virtual card in segur-cli. */
+  static const char PROFESSIONAL[] = "{\"national_id\":\"899700123456\",\"billing_id\":"
+                                     "\"2A1234567\",\"amo_specialty\":\"50\","
+                                     "\"activity_sector\":\"SA33\"}";
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER, segur_insi_client_set_auth_mtls(NULL));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_insi_client_set_auth_psc(NULL, S(PROFESSIONAL), S("token"), 0));
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_insi_client_set_auth_cps(NULL, NULL, S(PROFESSIONAL)));
   CHECK(json == NULL);
   segur_insi_client_free(NULL);
 }

@@ -1,16 +1,25 @@
-//! Blocking INSi client over mutual TLS with an IGC-Santé "organisation" software certificate
-//! (CN `INSI-AUTO` or `INSI-MANU`; anything else is refused by the teleservice with
-//! `DESIR_560`). Qualification endpoint: `https://qualiflps-services-ps-tlsm.ameli.fr:443/lps`
-//! (the production host is not published in our sources: TO VERIFY, so the endpoint is always
-//! the caller's).
+//! Blocking INSi client. Every mode runs over mutual TLS; [`InsiAuthentication`] says what
+//! goes in `wsse:Security`:
+//! - mutual TLS alone (the default) with an IGC-Santé "organisation" software certificate (CN
+//!   `INSI-AUTO` or `INSI-MANU`; anything else is refused by the teleservice with `DESIR_560`),
+//!   qualification endpoint `https://qualiflps-services-ps-tlsm.ameli.fr:443/lps`;
+//! - CPx card: the signed "assertion PS", qualification endpoint
+//!   `https://qualiflps.services-ps.ameli.fr:443/lps`;
+//! - Pro Santé Connect: the unsigned assertion qualified `PSC`.
+//!
+//! The production hosts are not published in our sources (TO VERIFY), so the endpoint is always
+//! the caller's.
 //!
 //! The SOAP POST goes through the SDK's one HTTPS client, [`segur_net::http`], with the TLS
 //! configuration of [`segur_net::tls`]: the server certificate is verified against the caller's
 //! roots (IGC-Santé chain), never skipped. Every exchange keeps the raw request and response for
 //! audit in an [`Exchange`], which redacts itself in `Debug`.
 
+use super::assertion::{AssertionError, AssertionStamp, security_header};
+use super::auth::{InsiAuthentication, PscAuthError};
 use super::request::{
-    ACTION_SEARCH_BY_TRAITS, RequestIds, SoftwareIdentity, TraitsQuery, search_by_traits_envelope,
+    ACTION_SEARCH_BY_TRAITS, RequestIds, SoftwareIdentity, TraitsQuery,
+    search_by_traits_envelope_with_security,
 };
 use super::response::{InsiResponse, MAX_RESPONSE_BYTES, ResponseError, parse_response};
 use crate::traits::Traits;
@@ -60,6 +69,21 @@ pub enum InsiError {
     /// The SOAP response could not be read, or is a SOAP fault.
     #[error("INSi response: {0}")]
     Response(#[from] ResponseError),
+    /// The assertion of the CPx or PSC mode could not be made (nothing was sent).
+    #[error("INSi assertion: {0}")]
+    Assertion(#[from] AssertionError),
+    /// No usable Pro Santé Connect access token (nothing was sent).
+    #[error("INSi PSC token: {0}")]
+    Token(#[from] segur_net::token::TokenError),
+}
+
+impl From<PscAuthError> for InsiError {
+    fn from(e: PscAuthError) -> Self {
+        match e {
+            PscAuthError::Token(t) => Self::Token(t),
+            PscAuthError::Assertion(a) => Self::Assertion(a),
+        }
+    }
 }
 
 /// TLS material of the client: trusted roots for the server ([`TrustAnchors`]), certificate
@@ -162,6 +186,7 @@ pub struct InsiClient {
     tls: TlsSettings,
     http: HttpClient,
     software: SoftwareIdentity,
+    auth: InsiAuthentication,
 }
 
 impl std::fmt::Debug for InsiClient {
@@ -169,6 +194,7 @@ impl std::fmt::Debug for InsiClient {
         f.debug_struct("InsiClient")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -242,7 +268,49 @@ impl InsiClient {
             tls,
             http,
             software,
+            auth: InsiAuthentication::MutualTls,
         })
+    }
+
+    /// Sets the authentication mode (default [`InsiAuthentication::MutualTls`]).
+    pub fn with_authentication(mut self, auth: InsiAuthentication) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The authentication mode.
+    pub fn authentication(&self) -> &InsiAuthentication {
+        &self.auth
+    }
+
+    /// The `wsse:Security` block and the bearer token of the mode for one request: the
+    /// assertion's `ID` is `_` + the request's MessageID, its `IssueInstant` the request's
+    /// `Temps`.
+    fn security(
+        &self,
+        ids: &RequestIds,
+    ) -> Result<(Option<String>, Option<segur_net::token::AccessToken>), InsiError> {
+        let stamp = || -> Result<AssertionStamp, InsiError> {
+            let issued = chrono::DateTime::parse_from_rfc3339(&ids.time)
+                .map_err(|_| InsiError::Assertion(AssertionError::RequestTime))?
+                .with_timezone(&chrono::Utc);
+            Ok(AssertionStamp {
+                id: format!("_{}", ids.message_id),
+                issued,
+            })
+        };
+        match &self.auth {
+            InsiAuthentication::MutualTls => Ok((None, None)),
+            InsiAuthentication::Cpx(cpx) => {
+                let assertion = cpx.assertion(&stamp()?)?;
+                Ok((Some(security_header(&assertion)?), None))
+            }
+            InsiAuthentication::Psc(psc) => {
+                let issuer = format!("urn:lps:{}:{}", self.software.name, self.software.version);
+                let (assertion, token) = psc.assertion(&stamp()?, &issuer)?;
+                Ok((Some(security_header(&assertion)?), token))
+            }
+        }
     }
 
     /// Sets the connect and whole-exchange time-out (default 30 s).
@@ -269,18 +337,34 @@ impl InsiClient {
         query: &TraitsQuery,
         ids: &RequestIds,
     ) -> Result<Exchange, InsiError> {
-        let request_xml = search_by_traits_envelope(&self.software, query, ids)?;
+        let (security, token) = self.security(ids)?;
+        let request_xml = search_by_traits_envelope_with_security(
+            &self.software,
+            query,
+            ids,
+            security.as_deref(),
+        )?;
         let content_type =
             format!("application/soap+xml; charset=utf-8; action=\"{ACTION_SEARCH_BY_TRAITS}\"");
-        let (status, body) =
-            match self
-                .http
-                .post(&self.endpoint, &content_type, &[], request_xml.as_bytes())
-            {
-                Ok(r) => (r.status, r.body),
-                Err(HttpError::Status { code, response }) => (code, response.body),
-                Err(e) => return Err(http_error(e)),
-            };
+        // RFC 6750 §2.1; the value is zeroized with the token's copy when dropped.
+        let bearer = token
+            .as_ref()
+            .map(|t| segur_net::token::Zeroizing::new(format!("Bearer {}", t.expose())));
+        let headers: Vec<(&str, &str)> = bearer
+            .as_ref()
+            .map(|b| ("Authorization", b.as_str()))
+            .into_iter()
+            .collect();
+        let (status, body) = match self.http.post(
+            &self.endpoint,
+            &content_type,
+            &headers,
+            request_xml.as_bytes(),
+        ) {
+            Ok(r) => (r.status, r.body),
+            Err(HttpError::Status { code, response }) => (code, response.body),
+            Err(e) => return Err(http_error(e)),
+        };
         // A SOAP fault comes with HTTP 500: the body says why, read it first.
         let parsed = parse_response(&body);
         let response = match (status, parsed) {

@@ -3,9 +3,10 @@
 //! (`Nature="CTXLPS" Version="01_00"`), `ctxbam:ContexteBAM` (`Version="01_02"`, empty
 //! `COUVERTURE` for a traits search) and the `RECSANSVITALE` body.
 //!
-//! The `wsse:Security` header carries the SAML "assertion PS" in CPx mode; in mutual-TLS mode
-//! there is no assertion (SEL-MP-043 §3.2), which is the mode this crate implements. Each header
-//! element declares its own namespaces so that it is a self-contained XML fragment.
+//! The `wsse:Security` header carries the SAML "assertion PS" in CPx mode and the assertion
+//! qualified PSC in Pro Santé Connect mode ([`super::assertion`]); in mutual-TLS mode there is no
+//! assertion (SEL-MP-043 §3.2). Each header element declares its own namespaces so that it is a
+//! self-contained XML fragment.
 
 use crate::traits::{BirthDate, BirthPlace, Sex, Traits};
 use segur_net::xml::{XmlWriteError, XmlWriter};
@@ -94,6 +95,19 @@ pub fn search_by_traits_envelope(
     query: &TraitsQuery,
     ids: &RequestIds,
 ) -> Result<String, XmlWriteError> {
+    search_by_traits_envelope_with_security(software, query, ids, None)
+}
+
+/// The same envelope with a `wsse:Security` header block (from
+/// [`super::assertion::security_header`]) after `ContexteBAM`, inserted byte for byte after the
+/// hardened reader checked it is one well-formed element (the signature of a CPx assertion
+/// covers its exact bytes).
+pub fn search_by_traits_envelope_with_security(
+    software: &SoftwareIdentity,
+    query: &TraitsQuery,
+    ids: &RequestIds,
+    security: Option<&str>,
+) -> Result<String, XmlWriteError> {
     let mut w = XmlWriter::with_declaration();
     w.start("soap:Envelope", &[("xmlns:soap", SOAP12)])?;
     w.start("soap:Header", &[])?;
@@ -139,6 +153,9 @@ pub fn search_by_traits_envelope(
     w.element("ctxbam:Emetteur", &[], &software.emitter)?;
     w.empty("ctxbam:COUVERTURE", &[])?;
     w.end()?; // ctxbam:ContexteBAM
+    if let Some(security) = security {
+        w.fragment(security)?;
+    }
     w.end()?; // soap:Header
     w.start("soap:Body", &[])?;
     w.start("RECSANSVITALE", &[("xmlns", INSI_REC_SANS)])?;
