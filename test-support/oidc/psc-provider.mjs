@@ -25,6 +25,10 @@ import * as readline from 'node:readline';
 import Provider, { errors } from 'oidc-provider';
 import * as jose from 'jose';
 
+// stdout is the control channel: the provider's notices (console.info) go to stderr.
+console.info = console.error;
+console.log = console.error;
+
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const PREFIX = '/auth/realms/esante-wallet';
 const PSC_DISCOVERY = `${PREFIX}/.well-known/wallet-openid-configuration`;
@@ -56,6 +60,11 @@ let thumbprintForm = 'rfc';
 const cibaPolicies = new Map();
 // Last poll instant of each auth_req_id, for slow_down.
 const lastPoll = new Map();
+// The grants made for each national id, so the test can revoke them server-side.
+const grantsOf = new Map();
+function remember(accountId, grantId) {
+  grantsOf.set(accountId, [...(grantsOf.get(accountId) ?? []), grantId]);
+}
 
 function account(nationalId) {
   return {
@@ -129,7 +138,11 @@ const provider = new Provider(issuer, {
     },
   ],
   jwks: { keys: [keys.rs1.priv, keys.es1.priv] },
-  cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+  cookies: {
+    keys: [crypto.randomBytes(32).toString('hex')],
+    long: { sameSite: 'none', secure: true },
+    short: { sameSite: 'lax', secure: true },
+  },
   routes: {
     authorization: '/protocol/openid-connect/auth',
     backchannel_authentication: '/protocol/openid-connect/ext/ciba/auth',
@@ -147,6 +160,8 @@ const provider = new Provider(issuer, {
   },
   clientAuthMethods: ['tls_client_auth', 'client_secret_basic'],
   conformIdTokenClaims: false,
+  // Keycloak (PSC) takes the end-session request as a POST from the server side too.
+  enableHttpPostMethods: true,
   acrValues: ['eidas1'],
   extraParams: ['channel'],
   findAccount: async (_ctx, id) => account(id),
@@ -195,7 +210,7 @@ const provider = new Provider(issuer, {
           if (policy.action === 'approve') {
             const grant = new provider.Grant({ clientId: client.clientId, accountId: acct.accountId });
             grant.addOIDCScope(request.scope);
-            await grant.save();
+            remember(acct.accountId, await grant.save());
             await provider.backchannelResult(request, grant, {
               acr: 'eidas1', authTime: Math.floor(Date.now() / 1000),
             });
@@ -280,6 +295,7 @@ provider.use(async (ctx, next) => {
   const grant = new provider.Grant({ clientId: details.params.client_id, accountId });
   grant.addOIDCScope(details.params.scope);
   const grantId = await grant.save();
+  remember(accountId, grantId);
   return provider.interactionFinished(ctx.req, ctx.res, {
     login: { accountId, acr: 'eidas1' },
     consent: { grantId },
@@ -410,6 +426,19 @@ async function command(cmd) {
         .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...(cmd.header ?? {}) })
         .sign(key.privateKey);
       return { jws };
+    }
+    case 'revoke_grants': {
+      // What PSC does when the session ends elsewhere: every token of the grants is dead.
+      let revoked = 0;
+      for (const id of grantsOf.get(cmd.login_hint) ?? []) {
+        const grant = await provider.Grant.find(id);
+        if (grant) {
+          await grant.destroy();
+          revoked += 1;
+        }
+      }
+      grantsOf.delete(cmd.login_hint);
+      return { revoked };
     }
     case 'browse':
       return browse(cmd.url);
