@@ -60,7 +60,7 @@ fn luhn_ok(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl NationalId {
@@ -73,12 +73,12 @@ impl NationalId {
         if let Some(position) = b.iter().position(|c| !(0x21..0x7f).contains(c)) {
             return Err(NationalIdError::Character { position });
         }
-        if b.len() == 12 && b.first() == Some(&b'8') && b.iter().all(u8::is_ascii_digit) {
-            if let Some(rpps) = b.get(1..)
-                && !luhn_ok(rpps)
-            {
-                return Err(NationalIdError::Luhn);
-            }
+        if b.len() == 12
+            && b.first() == Some(&b'8')
+            && b.iter().all(u8::is_ascii_digit)
+            && b.get(1..).is_some_and(|rpps| !luhn_ok(rpps))
+        {
+            return Err(NationalIdError::Luhn);
         }
         Ok(Self(text.to_owned()))
     }
