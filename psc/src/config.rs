@@ -296,3 +296,45 @@ impl PscConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_and_checks() {
+        let auth = ClientAuthConfig::ClientSecretBasic {
+            secret_env: "S".into(),
+        };
+        let p = PscConfig::production("lgo", auth.clone());
+        assert_eq!(p.issuer().unwrap(), PRODUCTION_ISSUER);
+        assert_eq!(
+            p.authorization_override().as_deref(),
+            Some(PRODUCTION_AUTHORIZATION)
+        );
+        assert_eq!(p.scopes, ["openid", "scope_all"]);
+        assert_eq!(p.accepted_acr, ["eidas1"]);
+        let custom = "environment = \"custom\"\nclient_id = \"x\"\n[client_auth]\nmethod = \"client_secret_basic\"\nsecret_env = \"S\"\n";
+        assert!(matches!(
+            PscConfig::from_toml(custom),
+            Err(PscError::Config(m)) if m.contains("issuer")
+        ));
+        let http = format!("issuer = \"http://h\"\n{custom}");
+        assert!(PscConfig::from_toml(&http).is_err());
+        let unknown = format!("colour = 1\n{custom}");
+        assert!(PscConfig::from_toml(&unknown).is_err());
+        let ok = format!(
+            "issuer = \"https://h/r\"\ndiscovery_path = \"/.well-known/openid-configuration\"\n{custom}"
+        );
+        let c = PscConfig::from_toml(&ok).unwrap();
+        assert_eq!(
+            c.discovery_url().unwrap(),
+            "https://h/r/.well-known/openid-configuration"
+        );
+        assert_eq!(c.authorization_override(), None);
+        assert!(matches!(
+            c.load_credentials(),
+            Err(PscError::Config(m)) if m.contains("environment variable S")
+        ));
+    }
+}

@@ -551,3 +551,113 @@ pub fn verify(
     let expires = validation.check(&jws.payload, now)?;
     Ok((jws.payload, expires))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn b64(v: &Value) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    #[test]
+    fn parse_errors_name_the_part_and_position() {
+        assert_eq!(
+            Jws::parse("abc").unwrap_err(),
+            JwtError::Structure {
+                reason: "fewer than three parts",
+                position: 3
+            }
+        );
+        assert!(matches!(
+            Jws::parse("a.b.c.d.e").unwrap_err(),
+            JwtError::Structure { position: 0, .. }
+        ));
+        assert_eq!(
+            Jws::parse("a.b.c.d").unwrap_err(),
+            JwtError::Structure {
+                reason: "more than three parts",
+                position: 5
+            }
+        );
+        let header = b64(&json!({"alg": "RS256"}));
+        let bad = format!("{header}.e3*.AA");
+        assert_eq!(
+            Jws::parse(&bad).unwrap_err(),
+            JwtError::Base64 {
+                part: Part::Payload,
+                position: header.len() + 3
+            }
+        );
+        let no_alg = format!("{}.e30.AA", b64(&json!({"kid": "x"})));
+        assert_eq!(Jws::parse(&no_alg).unwrap_err(), JwtError::Header("no alg"));
+        let long = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert!(matches!(
+            Jws::parse(&long).unwrap_err(),
+            JwtError::TooLarge { .. }
+        ));
+        // Multibyte text never splits a character: the error names a byte offset.
+        assert!(matches!(
+            Jws::parse("é.é.é").unwrap_err(),
+            JwtError::Base64 {
+                part: Part::Header,
+                position: 0
+            }
+        ));
+    }
+
+    fn validation() -> Validation {
+        Validation {
+            issuer: "https://i".into(),
+            audience: "c".into(),
+            skew: Duration::from_secs(60),
+            nonce: None,
+            accepted_acr: vec!["eidas1".into()],
+            require_iat: true,
+        }
+    }
+
+    fn claims(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn audiences_and_azp() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let base = json!({"iss": "https://i", "exp": 1_000_100, "iat": 1_000_000, "acr": "eidas1"});
+        let with = |aud: Value, azp: Option<&str>| {
+            let mut c = claims(base.clone());
+            c.insert("aud".into(), aud);
+            if let Some(a) = azp {
+                c.insert("azp".into(), json!(a));
+            }
+            validation().check(&c, now)
+        };
+        assert!(with(json!("c"), None).is_ok());
+        assert!(with(json!(["c", "x"]), Some("c")).is_ok());
+        assert_eq!(
+            with(json!(["c", "x"]), None).unwrap_err(),
+            JwtError::Claim {
+                claim: "azp",
+                reason: "missing with several audiences"
+            }
+        );
+        assert!(with(json!("c"), Some("x")).is_err());
+        assert!(with(json!(["x"]), None).is_err());
+        assert!(with(json!(5), None).is_err());
+        let mut c = claims(base);
+        c.insert("aud".into(), json!("c"));
+        c.remove("iat");
+        assert_eq!(
+            validation().check(&c, now).unwrap_err(),
+            JwtError::Claim {
+                claim: "iat",
+                reason: "missing"
+            }
+        );
+    }
+}

@@ -172,7 +172,7 @@ mod tests {
     fn s256_matches_rfc7636_appendix_b() {
         assert_eq!(
             super::s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGEHLw68IM"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }
