@@ -23,7 +23,7 @@ fn fixed_jwks() -> JwkSet {
     .unwrap();
     let start = text.find("r#\"").unwrap() + 3;
     let end = text.find("\"#;").unwrap();
-    JwkSet::from_json(text[start..end].as_bytes()).expect("the fixed JWKS reads")
+    JwkSet::from_json(&text.as_bytes()[start..end]).expect("the fixed JWKS reads")
 }
 
 /// `fuzz_targets/psc_jwt.rs`; the error when the token does not parse.
