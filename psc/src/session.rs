@@ -207,6 +207,57 @@ impl PscSession {
         introspect(&self.client, &token)
     }
 
+    /// The professional as the userinfo endpoint describes it (psc.md §5.4: `exercices[]` and
+    /// `activities[]` with the CNOP section), with the access token as `Bearer` (RFC 6750 §2.1).
+    /// A signed answer (`application/jwt`) is verified against the JWKS; `sub` must be the
+    /// ID token's (OIDC Core §5.3.2).
+    pub fn userinfo(&self) -> Result<Professional, PscError> {
+        let url = self
+            .client
+            .endpoint("userinfo endpoint", |d| d.userinfo_endpoint.clone())?;
+        let token = self.access_token()?;
+        let bearer = Zeroizing::new(format!("Bearer {}", token.expose()));
+        let response = self.client.core.http.get_with_headers(
+            &url,
+            "application/json, application/jwt",
+            &[("Authorization", bearer.as_str())],
+        )?;
+        let is_jwt = response
+            .content_type
+            .as_deref()
+            .is_some_and(|c| c.starts_with("application/jwt"));
+        let claims = if is_jwt {
+            let text = std::str::from_utf8(&response.body).map_err(|e| PscError::Json {
+                document: "userinfo",
+                reason: format!("not UTF-8 at byte {}", e.valid_up_to()),
+            })?;
+            let jws = crate::jwt::Jws::parse(text.trim())?;
+            jws.verify_signature(self.client.jwks()?, &self.client.config().algorithms)?;
+            jws.claims().clone()
+        } else {
+            match serde_json::from_slice(&response.body).map_err(|e| json_error("userinfo", &e))? {
+                Value::Object(m) => m,
+                _ => {
+                    return Err(PscError::Json {
+                        document: "userinfo",
+                        reason: "not a JSON object".into(),
+                    });
+                }
+            }
+        };
+        let p = Professional::from_claims(&claims).map_err(|e| PscError::Json {
+            document: "userinfo",
+            reason: e.to_string(),
+        })?;
+        if p.subject != self.professional.subject {
+            return Err(PscError::Json {
+                document: "userinfo",
+                reason: "sub differs from the ID token's (OIDC Core §5.3.2)".into(),
+            });
+        }
+        Ok(p)
+    }
+
     /// Server-side logout, then the tokens are zeroized. Does nothing when already ended.
     pub fn logout(&self) -> Result<(), PscError> {
         let taken = {

@@ -269,6 +269,10 @@ fn session_refresh_introspection_logout_and_server_revocation() {
     let second = segur_net::token::TokenProvider::access_token(&s).unwrap();
     assert_ne!(first.expose(), second.expose());
     assert!(s.introspect(TokenKind::Refresh).unwrap().active);
+    let info = s.userinfo().unwrap();
+    assert_eq!(info.national_id.as_str(), "ANS20210107161426");
+    assert_eq!(info.activities.len(), 2);
+    assert_eq!(info.activities[1].pharmacist_section.as_deref(), Some("D"));
     s.logout().unwrap();
     assert!(s.is_ended());
     assert!(matches!(s.access_token(), Err(PscError::SessionEnded)));
