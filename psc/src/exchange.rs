@@ -178,9 +178,10 @@ impl Exchanger {
     /// The token for `target`, exchanged on first use and when it is about to expire.
     pub fn token_for(&self, target: &ExchangeTarget) -> Result<ExchangedToken, PscError> {
         let key = format!(
-            "{}\u{0}{}",
+            "{}\u{0}{}\u{0}{}",
             target.token_endpoint,
-            target.audience.as_deref().unwrap_or("")
+            target.audience.as_deref().unwrap_or(""),
+            target.scope.as_deref().unwrap_or("")
         );
         let mut cache = self.cache.lock().map_err(|_| PscError::Poisoned)?;
         let margin = self.session.client().config().refresh_margin();

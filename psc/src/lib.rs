@@ -47,6 +47,21 @@ pub use error::{CibaError, PscError};
 pub use professional::{NationalId, Professional};
 pub use session::PscSession;
 
+/// The blocking API is shared across threads (FFI handles, a proxy's workers).
+#[cfg(test)]
+mod thread_safety {
+    fn send_sync<T: Send + Sync>() {}
+    #[test]
+    fn public_types_are_send_and_sync() {
+        send_sync::<crate::PscClient>();
+        send_sync::<crate::PscSession>();
+        send_sync::<crate::exchange::Exchanger>();
+        send_sync::<crate::provider::ExchangedTokenProvider>();
+        send_sync::<crate::jwks::JwksCache>();
+        send_sync::<crate::CancelHandle>();
+    }
+}
+
 /// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
 /// code that does not build.
 #[cfg(doctest)]
