@@ -88,6 +88,7 @@ impl PscClient {
         anchors: &TrustAnchors,
         credentials: ClientCredentials,
     ) -> Result<Self, PscError> {
+        config.check()?;
         let issuer = config.issuer()?;
         let tls_err = |e: segur_net::tls::TlsError| PscError::Config(e.to_string());
         let (settings, auth) = match credentials {

@@ -220,8 +220,44 @@ impl PscConfig {
     /// Reads a TOML configuration.
     pub fn from_toml(text: &str) -> Result<Self, PscError> {
         let c: Self = toml::from_str(text).map_err(|e| PscError::Config(e.message().to_owned()))?;
-        c.issuer()?;
+        c.check()?;
         Ok(c)
+    }
+
+    /// The largest clock skew accepted: beyond it `exp` would stop meaning anything (PSC access
+    /// tokens live about 2 minutes, psc.md §5.5).
+    pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+
+    /// Checks the values: an https issuer, a bounded skew, at least one algorithm and one
+    /// thumbprint form, `openid` among the scopes.
+    pub fn check(&self) -> Result<(), PscError> {
+        self.issuer()?;
+        if self.clock_skew_secs > Self::MAX_CLOCK_SKEW_SECS {
+            return Err(PscError::Config(format!(
+                "clock_skew_secs {} exceeds {}",
+                self.clock_skew_secs,
+                Self::MAX_CLOCK_SKEW_SECS
+            )));
+        }
+        if self.algorithms.is_empty() {
+            return Err(PscError::Config("algorithms is empty".into()));
+        }
+        if self.thumbprint_forms.is_empty() {
+            return Err(PscError::Config("thumbprint_forms is empty".into()));
+        }
+        if !self.scopes.iter().any(|s| s == "openid") {
+            return Err(PscError::Config("scopes must contain openid".into()));
+        }
+        if self
+            .authorization_endpoint
+            .as_deref()
+            .is_some_and(|a| !a.starts_with("https://"))
+        {
+            return Err(PscError::Config(
+                "the authorization endpoint must be an https URL".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The issuer: the configured one, or the environment's.
@@ -321,6 +357,10 @@ mod tests {
         ));
         let http = format!("issuer = \"http://h\"\n{custom}");
         assert!(PscConfig::from_toml(&http).is_err());
+        let skew = format!("issuer = \"https://h\"\nclock_skew_secs = 3600\n{custom}");
+        assert!(
+            matches!(PscConfig::from_toml(&skew), Err(PscError::Config(m)) if m.contains("clock_skew"))
+        );
         let unknown = format!("colour = 1\n{custom}");
         assert!(PscConfig::from_toml(&unknown).is_err());
         let ok = format!(
