@@ -1,6 +1,6 @@
 //! ID token verification time (parse, signature against the JWKS, claims, professional mapping)
 //! for RS256 (2048-bit key) and ES256, and the parse alone. Keys are made at bench time (RSA by
-//! the openssl CLI, P-256 by ring), tokens signed with ring. The side-by-side figure for the
+//! the openssl CLI as PKCS#1 DER, P-256 by ring), tokens signed with ring. The side-by-side figure for the
 //! npm `jose` library is taken by test-support/oidc/bench-verify.mjs (BENCHMARKS.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // bench setup; criterion_group!
 
@@ -71,7 +71,7 @@ fn setup() -> (String, String, JwkSet) {
         ],
     );
     let rsa =
-        signature::RsaKeyPair::from_pkcs8(&std::fs::read(dir.join("rsa.der")).unwrap()).unwrap();
+        signature::RsaKeyPair::from_der(&std::fs::read(dir.join("rsa.der")).unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let rs_input = input("RS256", "rs1");
     let mut sig = vec![0; rsa.public().modulus_len()];
