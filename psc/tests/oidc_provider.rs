@@ -222,6 +222,19 @@ fn ciba_request_checked_by_the_provider() {
         matches!(&refused, Err(PscError::OAuth { error, status: 401, .. }) if error == "invalid_client"),
         "{refused:?}"
     );
+    // The mutual-TLS client ("Espace de Confiance") cannot authenticate with a secret.
+    let secret_for_mtls = PscClient::new(
+        config(p, op::MTLS_CLIENT_ID),
+        &anchors(p),
+        ClientCredentials::SecretBasic(op::SANDBOX_SECRET.to_owned().into()),
+    )
+    .unwrap();
+    let refused =
+        secret_for_mtls.ciba_login(&request("899700218896"), &CancelHandle::new(), &mut |_| {});
+    assert!(
+        matches!(&refused, Err(PscError::OAuth { error, status: 401, .. }) if error == "invalid_client"),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -298,6 +311,30 @@ fn session_refresh_introspection_logout_and_server_revocation() {
             .unwrap()
             .active
     );
+}
+
+#[test]
+fn access_token_refreshed_within_the_margin() {
+    let p = provider();
+    // Access tokens live 120 s at the provider: with a 300 s margin every call refreshes.
+    let mut cfg = config(p, op::MTLS_CLIENT_ID);
+    cfg.refresh_margin_secs = 300;
+    let id = ClientIdentity::from_pem(
+        p.pki.client.cert_pem.as_bytes(),
+        p.pki.client.key_pem.as_bytes(),
+    )
+    .unwrap();
+    let eager = PscClient::new(cfg, &anchors(p), ClientCredentials::Mtls(id)).unwrap();
+    let s = session_for(p, &eager, "ANS20210107161430");
+    let a = s.access_token().unwrap();
+    let b = s.access_token().unwrap();
+    assert_ne!(a.expose(), b.expose());
+    // With the default 30 s margin the same token is handed out again.
+    let lazy = session_for(p, &mtls_client(p), "ANS20210107161431");
+    let a = lazy.access_token().unwrap();
+    let b = lazy.access_token().unwrap();
+    assert_eq!(a.expose(), b.expose());
+    assert!(!format!("{lazy:?}").contains(a.expose()));
 }
 
 #[test]
