@@ -72,6 +72,28 @@ pub struct Introspection {
     pub x5t_s256: Option<String>,
 }
 
+/// What a session shows (`segur psc whoami --json`, the C API): the professional and the
+/// expiry instants, never a token. The one JSON view of a session, shared by the CLI and the FFI.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SessionView {
+    /// The authenticated professional.
+    pub professional: Professional,
+    /// `session_state` (the PSC session id), when sent.
+    pub session_state: Option<String>,
+    /// When the access token expires, Unix seconds; `None` once the session ended.
+    pub access_expires_at: Option<u64>,
+    /// When the refresh token expires, Unix seconds, when the provider said.
+    pub refresh_expires_at: Option<u64>,
+    /// Whether the session ended (logout, refused refresh).
+    pub ended: bool,
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 fn expiry(now: SystemTime, d: Option<Duration>, default: Duration) -> SystemTime {
     now + d.unwrap_or(default)
 }
@@ -117,6 +139,19 @@ impl PscSession {
     /// `session_state` (the PSC session id, for traces), when the provider sent it.
     pub fn session_state(&self) -> Option<&str> {
         self.session_state.as_deref()
+    }
+
+    /// The session's serialisable view (no token).
+    pub fn view(&self) -> SessionView {
+        let guard = self.tokens.lock();
+        let tokens = guard.as_ref().ok().and_then(|g| g.as_ref());
+        SessionView {
+            professional: self.professional.clone(),
+            session_state: self.session_state.clone(),
+            access_expires_at: tokens.map(|t| unix(t.access_expires)),
+            refresh_expires_at: tokens.and_then(|t| t.refresh_expires.map(unix)),
+            ended: tokens.is_none(),
+        }
     }
 
     /// Whether the session was logged out or lost its refresh token.

@@ -2,11 +2,21 @@
 //! Connect (test-support/oidc/psc-provider.mjs): one provider for the whole binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use segur_net::http::HttpError;
+use segur_net::tls::TlsError;
 use segur_net::tls::{ClientIdentity, TrustAnchors};
+use segur_psc::ciba::CibaProgress;
+use segur_psc::config::ThumbprintForm;
 use segur_psc::config::{ClientAuthConfig, ClientCredentials, PscConfig};
+use segur_psc::exchange::{ExchangeTarget, Exchanger, thumbprint};
+use segur_psc::jwt::JwtError;
+use segur_psc::session::TokenKind;
 use segur_psc::{BindingMessage, CancelHandle, Channel, CibaRequest, NationalId, PscClient};
+use segur_psc::{CibaError, PscError};
 use segur_test_support::oidc_provider::{self as op, OidcProvider};
+use serde_json::json;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn provider() -> &'static OidcProvider {
     static P: OnceLock<OidcProvider> = OnceLock::new();
@@ -67,18 +77,12 @@ fn ciba_approved_gives_a_verified_session() {
     assert!(steps.len() >= 2, "{steps:?}");
     let token = session.access_token().unwrap();
     assert!(!format!("{session:?}").contains(token.expose()));
+    let view = serde_json::to_value(session.view()).unwrap();
+    assert_eq!(view["professional"]["national_id"], "899700218896");
+    assert_eq!(view["ended"], false);
+    assert!(view["access_expires_at"].as_u64().unwrap() > now() as u64);
+    assert!(!view.to_string().contains(token.expose()));
 }
-
-use segur_net::http::HttpError;
-use segur_net::tls::TlsError;
-use segur_psc::ciba::CibaProgress;
-use segur_psc::config::ThumbprintForm;
-use segur_psc::exchange::{ExchangeTarget, Exchanger, thumbprint};
-use segur_psc::jwt::JwtError;
-use segur_psc::session::TokenKind;
-use segur_psc::{CibaError, PscError};
-use serde_json::json;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn now() -> i64 {
     SystemTime::now()
