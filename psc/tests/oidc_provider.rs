@@ -690,3 +690,26 @@ fn server_certificate_wrong_ca_wrong_name_expired_and_discovery_name() {
             .ends_with("/protocol/openid-connect/ext/ciba/auth")
     );
 }
+
+#[test]
+fn toml_configuration_with_pem_files_logs_in() {
+    let p = provider();
+    let dir = std::env::temp_dir().join(format!("segur-psc-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("client.pem"), &p.pki.client.cert_pem).unwrap();
+    std::fs::write(dir.join("client.key"), &p.pki.client.key_pem).unwrap();
+    let toml = format!(
+        "environment = \"custom\"\nissuer = \"{}\"\nclient_id = \"{}\"\n\
+         [client_auth]\nmethod = \"tls_client_auth_pem\"\nchain = \"{}\"\nkey = \"{}\"\n",
+        p.issuer,
+        op::MTLS_CLIENT_ID,
+        dir.join("client.pem").display(),
+        dir.join("client.key").display()
+    );
+    let cfg = PscConfig::from_toml(&toml).unwrap();
+    let credentials = cfg.load_credentials().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let client = PscClient::new(cfg, &anchors(p), credentials).unwrap();
+    let s = session_for(p, &client, "ANS20210107161432");
+    assert_eq!(s.professional().national_id.as_str(), "ANS20210107161432");
+}
