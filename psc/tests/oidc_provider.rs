@@ -584,6 +584,41 @@ fn token_exchange_over_mtls_with_certificate_binding() {
     jws.verify_signature(client.jwks().unwrap(), &[segur_psc::jwt::JwsAlg::RS256])
         .unwrap();
 
+    // The backend verifies the token and its binding over the same certificate (jose).
+    let backend = |leaf: &segur_test_support::pki::Leaf, token: &str| {
+        let id =
+            ClientIdentity::from_pem(leaf.cert_pem.as_bytes(), leaf.key_pem.as_bytes()).unwrap();
+        let http = segur_net::http::HttpClient::new(
+            &segur_net::tls::TlsSettings::new(&anchors(p), Some(&id)).unwrap(),
+            segur_net::http::HttpLimits::default(),
+        );
+        let bearer = format!("Bearer {token}");
+        http.get_with_headers(
+            &p.backend_url("fhir/Patient"),
+            "application/json",
+            &[("Authorization", &bearer)],
+        )
+    };
+    let ok = backend(&p.pki.client, t1.token.expose()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&ok.body).unwrap();
+    assert_eq!(body["SubjectNameID"], "ANS20210107161428");
+    assert_eq!(body["aud"], op::BACKEND_AUDIENCE);
+    match backend(&p.pki.other_client, t1.token.expose()) {
+        Err(HttpError::Status {
+            code: 401,
+            response,
+        }) => {
+            let body = String::from_utf8_lossy(&response.body).into_owned();
+            assert!(body.contains("certificate does not match cnf"), "{body}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let psc_token = backend(&p.pki.client, session.access_token().unwrap().expose());
+    assert!(
+        matches!(psc_token, Err(HttpError::Status { code: 401, .. })),
+        "{psc_token:?}"
+    );
+
     // A scope the backend does not have, an unknown audience.
     let subject = session.access_token().unwrap();
     let e = client

@@ -334,9 +334,51 @@ function jwksBody() {
   return { keys: [...published].map((kid) => keys[kid].pub) };
 }
 
+// A backend API of the registered audiences (psc.md §9.10): it takes an exchanged token as
+// Bearer (RFC 6750), verifies it with jose against the provider's JWKS (issuer, audience,
+// expiry) and requires the TLS client certificate to match cnf.x5t#S256 (RFC 8705 §3), in the
+// RFC form or the ANS form.
+async function backend(req, res, url) {
+  const send = (status, body) => {
+    const headers = { 'content-type': 'application/json' };
+    if (status === 401) headers['www-authenticate'] = 'Bearer error="invalid_token"';
+    res.writeHead(status, headers);
+    res.end(JSON.stringify(body));
+  };
+  const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(req.headers.authorization ?? '');
+  if (!m) return send(401, { error: 'invalid_token', error_description: 'no bearer token' });
+  let payload;
+  try {
+    ({ payload } = await jose.jwtVerify(m[1], jose.createLocalJWKSet(jwksBody()), {
+      issuer,
+      audience: config.backends.map((b) => b.audience),
+      algorithms: ['RS256', 'PS256', 'ES256'],
+    }));
+  } catch (e) {
+    return send(401, { error: 'invalid_token', error_description: String(e.code ?? e.message) });
+  }
+  const peer = req.socket.getPeerCertificate?.(false);
+  if (!peer?.raw || req.socket.authorized !== true) {
+    return send(401, { error: 'invalid_token', error_description: 'no trusted client certificate' });
+  }
+  const pem = new crypto.X509Certificate(peer.raw).toString();
+  const cnf = payload.cnf?.['x5t#S256'];
+  if (cnf !== rfcThumbprint(pem) && cnf !== ansThumbprint(pem)) {
+    return send(401, { error: 'invalid_token', error_description: 'certificate does not match cnf' });
+  }
+  return send(200, {
+    SubjectNameID: payload.SubjectNameID, aud: payload.aud, scope: payload.scope,
+    method: req.method, path: url.pathname,
+  });
+}
+
 const callback = provider.callback();
 function handler(req, res) {
   const url = new URL(req.url, issuer);
+  if (url.pathname.startsWith('/backend/')) {
+    backend(req, res, url).catch((e) => { console.error(e); res.destroy(); });
+    return;
+  }
   if (url.pathname === STD_DISCOVERY || !url.pathname.startsWith(PREFIX)) {
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');

@@ -140,6 +140,17 @@ impl OidcProvider {
         }
     }
 
+    /// A URL of the backend API (psc.md §9.10): `GET` or `POST` with an exchanged token as
+    /// `Bearer`, over the certificate its `cnf` names; answers `{SubjectNameID, aud, scope,
+    /// method, path}` or 401 `invalid_token`.
+    pub fn backend_url(&self, path: &str) -> String {
+        format!(
+            "https://localhost:{}/backend/{}",
+            self.port,
+            path.trim_start_matches('/')
+        )
+    }
+
     /// Sends one command to the provider and returns its answer; panics on an `error` answer.
     pub fn command(&self, command: Value) -> Value {
         let mut line = String::new();
