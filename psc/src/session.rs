@@ -8,6 +8,8 @@
 //! - [`PscSession::logout`] sends the end-session request with `id_token_hint` (psc.md §6, as
 //!   the ANS proxy does), revokes the refresh token when the provider has a revocation
 //!   endpoint (RFC 7009), and zeroizes the tokens. A second logout does nothing.
+//! - The ID token's `at_hash`, when present, must match the access token of the same response
+//!   (OIDC Core §3.1.3.8).
 //! - [`PscSession::introspect`] asks the provider whether a token is active (RFC 7662).
 
 use crate::client::{PscClient, VerifiedIdToken};
@@ -110,7 +112,12 @@ impl PscSession {
             document: "token response",
             reason: "id_token missing (scope openid)".into(),
         })?;
-        let VerifiedIdToken { professional, .. } = client.verify_id_token(id_token, nonce)?;
+        let VerifiedIdToken {
+            professional,
+            claims,
+            ..
+        } = client.verify_id_token(id_token, nonce)?;
+        check_at_hash(&claims, &response.access_token)?;
         let now = SystemTime::now();
         Ok(Self {
             client: client.clone(),
@@ -322,6 +329,29 @@ impl PscSession {
     }
 }
 
+/// OIDC Core §3.1.3.8 / §3.3.2.11: when the ID token carries `at_hash`, it must be the
+/// base64url of the left half of the SHA-256 of the access token (every allowed algorithm
+/// hashes with SHA-256), which ties the two tokens of one response together.
+fn check_at_hash(
+    claims: &serde_json::Map<String, Value>,
+    access_token: &str,
+) -> Result<(), PscError> {
+    use base64::Engine as _;
+    let Some(at_hash) = claims.get("at_hash") else {
+        return Ok(());
+    };
+    let digest = ring::digest::digest(&ring::digest::SHA256, access_token.as_bytes());
+    let left = digest.as_ref().get(..16).unwrap_or_default();
+    let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(left);
+    match at_hash.as_str() {
+        Some(h) if crate::jwt::constant_time_eq(h.as_bytes(), expected.as_bytes()) => Ok(()),
+        _ => Err(PscError::Jwt(crate::jwt::JwtError::Claim {
+            claim: "at_hash",
+            reason: "does not match the access token",
+        })),
+    }
+}
+
 /// Introspects `token` at the provider (RFC 7662 §2.1) with the client's authentication.
 pub fn introspect(client: &PscClient, token: &str) -> Result<Introspection, PscError> {
     let url = client.endpoint("introspection endpoint", |d| {
@@ -348,4 +378,22 @@ pub fn introspect(client: &PscClient, token: &str) -> Result<Introspection, PscE
             .and_then(Value::as_str)
             .map(str::to_owned),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_of_oidc_core_appendix_a4() {
+        // OIDC Core appendix A.4: access token and its at_hash (RS256).
+        let token = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+        let mut claims = serde_json::Map::new();
+        claims.insert("at_hash".into(), "77QmUPtjPfzWtF2AnpK9RQ".into());
+        assert!(check_at_hash(&claims, token).is_ok());
+        assert!(check_at_hash(&claims, "another").is_err());
+        claims.insert("at_hash".into(), 5.into());
+        assert!(check_at_hash(&claims, token).is_err());
+        assert!(check_at_hash(&serde_json::Map::new(), "any").is_ok());
+    }
 }
