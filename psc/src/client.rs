@@ -125,6 +125,14 @@ impl PscClient {
         })
     }
 
+    /// A client from its configuration alone: trust anchors and credentials loaded from the
+    /// files and environment variables it names.
+    pub fn from_config(config: PscConfig) -> Result<Self, PscError> {
+        let anchors = config.load_trust_anchors()?;
+        let credentials = config.load_credentials()?;
+        Self::new(config, &anchors, credentials)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &PscConfig {
         &self.core.config

@@ -149,6 +149,11 @@ pub struct PscConfig {
     /// Minimum time between two JWKS fetches caused by unknown `kid`s, seconds (default 30).
     #[serde(default = "default_refetch")]
     pub jwks_min_refetch_secs: u64,
+    /// A PEM file of the CAs the provider's server certificate must lead to (RFC 5280 §6), for
+    /// [`crate::client::PscClient::from_config`]. Which CA signs PSC's endpoints is the
+    /// deployment's to set; it is never the system store implicitly.
+    #[serde(default)]
+    pub trust_anchors: Option<PathBuf>,
 }
 
 fn default_discovery_path() -> String {
@@ -214,6 +219,7 @@ impl PscConfig {
             ciba_poll_interval_ms: None,
             thumbprint_forms: default_thumbprints(),
             jwks_min_refetch_secs: default_refetch(),
+            trust_anchors: None,
         }
     }
 
@@ -258,6 +264,24 @@ impl PscConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Reads a TOML configuration file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, PscError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PscError::Config(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_toml(&text)
+    }
+
+    /// The trust anchors named by [`Self::trust_anchors`].
+    pub fn load_trust_anchors(&self) -> Result<segur_net::tls::TrustAnchors, PscError> {
+        let path = self
+            .trust_anchors
+            .as_ref()
+            .ok_or_else(|| PscError::Config("trust_anchors is not set".into()))?;
+        let pem = std::fs::read(path)
+            .map_err(|e| PscError::Config(format!("cannot read {}: {e}", path.display())))?;
+        segur_net::tls::TrustAnchors::from_pem(&pem).map_err(|e| PscError::Config(e.to_string()))
     }
 
     /// The issuer: the configured one, or the environment's.

@@ -733,18 +733,20 @@ fn toml_configuration_with_pem_files_logs_in() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("client.pem"), &p.pki.client.cert_pem).unwrap();
     std::fs::write(dir.join("client.key"), &p.pki.client.key_pem).unwrap();
+    std::fs::write(dir.join("ca.pem"), &p.pki.ca_pem).unwrap();
     let toml = format!(
-        "environment = \"custom\"\nissuer = \"{}\"\nclient_id = \"{}\"\n\
+        "environment = \"custom\"\nissuer = \"{}\"\nclient_id = \"{}\"\ntrust_anchors = \"{}\"\n\
          [client_auth]\nmethod = \"tls_client_auth_pem\"\nchain = \"{}\"\nkey = \"{}\"\n",
         p.issuer,
         op::MTLS_CLIENT_ID,
+        dir.join("ca.pem").display(),
         dir.join("client.pem").display(),
         dir.join("client.key").display()
     );
-    let cfg = PscConfig::from_toml(&toml).unwrap();
-    let credentials = cfg.load_credentials().unwrap();
+    std::fs::write(dir.join("psc.toml"), &toml).unwrap();
+    let cfg = PscConfig::from_file(&dir.join("psc.toml")).unwrap();
+    let client = PscClient::from_config(cfg).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
-    let client = PscClient::new(cfg, &anchors(p), credentials).unwrap();
     let s = session_for(p, &client, "ANS20210107161432");
     assert_eq!(s.professional().national_id.as_str(), "ANS20210107161432");
 }
