@@ -165,7 +165,7 @@ fn ciba_slow_down_adds_five_seconds() {
     let p = provider();
     let mut cfg = config(p, op::MTLS_CLIENT_ID);
     // Poll faster than the provider's 1 s interval: the provider answers slow_down.
-    cfg.ciba_poll_interval_ms = Some(200);
+    cfg.ciba_poll_interval_ms = Some(50);
     let id = ClientIdentity::from_pem(
         p.pki.client.cert_pem.as_bytes(),
         p.pki.client.key_pem.as_bytes(),
@@ -193,7 +193,7 @@ fn ciba_slow_down_adds_five_seconds() {
     assert_eq!(
         slow,
         [&CibaProgress::SlowDown {
-            interval: Duration::from_millis(5200)
+            interval: Duration::from_millis(5050)
         }],
         "{steps:?}"
     );
