@@ -112,6 +112,8 @@ function rfcThumbprint(pem) {
 }
 
 const issuer = `https://localhost:${config.port}${PREFIX}`;
+// Every file is read at start-up: the harness deletes its folder once the provider is ready.
+const SERVER_CA = readFileSync(config.server_ca);
 
 const provider = new Provider(issuer, {
   clients: [
@@ -426,7 +428,7 @@ async function browse(start) {
     const res = await new Promise((resolve, reject) => {
       const r = https.request(url, {
         method: 'GET',
-        ca: readFileSync(config.server_ca),
+        ca: SERVER_CA,
         headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
       }, resolve);
       r.on('error', reject);

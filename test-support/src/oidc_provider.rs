@@ -54,7 +54,6 @@ pub struct OidcProvider {
     /// A second listener with an expired server certificate (same provider).
     pub expired_port: u16,
     pub pki: OidcPki,
-    _dir: tempfile::TempDir,
     child: Child,
     io: Mutex<(ChildStdin, BufReader<ChildStdout>)>,
 }
@@ -123,6 +122,9 @@ impl OidcProvider {
         let ready: Value = serde_json::from_str(&line)
             .unwrap_or_else(|_| panic!("oidc-provider harness did not start: {line:?}"));
         assert_eq!(ready["ready"], true, "oidc-provider harness: {line}");
+        // The provider read its configuration and keys at start-up: nothing is left behind
+        // (the provider of a test binary lives in a static and is never dropped).
+        drop(dir);
         Self {
             issuer: ready["issuer"].as_str().unwrap().to_owned(),
             port,
@@ -134,7 +136,6 @@ impl OidcProvider {
                 rogue_client,
                 rogue_ca_pem: rogue.pem(),
             },
-            _dir: dir,
             child,
             io: Mutex::new((stdin, stdout)),
         }
