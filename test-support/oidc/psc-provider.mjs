@@ -137,6 +137,8 @@ const provider = new Provider(issuer, {
       redirect_uris: ['https://proxy.pharmacie.test/psc/callback'],
       backchannel_token_delivery_mode: 'poll',
       id_token_signed_response_alg: 'ES256',
+      // Userinfo as a signed JWT (psc.md §5.4: JSON or application/jwt).
+      userinfo_signed_response_alg: 'ES256',
     },
   ],
   jwks: { keys: [keys.rs1.priv, keys.es1.priv] },
@@ -186,6 +188,7 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     introspection: { enabled: true },
+    jwtUserinfo: { enabled: true },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     ciba: {
