@@ -7,8 +7,9 @@
 //! `MOBILE`; whether PSC needs it is TO VERIFY, so it is optional). Polling follows CIBA Core
 //! §7.3 and §11: wait `interval` (5 s when absent), `authorization_pending` → poll again,
 //! `slow_down` → interval + 5 s for good, `expired_token` / the acknowledgement's `expires_in`
-//! → [`CibaError::Expired`], `access_denied` → [`CibaError::Denied`]. A [`CancelHandle`] stops
-//! the wait at once from another thread.
+//! → [`CibaError::Expired`], `access_denied` → [`CibaError::Denied`]. A poll failing with
+//! 502-504, a time-out or a broken connection is retried, [`MAX_TRANSIENT_FAILURES`] times in a
+//! row at most. A [`CancelHandle`] stops the wait at once from another thread.
 
 use crate::client::PscClient;
 use crate::error::{CibaError, PscError, json_error};
@@ -26,6 +27,9 @@ pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// What `slow_down` adds to the interval (CIBA Core §11).
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// Consecutive polls allowed to fail with 502/503/504, a time-out or a broken connection before
+/// the login fails (the ANS proxy maps PSC's 502-504 to its own 503, psc.md §4).
+pub const MAX_TRANSIENT_FAILURES: u32 = 3;
 /// The longest request lifetime honoured, whatever `expires_in` says.
 pub const MAX_EXPIRES_IN: Duration = Duration::from_secs(600);
 
@@ -109,6 +113,24 @@ pub enum CibaProgress {
         /// The interval from now on.
         interval: Duration,
     },
+    /// A poll failed for a transient reason (502/503/504, time-out, broken connection); the
+    /// next one follows after the interval.
+    Retrying {
+        /// Consecutive transient failures so far.
+        failures: u32,
+    },
+}
+
+fn transient(e: &PscError) -> bool {
+    use segur_net::http::HttpError;
+    matches!(
+        e,
+        PscError::Http(HttpError::Status {
+            code: 502..=504,
+            ..
+        }) | PscError::Http(HttpError::Timeout)
+            | PscError::Http(HttpError::Io(_))
+    )
 }
 
 /// Cancels a CIBA wait from another thread.
@@ -199,6 +221,7 @@ impl PscClient {
             interval,
         });
         let deadline = Instant::now() + expires_in;
+        let mut failures = 0;
         loop {
             if cancel.sleep(interval) {
                 return Err(CibaError::Cancelled.into());
@@ -215,7 +238,12 @@ impl PscClient {
                     return PscSession::from_response(self, TokenResponse::from_json(&body)?, None);
                 }
                 Err(PscError::OAuth { error, .. }) if error == "authorization_pending" => {
+                    failures = 0;
                     progress(CibaProgress::Pending);
+                }
+                Err(e) if transient(&e) && failures < MAX_TRANSIENT_FAILURES => {
+                    failures += 1;
+                    progress(CibaProgress::Retrying { failures });
                 }
                 Err(PscError::OAuth { error, .. }) if error == "slow_down" => {
                     interval += SLOW_DOWN_STEP;

@@ -161,6 +161,26 @@ fn ciba_denied_expired_and_cancelled() {
 }
 
 #[test]
+fn ciba_poll_retried_after_a_503() {
+    let p = provider();
+    let client = mtls_client(p);
+    p.ciba_policy_unavailable_once("ANS20210107161433", "approve", 0);
+    let mut steps = Vec::new();
+    let s = client
+        .ciba_login(
+            &request("ANS20210107161433"),
+            &CancelHandle::new(),
+            &mut |st| steps.push(st),
+        )
+        .unwrap();
+    assert_eq!(s.professional().national_id.as_str(), "ANS20210107161433");
+    assert!(
+        steps.contains(&CibaProgress::Retrying { failures: 1 }),
+        "{steps:?}"
+    );
+}
+
+#[test]
 fn ciba_slow_down_adds_five_seconds() {
     let p = provider();
     let mut cfg = config(p, op::MTLS_CLIENT_ID);

@@ -60,6 +60,8 @@ let thumbprintForm = 'rfc';
 const cibaPolicies = new Map();
 // Last poll instant of each auth_req_id, for slow_down.
 const lastPoll = new Map();
+// auth_req_ids whose next poll gets a 503 (PSC unavailable for a moment, psc.md §4).
+const unavailableOnce = new Set();
 // The grants made for each national id, so the test can revoke them server-side.
 const grantsOf = new Map();
 function remember(accountId, grantId) {
@@ -211,6 +213,7 @@ const provider = new Provider(issuer, {
       triggerAuthenticationDevice: async (ctx, request, acct, client) => {
         ctx.body.interval = CIBA_INTERVAL;
         const policy = cibaPolicies.get(acct.accountId) ?? { action: 'ignore' };
+        if (policy.unavailable_once) unavailableOnce.add(request.jti);
         const decide = async () => {
           if (policy.action === 'approve') {
             const grant = new provider.Grant({ clientId: client.clientId, accountId: acct.accountId });
@@ -322,6 +325,11 @@ provider.use(async (ctx, next) => {
     const body = querystring.parse(Buffer.concat(chunks).toString('utf8'));
     ctx.req.body = body;
     if (body.grant_type === CIBA && typeof body.auth_req_id === 'string') {
+      if (unavailableOnce.delete(body.auth_req_id)) {
+        ctx.status = 503;
+        ctx.body = 'service unavailable';
+        return undefined;
+      }
       const now = Date.now();
       const last = lastPoll.get(body.auth_req_id);
       lastPoll.set(body.auth_req_id, now);

@@ -174,6 +174,12 @@ impl OidcProvider {
             "action": action, "delay_ms": delay_ms, "expires_in": expires_in}));
     }
 
+    /// Like [`Self::ciba_policy`], and the first poll of each request gets a 503.
+    pub fn ciba_policy_unavailable_once(&self, national_id: &str, action: &str, delay_ms: u64) {
+        self.command(json!({"cmd": "ciba_policy", "login_hint": national_id,
+            "action": action, "delay_ms": delay_ms, "expires_in": 30, "unavailable_once": true}));
+    }
+
     /// A JWS of `claims` signed with the provider's key `kid` (`rs1`, `es1`, or `rs2`, the
     /// key published only after [`Self::publish_key`]), with extra `header` members.
     pub fn sign(&self, kid: &str, header: Value, claims: Value) -> String {
