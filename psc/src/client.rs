@@ -231,6 +231,18 @@ impl PscClient {
         url: &str,
         params: &[(&str, &str)],
     ) -> Result<Vec<u8>, PscError> {
+        self.post_form_as(endpoint, url, params, &self.core.config.client_id)
+    }
+
+    /// [`Self::post_form`] under another client id (an exchange AS that knows the structure's
+    /// certificate under its own `Client_ID_AS`, psc.md §7).
+    pub(crate) fn post_form_as(
+        &self,
+        endpoint: &'static str,
+        url: &str,
+        params: &[(&str, &str)],
+        client_id: &str,
+    ) -> Result<Vec<u8>, PscError> {
         let mut form = form_urlencoded::Serializer::new(String::new());
         for (k, v) in params {
             form.append_pair(k, v);
@@ -238,16 +250,12 @@ impl PscClient {
         let mut header = None;
         match &self.core.auth {
             Auth::Mtls { .. } => {
-                form.append_pair("client_id", &self.core.config.client_id);
+                form.append_pair("client_id", client_id);
             }
             Auth::Secret(secret) => {
                 let enc =
                     |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let pair = Zeroizing::new(format!(
-                    "{}:{}",
-                    enc(&self.core.config.client_id),
-                    enc(secret)
-                ));
+                let pair = Zeroizing::new(format!("{}:{}", enc(client_id), enc(secret)));
                 header = Some(Zeroizing::new(format!(
                     "Basic {}",
                     base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())

@@ -46,6 +46,10 @@ pub struct ExchangeTarget {
     /// `subject_issuer` (the ANS proxy sends `psc`), when sent.
     #[serde(default)]
     pub subject_issuer: Option<String>,
+    /// The client id at that AS (`Client_ID_AS`, mapped there from the certificate's DN), when
+    /// it differs from the PSC client id.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// The thumbprint of a DER certificate in `form`.
@@ -110,7 +114,16 @@ impl PscClient {
         if let Some(i) = &target.subject_issuer {
             params.push(("subject_issuer", i));
         }
-        let body = self.post_form("token exchange endpoint", &target.token_endpoint, &params)?;
+        let client_id = target
+            .client_id
+            .as_deref()
+            .unwrap_or(&self.config().client_id);
+        let body = self.post_form_as(
+            "token exchange endpoint",
+            &target.token_endpoint,
+            &params,
+            client_id,
+        )?;
         let response = TokenResponse::from_json(&body)?;
         let jws = Jws::parse(&response.access_token)?;
         let cnf = jws

@@ -577,6 +577,7 @@ fn token_exchange_over_mtls_with_certificate_binding() {
         audience: Some(aud.into()),
         scope: Some(scope.into()),
         subject_issuer: None,
+        client_id: None,
     };
     let der = client.client_certificate().unwrap().to_vec();
     let exchanger = Exchanger::new(session.clone());
