@@ -1,6 +1,6 @@
 //! The JSON and text readers of segur-psc never panic: discovery documents, token responses,
 //! OAuth error bodies, claims mapped to a professional, national identifiers and the TOML
-//! configuration; what reads is consistent (a discovery document names only https endpoints,
+//! configuration, authorization callbacks; what reads is consistent (a discovery document names only https endpoints,
 //! a national id reads back to itself).
 #![no_main]
 
@@ -39,5 +39,8 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(c) = PscConfig::from_toml(s) {
         assert!(c.issuer().is_ok());
+    }
+    if let Ok(cb) = segur_psc::pkce::parse_callback(s) {
+        let _ = format!("{cb:?}");
     }
 });

@@ -61,6 +61,59 @@ impl PendingAuthorization {
     }
 }
 
+/// The parameters of an authorization callback (RFC 6749 §4.1.2, RFC 9207), zeroized on drop.
+#[derive(Default)]
+pub struct CallbackParams {
+    /// `code`.
+    pub code: Option<Zeroizing<String>>,
+    /// `state`.
+    pub state: Option<Zeroizing<String>>,
+    /// `iss` (RFC 9207).
+    pub iss: Option<Zeroizing<String>>,
+    /// `error` (RFC 6749 §4.1.2.1).
+    pub error: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for CallbackParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackParams")
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("state", &self.state.as_ref().map(|_| "[redacted]"))
+            .field("iss", &self.iss.as_deref())
+            .field("error", &self.error.as_deref())
+            .finish()
+    }
+}
+
+/// The largest callback accepted (bytes).
+pub const MAX_CALLBACK_BYTES: usize = 8 * 1024;
+
+/// Reads a callback URL, or its query string: `code`, `state`, `iss`, `error`, each at most
+/// once (a repeated one is refused: RFC 6749 §3.1 "MUST NOT be included more than once");
+/// other parameters are ignored, the fragment is dropped.
+pub fn parse_callback(callback: &str) -> Result<CallbackParams, PscError> {
+    if callback.len() > MAX_CALLBACK_BYTES {
+        return Err(PscError::Callback("longer than 8 KiB"));
+    }
+    let query = callback.split_once('?').map_or(callback, |(_, q)| q);
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    let mut p = CallbackParams::default();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let slot = match &*k {
+            "code" => &mut p.code,
+            "state" => &mut p.state,
+            "iss" => &mut p.iss,
+            "error" => &mut p.error,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(PscError::Callback("a parameter is repeated"));
+        }
+        *slot = Some(Zeroizing::new(v.into_owned()));
+    }
+    Ok(p)
+}
+
 impl PscClient {
     /// Builds an authorization request for `redirect_uri`; `login_hint` pre-fills the
     /// professional when given.
@@ -110,25 +163,12 @@ impl PscClient {
         pending: PendingAuthorization,
         callback: &str,
     ) -> Result<PscSession, PscError> {
-        let query = callback.split_once('?').map_or(callback, |(_, q)| q);
-        let query = query.split_once('#').map_or(query, |(q, _)| q);
-        let mut code = None;
-        let mut state = None;
-        let mut iss = None;
-        let mut error = None;
-        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-            let slot = match &*k {
-                "code" => &mut code,
-                "state" => &mut state,
-                "iss" => &mut iss,
-                "error" => &mut error,
-                _ => continue,
-            };
-            if slot.is_some() {
-                return Err(PscError::Callback("a parameter is repeated"));
-            }
-            *slot = Some(Zeroizing::new(v.into_owned()));
-        }
+        let CallbackParams {
+            code,
+            state,
+            iss,
+            error,
+        } = parse_callback(callback)?;
         let Some(state) = state else {
             return Err(PscError::Callback("state missing"));
         };

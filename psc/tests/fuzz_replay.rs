@@ -117,6 +117,17 @@ fn psc_json(data: &[u8]) -> Vec<&'static str> {
             assert!(c.issuer().is_ok());
             ok.push("config");
         }
+        if let Ok(cb) = segur_psc::pkce::parse_callback(s) {
+            let shown = format!("{cb:?}");
+            if let Some(code) = &cb.code
+                && code.len() >= 16
+            {
+                assert!(!shown.contains(code.as_str()));
+            }
+            if cb.code.is_some() {
+                ok.push("callback with code");
+            }
+        }
     }
     ok
 }
@@ -187,4 +198,7 @@ fn psc_json_seeds() {
     assert_eq!(of("seeds/config_sandbox.toml"), ["config"]);
     assert_eq!(of("seeds/config_custom_secret.toml"), ["config"]);
     assert_eq!(of("seeds/national_id_rpps"), ["national id"]);
+    assert_eq!(of("seeds/callback.txt"), ["callback with code"]);
+    // Refused as a callback (a repeated parameter); it is a well-formed national id shape.
+    assert_eq!(of("seeds/callback_repeated_state.txt"), ["national id"]);
 }
