@@ -394,6 +394,12 @@ fn authorization_code_with_pkce_state_and_nonce() {
         "{wrong:?}"
     );
 
+    // Without nonce, or without acr_values=eidas1, the provider refuses the request.
+    let no_nonce = a.url().replace("&nonce=", "&x=");
+    assert_eq!(p.browse(&no_nonce)["status"], 400);
+    let no_acr = a.url().replace("acr_values=eidas1", "acr_values=eidas2");
+    assert_eq!(p.browse(&no_acr)["status"], 400);
+
     // Without PKCE the provider refuses the request (PKCE required).
     let no_pkce = a
         .url()

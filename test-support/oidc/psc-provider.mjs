@@ -310,6 +310,27 @@ provider.use(async (ctx, next) => {
   }, { mergeWithLastSubmission: false });
 });
 
+// The authorization request as PSC requires it (psc.md §9.2): state, nonce, acr_values=eidas1,
+// a scope with openid and scope_all. Checked before the provider's own checks.
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/protocol/openid-connect/auth' && ctx.method === 'GET') {
+    const q = ctx.query;
+    const scopes = String(q.scope ?? '').split(' ');
+    const missing = ['state', 'nonce'].filter((k) => typeof q[k] !== 'string' || q[k] === '');
+    if (missing.length || q.acr_values !== 'eidas1'
+        || !scopes.includes('openid') || !scopes.includes('scope_all')) {
+      ctx.status = 400;
+      ctx.type = 'application/json';
+      ctx.body = {
+        error: 'invalid_request',
+        error_description: missing.length ? `missing ${missing.join(', ')}` : 'acr_values eidas1 and scope openid scope_all required',
+      };
+      return undefined;
+    }
+  }
+  return next();
+});
+
 // slow_down (CIBA Core §11): a poll sooner than the interval after the previous one. The body
 // is read here and handed to the provider already parsed.
 provider.use(async (ctx, next) => {
