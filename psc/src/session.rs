@@ -309,23 +309,31 @@ impl PscSession {
         let Some(tokens) = taken else {
             return Ok(());
         };
+        // Both requests are sent even when the first fails; the tokens are gone locally anyway.
         let d = self.client.discovery()?;
+        let mut first_error = None;
         if let Some(url) = &d.revocation_endpoint
             && let Some(refresh) = &tokens.refresh
-        {
-            self.client.post_form(
+            && let Err(e) = self.client.post_form(
                 "revocation endpoint",
                 url,
                 &[("token", refresh), ("token_type_hint", "refresh_token")],
-            )?;
+            )
+        {
+            first_error = Some(e);
         }
         if let Some(url) = &d.end_session_endpoint
             && let Some(id) = &tokens.id_token
+            && let Err(e) =
+                self.client
+                    .post_form("end-session endpoint", url, &[("id_token_hint", id)])
         {
-            self.client
-                .post_form("end-session endpoint", url, &[("id_token_hint", id)])?;
+            first_error.get_or_insert(e);
         }
-        Ok(())
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 
