@@ -1,0 +1,2 @@
+//! Filing rate (placeholder).
+fn main() {}
