@@ -253,13 +253,25 @@ fn send_mdn(
     Ok(report.all_accepted())
 }
 
-/// Files every pending message of the mailbox into `store` (see the module documentation).
+/// Files every pending message of the mailbox into `store` (see the module documentation):
+/// connects, runs [`sync_session`], logs out.
 pub fn sync(
     settings: &ImapSettings,
     store: &mut dyn DocumentStore,
     options: &SyncOptions<'_>,
 ) -> Result<SyncReport, InboxError> {
     let mut session = ImapSession::connect(settings)?;
+    let report = sync_session(&mut session, store, options)?;
+    let _ = session.logout();
+    Ok(report)
+}
+
+/// [`sync`] on a session the caller opened (the C API's mailbox handle).
+pub fn sync_session(
+    session: &mut ImapSession,
+    store: &mut dyn DocumentStore,
+    options: &SyncOptions<'_>,
+) -> Result<SyncReport, InboxError> {
     let mut report = SyncReport::default();
     for uid in session.pending()? {
         let fetched = session.fetch(uid)?;
@@ -320,6 +332,5 @@ pub fn sync(
         session.mark_processed(uid)?;
         report.flagged += 1;
     }
-    let _ = session.logout();
     Ok(report)
 }
