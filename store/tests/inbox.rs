@@ -323,10 +323,29 @@ fn inbox_filed_through_postfix_and_dovecot() {
     let homonyms = message_with(|b| b.xdm(xdm(&[homonym_cda()])));
     let wrong_key =
         message_with(|b| b.xdm(xdm(&[vac.clone(), vac.replace(KIT_INS, "279035121518988")])));
+    // Traits that disagree with the local identity holding the INS, no INS, a legacy INS-C.
+    let kit_id = format!("<id extension=\"{KIT_INS}\" root=\"1.2.250.1.213.1.4.10\"/>");
+    let disagreeing = message_with(|b| {
+        b.xdm(xdm(&[
+            vac.replace("PAT-TROIS", "PAT-QUATRE"),
+            vac.replace(&kit_id, ""),
+            vac.replace(
+                &kit_id,
+                "<id extension=\"0123456789012345678901\" root=\"1.2.250.1.213.1.4.2\"/>",
+            ),
+        ]))
+    });
     append(
         port,
         &ca_pem,
-        &[several, pdf_alone, malformed.clone(), homonyms, wrong_key],
+        &[
+            several,
+            pdf_alone,
+            malformed.clone(),
+            homonyms,
+            wrong_key,
+            disagreeing,
+        ],
     );
 
     let options = SyncOptions {
@@ -338,13 +357,14 @@ fn inbox_filed_through_postfix_and_dovecot() {
         ..Default::default()
     };
     let report = sync(&imap(port, &ca_pem, "pharma"), &mut store, &options).unwrap();
-    assert_eq!(report.messages, 6, "{report:?}");
-    assert_eq!(report.filed_messages, 6);
-    assert_eq!(report.flagged, 6);
+    assert_eq!(report.messages, 7, "{report:?}");
+    assert_eq!(report.filed_messages, 7);
+    assert_eq!(report.flagged, 7);
     // Automatic: the one CDA, the two of "several", the right one of "wrong key".
     assert_eq!(report.filed_documents, 4, "{report:?}");
-    // Review: PDF alone, malformed XDM, homonym CDA, wrong-key CDA.
-    assert_eq!(report.to_review, 4, "{report:?}");
+    // Review: PDF alone, malformed XDM, homonym CDA, wrong-key CDA, and the three of
+    // "disagreeing".
+    assert_eq!(report.to_review, 7, "{report:?}");
     assert_eq!((report.mdn_sent, report.mdn_not_sent), (1, 0));
     assert_eq!(pending(port, &ca_pem), 0);
 
@@ -358,10 +378,13 @@ fn inbox_filed_through_postfix_and_dovecot() {
     assert_eq!(
         reasons,
         vec![
+            ReviewReason::InsCOnly,
             ReviewReason::InvalidIns,
             ReviewReason::MalformedXdm,
+            ReviewReason::NoIns,
             ReviewReason::NotXdm,
             ReviewReason::SeveralCandidates,
+            ReviewReason::TraitsDisagree,
         ]
     );
     // Filed documents are the bytes as sent; the patient link carries the status.
