@@ -3,7 +3,8 @@
 //! `sync` takes the mailbox settings as `segur mss fetch` does (token from an environment
 //! variable, never the command line). Every command takes `--store PATH` (default
 //! `./segur-store`). The JSON printed is that of the view types of `segur_store`
-//! (`SyncReport`, `view::ReviewView`): counts, local ids, hashes and reasons, no patient data.
+//! (`SyncReport`, `view::ReviewView`): counts, local ids, hashes and reasons, and the file
+//! names attachments were sent with.
 
 use clap::{Args as ClapArgs, Subcommand};
 use segur_mssante::imap::ImapSettings;

@@ -5,7 +5,8 @@
 //! One `segur_store` handle per store folder; it serialises its calls internally, so one handle
 //! may be shared by several threads, and several processes may open the same folder (SQLite
 //! WAL, one transaction per filing). The JSON written is that of `segur_store` (the same as
-//! `segur inbox ... --json`): counts, local ids, hashes and reasons, never patient data.
+//! `segur inbox ... --json`): counts, local ids, hashes and reasons, and the file names
+//! attachments were sent with (which a sender may have built from the patient's name).
 
 use crate::boundary::{handle_mut, handle_ref, out_arg, str_arg, write_handle, write_json};
 use crate::detail::fail;

@@ -296,8 +296,9 @@ pub enum FilingOutcome {
     AlreadyFiled,
 }
 
-/// A stored document (one version).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A stored document (one version). `Debug` leaves out the file name and unique id (a sender
+/// may name a file after the patient).
+#[derive(Clone, PartialEq, Eq)]
 pub struct DocumentRecord {
     /// Id.
     pub id: DocumentId,
@@ -323,6 +324,22 @@ pub struct DocumentRecord {
     pub deleted: bool,
     /// Filing time (seconds since the Unix epoch).
     pub filed_at: i64,
+}
+
+impl fmt::Debug for DocumentRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DocumentRecord")
+            .field("id", &self.id)
+            .field("hash", &self.hash)
+            .field("size", &self.size)
+            .field("origin", &self.origin)
+            .field("media_type", &self.media_type)
+            .field("replaces", &self.replaces)
+            .field("patient", &self.patient)
+            .field("link_status", &self.link_status)
+            .field("deleted", &self.deleted)
+            .finish_non_exhaustive()
+    }
 }
 
 /// State of a review entry.

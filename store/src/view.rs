@@ -1,15 +1,17 @@
 //! The JSON views of the store, one per contract, shared by `segur inbox ...` and the C API.
 //!
-//! [`ReviewView`] and [`DocumentView`] hold no patient data (local ids, hashes, media types,
-//! reasons); [`crate::inbox::SyncReport`] is the view of a synchronisation.
+//! [`ReviewView`] and [`DocumentView`] hold local ids, hashes, media types and reasons, and the
+//! attachment's file name as the sender wrote it (which may name the patient: show it to the
+//! user, keep it out of logs); [`crate::inbox::SyncReport`] is the view of a synchronisation
+//! (counts only).
 
 use crate::model::{
     ContentHash, DocumentId, DocumentRecord, LocalPatientId, Origin, ReviewId, ReviewItem,
     ReviewReason, ReviewState,
 };
 
-/// One stored document.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// One stored document. `Debug` leaves out the file name.
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DocumentView {
     /// Id.
     pub id: DocumentId,
@@ -33,6 +35,17 @@ pub struct DocumentView {
     pub deleted: bool,
     /// Filing time, seconds since the Unix epoch.
     pub filed_at: i64,
+}
+
+impl std::fmt::Debug for DocumentView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentView")
+            .field("id", &self.id)
+            .field("sha256", &self.sha256)
+            .field("media_type", &self.media_type)
+            .field("patient", &self.patient)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<&DocumentRecord> for DocumentView {
