@@ -53,6 +53,16 @@ pub trait DocumentStore {
     /// A document's bytes, checked against their SHA-256.
     fn document_bytes(&self, id: DocumentId) -> Result<Vec<u8>, StoreError>;
 
+    /// The METADATA.XML a document came with, byte for byte as received (its XDS
+    /// ExtrinsicObject is in there); `None` for a document without one.
+    fn document_metadata(&self, id: DocumentId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The XDS DocumentEntry read from that METADATA.XML.
+    fn document_entry(
+        &self,
+        id: DocumentId,
+    ) -> Result<Option<segur_dmp_cda::DocumentEntry>, StoreError>;
+
     /// The documents linked to a patient, not deleted, oldest first.
     fn documents_of(&self, patient: LocalPatientId) -> Result<Vec<DocumentRecord>, StoreError>;
 

@@ -663,6 +663,48 @@ impl DocumentStore for SqliteStore {
         Ok(bytes)
     }
 
+    fn document_metadata(&self, id: DocumentId) -> Result<Option<Vec<u8>>, StoreError> {
+        let (hash, bytes): (Option<Vec<u8>>, Option<Vec<u8>>) = self
+            .conn
+            .query_row(
+                "SELECT d.metadata_hash, b.bytes FROM documents d \
+                 LEFT JOIN blobs b ON b.hash = d.metadata_hash WHERE d.id = ?1",
+                [id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::UnknownDocument(id))?;
+        match (hash, bytes) {
+            (Some(hash), Some(bytes)) if ContentHash::of(&bytes).0[..] == hash[..] => {
+                Ok(Some(bytes))
+            }
+            (Some(_), _) => Err(StoreError::HashMismatch(id)),
+            (None, _) => Ok(None),
+        }
+    }
+
+    fn document_entry(
+        &self,
+        id: DocumentId,
+    ) -> Result<Option<segur_dmp_cda::DocumentEntry>, StoreError> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT entry_json FROM documents WHERE id = ?1",
+                [id.0],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::UnknownDocument(id))?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|_| StoreError::Corrupt {
+                what: "XDS entry",
+                row: id.0,
+            })
+        })
+        .transpose()
+    }
+
     fn documents_of(&self, patient: LocalPatientId) -> Result<Vec<DocumentRecord>, StoreError> {
         self.document_rows("l.patient = ?1 AND t.document IS NULL", &patient.0)
     }

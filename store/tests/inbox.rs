@@ -397,6 +397,16 @@ fn inbox_filed_through_postfix_and_dovecot() {
     );
     assert_eq!(store.document_bytes(filed[0].id).unwrap(), vac.as_bytes());
     assert_eq!(store.document_bytes(filed[2].id).unwrap(), bio.as_bytes());
+    // Its XDS entry and the METADATA.XML it came with, as received.
+    let entry = store.document_entry(filed[0].id).unwrap().unwrap();
+    assert_eq!(entry.mime_type, "text/xml");
+    assert_eq!(
+        entry.hash.as_deref(),
+        Some(sha1_hex(vac.as_bytes()).as_str())
+    );
+    let metadata =
+        String::from_utf8(store.document_metadata(filed[0].id).unwrap().unwrap()).unwrap();
+    assert!(metadata.contains("SubmitObjectsRequest") && metadata.contains(&entry.unique_id));
     // Nothing dropped: the malformed package and the PDF are kept, byte for byte.
     let all = store.documents().unwrap();
     assert!(all.iter().any(|d| d.media_type == "application/pdf"));
