@@ -49,6 +49,7 @@ mod cda_batch;
 mod demo;
 mod dmp;
 mod dmp_simulate;
+mod inbox;
 mod input;
 mod ins;
 mod ins_search;
@@ -86,6 +87,9 @@ enum Command {
     /// MSSanté secure messaging: compose, send, fetch.
     #[command(subcommand)]
     Mss(mss::Command),
+    /// The MSSanté inbox filed into the document store: sync, review, attach, reject.
+    #[command(subcommand)]
+    Inbox(inbox::Command),
     /// DMP (Mon espace santé): existence test, feed, search, retrieve, updates, web button.
     Dmp(dmp::Args),
     /// QR codes and Data Matrix: decode images, repair scanner input.
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Cda(cmd) => cda::run(cmd),
         Command::Xdm(cmd) => xdm::run(cmd),
         Command::Mss(cmd) => mss::run(cmd),
+        Command::Inbox(cmd) => inbox::run(cmd),
         Command::Dmp(args) => dmp::run(args),
         Command::Qr(args) => qr::run(&args),
         Command::TwoDDoc(args) => twoddoc::run(&args),

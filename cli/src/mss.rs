@@ -173,7 +173,7 @@ pub struct Connection {
     p12_password_env: String,
     /// Timeout in seconds.
     #[arg(long, default_value_t = 30)]
-    timeout: u64,
+    pub(crate) timeout: u64,
 }
 
 /// Runs a `segur mss` subcommand.
@@ -327,7 +327,7 @@ fn eml(c: &Compose, out: &std::path::Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn tls_and_auth(
+pub(crate) fn tls_and_auth(
     conn: &Connection,
     user: &MailAddress,
 ) -> Result<(TlsSettings, Authentication), String> {
@@ -363,7 +363,11 @@ fn tls_and_auth(
     ))
 }
 
-fn endpoint(explicit: Option<&str>, domain: &str, imap: bool) -> Result<Endpoint, String> {
+pub(crate) fn endpoint(
+    explicit: Option<&str>,
+    domain: &str,
+    imap: bool,
+) -> Result<Endpoint, String> {
     if let Some(hp) = explicit {
         let (h, p) = hp.rsplit_once(':').ok_or("expected host:port")?;
         return Ok(Endpoint::new(h, p.parse().map_err(|_| "invalid port")?));

@@ -28,6 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("dmp", &["dmp-cda", "ins", "net"]),
     ("psc", &["net"]),
     ("access", &["net"]),
+    ("store", &["mssante", "dmp-cda", "ins", "net", "access"]),
     ("test-support", &[]),
 ];
 

@@ -12,6 +12,7 @@ const CRATES: &[&str] = &[
     "eprescription",
     "cps-card",
     "psc",
+    "store",
     "ffi",
 ];
 

@@ -996,6 +996,39 @@ enum segur_result
    * Another access error.
    */
   SEGUR_RESULT_ACCESS_OTHER = 10099,
+  /**
+   * The store's folder or database cannot be created, read or written.
+   */
+  SEGUR_RESULT_STORE_STORAGE = 11000,
+  /**
+   * A stored value is unreadable, or a document's bytes no longer match their SHA-256.
+   */
+  SEGUR_RESULT_STORE_CORRUPT = 11001,
+  /**
+   * No such document.
+   */
+  SEGUR_RESULT_STORE_UNKNOWN_DOCUMENT = 11002,
+  /**
+   * No such local patient.
+   */
+  SEGUR_RESULT_STORE_UNKNOWN_PATIENT = 11003,
+  /**
+   * No such review entry.
+   */
+  SEGUR_RESULT_STORE_UNKNOWN_REVIEW = 11004,
+  /**
+   * The review entry was decided before.
+   */
+  SEGUR_RESULT_STORE_ALREADY_DECIDED = 11005,
+  /**
+   * A text field is too long or holds a control character, or an identity status and its
+   * INS disagree.
+   */
+  SEGUR_RESULT_STORE_INVALID_FIELD = 11006,
+  /**
+   * Another store error.
+   */
+  SEGUR_RESULT_STORE_OTHER = 11099,
 };
 #ifndef __cplusplus
 typedef uint32_t segur_result;
@@ -1342,6 +1375,11 @@ typedef struct segur_mss_mailbox segur_mss_mailbox;
  * used by several threads at once.
  */
 typedef struct segur_normalizer segur_normalizer;
+
+/**
+ * An open document store. Thread-safe: calls on one handle are serialised.
+ */
+typedef struct segur_store segur_store;
 
 /**
  * A Vitale 2 card connected through PC/SC (shared mode). Every call talks to the card: one
@@ -2897,6 +2935,80 @@ bool segur_result_is_ins_error(uint32_t result);
  * Thread-safe.
  */
 bool segur_result_is_dmp_refusal(uint32_t result);
+
+/**
+ * Opens the store in the folder `path` (UTF-8; created with its database when missing) into
+ * `*out_store` (free with `segur_store_free`).
+ *
+ * Errors: `SEGUR_RESULT_STORE_STORAGE` (folder or database cannot be created or opened).
+ * Thread-safe.
+ */
+segur_result segur_store_open(const char *path, size_t path_len, segur_store **out_store);
+
+/**
+ * Frees a store handle. NULL is a no-op. No other call may use the handle meanwhile or
+ * afterwards.
+ */
+void segur_store_free(segur_store *store);
+
+/**
+ * Files every pending message of `mailbox` (from `segur_mss_mailbox_new`) into the store:
+ * each IHE_XDM unpacked with the XDM reader's limits, each CDA header read, each document
+ * linked to its patient only when its INS is valid, with its strict traits, and matches
+ * exactly one local identity whose traits agree; otherwise listed for review with the reason.
+ * Other attachments (a PDF alone) and refused packages are kept for review. Each message is
+ * marked processed only after it is stored. No MDN is sent (use `segur_mss_mdn_build`).
+ * Writes the report to `*out_json` (free with `segur_string_free`):
+ * `{"messages":N,"filed_messages":N,"already_filed":N,"unreadable":N,"filed_documents":N,
+ * "to_review":N,"mdn_sent":0,"mdn_not_sent":N,"flagged":N}`.
+ *
+ * Errors: `SEGUR_RESULT_MSS_TLS`, the IMAP codes 5080-5088, `SEGUR_RESULT_STORE_STORAGE`;
+ * messages handled before the error stay stored and marked. The store handle is thread-safe;
+ * the mailbox handle is not (see `segur_mss_mailbox`).
+ */
+segur_result segur_store_inbox_sync(const segur_store *store,
+                                    segur_mss_mailbox *mailbox,
+                                    char **out_json);
+
+/**
+ * Writes the review list to `*out_json` (free with `segur_string_free`): an array of
+ * `{"id":N,"reason":"not_xdm","state":"open","listed_at":SECS,"document":{"id":N,
+ * "sha256":"...","size":N,"origin":"received","media_type":"application/pdf",
+ * "file_name":"CR.pdf","replaces":null,"patient":null,"link_status":null,"deleted":false,
+ * "filed_at":SECS}}`. Reasons: `no_ins`, `invalid_ins`, `ins_c_only`, `unknown_patient`,
+ * `several_candidates`, `traits_disagree`, `not_xdm`, `malformed_xdm`, `malformed_cda`.
+ * `all`: also the decided entries (state `attached` or `rejected`).
+ *
+ * Errors: `SEGUR_RESULT_STORE_STORAGE`, `SEGUR_RESULT_STORE_CORRUPT`. Thread-safe.
+ */
+segur_result segur_store_review(const segur_store *store, bool all, char **out_json);
+
+/**
+ * Attaches the document of review entry `review_id` to the local patient `patient_id`; the
+ * decision is recorded with `actor` (the user's name, UTF-8, no control characters) in the
+ * store's hash-chained audit trail.
+ *
+ * Errors: `SEGUR_RESULT_STORE_UNKNOWN_REVIEW`, `SEGUR_RESULT_STORE_UNKNOWN_PATIENT`,
+ * `SEGUR_RESULT_STORE_ALREADY_DECIDED`, `SEGUR_RESULT_STORE_INVALID_FIELD` (actor),
+ * `SEGUR_RESULT_STORE_STORAGE`. Thread-safe.
+ */
+segur_result segur_store_attach(const segur_store *store,
+                                int64_t review_id,
+                                int64_t patient_id,
+                                const char *actor,
+                                size_t actor_len);
+
+/**
+ * Rejects the document of review entry `review_id` (it stays stored, linked to nobody); the
+ * decision is recorded with `actor` in the store's audit trail.
+ *
+ * Errors: `SEGUR_RESULT_STORE_UNKNOWN_REVIEW`, `SEGUR_RESULT_STORE_ALREADY_DECIDED`,
+ * `SEGUR_RESULT_STORE_INVALID_FIELD` (actor), `SEGUR_RESULT_STORE_STORAGE`. Thread-safe.
+ */
+segur_result segur_store_reject(const segur_store *store,
+                                int64_t review_id,
+                                const char *actor,
+                                size_t actor_len);
 
 /**
  * Parses a decoded 2D-Doc (`code`, `code_len` bytes: the symbol's payload with its GS/RS/US

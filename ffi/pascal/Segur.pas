@@ -41,6 +41,7 @@ type
   PSegurCpsCard = type Pointer;
   PSegurVitaleCard = type Pointer;
   PSegurAccess = type Pointer;
+  PSegurStore = type Pointer;
   PSegurXdmPackage = type Pointer;
   PSegurMssMailbox = type Pointer;
   PSegurMssCredentials = type Pointer;
@@ -288,6 +289,14 @@ const
   SEGUR_RESULT_ACCESS_AUDIT_TAMPERED = 10050;
   SEGUR_RESULT_ACCESS_AUDIT = 10051;
   SEGUR_RESULT_ACCESS_OTHER = 10099;
+  SEGUR_RESULT_STORE_STORAGE = 11000;
+  SEGUR_RESULT_STORE_CORRUPT = 11001;
+  SEGUR_RESULT_STORE_UNKNOWN_DOCUMENT = 11002;
+  SEGUR_RESULT_STORE_UNKNOWN_PATIENT = 11003;
+  SEGUR_RESULT_STORE_UNKNOWN_REVIEW = 11004;
+  SEGUR_RESULT_STORE_ALREADY_DECIDED = 11005;
+  SEGUR_RESULT_STORE_INVALID_FIELD = 11006;
+  SEGUR_RESULT_STORE_OTHER = 11099;
 
   { segur_name_kind }
   SEGUR_NAME_KIND_BIRTH_NAME = 1;
@@ -487,6 +496,20 @@ function segur_access_audit_verify(DbPath: PAnsiChar; DbPathLen: TSegurSize;
   out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 function segur_access_audit_export(DbPath: PAnsiChar; DbPathLen: TSegurSize;
   out OutJsonl: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+
+{ Document store and MSSanté inbox: one handle per store folder, thread-safe. JSON out-values
+  are freed with segur_string_free. }
+function segur_store_open(Path: PAnsiChar; PathLen: TSegurSize;
+  out OutStore: PSegurStore): TSegurResult; cdecl; external SegurLib;
+procedure segur_store_free(Store: PSegurStore); cdecl; external SegurLib;
+function segur_store_inbox_sync(Store: PSegurStore; Mailbox: PSegurMssMailbox;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_store_review(Store: PSegurStore; All: Boolean;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_store_attach(Store: PSegurStore; ReviewId: Int64; PatientId: Int64;
+  Actor: PAnsiChar; ActorLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_store_reject(Store: PSegurStore; ReviewId: Int64; Actor: PAnsiChar;
+  ActorLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 
 { CDA documents and IHE_XDM archives }
 function segur_cda_example(DocType: PAnsiChar; DocTypeLen: TSegurSize;

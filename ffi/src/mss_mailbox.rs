@@ -26,7 +26,7 @@ use std::ffi::c_char;
 /// Not thread-safe: use a handle from one thread at a time (it may move between threads). Open
 /// one handle per thread to read several mailboxes at once.
 pub struct segur_mss_mailbox {
-    session: ImapSession,
+    pub(crate) session: ImapSession,
     mailbox: String,
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Codes are grouped by crate: `0` success, `1xxx` general (boundary), `2xxx` `segur-ins`,
 //! `3xxx` CDA, `4xxx` XDM, `5xxx` MSSanté, `6xxx` e-prescription, `7xxx` cards, `8xxx` DMP,
-//! `10xxx` access security. A code is never
+//! `10xxx` access security, `11xxx` document store. A code is never
 //! reused: a retired code stays below as a comment, and `ffi/result-codes.txt` (checked by a test)
 //! lists every code ever assigned. Messages are static English text without patient data.
 
@@ -547,6 +547,25 @@ pub enum segur_result {
     AccessAudit = 10051,
     /// Another access error.
     AccessOther = 10099,
+
+    // 11xxx: document store and MSSanté inbox (segur-store).
+    /// The store's folder or database cannot be created, read or written.
+    StoreStorage = 11000,
+    /// A stored value is unreadable, or a document's bytes no longer match their SHA-256.
+    StoreCorrupt = 11001,
+    /// No such document.
+    StoreUnknownDocument = 11002,
+    /// No such local patient.
+    StoreUnknownPatient = 11003,
+    /// No such review entry.
+    StoreUnknownReview = 11004,
+    /// The review entry was decided before.
+    StoreAlreadyDecided = 11005,
+    /// A text field is too long or holds a control character, or an identity status and its
+    /// INS disagree.
+    StoreInvalidField = 11006,
+    /// Another store error.
+    StoreOther = 11099,
 }
 
 /// Generates the tables of [`segur_result`]. The matches are exhaustive, so a variant missing
@@ -813,6 +832,14 @@ tables! {
     AccessAuditTampered => "the audit trail was tampered with",
     AccessAudit => "the audit trail cannot be read or written",
     AccessOther => "the access operation failed",
+    StoreStorage => "the document store cannot be created, read or written",
+    StoreCorrupt => "the document store holds an unreadable value or altered bytes",
+    StoreUnknownDocument => "no such document in the store",
+    StoreUnknownPatient => "no such local patient",
+    StoreUnknownReview => "no such review entry",
+    StoreAlreadyDecided => "the review entry is already decided",
+    StoreInvalidField => "a field is too long, holds a control character, or an identity status and its INS disagree",
+    StoreOther => "the document store operation failed",
 }
 
 impl segur_result {

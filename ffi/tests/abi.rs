@@ -125,7 +125,7 @@ fn public_modules(crate_dir: &str) -> Vec<String> {
 }
 
 /// The crates of the workspace whose capabilities the C API covers, by directory.
-const CRATES: [&str; 7] = [
+const CRATES: [&str; 8] = [
     "ins",
     "dmp-cda",
     "mssante",
@@ -133,6 +133,7 @@ const CRATES: [&str; 7] = [
     "eprescription",
     "cps-card",
     "access",
+    "store",
 ];
 
 /// Functions exported by the Rust sources (`#[unsafe(no_mangle)]` followed by `pub extern "C" fn`).

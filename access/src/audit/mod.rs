@@ -72,6 +72,12 @@ pub enum EventKind {
     TrailExported,
     /// A signed checkpoint was added.
     CheckpointSigned,
+    /// A stored document was deleted: the store keeps a tombstone, the trail says who and why.
+    DocumentDeleted,
+    /// A document waiting for review was attached to a patient by a user.
+    DocumentAttached,
+    /// A document waiting for review was rejected by a user.
+    DocumentRejected,
 }
 
 impl EventKind {
@@ -96,6 +102,9 @@ impl EventKind {
         Self::AccessChecked,
         Self::TrailExported,
         Self::CheckpointSigned,
+        Self::DocumentDeleted,
+        Self::DocumentAttached,
+        Self::DocumentRejected,
     ];
 
     /// The stored name (`login_succeeded`).
@@ -120,6 +129,9 @@ impl EventKind {
             Self::AccessChecked => "access_checked",
             Self::TrailExported => "trail_exported",
             Self::CheckpointSigned => "checkpoint_signed",
+            Self::DocumentDeleted => "document_deleted",
+            Self::DocumentAttached => "document_attached",
+            Self::DocumentRejected => "document_rejected",
         }
     }
 

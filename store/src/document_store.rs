@@ -1,0 +1,90 @@
+//! [`DocumentStore`]: what the inbox and the CLI need from a store, so that a vendor can keep
+//! documents in its own database. [`crate::sqlite::SqliteStore`] is the embedded default.
+//!
+//! Contract an implementation must keep (the SQLite one is tested for each):
+//! - [`DocumentStore::file_message`] is atomic: a message's record and all its documents, links
+//!   and review entries are stored together or not at all, and a message already recorded (same
+//!   folder + UIDVALIDITY + UID, or same Message-ID) changes nothing;
+//! - documents are never altered: a replacement is a new row linked to the old one; a deletion
+//!   is a tombstone plus an audit record;
+//! - review decisions and deletions are written to the hash-chained audit trail
+//!   (`segur_access::audit`).
+
+use crate::error::StoreError;
+use crate::model::{
+    DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling, MessageRecord,
+    NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId, ReviewItem,
+};
+use segur_ins::{Ins, Traits};
+
+/// Storage of documents, patients, the review list and processed messages.
+pub trait DocumentStore {
+    /// Creates a local patient.
+    fn add_patient(&mut self, patient: &NewPatient) -> Result<LocalPatientId, StoreError>;
+
+    /// A local patient.
+    fn patient(&self, id: LocalPatientId) -> Result<Option<PatientRecord>, StoreError>;
+
+    /// The local patients holding this INS (matricule compared; several means a duplicate).
+    fn patients_with_ins(&self, ins: &Ins) -> Result<Vec<PatientRecord>, StoreError>;
+
+    /// The local patients whose birth name, first given name, sex and birth date equal those of
+    /// `traits` (homonym candidates).
+    fn patients_with_traits(&self, traits: &Traits) -> Result<Vec<PatientRecord>, StoreError>;
+
+    /// Whether a message was filed (by key or by Message-ID).
+    fn is_message_filed(&self, message: &MessageRecord) -> Result<bool, StoreError>;
+
+    /// Files a message and its documents atomically (see the module contract).
+    fn file_message(&mut self, filing: &MessageFiling) -> Result<FilingOutcome, StoreError>;
+
+    /// Stores one document outside any message (produced or retrieved).
+    fn add_document(&mut self, document: &NewDocument) -> Result<DocumentId, StoreError>;
+
+    /// Records that the MDN answering a filed message was sent.
+    fn record_mdn_sent(&mut self, message: &MessageRecord) -> Result<(), StoreError>;
+
+    /// Whether the MDN answering a message was sent.
+    fn mdn_sent(&self, message: &MessageRecord) -> Result<bool, StoreError>;
+
+    /// A document's record.
+    fn document(&self, id: DocumentId) -> Result<Option<DocumentRecord>, StoreError>;
+
+    /// A document's bytes, checked against their SHA-256.
+    fn document_bytes(&self, id: DocumentId) -> Result<Vec<u8>, StoreError>;
+
+    /// The METADATA.XML a document came with, byte for byte as received (its XDS
+    /// ExtrinsicObject is in there); `None` for a document without one.
+    fn document_metadata(&self, id: DocumentId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The XDS DocumentEntry read from that METADATA.XML.
+    fn document_entry(
+        &self,
+        id: DocumentId,
+    ) -> Result<Option<segur_dmp_cda::DocumentEntry>, StoreError>;
+
+    /// The documents linked to a patient, not deleted, oldest first.
+    fn documents_of(&self, patient: LocalPatientId) -> Result<Vec<DocumentRecord>, StoreError>;
+
+    /// Every document, deleted or not, oldest first.
+    fn documents(&self) -> Result<Vec<DocumentRecord>, StoreError>;
+
+    /// The review list; `open_only` leaves out decided entries.
+    fn reviews(&self, open_only: bool) -> Result<Vec<ReviewItem>, StoreError>;
+
+    /// Decides a review entry; the decision goes to the audit trail with `actor`.
+    fn decide_review(
+        &mut self,
+        id: ReviewId,
+        decision: &ReviewDecision,
+        actor: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes a document: a tombstone, and an audit record with `actor` and `reason`.
+    fn delete_document(
+        &mut self,
+        id: DocumentId,
+        reason: &str,
+        actor: &str,
+    ) -> Result<(), StoreError>;
+}

@@ -1,0 +1,36 @@
+//! The pharmacy's Ségur documents at rest: a document store, and the MSSanté inbox filed into it
+//! by patient with identity vigilance.
+//!
+//! Why a crate of its own (edges `store → mssante, dmp-cda, ins, net, access`): filing needs the
+//! IMAP client and the XDM reader, while `mssante` must stay unaware of storage; review
+//! decisions and deletions go to the hash-chained audit trail of `access`.
+//!
+//! One module per job:
+//! - [`model`]: identifiers, origins, review reasons, the records stored;
+//! - [`document_store`]: [`DocumentStore`], the storage trait a vendor implements over its own
+//!   database;
+//! - [`sqlite`]: [`SqliteStore`], the embedded default (SQLite in WAL mode, one transaction per
+//!   filing, content-addressed bytes, never altered, audit outbox);
+//! - [`vigilance`]: where a received CDA goes (automatic only on a qualified INS matching one
+//!   local identity whose strict traits agree, else the review list with the reason);
+//! - [`inbox`]: [`inbox::sync`], the MSSanté inbox filed into the store (flag after commit, MDN);
+//! - [`view`]: the JSON views shared by the CLI and the C API;
+//! - [`error`]: [`StoreError`] and [`InboxError`].
+//!
+//! Not covered yet: the portability export and import (the archive format is
+//! `segur_dmp_cda::portability`'s), erasure of a tombstoned document's bytes (kept; the
+//! retention rule for received documents is not public: TO VERIFY).
+
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
+pub mod document_store;
+pub mod error;
+pub mod inbox;
+pub mod model;
+pub mod sqlite;
+pub mod view;
+pub mod vigilance;
+
+pub use document_store::DocumentStore;
+pub use error::{InboxError, StoreError};
+pub use sqlite::SqliteStore;
