@@ -53,6 +53,7 @@ mod input;
 mod ins;
 mod json_input;
 mod mss;
+mod psc;
 mod qr;
 mod terminal;
 mod twoddoc;
@@ -92,6 +93,9 @@ enum Command {
     /// 2D-Doc and INS Data Matrix: parse and verify.
     #[command(name = "2ddoc")]
     TwoDDoc(twoddoc::Args),
+    /// Pro Santé Connect through the proxy e-Santé: login, whoami, logout.
+    #[command(subcommand)]
+    Psc(psc::Command),
     /// Access security: accounts, TOTP, login, permission checks, audit trail.
     Access(access::Args),
 }
@@ -109,5 +113,6 @@ fn main() -> ExitCode {
         Command::Qr(args) => qr::run(&args),
         Command::TwoDDoc(args) => twoddoc::run(&args),
         Command::Access(args) => access::run(&args),
+        Command::Psc(cmd) => psc::run(cmd),
     }
 }
