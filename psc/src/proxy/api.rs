@@ -2,7 +2,38 @@
 //! client ([`crate::desktop`]): field names of the ANS example (`openapi/API-Proxy-eSante.json`:
 //! `connection`, `session`, the error object), plus the extensions PROXY.md lists.
 
+use super::upstream::{BindingMessage, Channel};
 use serde::{Deserialize, Serialize};
+
+/// Longest national identifier accepted (the longest shape seen is about 20, psc.md §5.3).
+pub const MAX_NATIONAL_ID: usize = 64;
+
+/// Reads and checks a `POST /connect` body: JSON of the ANS schema `connection`, a national id
+/// of 1 to [`MAX_NATIONAL_ID`] characters without control characters (never rejected for its
+/// shape, psc.md §5.3), a two-digit binding message, `CARD` or `MOBILE`, a client id. The error
+/// names the field (serde's message gives line and column); it never quotes the input.
+pub fn parse_connect(body: &[u8]) -> Result<(ConnectRequest, BindingMessage, Channel), String> {
+    let c: ConnectRequest = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "not a connection object (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let id = c.national_id.trim();
+    if id.is_empty() || id.chars().count() > MAX_NATIONAL_ID || id.chars().any(char::is_control) {
+        return Err(format!(
+            "nationalId: 1 to {MAX_NATIONAL_ID} characters without control characters"
+        ));
+    }
+    let binding = BindingMessage::parse(&c.binding_message)
+        .ok_or("bindingMessage: two digits 00 to 99 expected")?;
+    let channel = Channel::parse(&c.channel).ok_or("channel: CARD or MOBILE expected")?;
+    if c.client_id.is_empty() || c.client_id.chars().count() > 64 {
+        return Err("clientId: 1 to 64 characters expected".into());
+    }
+    Ok((c, binding, channel))
+}
 
 /// `POST /connect` (ANS schema `connection`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,13 +11,11 @@
 //! | `GET /session` | the [`WhoamiView`] of the caller's session (extension) |
 //! | `GET /token/<backend>` | the exchanged token, for backends that allow it (extension) |
 
-use super::api::{ConnectRequest, ErrorBody, SESSION_COOKIE, SessionResponse, TokenResponse};
+use super::api::{ErrorBody, SESSION_COOKIE, SessionResponse, TokenResponse, parse_connect};
 use super::config::{Backend, ProxyConfig};
 use super::session::{Caller, Lookup, Session, SessionStore, certificate_sha256, remaining};
 use super::trace::{ApiRequest, Trace, TraceLog, TraceType, now_timestamp};
-use super::upstream::{
-    BindingMessage, Channel, CibaPoll, CibaRequest, ExchangeTarget, Upstream, UpstreamError,
-};
+use super::upstream::{CibaPoll, CibaRequest, ExchangeTarget, Upstream, UpstreamError};
 use crate::view::WhoamiView;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -40,8 +38,6 @@ const MAX_CONNECT_BODY: usize = 16 * 1024;
 const MAX_SEND_BODY: usize = 32 * 1024 * 1024;
 /// An exchanged token expiring within this margin is exchanged again before a relay.
 const EXCHANGE_MARGIN: Duration = Duration::from_secs(10);
-/// Longest national identifier accepted (the longest shape seen is about 20, psc.md §5.3).
-const MAX_NATIONAL_ID: usize = 64;
 
 /// Why the proxy could not start.
 #[derive(Debug, thiserror::Error)]
@@ -370,24 +366,6 @@ async fn handle(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> Resp
             }
         }
     }
-}
-
-fn parse_connect(body: &[u8]) -> Result<(ConnectRequest, BindingMessage, Channel), String> {
-    let c: ConnectRequest =
-        serde_json::from_slice(body).map_err(|e| format!("not a connection object: {e}"))?;
-    let id = c.national_id.trim();
-    if id.is_empty() || id.len() > MAX_NATIONAL_ID || id.chars().any(|ch| ch.is_control()) {
-        return Err(format!(
-            "nationalId: 1 to {MAX_NATIONAL_ID} characters without control characters"
-        ));
-    }
-    let binding = BindingMessage::parse(&c.binding_message)
-        .ok_or("bindingMessage: two digits 00 to 99 expected")?;
-    let channel = Channel::parse(&c.channel).ok_or("channel: CARD or MOBILE expected")?;
-    if c.client_id.is_empty() {
-        return Err("clientId: missing".into());
-    }
-    Ok((c, binding, channel))
 }
 
 fn upstream_status(e: &UpstreamError) -> (StatusCode, &'static str) {
