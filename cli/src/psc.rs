@@ -213,7 +213,7 @@ fn login(national_id: &str, channel: ChannelArg, c: &Connection) -> Result<(), F
         ),
         LoginProgress::Waiting { .. } => {
             dots += 1;
-            if dots % 10 == 0 {
+            if dots.is_multiple_of(10) {
                 eprintln!("waiting for the confirmation...");
             }
         }
