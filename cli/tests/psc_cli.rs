@@ -15,8 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
-use zeroize::Zeroizing;
+use std::time::Duration;
 
 const NATIONAL_ID: &str = "899700218896";
 
@@ -42,13 +41,7 @@ impl Upstream for ApprovingPsc {
     }
     fn poll(&self, p: &PendingAuth) -> Result<CibaPoll, UpstreamError> {
         Ok(CibaPoll::Approved(Box::new(PscSession {
-            access_token: AccessToken::new(
-                "psc-access".into(),
-                SystemTime::now() + Duration::from_secs(120),
-            )
-            .unwrap(),
-            refresh_token: None,
-            id_token: Zeroizing::new("psc-id".into()),
+            state: Box::new(()),
             session_state: "state-1".into(),
             professional: Professional {
                 national_id: p.auth_req_id().to_owned(),

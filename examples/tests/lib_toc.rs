@@ -11,6 +11,7 @@ const CRATES: &[&str] = &[
     "mssante",
     "eprescription",
     "cps-card",
+    "psc",
     "ffi",
 ];
 

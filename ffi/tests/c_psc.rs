@@ -46,13 +46,7 @@ impl Upstream for Psc {
             return Ok(CibaPoll::Pending);
         }
         Ok(CibaPoll::Approved(Box::new(PscSession {
-            access_token: AccessToken::new(
-                "psc-access".into(),
-                SystemTime::now() + Duration::from_secs(120),
-            )
-            .unwrap(),
-            refresh_token: None,
-            id_token: zeroize::Zeroizing::new("psc-id".into()),
+            state: Box::new(()),
             session_state: "state".into(),
             professional: Professional {
                 national_id: p.auth_req_id().to_owned(),

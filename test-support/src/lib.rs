@@ -9,6 +9,8 @@
 //! - [`pki`]: the test CA and leaf certificates every harness uses.
 //! - [`insi_server`]: a local mutual-TLS INSi server validating requests against the published
 //!   XSDs and replaying the CNDA responses, with its test CA and certificates.
+//! - [`oidc_provider`]: the certified npm `oidc-provider` on loopback, configured like Pro Santé
+//!   Connect (PSC discovery name, CIBA poll, mutual TLS, PKCE, token exchange), driven by the test.
 //! - [`fuzz_inputs`]: the seeds and regressions of a fuzz target, for the replay tests.
 //!
 //! This crate is `publish = false` and only ever a dev-dependency: it is a harness, not an API,
@@ -20,6 +22,7 @@ pub mod annuaire_server;
 pub mod dns_server;
 pub mod insi_server;
 pub mod mail_servers;
+pub mod oidc_provider;
 pub mod pki;
 
 /// Runs the `openssl` CLI in `dir` (the independent checker of keys and signatures); fails the

@@ -9,15 +9,18 @@
 //!   expiring);
 //! - [`trace`]: the trace records and their append-only file;
 //! - [`api`]: the JSON bodies shared with the desktop side;
-//! - [`server`]: the HTTPS server (hyper over tokio-rustls, mutual TLS).
+//! - [`server`]: the HTTPS server (hyper over tokio-rustls, mutual TLS);
+//! - [`psc_upstream`]: [`Upstream`] over this crate's PSC client ([`crate::PscClient`]).
 
 pub mod api;
 pub mod config;
+pub mod psc_upstream;
 pub mod server;
 pub mod session;
 pub mod trace;
 pub mod upstream;
 
 pub use config::ProxyConfig;
+pub use psc_upstream::PscUpstream;
 pub use server::{ProxyError, ProxyServer};
 pub use upstream::Upstream;

@@ -145,25 +145,23 @@ pub struct Professional {
     pub family_name: Option<String>,
 }
 
-/// The tokens of one PSC session, in memory only (SC.MSS/CONF.28) and zeroized on drop.
+/// One PSC session as the proxy holds it: what it shows and traces, and the implementation's
+/// own state (the tokens, kept in memory only and zeroized by their owner, SC.MSS/CONF.28),
+/// which only the [`Upstream`] that made it reads back.
 pub struct PscSession {
-    /// The PSC access token (the `subject_token` of the exchanges).
-    pub access_token: AccessToken,
-    /// The refresh token, when PSC gave one.
-    pub refresh_token: Option<Zeroizing<String>>,
-    /// The ID token (the `id_token_hint` of the logout).
-    pub id_token: Zeroizing<String>,
     /// PSC's `session_state` (`sid`): returned to the desktop and traced, as the ANS proxy does.
     pub session_state: String,
     /// The professional, from the verified tokens.
     pub professional: Professional,
+    /// The [`Upstream`] implementation's state (for the PSC client of this crate, its
+    /// [`crate::PscSession`]).
+    pub state: Box<dyn std::any::Any + Send + Sync>,
 }
 
 impl fmt::Debug for PscSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PscSession")
-            .field("access_token", &self.access_token)
-            .field("tokens", &"[redacted]")
+            .field("session_state", &self.session_state)
             .finish_non_exhaustive()
     }
 }

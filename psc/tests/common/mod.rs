@@ -96,11 +96,11 @@ async fn backend_handle(
         .unwrap())
 }
 
-/// A backend under `/api`, requiring a client certificate from `client_ca`.
-pub fn backend(server_ca: &Ca, client_ca: &Ca) -> Backend {
+/// A backend under `/api`, requiring a client certificate from `client_ca_pem`.
+pub fn backend(server_ca: &Ca, client_ca_pem: &str) -> Backend {
     let leaf = pki::leaf(server_ca, "backend", &["localhost"], false, false);
     let id = ClientIdentity::from_pem(leaf.cert_pem.as_bytes(), leaf.key_pem.as_bytes()).unwrap();
-    let anchors = TrustAnchors::from_pem(client_ca.pem().as_bytes()).unwrap();
+    let anchors = TrustAnchors::from_pem(client_ca_pem.as_bytes()).unwrap();
     let config = TlsPolicy::mssante()
         .server_config(&id, Some(&anchors))
         .unwrap();
@@ -218,13 +218,7 @@ impl Upstream for LocalPsc {
         }
         let serial = self.tokens.fetch_add(1, Ordering::SeqCst);
         Ok(CibaPoll::Approved(Box::new(PscSession {
-            access_token: AccessToken::new(
-                format!("psc-access-{serial}"),
-                SystemTime::now() + Duration::from_secs(120),
-            )
-            .unwrap(),
-            refresh_token: Some(Zeroizing::new(format!("psc-refresh-{serial}"))),
-            id_token: Zeroizing::new(format!("psc-id-{serial}")),
+            state: Box::new(Zeroizing::new(format!("psc-access-{serial}"))),
             session_state: format!("state-{serial}"),
             professional: Professional {
                 national_id: id.to_owned(),
@@ -245,7 +239,11 @@ impl Upstream for LocalPsc {
         let mut ex = self.exchanges.lock().unwrap();
         ex.push((
             t.backend.to_owned(),
-            s.access_token.expose().to_owned(),
+            s.state
+                .downcast_ref::<Zeroizing<String>>()
+                .unwrap()
+                .as_str()
+                .to_owned(),
             Some(cert),
         ));
         AccessToken::new(
@@ -293,7 +291,7 @@ pub fn setup(idle_secs: u64) -> Setup {
     let desktop_a = pki::leaf(&desktop_ca, "poste-comptoir-1", &[], true, false);
     let desktop_b = pki::leaf(&desktop_ca, "poste-comptoir-2", &[], true, false);
     let backend_client = pki::leaf(&org_ca, "ORG AUTH_CLI officine", &[], true, false);
-    let backend = backend(&backend_ca, &org_ca);
+    let backend = backend(&backend_ca, &org_ca.pem());
     let d = dir.path();
     write(d, "proxy.pem", &proxy_leaf.cert_pem);
     write(d, "proxy.key", &proxy_leaf.key_pem);
