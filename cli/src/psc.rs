@@ -7,6 +7,7 @@
 //!   with mode 0600; it is never printed.
 //! - `whoami [--json]`: the signed-in professional (claims, never tokens).
 //! - `logout`: the proxy closes the session and logs out of PSC; the session file is removed.
+//! - `proxy --config FILE`: runs the proxy e-Santé (segur-psc's server and PSC client).
 //!
 //! The proxy, the workstation's certificate and the client id come from the options or from
 //! `SEGUR_PSC_PROXY`, `SEGUR_PSC_CA`, `SEGUR_PSC_CERT`, `SEGUR_PSC_KEY`, `SEGUR_PSC_CLIENT_ID`,
@@ -81,6 +82,14 @@ pub enum Command {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Run the proxy e-Santé: its configuration (TOML) names the listening address, the
+    /// certificates, the known clients, the backends and, in `[psc]`, Pro Santé Connect.
+    /// Prints `listening on ADDRESS` and serves until stopped.
+    Proxy {
+        /// The proxy's configuration.
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 enum Failure {
@@ -114,6 +123,7 @@ pub fn run(cmd: Command) -> ExitCode {
         } => login(&national_id, channel, &connection),
         Command::Whoami { json, connection } => whoami(json, &connection),
         Command::Logout { connection } => logout(&connection),
+        Command::Proxy { config } => proxy(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -268,5 +278,23 @@ fn logout(c: &Connection) -> Result<(), Failure> {
     let _ = std::fs::remove_file(&c.session_file);
     result?;
     println!("signed out");
+    Ok(())
+}
+
+fn proxy(path: &Path) -> Result<(), Failure> {
+    use segur_psc::proxy::{ProxyConfig, ProxyServer, PscUpstream};
+    let config = ProxyConfig::load(path).map_err(|e| Failure::Error(e.to_string()))?;
+    let Some(psc) = &config.psc else {
+        return Err(Failure::Error(format!(
+            "{}: no [psc] section (the PSC client configuration and its CA)",
+            path.display()
+        )));
+    };
+    let upstream = PscUpstream::from_settings(psc)
+        .map_err(|e| Failure::Error(format!("Pro Santé Connect client: {e}")))?;
+    let server = ProxyServer::start(config, std::sync::Arc::new(upstream))
+        .map_err(|e| Failure::Error(e.to_string()))?;
+    println!("listening on {}", server.local_addr());
+    server.wait();
     Ok(())
 }

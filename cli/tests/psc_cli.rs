@@ -204,3 +204,112 @@ fn login_whoami_logout_through_the_binary() {
     assert_eq!(r.code, 1, "{}", r.err);
     assert!(r.err.contains("unknown_session"), "{}", r.err);
 }
+
+/// Kills the proxy process this test started when the test ends, even on failure.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_proxy_command_signs_in_through_oidc_provider() {
+    use segur_test_support::oidc_provider::{self as op, OidcProvider};
+    use std::io::BufRead;
+    let p = OidcProvider::start(1);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let proxy_ca = pki::ca("TEST AC PROXY");
+    let desktop_ca = pki::ca("TEST AC POSTES");
+    let proxy = pki::leaf(&proxy_ca, "proxy", &["localhost"], false, false);
+    let poste = pki::leaf(&desktop_ca, "poste-1", &[], true, false);
+    for (name, text) in [
+        ("proxy-ca.pem", proxy_ca.pem()),
+        ("desktops-ca.pem", desktop_ca.pem()),
+        ("proxy.pem", proxy.cert_pem),
+        ("proxy.key", proxy.key_pem),
+        ("poste.pem", poste.cert_pem),
+        ("poste.key", poste.key_pem),
+        ("psc-ca.pem", p.pki.ca_pem.clone()),
+        ("org.pem", p.pki.client.cert_pem.clone()),
+        ("org.key", p.pki.client.key_pem.clone()),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    std::fs::write(
+        d.join("psc.toml"),
+        format!(
+            "environment = \"custom\"\nissuer = \"{}\"\nclient_id = \"{}\"\n\
+             [client_auth]\nmethod = \"tls_client_auth_pem\"\nchain = \"{}\"\nkey = \"{}\"\n",
+            p.issuer,
+            op::MTLS_CLIENT_ID,
+            d.join("org.pem").display(),
+            d.join("org.key").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("proxy.toml"),
+        "listen = \"127.0.0.1:0\"\nserver_cert = \"proxy.pem\"\nserver_key = \"proxy.key\"\n\
+         client_ca = \"desktops-ca.pem\"\ntrace_file = \"traces.jsonl\"\n[clients.lgo-a]\n\
+         [psc]\nconfig = \"psc.toml\"\nca = \"psc-ca.pem\"\n",
+    )
+    .unwrap();
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_segur"))
+            .args(["psc", "proxy", "--config"])
+            .arg(d.join("proxy.toml"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .trim()
+        .strip_prefix("listening on 127.0.0.1:")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .parse()
+        .unwrap();
+
+    p.ciba_policy(NATIONAL_ID, "approve", 600, 30);
+    let r = segur(d, port, &["login", "--national-id", NATIONAL_ID]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.err
+            .contains("card reader (CPS-Gestion) the request showing the code"),
+        "{}",
+        r.err
+    );
+    let r = segur(d, port, &["whoami", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v: serde_json::Value = serde_json::from_str(r.out.trim()).unwrap();
+    assert_eq!(v["national_id"], NATIONAL_ID);
+    let r = segur(d, port, &["logout"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    // A refusal on the device: exit 1, named.
+    p.ciba_policy("ANS20210107161429", "deny", 300, 30);
+    let r = segur(d, port, &["login", "--national-id", "ANS20210107161429"]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("access_denied"), "{}", r.err);
+    // A configuration without [psc] is refused by the command, naming the section.
+    std::fs::write(
+        d.join("bare.toml"),
+        "listen = \"127.0.0.1:0\"\nserver_cert = \"proxy.pem\"\nserver_key = \"proxy.key\"\n\
+         client_ca = \"desktops-ca.pem\"\ntrace_file = \"traces.jsonl\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_segur"))
+        .args(["psc", "proxy", "--config"])
+        .arg(d.join("bare.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no [psc] section"));
+}

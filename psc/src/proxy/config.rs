@@ -17,6 +17,10 @@
 //! [clients.lgo-officine-1]           # the ANS `clientId`; unknown ones get 404
 //! certificate_sha256 = "9f…"         # optional pin of the desktop certificate (hex)
 //!
+//! [psc]                              # Pro Santé Connect, for `segur psc proxy`
+//! config = "psc.toml"                # segur_psc::config::PscConfig (issuer, client, mTLS)
+//! ca = "igc-sante-roots.pem"         # the anchors of PSC's servers
+//!
 //! [backends.dmp]
 //! url = "https://api.example/dmp"    # /send/dmp/<path> goes to <url>/<path>
 //! token_endpoint = "https://as.example/token"
@@ -81,6 +85,14 @@ struct FileConfig {
     clients: BTreeMap<String, FileClient>,
     #[serde(default)]
     backends: BTreeMap<String, FileBackend>,
+    psc: Option<FilePsc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePsc {
+    config: PathBuf,
+    ca: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +186,17 @@ pub struct Backend {
     pub token_to_desktop: bool,
 }
 
+/// Where Pro Santé Connect is: the PSC client's configuration ([`crate::config::PscConfig`],
+/// its credential paths taken as written, from the working directory) and the trust anchors
+/// of PSC's servers (the IGC Santé roots in production).
+#[derive(Clone, Debug)]
+pub struct PscSettings {
+    /// The client configuration.
+    pub config: crate::config::PscConfig,
+    /// The anchors PSC's certificates must lead to.
+    pub anchors: TrustAnchors,
+}
+
 /// The proxy's configuration, loaded and checked.
 #[derive(Clone, Debug)]
 pub struct ProxyConfig {
@@ -194,6 +217,9 @@ pub struct ProxyConfig {
     pub clients: BTreeMap<String, ClientEntry>,
     /// The backends by name.
     pub backends: BTreeMap<String, Backend>,
+    /// Pro Santé Connect, for `segur psc proxy` ([`super::PscUpstream::from_settings`]);
+    /// absent when the caller gives its own [`super::Upstream`].
+    pub psc: Option<PscSettings>,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
@@ -314,7 +340,27 @@ impl ProxyConfig {
                 },
             );
         }
+        let psc = match f.psc {
+            None => None,
+            Some(p) => {
+                let path = at(&p.config);
+                let text = String::from_utf8(read(&path)?).map_err(|e| {
+                    ConfigError::Toml(format!(
+                        "{}: not UTF-8 at byte {}",
+                        path.display(),
+                        e.utf8_error().valid_up_to()
+                    ))
+                })?;
+                let config = crate::config::PscConfig::from_toml(&text)
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+                let ca = at(&p.ca);
+                let anchors =
+                    TrustAnchors::from_pem(&read(&ca)?).map_err(tls_err("psc.ca", &ca))?;
+                Some(PscSettings { config, anchors })
+            }
+        };
         Ok(Self {
+            psc,
             listen: f.listen,
             server_identity,
             client_ca,

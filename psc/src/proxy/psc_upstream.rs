@@ -61,6 +61,14 @@ impl PscUpstream {
         }
     }
 
+    /// The upstream of a proxy configuration's `[psc]` section: the client's credentials are
+    /// loaded (files, environment variables) and the client built.
+    pub fn from_settings(settings: &super::config::PscSettings) -> Result<Self, PscError> {
+        let credentials = settings.config.load_credentials()?;
+        let client = PscClient::new(settings.config.clone(), &settings.anchors, credentials)?;
+        Ok(Self::new(client))
+    }
+
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
         match self.running.lock() {
             Ok(g) => g,
