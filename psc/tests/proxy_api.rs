@@ -163,9 +163,27 @@ fn connect_send_traces_and_disconnect() {
     assert_eq!(s.psc.started.lock().unwrap().len(), 1);
     assert_eq!(s.traces().last().unwrap()["type"], "CONNECT_REPLAY");
 
+    // Another professional signs in on the same workstation: the first session ends (PSC
+    // logout) and a new one starts with a new CIBA.
+    let other = desktop
+        .login("899700000039", Channel::Card, &mut |_| {})
+        .unwrap();
+    assert_ne!(other.session_id, who.session_id);
+    assert_eq!(s.psc.logouts.load(Ordering::SeqCst), 1);
+    assert_eq!(s.psc.started.lock().unwrap().len(), 2);
+    let e = HttpClient::new(&s.tls(Some(&s.desktop_a)), HttpLimits::default())
+        .get_with_headers(
+            &format!("{}/session", s.url()),
+            "application/json",
+            &[("Authorization", &format!("Bearer {}", token.as_str()))],
+        )
+        .unwrap_err();
+    assert!(matches!(e, HttpError::Status { code: 401, .. }), "{e:?}");
+    let token = desktop.application_token().unwrap();
+
     // Disconnect: one PSC logout, a DISCONNECT trace, and the token is dead.
     desktop.logout().unwrap();
-    assert_eq!(s.psc.logouts.load(Ordering::SeqCst), 1);
+    assert_eq!(s.psc.logouts.load(Ordering::SeqCst), 2);
     assert_eq!(s.traces().last().unwrap()["type"], "DISCONNECT");
     desktop.resume(&token).unwrap();
     let e = desktop.send("GET", "dmp", "x", None, None).unwrap_err();
@@ -176,7 +194,7 @@ fn connect_send_traces_and_disconnect() {
     // A second disconnect: 401, and no second PSC logout (ANS proxy tests).
     let e = desktop.logout().unwrap_err();
     assert_eq!(refused_code(&e), (401, "unknown_session".to_owned()));
-    assert_eq!(s.psc.logouts.load(Ordering::SeqCst), 1);
+    assert_eq!(s.psc.logouts.load(Ordering::SeqCst), 2);
     assert_eq!(
         s.backend_seen().len(),
         2,

@@ -497,9 +497,16 @@ async fn connect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> Res
                     ),
                 );
             }
-            // Another professional on the same workstation, an expired or unknown session: a
-            // new login.
-            _ => {}
+            // Another professional on the same workstation: the session this token opened
+            // ends (with its PSC logout) before the new login, so no session outlives the
+            // token that reached it.
+            Lookup::Found(s) => {
+                state.store.remove(token);
+                let upstream = state.upstream.clone();
+                let _ = tokio::task::spawn_blocking(move || upstream.logout(&s.psc)).await;
+            }
+            // An expired or unknown session: a new login.
+            Lookup::Expired(_) | Lookup::Unknown => {}
         }
     }
     let upstream = state.upstream.clone();
