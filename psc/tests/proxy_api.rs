@@ -107,11 +107,27 @@ fn connect_send_traces_and_disconnect() {
         "{e:?}"
     );
     assert_eq!(s.backend_seen().len(), 2);
+    // A path that would leave the backend's base path never reaches it (the desktop's URL
+    // parser resolves the dot segments to another route; the proxy refuses any left).
+    for path in ["../admin", "../../etc"] {
+        let e = desktop.send("GET", "dmp", path, None, None).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                DesktopError::Http(HttpError::Status {
+                    code: 400 | 404,
+                    ..
+                })
+            ),
+            "{path}: {e:?}"
+        );
+    }
+    assert_eq!(s.backend_seen().len(), 2);
 
     // Traces: the ANS types and fields, in the file, and from GET /traces.
     let traces = s.traces();
     let kinds: Vec<&str> = traces.iter().map(|t| t["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["CONNECT_SUCCESS", "SEND", "SEND"]);
+    assert_eq!(kinds, ["CONNECT_SUCCESS", "SEND", "SEND", "SEND_REFUSED"]);
     let send = &traces[1];
     assert_eq!(send["clientId"], "lgo-a");
     assert_eq!(send["IdRPPS"], NATIONAL_ID);

@@ -740,6 +740,17 @@ async fn send(
         reason: reason.map(str::to_owned),
         ..ctx.session_trace(kind, &session)
     };
+    if has_dot_segment(sub_path) {
+        return record(
+            state,
+            &trace(TraceType::SendRefused, Some("dot segment in the path")),
+            error(
+                StatusCode::BAD_REQUEST,
+                "invalid_path",
+                "a '.' or '..' path segment is not relayed",
+            ),
+        );
+    }
     let (Some(backend), Some(client)) = (state.config.backends.get(name), state.clients.get(name))
     else {
         return record(
@@ -828,6 +839,15 @@ async fn send(
         ),
     };
     record(state, &trace(TraceType::Send, reason), response)
+}
+
+/// RFC 3986 §5.2.4: a `.` or `..` segment (also percent-encoded, `%2e`) would leave the
+/// backend's base path once the URL is resolved: such a path is refused, not normalised.
+fn has_dot_segment(path: &str) -> bool {
+    path.split(['/', '?']).any(|seg| {
+        let lower = seg.to_ascii_lowercase().replace("%2e", ".");
+        lower == "." || lower == ".."
+    })
 }
 
 fn relay_response(r: segur_net::http::HttpResponse) -> Response<ResBody> {
@@ -967,5 +987,28 @@ fn traces(state: &Arc<State>, req: &Request<Incoming>) -> Response<ResBody> {
             "trace_failed",
             e.to_string(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_dot_segment;
+
+    #[test]
+    fn dot_segments_are_found_encoded_or_not() {
+        for bad in [
+            "..",
+            "../x",
+            "a/../x",
+            "a/./x",
+            "a/%2e%2E/x",
+            "%2e",
+            "a/..?q=1",
+        ] {
+            assert!(has_dot_segment(bad), "{bad}");
+        }
+        for good in ["", "a/b", "a..b/c", "...", "a/.well-known", "x?q=../y"] {
+            assert!(!has_dot_segment(good), "{good}");
+        }
     }
 }
