@@ -55,6 +55,7 @@ mod ins;
 mod ins_search;
 mod json_input;
 mod mss;
+mod psc;
 mod qr;
 mod terminal;
 mod twoddoc;
@@ -97,6 +98,9 @@ enum Command {
     /// 2D-Doc and INS Data Matrix: parse and verify.
     #[command(name = "2ddoc")]
     TwoDDoc(twoddoc::Args),
+    /// Pro Santé Connect through the proxy e-Santé: login, whoami, logout.
+    #[command(subcommand)]
+    Psc(psc::Command),
     /// Access security: accounts, TOTP, login, permission checks, audit trail.
     Access(access::Args),
 }
@@ -115,5 +119,6 @@ fn main() -> ExitCode {
         Command::Qr(args) => qr::run(&args),
         Command::TwoDDoc(args) => twoddoc::run(&args),
         Command::Access(args) => access::run(&args),
+        Command::Psc(cmd) => psc::run(cmd),
     }
 }

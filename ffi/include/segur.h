@@ -896,6 +896,54 @@ enum segur_result
    */
   SEGUR_RESULT_DMP_OTHER = 8099,
   /**
+   * The proxy e-Santé cannot be reached (connection refused, time-out, connection broken).
+   */
+  SEGUR_RESULT_PSC_UNREACHABLE = 9000,
+  /**
+   * TLS with the proxy e-Santé failed: its certificate (unknown CA, name, expiry) or ours (refused, or a certificate or key that does not load).
+   */
+  SEGUR_RESULT_PSC_TLS = 9001,
+  /**
+   * The proxy e-Santé answered something that is not its API.
+   */
+  SEGUR_RESULT_PSC_BAD_ANSWER = 9002,
+  /**
+   * No session on this handle: call `segur_psc_provider_login` first.
+   */
+  SEGUR_RESULT_PSC_NOT_SIGNED_IN = 9010,
+  /**
+   * The session is unknown to the proxy: logged out, expired (idle or absolute limit) or the proxy restarted.
+   */
+  SEGUR_RESULT_PSC_SESSION_ENDED = 9011,
+  /**
+   * The application token belongs to a session opened by another workstation certificate or client id.
+   */
+  SEGUR_RESULT_PSC_FOREIGN_TOKEN = 9012,
+  /**
+   * The professional refused the request on the card or the phone (CIBA `access_denied`).
+   */
+  SEGUR_RESULT_PSC_DENIED = 9020,
+  /**
+   * Nobody approved the request in time (CIBA `expired_token`).
+   */
+  SEGUR_RESULT_PSC_EXPIRED = 9021,
+  /**
+   * The proxy does not know the client id, or the id is pinned to another certificate.
+   */
+  SEGUR_RESULT_PSC_UNKNOWN_CLIENT = 9022,
+  /**
+   * The proxy could not reach Pro Santé Connect or an authorisation server.
+   */
+  SEGUR_RESULT_PSC_UNAVAILABLE = 9023,
+  /**
+   * Another refusal by the proxy, Pro Santé Connect or an authorisation server.
+   */
+  SEGUR_RESULT_PSC_REFUSED = 9030,
+  /**
+   * Another Pro Santé Connect error.
+   */
+  SEGUR_RESULT_PSC_OTHER = 9099,
+  /**
    * The access database failed (SQLite error).
    */
   SEGUR_RESULT_ACCESS_STORAGE = 10000,
@@ -1091,6 +1139,32 @@ enum segur_identity_status
 };
 #ifndef __cplusplus
 typedef uint32_t segur_identity_status;
+#endif // __cplusplus
+
+/**
+ * What a login reports to its progress callback.
+ */
+enum segur_psc_progress
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * The request is sent: show `binding_message` (two digits); the professional finds it on
+   * the card reader's or the phone's prompt.
+   */
+  SEGUR_PSC_PROGRESS_STARTED = 1,
+  /**
+   * Still waiting for the professional (every half second; `elapsed_ms` since the start).
+   */
+  SEGUR_PSC_PROGRESS_WAITING = 2,
+  /**
+   * Signed in.
+   */
+  SEGUR_PSC_PROGRESS_CONNECTED = 3,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_psc_progress;
 #endif // __cplusplus
 
 /**
@@ -1319,6 +1393,27 @@ typedef uint32_t segur_dmp_change;
 #endif // __cplusplus
 
 /**
+ * CIBA channel of `segur_psc_provider_login`.
+ */
+enum segur_psc_channel
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * The CPS card, through the CPS-Gestion application.
+   */
+  SEGUR_PSC_CHANNEL_CARD = 1,
+  /**
+   * The e-CPS mobile application.
+   */
+  SEGUR_PSC_CHANNEL_MOBILE = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t segur_psc_channel;
+#endif // __cplusplus
+
+/**
  * An open access database. Thread-safe: calls on one handle are serialised.
  */
 typedef struct segur_access segur_access;
@@ -1377,6 +1472,13 @@ typedef struct segur_mss_mailbox segur_mss_mailbox;
 typedef struct segur_normalizer segur_normalizer;
 
 /**
+ * A session with a proxy e-Santé: made by `segur_psc_provider_new`, freed by
+ * `segur_psc_provider_free`. Thread-safe: several threads may use one handle at once (a
+ * login replaces the session the others use).
+ */
+typedef struct segur_psc_provider segur_psc_provider;
+
+/**
  * An open document store. Thread-safe: calls on one handle are serialised.
  */
 typedef struct segur_store segur_store;
@@ -1393,6 +1495,17 @@ typedef struct segur_vitale_card segur_vitale_card;
  * made: may be shared between threads for reading; free it with `segur_xdm_package_free`.
  */
 typedef struct segur_xdm_package segur_xdm_package;
+
+/**
+ * Progress callback of `segur_psc_provider_login`, called on the thread that called the
+ * login: `user_data` as given, the event, the binding message (NUL-terminated, two digits;
+ * NULL except for `SEGUR_PSC_PROGRESS_STARTED`; valid during the call only) and the time
+ * since the start in milliseconds.
+ */
+typedef void (*segur_psc_progress_callback)(void *user_data,
+                                            segur_psc_progress event,
+                                            const char *binding_message,
+                                            uint64_t elapsed_ms);
 
 #ifdef __cplusplus
 extern "C" {
@@ -2642,6 +2755,24 @@ segur_result segur_mss_credentials_set_token(segur_mss_credentials *credentials,
                                              size_t token_len);
 
 /**
+ * Takes the token of each connection from a proxy e-Santé session (`provider`, a
+ * `segur_psc_provider` signed in with `segur_psc_provider_login`): before each connection the
+ * proxy is asked for the token of its backend `backend` (`backend_len` bytes of UTF-8, the
+ * name in the proxy's configuration; the proxy must release that backend's token, as SASL
+ * XOAUTH2 over SMTP and IMAP cannot go through the proxy). Replaces a token or provider set
+ * before. The credentials keep their own reference: the provider may be freed afterwards.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_INVALID_PARAMETER` (backend name not 1 to 64 letters, digits, `-`, `_`, `.`);
+ * a refusal by the proxy comes at the connection, as `SEGUR_RESULT_MSS_TOKEN_PROVIDER`. Not
+ * thread-safe (see `segur_mss_credentials`).
+ */
+segur_result segur_mss_credentials_set_psc_provider(segur_mss_credentials *credentials,
+                                                    const segur_psc_provider *provider,
+                                                    const char *backend,
+                                                    size_t backend_len);
+
+/**
  * Sets the software certificate of an applicative mailbox: `pkcs12` (`pkcs12_len` bytes of
  * DER) opened with `password` (`password_len` bytes of UTF-8; empty for none). The certificate
  * is presented as the TLS client certificate and, without a token, identifies the mailbox
@@ -2897,6 +3028,79 @@ segur_result segur_mss_send(const char *connection_json,
                             const uint8_t *xdm,
                             size_t xdm_len,
                             char **out_json);
+
+/**
+ * Makes a provider for a proxy e-Santé and writes it to `*out_provider` (free with
+ * `segur_psc_provider_free`). `config_json` is `{"proxy":"https://proxy.example:8443",
+ * "ca_pem":"<the proxy's CA>","cert_pem":"<this workstation's certificate>",
+ * "key_pem":"<its private key>","client_id":"<the software's client id in the proxy>"}`. The
+ * key is held in memory, zeroized on free. Not signed in yet: call `segur_psc_provider_login`.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_PSC_TLS` (a certificate or key that does not load),
+ * `SEGUR_RESULT_INVALID_PARAMETER` (not an https:// URL, client id not 1 to 64 letters,
+ * digits, `-`, `_`, `.`). Thread-safe.
+ */
+segur_result segur_psc_provider_new(const char *config_json,
+                                    size_t config_json_len,
+                                    segur_psc_provider **out_provider);
+
+/**
+ * Signs `national_id` (`national_id_len` bytes of UTF-8: the professional's national
+ * identifier) in by CIBA on `channel` (a `segur_psc_channel` value), blocking until the
+ * professional approves on the card or the phone, refuses, or the request expires (a few
+ * minutes). `progress` (may be NULL) is called on this thread with `user_data`: first
+ * `SEGUR_PSC_PROGRESS_STARTED` with the two digits to show, then
+ * `SEGUR_PSC_PROGRESS_WAITING` every half second, then `SEGUR_PSC_PROGRESS_CONNECTED`. On
+ * success writes the signed-in professional as JSON to `*out_whoami_json` (free with
+ * `segur_string_free`), as `segur_psc_provider_whoami`. A session this handle holds for the same
+ * professional is replayed by the proxy without a new CIBA.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_INVALID_PARAMETER` (bad channel, empty or over-long id),
+ * `SEGUR_RESULT_PSC_DENIED`, `SEGUR_RESULT_PSC_EXPIRED`, `SEGUR_RESULT_PSC_UNKNOWN_CLIENT`,
+ * `SEGUR_RESULT_PSC_FOREIGN_TOKEN`, `SEGUR_RESULT_PSC_UNAVAILABLE`, `SEGUR_RESULT_PSC_REFUSED`,
+ * `SEGUR_RESULT_PSC_TLS`, `SEGUR_RESULT_PSC_UNREACHABLE`, `SEGUR_RESULT_PSC_BAD_ANSWER`.
+ * Thread-safe.
+ */
+segur_result segur_psc_provider_login(const segur_psc_provider *provider,
+                                      const char *national_id,
+                                      size_t national_id_len,
+                                      uint32_t channel,
+                                      segur_psc_progress_callback progress,
+                                      void *user_data,
+                                      char **out_whoami_json);
+
+/**
+ * Writes the signed-in professional as JSON to `*out_json` (free with `segur_string_free`):
+ * `{"national_id":"…","given_name"?:"…","family_name"?:"…","client_id":"…","session_id":"…",
+ * "session_state":"…","expires_in":1799,"backends":["dmp","mss"]}` (claims, never tokens).
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_PSC_NOT_SIGNED_IN`,
+ * `SEGUR_RESULT_PSC_SESSION_ENDED` (logged out, expired or unknown to the proxy),
+ * `SEGUR_RESULT_PSC_FOREIGN_TOKEN`, `SEGUR_RESULT_PSC_TLS`, `SEGUR_RESULT_PSC_UNREACHABLE`.
+ * Thread-safe.
+ */
+segur_result segur_psc_provider_whoami(const segur_psc_provider *provider,
+                                       char **out_json);
+
+/**
+ * Closes the session: the proxy removes it and logs out of Pro Santé Connect (SC.SSI/IE.38).
+ * The handle forgets its application token even when the proxy cannot be reached.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_PSC_NOT_SIGNED_IN`,
+ * `SEGUR_RESULT_PSC_SESSION_ENDED`, `SEGUR_RESULT_PSC_TLS`, `SEGUR_RESULT_PSC_UNREACHABLE`.
+ * Thread-safe.
+ */
+segur_result segur_psc_provider_logout(const segur_psc_provider *provider);
+
+/**
+ * Frees a provider (NULL is a no-op); its application token is zeroized. The session stays
+ * open at the proxy until its idle limit: call `segur_psc_provider_logout` first to close it.
+ * Credentials that took the provider (`segur_mss_credentials_set_psc_provider`) keep working
+ * with their own reference.
+ */
+void segur_psc_provider_free(segur_psc_provider *provider);
 
 /**
  * Writes the English message of `result` (UTF-8, **not** NUL-terminated) into `buf` of `len`

@@ -46,6 +46,10 @@ type
   PSegurMssMailbox = type Pointer;
   PSegurMssCredentials = type Pointer;
   PSegurDmpClient = type Pointer;
+  PSegurPscProvider = type Pointer;
+  { segur_psc_progress_callback: called on the thread of segur_psc_provider_login }
+  TSegurPscProgressCallback = procedure(UserData: Pointer; Event: Cardinal;
+    BindingMessage: PAnsiChar; ElapsedMs: UInt64); cdecl;
   { size_t }
   TSegurSize = NativeUInt;
   PSegurSize = ^TSegurSize;
@@ -264,6 +268,18 @@ const
   SEGUR_RESULT_DMP_PATIENT_NOT_QUALIFIED = 8071;
   SEGUR_RESULT_DMP_XDM_DOCUMENT = 8072;
   SEGUR_RESULT_DMP_OTHER = 8099;
+  SEGUR_RESULT_PSC_UNREACHABLE = 9000;
+  SEGUR_RESULT_PSC_TLS = 9001;
+  SEGUR_RESULT_PSC_BAD_ANSWER = 9002;
+  SEGUR_RESULT_PSC_NOT_SIGNED_IN = 9010;
+  SEGUR_RESULT_PSC_SESSION_ENDED = 9011;
+  SEGUR_RESULT_PSC_FOREIGN_TOKEN = 9012;
+  SEGUR_RESULT_PSC_DENIED = 9020;
+  SEGUR_RESULT_PSC_EXPIRED = 9021;
+  SEGUR_RESULT_PSC_UNKNOWN_CLIENT = 9022;
+  SEGUR_RESULT_PSC_UNAVAILABLE = 9023;
+  SEGUR_RESULT_PSC_REFUSED = 9030;
+  SEGUR_RESULT_PSC_OTHER = 9099;
   SEGUR_RESULT_ACCESS_STORAGE = 10000;
   SEGUR_RESULT_ACCESS_NOT_INITIALISED = 10001;
   SEGUR_RESULT_ACCESS_ALREADY_INITIALISED = 10002;
@@ -298,6 +314,13 @@ const
   SEGUR_RESULT_STORE_INVALID_FIELD = 11006;
   SEGUR_RESULT_STORE_OTHER = 11099;
 
+  { segur_psc_channel }
+  SEGUR_PSC_CHANNEL_CARD = 1;
+  SEGUR_PSC_CHANNEL_MOBILE = 2;
+  { segur_psc_progress }
+  SEGUR_PSC_PROGRESS_STARTED = 1;
+  SEGUR_PSC_PROGRESS_WAITING = 2;
+  SEGUR_PSC_PROGRESS_CONNECTED = 3;
   { segur_name_kind }
   SEGUR_NAME_KIND_BIRTH_NAME = 1;
   SEGUR_NAME_KIND_GIVEN_NAME = 2;
@@ -556,6 +579,22 @@ function segur_mss_credentials_set_pkcs12(Credentials: PSegurMssCredentials;
   PasswordLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 procedure segur_mss_credentials_free(Credentials: PSegurMssCredentials); cdecl;
   external SegurLib;
+function segur_mss_credentials_set_psc_provider(Credentials: PSegurMssCredentials;
+  Provider: PSegurPscProvider; Backend: PAnsiChar; BackendLen: TSegurSize): TSegurResult;
+  cdecl; external SegurLib;
+
+{ Pro Sante Connect through the vendor's proxy e-Sante: a provider signs in by CIBA (blocking,
+  progress callback on the calling thread); it holds only the proxy's application token. }
+function segur_psc_provider_new(ConfigJson: PAnsiChar; ConfigJsonLen: TSegurSize;
+  out OutProvider: PSegurPscProvider): TSegurResult; cdecl; external SegurLib;
+function segur_psc_provider_login(Provider: PSegurPscProvider; NationalId: PAnsiChar;
+  NationalIdLen: TSegurSize; Channel: Cardinal; Progress: TSegurPscProgressCallback;
+  UserData: Pointer; out OutWhoamiJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_psc_provider_whoami(Provider: PSegurPscProvider;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_psc_provider_logout(Provider: PSegurPscProvider): TSegurResult; cdecl;
+  external SegurLib;
+procedure segur_psc_provider_free(Provider: PSegurPscProvider); cdecl; external SegurLib;
 
 function segur_mss_send(ConnectionJson: PAnsiChar; ConnectionJsonLen: TSegurSize;
   Credentials: PSegurMssCredentials; OptionsJson: PAnsiChar; OptionsJsonLen: TSegurSize;

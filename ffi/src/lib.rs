@@ -16,8 +16,8 @@
 //!
 //! Further modules: [`access`], [`cards`], [`cda`], [`dispensation`], [`dmp`],
 //! [`eprescription`], [`ins`], [`ins_datamatrix`], [`insi`], [`mss_annuaire`],
-//! [`mss_credentials`], [`mss_discovery`], [`mss_mailbox`], [`mss_mdn`], [`mssante`], [`result`],
-//! [`store`], [`twoddoc`], [`vitale`].
+//! [`mss_credentials`], [`mss_discovery`], [`mss_mailbox`], [`mss_mdn`], [`mssante`], [`psc`],
+//! [`result`], [`store`], [`twoddoc`], [`vitale`].
 #![allow(unsafe_code)]
 // the C boundary is the one place where raw pointers are unavoidable
 // Reviewed: the exported functions take raw pointers from C and cannot be `unsafe fn` for their
@@ -44,6 +44,7 @@ pub mod mss_mailbox;
 pub mod mss_mdn;
 pub mod mssante;
 mod names;
+pub mod psc;
 pub mod result;
 pub mod store;
 pub mod twoddoc;

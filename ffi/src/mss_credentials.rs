@@ -16,7 +16,7 @@ use crate::result::segur_result;
 use crate::try_ffi;
 use ::segur_mssante::MailAddress;
 use ::segur_mssante::tls::{ClientIdentity, TlsSettings, TrustAnchors};
-use ::segur_mssante::token::{Authentication, CallerToken, OAuthMechanism};
+use ::segur_mssante::token::{Authentication, CallerToken, OAuthMechanism, TokenProvider};
 use std::ffi::c_char;
 use std::fmt;
 use std::sync::Arc;
@@ -32,8 +32,10 @@ use std::sync::Arc;
 pub struct segur_mss_credentials {
     anchors: Option<TrustAnchors>,
     /// Shared by every connection made with these credentials, so the one lifetime rule of
-    /// `CallerToken` (240 s from `segur_mss_credentials_set_token`) holds across calls.
-    token: Option<Arc<CallerToken>>,
+    /// `CallerToken` (240 s from `segur_mss_credentials_set_token`) holds across calls; or the
+    /// proxy e-Santé provider of `segur_mss_credentials_set_psc_provider`, asked before each
+    /// connection.
+    token: Option<Arc<dyn TokenProvider>>,
     /// The private key is zeroized on drop (`ClientIdentity`).
     identity: Option<ClientIdentity>,
 }
@@ -162,6 +164,37 @@ pub extern "C" fn segur_mss_credentials_set_token(
         // once no open mailbox uses it any more.
         let t = try_ffi!(CallerToken::new(secret.to_owned(), None).map_err(mss_err));
         c.token = Some(Arc::new(t));
+        segur_result::Ok
+    })
+}
+
+/// Takes the token of each connection from a proxy e-Santé session (`provider`, a
+/// `segur_psc_provider` signed in with `segur_psc_provider_login`): before each connection the
+/// proxy is asked for the token of its backend `backend` (`backend_len` bytes of UTF-8, the
+/// name in the proxy's configuration; the proxy must release that backend's token, as SASL
+/// XOAUTH2 over SMTP and IMAP cannot go through the proxy). Replaces a token or provider set
+/// before. The credentials keep their own reference: the provider may be freed afterwards.
+///
+/// Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+/// `SEGUR_RESULT_INVALID_PARAMETER` (backend name not 1 to 64 letters, digits, `-`, `_`, `.`);
+/// a refusal by the proxy comes at the connection, as `SEGUR_RESULT_MSS_TOKEN_PROVIDER`. Not
+/// thread-safe (see `segur_mss_credentials`).
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_mss_credentials_set_psc_provider(
+    credentials: *mut segur_mss_credentials,
+    provider: *const crate::psc::segur_psc_provider,
+    backend: *const c_char,
+    backend_len: usize,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: a live handle not used by another thread meanwhile.
+        let c = try_ffi!(unsafe { handle_mut(credentials) });
+        // SAFETY: header contract: NULL or a live provider handle.
+        let p = try_ffi!(unsafe { crate::psc::provider_arg(provider) });
+        // SAFETY: header contract: `backend` points to `backend_len` readable bytes.
+        let backend = try_ffi!(unsafe { str_arg(backend, backend_len) });
+        let for_backend = try_ffi!(p.for_backend(backend).map_err(crate::psc::psc_err));
+        c.token = Some(Arc::new(for_backend));
         segur_result::Ok
     })
 }

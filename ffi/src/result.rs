@@ -495,6 +495,32 @@ pub enum segur_result {
     /// Another DMP error.
     DmpOther = 8099,
 
+    // 9000-9099: Pro Santé Connect through the proxy e-Santé (segur-psc).
+    /// The proxy e-Santé cannot be reached (connection refused, time-out, connection broken).
+    PscUnreachable = 9000,
+    /// TLS with the proxy e-Santé failed: its certificate (unknown CA, name, expiry) or ours (refused, or a certificate or key that does not load).
+    PscTls = 9001,
+    /// The proxy e-Santé answered something that is not its API.
+    PscBadAnswer = 9002,
+    /// No session on this handle: call `segur_psc_provider_login` first.
+    PscNotSignedIn = 9010,
+    /// The session is unknown to the proxy: logged out, expired (idle or absolute limit) or the proxy restarted.
+    PscSessionEnded = 9011,
+    /// The application token belongs to a session opened by another workstation certificate or client id.
+    PscForeignToken = 9012,
+    /// The professional refused the request on the card or the phone (CIBA `access_denied`).
+    PscDenied = 9020,
+    /// Nobody approved the request in time (CIBA `expired_token`).
+    PscExpired = 9021,
+    /// The proxy does not know the client id, or the id is pinned to another certificate.
+    PscUnknownClient = 9022,
+    /// The proxy could not reach Pro Santé Connect or an authorisation server.
+    PscUnavailable = 9023,
+    /// Another refusal by the proxy, Pro Santé Connect or an authorisation server.
+    PscRefused = 9030,
+    /// Another Pro Santé Connect error.
+    PscOther = 9099,
+
     // 10000-10099: access security (segur-access).
     /// The access database failed (SQLite error).
     AccessStorage = 10000,
@@ -807,6 +833,18 @@ tables! {
     EpPrescriptionId => "the prescription number is refused",
     EpDispensation => "the dispensation is incomplete or inconsistent with the prescription",
     EpOther => "the e-prescription operation failed",
+    PscUnreachable => "the proxy e-Santé cannot be reached",
+    PscTls => "TLS with the proxy e-Santé failed (certificate, CA, name or expiry)",
+    PscBadAnswer => "the proxy e-Santé gave an unexpected answer",
+    PscNotSignedIn => "not signed in to the proxy e-Santé",
+    PscSessionEnded => "the proxy e-Santé session has ended: sign in again",
+    PscForeignToken => "the session belongs to another workstation",
+    PscDenied => "the professional refused the Pro Santé Connect request",
+    PscExpired => "the Pro Santé Connect request expired before approval",
+    PscUnknownClient => "the proxy e-Santé does not know this client id or certificate",
+    PscUnavailable => "Pro Santé Connect is unavailable",
+    PscRefused => "the proxy e-Santé refused the request",
+    PscOther => "the Pro Santé Connect operation failed",
     AccessStorage => "the access database failed",
     AccessNotInitialised => "the access database is not initialised",
     AccessAlreadyInitialised => "the access database already exists",

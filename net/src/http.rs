@@ -197,6 +197,29 @@ impl HttpClient {
         self.finish(request.call())
     }
 
+    /// Any method (RFC 9110 §9: `GET`, `POST`, `PUT`, `PATCH`, `DELETE`…) with `headers` and,
+    /// when given, `body` (its `Content-Type` among `headers`): what a relay forwards as it
+    /// came. A 2xx response is returned, anything else is an error that keeps the response.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<HttpResponse, HttpError> {
+        let is_token = !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase());
+        if !is_token {
+            return Err(HttpError::Protocol(
+                "request method is not an upper-case token".into(),
+            ));
+        }
+        let request = self.request(method, url, headers)?;
+        self.finish(match body {
+            Some(b) => request.send_bytes(b),
+            None => request.call(),
+        })
+    }
+
     fn request(
         &self,
         method: &str,

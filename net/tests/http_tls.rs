@@ -244,6 +244,37 @@ fn get_and_post_over_mutual_tls() {
 }
 
 #[test]
+fn any_method_with_or_without_a_body() {
+    let pki = pki();
+    let s = server(&pki);
+    let c = client(&pki);
+    let r = c
+        .send(
+            "PUT",
+            &url(&s, "/echo"),
+            &[("Content-Type", "application/json")],
+            Some(b"{}"),
+        )
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(r.body).unwrap(),
+        "PUT cert=true x-test=- type=application/json accept=*/* body={}"
+    );
+    let r = c.send("DELETE", &url(&s, "/echo"), &[], None).unwrap();
+    assert!(
+        String::from_utf8(r.body)
+            .unwrap()
+            .starts_with("DELETE cert=true")
+    );
+    let e = c
+        .send("GET /x HTTP/1.1\r\n", &url(&s, "/echo"), &[], None)
+        .unwrap_err();
+    assert!(matches!(e, HttpError::Protocol(_)), "{e:?}");
+    let e = c.send("delete", &url(&s, "/echo"), &[], None).unwrap_err();
+    assert!(matches!(e, HttpError::Protocol(_)), "{e:?}");
+}
+
+#[test]
 fn chunked_bodies_are_read_whole() {
     let pki = pki();
     let s = server(&pki);

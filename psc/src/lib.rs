@@ -20,7 +20,12 @@
 //! - [`session`]: [`session::PscSession`], tokens zeroized, refresh, logout, introspection;
 //! - [`exchange`]: RFC 8693 token exchange over RFC 8705 mutual TLS, certificate binding;
 //! - [`provider`]: `segur_net::token::TokenProvider` for sessions and exchanged tokens;
-//! - [`error`]: [`error::PscError`] and [`error::CibaError`].
+//! - [`error`]: [`error::PscError`] and [`error::CibaError`];
+//! - [`proxy`]: the proxy e-Santé a vendor runs for its desktops (the API of the ANS example,
+//!   PROXY.md), reaching PSC through [`proxy::Upstream`];
+//! - [`desktop`]: the desktop side, a `TokenProvider` backed by the proxy, with a blocking
+//!   login and progress callback;
+//! - [`view`]: the JSON view of the signed-in professional, shared by the CLI and the C API.
 //!
 //! Every call is blocking and every type is `Send + Sync`, for the FFI and for threads.
 
@@ -29,6 +34,7 @@
 pub mod ciba;
 pub mod client;
 pub mod config;
+pub mod desktop;
 pub mod discovery;
 pub mod error;
 pub mod exchange;
@@ -37,8 +43,10 @@ pub mod jwt;
 pub mod pkce;
 pub mod professional;
 pub mod provider;
+pub mod proxy;
 pub mod session;
 pub mod tokens;
+pub mod view;
 
 pub use ciba::{BindingMessage, CancelHandle, Channel, CibaRequest};
 pub use client::PscClient;

@@ -1,0 +1,300 @@
+//! `segur psc`: Pro Santé Connect through the vendor's proxy e-Santé.
+//!
+//! - `login --national-id ID [--channel card|mobile]`: CIBA on the card or the e-CPS, through
+//!   the proxy; the code to find on the card reader's or the phone's prompt is shown on standard
+//!   error. The proxy's application token (the desktop's only secret, bound by the proxy to
+//!   this workstation's certificate: useless elsewhere) is written to `--session-file`, created
+//!   with mode 0600; it is never printed.
+//! - `whoami [--json]`: the signed-in professional (claims, never tokens).
+//! - `logout`: the proxy closes the session and logs out of PSC; the session file is removed.
+//! - `proxy --config FILE`: runs the proxy e-Santé (segur-psc's server and PSC client).
+//!
+//! The proxy, the workstation's certificate and the client id come from the options or from
+//! `SEGUR_PSC_PROXY`, `SEGUR_PSC_CA`, `SEGUR_PSC_CERT`, `SEGUR_PSC_KEY`, `SEGUR_PSC_CLIENT_ID`,
+//! `SEGUR_PSC_SESSION_FILE`.
+//!
+//! Exit codes: 0 done; 1 refused (denied, expired, unknown client, no session); 2 usage or
+//! operational error (files, network, TLS).
+
+use segur_net::tls::{ClientIdentity, TlsSettings, TrustAnchors};
+use segur_psc::desktop::{DesktopError, LoginProgress, ProxySettings, ProxyTokenProvider};
+use segur_psc::proxy::upstream::Channel;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use zeroize::Zeroizing;
+
+/// Where the proxy is and who this workstation is.
+#[derive(clap::Args)]
+pub struct Connection {
+    /// The proxy e-Santé's URL (https://...).
+    #[arg(long, env = "SEGUR_PSC_PROXY")]
+    proxy: String,
+    /// The proxy's CA (PEM).
+    #[arg(long, env = "SEGUR_PSC_CA")]
+    ca: PathBuf,
+    /// This workstation's certificate (PEM), from the CA the proxy trusts.
+    #[arg(long, env = "SEGUR_PSC_CERT")]
+    cert: PathBuf,
+    /// Its private key (PEM).
+    #[arg(long, env = "SEGUR_PSC_KEY")]
+    key: PathBuf,
+    /// The software's client id, as configured in the proxy.
+    #[arg(long, env = "SEGUR_PSC_CLIENT_ID")]
+    client_id: String,
+    /// Where the application token is kept between commands (mode 0600).
+    #[arg(long, env = "SEGUR_PSC_SESSION_FILE")]
+    session_file: PathBuf,
+}
+
+/// CIBA channel.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ChannelArg {
+    /// The CPS card (CPS-Gestion).
+    Card,
+    /// The e-CPS application.
+    Mobile,
+}
+
+/// `segur psc` commands.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Sign in by CIBA through the proxy e-Santé.
+    Login {
+        /// The professional's national identifier (RPPS-based IdNat...).
+        #[arg(long)]
+        national_id: String,
+        /// Card or e-CPS.
+        #[arg(long, value_enum, default_value = "card")]
+        channel: ChannelArg,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Show the signed-in professional (claims, never tokens).
+    Whoami {
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Close the session (proxy and PSC).
+    Logout {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Run the proxy e-Santé: its configuration (TOML) names the listening address, the
+    /// certificates, the known clients, the backends and, in `[psc]`, Pro Santé Connect.
+    /// Prints `listening on ADDRESS` and serves until stopped.
+    Proxy {
+        /// The proxy's configuration.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+enum Failure {
+    Refused(String),
+    Error(String),
+}
+
+impl From<DesktopError> for Failure {
+    fn from(e: DesktopError) -> Self {
+        match e {
+            DesktopError::Refused { .. } | DesktopError::NotSignedIn => {
+                Self::Refused(e.to_string())
+            }
+            DesktopError::Http(segur_net::http::HttpError::Status { code, .. })
+                if (400..500).contains(&code) =>
+            {
+                Self::Refused(e.to_string())
+            }
+            other => Self::Error(other.to_string()),
+        }
+    }
+}
+
+/// Runs a `segur psc` command.
+pub fn run(cmd: Command) -> ExitCode {
+    let result = match cmd {
+        Command::Login {
+            national_id,
+            channel,
+            connection,
+        } => login(&national_id, channel, &connection),
+        Command::Whoami { json, connection } => whoami(json, &connection),
+        Command::Logout { connection } => logout(&connection),
+        Command::Proxy { config } => proxy(&config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Refused(m)) => {
+            eprintln!("{}", crate::terminal::safe(&m));
+            ExitCode::from(1)
+        }
+        Err(Failure::Error(m)) => {
+            eprintln!("{}", crate::terminal::safe(&m));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
+}
+
+fn provider(c: &Connection) -> Result<ProxyTokenProvider, Failure> {
+    let anchors = TrustAnchors::from_pem(&read(&c.ca)?)
+        .map_err(|e| Failure::Error(format!("{}: {e}", c.ca.display())))?;
+    let identity = ClientIdentity::from_pem(&read(&c.cert)?, &read(&c.key)?)
+        .map_err(|e| Failure::Error(format!("{}: {e}", c.cert.display())))?;
+    let tls =
+        TlsSettings::new(&anchors, Some(&identity)).map_err(|e| Failure::Error(e.to_string()))?;
+    Ok(ProxyTokenProvider::new(ProxySettings {
+        url: c.proxy.clone(),
+        tls,
+        client_id: c.client_id.clone(),
+    })?)
+}
+
+/// Reads the session file, refusing one that group or others may read.
+fn resume(p: &ProxyTokenProvider, c: &Connection) -> Result<(), Failure> {
+    let path = &c.session_file;
+    if !path.exists() {
+        return Err(Failure::Refused(format!(
+            "not signed in: no session file {} (segur psc login)",
+            path.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(Failure::Error(format!(
+                "{}: readable by group or others (mode {:o}); it must be 0600",
+                path.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    let text = Zeroizing::new(read(path)?);
+    let token = std::str::from_utf8(&text)
+        .map_err(|_| Failure::Error(format!("{}: not a session file", path.display())))?;
+    p.resume(token.trim())
+        .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
+}
+
+fn write_session(path: &Path, token: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    // A previous session's file is replaced: its token is dead or replayed by the proxy.
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(token.as_bytes()))
+        .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
+}
+
+fn login(national_id: &str, channel: ChannelArg, c: &Connection) -> Result<(), Failure> {
+    let p = provider(c)?;
+    // A live session of this workstation is replayed by the proxy without a new CIBA.
+    let _ = resume(&p, c);
+    let channel = match channel {
+        ChannelArg::Card => Channel::Card,
+        ChannelArg::Mobile => Channel::Mobile,
+    };
+    let mut dots = 0u32;
+    let who = p.login(national_id, channel, &mut |event| match event {
+        LoginProgress::Started { binding_message } => eprintln!(
+            "Confirm on the {} the request showing the code {binding_message}",
+            match channel {
+                Channel::Card => "card reader (CPS-Gestion)",
+                Channel::Mobile => "e-CPS application",
+            }
+        ),
+        LoginProgress::Waiting { .. } => {
+            dots += 1;
+            if dots.is_multiple_of(10) {
+                eprintln!("waiting for the confirmation...");
+            }
+        }
+        LoginProgress::Connected => {}
+    })?;
+    let token = p
+        .application_token()
+        .ok_or_else(|| Failure::Error("no session after login".into()))?;
+    write_session(&c.session_file, &token)?;
+    println!(
+        "signed in: {} (client {}, session {}, {} s left)",
+        crate::terminal::safe(&who.national_id),
+        crate::terminal::safe(&who.client_id),
+        who.session_id,
+        who.expires_in
+    );
+    Ok(())
+}
+
+fn whoami(json: bool, c: &Connection) -> Result<(), Failure> {
+    let p = provider(c)?;
+    resume(&p, c)?;
+    let who = p.whoami()?;
+    if json {
+        crate::terminal::print_json(&who, false).map_err(|e| Failure::Error(e.to_string()))?;
+    } else {
+        let name = [who.given_name.as_deref(), who.family_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!("national id: {}", crate::terminal::safe(&who.national_id));
+        if !name.is_empty() {
+            println!("name: {}", crate::terminal::safe(&name));
+        }
+        println!("client: {}", crate::terminal::safe(&who.client_id));
+        println!("session: {}", crate::terminal::safe(&who.session_id));
+        println!("expires in: {} s", who.expires_in);
+        println!(
+            "backends: {}",
+            crate::terminal::safe(&who.backends.join(", "))
+        );
+    }
+    Ok(())
+}
+
+fn logout(c: &Connection) -> Result<(), Failure> {
+    let p = provider(c)?;
+    resume(&p, c)?;
+    let result = p.logout();
+    // The file goes whatever the proxy said: its token is dead or about to be.
+    let _ = std::fs::remove_file(&c.session_file);
+    result?;
+    println!("signed out");
+    Ok(())
+}
+
+fn proxy(path: &Path) -> Result<(), Failure> {
+    use segur_psc::proxy::{ProxyConfig, ProxyServer, PscUpstream};
+    let config = ProxyConfig::load(path).map_err(|e| Failure::Error(e.to_string()))?;
+    let Some(psc) = &config.psc else {
+        return Err(Failure::Error(format!(
+            "{}: no [psc] section (the PSC client configuration and its CA)",
+            path.display()
+        )));
+    };
+    let upstream = PscUpstream::from_settings(psc)
+        .map_err(|e| Failure::Error(format!("Pro Santé Connect client: {e}")))?;
+    let server = ProxyServer::start(config, std::sync::Arc::new(upstream))
+        .map_err(|e| Failure::Error(e.to_string()))?;
+    println!("listening on {}", server.local_addr());
+    server.wait();
+    Ok(())
+}

@@ -1,0 +1,399 @@
+//! The proxy's configuration file (TOML): where it listens, its certificate, the CA of the
+//! desktop clients' certificates, the known clients, the session limits, the trace file and the
+//! backends (name → URL, token endpoint, audience, scope, certificate).
+//!
+//! ```toml
+//! listen = "127.0.0.1:8443"
+//! server_cert = "proxy.pem"          # paths are relative to this file
+//! server_key = "proxy.key"
+//! client_ca = "desktops-ca.pem"      # every desktop presents a certificate from it
+//! trace_file = "traces.jsonl"
+//! expose_traces = false              # GET /traces, for the ANS conformity checks
+//!
+//! [session]
+//! absolute_secs = 14400              # PSC's own limits (psc.md §5.5): 4 h
+//! idle_secs = 1800                   # and 30 min idle
+//!
+//! [clients.lgo-officine-1]           # the ANS `clientId`; unknown ones get 404
+//! certificate_sha256 = "9f…"         # optional pin of the desktop certificate (hex)
+//!
+//! [psc]                              # Pro Santé Connect, for `segur psc proxy`
+//! config = "psc.toml"                # segur_psc::config::PscConfig (issuer, client, mTLS)
+//! ca = "igc-sante-roots.pem"         # the anchors of PSC's servers
+//!
+//! [backends.dmp]
+//! url = "https://api.example/dmp"    # /send/dmp/<path> goes to <url>/<path>
+//! token_endpoint = "https://as.example/token"
+//! scope = "dmp"
+//! ca = "igc-sante.pem"
+//! cert = "org-auth-cli.pem"
+//! key = "org-auth-cli.key"
+//! ```
+
+use segur_net::tls::{ClientIdentity, TrustAnchors};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why the configuration cannot be used. Paths are shown; file contents never.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or has an unknown or missing field (toml names line and column).
+    #[error("configuration: {0}")]
+    Toml(String),
+    /// A certificate, key or CA file that does not load.
+    #[error("{what} ({path}): {source}")]
+    Tls {
+        /// Which setting.
+        what: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: segur_net::tls::TlsError,
+    },
+    /// A value that is out of range or inconsistent.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: SocketAddr,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+    client_ca: PathBuf,
+    trace_file: PathBuf,
+    #[serde(default)]
+    expose_traces: bool,
+    #[serde(default)]
+    session: FileSession,
+    #[serde(default)]
+    clients: BTreeMap<String, FileClient>,
+    #[serde(default)]
+    backends: BTreeMap<String, FileBackend>,
+    psc: Option<FilePsc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePsc {
+    config: PathBuf,
+    ca: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSession {
+    #[serde(default = "default_absolute")]
+    absolute_secs: u64,
+    #[serde(default = "default_idle")]
+    idle_secs: u64,
+}
+
+impl Default for FileSession {
+    fn default() -> Self {
+        Self {
+            absolute_secs: default_absolute(),
+            idle_secs: default_idle(),
+        }
+    }
+}
+
+fn default_absolute() -> u64 {
+    4 * 3600
+}
+fn default_idle() -> u64 {
+    30 * 60
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileClient {
+    certificate_sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBackend {
+    url: String,
+    token_endpoint: String,
+    audience: Option<String>,
+    scope: Option<String>,
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    #[serde(default)]
+    token_to_desktop: bool,
+}
+
+/// Session limits (psc.md §5.5: PSC's own session lasts 4 h at most and 30 min idle; the
+/// proxy's is never longer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// From the connection, whatever the activity.
+    pub absolute: Duration,
+    /// Since the last request.
+    pub idle: Duration,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            absolute: Duration::from_secs(default_absolute()),
+            idle: Duration::from_secs(default_idle()),
+        }
+    }
+}
+
+/// A desktop client allowed to connect (the ANS `clientId`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientEntry {
+    /// SHA-256 of the DER certificate the client must present, when pinned.
+    pub certificate_sha256: Option<[u8; 32]>,
+}
+
+/// A PSC-protected API the proxy relays to.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    /// The base URL: `/send/<name>/<path>` goes to `<url>/<path>`.
+    pub url: String,
+    /// The token endpoint of its authorisation server (RFC 8693 exchange).
+    pub token_endpoint: String,
+    /// The `audience` of the exchange, when wanted.
+    pub audience: Option<String>,
+    /// The `scope` of the exchange.
+    pub scope: Option<String>,
+    /// The trust anchors of the backend and of its authorisation server.
+    pub anchors: TrustAnchors,
+    /// The certificate of the exchange and of the business calls (psc.md §7).
+    pub identity: ClientIdentity,
+    /// Whether `GET /token/<name>` hands the exchanged token to the desktop, for protocols the
+    /// proxy cannot relay (MSSanté SASL XOAUTH2 over SMTP and IMAP; PROXY.md). Off by default.
+    pub token_to_desktop: bool,
+}
+
+/// Where Pro Santé Connect is: the PSC client's configuration ([`crate::config::PscConfig`],
+/// its credential paths taken as written, from the working directory) and the trust anchors
+/// of PSC's servers (the IGC Santé roots in production).
+#[derive(Clone, Debug)]
+pub struct PscSettings {
+    /// The client configuration.
+    pub config: crate::config::PscConfig,
+    /// The anchors PSC's certificates must lead to.
+    pub anchors: TrustAnchors,
+}
+
+/// The proxy's configuration, loaded and checked.
+#[derive(Clone, Debug)]
+pub struct ProxyConfig {
+    /// The listening address.
+    pub listen: SocketAddr,
+    /// The proxy's own certificate and key.
+    pub server_identity: ClientIdentity,
+    /// The CA of the desktop clients' certificates (mutual TLS is required).
+    pub client_ca: TrustAnchors,
+    /// The append-only JSON-lines trace file.
+    pub trace_file: PathBuf,
+    /// Whether `GET /traces` answers (the ANS conformity checks call it; it shows every
+    /// professional's identifier to any desktop, so it is off unless asked for).
+    pub expose_traces: bool,
+    /// Session limits.
+    pub session: SessionLimits,
+    /// The known clients by `clientId`.
+    pub clients: BTreeMap<String, ClientEntry>,
+    /// The backends by name.
+    pub backends: BTreeMap<String, Backend>,
+    /// Pro Santé Connect, for `segur psc proxy` ([`super::PscUpstream::from_settings`]);
+    /// absent when the caller gives its own [`super::Upstream`].
+    pub psc: Option<PscSettings>,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn tls_err(
+    what: impl Into<String>,
+    path: &Path,
+) -> impl FnOnce(segur_net::tls::TlsError) -> ConfigError {
+    let what = what.into();
+    let path = path.to_owned();
+    move |source| ConfigError::Tls { what, path, source }
+}
+
+/// A name usable in a `/send/<name>/` path: ASCII letters, digits, `-`, `_`, `.`.
+fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *slot = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl ProxyConfig {
+    /// Reads and checks the file at `path` (relative paths inside are relative to its folder).
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = read(path)?;
+        let text = String::from_utf8(text).map_err(|e| {
+            ConfigError::Toml(format!(
+                "not UTF-8 at byte {}",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml(&text, base)
+    }
+
+    /// Parses TOML text; relative paths are taken from `base`.
+    pub fn from_toml(text: &str, base: &Path) -> Result<Self, ConfigError> {
+        let f: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))?;
+        let at = |p: &Path| base.join(p);
+        let cert = at(&f.server_cert);
+        let key = at(&f.server_key);
+        let server_identity = ClientIdentity::from_pem(&read(&cert)?, &read(&key)?)
+            .map_err(tls_err("server_cert/server_key", &cert))?;
+        let ca = at(&f.client_ca);
+        let client_ca = TrustAnchors::from_pem(&read(&ca)?).map_err(tls_err("client_ca", &ca))?;
+        if f.session.absolute_secs == 0 || f.session.idle_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "session.absolute_secs and session.idle_secs must be above 0".into(),
+            ));
+        }
+        let mut clients = BTreeMap::new();
+        for (name, c) in f.clients {
+            if !is_name(&name) {
+                return Err(ConfigError::Invalid(format!(
+                    "client id {name:?}: only letters, digits, '-', '_', '.' (64 at most)"
+                )));
+            }
+            let certificate_sha256 = match c.certificate_sha256 {
+                None => None,
+                Some(h) => Some(parse_hex32(&h).ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "clients.{name}.certificate_sha256: 64 hexadecimal digits expected"
+                    ))
+                })?),
+            };
+            clients.insert(name, ClientEntry { certificate_sha256 });
+        }
+        let mut backends = BTreeMap::new();
+        for (name, b) in f.backends {
+            if !is_name(&name) {
+                return Err(ConfigError::Invalid(format!(
+                    "backend name {name:?}: only letters, digits, '-', '_', '.' (64 at most)"
+                )));
+            }
+            for (what, url) in [("url", &b.url), ("token_endpoint", &b.token_endpoint)] {
+                if !url.starts_with("https://") {
+                    return Err(ConfigError::Invalid(format!(
+                        "backends.{name}.{what}: an https:// URL is required"
+                    )));
+                }
+            }
+            let ca = at(&b.ca);
+            let anchors = TrustAnchors::from_pem(&read(&ca)?)
+                .map_err(tls_err(format!("backends.{name}.ca"), &ca))?;
+            let cert = at(&b.cert);
+            let key = at(&b.key);
+            let identity = ClientIdentity::from_pem(&read(&cert)?, &read(&key)?)
+                .map_err(tls_err(format!("backends.{name}.cert/key"), &cert))?;
+            backends.insert(
+                name,
+                Backend {
+                    url: b.url.trim_end_matches('/').to_owned(),
+                    token_endpoint: b.token_endpoint,
+                    audience: b.audience,
+                    scope: b.scope,
+                    anchors,
+                    identity,
+                    token_to_desktop: b.token_to_desktop,
+                },
+            );
+        }
+        let psc = match f.psc {
+            None => None,
+            Some(p) => {
+                let path = at(&p.config);
+                let text = String::from_utf8(read(&path)?).map_err(|e| {
+                    ConfigError::Toml(format!(
+                        "{}: not UTF-8 at byte {}",
+                        path.display(),
+                        e.utf8_error().valid_up_to()
+                    ))
+                })?;
+                let config = crate::config::PscConfig::from_toml(&text)
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+                let ca = at(&p.ca);
+                let anchors =
+                    TrustAnchors::from_pem(&read(&ca)?).map_err(tls_err("psc.ca", &ca))?;
+                Some(PscSettings { config, anchors })
+            }
+        };
+        Ok(Self {
+            psc,
+            listen: f.listen,
+            server_identity,
+            client_ca,
+            trace_file: at(&f.trace_file),
+            expose_traces: f.expose_traces,
+            session: SessionLimits {
+                absolute: Duration::from_secs(f.session.absolute_secs),
+                idle: Duration::from_secs(f.session.idle_secs),
+            },
+            clients,
+            backends,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_pins() {
+        assert!(is_name("backend-1"));
+        assert!(!is_name("../etc"));
+        assert!(!is_name(""));
+        assert!(parse_hex32(&"ab".repeat(32)).is_some());
+        assert!(parse_hex32(&"zz".repeat(32)).is_none());
+        assert!(parse_hex32("abcd").is_none());
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let e = ProxyConfig::from_toml("listen = \"127.0.0.1:1\"\nbogus = 1\n", Path::new("."))
+            .unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+    }
+}
