@@ -226,7 +226,12 @@ pub fn read(input: &[u8]) -> Result<CdaDocument<'_>, CdaError> {
 
 /// Reads a whole CDA with explicit limits.
 pub fn read_with<'a>(input: &'a [u8], limits: &ReadLimits) -> Result<CdaDocument<'a>, CdaError> {
-    let mut root = xml::parse(input, limits)?;
+    read_tree(xml::parse(input, limits)?)
+}
+
+/// The document held by a tree that [`xml::parse`] read (the validator reads the input once and
+/// uses the tree for its own rules too).
+pub(crate) fn read_tree(mut root: Element<'_>) -> Result<CdaDocument<'_>, CdaError> {
     let root = clinical_document(&mut root)?;
     let header = header(root)?;
     let body = body(root)?;

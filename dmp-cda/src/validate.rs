@@ -351,8 +351,10 @@ pub const DOCUMENT_CARDINALITIES: &[Cardinality] = &[
 /// Validates a CDA. `Err` when it cannot be read at all; `Ok(findings)` otherwise (empty when
 /// every mirrored rule holds).
 pub fn validate(input: &[u8]) -> Result<Vec<Finding>, CdaError> {
-    let doc = crate::read::read(input)?;
+    // One read of the input: the document is taken from a copy of the tree (the reader sets
+    // aside the elements of other namespaces; the rules below see the document as written).
     let root = xml::parse(input, &XmlLimits::default())?;
+    let doc = crate::read::read_tree(root.clone())?;
     Ok(validate_document(&doc, &root))
 }
 
