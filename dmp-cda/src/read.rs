@@ -583,35 +583,24 @@ fn body<'a>(root: &Element<'a>) -> Result<CdaBody<'a>, CdaError> {
         }
     };
     let mut findings = Vec::new();
-    // The first bytes of the content (the PDF file header) and its size, without decoding it
-    // whole.
-    let mut head = [0u8; 5];
-    let mut head_len = 0usize;
-    let (encoding, size) = if text.attr("representation") == Some("B64") {
-        let mut size = 0usize;
-        let chunked = b64::decode_chunked(content.as_bytes(), |c| {
-            for (slot, &b) in head.iter_mut().skip(head_len).zip(c) {
-                *slot = b;
-                head_len += 1;
-            }
-            size += c.len();
-            Ok::<(), std::convert::Infallible>(())
-        });
-        let chunked = match chunked {
-            Ok(c) => c,
-            Err(never) => match never {},
-        };
-        let (missing, chunked) = match chunked {
-            b64::Chunked::Decoded { missing_padding } => (missing_padding, true),
+    // The size of the content and whether it starts as a PDF does (ISO 32000-1 §7.5.2: the
+    // file header `%PDF-`), learnt without decoding it whole.
+    const PDF_HEADER: &[u8] = b"%PDF-";
+    let (encoding, size, is_pdf) = if text.attr("representation") == Some("B64") {
+        let checked = b64::check_chunked(content.as_bytes());
+        let (missing, chunked, size, is_pdf) = match checked.outcome {
+            b64::Chunked::Decoded { missing_padding } => (
+                missing_padding,
+                true,
+                checked.size,
+                checked.head.get(..checked.head_len) == Some(PDF_HEADER),
+            ),
             // The exact whole-buffer decode decides (and names the error): rare, never for
             // base64 as the SDK's builder or any conformant producer writes it.
             b64::Chunked::Uncertain => {
                 let (bytes, missing) =
                     b64::decode_exact(content.as_bytes()).map_err(invalid_base64)?;
-                head_len = bytes.len().min(head.len());
-                head.iter_mut().zip(&bytes).for_each(|(s, &b)| *s = b);
-                size = bytes.len();
-                (missing, false)
+                (missing, false, bytes.len(), bytes.starts_with(PDF_HEADER))
             }
         };
         // RFC 4648 §3.2: the padding is required, but a producer that left it out lost
@@ -619,18 +608,12 @@ fn body<'a>(root: &Element<'a>) -> Result<CdaBody<'a>, CdaError> {
         if missing > 0 {
             findings.push(BodyFinding::Base64PaddingMissing { missing });
         }
-        (Encoding::Base64 { chunked }, size)
+        (Encoding::Base64 { chunked }, size, is_pdf)
     } else {
         let plain = content.trim().as_bytes();
-        head_len = plain.len().min(head.len());
-        head.iter_mut().zip(plain).for_each(|(s, &b)| *s = b);
-        (Encoding::Text, plain.len())
+        (Encoding::Text, plain.len(), plain.starts_with(PDF_HEADER))
     };
-    // ISO 32000-1 §7.5.2: a PDF starts with its header `%PDF-`.
-    if media_type.eq_ignore_ascii_case("application/pdf")
-        && reference.is_none()
-        && head.get(..head_len) != Some(b"%PDF-".as_slice())
-    {
+    if media_type.eq_ignore_ascii_case("application/pdf") && reference.is_none() && !is_pdf {
         findings.push(BodyFinding::NotAPdf);
     }
     Ok(CdaBody::NonXml(NonXmlBody {
