@@ -1,5 +1,5 @@
 //! Reader for any HL7 CDA R2 document: a typed header plus the body (structured sections or
-//! the decoded `nonXMLBody`).
+//! the `nonXMLBody`, checked while reading and decoded on demand).
 //!
 //! Tolerant of unknown and reordered elements (peers emit many volets and versions), strict on
 //! hostile input: the XML layer refuses DTDs and entities and bounds size, depth and node count
