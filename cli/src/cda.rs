@@ -185,11 +185,9 @@ fn exec(cmd: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         );
                     }
                 }
-                CdaBody::NonXml(b) => say!(
-                    "body:            {} ({} bytes)",
-                    b.media_type,
-                    b.bytes.len()
-                ),
+                CdaBody::NonXml(b) => {
+                    say!("body:            {} ({} bytes)", b.media_type, b.size())
+                }
                 CdaBody::Absent => say!("body:            none"),
             }
             Ok(ExitCode::SUCCESS)

@@ -87,7 +87,7 @@ enum BodySummary<'a> {
 }
 
 impl<'a> InspectSummary<'a> {
-    fn of(doc: &'a CdaDocument) -> Self {
+    fn of(doc: &'a CdaDocument<'a>) -> Self {
         let h = &doc.header;
         Self {
             type_code: &h.type_code,
@@ -107,7 +107,7 @@ impl<'a> InspectSummary<'a> {
                 },
                 CdaBody::NonXml(b) => BodySummary::NonXml {
                     media_type: &b.media_type,
-                    bytes: b.bytes.len(),
+                    bytes: b.size(),
                 },
                 CdaBody::Absent => BodySummary::Absent,
             },
@@ -128,7 +128,7 @@ struct Line<'a> {
     summary: Option<InspectSummary<'a>>,
     /// Inspect `--json`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    document: Option<&'a CdaDocument>,
+    document: Option<&'a CdaDocument<'a>>,
     /// Validate: number of error findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<usize>,

@@ -457,7 +457,7 @@ fn flow(args: &Args, out: &mut out::OutDir) -> Result<(), Box<dyn std::error::Er
     let bpm = build_document("bpm", 2, &identity_json, |input| input["pdf"] = pdf_json)?;
     let bpm_read = segur_dmp_cda::read(bpm.as_bytes())?;
     let pdf_inside = match &bpm_read.body {
-        CdaBody::NonXml(b) => b.bytes == bpm_pdf,
+        CdaBody::NonXml(b) => b.decode().is_ok_and(|d| d == bpm_pdf),
         _ => false,
     };
     say!(

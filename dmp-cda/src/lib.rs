@@ -15,6 +15,7 @@
 // typed error, never a panic (issue class: byte-offset slicing of text).
 #![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
+mod b64;
 pub mod build;
 pub mod ebrim;
 mod error;

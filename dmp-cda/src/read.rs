@@ -1,15 +1,16 @@
 //! Reader for any HL7 CDA R2 document: a typed header plus the body (structured sections or
-//! the decoded `nonXMLBody`).
+//! the `nonXMLBody`, checked while reading and decoded on demand).
 //!
 //! Tolerant of unknown and reordered elements (peers emit many volets and versions), strict on
 //! hostile input: the XML layer refuses DTDs and entities and bounds size, depth and node count
 //! ([`crate::xml`]).
 
+use std::borrow::Cow;
 use std::fmt;
 
-use base64::Engine as _;
 use serde::Serialize;
 
+use crate::b64;
 pub use crate::error::CdaError;
 pub use crate::model::{
     Author, CdaHeader, Encounter, LegalAuthenticator, Organization, Patient, PersonName,
@@ -18,26 +19,42 @@ pub use crate::model::{
 use crate::model::{Code, InstanceId, PatientId, PatientText};
 use crate::xml::{self, Element, HL7_V3, Node, XmlLimits};
 
-/// A CDA R2 document read from bytes.
+/// A CDA R2 document read from bytes. It borrows the input: the content of a `nonXMLBody` is
+/// checked while reading but decoded only when asked ([`NonXmlBody::decode`],
+/// [`NonXmlBody::write_to`]); [`CdaDocument::into_owned`] detaches it from the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CdaDocument {
+pub struct CdaDocument<'a> {
     /// The header (everything before `component`).
     pub header: CdaHeader,
     /// The body.
-    pub body: CdaBody,
+    pub body: CdaBody<'a>,
+}
+
+impl CdaDocument<'_> {
+    /// The same document, owning the text of its `nonXMLBody` (a copy of it, when borrowed).
+    pub fn into_owned(self) -> CdaDocument<'static> {
+        CdaDocument {
+            header: self.header,
+            body: match self.body {
+                CdaBody::Structured { sections } => CdaBody::Structured { sections },
+                CdaBody::NonXml(b) => CdaBody::NonXml(b.into_owned()),
+                CdaBody::Absent => CdaBody::Absent,
+            },
+        }
+    }
 }
 
 /// The CDA body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-pub enum CdaBody {
+pub enum CdaBody<'a> {
     /// `structuredBody`: the top-level sections.
     Structured {
         /// Sections in document order.
         sections: Vec<Section>,
     },
-    /// `nonXMLBody` (CDA R2 N1): the decoded content.
-    NonXml(NonXmlBody),
+    /// `nonXMLBody` (CDA R2 N1): the content, checked, decoded on demand.
+    NonXml(NonXmlBody<'a>),
     /// No `component` (header-only reads).
     Absent,
 }
@@ -60,19 +77,115 @@ pub struct Section {
     pub sections: Vec<Section>,
 }
 
-/// A decoded `nonXMLBody/text`.
+/// A `nonXMLBody/text` (CDA R2 `ED`): its media type and its content, checked while reading
+/// (base64 alphabet and padding, RFC 4648 §4 and §3.2; the PDF file header) and decoded only
+/// when asked. The reader keeps the text as written, borrowed from the input when it has no
+/// character reference: reading a 20 MB PDF body costs no copy and no decoded buffer.
 #[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct NonXmlBody {
+pub struct NonXmlBody<'a> {
     /// `@mediaType` (application/pdf...).
     pub media_type: String,
-    /// The decoded bytes (base64 decoded when `representation="B64"`).
+    /// The content as written (references decoded; base64 when `representation="B64"`).
     #[serde(skip)]
-    pub bytes: Vec<u8>,
+    text: Cow<'a, str>,
+    #[serde(skip)]
+    encoding: Encoding,
+    /// Size of the decoded content in bytes.
+    #[serde(skip)]
+    size: usize,
     /// `reference/@value`, when the content is referenced instead of inline.
     pub reference: Option<String>,
     /// Problems of the content that did not stop the read (the header and the content are
     /// still given): a PDF that is not one, base64 without its padding.
     pub findings: Vec<BodyFinding>,
+}
+
+/// How the text of a [`NonXmlBody`] becomes its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    /// `representation="B64"`; `chunked`: the chunked decoder decoded it while reading (so it
+    /// does again), otherwise the whole-buffer decode did.
+    Base64 { chunked: bool },
+    /// Any other representation (`TXT`, the default): the text, trimmed.
+    Text,
+}
+
+impl<'a> NonXmlBody<'a> {
+    /// Size of the decoded content in bytes, known without decoding it.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Whether the content is base64 in the document (`representation="B64"`).
+    pub fn is_base64(&self) -> bool {
+        matches!(self.encoding, Encoding::Base64 { .. })
+    }
+
+    /// The content as written in the document (character references decoded, base64 not).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The decoded content, in one buffer of [`NonXmlBody::size`] bytes.
+    pub fn decode(&self) -> Result<Vec<u8>, CdaError> {
+        match self.encoding {
+            Encoding::Text => Ok(self.text.trim().as_bytes().to_vec()),
+            Encoding::Base64 { chunked: true } => {
+                let mut out = Vec::with_capacity(self.size);
+                match b64::decode_chunked(self.text.as_bytes(), |c| {
+                    out.extend_from_slice(c);
+                    Ok::<(), std::convert::Infallible>(())
+                }) {
+                    Ok(b64::Chunked::Decoded { .. }) => Ok(out),
+                    Ok(b64::Chunked::Uncertain) => self.decode_exact(),
+                    Err(never) => match never {},
+                }
+            }
+            Encoding::Base64 { chunked: false } => self.decode_exact(),
+        }
+    }
+
+    fn decode_exact(&self) -> Result<Vec<u8>, CdaError> {
+        b64::decode_exact(self.text.as_bytes())
+            .map(|(bytes, _)| bytes)
+            .map_err(invalid_base64)
+    }
+
+    /// Writes the decoded content to `out` a few KiB at a time (a PDF body extracted to a file
+    /// without holding it in memory); returns the number of bytes written.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<u64> {
+        match self.encoding {
+            Encoding::Text => out.write_all(self.text.trim().as_bytes())?,
+            Encoding::Base64 { chunked: true } => {
+                // The same text decoded the same way while reading: it cannot be uncertain now.
+                if b64::decode_chunked(self.text.as_bytes(), |c| out.write_all(c))?
+                    == b64::Chunked::Uncertain
+                {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "nonXMLBody/text: the base64 could not be decoded",
+                    ));
+                }
+            }
+            Encoding::Base64 { chunked: false } => {
+                let bytes = self.decode_exact().map_err(std::io::Error::other)?;
+                out.write_all(&bytes)?;
+            }
+        }
+        Ok(self.size as u64)
+    }
+
+    /// The same body, owning its text.
+    pub fn into_owned(self) -> NonXmlBody<'static> {
+        NonXmlBody {
+            media_type: self.media_type,
+            text: Cow::Owned(self.text.into_owned()),
+            encoding: self.encoding,
+            size: self.size,
+            reference: self.reference,
+            findings: self.findings,
+        }
+    }
 }
 
 /// A problem of a `nonXMLBody` found while reading it: the document stays readable, the
@@ -92,11 +205,11 @@ pub enum BodyFinding {
     },
 }
 
-impl fmt::Debug for NonXmlBody {
+impl fmt::Debug for NonXmlBody<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NonXmlBody")
             .field("media_type", &self.media_type)
-            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .field("content", &format_args!("<{} bytes>", self.size))
             .field("reference", &self.reference)
             .field("findings", &self.findings)
             .finish()
@@ -107,13 +220,18 @@ impl fmt::Debug for NonXmlBody {
 pub type ReadLimits = XmlLimits;
 
 /// Reads a whole CDA (header and body) with the default limits.
-pub fn read(input: &[u8]) -> Result<CdaDocument, CdaError> {
+pub fn read(input: &[u8]) -> Result<CdaDocument<'_>, CdaError> {
     read_with(input, &ReadLimits::default())
 }
 
 /// Reads a whole CDA with explicit limits.
-pub fn read_with(input: &[u8], limits: &ReadLimits) -> Result<CdaDocument, CdaError> {
-    let mut root = xml::parse(input, limits)?;
+pub fn read_with<'a>(input: &'a [u8], limits: &ReadLimits) -> Result<CdaDocument<'a>, CdaError> {
+    read_tree(xml::parse(input, limits)?)
+}
+
+/// The document held by a tree that [`xml::parse`] read (the validator reads the input once and
+/// uses the tree for its own rules too).
+pub(crate) fn read_tree(mut root: Element<'_>) -> Result<CdaDocument<'_>, CdaError> {
     let root = clinical_document(&mut root)?;
     let header = header(root)?;
     let body = body(root)?;
@@ -427,7 +545,7 @@ fn author(a: &Element<'_>) -> Author {
     }
 }
 
-fn body(root: &Element<'_>) -> Result<CdaBody, CdaError> {
+fn body<'a>(root: &Element<'a>) -> Result<CdaBody<'a>, CdaError> {
     let Some(comp) = root.child("component") else {
         return Ok(CdaBody::Absent);
     };
@@ -447,64 +565,74 @@ fn body(root: &Element<'_>) -> Result<CdaBody, CdaError> {
         .ok_or(CdaError::Missing("nonXMLBody/text"))?;
     let media_type = text.attr("mediaType").unwrap_or("text/plain").to_owned();
     let reference = child_attr(text, "reference", "value");
-    let mut raw = String::new();
-    for n in &text.children {
-        if let Node::Text(t) = n {
-            raw.push_str(t);
+    // The content is the text nodes of `text` (`reference` and `thumbnail` aside): one node,
+    // borrowed from the input, unless a comment or an element splits it.
+    let mut parts = text.children.iter().filter_map(|n| match n {
+        Node::Text(t) => Some(t),
+        Node::Element(_) => None,
+    });
+    let content: Cow<'a, str> = match (parts.next(), parts.next()) {
+        (None, _) => Cow::Borrowed(""),
+        (Some(only), None) => only.clone(),
+        (Some(first), Some(second)) => {
+            let mut all = String::with_capacity(first.len() + second.len());
+            all.push_str(first);
+            all.push_str(second);
+            parts.for_each(|t| all.push_str(t));
+            Cow::Owned(all)
         }
-    }
-    let mut findings = Vec::new();
-    let bytes = if text.attr("representation") == Some("B64") {
-        let clean: Vec<u8> = raw.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        let invalid = |e: base64::DecodeError| CdaError::Invalid {
-            path: "nonXMLBody/text (B64)",
-            reason: e.to_string(),
-        };
-        match base64::engine::general_purpose::STANDARD.decode(&clean) {
-            Ok(bytes) => bytes,
-            // RFC 4648 §3.2: the padding is required, but a producer that left it out lost
-            // nothing: decode without it and say so, rather than make the document unreadable.
-            Err(e @ base64::DecodeError::InvalidPadding) => {
-                let data_len = clean.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-                let present = clean.len() - data_len;
-                let needed = (4 - data_len % 4) % 4;
-                if present >= needed {
-                    return Err(invalid(e));
-                }
-                let bytes = UNPADDED
-                    .decode(clean.get(..data_len).unwrap_or_default())
-                    .map_err(invalid)?;
-                findings.push(BodyFinding::Base64PaddingMissing {
-                    missing: needed - present,
-                });
-                bytes
-            }
-            Err(e) => return Err(invalid(e)),
-        }
-    } else {
-        raw.trim().as_bytes().to_vec()
     };
-    if media_type.eq_ignore_ascii_case("application/pdf")
-        && reference.is_none()
-        && !bytes.starts_with(b"%PDF-")
-    {
+    let mut findings = Vec::new();
+    // The size of the content and whether it starts as a PDF does (ISO 32000-1 §7.5.2: the
+    // file header `%PDF-`), learnt without decoding it whole.
+    const PDF_HEADER: &[u8] = b"%PDF-";
+    let (encoding, size, is_pdf) = if text.attr("representation") == Some("B64") {
+        let checked = b64::check_chunked(content.as_bytes());
+        let (missing, chunked, size, is_pdf) = match checked.outcome {
+            b64::Chunked::Decoded { missing_padding } => (
+                missing_padding,
+                true,
+                checked.size,
+                checked.head.get(..checked.head_len) == Some(PDF_HEADER),
+            ),
+            // The exact whole-buffer decode decides (and names the error): rare, never for
+            // base64 as the SDK's builder or any conformant producer writes it.
+            b64::Chunked::Uncertain => {
+                let (bytes, missing) =
+                    b64::decode_exact(content.as_bytes()).map_err(invalid_base64)?;
+                (missing, false, bytes.len(), bytes.starts_with(PDF_HEADER))
+            }
+        };
+        // RFC 4648 §3.2: the padding is required, but a producer that left it out lost
+        // nothing: decode without it and say so, rather than make the document unreadable.
+        if missing > 0 {
+            findings.push(BodyFinding::Base64PaddingMissing { missing });
+        }
+        (Encoding::Base64 { chunked }, size, is_pdf)
+    } else {
+        let plain = content.trim().as_bytes();
+        (Encoding::Text, plain.len(), plain.starts_with(PDF_HEADER))
+    };
+    if media_type.eq_ignore_ascii_case("application/pdf") && reference.is_none() && !is_pdf {
         findings.push(BodyFinding::NotAPdf);
     }
     Ok(CdaBody::NonXml(NonXmlBody {
         media_type,
-        bytes,
+        text: content,
+        encoding,
+        size,
         reference,
         findings,
     }))
 }
 
-/// Standard base64 that accepts input without its `=` padding (and refuses anything else
-/// the standard engine refuses, trailing bits included).
-const UNPADDED: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
-);
+/// A base64 error of the body, as the reader reports it.
+fn invalid_base64(e: base64::DecodeError) -> CdaError {
+    CdaError::Invalid {
+        path: "nonXMLBody/text (B64)",
+        reason: e.to_string(),
+    }
+}
 
 /// Refuses a `nonXMLBody/text` holding an element other than `reference` and `thumbnail` (CDA
 /// R2 `ED`), of any namespace: checked on the document as written, before the elements of

@@ -351,14 +351,16 @@ pub const DOCUMENT_CARDINALITIES: &[Cardinality] = &[
 /// Validates a CDA. `Err` when it cannot be read at all; `Ok(findings)` otherwise (empty when
 /// every mirrored rule holds).
 pub fn validate(input: &[u8]) -> Result<Vec<Finding>, CdaError> {
-    let doc = crate::read::read(input)?;
+    // One read of the input: the document is taken from a copy of the tree (the reader sets
+    // aside the elements of other namespaces; the rules below see the document as written).
     let root = xml::parse(input, &XmlLimits::default())?;
+    let doc = crate::read::read_tree(root.clone())?;
     Ok(validate_document(&doc, &root))
 }
 
 const SM: &str = "ASIP-STRUCT-MIN-StrucMin";
 
-fn validate_document(doc: &CdaDocument, root: &Element<'_>) -> Vec<Finding> {
+fn validate_document(doc: &CdaDocument<'_>, root: &Element<'_>) -> Vec<Finding> {
     let h = &doc.header;
     let mut a = Acc(Vec::new());
     let count = |r: &str| h.template_ids.iter().filter(|t| t.root == r).count();
@@ -566,7 +568,7 @@ fn validate_document(doc: &CdaDocument, root: &Element<'_>) -> Vec<Finding> {
             format!("unsupported mediaType {}", b.media_type),
         );
         a.check(
-            !b.bytes.is_empty() || b.reference.is_some(),
+            b.size() > 0 || b.reference.is_some(),
             "StrucMin: nonXMLBody/text",
             "empty nonXMLBody",
         );
@@ -812,7 +814,7 @@ fn distinct_ids(a: &mut Acc, root: &Element<'_>) {
 
 const VN: &str = "CI-SIS_VAC-NOTE_2023.01";
 
-fn vac_note(a: &mut Acc, doc: &CdaDocument, root: &Element<'_>) {
+fn vac_note(a: &mut Acc, doc: &CdaDocument<'_>, root: &Element<'_>) {
     let h = &doc.header;
     let _ = (SM, VN);
     a.check(

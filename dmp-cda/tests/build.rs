@@ -131,7 +131,8 @@ fn examples_build_and_read_back() {
                 | DocumentInput::ScreeningReport(d),
                 CdaBody::NonXml(b),
             ) => {
-                assert_eq!(b.bytes, d.pdf.bytes());
+                assert_eq!(b.decode().unwrap(), d.pdf.bytes());
+                assert_eq!(b.size(), d.pdf.bytes().len());
                 assert_eq!(b.media_type, "application/pdf");
                 assert_eq!(h.template_ids.len(), 3);
             }
@@ -153,7 +154,8 @@ fn replace_produces_rplc_and_new_version() {
     second
         .header_mut()
         .replace(PreviousVersion::of(&prev.header).unwrap());
-    let doc = segur_dmp_cda::read(second.build().unwrap().as_bytes()).unwrap();
+    let second_xml = second.build().unwrap();
+    let doc = segur_dmp_cda::read(second_xml.as_bytes()).unwrap();
     assert_eq!(doc.header.version_number, Some(2));
     assert_eq!(doc.header.set_id, prev.header.set_id);
     assert_ne!(doc.header.id, prev.header.id);

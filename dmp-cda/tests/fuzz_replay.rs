@@ -43,9 +43,16 @@ fn cda_read(data: &[u8]) -> bool {
         max_nodes: 100_000,
         ..XmlLimits::default()
     };
-    let read = segur_dmp_cda::read::read_with(data, &limits).is_ok();
+    let doc = segur_dmp_cda::read::read_with(data, &limits);
+    if let Ok(segur_dmp_cda::CdaBody::NonXml(b)) = doc.as_ref().map(|d| &d.body) {
+        let decoded = b.decode().expect("an accepted body decodes");
+        assert_eq!(decoded.len(), b.size());
+        let mut streamed = Vec::new();
+        b.write_to(&mut streamed).expect("an accepted body streams");
+        assert_eq!(streamed, decoded);
+    }
     let _ = segur_dmp_cda::read::read_header(data, &limits);
-    read
+    doc.is_ok()
 }
 
 /// `fuzz_targets/cda_validate.rs`; whether the document was read and checked.

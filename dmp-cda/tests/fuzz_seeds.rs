@@ -73,6 +73,27 @@ fn every_cda_read_seed_gives_its_verdict() {
             "nonxml-unpadded.xml" => {
                 assert_eq!(findings, [BodyFinding::Base64PaddingMissing { missing: 1 }])
             }
+            "nonxml-wrapped-chunks.xml" => {
+                // Base64 over two chunks of the decoder, wrapped with CRLF, split by a comment.
+                let doc = doc.unwrap();
+                let CdaBody::NonXml(b) = &doc.body else {
+                    panic!("{name}: nonXMLBody expected")
+                };
+                assert_eq!(findings, []);
+                assert_eq!(b.size(), 7000);
+                let pdf = b.decode().unwrap();
+                assert!(pdf.starts_with(b"%PDF-1.4\n"));
+                assert_eq!(pdf.len(), 7000);
+            }
+            "nonxml-padding-inside.xml" => {
+                // A `=` in the middle of a multi-chunk base64: refused, the offset named.
+                let e = doc.unwrap_err();
+                assert!(
+                    matches!(&e, CdaError::Invalid { path: "nonXMLBody/text (B64)", reason } if reason.contains("5000")),
+                    "{name}: {e:?}"
+                );
+                assert!(header.is_ok());
+            }
             "no-namespace.xml" => {
                 let none = CdaError::Namespace { found: None };
                 assert_eq!(doc.unwrap_err(), none);
@@ -93,5 +114,5 @@ fn every_cda_read_seed_gives_its_verdict() {
         }
         seen += 1;
     }
-    assert_eq!(seen, 18, "every seed with a verdict replayed");
+    assert_eq!(seen, 20, "every seed with a verdict replayed");
 }

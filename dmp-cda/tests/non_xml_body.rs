@@ -27,9 +27,9 @@ fn with_base64(f: impl FnOnce(&str) -> String) -> String {
     format!("{}{}{}", &d[..start], f(&d[start..end]), &d[end..])
 }
 
-fn body(doc: &str) -> NonXmlBody {
+fn body(doc: &str) -> NonXmlBody<'static> {
     match read(doc.as_bytes()).unwrap().body {
-        CdaBody::NonXml(b) => b,
+        CdaBody::NonXml(b) => b.into_owned(),
         other => panic!("nonXMLBody expected, got {other:?}"),
     }
 }
@@ -37,7 +37,7 @@ fn body(doc: &str) -> NonXmlBody {
 #[test]
 fn the_sample_has_no_finding() {
     let b = body(&sample());
-    assert!(b.bytes.starts_with(b"%PDF-"));
+    assert!(b.decode().unwrap().starts_with(b"%PDF-"));
     assert_eq!(b.findings, []);
 }
 
@@ -87,7 +87,8 @@ fn a_pdf_label_on_content_that_is_not_a_pdf_is_a_finding() {
     let not_pdf = base64::engine::general_purpose::STANDARD.encode(b"<html>not a PDF</html>");
     let b = body(&with_base64(|_| not_pdf.clone()));
     assert_eq!(b.media_type, "application/pdf");
-    assert_eq!(b.bytes, b"<html>not a PDF</html>");
+    assert_eq!(b.decode().unwrap(), b"<html>not a PDF</html>");
+    assert_eq!(b.size(), 22);
     assert_eq!(b.findings, [BodyFinding::NotAPdf]);
     // The finding is part of the JSON view.
     let json = serde_json::to_value(&b).unwrap();
@@ -96,7 +97,8 @@ fn a_pdf_label_on_content_that_is_not_a_pdf_is_a_finding() {
 
 #[test]
 fn base64_missing_its_padding_is_read_and_reported() {
-    let original = read(sample().as_bytes()).unwrap();
+    let original_text = sample();
+    let original = read(original_text.as_bytes()).unwrap();
     let CdaBody::NonXml(original_body) = &original.body else {
         panic!()
     };
@@ -110,7 +112,12 @@ fn base64_missing_its_padding_is_read_and_reported() {
         let CdaBody::NonXml(b) = doc.body else {
             panic!()
         };
-        assert_eq!(b.bytes, original_body.bytes, "nothing lost");
+        assert_eq!(
+            b.decode().unwrap(),
+            original_body.decode().unwrap(),
+            "nothing lost"
+        );
+        assert_eq!(b.size(), original_body.size());
         assert_eq!(b.findings, [BodyFinding::Base64PaddingMissing { missing }]);
     }
     // Too much padding, or a character outside the alphabet, is still an error.
@@ -127,4 +134,32 @@ fn base64_missing_its_padding_is_read_and_reported() {
             "{e:?}"
         );
     }
+}
+
+#[test]
+fn the_content_is_borrowed_from_the_input_and_decoded_on_demand() {
+    let d = sample();
+    let doc = read(d.as_bytes()).unwrap();
+    let CdaBody::NonXml(b) = &doc.body else {
+        panic!("nonXMLBody expected")
+    };
+    // Zero copy: the text the body holds is the input's own bytes.
+    let input = d.as_bytes().as_ptr_range();
+    let text = b.text().as_bytes().as_ptr_range();
+    assert!(input.start <= text.start && text.end <= input.end);
+    assert!(b.is_base64());
+    let decoded = b.decode().unwrap();
+    assert_eq!(decoded.len(), b.size());
+    let mut streamed = Vec::new();
+    assert_eq!(b.write_to(&mut streamed).unwrap(), b.size() as u64);
+    assert_eq!(streamed, decoded);
+    // Detached from the input, the same content.
+    let owned = doc.clone().into_owned();
+    drop(d);
+    let CdaBody::NonXml(o) = &owned.body else {
+        panic!()
+    };
+    assert_eq!(o.decode().unwrap(), decoded);
+    // The redacting Debug names the size, never the content.
+    assert!(format!("{o:?}").contains(&format!("<{} bytes>", decoded.len())));
 }
