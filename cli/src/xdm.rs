@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use segur_dmp_cda::xdm::{PackOptions, XdmLimits, XdmPackage, XdmSender, pack_cda};
+use segur_dmp_cda::xdm::{PackOptions, XdmLimits, XdmPackage, XdmSender, pack_cda_to};
 use segur_dmp_cda::{Code, PatientIdPolicy};
 
 use crate::terminal::{say, say_err};
@@ -158,8 +158,11 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
             if local_patient_id {
                 opts.derive.patient_id = PatientIdPolicy::LocalWhenNoIns;
             }
-            let (zip, sub) = pack_cda(&cda, pdf.as_deref(), &opts)?;
-            std::fs::write(&output, zip)?;
+            // Written straight to its file: no copy of the archive in memory.
+            let file = std::fs::File::create(&output)?;
+            let (file, sub) =
+                pack_cda_to(&cda, pdf.as_deref(), &opts, std::io::BufWriter::new(file))?;
+            file.into_inner().map_err(|e| e.into_error())?;
             say!("{}: {} document(s)", output.display(), sub.documents.len());
             if sub
                 .documents
