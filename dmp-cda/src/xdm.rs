@@ -979,9 +979,9 @@ impl<W: Write + Seek> XdmStreamWriter<W> {
         Some(self)
     }
 
-    /// Where the ids of the HasMember associations come from (random `urn:uuid:` by default):
-    /// a caller that derives them (from an export id, say) gets the same METADATA.XML for the
-    /// same documents.
+    /// Where the ids of the HasMember associations and of the ebRIM Classification and
+    /// ExternalIdentifier objects come from (random `urn:uuid:` by default): a caller that
+    /// derives them (from an export id, say) gets the same METADATA.XML for the same documents.
     pub fn association_ids(mut self, ids: impl FnMut() -> String + Send + 'static) -> Self {
         self.association_ids = Some(Box::new(ids));
         self
@@ -1105,7 +1105,10 @@ impl<W: Write + Seek> XdmStreamWriter<W> {
     /// Writes METADATA.XML, README.TXT and INDEX.HTM and the central directory; gives back the
     /// output and the metadata written.
     pub fn finish(mut self) -> Result<(W, Submission), XdmError> {
-        let metadata = ebrim::write(&self.submission);
+        let metadata = match self.association_ids.as_mut() {
+            Some(ids) => ebrim::write_with_ids(&self.submission, ids.as_mut()),
+            None => ebrim::write(&self.submission),
+        };
         let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
         let readme = readme(&self.sender, &names);
         let index = index(&names, &self.submission.documents);
