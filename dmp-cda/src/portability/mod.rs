@@ -34,6 +34,7 @@
 //! - [`lot`]: the input and output of one patient lot.
 //! - [`write`](mod@write): the export writer, streamed to a file.
 //! - [`read`](mod@read): the reader.
+//! - [`docs`]: README.TXT, INDEX.HTM and the documentation folder.
 
 pub mod docs;
 pub mod lot;
