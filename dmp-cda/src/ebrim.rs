@@ -310,7 +310,7 @@ pub fn write(sub: &Submission) -> String {
     write_to(sub, W(String::with_capacity(8192), None))
 }
 
-/// [`write`], the ids of the ebRIM Classification and ExternalIdentifier objects taken from
+/// [`write()`], the ids of the ebRIM Classification and ExternalIdentifier objects taken from
 /// `ids` (they are local to the request, ebRIM 3.0 §2.5.2): a caller that derives them gets
 /// the same METADATA.XML for the same submission.
 pub fn write_with_ids(sub: &Submission, ids: &mut (dyn FnMut() -> String + Send)) -> String {

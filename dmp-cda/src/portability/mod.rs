@@ -4,7 +4,7 @@
 //! et documenté par l'éditeur" (esante.gouv.fr, Ségur officine vague 1) within 15 days (SONS
 //! funding contract).
 //!
-//! Layout written ([`export`], [`ExportWriter`]):
+//! Layout written ([`export()`], [`ExportWriter`]):
 //!
 //! ```text
 //! README.TXT       vendor, software, date, requester, perimeter
@@ -26,7 +26,7 @@
 //! INS (OID `1.2.250.1.213.1.4.8`, `.10` in tests) only when the identity is qualified, else the
 //! vendor's local identifier, and the identity status is written beside it.
 //!
-//! Reading ([`read`]) accepts such an export and a plain IHE_XDM.ZIP (`IHE_XDM/SUBSETnnn`),
+//! Reading ([`read()`]) accepts such an export and a plain IHE_XDM.ZIP (`IHE_XDM/SUBSETnnn`),
 //! applies the XDM reader's limits to every lot, checks each lot's size and SHA-256 against the
 //! manifest and refuses the whole archive, returning nothing, on any mismatch.
 //!
