@@ -216,6 +216,18 @@ fn round_trip_is_byte_for_byte_and_every_lot_is_an_xdm() {
         );
         assert_eq!(l.patient.as_ref().unwrap().status, original.patient.status);
     }
+    // Lot by lot: the same lots, handed over one at a time.
+    let mut each = Vec::new();
+    let report = portability::read_each(
+        std::fs::File::open(dir.path().join("first.zip")).unwrap(),
+        &PortabilityLimits::default(),
+        |lot| {
+            each.push(lot);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(each == read.lots && report.manifest == read.manifest);
     let again: Vec<PatientLot> = read
         .lots
         .iter()
@@ -388,6 +400,22 @@ fn hostile_exports_are_refused_whole() {
     let e = refused(&replace_in_manifest(&good, hash, &wrong));
     assert!(
         matches!(&e, PortabilityError::LotHashMismatch { archive } if archive == "PAT00002"),
+        "{e}"
+    );
+
+    // Lot by lot, nothing is placed before the whole archive is checked (PAT00001 is fine).
+    let mut placed = 0;
+    let e = portability::read_each(
+        Cursor::new(replace_in_manifest(&good, hash, &wrong)),
+        &PortabilityLimits::default(),
+        |_| {
+            placed += 1;
+            Ok(())
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, PortabilityError::LotHashMismatch { .. }) && placed == 0,
         "{e}"
     );
 

@@ -47,7 +47,10 @@ pub use manifest::{
     ArchiveId, ArchiveType, Contact, EditeurSortant, ExportStatus, ExportType, Manifest,
     ManifestArchive,
 };
-pub use read::{ImportedExport, ImportedLot, PortabilityLimits, Unplaced, read, read_bytes};
+pub use read::{
+    ImportReport, ImportedExport, ImportedLot, PortabilityLimits, Unplaced, read, read_bytes,
+    read_each,
+};
 pub use write::{ExportInfo, ExportWriter, export};
 
 use crate::xdm::XdmError;

@@ -168,11 +168,60 @@ pub fn read_bytes(
 
 /// Reads an export from a file (or a plain IHE_XDM.ZIP). Refuses the whole archive on the
 /// first problem (typed error naming the entry, the lot or the manifest field); otherwise
-/// returns every lot and what could not be placed.
+/// returns every lot and what could not be placed. Every lot is returned in memory (at most
+/// [`PortabilityLimits::max_total_bytes`]); [`read_each`] hands them over one at a time.
 pub fn read<R: Read + Seek>(
     mut reader: R,
     limits: &PortabilityLimits,
 ) -> Result<ImportedExport, PortabilityError> {
+    let mut lots = Vec::new();
+    let (manifest, unplaced) = read_inner(&mut reader, limits, true, &mut |lot| {
+        lots.push(lot);
+        Ok(())
+    })?;
+    Ok(ImportedExport {
+        manifest,
+        lots,
+        unplaced,
+    })
+}
+
+/// What [`read_each`] returns once every lot was handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// MANIFEST.XML; `None` for a plain IHE_XDM.ZIP.
+    pub manifest: Option<Manifest>,
+    /// What could not be placed.
+    pub unplaced: Vec<Unplaced>,
+}
+
+/// Reads an export lot by lot, for exports too large to hold: a first pass checks everything
+/// [`read`] checks (every lot read, hashed and unpacked, then dropped) and refuses the archive
+/// before `place` is ever called; a second pass reads each lot again, checks its size and
+/// SHA-256 again and hands it to `place`. Memory: one lot at a time. Should the file change
+/// between the passes, the lot that no longer matches is refused in the second pass, after the
+/// lots before it were placed: the error says which.
+pub fn read_each<R: Read + Seek>(
+    mut reader: R,
+    limits: &PortabilityLimits,
+    mut place: impl FnMut(ImportedLot) -> Result<(), PortabilityError>,
+) -> Result<ImportReport, PortabilityError> {
+    // The total limit bounds what is held at once; here that is one lot.
+    read_inner(&mut reader, limits, false, &mut |_| Ok(()))?;
+    let (manifest, unplaced) = read_inner(&mut reader, limits, false, &mut place)?;
+    Ok(ImportReport { manifest, unplaced })
+}
+
+type Sink<'s> = dyn FnMut(ImportedLot) -> Result<(), PortabilityError> + 's;
+
+/// One pass over the archive; `held` says whether the lots handed to `sink` are kept (so the
+/// total limit applies).
+fn read_inner<R: Read + Seek>(
+    mut reader: &mut R,
+    limits: &PortabilityLimits,
+    held: bool,
+    sink: &mut Sink<'_>,
+) -> Result<(Option<Manifest>, Vec<Unplaced>), PortabilityError> {
     let end_records = count_end_records(&mut reader, limits.max_end_records)?;
     if end_records > limits.max_end_records {
         return Err(XdmError::TooManyEndRecords {
@@ -216,7 +265,7 @@ pub fn read<R: Read + Seek>(
     }
     let Some(&manifest_index) = names.get("MANIFEST.XML") else {
         if xdm_layout {
-            return read_plain_xdm(zip, limits);
+            return read_plain_xdm(zip, limits, sink);
         }
         return Err(PortabilityError::NotAnExport);
     };
@@ -264,7 +313,6 @@ pub fn read<R: Read + Seek>(
             });
         }
     }
-    let mut lots = Vec::with_capacity(manifest.archives.len());
     let mut total = 0u64;
     for a in &manifest.archives {
         let entry = format!("{}.ZIP", a.archive_id);
@@ -302,18 +350,15 @@ pub fn read<R: Read + Seek>(
             continue;
         }
         total += bytes.len() as u64;
-        if total > limits.max_total_bytes {
+        if held && total > limits.max_total_bytes {
             return Err(PortabilityError::TotalTooLarge {
                 limit: limits.max_total_bytes,
             });
         }
-        lots.push(read_lot(&bytes, a, limits, &mut unplaced)?);
+        let lot = read_lot(&bytes, a, limits, &mut unplaced)?;
+        sink(lot)?;
     }
-    Ok(ImportedExport {
-        manifest: Some(manifest),
-        lots,
-        unplaced,
-    })
+    Ok((Some(manifest), unplaced))
 }
 
 /// One `PATnnnnn.ZIP`: the XDM reader, then `SPECIFIC/LOT.JSN`, then the patient checks.
@@ -437,7 +482,8 @@ fn read_lot(
 fn read_plain_xdm<R: Read + Seek>(
     zip: zip::ZipArchive<R>,
     limits: &PortabilityLimits,
-) -> Result<ImportedExport, PortabilityError> {
+    sink: &mut Sink<'_>,
+) -> Result<(Option<Manifest>, Vec<Unplaced>), PortabilityError> {
     let mut reader = zip.into_inner();
     let io = |e: std::io::Error| PortabilityError::Io(e.to_string());
     reader.rewind().map_err(io)?;
@@ -449,7 +495,6 @@ fn read_plain_xdm<R: Read + Seek>(
         .map_err(io)?;
     let package = XdmPackage::unpack(&bytes, &limits.lot)?;
     let mut unplaced = Vec::new();
-    let mut lots = Vec::new();
     for s in package.subsets {
         let mut documents = Vec::new();
         for d in s.documents {
@@ -466,16 +511,12 @@ fn read_plain_xdm<R: Read + Seek>(
                 origin: DocumentOrigin::Imported,
             });
         }
-        lots.push(ImportedLot {
+        sink(ImportedLot {
             archive_id: s.name,
             patient: None,
             patient_id: s.submission.submission_set.patient_id,
             documents,
-        });
+        })?;
     }
-    Ok(ImportedExport {
-        manifest: None,
-        lots,
-        unplaced,
-    })
+    Ok((None, unplaced))
 }
