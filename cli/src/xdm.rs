@@ -158,11 +158,27 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
             if local_patient_id {
                 opts.derive.patient_id = PatientIdPolicy::LocalWhenNoIns;
             }
-            // Written straight to its file: no copy of the archive in memory.
-            let file = std::fs::File::create(&output)?;
-            let (file, sub) =
-                pack_cda_to(&cda, pdf.as_deref(), &opts, std::io::BufWriter::new(file))?;
-            file.into_inner().map_err(|e| e.into_error())?;
+            // Written straight to a file beside the output (no copy of the archive in memory),
+            // renamed to the output once complete: a refused or failed pack leaves nothing.
+            let mut part = output.clone().into_os_string();
+            part.push(".part");
+            let part = PathBuf::from(part);
+            let written = std::fs::File::create(&part)
+                .map_err(Box::<dyn std::error::Error>::from)
+                .and_then(|file| {
+                    let (file, sub) =
+                        pack_cda_to(&cda, pdf.as_deref(), &opts, std::io::BufWriter::new(file))?;
+                    file.into_inner().map_err(|e| e.into_error())?;
+                    std::fs::rename(&part, &output)?;
+                    Ok(sub)
+                });
+            let sub = match written {
+                Ok(sub) => sub,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&part);
+                    return Err(e);
+                }
+            };
             say!("{}: {} document(s)", output.display(), sub.documents.len());
             if sub
                 .documents
