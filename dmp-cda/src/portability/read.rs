@@ -31,7 +31,10 @@ pub struct PortabilityLimits {
     /// Largest total of the lots returned (they are returned in memory).
     pub max_total_bytes: u64,
     /// Most end-of-central-directory signatures in the export (see
-    /// [`XdmLimits::max_end_records`]).
+    /// [`XdmLimits::max_end_records`]). Each lot is a stored zip and brings its own: the
+    /// default (16) refuses an export of more than 15 lots; raise it to the number of lots
+    /// plus 16 for a large export (known limitation, to be replaced by a check that does not
+    /// count the lots' own records).
     pub max_end_records: usize,
 }
 
