@@ -666,3 +666,30 @@ fn exporting_refuses_what_it_cannot_write_faithfully() {
         "{dbg}"
     );
 }
+
+/// Every stored lot brings its own end-of-central-directory signature: an export of many lots
+/// reads with the default limits when it ends with its own end record (the zip reader takes
+/// that one first), and the same bytes with one byte appended are counted as any archive is,
+/// and refused.
+#[test]
+fn an_export_of_many_lots_reads_and_a_damaged_ending_is_still_counted() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (cda, entry) = template();
+    let lots: Vec<PatientLot> = (0..40).map(|p| lot(&cda, &entry, p, 1, 0)).collect();
+    let export = write_export(dir.path(), "many.zip", &lots);
+    let limits = PortabilityLimits::default();
+    assert!(limits.max_end_records < 40);
+    let read = portability::read_bytes(&export, &limits).unwrap();
+    assert_eq!(read.lots.len(), 40);
+
+    let mut damaged = export.clone();
+    damaged.push(0);
+    match portability::read_bytes(&damaged, &limits) {
+        Err(portability::PortabilityError::Archive(XdmError::TooManyEndRecords {
+            count,
+            limit,
+        })) => assert!(count > limit && limit == 16, "{count} / {limit}"),
+        other => panic!("expected too many end records, got {other:?}"),
+    }
+}

@@ -30,11 +30,11 @@ pub struct PortabilityLimits {
     pub max_file_bytes: u64,
     /// Largest total of the lots returned (they are returned in memory).
     pub max_total_bytes: u64,
-    /// Most end-of-central-directory signatures in the export (see
-    /// [`XdmLimits::max_end_records`]). Each lot is a stored zip and brings its own: the
-    /// default (16) refuses an export of more than 15 lots; raise it to the number of lots
-    /// plus 16 for a large export (known limitation, to be replaced by a check that does not
-    /// count the lots' own records).
+    /// Most end-of-central-directory signatures in an archive that does not end with a
+    /// well-formed end record (see [`XdmLimits::max_end_records`]). An export whose last bytes
+    /// are an end record pointing at its central directory is taken by the zip reader at its
+    /// first candidate, so the signatures its stored lots bring (one per lot) are not counted
+    /// then (checked before counting); any other archive is counted, as a plain XDM is.
     pub max_end_records: usize,
 }
 
@@ -96,6 +96,62 @@ pub struct ImportedExport {
     pub lots: Vec<ImportedLot>,
     /// What could not be placed: transverse lots, unknown files, documents without entry.
     pub unplaced: Vec<Unplaced>,
+}
+
+/// Whether the archive ends with an end-of-central-directory record (APPNOTE 4.3.16) that the
+/// zip reader takes at its first try: the last `PK\x05\x06` of the file, its comment reaching
+/// exactly the end, not ZIP64, its central directory ending where it starts and opening with a
+/// central file header signature. The zip reader searches for end records backwards from the
+/// end of the file and stops at the first consistent one, so with such an ending the
+/// signatures inside stored lots are never tried, and reading stays linear however many lots
+/// there are. Anything else (a comment holding a signature, a damaged or crafted ending) is
+/// left to the signature count.
+fn ends_with_plain_end_record<R: Read + Seek>(r: &mut R) -> Result<bool, PortabilityError> {
+    use std::io::SeekFrom;
+    const RECORD: u64 = 22;
+    let io = |e: std::io::Error| PortabilityError::Io(e.to_string());
+    let len = r.seek(SeekFrom::End(0)).map_err(io)?;
+    let tail_len = len.min(RECORD + u64::from(u16::MAX));
+    let tail_start = len - tail_len;
+    r.seek(SeekFrom::Start(tail_start)).map_err(io)?;
+    let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(0)];
+    r.read_exact(&mut tail).map_err(io)?;
+    let le16 = |b: &[u8], at: usize| {
+        b.get(at..at + 2)
+            .and_then(|x| <[u8; 2]>::try_from(x).ok())
+            .map(u16::from_le_bytes)
+    };
+    let le32 = |b: &[u8], at: usize| {
+        b.get(at..at + 4)
+            .and_then(|x| <[u8; 4]>::try_from(x).ok())
+            .map(u32::from_le_bytes)
+    };
+    let Some(at) = tail.windows(4).rposition(|w| w == b"PK\x05\x06") else {
+        return Ok(false);
+    };
+    let record = tail.get(at..).unwrap_or_default();
+    let (Some(entries), Some(cd_size), Some(cd_offset), Some(comment)) = (
+        le16(record, 10),
+        le32(record, 12),
+        le32(record, 16),
+        le16(record, 20),
+    ) else {
+        return Ok(false);
+    };
+    let end_record_at = tail_start + at as u64;
+    let zip64 = entries == u16::MAX || cd_size == u32::MAX || cd_offset == u32::MAX;
+    if zip64
+        || entries == 0
+        || end_record_at + RECORD + u64::from(comment) != len
+        || u64::from(cd_offset) + u64::from(cd_size) != end_record_at
+    {
+        return Ok(false);
+    }
+    r.seek(SeekFrom::Start(u64::from(cd_offset))).map_err(io)?;
+    let mut signature = [0u8; 4];
+    r.read_exact(&mut signature).map_err(io)?;
+    r.rewind().map_err(io)?;
+    Ok(&signature == b"PK\x01\x02")
 }
 
 /// Counts `PK\x05\x06` in one linear pass (the zip reader tries every candidate it finds).
@@ -225,7 +281,11 @@ fn read_inner<R: Read + Seek>(
     held: bool,
     sink: &mut Sink<'_>,
 ) -> Result<(Option<Manifest>, Vec<Unplaced>), PortabilityError> {
-    let end_records = count_end_records(&mut reader, limits.max_end_records)?;
+    let end_records = if ends_with_plain_end_record(&mut reader)? {
+        0
+    } else {
+        count_end_records(&mut reader, limits.max_end_records)?
+    };
     if end_records > limits.max_end_records {
         return Err(XdmError::TooManyEndRecords {
             count: end_records,
