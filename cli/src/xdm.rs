@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use segur_dmp_cda::xdm::{PackOptions, XdmLimits, XdmPackage, XdmSender, pack_cda};
+use segur_dmp_cda::xdm::{PackOptions, XdmLimits, XdmPackage, XdmSender, pack_cda_to};
 use segur_dmp_cda::{Code, PatientIdPolicy};
 
 use crate::terminal::{say, say_err};
@@ -158,8 +158,27 @@ fn exec(cmd: Command) -> Result<(), Box<dyn std::error::Error>> {
             if local_patient_id {
                 opts.derive.patient_id = PatientIdPolicy::LocalWhenNoIns;
             }
-            let (zip, sub) = pack_cda(&cda, pdf.as_deref(), &opts)?;
-            std::fs::write(&output, zip)?;
+            // Written straight to a file beside the output (no copy of the archive in memory),
+            // renamed to the output once complete: a refused or failed pack leaves nothing.
+            let mut part = output.clone().into_os_string();
+            part.push(".part");
+            let part = PathBuf::from(part);
+            let written = std::fs::File::create(&part)
+                .map_err(Box::<dyn std::error::Error>::from)
+                .and_then(|file| {
+                    let (file, sub) =
+                        pack_cda_to(&cda, pdf.as_deref(), &opts, std::io::BufWriter::new(file))?;
+                    file.into_inner().map_err(|e| e.into_error())?;
+                    std::fs::rename(&part, &output)?;
+                    Ok(sub)
+                });
+            let sub = match written {
+                Ok(sub) => sub,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&part);
+                    return Err(e);
+                }
+            };
             say!("{}: {} document(s)", output.display(), sub.documents.len());
             if sub
                 .documents

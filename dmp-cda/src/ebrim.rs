@@ -84,9 +84,23 @@ pub enum EbrimError {
     },
 }
 
-struct W(String);
+/// The text written, and where the ebRIM object ids come from (random `urn:uuid:` unless
+/// [`write_with_ids`] gives a source).
+struct W<'i>(
+    String,
+    Option<std::cell::RefCell<&'i mut (dyn FnMut() -> String + Send)>>,
+);
 
-impl W {
+impl W<'_> {
+    /// An id for a Classification or ExternalIdentifier (shared borrow: it is taken as an
+    /// argument of the `&mut self` writers).
+    fn id(&self) -> String {
+        match &self.1 {
+            Some(ids) => (ids.borrow_mut())(),
+            None => new_entry_uuid(),
+        }
+    }
+
     fn slot(&mut self, name: &str, values: &[&str]) {
         if values.is_empty() {
             return;
@@ -157,7 +171,7 @@ impl W {
     }
 }
 
-fn document_entry(w: &mut W, d: &DocumentEntry) {
+fn document_entry(w: &mut W<'_>, d: &DocumentEntry) {
     let id = &d.entry_uuid;
     let _ = write!(
         w.0,
@@ -201,32 +215,32 @@ fn document_entry(w: &mut W, d: &DocumentEntry) {
     }
     w.name(d.title.as_deref());
     for a in &d.authors {
-        w.author(&new_entry_uuid(), uuids::DOC_AUTHOR, id, a);
+        w.author(&w.id(), uuids::DOC_AUTHOR, id, a);
     }
     if let Some(c) = &d.class_code {
-        w.code(&new_entry_uuid(), uuids::DOC_CLASS, id, c);
+        w.code(&w.id(), uuids::DOC_CLASS, id, c);
     }
     for c in &d.confidentiality {
-        w.code(&new_entry_uuid(), uuids::DOC_CONFIDENTIALITY, id, c);
+        w.code(&w.id(), uuids::DOC_CONFIDENTIALITY, id, c);
     }
     for c in &d.event_codes {
-        w.code(&new_entry_uuid(), uuids::DOC_EVENT, id, c);
+        w.code(&w.id(), uuids::DOC_EVENT, id, c);
     }
     if let Some(c) = &d.format_code {
-        w.code(&new_entry_uuid(), uuids::DOC_FORMAT, id, c);
+        w.code(&w.id(), uuids::DOC_FORMAT, id, c);
     }
     if let Some(c) = &d.healthcare_facility_type {
-        w.code(&new_entry_uuid(), uuids::DOC_FACILITY, id, c);
+        w.code(&w.id(), uuids::DOC_FACILITY, id, c);
     }
     if let Some(c) = &d.practice_setting {
-        w.code(&new_entry_uuid(), uuids::DOC_PRACTICE, id, c);
+        w.code(&w.id(), uuids::DOC_PRACTICE, id, c);
     }
     if let Some(c) = &d.type_code {
-        w.code(&new_entry_uuid(), uuids::DOC_TYPE, id, c);
+        w.code(&w.id(), uuids::DOC_TYPE, id, c);
     }
     if let Some(p) = &d.patient_id {
         w.external_id(
-            &new_entry_uuid(),
+            &w.id(),
             uuids::DOC_PATIENT_ID,
             id,
             p.expose(),
@@ -234,7 +248,7 @@ fn document_entry(w: &mut W, d: &DocumentEntry) {
         );
     }
     w.external_id(
-        &new_entry_uuid(),
+        &w.id(),
         uuids::DOC_UNIQUE_ID,
         id,
         &d.unique_id,
@@ -243,7 +257,7 @@ fn document_entry(w: &mut W, d: &DocumentEntry) {
     w.0.push_str("</rim:ExtrinsicObject>");
 }
 
-fn submission_set(w: &mut W, s: &SubmissionSet) {
+fn submission_set(w: &mut W<'_>, s: &SubmissionSet) {
     let id = &s.entry_uuid;
     let _ = write!(
         w.0,
@@ -253,20 +267,20 @@ fn submission_set(w: &mut W, s: &SubmissionSet) {
     w.slot("submissionTime", &[&s.submission_time]);
     w.name(s.title.as_deref());
     for a in &s.authors {
-        w.author(&new_entry_uuid(), uuids::SS_AUTHOR, id, a);
+        w.author(&w.id(), uuids::SS_AUTHOR, id, a);
     }
     if let Some(c) = &s.content_type {
-        w.code(&new_entry_uuid(), uuids::SS_CONTENT_TYPE, id, c);
+        w.code(&w.id(), uuids::SS_CONTENT_TYPE, id, c);
     }
     w.external_id(
-        &new_entry_uuid(),
+        &w.id(),
         uuids::SS_UNIQUE_ID,
         id,
         &s.unique_id,
         "XDSSubmissionSet.uniqueId",
     );
     w.external_id(
-        &new_entry_uuid(),
+        &w.id(),
         uuids::SS_SOURCE_ID,
         id,
         &s.source_id,
@@ -274,7 +288,7 @@ fn submission_set(w: &mut W, s: &SubmissionSet) {
     );
     if let Some(p) = &s.patient_id {
         w.external_id(
-            &new_entry_uuid(),
+            &w.id(),
             uuids::SS_PATIENT_ID,
             id,
             p.expose(),
@@ -285,7 +299,7 @@ fn submission_set(w: &mut W, s: &SubmissionSet) {
     let _ = write!(
         w.0,
         "<rim:Classification id=\"{}\" objectType=\"{CLASSIFICATION}\" classifiedObject=\"{}\" classificationNode=\"{}\"/>",
-        new_entry_uuid(),
+        w.id(),
         escape(id),
         uuids::SUBMISSION_SET
     );
@@ -293,7 +307,23 @@ fn submission_set(w: &mut W, s: &SubmissionSet) {
 
 /// Writes the `lcm:SubmitObjectsRequest` of a submission.
 pub fn write(sub: &Submission) -> String {
-    let mut w = W(String::with_capacity(8192));
+    write_to(sub, W(String::with_capacity(8192), None))
+}
+
+/// [`write()`], the ids of the ebRIM Classification and ExternalIdentifier objects taken from
+/// `ids` (they are local to the request, ebRIM 3.0 §2.5.2): a caller that derives them gets
+/// the same METADATA.XML for the same submission.
+pub fn write_with_ids(sub: &Submission, ids: &mut (dyn FnMut() -> String + Send)) -> String {
+    write_to(
+        sub,
+        W(
+            String::with_capacity(8192),
+            Some(std::cell::RefCell::new(ids)),
+        ),
+    )
+}
+
+fn write_to(sub: &Submission, mut w: W<'_>) -> String {
     w.0.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = write!(
         w.0,

@@ -880,12 +880,68 @@ pub(crate) fn read_header(input: &[u8], limits: &XmlLimits) -> Result<CdaHeader,
     read_header_with::<true>(input, limits)
 }
 
+/// Reads the header and, for a `nonXMLBody` (CDA R2 N1), the `@mediaType` of its `text`
+/// (`text/plain` when absent: the CDA R2 ED default). The stream stops at that start tag: the
+/// content (a base64 PDF, megabytes) is never tokenized. `None` for a structured body or a
+/// document without body.
+pub(crate) fn read_header_and_media_type(
+    input: &[u8],
+    limits: &XmlLimits,
+) -> Result<(CdaHeader, Option<String>), CdaError> {
+    let mut media = None;
+    let header = read_header_stream::<true>(input, limits, Some(&mut media))?;
+    Ok((header, media))
+}
+
+/// After the body's `component` start tag: the media type of `nonXMLBody/text`, read from
+/// that start tag alone.
+fn body_media_type(stream: &mut XmlStream<'_>) -> Result<Option<String>, CdaError> {
+    // Elements open below `component`, and whether the first of them is a nonXMLBody.
+    let mut depth = 0usize;
+    let mut non_xml = false;
+    loop {
+        match stream.next_token()? {
+            Token::Start(s) => {
+                let e = xml::start(stream, &s)?;
+                let hl7 = e.namespace.as_deref() == Some(HL7_V3);
+                if depth == 0 {
+                    if hl7 && e.name == "structuredBody" {
+                        return Ok(None);
+                    }
+                    non_xml = hl7 && e.name == "nonXMLBody";
+                } else if depth == 1 && non_xml && hl7 && e.name == "text" {
+                    return Ok(Some(e.attr("mediaType").unwrap_or("text/plain").to_owned()));
+                }
+                if !s.is_empty() {
+                    depth += 1;
+                }
+            }
+            Token::End { .. } => match depth.checked_sub(1) {
+                // The component ends without a nonXMLBody/text.
+                None => return Ok(None),
+                Some(d) => depth = d,
+            },
+            Token::Text(_) => {}
+            Token::Eof => return Ok(None),
+        }
+    }
+}
+
 /// The header read; `CERTIFIED` selects the certified fast path for attributes and text
 /// ([`certify_attrs`], [`certified_text`]). Without it every attribute and text goes through
 /// the exact path: the tests check both give the same result on hostile inputs.
 fn read_header_with<const CERTIFIED: bool>(
     input: &[u8],
     limits: &XmlLimits,
+) -> Result<CdaHeader, CdaError> {
+    read_header_stream::<CERTIFIED>(input, limits, None)
+}
+
+/// The header read, and with `media` the body's media type ([`read_header_and_media_type`]).
+fn read_header_stream<const CERTIFIED: bool>(
+    input: &[u8],
+    limits: &XmlLimits,
+    media: Option<&mut Option<String>>,
 ) -> Result<CdaHeader, CdaError> {
     let mut stream = XmlStream::new(input, *limits)?;
     // Outside a captured element, text is only checked (UTF-8, references) and counted, and
@@ -1030,6 +1086,11 @@ fn read_header_with<const CERTIFIED: bool>(
                 // Not a CDA element: its subtree is skipped (attributes checked above).
             } else if rel == 1 && name == b"component" {
                 // The body starts: the header is complete.
+                if let Some(slot) = media
+                    && !empty
+                {
+                    *slot = body_media_type(&mut stream)?;
+                }
                 return finish(st);
             } else if rel > MAX_PATH {
                 // Checked above (certified, or by the exact path).

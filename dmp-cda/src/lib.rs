@@ -8,6 +8,8 @@
 //! - [`xds`]: XDS DocumentEntry / SubmissionSet derived from a CDA header.
 //! - [`ebrim`]: ebRIM 3.0 `SubmitObjectsRequest` writer and reader.
 //! - [`xdm`]: IHE_XDM.ZIP writer and reader.
+//! - [`portability`]: the portability export (MANIFEST.XML + one IHE_XDM lot per patient),
+//!   written streamed to a file and read back with the XDM reader's limits.
 //!
 //! Further modules: [`model`], [`read`](mod@read), [`time`], [`xml`].
 
@@ -21,6 +23,7 @@ mod error;
 mod header_stream;
 pub mod jdv;
 pub mod model;
+pub mod portability;
 pub mod read;
 pub mod time;
 pub mod validate;
@@ -29,10 +32,13 @@ pub mod xds;
 pub mod xml;
 
 pub use model::{Code, InstanceId, PatientId, PatientText};
-pub use read::{CdaBody, CdaDocument, CdaError, CdaHeader, read, read_header, read_with};
+pub use read::{
+    CdaBody, CdaDocument, CdaError, CdaHeader, read, read_header, read_header_and_media_type,
+    read_with,
+};
 pub use xdm::{
-    Integrity, PackOptions, XdmDocument, XdmError, XdmLimits, XdmPackage, XdmSender, XdmWriter,
-    pack_cda,
+    Integrity, PackOptions, XdmDocument, XdmError, XdmLimits, XdmPackage, XdmSender,
+    XdmStreamWriter, XdmWriter, pack_cda, pack_cda_to,
 };
 pub use xds::{DeriveOptions, DocumentEntry, PatientIdPolicy, Submission, SubmissionSet};
 

@@ -127,6 +127,17 @@ pub fn read_header(input: &[u8], limits: &ReadLimits) -> Result<CdaHeader, CdaEr
     crate::header_stream::read_header(input, limits)
 }
 
+/// Reads the header as [`read_header`] does and, for a `nonXMLBody` (CDA R2 N1), the
+/// `@mediaType` of its `text` (`text/plain` when absent, the CDA R2 ED default), from that
+/// start tag alone: the content is neither decoded nor tokenized. `None` for a structured
+/// body. What [`crate::xds::DocumentEntry::derive`] needs, at the cost of the header.
+pub fn read_header_and_media_type(
+    input: &[u8],
+    limits: &ReadLimits,
+) -> Result<(CdaHeader, Option<String>), CdaError> {
+    crate::header_stream::read_header_and_media_type(input, limits)
+}
+
 /// The `ClinicalDocument`: the root, or, for an auto-presentable CDA (an XSLT stylesheet
 /// embedding the document, CI-SIS "CDA auto-présentable"), the one embedded at depth 2
 /// (`xsl:stylesheet/data:Contenu/ClinicalDocument`). It must be in the HL7 v3 namespace

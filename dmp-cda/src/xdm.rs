@@ -12,11 +12,11 @@
 //! both ([`XdmLimits::require_hash_and_size`]).
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read, Seek, Write};
 
 use crate::ebrim::{self, EbrimError};
 use crate::model::Code;
-use crate::read::{CdaBody, CdaError};
+use crate::read::CdaError;
 use crate::xds::{
     DeriveOptions, DocumentEntry, Submission, SubmissionSet, XdsError, XdsPatientId, sha1_hex,
 };
@@ -237,6 +237,9 @@ pub enum XdmError {
     /// Metadata could not be derived from the CDA.
     #[error("XDS metadata: {0}")]
     Xds(#[from] XdsError),
+    /// Reading a document or writing the archive failed (the output file, a document's reader).
+    #[error("I/O: {0}")]
+    Io(String),
 }
 
 impl From<zip::result::ZipError> for XdmError {
@@ -354,7 +357,7 @@ pub struct XdmSender {
     pub contact: String,
 }
 
-fn normalise(raw: &str) -> Result<String, XdmError> {
+pub(crate) fn normalise(raw: &str) -> Result<String, XdmError> {
     let name = raw.replace('\\', "/");
     if name.starts_with('/')
         || name.split('/').next().is_some_and(|c| c.contains(':'))
@@ -797,7 +800,8 @@ impl XdmPackage {
     }
 }
 
-/// Writes an IHE_XDM.ZIP in memory (single subset `SUBSET01`).
+/// Writes an IHE_XDM.ZIP in memory (single subset `SUBSET01`); [`XdmStreamWriter`] writes the
+/// same archive to a file.
 #[derive(Debug, Clone)]
 pub struct XdmWriter {
     sender: XdmSender,
@@ -810,6 +814,24 @@ pub struct XdmWriter {
     /// base64 PDF bodies that deflate gains little on, and storing keeps pack and unpack at
     /// memory speed. PDFs and other non-text documents are always stored.
     pub store_above: usize,
+}
+
+/// The 8.3 name of the `n`-th document (1-based): `DOC000n.<EXT>`, `extension` upper-cased
+/// and cut to 3 `[A-Z0-9]` characters (`BIN` when nothing is left), ISO-9660 level 1 as IHE
+/// ITI TF-3 §4.2.1.1 asks of XDM media.
+fn document_name(n: usize, extension: &str) -> String {
+    let ext: String = extension
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(3)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let ext = if ext.is_empty() {
+        "BIN".to_owned()
+    } else {
+        ext
+    };
+    format!("DOC{n:04}.{ext}")
 }
 
 impl XdmWriter {
@@ -827,18 +849,7 @@ impl XdmWriter {
     /// Adds a document; its name is `DOC000n.<EXT>` (8.3), its `hash`, `size` and `URI` are set
     /// from the bytes. `extension` is upper-cased and cut to 3 `[A-Z0-9]` characters.
     pub fn add(&mut self, bytes: Vec<u8>, mut entry: DocumentEntry, extension: &str) -> &mut Self {
-        let ext: String = extension
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(3)
-            .collect::<String>()
-            .to_ascii_uppercase();
-        let ext = if ext.is_empty() {
-            "BIN".to_owned()
-        } else {
-            ext
-        };
-        let name = format!("DOC{:04}.{ext}", self.documents.len() + 1);
+        let name = document_name(self.documents.len() + 1, extension);
         entry.hash = Some(sha1_hex(&bytes));
         entry.size = Some(bytes.len() as u64);
         entry.uri = Some(name.clone());
@@ -864,100 +875,315 @@ impl XdmWriter {
         &self.submission
     }
 
-    /// README.TXT (IHE ITI TF-3 §4.2.1.1.2): who made the media and how to reach them, the
-    /// application that made it, what to do with it and the file tree.
-    fn readme(&self) -> String {
-        let s = &self.sender;
-        let mut files = String::new();
-        for (name, _) in &self.documents {
-            files.push_str(&format!("    {name}\r\n"));
-        }
-        format!(
-            "IHE_XDM: Cross-Enterprise Document Media Interchange (IHE ITI XDM)\r\n\r\n\
-             Sender: {}\r\nOrganisation: {}\r\nContact: {}\r\n\
-             Application: {} {}\r\nVendor: {}\r\n\r\n\
-             Open INDEX.HTM, or read the documents with a CDA viewer.\r\n\r\n\
-             README.TXT\r\nINDEX.HTM\r\nIHE_XDM/\r\n  SUBSET01/\r\n    METADATA.XML\r\n{files}",
-            s.name, s.organization, s.contact, s.application, s.version, s.vendor
-        )
-    }
-
-    /// Sender fields are written one per README.TXT line: a control character would break
-    /// the layout (or forge a line), so it is refused, never stripped. The organisation and
-    /// the contact are required (IHE ITI TF-1 §16: README.TXT identifies the media's sender
-    /// and how to reach it): a blank one is refused with [`XdmError::SenderMissing`].
-    fn check_sender(&self) -> Result<(), XdmError> {
-        let s = &self.sender;
-        for (field, value) in [("organization", &s.organization), ("contact", &s.contact)] {
-            if value.trim().is_empty() {
-                return Err(XdmError::SenderMissing { field });
-            }
-        }
-        for (field, value) in [
-            ("name", &s.name),
-            ("organization", &s.organization),
-            ("contact", &s.contact),
-            ("application", &s.application),
-            ("version", &s.version),
-            ("vendor", &s.vendor),
-        ] {
-            if let Some(position) = value.chars().position(char::is_control) {
-                return Err(XdmError::SenderText { field, position });
-            }
-        }
-        Ok(())
-    }
-
-    fn index(&self) -> String {
-        let mut links = String::new();
-        for ((name, _), e) in self.documents.iter().zip(&self.submission.documents) {
-            let title = e.title.as_deref().unwrap_or(name);
-            links.push_str(&format!(
-                "<li><a href=\"IHE_XDM/SUBSET01/{name}\">{}</a></li>\n",
-                crate::xml::escape(title)
-            ));
-        }
-        format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>IHE_XDM</title></head><body>\n\
-             <p><a href=\"README.TXT\">README.TXT</a></p>\n<ul>\n{links}</ul>\n</body></html>\n"
-        )
-    }
-
     /// Writes the archive.
     pub fn pack(&self) -> Result<Vec<u8>, XdmError> {
-        self.check_sender()?;
-        let metadata = ebrim::write(&self.submission);
         let total: usize = self.documents.iter().map(|(_, b)| b.len()).sum();
-        let mut zw = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(total / 2 + 8192)));
-        let deflate = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(self.level));
-        let stored = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
-        let (readme, index) = (self.readme(), self.index());
-        let files: [(&str, &[u8]); 3] = [
+        let out = Cursor::new(Vec::with_capacity(total + 8192));
+        Ok(self.pack_to(out)?.into_inner())
+    }
+
+    /// Writes the archive to `out` (a file): the same archive as [`XdmWriter::pack`], without
+    /// a copy of it in memory.
+    pub fn pack_to<W: Write + Seek>(&self, out: W) -> Result<W, XdmError> {
+        let mut w =
+            XdmStreamWriter::with_submission(out, self.submission.clone(), self.sender.clone())?;
+        w.level = self.level;
+        w.store_above = self.store_above;
+        for ((name, bytes), entry) in self.documents.iter().zip(&self.submission.documents) {
+            w.write_document(
+                name,
+                bytes.as_slice(),
+                Some(bytes.len() as u64),
+                entry.mime_type.as_str(),
+            )?;
+            w.names.push(name.clone());
+        }
+        let (out, _) = w.finish()?;
+        Ok(out)
+    }
+}
+
+/// Writes an IHE_XDM.ZIP (single subset `SUBSET01`) straight to a file (any `Write + Seek`):
+/// each document is copied from its reader into a stored (or, small text, deflated) entry while
+/// its SHA-1 and size are computed, so no copy of a document or of the archive is held in
+/// memory; METADATA.XML, README.TXT and INDEX.HTM are written last, once every `hash` and
+/// `size` is known (IHE ITI TF-3 §4.2.1.1: the order of the entries is free).
+pub struct XdmStreamWriter<W: Write + Seek> {
+    zip: zip::ZipWriter<W>,
+    sender: XdmSender,
+    submission: Submission,
+    names: Vec<String>,
+    modified: zip::DateTime,
+    association_ids: Option<Box<dyn FnMut() -> String + Send>>,
+    /// Deflate level (0-9) for the small text documents that are compressed (default 1).
+    pub level: i64,
+    /// Text documents larger than this (or of unknown size) are stored, not deflated (default
+    /// 256 KiB); non-text documents are always stored.
+    pub store_above: usize,
+}
+
+impl<W: Write + Seek> std::fmt::Debug for XdmStreamWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XdmStreamWriter")
+            .field("documents", &self.names.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write + Seek> XdmStreamWriter<W> {
+    /// A writer of one submission set to `out`. The sender is checked now (organisation and
+    /// contact required, no control character: [`XdmError::SenderMissing`],
+    /// [`XdmError::SenderText`]), before anything is written.
+    pub fn new(out: W, submission_set: SubmissionSet, sender: XdmSender) -> Result<Self, XdmError> {
+        Self::with_submission(out, Submission::new(submission_set, Vec::new()), sender)
+    }
+
+    fn with_submission(
+        out: W,
+        submission: Submission,
+        sender: XdmSender,
+    ) -> Result<Self, XdmError> {
+        check_sender(&sender)?;
+        Ok(Self {
+            zip: zip::ZipWriter::new(out),
+            sender,
+            submission,
+            names: Vec::new(),
+            modified: zip::DateTime::default(),
+            association_ids: None,
+            level: 1,
+            store_above: 256 << 10,
+        })
+    }
+
+    /// The modification time written in every entry, from an XDS UTC time `YYYYMMDDhhmmss`
+    /// (by default 1980-01-01 00:00, the earliest a zip can say): a fixed time makes the same
+    /// documents give the same archive, byte for byte. `None` when the time is not one a zip
+    /// can hold (years 1980 to 2107).
+    pub fn modified_at(mut self, utc: &str) -> Option<Self> {
+        let digits = utc.as_bytes();
+        if digits.len() != 14 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = |r: std::ops::Range<usize>| digits.get(r).map(crate::time::ascii_number);
+        let t = zip::DateTime::from_date_and_time(
+            u16::try_from(n(0..4)?).ok()?,
+            u8::try_from(n(4..6)?).ok()?,
+            u8::try_from(n(6..8)?).ok()?,
+            u8::try_from(n(8..10)?).ok()?,
+            u8::try_from(n(10..12)?).ok()?,
+            u8::try_from(n(12..14)?).ok()?,
+        )
+        .ok()?;
+        self.modified = t;
+        Some(self)
+    }
+
+    /// Where the ids of the HasMember associations and of the ebRIM Classification and
+    /// ExternalIdentifier objects come from (random `urn:uuid:` by default): a caller that
+    /// derives them (from an export id, say) gets the same METADATA.XML for the same documents.
+    pub fn association_ids(mut self, ids: impl FnMut() -> String + Send + 'static) -> Self {
+        self.association_ids = Some(Box::new(ids));
+        self
+    }
+
+    fn options(&self, deflate: bool) -> zip::write::SimpleFileOptions {
+        let o = zip::write::SimpleFileOptions::default().last_modified_time(self.modified);
+        if deflate {
+            o.compression_method(zip::CompressionMethod::Deflated)
+                .compression_level(Some(self.level))
+        } else {
+            o.compression_method(zip::CompressionMethod::Stored)
+        }
+    }
+
+    /// Copies a document into the archive: returns its SHA-1 (hex) and size.
+    fn write_document<R: Read>(
+        &mut self,
+        name: &str,
+        mut reader: R,
+        size_hint: Option<u64>,
+        mime_type: &str,
+    ) -> Result<(String, u64), XdmError> {
+        let text = mime_type.contains("xml") || mime_type.starts_with("text/");
+        let small = size_hint.is_some_and(|n| n <= self.store_above as u64);
+        let large = size_hint.is_none_or(|n| n >= u64::from(u32::MAX));
+        let opts = self.options(text && small).large_file(large);
+        self.zip
+            .start_file(format!("IHE_XDM/SUBSET01/{name}"), opts)?;
+        let mut sha1 = <sha1::Sha1 as sha1::Digest>::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(XdmError::Io(format!("{name}: {e}"))),
+            };
+            let chunk = buf.get(..n).unwrap_or_default();
+            sha1::Digest::update(&mut sha1, chunk);
+            size += n as u64;
+            self.zip
+                .write_all(chunk)
+                .map_err(|e| XdmError::Io(format!("{name}: {e}")))?;
+        }
+        let digest = sha1::Digest::finalize(sha1);
+        Ok((crate::xds::hex(&digest), size))
+    }
+
+    /// Adds a document read from `reader`, named `DOC000n.<EXT>` (8.3); its `hash`, `size`
+    /// and `URI` are set from what was read. `size_hint`, when known, lets a small text
+    /// document be deflated; an unknown size is stored. Returns the entry as METADATA.XML
+    /// will give it.
+    pub fn add<R: Read>(
+        &mut self,
+        reader: R,
+        size_hint: Option<u64>,
+        mut entry: DocumentEntry,
+        extension: &str,
+    ) -> Result<&DocumentEntry, XdmError> {
+        let name = document_name(self.names.len() + 1, extension);
+        let (hash, size) = self.write_document(&name, reader, size_hint, &entry.mime_type)?;
+        entry.hash = Some(hash);
+        entry.size = Some(size);
+        entry.uri = Some(name.clone());
+        let id = match self.association_ids.as_mut() {
+            Some(ids) => ids(),
+            None => crate::xds::new_entry_uuid(),
+        };
+        self.submission.associations.push(crate::xds::Association {
+            id,
+            kind: crate::xds::AssociationKind::HasMember,
+            source: self.submission.submission_set.entry_uuid.clone(),
+            target: entry.entry_uuid.clone(),
+        });
+        self.names.push(name);
+        self.submission.documents.push(entry);
+        self.submission
+            .documents
+            .last()
+            .ok_or(XdmError::Io("document list".to_owned()))
+    }
+
+    /// Declares that the document with entryUUID `new` replaces the registry entry `old` (RPLC).
+    pub fn replaces(&mut self, new: &str, old: &str) -> &mut Self {
+        self.submission.replace(new, old);
+        self
+    }
+
+    /// Adds a file outside `IHE_XDM/` (deflated): a documented extension such as the PDLGC
+    /// draft's `SPECIFIC/` folder, which XDM readers ignore. `path` must be a relative 8.3 path
+    /// (upper-case `[A-Z0-9_]`, `/` between folders) not under `IHE_XDM/` and not one of the
+    /// names the writer gives; otherwise [`XdmError::PathTraversal`] (names it).
+    pub fn add_other_file(&mut self, path: &str, bytes: &[u8]) -> Result<(), XdmError> {
+        let ok_part = |p: &str| {
+            let (stem, ext) = p.split_once('.').unwrap_or((p, ""));
+            let ok = |s: &str, max: usize| {
+                s.len() <= max
+                    && s.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            };
+            !stem.is_empty() && ok(stem, 8) && ok(ext, 3)
+        };
+        let upper = path.to_ascii_uppercase();
+        if !path.split('/').all(ok_part)
+            || upper.starts_with("IHE_XDM/")
+            || matches!(upper.as_str(), "README.TXT" | "INDEX.HTM")
+        {
+            return Err(XdmError::PathTraversal {
+                name: path.chars().take(200).collect(),
+            });
+        }
+        let opts = self.options(true);
+        self.zip.start_file(path, opts)?;
+        self.zip
+            .write_all(bytes)
+            .map_err(|e| XdmError::Io(format!("{path}: {e}")))
+    }
+
+    /// Writes METADATA.XML, README.TXT and INDEX.HTM and the central directory; gives back the
+    /// output and the metadata written.
+    pub fn finish(mut self) -> Result<(W, Submission), XdmError> {
+        let metadata = match self.association_ids.as_mut() {
+            Some(ids) => ebrim::write_with_ids(&self.submission, ids.as_mut()),
+            None => ebrim::write(&self.submission),
+        };
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        let readme = readme(&self.sender, &names);
+        let index = index(&names, &self.submission.documents);
+        let deflate = self.options(true);
+        for (name, bytes) in [
+            ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
             ("README.TXT", readme.as_bytes()),
             ("INDEX.HTM", index.as_bytes()),
-            ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
-        ];
-        for (name, bytes) in files {
-            zw.start_file(name, deflate)?;
-            zw.write_all(bytes)
-                .map_err(|e| XdmError::Zip(e.to_string()))?;
+        ] {
+            self.zip.start_file(name, deflate)?;
+            self.zip
+                .write_all(bytes)
+                .map_err(|e| XdmError::Io(format!("{name}: {e}")))?;
         }
-        for ((name, bytes), entry) in self.documents.iter().zip(&self.submission.documents) {
-            let text = entry.mime_type.contains("xml") || entry.mime_type.starts_with("text/");
-            let opts = if text && bytes.len() <= self.store_above {
-                deflate
-            } else {
-                stored
-            };
-            zw.start_file(format!("IHE_XDM/SUBSET01/{name}"), opts)?;
-            zw.write_all(bytes)
-                .map_err(|e| XdmError::Zip(e.to_string()))?;
-        }
-        Ok(zw.finish()?.into_inner())
+        let out = self.zip.finish()?;
+        Ok((out, self.submission))
     }
+}
+
+/// README.TXT (IHE ITI TF-3 §4.2.1.1.2): who made the media and how to reach them, the
+/// application that made it, what to do with it and the file tree.
+fn readme(s: &XdmSender, names: &[&str]) -> String {
+    let mut files = String::new();
+    for name in names {
+        files.push_str(&format!("    {name}\r\n"));
+    }
+    format!(
+        "IHE_XDM: Cross-Enterprise Document Media Interchange (IHE ITI XDM)\r\n\r\n\
+         Sender: {}\r\nOrganisation: {}\r\nContact: {}\r\n\
+         Application: {} {}\r\nVendor: {}\r\n\r\n\
+         Open INDEX.HTM, or read the documents with a CDA viewer.\r\n\r\n\
+         README.TXT\r\nINDEX.HTM\r\nIHE_XDM/\r\n  SUBSET01/\r\n    METADATA.XML\r\n{files}",
+        s.name, s.organization, s.contact, s.application, s.version, s.vendor
+    )
+}
+
+/// Sender fields are written one per README.TXT line: a control character would break
+/// the layout (or forge a line), so it is refused, never stripped. The organisation and
+/// the contact are required (IHE ITI TF-1 §16: README.TXT identifies the media's sender
+/// and how to reach it): a blank one is refused with [`XdmError::SenderMissing`].
+fn check_sender(s: &XdmSender) -> Result<(), XdmError> {
+    for (field, value) in [("organization", &s.organization), ("contact", &s.contact)] {
+        if value.trim().is_empty() {
+            return Err(XdmError::SenderMissing { field });
+        }
+    }
+    for (field, value) in [
+        ("name", &s.name),
+        ("organization", &s.organization),
+        ("contact", &s.contact),
+        ("application", &s.application),
+        ("version", &s.version),
+        ("vendor", &s.vendor),
+    ] {
+        if let Some(position) = value.chars().position(char::is_control) {
+            return Err(XdmError::SenderText { field, position });
+        }
+    }
+    Ok(())
+}
+
+/// INDEX.HTM: one link per document, titles escaped.
+fn index(names: &[&str], entries: &[DocumentEntry]) -> String {
+    let mut links = String::new();
+    for (name, e) in names.iter().zip(entries) {
+        let title = e.title.as_deref().unwrap_or(name);
+        links.push_str(&format!(
+            "<li><a href=\"IHE_XDM/SUBSET01/{name}\">{}</a></li>\n",
+            crate::xml::escape(title)
+        ));
+    }
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>IHE_XDM</title></head><body>\n\
+         <p><a href=\"README.TXT\">README.TXT</a></p>\n<ul>\n{links}</ul>\n</body></html>\n"
+    )
 }
 
 /// What [`pack_cda`] needs besides the documents.
@@ -990,6 +1216,22 @@ pub fn pack_cda(
     pdf: Option<&[u8]>,
     opts: &PackOptions,
 ) -> Result<(Vec<u8>, Submission), XdmError> {
+    let size = cda.len() + pdf.map_or(0, <[u8]>::len) + 16384;
+    let (out, submission) = pack_cda_to(cda, pdf, opts, Cursor::new(Vec::with_capacity(size)))?;
+    Ok((out.into_inner(), submission))
+}
+
+/// [`pack_cda`] written straight to `out` (a file): the CDA header is read in one streaming
+/// pass that stops at the body's first start tag (the N1 media type comes from
+/// `nonXMLBody/text/@mediaType`; the base64 content is never decoded), the documents are
+/// copied into stored entries while their SHA-1 is computed, and METADATA.XML comes last. No
+/// copy of the CDA or of the archive is made in memory.
+pub fn pack_cda_to<W: Write + Seek>(
+    cda: &[u8],
+    pdf: Option<&[u8]>,
+    opts: &PackOptions,
+    out: W,
+) -> Result<(W, Submission), XdmError> {
     let replaced = opts
         .replaces_entry_uuid
         .as_deref()
@@ -999,16 +1241,12 @@ pub fn pack_cda(
             })
         })
         .transpose()?;
-    let doc = crate::read::read(cda)?;
-    let media = match &doc.body {
-        CdaBody::NonXml(b) => Some(b.media_type.as_str()),
-        _ => None,
-    };
-    let entry = DocumentEntry::derive(&doc.header, cda, media, &opts.derive)?;
+    let (header, media) = crate::read::read_header_and_media_type(cda, &Default::default())?;
+    let entry = DocumentEntry::derive(&header, cda, media.as_deref(), &opts.derive)?;
     let set = SubmissionSet::for_entry(&entry, &opts.source_id, opts.content_type.clone());
-    let mut w = XdmWriter::new(set, opts.sender.clone());
+    let mut w = XdmStreamWriter::new(out, set, opts.sender.clone())?;
     let cda_uuid = entry.entry_uuid.clone();
-    if let Some(pdf) = pdf {
+    let pdf_entry = pdf.map(|_| {
         let mut pe = entry.clone();
         pe.entry_uuid = crate::xds::new_entry_uuid();
         pe.unique_id = crate::xds::new_uuid_oid();
@@ -1018,13 +1256,14 @@ pub fn pack_cda(
                 .clone()
                 .unwrap_or_else(crate::xds::format_code_mime_type_sufficient),
         );
-        w.add(cda.to_vec(), entry, "XML");
-        w.add(pdf.to_vec(), pe, "PDF");
-    } else {
-        w.add(cda.to_vec(), entry, "XML");
+        pe
+    });
+    w.add(cda, Some(cda.len() as u64), entry, "XML")?;
+    if let (Some(pdf), Some(pe)) = (pdf, pdf_entry) {
+        w.add(pdf, Some(pdf.len() as u64), pe, "PDF")?;
     }
     if let Some(old) = &replaced {
         w.replaces(&cda_uuid, old);
     }
-    Ok((w.pack()?, w.submission.clone()))
+    w.finish()
 }

@@ -613,12 +613,16 @@ pub struct DeriveOptions {
 
 /// SHA-1 of bytes as lower-case hex (XDS `hash`, IHE ITI TF-3 §4.2.3.2.18).
 pub fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = Sha1::digest(bytes);
-    let mut s = String::with_capacity(40);
-    let hex = |nibble: u8| char::from_digit(u32::from(nibble), 16).unwrap_or('0');
-    for b in digest {
-        s.push(hex(b >> 4));
-        s.push(hex(b & 15));
+    hex(&Sha1::digest(bytes))
+}
+
+/// Bytes as lower-case hex (digests).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    let digit = |nibble: u8| char::from_digit(u32::from(nibble), 16).unwrap_or('0');
+    for b in bytes {
+        s.push(digit(b >> 4));
+        s.push(digit(b & 15));
     }
     s
 }

@@ -73,6 +73,40 @@ fn xdm_read(data: &[u8]) -> bool {
     ok
 }
 
+/// `fuzz_targets/portability_read.rs`; whether the archive was read.
+fn portability_read(data: &[u8]) -> bool {
+    use segur_dmp_cda::portability::{self, PortabilityLimits};
+    let limits = PortabilityLimits {
+        lot: XdmLimits {
+            max_archive_bytes: 4 << 20,
+            max_entries: 64,
+            max_entry_bytes: 4 << 20,
+            max_total_bytes: 16 << 20,
+            ..XdmLimits::default()
+        },
+        max_lots: 64,
+        max_entries: 256,
+        max_file_bytes: 1 << 20,
+        max_total_bytes: 16 << 20,
+        ..PortabilityLimits::default()
+    };
+    let Ok(read) = portability::read_bytes(data, &limits) else {
+        return false;
+    };
+    for d in read.lots.iter().flat_map(|l| &l.documents) {
+        if let Some(size) = d.entry.size {
+            assert_eq!(size, d.bytes.len() as u64, "size not checked");
+        }
+        if let Some(hash) = &d.entry.hash {
+            assert!(
+                hash.eq_ignore_ascii_case(&segur_dmp_cda::xds::sha1_hex(&d.bytes)),
+                "hash not checked"
+            );
+        }
+    }
+    true
+}
+
 /// `fuzz_targets/xdm_pack.rs`; whether the CDA was packed.
 fn xdm_pack(data: &[u8]) -> bool {
     let opts = PackOptions {
@@ -259,6 +293,21 @@ fn xdm_read_inputs() {
         read += usize::from(xdm_read(&data));
     }
     assert!(read >= 2, "{read} packages read");
+}
+
+#[test]
+fn portability_read_inputs() {
+    let mut read = 0;
+    for (name, data) in inputs("portability_read", 3) {
+        let ok = portability_read(&data);
+        eprintln!("{name}: {ok}");
+        read += usize::from(ok);
+        // The seeds written for a refusal are refused.
+        if name.contains("refused") {
+            assert!(!ok, "{name}");
+        }
+    }
+    assert!(read >= 2, "{read} archives read");
 }
 
 #[test]
