@@ -182,6 +182,7 @@ impl Upstream for PscUpstream {
                 audience: target.audience.map(str::to_owned),
                 scope: target.scope.map(str::to_owned),
                 subject_issuer: None,
+                client_id: None,
             })
             .map(|t| t.token)
             .map_err(upstream_err)
