@@ -87,6 +87,52 @@ pub struct ExportOptions {
     pub cda_limits: CdaLimits,
 }
 
+/// Who exports: the vendor identity an export needs, as the JSON file `vendor.json` of the
+/// store folder gives it to `segur export` (the PDLGC draft's `editeurSortant`, README.TXT's
+/// software, the OIDs of the exporting system).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportVendor {
+    /// `denominationEG`.
+    pub denomination: String,
+    /// `numSIRET` (14 digits, Luhn).
+    pub siret: String,
+    /// Contact name.
+    pub contact_name: String,
+    /// Contact e-mail.
+    #[serde(default)]
+    pub contact_email: String,
+    /// Contact telephone.
+    #[serde(default)]
+    pub contact_telephone: String,
+    /// Software name and version.
+    pub software: String,
+    /// OID of the exporting system (each lot's submission set `sourceId`).
+    pub source_id: String,
+    /// OID of the local patient ids.
+    pub local_id_root: String,
+}
+
+impl ExportVendor {
+    /// The export info for this vendor (random export id, current time).
+    pub fn info(&self, export_type: portability::ExportType) -> ExportInfo {
+        ExportInfo::new(
+            export_type,
+            portability::EditeurSortant {
+                denomination_eg: self.denomination.clone(),
+                num_siret: self.siret.clone(),
+                contact: portability::Contact {
+                    nom: self.contact_name.clone(),
+                    email: self.contact_email.clone(),
+                    telephone: self.contact_telephone.clone(),
+                },
+            },
+            self.software.clone(),
+            self.source_id.clone(),
+        )
+    }
+}
+
 /// A document left out of an export, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NotExported {
@@ -238,12 +284,29 @@ pub fn export<W: Write + Seek>(
 }
 
 /// Options of [`import`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Limits of the archive reader (those of the XDM reader for every lot).
     pub limits: PortabilityLimits,
     /// Limits of the CDA header reader.
     pub cda_limits: CdaLimits,
+}
+
+impl Default for ImportOptions {
+    /// The reader's defaults, except the end-of-central-directory signatures allowed: each
+    /// lot is a stored zip whose own end record is visible in the export, so an export of N
+    /// lots holds N + 1 of them; the reader's default (16) would refuse any export of more
+    /// than 15 patients. Bounded by the most lots plus the reader's default.
+    fn default() -> Self {
+        let limits = PortabilityLimits::default();
+        Self {
+            limits: PortabilityLimits {
+                max_end_records: limits.max_lots.saturating_add(limits.max_end_records),
+                ..limits
+            },
+            cda_limits: CdaLimits::default(),
+        }
+    }
 }
 
 /// Something of the archive that was not placed in a patient record.

@@ -386,3 +386,42 @@ fn before_docs(rows: &[(String, i64)]) -> usize {
         .map(|(_, n)| *n as usize)
         .unwrap()
 }
+
+/// Each lot is a stored zip whose end record shows in the export: an export of more than
+/// 15 patients holds more end records than the reader's default allows for a plain archive.
+#[test]
+fn an_export_of_forty_patients_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = SqliteStore::open(&dir.path().join("a")).unwrap();
+    for n in 0..40 {
+        let bytes = cda(0, n);
+        let patient = a
+            .add_patient(&NewPatient {
+                traits: traits_of(&bytes),
+                status: IdentityStatus::Validee,
+                ins: None,
+            })
+            .unwrap();
+        let entry = entry_of(&bytes);
+        a.add_document(&NewDocument {
+            origin: Origin::Produced,
+            media_type: entry.mime_type.clone(),
+            file_name: None,
+            unique_id: Some(entry.unique_id.clone()),
+            replaces_unique_id: None,
+            metadata_xml: None,
+            entry: Some(entry),
+            bytes,
+            placement: Placement::Patient {
+                patient,
+                status: IdentityStatus::Validee,
+            },
+        })
+        .unwrap();
+    }
+    let export = export_bytes(&a, &options());
+    let mut b = SqliteStore::open(&dir.path().join("b")).unwrap();
+    let report = import(&mut b, &export).unwrap();
+    assert_eq!((report.lots, report.patients_created), (40, 40));
+    assert!(export == export_bytes(&b, &options()));
+}
