@@ -132,7 +132,9 @@ fn main() {
         .expect("zip is required (scripts/install-deps installs it)");
     assert!(zipped.success());
     let secs = start.elapsed().as_secs_f64();
-    let size = std::fs::metadata(dir.path().join("plain.zip")).unwrap().len();
+    let size = std::fs::metadata(dir.path().join("plain.zip"))
+        .unwrap()
+        .len();
     println!(
         "zip -0 of the same documents as files: {:.1} MB in {secs:.2} s ({:.1} MB/s)",
         size as f64 / 1e6,
