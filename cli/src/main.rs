@@ -55,6 +55,7 @@ mod ins;
 mod ins_search;
 mod json_input;
 mod mss;
+mod portability;
 mod psc;
 mod qr;
 mod terminal;
@@ -91,6 +92,11 @@ enum Command {
     /// The MSSanté inbox filed into the document store: sync, review, attach, reject.
     #[command(subcommand)]
     Inbox(inbox::Command),
+    /// Portability export of the document store: one ZIP (MANIFEST.XML, a lot per patient).
+    Export(portability::ExportArgs),
+    /// Import a portability export or a plain IHE_XDM.ZIP into the document store, whole or
+    /// not at all.
+    Import(portability::ImportArgs),
     /// DMP (Mon espace santé): existence test, feed, search, retrieve, updates, web button.
     Dmp(dmp::Args),
     /// QR codes and Data Matrix: decode images, repair scanner input.
@@ -115,6 +121,8 @@ fn main() -> ExitCode {
         Command::Xdm(cmd) => xdm::run(cmd),
         Command::Mss(cmd) => mss::run(cmd),
         Command::Inbox(cmd) => inbox::run(cmd),
+        Command::Export(args) => portability::run_export(&args),
+        Command::Import(args) => portability::run_import(&args),
         Command::Dmp(args) => dmp::run(args),
         Command::Qr(args) => qr::run(&args),
         Command::TwoDDoc(args) => twoddoc::run(&args),

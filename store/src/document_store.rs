@@ -22,6 +22,9 @@ pub trait DocumentStore {
     /// Creates a local patient.
     fn add_patient(&mut self, patient: &NewPatient) -> Result<LocalPatientId, StoreError>;
 
+    /// Every local patient's id, ascending (the export walks them one at a time).
+    fn patients(&self) -> Result<Vec<LocalPatientId>, StoreError>;
+
     /// A local patient.
     fn patient(&self, id: LocalPatientId) -> Result<Option<PatientRecord>, StoreError>;
 
@@ -78,6 +81,13 @@ pub trait DocumentStore {
         id: ReviewId,
         decision: &ReviewDecision,
         actor: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Runs `work` as one unit: everything it stores is committed together, or nothing is
+    /// when it returns an error (the portability import files a whole archive this way).
+    fn atomically(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn DocumentStore) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
 
     /// Deletes a document: a tombstone, and an audit record with `actor` and `reason`.

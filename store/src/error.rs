@@ -51,6 +51,10 @@ pub enum StoreError {
         /// The status code.
         status: &'static str,
     },
+    /// The caller of [`crate::DocumentStore::atomically`] abandoned its work: nothing was
+    /// stored.
+    #[error("abandoned: nothing was stored")]
+    Abandoned,
     /// A text field is too long or holds a control character.
     #[error("{field}: {reason}")]
     InvalidField {

@@ -14,11 +14,13 @@
 //! - [`vigilance`]: where a received CDA goes (automatic only on a qualified INS matching one
 //!   local identity whose strict traits agree, else the review list with the reason);
 //! - [`inbox`]: [`inbox::sync`], the MSSanté inbox filed into the store (flag after commit, MDN);
+//! - [`portability`]: [`portability::export`] and [`portability::import`], the store to and
+//!   from the portability archive of `segur_dmp_cda::portability` (one patient at a time out,
+//!   a whole archive or nothing in);
 //! - [`view`]: the JSON views shared by the CLI and the C API;
 //! - [`error`]: [`StoreError`] and [`InboxError`].
 //!
-//! Not covered yet: the portability export and import (the archive format is
-//! `segur_dmp_cda::portability`'s), erasure of a tombstoned document's bytes (kept; the
+//! Not covered yet: erasure of a tombstoned document's bytes (kept; the
 //! retention rule for received documents is not public: TO VERIFY).
 
 #![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
@@ -27,6 +29,7 @@ pub mod document_store;
 pub mod error;
 pub mod inbox;
 pub mod model;
+pub mod portability;
 pub mod sqlite;
 pub mod view;
 pub mod vigilance;

@@ -91,6 +91,8 @@ pub enum Origin {
     Received,
     /// Retrieved from the DMP for a medication review.
     Retrieved,
+    /// Imported from an IHE_XDM archive that does not say where it comes from.
+    Imported,
 }
 
 impl Origin {
@@ -100,14 +102,20 @@ impl Origin {
             Self::Produced => "produced",
             Self::Received => "received",
             Self::Retrieved => "retrieved",
+            Self::Imported => "imported",
         }
     }
 
     /// Reads a stored name.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Produced, Self::Received, Self::Retrieved]
-            .into_iter()
-            .find(|o| o.as_str() == name)
+        [
+            Self::Produced,
+            Self::Received,
+            Self::Retrieved,
+            Self::Imported,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == name)
     }
 }
 

@@ -289,7 +289,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn put_blob(tx: &Transaction<'_>, bytes: &[u8]) -> Result<ContentHash, StoreError> {
+    fn put_blob(tx: &Connection, bytes: &[u8]) -> Result<ContentHash, StoreError> {
         let hash = ContentHash::of(bytes);
         tx.execute(
             "INSERT INTO blobs (hash, bytes) VALUES (?1, ?2) ON CONFLICT (hash) DO NOTHING",
@@ -299,7 +299,7 @@ impl SqliteStore {
     }
 
     fn insert_document(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         doc: &NewDocument,
         message: Option<i64>,
         at: i64,
@@ -549,6 +549,43 @@ impl DocumentStore for SqliteStore {
         Ok(LocalPatientId(self.conn.last_insert_rowid()))
     }
 
+    fn patients(&self) -> Result<Vec<LocalPatientId>, StoreError> {
+        let ids: Vec<i64> = self
+            .conn
+            .prepare("SELECT id FROM patients ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids.into_iter().map(LocalPatientId).collect())
+    }
+
+    fn atomically(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn DocumentStore) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            return Err(StoreError::InvalidField {
+                field: "transaction",
+                reason: "already inside one",
+            });
+        }
+        // BEGIN IMMEDIATE: the write lock is taken now, so what `work` reads (is the store
+        // empty? which patient holds this INS?) stays true until the commit.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match work(self) {
+            Ok(()) => {
+                if let Err(e) = self.conn.execute_batch("COMMIT") {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    return Err(e.into());
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK")?;
+                Err(e)
+            }
+        }
+    }
+
     fn patient(&self, id: LocalPatientId) -> Result<Option<PatientRecord>, StoreError> {
         Ok(self
             .patient_rows(
@@ -609,6 +646,13 @@ impl DocumentStore for SqliteStore {
     }
 
     fn add_document(&mut self, document: &NewDocument) -> Result<DocumentId, StoreError> {
+        if !self.conn.is_autocommit() {
+            // Inside `atomically`: a savepoint, so a refused document leaves no blob behind.
+            let sp = self.conn.savepoint()?;
+            let id = Self::insert_document(&sp, document, None, now())?;
+            sp.commit()?;
+            return Ok(id);
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
