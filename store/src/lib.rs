@@ -37,3 +37,9 @@ pub mod vigilance;
 pub use document_store::DocumentStore;
 pub use error::{InboxError, StoreError};
 pub use sqlite::SqliteStore;
+
+/// The usage snippet of README.md, compiled and run as a doctest so the crate page never shows
+/// code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
