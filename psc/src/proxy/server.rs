@@ -595,6 +595,27 @@ async fn connect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> Res
 type Refusal = Box<(Trace, Response<ResBody>)>;
 
 /// The caller's session, or the refusal to send (and the trace to write with it).
+/// The session of a call to a backend API ([`session_of`]), or the refusal already traced with
+/// the API request it was for.
+fn api_session(
+    state: &State,
+    peer: &Peer,
+    req: &Request<Incoming>,
+    ctx: &TraceContext,
+    api_request: &ApiRequest,
+) -> Result<Arc<Session>, Box<Response<ResBody>>> {
+    session_of(state, peer, req, ctx, TraceType::SendRefused)
+        .map(|(_, session)| session)
+        .map_err(|refusal| {
+            let (trace, response) = *refusal;
+            let trace = Trace {
+                api_request: Some(api_request.clone()),
+                ..trace
+            };
+            Box::new(record(state, &trace, response))
+        })
+}
+
 fn session_of(
     state: &State,
     peer: &Peer,
@@ -724,16 +745,9 @@ async fn send(
         methode: req.method().to_string(),
         path: format!("/{sub_path}"),
     };
-    let (_, session) = match session_of(state, peer, &req, &ctx, TraceType::SendRefused) {
-        Ok(v) => v,
-        Err(b) => {
-            let (t, r) = *b;
-            let t = Trace {
-                api_request: Some(api_request),
-                ..t
-            };
-            return record(state, &t, r);
-        }
+    let session = match api_session(state, peer, &req, &ctx, &api_request) {
+        Ok(session) => session,
+        Err(refused) => return *refused,
     };
     let trace = |kind, reason: Option<&str>| Trace {
         api_request: Some(api_request.clone()),
@@ -871,16 +885,9 @@ async fn token(
         methode: "GET".into(),
         path: "/token".into(),
     };
-    let (_, session) = match session_of(state, peer, req, &ctx, TraceType::SendRefused) {
-        Ok(v) => v,
-        Err(b) => {
-            let (t, r) = *b;
-            let t = Trace {
-                api_request: Some(api_request),
-                ..t
-            };
-            return record(state, &t, r);
-        }
+    let session = match api_session(state, peer, req, &ctx, &api_request) {
+        Ok(session) => session,
+        Err(refused) => return *refused,
     };
     let trace = |kind, reason: Option<&str>| Trace {
         api_request: Some(api_request.clone()),
