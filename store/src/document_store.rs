@@ -13,7 +13,7 @@
 use crate::error::StoreError;
 use crate::model::{
     DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling, MessageRecord,
-    NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId, ReviewItem,
+    NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId, ReviewItem, ReviewReason,
 };
 use segur_ins::{Ins, Traits};
 
@@ -49,6 +49,14 @@ pub trait DocumentStore {
 
     /// Whether the MDN answering a message was sent.
     fn mdn_sent(&self, message: &MessageRecord) -> Result<bool, StoreError>;
+
+    /// The review reasons of the documents filed from a message, in filing order (empty: every
+    /// document went to a patient, or the message is unknown). A message re-delivered after a
+    /// crash is answered from these, so its MDN says what the first filing decided.
+    fn message_review_reasons(
+        &self,
+        message: &MessageRecord,
+    ) -> Result<Vec<ReviewReason>, StoreError>;
 
     /// A document's record.
     fn document(&self, id: DocumentId) -> Result<Option<DocumentRecord>, StoreError>;

@@ -10,7 +10,8 @@
 //!    alone) is kept for review ([`ReviewReason::NotXdm`]): nothing is dropped;
 //! 3. file the message and its documents in one transaction ([`DocumentStore::file_message`]);
 //! 4. send the MDN when the sender asked for one (RFC 8098, ANS IG struct-msg-mdn) and the
-//!    store has no record of it being sent;
+//!    store has no record of it being sent, also for a message re-delivered after a crash that
+//!    came before its MDN (its disposition then comes from the stored review reasons);
 //! 5. only then flag the message processed. A crash before the flag re-delivers the message;
 //!    its UIDVALIDITY + UID and Message-ID record makes the second filing a no-op.
 
@@ -221,15 +222,13 @@ pub fn documents_of(
     Ok(out)
 }
 
+/// Sends the MDN of a filed message; `first_review` is the reason of its first document that went
+/// to review (`None`: all were filed to a patient).
 fn send_mdn(
     settings: &MdnSettings,
     message: &ReceivedMessage,
-    documents: &[NewDocument],
+    first_review: Option<ReviewReason>,
 ) -> Result<bool, segur_mssante::MssError> {
-    let first_review = documents.iter().find_map(|d| match d.placement {
-        Placement::Review(r) => Some(r),
-        Placement::Patient { .. } => None,
-    });
     let disposition = match first_review {
         None => Disposition::processed(),
         Some(r) => Disposition::processing_failed(mdn_error(r)),
@@ -318,9 +317,24 @@ pub fn sync_session(
         }
         let wants_mdn = message.disposition_notification_to.is_some() && message.report.is_none();
         if wants_mdn && !store.mdn_sent(&record)? {
-            let sent = match (&options.mdn, matches!(outcome, FilingOutcome::Filed(_))) {
-                (Some(mdn), true) => send_mdn(mdn, &message, &documents).unwrap_or(false),
-                _ => false,
+            let sent = match &options.mdn {
+                Some(mdn) => {
+                    // A message filed before a crash (re-delivered, `AlreadyFiled`) still gets its
+                    // MDN, with the disposition its first filing decided.
+                    let first_review = match outcome {
+                        FilingOutcome::Filed(_) => {
+                            documents.iter().find_map(|d| match d.placement {
+                                Placement::Review(r) => Some(r),
+                                Placement::Patient { .. } => None,
+                            })
+                        }
+                        FilingOutcome::AlreadyFiled => {
+                            store.message_review_reasons(&record)?.first().copied()
+                        }
+                    };
+                    send_mdn(mdn, &message, first_review).unwrap_or(false)
+                }
+                None => false,
             };
             if sent {
                 store.record_mdn_sent(&record)?;

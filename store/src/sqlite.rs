@@ -686,6 +686,30 @@ impl DocumentStore for SqliteStore {
             .is_some())
     }
 
+    fn message_review_reasons(
+        &self,
+        message: &MessageRecord,
+    ) -> Result<Vec<ReviewReason>, StoreError> {
+        let Some(row) = Self::message_row(&self.conn, message)? else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.reason FROM reviews r JOIN documents d ON d.id = r.document \
+             WHERE d.message = ?1 ORDER BY d.id, r.id",
+        )?;
+        let rows: Vec<(i64, String)> = stmt
+            .query_map([row], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, reason)| {
+                ReviewReason::parse(&reason).ok_or(StoreError::Corrupt {
+                    what: "review reason",
+                    row: id,
+                })
+            })
+            .collect()
+    }
+
     fn document(&self, id: DocumentId) -> Result<Option<DocumentRecord>, StoreError> {
         Ok(self.document_rows("d.id = ?1", &id.0)?.pop())
     }

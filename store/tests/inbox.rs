@@ -438,14 +438,23 @@ fn inbox_filed_through_postfix_and_dovecot() {
     assert_eq!(again.messages, 0);
     drop(store);
 
-    // 7. Killed between store and flag: re-delivered, filed once.
+    // 7. Killed between store and flag (and before its MDN): re-delivered, filed once, and its
+    // MDN sent then, saying what the first filing decided (a homonym: to review).
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &ca_pem).unwrap();
-    append(
-        port,
-        &ca_pem,
-        &[message_with(|b| b.xdm(xdm(std::slice::from_ref(&vac))))],
-    );
+    let crashed = MessageBuilder::new(addr("doc"), nil())
+        .to(Recipient::professional(addr("pharma")).unwrap())
+        .subject(Subject::xdm("Compte rendu").unwrap())
+        .text("Veuillez trouver le document.")
+        .xdm(xdm(&[homonym_cda()]))
+        .request_read_receipt()
+        .build()
+        .unwrap();
+    let mut s = SmtpSession::connect(&smtp(servers.submission_port, &ca_pem, "doc")).unwrap();
+    assert!(s.send(&crashed, None).unwrap().all_accepted());
+    s.quit().unwrap();
+    // Seven messages came before this one (1 and 2..6).
+    assert!(servers.wait_delivered("pharma@test.mssante.fr", 8));
     let before = counts(&folder);
     let out = spawn("abort", port, &ca, &folder)
         .wait_with_output()
@@ -464,8 +473,26 @@ fn inbox_filed_through_postfix_and_dovecot() {
         ),
         (1, 1, 1)
     );
+    assert_eq!(
+        (redelivered.mdn_sent, redelivered.mdn_not_sent),
+        (1, 0),
+        "{redelivered:?}"
+    );
     assert_eq!(counts(&folder), after_crash, "nothing filed twice");
     assert_eq!(pending(port, &ca_pem), 0);
+    assert!(servers.wait_delivered("doc@test.mssante.fr", 2));
+    let mut doc = ImapSession::connect(&imap(port, &ca_pem, "doc")).unwrap();
+    let uids = doc.pending().unwrap();
+    let late = doc.fetch(*uids.last().unwrap()).unwrap().message.unwrap();
+    doc.logout().unwrap();
+    let Some(Report::Disposition(n)) = &late.report else {
+        panic!("not an MDN");
+    };
+    assert_eq!(n.original_message_id.as_ref(), Some(crashed.message_id()));
+    assert!(n.disposition.error.is_some(), "{:?}", n.disposition);
+    // Synchronising again sends no second MDN.
+    let again = sync(&imap(port, &ca_pem, "pharma"), &mut store, &options).unwrap();
+    assert_eq!((again.messages, again.mdn_sent), (0, 0));
     drop(store);
 
     // 8. Two processes syncing the same mailbox at once.
