@@ -143,6 +143,9 @@ impl DmpClient {
         if let Some(section) = &p.pharmacist_section {
             vihf = vihf.pharmacist_section(section);
         }
+        if let Some(class_ref) = &config.authn_context {
+            vihf = vihf.authn_context(class_ref);
+        }
         let v2 = |s: &str| s.replace(['^', '&', '|', '~', '\\'], " ");
         let submitter = Submitter {
             author_person: format!(

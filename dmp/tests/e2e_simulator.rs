@@ -452,11 +452,46 @@ fn psc_tokens_are_asked_for_each_request_and_checked_by_the_dmp() {
     }
     assert_eq!(check.1.load(Ordering::SeqCst), 4);
 
+    // The VIHF's AuthnContextClassRef of the PSC mode, from dmp.toml (TO VERIFY: the DMP's
+    // accepted values are not published), accepted by the simulator.
+    let text = std::fs::read_to_string(dir.path().join("dmp.toml")).unwrap();
+    let text = text.replacen(
+        "\n[tls]",
+        &format!(
+            "authn_context = \"{}\"\n\n[tls]",
+            segur_dmp::vihf::AUTHN_PSC_MOBILE_TWO_FACTOR
+        ),
+        1,
+    );
+    let mut psc_config = DmpConfig::from_toml(&text).unwrap();
+    psc_config.tls = config.tls.clone();
+    psc_config.signing = config.signing.clone();
+    let psc_client = DmpClient::from_config(&psc_config)
+        .unwrap()
+        .with_bearer_tokens(issuer.clone());
+    assert!(
+        psc_client
+            .assertion(&patient)
+            .unwrap()
+            .contains("<saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered<")
+    );
+    assert!(
+        !client
+            .assertion(&patient)
+            .unwrap()
+            .contains("MobileTwoFactor")
+    );
+    assert_eq!(
+        psc_client.existence_test(&patient).unwrap().state,
+        DmpState::Active
+    );
+    assert_eq!(check.1.load(Ordering::SeqCst), 5);
+
     // An expired token fails before anything is sent.
     issuer.expired.store(true, Ordering::SeqCst);
     match client.existence_test(&patient).unwrap_err() {
         DmpError::Token(TokenError::Expired) => {}
         other => panic!("{other:?}"),
     }
-    assert_eq!(check.1.load(Ordering::SeqCst), 4);
+    assert_eq!(check.1.load(Ordering::SeqCst), 5);
 }
