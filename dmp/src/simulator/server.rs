@@ -597,3 +597,47 @@ pub(crate) fn serve(
     });
     Ok((runtime, addr))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    fn h(pairs: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn one_bearer_token_is_read_and_anything_else_is_none() {
+        assert_eq!(
+            bearer_token(&h(&[("authorization", b"Bearer abc-._~+/=")])),
+            Some("abc-._~+/=")
+        );
+        // The scheme without case (RFC 9110 §11.1).
+        assert_eq!(
+            bearer_token(&h(&[("Authorization", b"bEARER t1")])),
+            Some("t1")
+        );
+        for bad in [
+            &b"Basic dXNlcjpwdw=="[..],
+            b"Bearer",
+            b"Bearer ",
+            b"Bearer a b",
+            b"Bearer a\"b",
+            b"Bearer \xff",
+        ] {
+            assert_eq!(bearer_token(&h(&[("authorization", bad)])), None, "{bad:?}");
+        }
+        assert_eq!(bearer_token(&h(&[])), None);
+        // Two Authorization headers: ambiguous, refused.
+        assert_eq!(
+            bearer_token(&h(&[
+                ("authorization", b"Bearer a"),
+                ("authorization", b"Bearer b")
+            ])),
+            None
+        );
+    }
+}
