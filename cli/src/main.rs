@@ -57,6 +57,7 @@ mod json_input;
 mod mss;
 mod portability;
 mod psc;
+mod psc_settings;
 mod qr;
 mod terminal;
 mod twoddoc;

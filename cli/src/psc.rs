@@ -9,42 +9,22 @@
 //! - `logout`: the proxy closes the session and logs out of PSC; the session file is removed.
 //! - `proxy --config FILE`: runs the proxy e-Santé (segur-psc's server and PSC client).
 //!
-//! The proxy, the workstation's certificate and the client id come from the options or from
-//! `SEGUR_PSC_PROXY`, `SEGUR_PSC_CA`, `SEGUR_PSC_CERT`, `SEGUR_PSC_KEY`, `SEGUR_PSC_CLIENT_ID`,
-//! `SEGUR_PSC_SESSION_FILE`.
+//! The proxy, the workstation's certificate, the client id and the session file come from the
+//! options, else from `SEGUR_PSC_PROXY`, `SEGUR_PSC_CA`, `SEGUR_PSC_CERT`, `SEGUR_PSC_KEY`,
+//! `SEGUR_PSC_CLIENT_ID`, `SEGUR_PSC_SESSION_FILE`, else from the settings file (`--config FILE`
+//! or `SEGUR_PSC_CONFIG`; by default `$XDG_CONFIG_HOME/segur/psc.toml` when it exists): see
+//! [`crate::psc_settings`].
 //!
 //! Exit codes: 0 done; 1 refused (denied, expired, unknown client, no session); 2 usage or
 //! operational error (files, network, TLS).
 
+use crate::psc_settings::{Connection, Settings};
 use segur_net::tls::{ClientIdentity, TlsSettings, TrustAnchors};
 use segur_psc::desktop::{DesktopError, LoginProgress, ProxySettings, ProxyTokenProvider};
 use segur_psc::proxy::upstream::Channel;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zeroize::Zeroizing;
-
-/// Where the proxy is and who this workstation is.
-#[derive(clap::Args)]
-pub struct Connection {
-    /// The proxy e-Santé's URL (https://...).
-    #[arg(long, env = "SEGUR_PSC_PROXY")]
-    proxy: String,
-    /// The proxy's CA (PEM).
-    #[arg(long, env = "SEGUR_PSC_CA")]
-    ca: PathBuf,
-    /// This workstation's certificate (PEM), from the CA the proxy trusts.
-    #[arg(long, env = "SEGUR_PSC_CERT")]
-    cert: PathBuf,
-    /// Its private key (PEM).
-    #[arg(long, env = "SEGUR_PSC_KEY")]
-    key: PathBuf,
-    /// The software's client id, as configured in the proxy.
-    #[arg(long, env = "SEGUR_PSC_CLIENT_ID")]
-    client_id: String,
-    /// Where the application token is kept between commands (mode 0600).
-    #[arg(long, env = "SEGUR_PSC_SESSION_FILE")]
-    session_file: PathBuf,
-}
 
 /// CIBA channel.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -120,9 +100,11 @@ pub fn run(cmd: Command) -> ExitCode {
             national_id,
             channel,
             connection,
-        } => login(&national_id, channel, &connection),
-        Command::Whoami { json, connection } => whoami(json, &connection),
-        Command::Logout { connection } => logout(&connection),
+        } => settings(&connection).and_then(|c| login(&national_id, channel, &c)),
+        Command::Whoami { json, connection } => {
+            settings(&connection).and_then(|c| whoami(json, &c))
+        }
+        Command::Logout { connection } => settings(&connection).and_then(|c| logout(&c)),
         Command::Proxy { config } => proxy(&config),
     };
     match result {
@@ -138,11 +120,15 @@ pub fn run(cmd: Command) -> ExitCode {
     }
 }
 
+fn settings(c: &Connection) -> Result<Settings, Failure> {
+    c.resolve().map_err(Failure::Error)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
 }
 
-fn provider(c: &Connection) -> Result<ProxyTokenProvider, Failure> {
+fn provider(c: &Settings) -> Result<ProxyTokenProvider, Failure> {
     let anchors = TrustAnchors::from_pem(&read(&c.ca)?)
         .map_err(|e| Failure::Error(format!("{}: {e}", c.ca.display())))?;
     let identity = ClientIdentity::from_pem(&read(&c.cert)?, &read(&c.key)?)
@@ -157,7 +143,7 @@ fn provider(c: &Connection) -> Result<ProxyTokenProvider, Failure> {
 }
 
 /// Reads the session file, refusing one that group or others may read.
-fn resume(p: &ProxyTokenProvider, c: &Connection) -> Result<(), Failure> {
+fn resume(p: &ProxyTokenProvider, c: &Settings) -> Result<(), Failure> {
     let path = &c.session_file;
     if !path.exists() {
         return Err(Failure::Refused(format!(
@@ -204,7 +190,7 @@ fn write_session(path: &Path, token: &str) -> Result<(), Failure> {
         .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
 }
 
-fn login(national_id: &str, channel: ChannelArg, c: &Connection) -> Result<(), Failure> {
+fn login(national_id: &str, channel: ChannelArg, c: &Settings) -> Result<(), Failure> {
     let p = provider(c)?;
     // A live session of this workstation is replayed by the proxy without a new CIBA.
     let _ = resume(&p, c);
@@ -243,7 +229,7 @@ fn login(national_id: &str, channel: ChannelArg, c: &Connection) -> Result<(), F
     Ok(())
 }
 
-fn whoami(json: bool, c: &Connection) -> Result<(), Failure> {
+fn whoami(json: bool, c: &Settings) -> Result<(), Failure> {
     let p = provider(c)?;
     resume(&p, c)?;
     let who = p.whoami()?;
@@ -270,7 +256,7 @@ fn whoami(json: bool, c: &Connection) -> Result<(), Failure> {
     Ok(())
 }
 
-fn logout(c: &Connection) -> Result<(), Failure> {
+fn logout(c: &Settings) -> Result<(), Failure> {
     let p = provider(c)?;
     resume(&p, c)?;
     let result = p.logout();

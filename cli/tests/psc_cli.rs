@@ -313,3 +313,168 @@ fn the_proxy_command_signs_in_through_oidc_provider() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no [psc] section"));
 }
+
+/// `segur psc` with only the given variables (no SEGUR_PSC_* of the caller, HOME and
+/// XDG_CONFIG_HOME pointing into the test folder).
+fn segur_env(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_segur"));
+    command.arg("psc").args(args);
+    for var in [
+        "SEGUR_PSC_CONFIG",
+        "SEGUR_PSC_PROXY",
+        "SEGUR_PSC_CA",
+        "SEGUR_PSC_CERT",
+        "SEGUR_PSC_KEY",
+        "SEGUR_PSC_CLIENT_ID",
+        "SEGUR_PSC_SESSION_FILE",
+        "XDG_CONFIG_HOME",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("HOME", home);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        out: String::from_utf8(out.stdout).unwrap(),
+        err: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn settings_come_from_flags_then_env_then_the_settings_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let proxy_ca = pki::ca("TEST AC PROXY");
+    let desktop_ca = pki::ca("TEST AC POSTES");
+    let proxy = pki::leaf(&proxy_ca, "proxy", &["localhost"], false, false);
+    let poste = pki::leaf(&desktop_ca, "poste-1", &[], true, false);
+    let conf = d.join("conf");
+    std::fs::create_dir(&conf).unwrap();
+    for (name, text) in [
+        ("desktops-ca.pem", desktop_ca.pem()),
+        ("proxy.pem", proxy.cert_pem),
+        ("proxy.key", proxy.key_pem),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    for (name, text) in [
+        ("proxy-ca.pem", proxy_ca.pem()),
+        ("poste.pem", poste.cert_pem),
+        ("poste.key", poste.key_pem),
+    ] {
+        std::fs::write(conf.join(name), text).unwrap();
+    }
+    std::fs::write(
+        d.join("proxy.toml"),
+        "listen = \"127.0.0.1:0\"\nserver_cert = \"proxy.pem\"\nserver_key = \"proxy.key\"\n\
+         client_ca = \"desktops-ca.pem\"\ntrace_file = \"traces.jsonl\"\n[clients.lgo-a]\n",
+    )
+    .unwrap();
+    let psc = Arc::new(ApprovingPsc::default());
+    let server = ProxyServer::start(
+        ProxyConfig::load(&d.join("proxy.toml")).unwrap(),
+        psc.clone(),
+    )
+    .unwrap();
+    let url = format!("https://localhost:{}", server.local_addr().port());
+    // Paths relative to the file's folder.
+    let file = conf.join("psc.toml");
+    let settings = |client_id: &str| {
+        format!(
+            "proxy = \"{url}\"\nca = \"proxy-ca.pem\"\ncert = \"poste.pem\"\nkey = \"poste.key\"\n\
+             client_id = \"{client_id}\"\nsession_file = \"session\"\n"
+        )
+    };
+    std::fs::write(&file, settings("lgo-a")).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let login = ["login", "--national-id", NATIONAL_ID];
+
+    // Everything from --config.
+    let r = segur_env(d, &[&login[..], &["--config", file_arg]].concat(), &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("(client lgo-a"), "{}", r.out);
+    assert!(conf.join("session").is_file());
+    let r = segur_env(d, &["whoami", "--json", "--config", file_arg], &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+
+    // The same file at the default place, through XDG_CONFIG_HOME, then through HOME.
+    let xdg = d.join("xdg");
+    std::fs::create_dir_all(xdg.join("segur")).unwrap();
+    std::fs::write(
+        xdg.join("segur/psc.toml"),
+        settings("lgo-a")
+            .replace(
+                "\"proxy-ca.pem\"",
+                &format!("{:?}", conf.join("proxy-ca.pem")),
+            )
+            .replace("\"poste.pem\"", &format!("{:?}", conf.join("poste.pem")))
+            .replace("\"poste.key\"", &format!("{:?}", conf.join("poste.key")))
+            .replace("\"session\"", &format!("{:?}", conf.join("session"))),
+    )
+    .unwrap();
+    let r = segur_env(
+        d,
+        &["whoami"],
+        &[("XDG_CONFIG_HOME", xdg.to_str().unwrap())],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("national id: 899700218896"), "{}", r.out);
+    std::fs::create_dir_all(d.join(".config")).unwrap();
+    std::fs::rename(xdg.join("segur"), d.join(".config/segur")).unwrap();
+    let r = segur_env(d, &["whoami"], &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+
+    // The environment over the file, the option over the environment: an unknown client id
+    // in the file is overridden by SEGUR_PSC_CLIENT_ID, which --client-id overrides in turn.
+    std::fs::write(&file, settings("not-in-the-proxy")).unwrap();
+    let r = segur_env(
+        d,
+        &[&login[..], &["--config", file_arg]].concat(),
+        &[("SEGUR_PSC_CLIENT_ID", "lgo-a")],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("(client lgo-a"), "{}", r.out);
+    let r = segur_env(
+        d,
+        &[&login[..], &["--client-id", "not-in-the-proxy"]].concat(),
+        &[
+            ("SEGUR_PSC_CONFIG", file_arg),
+            ("SEGUR_PSC_CLIENT_ID", "lgo-a"),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("unknown_client"), "{}", r.err);
+
+    // A missing field names the three places; an unknown key and a missing file are named.
+    std::fs::write(&file, format!("proxy = \"{url}\"\n")).unwrap();
+    let r = segur_env(d, &["whoami", "--config", file_arg], &[]);
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(
+        r.err
+            .contains("missing ca: give --ca, SEGUR_PSC_CA or `ca` in"),
+        "{}",
+        r.err
+    );
+    std::fs::write(&file, format!("{}clientid = \"x\"\n", settings("lgo-a"))).unwrap();
+    let r = segur_env(d, &["whoami", "--config", file_arg], &[]);
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(r.err.contains("clientid"), "{}", r.err);
+    let r = segur_env(
+        d,
+        &[
+            "whoami",
+            "--config",
+            d.join("absent.toml").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(r.err.contains("absent.toml"), "{}", r.err);
+    std::fs::remove_dir_all(d.join(".config")).unwrap();
+    let r = segur_env(d, &["whoami"], &[]);
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(r.err.contains("missing proxy"), "{}", r.err);
+}

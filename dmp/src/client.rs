@@ -14,6 +14,13 @@
 //! signature key), the VIHF carries its enveloped signature after `Issuer` (§2.4) and every
 //! feed its XAdES-signed submission set (§5.3); without one, both go unsigned (DIRECTE, where
 //! whether the DMP requires the signature is TO VERIFY, §2.3).
+//!
+//! With a Pro Santé Connect token provider ([`DmpClient::with_bearer_tokens`]), every request
+//! also carries `Authorization: Bearer <token>`, the token asked of the provider just before the
+//! request is sent: the IG of the API gateway sends legacy SOAP services the VIHF in the SOAP
+//! header and the API token in `Authorization` (`shared/specs/psc.md` §7). Whether and how the
+//! DMP itself checks a PSC token is not published (psc.md §10: TO VERIFY), so the mode is opt-in
+//! and changes nothing else in the request.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +28,8 @@ use segur_net::http::{HttpClient, HttpError, HttpLimits, HttpResponse};
 use segur_net::sign::Signer;
 use segur_net::soap::SoapVersion;
 use segur_net::tls::{ClientIdentity, TlsPolicy, TlsSettings, TrustAnchors};
+use segur_net::token::{TokenError, TokenProvider};
+use zeroize::Zeroizing;
 
 use crate::config::DmpConfig;
 use crate::error::{DmpError, ResponseError};
@@ -54,6 +63,8 @@ pub type SharedSigner = Arc<Mutex<Box<dyn Signer + Send>>>;
 #[derive(Clone)]
 pub struct DmpClient {
     signer: Option<SharedSigner>,
+    /// The Pro Santé Connect token source of [`Self::with_bearer_tokens`].
+    tokens: Option<Arc<dyn TokenProvider>>,
     http: HttpClient,
     base: String,
     vihf: VihfBuilder,
@@ -68,6 +79,7 @@ impl std::fmt::Debug for DmpClient {
         f.debug_struct("DmpClient")
             .field("base", &self.base)
             .field("signed", &self.signer.is_some())
+            .field("bearer_tokens", &self.tokens.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -131,6 +143,9 @@ impl DmpClient {
         if let Some(section) = &p.pharmacist_section {
             vihf = vihf.pharmacist_section(section);
         }
+        if let Some(class_ref) = &config.authn_context {
+            vihf = vihf.authn_context(class_ref);
+        }
         let v2 = |s: &str| s.replace(['^', '&', '|', '~', '\\'], " ");
         let submitter = Submitter {
             author_person: format!(
@@ -156,6 +171,7 @@ impl DmpClient {
         };
         Ok(Self {
             signer: Some(Arc::new(Mutex::new(Box::new(signer)))),
+            tokens: None,
             http: HttpClient::new(&settings, limits),
             base: config.endpoint.clone(),
             vihf,
@@ -182,6 +198,7 @@ impl DmpClient {
     ) -> Self {
         Self {
             signer,
+            tokens: None,
             http: HttpClient::new(settings, limits),
             base: base.into(),
             source_id: submitter.source_id.clone(),
@@ -190,6 +207,30 @@ impl DmpClient {
             submitter,
             limits: ResponseLimits::default(),
         }
+    }
+
+    /// Pro Santé Connect: every later request carries `Authorization: Bearer <token>` (RFC 6750
+    /// §2.1) with a token asked of `tokens` just before it is sent, so a provider that refreshes
+    /// (the proxy e-Santé session of `segur-psc`, a `TokenCache`) is asked again for each
+    /// request. A token the provider cannot give, or one already expired, fails the request with
+    /// [`DmpError::Token`] before anything is sent. The VIHF and the TLS client certificate are
+    /// unchanged (the structure's, §2.5); the PSC transport is TO VERIFY (psc.md §7, §10).
+    /// Replaces a provider set before.
+    pub fn with_bearer_tokens(mut self, tokens: Arc<dyn TokenProvider>) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// The `Authorization` value of the next request, when a token provider is set.
+    fn bearer(&self) -> Result<Option<Zeroizing<String>>, DmpError> {
+        let Some(tokens) = &self.tokens else {
+            return Ok(None);
+        };
+        let token = tokens.access_token()?;
+        if token.expires_within(std::time::Duration::ZERO) {
+            return Err(TokenError::Expired.into());
+        }
+        Ok(Some(Zeroizing::new(format!("Bearer {}", token.expose()))))
     }
 
     /// The VIHF for `patient`, as sent in `wsse:Security` (signed when the client has a
@@ -213,7 +254,15 @@ impl DmpClient {
         content_type: &str,
         body: &[u8],
     ) -> Result<HttpResponse, DmpError> {
-        match self.http.post(&tx.url(&self.base), content_type, &[], body) {
+        let bearer = self.bearer()?;
+        let headers: Vec<(&str, &str)> = bearer
+            .as_ref()
+            .map(|b| vec![("Authorization", b.as_str())])
+            .unwrap_or_default();
+        match self
+            .http
+            .post(&tx.url(&self.base), content_type, &headers, body)
+        {
             Ok(r) => Ok(r),
             Err(HttpError::Status { code, response }) => {
                 // A SOAP fault comes with HTTP 500 (SOAP 1.2 Part 2 §7.5.1.2; DB reads it).

@@ -11,6 +11,9 @@
 //! ins_oid = "1.2.250.1.213.1.4.10"       # optional: authority of a bare `--ins` matricule
 //!                                        # (default 1.2.250.1.213.1.4.8, INS-NIR)
 //! web_url = "https://dmp.example"        # optional: the professionals' web site (DMP button)
+//! authn_context = "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered"
+//!                                        # optional: VIHF AuthnContextClassRef (default
+//!                                        # SmartcardPKI; the PSC value above: TO VERIFY)
 //!
 //! [tls]
 //! ca = "ca.pem"                          # trust anchors for the DMP server (PEM)
@@ -159,6 +162,13 @@ pub struct DmpConfig {
     /// (`shared/specs/dmp.md` §13; the production domain is TO VERIFY).
     #[serde(default)]
     pub web_url: Option<String>,
+    /// The VIHF `AuthnContextClassRef`: how the professional authenticated locally, which it
+    /// must match (IGV, `shared/specs/dmp.md` §2.1). Default
+    /// [`crate::vihf::AUTHN_SMARTCARD_PKI`] (every official example); with Pro Santé Connect,
+    /// ANS's VIHF generator writes [`crate::vihf::AUTHN_PSC_MOBILE_TWO_FACTOR`]. The values the
+    /// DMP accepts are TO VERIFY.
+    #[serde(default)]
+    pub authn_context: Option<String>,
     /// Mutual-TLS material.
     pub tls: TlsFiles,
     /// Signing material (ORG_SIGN).

@@ -42,6 +42,10 @@ pub enum DmpError {
     /// The request could not be written.
     #[error("request: {0}")]
     Request(#[from] RequestError),
+    /// No usable Pro Santé Connect access token for [`crate::client::DmpClient::with_bearer_tokens`]
+    /// (the provider failed, or gave an expired token); nothing was sent.
+    #[error("Pro Santé Connect token: {0}")]
+    Token(#[from] segur_net::token::TokenError),
     /// The exchange failed (TLS, connection, time-out, HTTP status without a SOAP fault).
     #[error("DMP exchange: {0}")]
     Http(#[from] HttpError),

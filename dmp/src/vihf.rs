@@ -39,6 +39,11 @@ pub const NS_HL7: &str = "urn:hl7-org:v3";
 pub const ISSUER_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName";
 /// The AuthnContextClassRef of every EX mode (§2.1); accepted values are TO VERIFY.
 pub const AUTHN_SMARTCARD_PKI: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI";
+/// The AuthnContextClassRef of ANS's PSC VIHF generator (`shared/specs/dmp.md` §2.1, source
+/// PSC): a professional authenticated through Pro Santé Connect. Whether the DMP accepts it is TO
+/// VERIFY; `dmp.toml` `authn_context` selects it.
+pub const AUTHN_PSC_MOBILE_TWO_FACTOR: &str =
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered";
 /// TRE_G15 (professions) code system.
 pub const OID_TRE_G15: &str = "1.2.250.1.71.1.2.7";
 /// TRE_G05 (CNOP sub-sections of pharmacists) code system.

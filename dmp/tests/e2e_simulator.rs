@@ -14,7 +14,9 @@ use segur_dmp::DmpError;
 use segur_dmp::client::{DmpClient, FeedOutcome};
 use segur_dmp::config::DmpConfig;
 use segur_dmp::patient::DmpPatient;
-use segur_dmp::simulator::{EntryStatus, Fault, Simulator, SimulatorOptions, Transaction};
+use segur_dmp::simulator::{
+    BearerCheck, BearerRule, EntryStatus, Fault, Rules, Simulator, SimulatorOptions, Transaction,
+};
 use segur_dmp::td02::DmpState;
 use segur_dmp::td21::FeedDocument;
 use segur_dmp::td31::{FindDocuments, StatusFilter};
@@ -22,6 +24,10 @@ use segur_dmp::td33::{ConfidentialityChange, StatusChange};
 use segur_dmp_cda::build::{DocumentInput, PreviousVersion, examples};
 use segur_dmp_cda::read::ReadLimits;
 use segur_net::http::{HttpError, HttpLimits};
+use segur_net::token::{AccessToken, TokenError, TokenProvider};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 /// A VAC-NOTE built from the builder's example input (qualified test identity).
 fn vac_note_input() -> DocumentInput {
@@ -362,4 +368,130 @@ fn the_dmps_refusals_reach_the_caller_typed_and_nothing_is_registered() {
     env.sim.set_fault(Transaction::Td21, None);
     assert!(!env.actions().iter().any(|a| a == SEARCH));
     assert_eq!(client.feed(&doc, None).unwrap(), FeedOutcome::Fed);
+}
+
+/// A Pro Santé Connect stand-in: a new token at each call (`psc-1`, `psc-2`, ...), or an
+/// expired one when asked to.
+#[derive(Default)]
+struct Issuer {
+    issued: Mutex<Vec<String>>,
+    expired: std::sync::atomic::AtomicBool,
+}
+
+impl TokenProvider for Issuer {
+    fn access_token(&self) -> Result<AccessToken, TokenError> {
+        let mut issued = self.issued.lock().unwrap();
+        let token = format!("psc-{}", issued.len() + 1);
+        issued.push(token.clone());
+        let expiry = if self.expired.load(Ordering::SeqCst) {
+            SystemTime::now() - Duration::from_secs(1)
+        } else {
+            SystemTime::now() + Duration::from_secs(120)
+        };
+        AccessToken::new(token, expiry)
+    }
+}
+
+/// The simulator's side: accepts the tokens the issuer gave, counts what it saw.
+struct Issued(Arc<Issuer>, AtomicUsize);
+
+impl BearerCheck for Issued {
+    fn accepts(&self, token: &str) -> bool {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        self.0.issued.lock().unwrap().iter().any(|t| t == token)
+    }
+}
+
+#[test]
+fn psc_tokens_are_asked_for_each_request_and_checked_by_the_dmp() {
+    let issuer = Arc::new(Issuer::default());
+    let check = Arc::new(Issued(issuer.clone(), AtomicUsize::new(0)));
+    let sim = Simulator::start(SimulatorOptions {
+        rules: Rules {
+            bearer: BearerRule::Required(check.clone()),
+            ..Rules::default()
+        },
+        ..SimulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = DmpConfig::load(&sim.write_config(dir.path()).unwrap()).unwrap();
+    let doc = feed_document(&vac_note_input().build().unwrap());
+    let patient = *doc.patient();
+
+    // Without a token: HTTP 401 (RFC 6750 §3.1), before the SOAP message is read.
+    let plain = DmpClient::from_config(&config).unwrap();
+    match plain.existence_test(&patient).unwrap_err() {
+        DmpError::Http(HttpError::Status { code: 401, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(check.1.load(Ordering::SeqCst), 0);
+
+    // With the provider: one fresh token per request, each one checked.
+    let client = DmpClient::from_config(&config)
+        .unwrap()
+        .with_bearer_tokens(issuer.clone());
+    assert_eq!(
+        client.existence_test(&patient).unwrap().state,
+        DmpState::Active
+    );
+    assert_eq!(client.feed(&doc, None).unwrap(), FeedOutcome::Fed);
+    assert_eq!(find(&client, &patient, StatusFilter::Approved).len(), 1);
+    assert_eq!(*issuer.issued.lock().unwrap(), ["psc-1", "psc-2", "psc-3"]);
+    assert_eq!(check.1.load(Ordering::SeqCst), 3);
+
+    // A token the DMP does not know is refused.
+    let forged = DmpClient::from_config(&config)
+        .unwrap()
+        .with_bearer_tokens(Arc::new(
+            segur_net::token::CallerToken::new("forged".into(), None).unwrap(),
+        ));
+    match forged.existence_test(&patient).unwrap_err() {
+        DmpError::Http(HttpError::Status { code: 401, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(check.1.load(Ordering::SeqCst), 4);
+
+    // The VIHF's AuthnContextClassRef of the PSC mode, from dmp.toml (TO VERIFY: the DMP's
+    // accepted values are not published), accepted by the simulator.
+    let text = std::fs::read_to_string(dir.path().join("dmp.toml")).unwrap();
+    let text = text.replacen(
+        "\n[tls]",
+        &format!(
+            "authn_context = \"{}\"\n\n[tls]",
+            segur_dmp::vihf::AUTHN_PSC_MOBILE_TWO_FACTOR
+        ),
+        1,
+    );
+    let mut psc_config = DmpConfig::from_toml(&text).unwrap();
+    psc_config.tls = config.tls.clone();
+    psc_config.signing = config.signing.clone();
+    let psc_client = DmpClient::from_config(&psc_config)
+        .unwrap()
+        .with_bearer_tokens(issuer.clone());
+    assert!(
+        psc_client
+            .assertion(&patient)
+            .unwrap()
+            .contains("<saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered<")
+    );
+    assert!(
+        !client
+            .assertion(&patient)
+            .unwrap()
+            .contains("MobileTwoFactor")
+    );
+    assert_eq!(
+        psc_client.existence_test(&patient).unwrap().state,
+        DmpState::Active
+    );
+    assert_eq!(check.1.load(Ordering::SeqCst), 5);
+
+    // An expired token fails before anything is sent.
+    issuer.expired.store(true, Ordering::SeqCst);
+    match client.existence_test(&patient).unwrap_err() {
+        DmpError::Token(TokenError::Expired) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(check.1.load(Ordering::SeqCst), 5);
 }

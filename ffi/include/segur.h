@@ -787,6 +787,12 @@ enum segur_result
    */
   SEGUR_RESULT_DMP_REQUEST = 8004,
   /**
+   * No usable Pro Santé Connect access token for the DMP request
+   * (`segur_dmp_client_set_psc_provider`: not signed in, session ended, proxy unreachable,
+   * or an expired token); nothing was sent.
+   */
+  SEGUR_RESULT_DMP_TOKEN = 8005,
+  /**
    * The DMP server certificate is not issued by a trusted authority (RFC 5280 §6).
    */
   SEGUR_RESULT_DMP_TLS_UNKNOWN_CA = 8010,
@@ -2007,6 +2013,32 @@ segur_result segur_dmp_client_new(const char *config_path,
                                   segur_dmp_client **out_client);
 
 /**
+ * Pro Santé Connect: every later request of `client` carries `Authorization: Bearer` with
+ * the token the proxy e-Santé session of `provider` (a `segur_psc_provider` signed in with
+ * `segur_psc_provider_login`) releases for its backend `backend` (`backend_len` bytes of
+ * UTF-8, the name in the proxy's configuration), asked again before each request so the
+ * proxy's refresh applies (`DmpClient::with_bearer_tokens`). The VIHF and the TLS client
+ * certificate stay those of `dmp.toml`. How the DMP receives a PSC token is not published
+ * (TO VERIFY): the header follows the IG of the PSC API gateway for legacy SOAP services.
+ * Replaces a provider set before.
+ *
+ * The client keeps its own reference to the provider's session: `provider` may be freed
+ * before or after `client`, in any order. A later `segur_psc_provider_login` or
+ * `segur_psc_provider_logout` on the provider applies to this client too (they share the
+ * session).
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_INVALID_PARAMETER` (backend name not 1 to 64 letters, digits, `-`, `_`, `.`).
+ * A token the proxy cannot give (not signed in, session ended) fails the next request with
+ * `SEGUR_RESULT_DMP_TOKEN` before anything is sent. Mutates `client`: not concurrently with
+ * other calls on it.
+ */
+segur_result segur_dmp_client_set_psc_provider(segur_dmp_client *client,
+                                               const segur_psc_provider *provider,
+                                               const char *backend,
+                                               size_t backend_len);
+
+/**
  * TD0.2 existence test of the patient's DMP (`ins`: the matricule, 15 characters), written as
  * JSON to `*out_json` (free with `segur_string_free`), the form `segur dmp status --json`
  * prints: `{"state":"active"|"closed"|"absent","authorization":"VALIDE"|null,
@@ -2627,6 +2659,33 @@ segur_result segur_insi_client_set_auth_psc(segur_insi_client *client,
                                             uint64_t expires_at_unix);
 
 /**
+ * Pro Santé Connect mode with the tokens of a proxy e-Santé session: as
+ * `segur_insi_client_set_auth_psc` (the unsigned assertion qualified PSC for the professional
+ * of `professional_json`, the token in `Authorization: Bearer`, TO VERIFY), but the token of
+ * each search is asked of `provider` (a `segur_psc_provider` signed in with
+ * `segur_psc_provider_login`) for its backend `backend` (`backend_len` bytes of UTF-8, the
+ * name in the proxy's configuration) just before the search is sent, so the proxy's refresh
+ * applies and no token crosses the boundary.
+ *
+ * The client keeps its own reference to the provider's session (unlike the card of
+ * `segur_insi_client_set_auth_cps`, which is borrowed): `provider` may be freed before or
+ * after `client`, in any order. A later `segur_psc_provider_login` or
+ * `segur_psc_provider_logout` on the provider applies to this client too.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+ * `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (backend name not 1 to 64
+ * letters, digits, `-`, `_`, `.`). A token the proxy cannot give (not signed in, session
+ * ended) fails the search with `SEGUR_RESULT_INSI_TOKEN` before anything is sent. Mutates
+ * `client`: not concurrently with other calls on it.
+ */
+segur_result segur_insi_client_set_auth_psc_provider(segur_insi_client *client,
+                                                     const char *professional_json,
+                                                     size_t professional_json_len,
+                                                     const segur_psc_provider *provider,
+                                                     const char *backend,
+                                                     size_t backend_len);
+
+/**
  * CPx mode: each search sends the "assertion PS" signed with the signature key of `card` (a
  * CPS handle whose PIN was verified with `segur_cps_card_verify_pin`), for the professional of
  * `professional_json` (as `segur_insi_client_set_auth_psc`). The signature certificate is read
@@ -3097,8 +3156,9 @@ segur_result segur_psc_provider_logout(const segur_psc_provider *provider);
 /**
  * Frees a provider (NULL is a no-op); its application token is zeroized. The session stays
  * open at the proxy until its idle limit: call `segur_psc_provider_logout` first to close it.
- * Credentials that took the provider (`segur_mss_credentials_set_psc_provider`) keep working
- * with their own reference.
+ * Credentials and clients that took the provider (`segur_mss_credentials_set_psc_provider`,
+ * `segur_insi_client_set_auth_psc_provider`, `segur_dmp_client_set_psc_provider`) keep working
+ * with their own reference to the session.
  */
 void segur_psc_provider_free(segur_psc_provider *provider);
 

@@ -242,6 +242,7 @@ const
   SEGUR_RESULT_DMP_SIGNING = 8002;
   SEGUR_RESULT_DMP_VIHF = 8003;
   SEGUR_RESULT_DMP_REQUEST = 8004;
+  SEGUR_RESULT_DMP_TOKEN = 8005;
   SEGUR_RESULT_DMP_TLS_UNKNOWN_CA = 8010;
   SEGUR_RESULT_DMP_TLS_NAME_MISMATCH = 8011;
   SEGUR_RESULT_DMP_TLS_CERTIFICATE_EXPIRED = 8012;
@@ -451,6 +452,11 @@ function segur_insi_client_set_auth_mtls(Client: PSegurInsiClient): TSegurResult
 function segur_insi_client_set_auth_psc(Client: PSegurInsiClient; ProfessionalJson: PAnsiChar;
   ProfessionalJsonLen: TSegurSize; Token: PAnsiChar; TokenLen: TSegurSize;
   ExpiresAtUnix: UInt64): TSegurResult; cdecl; external SegurLib;
+{ The token of each search from a proxy e-Sante session; the client keeps its own reference:
+  the provider may be freed before or after the client. }
+function segur_insi_client_set_auth_psc_provider(Client: PSegurInsiClient;
+  ProfessionalJson: PAnsiChar; ProfessionalJsonLen: TSegurSize; Provider: PSegurPscProvider;
+  Backend: PAnsiChar; BackendLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 function segur_insi_client_set_auth_cps(Client: PSegurInsiClient; Card: PSegurCpsCard;
   ProfessionalJson: PAnsiChar; ProfessionalJsonLen: TSegurSize): TSegurResult; cdecl;
   external SegurLib;
@@ -689,6 +695,10 @@ function segur_dmp_client_get(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: T
 function segur_dmp_client_update(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: TSegurSize;
   UniqueId: PAnsiChar; UniqueIdLen: TSegurSize; Change: Cardinal): TSegurResult; cdecl;
   external SegurLib;
+{ Pro Sante Connect: Authorization: Bearer with the token the proxy e-Sante releases for
+  Backend, before each request; the provider may be freed before or after the client. }
+function segur_dmp_client_set_psc_provider(Client: PSegurDmpClient; Provider: PSegurPscProvider;
+  Backend: PAnsiChar; BackendLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 procedure segur_dmp_client_free(Client: PSegurDmpClient); cdecl; external SegurLib;
 function segur_dmp_web_url(BaseUrl: PAnsiChar; BaseUrlLen: TSegurSize; Page: PAnsiChar;
   PageLen: TSegurSize; Matricule: PAnsiChar; MatriculeLen: TSegurSize; Oid: PAnsiChar;

@@ -2,7 +2,8 @@
 //! the CNDA search strategy and returns the responses as JSON, with the raw XML on request (the
 //! INS guide asks to keep it for audit). Authentication modes (`segur_insi_client_set_auth_*`):
 //! mutual TLS alone (default), CPx (the "assertion PS" signed by a CPS card handle) and Pro Santé
-//! Connect (unsigned assertion qualified PSC with the caller's access token). The carte Vitale
+//! Connect (unsigned assertion qualified PSC with the caller's access token, or the token of a
+//! proxy e-Santé session, `segur_insi_client_set_auth_psc_provider`). The carte Vitale
 //! search is out: its assertion is signed by a proprietary GIE SESAM-Vitale component.
 
 use crate::boundary::{
@@ -178,6 +179,51 @@ pub extern "C" fn segur_insi_client_set_auth_psc(
         set_auth(
             c,
             InsiAuthentication::Psc(PscAuthentication::new(professional, Box::new(token))),
+        )
+    })
+}
+
+/// Pro Santé Connect mode with the tokens of a proxy e-Santé session: as
+/// `segur_insi_client_set_auth_psc` (the unsigned assertion qualified PSC for the professional
+/// of `professional_json`, the token in `Authorization: Bearer`, TO VERIFY), but the token of
+/// each search is asked of `provider` (a `segur_psc_provider` signed in with
+/// `segur_psc_provider_login`) for its backend `backend` (`backend_len` bytes of UTF-8, the
+/// name in the proxy's configuration) just before the search is sent, so the proxy's refresh
+/// applies and no token crosses the boundary.
+///
+/// The client keeps its own reference to the provider's session (unlike the card of
+/// `segur_insi_client_set_auth_cps`, which is borrowed): `provider` may be freed before or
+/// after `client`, in any order. A later `segur_psc_provider_login` or
+/// `segur_psc_provider_logout` on the provider applies to this client too.
+///
+/// Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+/// `SEGUR_RESULT_INVALID_JSON`, `SEGUR_RESULT_INVALID_PARAMETER` (backend name not 1 to 64
+/// letters, digits, `-`, `_`, `.`). A token the proxy cannot give (not signed in, session
+/// ended) fails the search with `SEGUR_RESULT_INSI_TOKEN` before anything is sent. Mutates
+/// `client`: not concurrently with other calls on it.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_insi_client_set_auth_psc_provider(
+    client: *mut segur_insi_client,
+    professional_json: *const c_char,
+    professional_json_len: usize,
+    provider: *const crate::psc::segur_psc_provider,
+    backend: *const c_char,
+    backend_len: usize,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: NULL or a live handle, used by this call only.
+        let c = try_ffi!(unsafe { handle_mut(client) });
+        // SAFETY: header contract: pointer followed by its readable length.
+        let professional: ProfessionalIdentity =
+            try_ffi!(unsafe { json_arg(professional_json, professional_json_len) });
+        // SAFETY: header contract: NULL or a live provider handle.
+        let p = try_ffi!(unsafe { crate::psc::provider_arg(provider) });
+        // SAFETY: header contract: pointer followed by its readable length.
+        let backend = try_ffi!(unsafe { str_arg(backend, backend_len) });
+        let tokens = try_ffi!(p.for_backend(backend).map_err(crate::psc::psc_err));
+        set_auth(
+            c,
+            InsiAuthentication::Psc(PscAuthentication::new(professional, Box::new(tokens))),
         )
     })
 }

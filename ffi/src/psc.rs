@@ -1,7 +1,9 @@
 //! Pro Santé Connect through the vendor's proxy e-Santé (`segur-psc`): a token-provider handle
 //! (`segur_psc_provider`) that signs the professional in by CIBA (blocking, with a progress
-//! callback), says who is signed in, closes the session, and gives MSSanté connections their
-//! token (`segur_mss_credentials_set_psc_provider`). The desktop holds only the proxy's
+//! callback), says who is signed in, closes the session, and gives MSSanté connections, INSi
+//! searches and DMP requests their token (`segur_mss_credentials_set_psc_provider`,
+//! `segur_insi_client_set_auth_psc_provider`, `segur_dmp_client_set_psc_provider`): one handle
+//! serves them all, each holding its own reference to the session. The desktop holds only the proxy's
 //! application token; it is zeroized when the handle is freed and never crosses the boundary.
 
 use crate::boundary::{handle_ref, json_arg, out_arg, str_arg, write_handle, write_json};
@@ -254,8 +256,9 @@ pub extern "C" fn segur_psc_provider_logout(provider: *const segur_psc_provider)
 
 /// Frees a provider (NULL is a no-op); its application token is zeroized. The session stays
 /// open at the proxy until its idle limit: call `segur_psc_provider_logout` first to close it.
-/// Credentials that took the provider (`segur_mss_credentials_set_psc_provider`) keep working
-/// with their own reference.
+/// Credentials and clients that took the provider (`segur_mss_credentials_set_psc_provider`,
+/// `segur_insi_client_set_auth_psc_provider`, `segur_dmp_client_set_psc_provider`) keep working
+/// with their own reference to the session.
 #[unsafe(no_mangle)]
 pub extern "C" fn segur_psc_provider_free(provider: *mut segur_psc_provider) {
     crate::ffi_boundary!(default: (), {

@@ -432,6 +432,10 @@ pub enum segur_result {
     DmpVihf = 8003,
     /// The request cannot be written (a value XML or the request's rules cannot carry).
     DmpRequest = 8004,
+    /// No usable Pro Santé Connect access token for the DMP request
+    /// (`segur_dmp_client_set_psc_provider`: not signed in, session ended, proxy unreachable,
+    /// or an expired token); nothing was sent.
+    DmpToken = 8005,
     // 8010-8019: TLS with the DMP.
     /// The DMP server certificate is not issued by a trusted authority (RFC 5280 §6).
     DmpTlsUnknownCa = 8010,
@@ -710,6 +714,7 @@ tables! {
     DmpSigning => "the VIHF or XAdES signature cannot be made",
     DmpVihf => "the VIHF cannot be built from the configuration",
     DmpRequest => "the DMP request cannot be written",
+    DmpToken => "no usable Pro Santé Connect access token for the DMP",
     DmpTlsUnknownCa => "the DMP server certificate is not issued by a trusted authority",
     DmpTlsNameMismatch => "the DMP server certificate does not match the host name",
     DmpTlsCertificateExpired => "the DMP server certificate is expired or not yet valid",

@@ -42,7 +42,10 @@
 //! - the attribute `Authentification_mode` is matched with its case as in the examples, or
 //!   without case ([`Rules::mode_attribute_any_case`]);
 //! - the DMP-specific refusal codes (DMP closed, no authorisation, invalid VIHF) are the
-//!   simulator's own names ([`refusal::codes`]).
+//!   simulator's own names ([`refusal::codes`]);
+//! - a Pro Santé Connect access token in `Authorization: Bearer` is ignored, or required and
+//!   checked by the test's own [`BearerCheck`] ([`Rules::bearer`]; how the DMP receives a PSC
+//!   token is not published, psc.md §10).
 
 pub mod ebrim;
 pub mod faults;
@@ -112,6 +115,36 @@ pub struct Rules {
     /// Whether `Authentification_mode` may be written with any case (`Authentification_Mode`
     /// in the C# sample and the IG, §2.2). Default: yes.
     pub mode_attribute_any_case: bool,
+    /// What is done with `Authorization: Bearer` (default: ignored).
+    pub bearer: BearerRule,
+}
+
+/// Decides whether a Pro Santé Connect access token is accepted (a test compares it with the
+/// tokens its PSC stand-in issued, or introspects it).
+pub trait BearerCheck: Send + Sync {
+    /// Whether `token` (the `b64token` of `Authorization: Bearer`) is valid.
+    fn accepts(&self, token: &str) -> bool;
+}
+
+/// What the simulator does with the `Authorization` header of service requests.
+#[derive(Clone, Default)]
+pub enum BearerRule {
+    /// Not looked at (mutual TLS and the VIHF alone, as every official example).
+    #[default]
+    Ignored,
+    /// Required on every service request and checked: a request without one, or with one the
+    /// check refuses, gets HTTP 401 with `WWW-Authenticate: Bearer error="invalid_token"`
+    /// (RFC 6750 §3.1), before its SOAP message is read.
+    Required(Arc<dyn BearerCheck>),
+}
+
+impl std::fmt::Debug for BearerRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Ignored => "Ignored",
+            Self::Required(_) => "Required",
+        })
+    }
 }
 
 impl Default for Rules {
@@ -121,6 +154,7 @@ impl Default for Rules {
             implicit_authorisation: true,
             require_directe_signature: false,
             mode_attribute_any_case: true,
+            bearer: BearerRule::Ignored,
         }
     }
 }

@@ -485,6 +485,11 @@ async fn handle(
     if method != "POST" {
         return Ok(http_response(text(405, "services take POST\n")));
     }
+    if let super::BearerRule::Required(check) = &shared.rules.bearer
+        && !bearer_token(&headers).is_some_and(|t| check.accepts(t))
+    {
+        return Ok(unauthorized());
+    }
     let worker = shared.clone();
     let reply = tokio::task::spawn_blocking(move || {
         process(
@@ -502,6 +507,38 @@ async fn handle(
         return Ok(http_response(text(504, "held by an injected time-out\n")));
     }
     Ok(http_response(reply))
+}
+
+/// The token of the one `Authorization: Bearer <token>` header (the scheme without case,
+/// RFC 9110 §11.1; the token a `b64token`, RFC 6750 §2.1).
+fn bearer_token(headers: &[(String, Vec<u8>)]) -> Option<&str> {
+    let mut values = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    let (_, value) = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let value = std::str::from_utf8(value).ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let b64token = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b);
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.bytes().all(b64token))
+        .then_some(token)
+}
+
+/// HTTP 401 for a missing or refused bearer token (RFC 6750 §3, §3.1).
+fn unauthorized() -> Response<ResBody> {
+    let body = "a valid Pro Santé Connect access token is required\n";
+    Response::builder()
+        .status(401)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .header(
+            "WWW-Authenticate",
+            "Bearer realm=\"dmp\", error=\"invalid_token\"",
+        )
+        .header("Content-Length", body.len())
+        .body(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).map_err(|e| match e {}).boxed()))
 }
 
 /// Binds `listen` and serves on a new runtime; returns it (dropping it stops the server) and
@@ -559,4 +596,48 @@ pub(crate) fn serve(
         }
     });
     Ok((runtime, addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    fn h(pairs: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn one_bearer_token_is_read_and_anything_else_is_none() {
+        assert_eq!(
+            bearer_token(&h(&[("authorization", b"Bearer abc-._~+/=")])),
+            Some("abc-._~+/=")
+        );
+        // The scheme without case (RFC 9110 §11.1).
+        assert_eq!(
+            bearer_token(&h(&[("Authorization", b"bEARER t1")])),
+            Some("t1")
+        );
+        for bad in [
+            &b"Basic dXNlcjpwdw=="[..],
+            b"Bearer",
+            b"Bearer ",
+            b"Bearer a b",
+            b"Bearer a\"b",
+            b"Bearer \xff",
+        ] {
+            assert_eq!(bearer_token(&h(&[("authorization", bad)])), None, "{bad:?}");
+        }
+        assert_eq!(bearer_token(&h(&[])), None);
+        // Two Authorization headers: ambiguous, refused.
+        assert_eq!(
+            bearer_token(&h(&[
+                ("authorization", b"Bearer a"),
+                ("authorization", b"Bearer b")
+            ])),
+            None
+        );
+    }
 }

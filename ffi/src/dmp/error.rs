@@ -64,6 +64,7 @@ pub(crate) fn dmp_err(e: DmpError) -> segur_result {
         DmpError::Signature(_) | DmpError::SigningKey(_) => R::DmpSigning,
         DmpError::Vihf(_) => R::DmpVihf,
         DmpError::Request(_) => R::DmpRequest,
+        DmpError::Token(_) => R::DmpToken,
         DmpError::Http(h) => http_code(h),
         // A fault whose subcode is a known refusal (the simulator answers TD0.3 on a closed DMP
         // this way) gets that refusal's code.
@@ -161,6 +162,11 @@ mod tests {
         ] {
             assert_eq!(dmp_err(DmpError::Http(HttpError::Tls(tls))), expected);
         }
+        // No token for the PSC mode: nothing was sent.
+        assert_eq!(
+            dmp_err(DmpError::Token(segur_net::token::TokenError::Expired)),
+            R::DmpToken
+        );
         // TLS material that does not load is configuration, not the exchange.
         assert_eq!(
             dmp_err(DmpError::Tls(TlsError::UnknownIssuer)),

@@ -153,6 +153,48 @@ pub extern "C" fn segur_dmp_client_new(
     })
 }
 
+/// Pro Santé Connect: every later request of `client` carries `Authorization: Bearer` with
+/// the token the proxy e-Santé session of `provider` (a `segur_psc_provider` signed in with
+/// `segur_psc_provider_login`) releases for its backend `backend` (`backend_len` bytes of
+/// UTF-8, the name in the proxy's configuration), asked again before each request so the
+/// proxy's refresh applies (`DmpClient::with_bearer_tokens`). The VIHF and the TLS client
+/// certificate stay those of `dmp.toml`. How the DMP receives a PSC token is not published
+/// (TO VERIFY): the header follows the IG of the PSC API gateway for legacy SOAP services.
+/// Replaces a provider set before.
+///
+/// The client keeps its own reference to the provider's session: `provider` may be freed
+/// before or after `client`, in any order. A later `segur_psc_provider_login` or
+/// `segur_psc_provider_logout` on the provider applies to this client too (they share the
+/// session).
+///
+/// Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INVALID_UTF8`,
+/// `SEGUR_RESULT_INVALID_PARAMETER` (backend name not 1 to 64 letters, digits, `-`, `_`, `.`).
+/// A token the proxy cannot give (not signed in, session ended) fails the next request with
+/// `SEGUR_RESULT_DMP_TOKEN` before anything is sent. Mutates `client`: not concurrently with
+/// other calls on it.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_dmp_client_set_psc_provider(
+    client: *mut segur_dmp_client,
+    provider: *const crate::psc::segur_psc_provider,
+    backend: *const c_char,
+    backend_len: usize,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: NULL or a live handle, used by this call only.
+        let c = try_ffi!(unsafe { crate::boundary::handle_mut(client) });
+        // SAFETY: header contract: NULL or a live provider handle.
+        let p = try_ffi!(unsafe { crate::psc::provider_arg(provider) });
+        // SAFETY: header contract: `backend` points to `backend_len` readable bytes.
+        let backend = try_ffi!(unsafe { str_arg(backend, backend_len) });
+        let tokens = try_ffi!(p.for_backend(backend).map_err(crate::psc::psc_err));
+        c.client = c
+            .client
+            .clone()
+            .with_bearer_tokens(std::sync::Arc::new(tokens));
+        segur_result::Ok
+    })
+}
+
 /// TD0.2 existence test of the patient's DMP (`ins`: the matricule, 15 characters), written as
 /// JSON to `*out_json` (free with `segur_string_free`), the form `segur dmp status --json`
 /// prints: `{"state":"active"|"closed"|"absent","authorization":"VALIDE"|null,
