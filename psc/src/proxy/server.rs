@@ -964,7 +964,13 @@ async fn token(
         }
         Err(e) => record(
             state,
-            &trace(TraceType::SendRefused, Some("exchange failed")),
+            &trace(
+                TraceType::SendRefused,
+                Some(match backend.token {
+                    BackendToken::PscAccessToken => "PSC access token unavailable",
+                    _ => "exchange failed",
+                }),
+            ),
             error(StatusCode::UNAUTHORIZED, "exchange_refused", e.to_string()),
         ),
     }
