@@ -10,16 +10,20 @@
 //! Both tokens an operator might take are tried, as the proxy's `token` setting selects them
 //! (which one operators accept is TO VERIFY): the PSC access token itself, and an RFC 8693
 //! token exchanged for the MSSanté audience. Refused: a token the provider never issued (signed
-//! with a key it does not publish, or opaque and unknown), and both real tokens once the
-//! professional's PSC grant is revoked at the provider.
+//! with a key it does not publish, or opaque and unknown), the professional's token for
+//! another mailbox, both real tokens once the professional's PSC grant is revoked at the
+//! provider (over SMTP and IMAP), and any token when Dovecot does not trust the provider's
+//! certificate.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
 use segur_mssante::compose::{MessageBuilder, ProductReference, Subject};
 use segur_mssante::discovery::Endpoint;
+use segur_mssante::imap::{ImapSession, ImapSettings};
+use segur_mssante::read::ReadLimits;
 use segur_mssante::smtp::{SmtpSession, SmtpSettings};
 use segur_mssante::tls::{TlsSettings, TrustAnchors};
 use segur_mssante::token::{AccessToken, Authentication, OAuthMechanism, TokenProvider};
-use segur_mssante::{MailAddress, MssError, Recipient, SmtpError};
+use segur_mssante::{ImapError, MailAddress, MssError, Recipient, SmtpError};
 use segur_net::tls::ClientIdentity;
 use segur_psc::PscClient;
 use segur_psc::config::{ClientAuthConfig, ClientCredentials, PscConfig};
@@ -75,6 +79,27 @@ fn send(
     let report = session.send(&message, None)?;
     assert!(report.all_accepted(), "{report:?}");
     session.quit()
+}
+
+/// An IMAP session on the professional's own mailbox (Dovecot's oauth2 passdb again).
+fn imap_login(
+    servers: &MailServers,
+    tls: &TlsSettings,
+    provider: Arc<dyn TokenProvider>,
+) -> Result<(), MssError> {
+    let session = ImapSession::connect(&ImapSettings {
+        endpoint: Endpoint::new("localhost", servers.imap_port),
+        tls: tls.clone(),
+        auth: Authentication::OAuth {
+            user: MailAddress::parse(&format!("{NATIONAL_ID}@{DOMAIN}")).unwrap(),
+            provider,
+            mechanism: OAuthMechanism::XOAuth2,
+        },
+        mailbox: "INBOX".into(),
+        timeout: Duration::from_secs(20),
+        limits: ReadLimits::default(),
+    })?;
+    session.logout()
 }
 
 fn refused(r: Result<(), MssError>) {
@@ -292,7 +317,13 @@ fn dovecot_introspects_the_token_the_proxy_releases() {
     )
     .unwrap();
     assert!(servers.wait_delivered(&format!("doc@{DOMAIN}"), 3));
+    imap_login(&servers, &mail_tls, Arc::new(Held(held_psc.clone()))).unwrap();
     assert!(p.revoke_grants(NATIONAL_ID) >= 1);
+    let r = imap_login(&servers, &mail_tls, Arc::new(Held(held_psc.clone())));
+    assert!(
+        matches!(r, Err(MssError::Imap(ImapError::AuthenticationFailed(_)))),
+        "{r:?}"
+    );
     for (token, mechanism) in [
         (held_psc, OAuthMechanism::XOAuth2),
         (jws_text, OAuthMechanism::OAuthBearer),
@@ -320,7 +351,7 @@ fn dovecot_introspects_the_token_the_proxy_releases() {
     assert_eq!(
         log.matches("Introspection failed: Provided token is not valid")
             .count(),
-        4,
+        5,
         "{log}"
     );
     let jti = jws.claims()["jti"].as_str().unwrap().to_owned();
