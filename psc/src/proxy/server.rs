@@ -4,12 +4,12 @@
 //!
 //! | Route | What |
 //! |---|---|
-//! | `POST /connect` | CIBA for `nationalId`, then one RFC 8693 exchange per backend |
+//! | `POST /connect` | CIBA for `nationalId`, then one RFC 8693 exchange per `exchanged` backend |
 //! | `DELETE /disconnect` | PSC logout, session removed |
-//! | `* /send/<backend>/<path>` | relayed with the exchanged token, over the backend certificate |
+//! | `* /send/<backend>/<path>` | relayed with the backend's token (exchanged, or the PSC access token), over the backend certificate |
 //! | `GET /traces?start=&end=` | the trace records (only when `expose_traces` is set) |
 //! | `GET /session` | the [`WhoamiView`] of the caller's session (extension) |
-//! | `GET /token/<backend>` | the exchanged token, for backends that allow it (extension) |
+//! | `GET /token/<backend>` | the backend's token, for backends that allow it (extension) |
 
 use super::api::{ErrorBody, SESSION_COOKIE, SessionResponse, TokenResponse, parse_connect};
 use super::config::{Backend, BackendToken, ProxyConfig};
