@@ -10,10 +10,10 @@
 //! Both tokens an operator might take are tried, as the proxy's `token` setting selects them
 //! (which one operators accept is TO VERIFY): the PSC access token itself, and an RFC 8693
 //! token exchanged for the MSSanté audience. Refused: a token the provider never issued (signed
-//! with a key it does not publish, or opaque and unknown), the professional's token for
-//! another mailbox, both real tokens once the professional's PSC grant is revoked at the
-//! provider (over SMTP and IMAP), and any token when Dovecot does not trust the provider's
-//! certificate.
+//! with a key it does not publish, an HS256 token of another issuer, or opaque and unknown),
+//! the professional's token for another mailbox, both real tokens once the professional's PSC
+//! grant is revoked at the provider (over SMTP and IMAP), and any token when Dovecot does not
+//! trust the provider's certificate.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
 use segur_mssante::compose::{MessageBuilder, ProductReference, Subject};
@@ -264,7 +264,13 @@ fn dovecot_introspects_the_token_the_proxy_releases() {
                "SubjectNameID": NATIONAL_ID, "scope": "mail", "iat": now, "exp": now + 300,
                "jti": jws.claims()["jti"]}),
     );
-    for token in [forged, "opaque-token-unknown-to-the-provider".to_owned()] {
+    // The HS256 token of the mail harness's local mode, which another Dovecot would take.
+    let foreign = segur_test_support::mail_servers::jwt(&format!("{NATIONAL_ID}@{DOMAIN}"), 300);
+    for token in [
+        forged,
+        foreign,
+        "opaque-token-unknown-to-the-provider".to_owned(),
+    ] {
         refused(send(
             &servers,
             &mail_tls,
@@ -351,7 +357,7 @@ fn dovecot_introspects_the_token_the_proxy_releases() {
     assert_eq!(
         log.matches("Introspection failed: Provided token is not valid")
             .count(),
-        5,
+        6,
         "{log}"
     );
     let jti = jws.claims()["jti"].as_str().unwrap().to_owned();
