@@ -332,7 +332,7 @@ impl ProxyTokenProvider {
     }
 
     /// Sends a request to `backend` through the proxy (`/send/<backend>/<path>`): the proxy
-    /// adds the exchanged token and the backend certificate. The backend's answer comes back
+    /// adds the backend's token and the backend certificate. The backend's answer comes back
     /// as it is; a non-2xx answer is [`DesktopError::Http`] with [`HttpError::Status`].
     pub fn send(
         &self,
@@ -354,8 +354,9 @@ impl ProxyTokenProvider {
 }
 
 impl TokenProvider for ProxyTokenProvider {
-    /// The exchanged token of the selected backend ([`Self::for_backend`]), from the proxy's
-    /// `GET /token/<backend>`.
+    /// The token of the selected backend ([`Self::for_backend`]), from the proxy's
+    /// `GET /token/<backend>`: exchanged, or the PSC access token, as the backend's `token`
+    /// setting in the proxy says.
     fn access_token(&self) -> Result<AccessToken, TokenError> {
         let backend = self
             .backend

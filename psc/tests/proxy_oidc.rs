@@ -9,6 +9,7 @@ mod common;
 
 use common::{backend, sha256_hex};
 use segur_net::tls::{ClientIdentity, TrustAnchors};
+use segur_net::token::TokenProvider as _;
 use segur_psc::PscClient;
 use segur_psc::config::ThumbprintForm;
 use segur_psc::config::{ClientAuthConfig, ClientCredentials, PscConfig};
@@ -71,12 +72,15 @@ fn desktop_login_exchange_and_relay_through_oidc_provider() {
              client_ca = \"desktops-ca.pem\"\ntrace_file = \"traces.jsonl\"\n[clients.lgo-a]\n\
              [backends.fhir]\nurl = \"https://localhost:{}/api\"\ntoken_endpoint = \"{token_endpoint}\"\n\
              audience = \"{}\"\nscope = \"read\"\nca = \"backend-ca.pem\"\ncert = \"org.pem\"\n\
-             key = \"org.key\"\n",
+             key = \"org.key\"\n[backends.mss]\nurl = \"https://localhost:1/mss\"\n\
+             token = \"psc_access_token\"\ntoken_to_desktop = true\nca = \"backend-ca.pem\"\n\
+             cert = \"org.pem\"\nkey = \"org.key\"\n",
             api.port,
             op::BACKEND_AUDIENCE
         ),
     )
     .unwrap();
+    let introspector = client.clone();
     let proxy = ProxyServer::start(
         ProxyConfig::load(&d.join("proxy.toml")).unwrap(),
         Arc::new(PscUpstream::new(client)),
@@ -139,6 +143,24 @@ fn desktop_login_exchange_and_relay_through_oidc_provider() {
     // The desktop never saw it.
     assert!(!format!("{desktop:?}").contains(token));
 
+    // A `psc_access_token` backend: the desktop gets the PSC access token itself (the one an
+    // MSSanté operator introspects, PROXY.md), not an exchanged one; `fhir` keeps its token.
+    let psc_token = desktop.for_backend("mss").unwrap().access_token().unwrap();
+    assert!(
+        segur_psc::jwt::Jws::parse(psc_token.expose()).is_err(),
+        "opaque"
+    );
+    let seen = segur_psc::session::introspect(&introspector, psc_token.expose()).unwrap();
+    assert!(seen.active);
+    assert_eq!(seen.subject_name_id.as_deref(), Some(NATIONAL_ID));
+    assert_eq!(seen.client_id.as_deref(), Some(op::MTLS_CLIENT_ID));
+    let e = desktop
+        .for_backend("fhir")
+        .unwrap()
+        .access_token()
+        .unwrap_err();
+    assert!(e.to_string().contains("token_not_released"), "{e}");
+
     // Disconnect: the proxy logs out of PSC; the session is gone on both sides.
     desktop.logout().unwrap();
     let e = desktop.whoami().unwrap_err();
@@ -154,6 +176,8 @@ fn desktop_login_exchange_and_relay_through_oidc_provider() {
             "\"CONNECT_FAILURE\"",
             "\"CONNECT_SUCCESS\"",
             "\"SEND\"",
+            "\"TOKEN\"",
+            "\"SEND_REFUSED\"",
             "\"DISCONNECT\""
         ]
     );

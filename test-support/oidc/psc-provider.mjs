@@ -62,6 +62,8 @@ const cibaPolicies = new Map();
 const lastPoll = new Map();
 // auth_req_ids whose next poll gets a 503 (PSC unavailable for a moment, psc.md §4).
 const unavailableOnce = new Set();
+// The exchanged tokens (RFC 8693) by jti, with the id of the PSC grant each came from.
+const exchangedTokens = new Map();
 // The grants made for each national id, so the test can revoke them server-side.
 const grantsOf = new Map();
 function remember(accountId, grantId) {
@@ -131,6 +133,16 @@ const provider = new Provider(issuer, {
       id_token_signed_response_alg: 'RS256',
     },
     {
+      // A resource server (an MSSanté operator's Dovecot): no grant of its own, it only
+      // introspects tokens (RFC 7662 §2.1: the caller authenticates, here client_secret_basic).
+      client_id: config.resource_server_id,
+      client_secret: config.resource_server_secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    },
+    {
       client_id: 'lgo-sandbox',
       client_secret: config.sandbox_secret,
       token_endpoint_auth_method: 'client_secret_basic',
@@ -172,6 +184,9 @@ const provider = new Provider(issuer, {
   extraParams: ['channel'],
   findAccount: async (_ctx, id) => account(id),
   pkce: { required: () => true },
+  // PSC's introspection returns `SubjectNameID` for an access token (psc.md §5.2, §6).
+  extraTokenClaims: async (_ctx, token) => (token.kind === 'AccessToken'
+    ? { SubjectNameID: token.accountId } : undefined),
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   ttl: {
     AccessToken: 120,
@@ -189,7 +204,12 @@ const provider = new Provider(issuer, {
   interactions: { url: (_ctx, interaction) => `${PREFIX}/interaction/${interaction.uid}` },
   features: {
     devInteractions: { enabled: false },
-    introspection: { enabled: true },
+    introspection: {
+      enabled: true,
+      // Only the resource server and a token's own client learn about a token.
+      allowedPolicy: async (ctx, client, token) => client.clientId === config.resource_server_id
+        || client.clientId === token.clientId,
+    },
     jwtUserinfo: { enabled: true },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
@@ -269,6 +289,9 @@ provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
     throw new errors.InvalidGrant('subject_token is bound to another certificate');
   }
   const expiresIn = 600;
+  const jti = crypto.randomUUID();
+  // The exchanged token lives as long as the PSC grant it came from (introspection below).
+  exchangedTokens.set(jti, subject.grantId);
   const thumb = thumbprintForm === 'ans' ? ansThumbprint(pem) : rfcThumbprint(pem);
   const accessToken = await new jose.SignJWT({
     SubjectNameID: subject.accountId,
@@ -282,7 +305,7 @@ provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
     .setAudience(backend.audience)
     .setSubject(subject.accountId)
     .setIssuedAt()
-    .setJti(crypto.randomUUID())
+    .setJti(jti)
     .setExpirationTime(`${expiresIn}s`)
     .sign(keys.rs1.privateKey);
   ctx.body = {
@@ -362,6 +385,81 @@ provider.use(async (ctx, next) => {
     }
   }
   return next();
+});
+
+// RFC 7662 introspection of the exchanged tokens (RFC 8693), which this provider signs itself
+// and oidc-provider does not store (its introspection refuses structured tokens): the
+// authorisation server of the exchange answers for them, as a resource server (an MSSanté
+// operator's Dovecot) needs it. The caller authenticates as the resource-server client
+// (client_secret_basic, RFC 7662 §2.1); a token is active while its signature, issuer,
+// audience and expiry hold and the PSC grant it was exchanged from still exists (revoked
+// grants kill their exchanged tokens). Any other token goes on to oidc-provider.
+function resourceServerAuthenticated(header) {
+  const m = /^Basic ([A-Za-z0-9+/]+=*)$/.exec(header ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1], 'base64');
+  const expected = Buffer.from(`${config.resource_server_id}:${config.resource_server_secret}`);
+  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+}
+async function introspectExchanged(token) {
+  let payload;
+  try {
+    ({ payload } = await jose.jwtVerify(token, jose.createLocalJWKSet(jwksBody()), {
+      issuer,
+      audience: config.backends.map((b) => b.audience),
+      algorithms: ['RS256', 'PS256', 'ES256'],
+    }));
+  } catch {
+    return { active: false };
+  }
+  const grantId = exchangedTokens.get(payload.jti);
+  if (!grantId || !(await provider.Grant.find(grantId))) return { active: false };
+  return {
+    active: true,
+    iss: payload.iss,
+    sub: payload.sub,
+    SubjectNameID: payload.SubjectNameID,
+    aud: payload.aud,
+    scope: payload.scope,
+    client_id: payload.client_id,
+    exp: payload.exp,
+    iat: payload.iat,
+    jti: payload.jti,
+    cnf: payload.cnf,
+    token_type: 'Bearer',
+  };
+}
+provider.use(async (ctx, next) => {
+  if (ctx.method !== 'POST' || ctx.path !== '/protocol/openid-connect/token/introspect'
+      || !ctx.is('application/x-www-form-urlencoded')) {
+    return next();
+  }
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += chunk.length;
+    if (size > 56 * 1024) ctx.throw(413);
+    chunks.push(chunk);
+  }
+  const body = querystring.parse(Buffer.concat(chunks).toString('utf8'));
+  let structured = false;
+  try {
+    structured = typeof body.token === 'string' && !!jose.decodeProtectedHeader(body.token);
+  } catch {}
+  if (!structured) {
+    ctx.req.body = body;
+    return next();
+  }
+  ctx.set('cache-control', 'no-store');
+  ctx.type = 'application/json';
+  if (!resourceServerAuthenticated(ctx.get('authorization'))) {
+    ctx.status = 401;
+    ctx.set('www-authenticate', 'Basic realm="esante-wallet"');
+    ctx.body = { error: 'invalid_client', error_description: 'resource server authentication failed' };
+    return undefined;
+  }
+  ctx.body = await introspectExchanged(body.token);
+  return undefined;
 });
 
 function jwksBody() {

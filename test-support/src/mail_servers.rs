@@ -1,7 +1,11 @@
 //! Real Postfix (submission, STARTTLS, SASL through Dovecot, LMTP delivery) and Dovecot (IMAP
-//! STARTTLS, oauth2 passdb with local JWT validation for XOAUTH2/OAUTHBEARER, TLS client
-//! certificate login with EXTERNAL) in a temporary folder on loopback ports, with a test CA
-//! generated at test time.
+//! STARTTLS, oauth2 passdb for XOAUTH2/OAUTHBEARER, TLS client certificate login with EXTERNAL)
+//! in a temporary folder on loopback ports, with a test CA generated at test time.
+//!
+//! The oauth2 passdb checks bearer tokens one of two ways ([`TokenCheck`]): locally, against
+//! an HS256 key of the harness (fast, no network: the MSSanté client tests), or as an MSSanté
+//! operator would, by RFC 7662 introspection at an OpenID provider over verified TLS (the
+//! end-to-end Pro Santé Connect tests, with [`crate::oidc_provider`]).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine as _;
@@ -102,6 +106,95 @@ pub fn jwt(sub: &str, exp_offset_secs: i64) -> String {
     format!("{header}.{payload}.{}", b64(sig.as_ref()))
 }
 
+/// How Dovecot's oauth2 passdb validates the token of an XOAUTH2 or OAUTHBEARER login.
+#[derive(Clone, Debug)]
+pub enum TokenCheck {
+    /// `introspection_mode = local` with the harness's HS256 key: tokens made by [`jwt`], the
+    /// mailbox in `sub`.
+    LocalHs256,
+    /// `introspection_mode = post` (RFC 7662 §2.1: `token=` in a form body, the caller
+    /// authenticated with HTTP Basic), refused unless the answer has `active: true`. The TLS
+    /// connection to the provider is verified against `ca_pem` (`tls_ca_cert_file`).
+    ///
+    /// The mailbox is matched through `username_attribute` with `username_format = %Ln`: the
+    /// local part of the SASL user must equal the (lower-cased) local part of that attribute
+    /// of the introspection answer. With `SubjectNameID` (what PSC's introspection returns for
+    /// an access token, psc.md §5.2) the professional's mailbox is `<national id>@domain`; an
+    /// operator whose mailbox names differ maps them in its own passdb.
+    Introspection {
+        /// The introspection endpoint (`https://host:port/...`).
+        endpoint: String,
+        /// The resource server's client id at the provider (letters, digits, `-`, `_`, `.`).
+        client_id: String,
+        /// Its secret (same characters: it is written into the URL as is).
+        client_secret: String,
+        /// The CA of the provider's server certificate (PEM).
+        ca_pem: String,
+        /// The member of the answer that names the mailbox.
+        username_attribute: String,
+    },
+}
+
+impl TokenCheck {
+    /// Lines of dovecot.conf this check adds. Introspection tests refuse several tokens in a
+    /// row from 127.0.0.1: Dovecot's failure delay (`auth_failure_delay`, 2 s) and its
+    /// per-address penalty (2, 4, 8 then 15 s more for each failure, counted by anvil; off
+    /// when the auth process cannot reach anvil's `anvil-auth-penalty` socket) would make
+    /// each refusal slower than the last. Both are brute-force brakes, not part of the token
+    /// check. The HS256 mode keeps Dovecot's defaults.
+    fn dovecot_conf(&self) -> &'static str {
+        match self {
+            Self::LocalHs256 => "",
+            Self::Introspection { .. } => {
+                "auth_failure_delay = 0\nservice anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n"
+            }
+        }
+    }
+
+    /// The oauth2 passdb settings (dovecot-oauth2.conf.ext of Dovecot 2.3) for this check;
+    /// writes the files it needs into `root`.
+    fn oauth2_conf(&self, root: &Path) -> String {
+        match self {
+            Self::LocalHs256 => format!(
+                "introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={}/keys/\nusername_attribute = sub\n",
+                root.display()
+            ),
+            Self::Introspection {
+                endpoint,
+                client_id,
+                client_secret,
+                ca_pem,
+                username_attribute,
+            } => {
+                let plain = |t: &str| {
+                    !t.is_empty()
+                        && t.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                };
+                assert!(
+                    plain(client_id) && plain(client_secret),
+                    "the resource server's credentials go into a URL unescaped"
+                );
+                let rest = endpoint
+                    .strip_prefix("https://")
+                    .expect("an https:// introspection endpoint");
+                write(&root.join("idp-ca.pem"), ca_pem);
+                format!(
+                    "introspection_mode = post\n\
+                     introspection_url = https://{client_id}:{client_secret}@{rest}\n\
+                     tls_ca_cert_file = {}/idp-ca.pem\n\
+                     username_attribute = {username_attribute}\n\
+                     username_format = %Ln\n\
+                     active_attribute = active\n\
+                     active_value = true\n\
+                     timeout_msecs = 10000\n",
+                    root.display()
+                )
+            }
+        }
+    }
+}
+
 pub struct MailServers {
     pub dir: tempfile::TempDir,
     pub imap_port: u16,
@@ -127,8 +220,14 @@ fn wait_port(port: u16) {
 }
 
 impl MailServers {
-    /// Starts Dovecot then Postfix. `message_size_limit` is Postfix's limit in bytes.
+    /// Starts Dovecot then Postfix, Dovecot checking tokens with the harness's HS256 key.
+    /// `message_size_limit` is Postfix's limit in bytes.
     pub fn start(message_size_limit: usize) -> Self {
+        Self::start_with(message_size_limit, &TokenCheck::LocalHs256)
+    }
+
+    /// Starts Dovecot then Postfix, Dovecot checking tokens as `check` says.
+    pub fn start_with(message_size_limit: usize, check: &TokenCheck) -> Self {
         let pki = Pki::generate();
         let dir = tempfile::Builder::new()
             .prefix("segur-mss")
@@ -158,12 +257,8 @@ impl MailServers {
             let lmtp_port = free_port();
             let auth_port = free_port();
             let submission_port = free_port();
-            write(
-                &p("oauth2.conf"),
-                &format!(
-                    "introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={root}/keys/\nusername_attribute = sub\n"
-                ),
-            );
+            write(&p("oauth2.conf"), &check.oauth2_conf(&d));
+            let extra = check.dovecot_conf();
             write(
                 &dovecot_conf,
                 &format!(
@@ -185,7 +280,7 @@ ssl_cert_username_field = commonName
 disable_plaintext_auth = yes
 auth_mechanisms = xoauth2 oauthbearer external
 auth_verbose = yes
-mail_location = maildir:{root}/mail/%u
+{extra}mail_location = maildir:{root}/mail/%u
 first_valid_uid = 8
 mail_uid = mail
 mail_gid = mail
@@ -320,6 +415,11 @@ biff = no
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Dovecot's log (authentication outcomes with `auth_verbose`; never a token).
+    pub fn dovecot_log(&self) -> String {
+        std::fs::read_to_string(self.path().join("dovecot.log")).unwrap_or_default()
     }
 
     /// Waits until `user` has at least `n` delivered messages in INBOX (Maildir new/ + cur/).

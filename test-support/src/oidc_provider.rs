@@ -26,10 +26,18 @@ pub const SANDBOX_CLIENT_ID: &str = "lgo-sandbox";
 pub const SANDBOX_SECRET: &str = "sandbox-secret-0123456789";
 /// The redirect URI registered for both clients.
 pub const REDIRECT_URI: &str = "https://proxy.pharmacie.test/psc/callback";
+/// The id of the resource-server client (an MSSanté operator's Dovecot), which authenticates
+/// with `client_secret_basic` to introspect tokens (RFC 7662 §2.1) and has no grant of its own.
+pub const RESOURCE_SERVER_ID: &str = "mss-operateur";
+/// Its secret (letters and digits: it goes into Dovecot's `introspection_url` as is).
+pub const RESOURCE_SERVER_SECRET: &str = "operateur0123456789secret";
 /// The backend audience the token exchange is registered for, and its scopes.
 pub const BACKEND_AUDIENCE: &str = "https://api.backend.test/fhir";
 /// A second backend.
 pub const BACKEND2_AUDIENCE: &str = "https://api.dmp.test/v1";
+/// An MSSanté operator as an exchange audience (scope `mail`): whether operators take an
+/// exchanged token rather than the PSC access token is TO VERIFY (psc.md §8).
+pub const MSS_AUDIENCE: &str = "https://mss.test.mssante.fr";
 
 /// The certificates of the test PKI, as PEM.
 pub struct OidcPki {
@@ -99,10 +107,13 @@ impl OidcProvider {
             "server_ca": dir.path().join("ca.pem"),
             "client_dn": format!("CN={CLIENT_CN}"),
             "sandbox_secret": SANDBOX_SECRET,
+            "resource_server_id": RESOURCE_SERVER_ID,
+            "resource_server_secret": RESOURCE_SERVER_SECRET,
             "ciba_interval": ciba_interval,
             "backends": [
                 {"audience": BACKEND_AUDIENCE, "scopes": ["read", "write"]},
                 {"audience": BACKEND2_AUDIENCE, "scopes": ["dmp"]},
+                {"audience": MSS_AUDIENCE, "scopes": ["mail"]},
             ],
         });
         let config_path = write("config.json", &config.to_string());
@@ -150,6 +161,14 @@ impl OidcProvider {
             self.port,
             path.trim_start_matches('/')
         )
+    }
+
+    /// The RFC 7662 introspection endpoint (psc.md §1: issuer +
+    /// `/protocol/openid-connect/token/introspect`). It answers for the provider's own access
+    /// and refresh tokens and for the tokens of its RFC 8693 exchange; the caller authenticates
+    /// as [`RESOURCE_SERVER_ID`] or as the token's own client.
+    pub fn introspection_endpoint(&self) -> String {
+        format!("{}/protocol/openid-connect/token/introspect", self.issuer)
     }
 
     /// Sends one command to the provider and returns its answer; panics on an `error` answer.

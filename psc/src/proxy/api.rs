@@ -81,7 +81,7 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// The answer to `GET /token/<backend>` (extension): an exchanged token handed to the desktop
+/// The answer to `GET /token/<backend>` (extension): the backend's token handed to the desktop
 /// for a protocol the proxy cannot relay.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenResponse {

@@ -28,6 +28,14 @@
 //! ca = "igc-sante.pem"
 //! cert = "org-auth-cli.pem"
 //! key = "org-auth-cli.key"
+//!
+//! [backends.mss]                     # MSSanté: SASL XOAUTH2 over SMTP/IMAP, not relayed
+//! url = "https://mss.example"
+//! token = "psc_access_token"         # or "exchanged" (the default): see `BackendToken`
+//! token_to_desktop = true            # GET /token/mss hands the token to the desktop
+//! ca = "igc-sante.pem"
+//! cert = "org-auth-cli.pem"
+//! key = "org-auth-cli.key"
 //! ```
 
 use segur_net::tls::{ClientIdentity, TrustAnchors};
@@ -130,7 +138,9 @@ struct FileClient {
 #[serde(deny_unknown_fields)]
 struct FileBackend {
     url: String,
-    token_endpoint: String,
+    #[serde(default)]
+    token: FileBackendToken,
+    token_endpoint: Option<String>,
     audience: Option<String>,
     scope: Option<String>,
     ca: PathBuf,
@@ -138,6 +148,40 @@ struct FileBackend {
     key: PathBuf,
     #[serde(default)]
     token_to_desktop: bool,
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum FileBackendToken {
+    #[default]
+    Exchanged,
+    PscAccessToken,
+}
+
+/// The token a backend receives.
+///
+/// PSC-protected REST APIs take a token of their own authorisation server, obtained by RFC
+/// 8693 exchange (psc.md §7). MSSanté operators, by the sources found so far, take the PSC
+/// access token itself over SASL XOAUTH2 and introspect it at PSC (psc.md §8, SC.MSS/CONF.07;
+/// mss-eprescription.md §1.2): whether an operator accepts an exchanged token instead is TO
+/// VERIFY, hence a setting (`token = "exchanged"` or `"psc_access_token"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendToken {
+    /// An RFC 8693 exchange at the backend's authorisation server, over RFC 8705 mutual TLS
+    /// with the backend's certificate.
+    Exchanged {
+        /// The token endpoint of the authorisation server.
+        token_endpoint: String,
+        /// The `audience` of the exchange, when wanted.
+        audience: Option<String>,
+        /// The `scope` of the exchange.
+        scope: Option<String>,
+    },
+    /// The session's PSC access token itself, refreshed by the PSC client before it expires
+    /// (RFC 6749 §6). It is bound to the PSC client's certificate (RFC 8705 §3), which a
+    /// SASL server does not see: only for backends that introspect it at PSC.
+    PscAccessToken,
 }
 
 /// Session limits (psc.md §5.5: PSC's own session lasts 4 h at most and 30 min idle; the
@@ -171,17 +215,13 @@ pub struct ClientEntry {
 pub struct Backend {
     /// The base URL: `/send/<name>/<path>` goes to `<url>/<path>`.
     pub url: String,
-    /// The token endpoint of its authorisation server (RFC 8693 exchange).
-    pub token_endpoint: String,
-    /// The `audience` of the exchange, when wanted.
-    pub audience: Option<String>,
-    /// The `scope` of the exchange.
-    pub scope: Option<String>,
+    /// The token it receives: exchanged, or the PSC access token.
+    pub token: BackendToken,
     /// The trust anchors of the backend and of its authorisation server.
     pub anchors: TrustAnchors,
     /// The certificate of the exchange and of the business calls (psc.md §7).
     pub identity: ClientIdentity,
-    /// Whether `GET /token/<name>` hands the exchanged token to the desktop, for protocols the
+    /// Whether `GET /token/<name>` hands the backend's token to the desktop, for protocols the
     /// proxy cannot relay (MSSanté SASL XOAUTH2 over SMTP and IMAP; PROXY.md). Off by default.
     pub token_to_desktop: bool,
 }
@@ -313,8 +353,35 @@ impl ProxyConfig {
                     "backend name {name:?}: only letters, digits, '-', '_', '.' (64 at most)"
                 )));
             }
-            for (what, url) in [("url", &b.url), ("token_endpoint", &b.token_endpoint)] {
-                if !url.starts_with("https://") {
+            let token = match (b.token, b.token_endpoint) {
+                (FileBackendToken::Exchanged, Some(token_endpoint)) => BackendToken::Exchanged {
+                    token_endpoint,
+                    audience: b.audience,
+                    scope: b.scope,
+                },
+                (FileBackendToken::Exchanged, None) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "backends.{name}.token_endpoint is required for token = \"exchanged\""
+                    )));
+                }
+                (FileBackendToken::PscAccessToken, None)
+                    if b.audience.is_none() && b.scope.is_none() =>
+                {
+                    BackendToken::PscAccessToken
+                }
+                (FileBackendToken::PscAccessToken, _) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "backends.{name}: token_endpoint, audience and scope are exchange \
+                         settings, meaningless with token = \"psc_access_token\""
+                    )));
+                }
+            };
+            let token_endpoint = match &token {
+                BackendToken::Exchanged { token_endpoint, .. } => Some(token_endpoint),
+                BackendToken::PscAccessToken => None,
+            };
+            for (what, url) in [("url", Some(&b.url)), ("token_endpoint", token_endpoint)] {
+                if url.is_some_and(|u| !u.starts_with("https://")) {
                     return Err(ConfigError::Invalid(format!(
                         "backends.{name}.{what}: an https:// URL is required"
                     )));
@@ -331,9 +398,7 @@ impl ProxyConfig {
                 name,
                 Backend {
                     url: b.url.trim_end_matches('/').to_owned(),
-                    token_endpoint: b.token_endpoint,
-                    audience: b.audience,
-                    scope: b.scope,
+                    token,
                     anchors,
                     identity,
                     token_to_desktop: b.token_to_desktop,
@@ -388,6 +453,50 @@ mod tests {
         assert!(parse_hex32(&"ab".repeat(32)).is_some());
         assert!(parse_hex32(&"zz".repeat(32)).is_none());
         assert!(parse_hex32("abcd").is_none());
+    }
+
+    fn backend(lines: &str) -> Result<ProxyConfig, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = segur_test_support::pki::ca("TEST AC");
+        let leaf = segur_test_support::pki::leaf(&ca, "b.test", &["b.test"], false, false);
+        for (name, text) in [
+            ("ca.pem", ca.pem()),
+            ("leaf.pem", leaf.cert_pem),
+            ("leaf.key", leaf.key_pem),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        ProxyConfig::from_toml(
+            &format!(
+                "listen = \"127.0.0.1:0\"\nserver_cert = \"leaf.pem\"\nserver_key = \"leaf.key\"\n\
+                 client_ca = \"ca.pem\"\ntrace_file = \"t.jsonl\"\n[backends.b]\n\
+                 url = \"https://b.test\"\nca = \"ca.pem\"\ncert = \"leaf.pem\"\nkey = \"leaf.key\"\n{lines}"
+            ),
+            dir.path(),
+        )
+    }
+
+    #[test]
+    fn backend_token_kinds() {
+        let c = backend("token_endpoint = \"https://as.test/token\"\nscope = \"s\"\n").unwrap();
+        assert_eq!(
+            c.backends["b"].token,
+            BackendToken::Exchanged {
+                token_endpoint: "https://as.test/token".into(),
+                audience: None,
+                scope: Some("s".into())
+            }
+        );
+        let c = backend("token = \"psc_access_token\"\n").unwrap();
+        assert_eq!(c.backends["b"].token, BackendToken::PscAccessToken);
+        let e = backend("").unwrap_err();
+        assert!(e.to_string().contains("token_endpoint is required"), "{e}");
+        let e = backend("token = \"psc_access_token\"\nscope = \"s\"\n").unwrap_err();
+        assert!(e.to_string().contains("meaningless"), "{e}");
+        let e = backend("token = \"id_token\"\n").unwrap_err();
+        assert!(e.to_string().contains("id_token"), "{e}");
+        let e = backend("token_endpoint = \"http://as.test/token\"\n").unwrap_err();
+        assert!(e.to_string().contains("https://"), "{e}");
     }
 
     #[test]

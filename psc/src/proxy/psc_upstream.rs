@@ -188,6 +188,10 @@ impl Upstream for PscUpstream {
             .map_err(upstream_err)
     }
 
+    fn access_token(&self, session: &PscSession) -> Result<AccessToken, UpstreamError> {
+        core(session)?.session.access_token().map_err(upstream_err)
+    }
+
     fn logout(&self, session: &PscSession) -> Result<(), UpstreamError> {
         core(session)?.session.logout().map_err(upstream_err)
     }

@@ -4,15 +4,15 @@
 //!
 //! | Route | What |
 //! |---|---|
-//! | `POST /connect` | CIBA for `nationalId`, then one RFC 8693 exchange per backend |
+//! | `POST /connect` | CIBA for `nationalId`, then one RFC 8693 exchange per `exchanged` backend |
 //! | `DELETE /disconnect` | PSC logout, session removed |
-//! | `* /send/<backend>/<path>` | relayed with the exchanged token, over the backend certificate |
+//! | `* /send/<backend>/<path>` | relayed with the backend's token (exchanged, or the PSC access token), over the backend certificate |
 //! | `GET /traces?start=&end=` | the trace records (only when `expose_traces` is set) |
 //! | `GET /session` | the [`WhoamiView`] of the caller's session (extension) |
-//! | `GET /token/<backend>` | the exchanged token, for backends that allow it (extension) |
+//! | `GET /token/<backend>` | the backend's token, for backends that allow it (extension) |
 
 use super::api::{ErrorBody, SESSION_COOKIE, SessionResponse, TokenResponse, parse_connect};
-use super::config::{Backend, ProxyConfig};
+use super::config::{Backend, BackendToken, ProxyConfig};
 use super::session::{Caller, Lookup, Session, SessionStore, certificate_sha256, remaining};
 use super::trace::{ApiRequest, Trace, TraceLog, TraceType, now_timestamp};
 use super::upstream::{CibaPoll, CibaRequest, ExchangeTarget, Upstream, UpstreamError};
@@ -399,13 +399,34 @@ fn run_ciba(
     }
 }
 
-fn exchange_target<'a>(name: &'a str, b: &'a Backend) -> ExchangeTarget<'a> {
-    ExchangeTarget {
-        backend: name,
-        token_endpoint: &b.token_endpoint,
-        audience: b.audience.as_deref(),
-        scope: b.scope.as_deref(),
-        identity: &b.identity,
+/// The exchange of backend `name`, or `None` when it takes the PSC access token.
+fn exchange_target<'a>(name: &'a str, b: &'a Backend) -> Option<ExchangeTarget<'a>> {
+    match &b.token {
+        BackendToken::Exchanged {
+            token_endpoint,
+            audience,
+            scope,
+        } => Some(ExchangeTarget {
+            backend: name,
+            token_endpoint,
+            audience: audience.as_deref(),
+            scope: scope.as_deref(),
+            identity: &b.identity,
+        }),
+        BackendToken::PscAccessToken => None,
+    }
+}
+
+/// The token of backend `name` for `psc`, from the upstream (blocking).
+fn backend_token(
+    upstream: &dyn Upstream,
+    psc: &super::upstream::PscSession,
+    name: &str,
+    b: &Backend,
+) -> Result<AccessToken, UpstreamError> {
+    match exchange_target(name, b) {
+        Some(target) => upstream.exchange(psc, &target),
+        None => upstream.access_token(psc),
     }
 }
 
@@ -525,8 +546,11 @@ async fn connect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> Res
         };
         let psc = run_ciba(upstream.as_ref(), &request)?;
         let mut exchanged = std::collections::HashMap::new();
-        for (name, b) in &backends {
-            match upstream.exchange(&psc, &exchange_target(name, b)) {
+        for (name, target) in backends
+            .iter()
+            .filter_map(|(n, b)| Some((n, exchange_target(n, b)?)))
+        {
+            match upstream.exchange(&psc, &target) {
                 Ok(t) => {
                     exchanged.insert(name.clone(), t);
                 }
@@ -706,13 +730,22 @@ async fn disconnect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> 
     record(state, &t, Response::new(Full::new(Bytes::new())))
 }
 
-/// The exchanged token of `name` for `session`, exchanged again when it expires soon.
+/// The token of backend `name` for `session`: the exchanged one, exchanged again when it
+/// expires soon, or the PSC access token (never cached here: the PSC session holds and
+/// refreshes it).
 async fn exchanged_token(
     state: &Arc<State>,
     session: &Arc<Session>,
     name: &str,
     backend: &Backend,
 ) -> Result<AccessToken, UpstreamError> {
+    if backend.token == BackendToken::PscAccessToken {
+        let upstream = state.upstream.clone();
+        let s = session.clone();
+        return tokio::task::spawn_blocking(move || upstream.access_token(&s.psc))
+            .await
+            .map_err(|_| UpstreamError::Unavailable("token task failed".into()))?;
+    }
     if let Ok(cache) = session.exchanged.lock()
         && let Some(t) = cache.get(name)
         && !t.expires_within(EXCHANGE_MARGIN)
@@ -723,7 +756,7 @@ async fn exchanged_token(
     let s = session.clone();
     let (n, b) = (name.to_owned(), backend.clone());
     let fresh =
-        tokio::task::spawn_blocking(move || upstream.exchange(&s.psc, &exchange_target(&n, &b)))
+        tokio::task::spawn_blocking(move || backend_token(upstream.as_ref(), &s.psc, &n, &b))
             .await
             .map_err(|_| UpstreamError::Unavailable("exchange task failed".into()))??;
     if let Ok(mut cache) = session.exchanged.lock() {
@@ -931,7 +964,13 @@ async fn token(
         }
         Err(e) => record(
             state,
-            &trace(TraceType::SendRefused, Some("exchange failed")),
+            &trace(
+                TraceType::SendRefused,
+                Some(match backend.token {
+                    BackendToken::PscAccessToken => "PSC access token unavailable",
+                    _ => "exchange failed",
+                }),
+            ),
             error(StatusCode::UNAUTHORIZED, "exchange_refused", e.to_string()),
         ),
     }

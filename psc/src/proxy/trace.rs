@@ -6,7 +6,7 @@
 //!
 //! Departures (PROXY.md): `proxy_id_session` is the session's public identifier, never the
 //! application token; two types are added, `SEND_REFUSED` (a relay refused: unknown, expired or
-//! foreign token) and `TOKEN` (an exchanged token handed to the desktop).
+//! foreign token) and `TOKEN` (a backend's token handed to the desktop).
 
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -28,7 +28,7 @@ pub enum TraceType {
     Send,
     /// A relay refused (no, unknown, expired or foreign application token; unknown backend).
     SendRefused,
-    /// An exchanged token handed to the desktop (`GET /token/<backend>`).
+    /// A backend's token (exchanged, or the PSC access token) handed to the desktop (`GET /token/<backend>`).
     Token,
     /// A session closed by the desktop.
     Disconnect,

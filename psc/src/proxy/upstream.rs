@@ -217,6 +217,15 @@ pub trait Upstream: Send + Sync + 'static {
         session: &PscSession,
         target: &ExchangeTarget<'_>,
     ) -> Result<AccessToken, UpstreamError>;
+    /// The session's PSC access token itself, refreshed when it is about to expire, for the
+    /// backends configured with `token = "psc_access_token"` (MSSanté, psc.md §8). An
+    /// upstream that never hands it out keeps this default, which refuses.
+    fn access_token(&self, session: &PscSession) -> Result<AccessToken, UpstreamError> {
+        let _ = session;
+        Err(UpstreamError::Refused(
+            "this upstream does not release the PSC access token".into(),
+        ))
+    }
     /// Ends the PSC session server-side (logout with `id_token_hint`, psc.md §6).
     fn logout(&self, session: &PscSession) -> Result<(), UpstreamError>;
 }
