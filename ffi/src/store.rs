@@ -250,8 +250,8 @@ fn portability_err(e: PortabilityStoreError) -> segur_result {
 /// export to the local identities holding it (`unitaire`), excluding `all`; `since` keeps the
 /// documents filed on or after that day, UTC (`cible`); otherwise every patient (`massif`).
 /// The vendor identity (the manifest's `editeurSortant` and the OIDs of the exporting
-/// system) is `vendor` inline, or the JSON file `vendor_file`, or `vendor.json` in the store
-/// folder: `{"denomination":"...","siret":"14 digits","contact_name":"...",
+/// system) is `vendor` inline, or the JSON file `vendor_file` (a relative path is taken from
+/// the process's working directory), or `vendor.json` in the store folder: `{"denomination":"...","siret":"14 digits","contact_name":"...",
 /// "contact_email":"...","contact_telephone":"...","software":"...","source_id":"OID",
 /// "local_id_root":"OID"}`. Unknown fields are refused.
 ///

@@ -38,8 +38,8 @@ pub struct ExportRequest {
     /// The vendor identity, inline; excludes `vendor_file`.
     #[serde(default)]
     pub vendor: Option<ExportVendor>,
-    /// The vendor identity file (JSON of [`ExportVendor`]); default: [`DEFAULT_VENDOR_FILE`]
-    /// in the store folder.
+    /// The vendor identity file (JSON of [`ExportVendor`]; relative to the working
+    /// directory); default: [`DEFAULT_VENDOR_FILE`] in the store folder.
     #[serde(default)]
     pub vendor_file: Option<PathBuf>,
 }
