@@ -272,14 +272,20 @@ fn c_portability_program_runs_clean_and_under_valgrind() {
         let rust_export =
             write_export_file(&store, &reference, &request.options(&source).unwrap()).unwrap();
         drop(store);
-        // Cut before the first end-of-central-directory record: the lots are stored zips
-        // whose own end records are visible in the export, so a cut after one of them leaves
-        // a file the zip reader takes for that lot alone (a plain IHE_XDM.ZIP).
+        // Cut before the first end-of-central-directory record (the lots are stored zips
+        // whose own end records are visible in the export).
         let whole = std::fs::read(&reference).unwrap();
         let first_end = whole.windows(4).position(|w| w == b"PK\x05\x06").unwrap();
         std::fs::write(
             hostile.join("truncated.zip"),
             whole.get(..first_end - 1).unwrap(),
+        )
+        .unwrap();
+        // Cut just after that record (22 bytes, no comment): the file ends like a zip whose
+        // central directory does not start where its end record says.
+        std::fs::write(
+            hostile.join("cut-after-lot.zip"),
+            whole.get(..first_end + 22).unwrap(),
         )
         .unwrap();
 

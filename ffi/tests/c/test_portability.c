@@ -5,8 +5,9 @@
  *   compares the reports printed here with those of the Rust API), one patient's export, and
  *   every refused option (typed code, detail naming the field, no file left behind);
  * - segur_store_import of EXPORT into FRESH (patients recreated, counts equal to the export's);
- * - hostile archives (HOSTILE_DIR/traversal.zip with a `../` entry, HOSTILE_DIR/truncated.zip)
- *   refused with SEGUR_RESULT_STORE_ARCHIVE_REFUSED, FRESH and EMPTY unchanged;
+ * - hostile archives (HOSTILE_DIR/traversal.zip with a `../` entry, truncated.zip cut inside
+ *   the first lot, cut-after-lot.zip cut just after the first lot's own end record) refused
+ *   with SEGUR_RESULT_STORE_ARCHIVE_REFUSED, FRESH and EMPTY unchanged;
  * - NULL arguments, lengths that cut a text short or exceed the input limit, invalid UTF-8.
  * Prints `export-json: ...`, `patient-export-json: ...` and `import-json: ...` for the Rust side.
  * Usage: test_portability SOURCE EXPORT FRESH EMPTY HOSTILE_DIR PATIENT_INS UNKNOWN_INS */
@@ -57,9 +58,10 @@ int main(int argc, char **argv) {
   }
   const char *source = argv[1], *export_path = argv[2], *fresh = argv[3], *empty = argv[4];
   const char *hostile = argv[5], *patient_ins = argv[6], *unknown_ins = argv[7];
-  char path[4096], options[512], traversal[4096], truncated[4096];
+  char path[4096], options[512], traversal[4096], truncated[4096], cut[4096];
   snprintf(traversal, sizeof traversal, "%s/traversal.zip", hostile);
   snprintf(truncated, sizeof truncated, "%s/truncated.zip", hostile);
+  snprintf(cut, sizeof cut, "%s/cut-after-lot.zip", hostile);
 
   segur_store *store = NULL;
   CHECK_RESULT(SEGUR_RESULT_OK, segur_store_open(STR(source), &store));
@@ -182,8 +184,8 @@ int main(int argc, char **argv) {
 
   /* Hostile archives: refused with their code, the store unchanged. */
   char *before = snapshot(target);
-  const char *archives[] = {traversal, truncated};
-  for (size_t i = 0; i < 2; i++) {
+  const char *archives[] = {traversal, truncated, cut};
+  for (size_t i = 0; i < 3; i++) {
     json = NULL;
     CHECK_RESULT(SEGUR_RESULT_STORE_ARCHIVE_REFUSED,
                  segur_store_import(target, STR(archives[i]), &json));
@@ -198,7 +200,7 @@ int main(int argc, char **argv) {
 
   segur_store *nothing = NULL;
   CHECK_RESULT(SEGUR_RESULT_OK, segur_store_open(STR(empty), &nothing));
-  for (size_t i = 0; i < 2; i++) {
+  for (size_t i = 0; i < 3; i++) {
     CHECK_RESULT(SEGUR_RESULT_STORE_ARCHIVE_REFUSED,
                  segur_store_import(nothing, STR(archives[i]), &json));
   }
