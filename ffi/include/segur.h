@@ -3246,9 +3246,10 @@ segur_result segur_store_reject(const segur_store *store,
  * documents filed on or after that day, UTC (`cible`); otherwise every patient (`massif`).
  * The vendor identity (the manifest's `editeurSortant` and the OIDs of the exporting
  * system) is `vendor` inline, or the JSON file `vendor_file` (a relative path is taken from
- * the process's working directory), or `vendor.json` in the store folder: `{"denomination":"...","siret":"14 digits","contact_name":"...",
- * "contact_email":"...","contact_telephone":"...","software":"...","source_id":"OID",
- * "local_id_root":"OID"}`. Unknown fields are refused.
+ * the process's working directory), or `vendor.json` in the store folder:
+ * `{"denomination":"...","siret":"14 digits","contact_name":"...","contact_email":"...",
+ * "contact_telephone":"...","software":"...","source_id":"OID","local_id_root":"OID"}`.
+ * Unknown fields are refused.
  *
  * Writes the report to `*out_json` (free with `segur_string_free`), the JSON of
  * `segur export --json`: `{"lots":N,"documents":N,"patients_without_documents":N,

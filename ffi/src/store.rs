@@ -251,9 +251,10 @@ fn portability_err(e: PortabilityStoreError) -> segur_result {
 /// documents filed on or after that day, UTC (`cible`); otherwise every patient (`massif`).
 /// The vendor identity (the manifest's `editeurSortant` and the OIDs of the exporting
 /// system) is `vendor` inline, or the JSON file `vendor_file` (a relative path is taken from
-/// the process's working directory), or `vendor.json` in the store folder: `{"denomination":"...","siret":"14 digits","contact_name":"...",
-/// "contact_email":"...","contact_telephone":"...","software":"...","source_id":"OID",
-/// "local_id_root":"OID"}`. Unknown fields are refused.
+/// the process's working directory), or `vendor.json` in the store folder:
+/// `{"denomination":"...","siret":"14 digits","contact_name":"...","contact_email":"...",
+/// "contact_telephone":"...","software":"...","source_id":"OID","local_id_root":"OID"}`.
+/// Unknown fields are refused.
 ///
 /// Writes the report to `*out_json` (free with `segur_string_free`), the JSON of
 /// `segur export --json`: `{"lots":N,"documents":N,"patients_without_documents":N,
@@ -279,10 +280,7 @@ pub extern "C" fn segur_store_export(
         let options_text = try_ffi!(unsafe { str_arg(options_json, options_json_len) });
         // serde also reads a struct from an array (by position): only an object is options.
         if !options_text.trim_start().starts_with('{') {
-            return fail(
-                segur_result::InvalidJson,
-                "options: a JSON object expected at line 1",
-            );
+            return fail(segur_result::InvalidJson, "options: not a JSON object");
         }
         // SAFETY: as above.
         let request: ExportRequest = try_ffi!(unsafe { json_arg(options_json, options_json_len) });

@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
        SEGUR_RESULT_STORE_EXPORT_OPTIONS, "exclude"},
       {"{\"vendor\":{\"denomination\":\"x\"}}", SEGUR_RESULT_INVALID_JSON, "line 1"},
       {"{\"bogus\":1}", SEGUR_RESULT_INVALID_JSON, "line 1 column"},
-      {"[]", SEGUR_RESULT_INVALID_JSON, "line 1"},
+      {"[]", SEGUR_RESULT_INVALID_JSON, "not a JSON object"},
   };
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     json = NULL;
