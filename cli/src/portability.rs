@@ -3,16 +3,15 @@
 //!
 //! The export needs the vendor's identity (the manifest's `editeurSortant`, the OIDs of the
 //! exporting system): `--vendor FILE`, by default `vendor.json` in the store folder (the JSON
-//! of `segur_store::portability::ExportVendor`). The JSON printed is that of the store's view
-//! types (`ExportReport`, `ImportReport`): counts, store ids, entry paths and reasons.
+//! of `segur_store::portability::ExportVendor`); the flags are the fields of
+//! `segur_store::export_request::ExportRequest`, the options of the C API's
+//! `segur_store_export`. The JSON printed is that of the store's view types (`ExportReport`,
+//! `ImportReport`): counts, store ids, entry paths and reasons.
 
 use clap::Args as ClapArgs;
-use segur_dmp_cda::portability::ExportType;
-use segur_ins::Ins;
 use segur_store::SqliteStore;
-use segur_store::portability::{
-    self, ExportOptions, ExportVendor, ImportOptions, PortabilityStoreError,
-};
+use segur_store::export_request::{self, ExportRequest, ExportRequestError};
+use segur_store::portability::{self, ImportOptions, PortabilityStoreError};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -55,52 +54,6 @@ pub struct ImportArgs {
     json: bool,
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `YYYY-MM-DD` as seconds since the epoch (midnight UTC) and as an XDS time.
-fn parse_date(text: &str) -> Option<(i64, String)> {
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return None;
-    };
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let max = *days_in_month.get(usize::try_from(m - 1).ok()?)?;
-    if !(1980..=2107).contains(&y) || d < 1 || d > max {
-        return None;
-    }
-    Some((
-        days_from_civil(y, m, d) * 86_400,
-        format!("{y:04}{m:02}{d:02}000000"),
-    ))
-}
-
 fn fail(command: &str, e: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("segur {command}: {}", crate::terminal::safe(&e.to_string()));
     ExitCode::from(2)
@@ -115,51 +68,22 @@ pub fn run_export(args: &ExportArgs) -> ExitCode {
 }
 
 fn export(args: &ExportArgs) -> Result<ExitCode, String> {
-    let vendor_path = args
-        .vendor
-        .clone()
-        .unwrap_or_else(|| args.store.join("vendor.json"));
-    let vendor: ExportVendor = serde_json::from_slice(
-        &std::fs::read(&vendor_path)
-            .map_err(|e| format!("vendor identity {}: {e}", vendor_path.display()))?,
-    )
-    .map_err(|e| format!("vendor identity {}: {e}", vendor_path.display()))?;
-    let patient = args
-        .patient
-        .as_deref()
-        .map(|m| {
-            Ins::from_parts(m.trim(), segur_ins::OID_INS_NIR)
-                .map_err(|_| "--patient: not an INS matricule (15 characters, key checked)")
-        })
-        .transpose()?;
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| parse_date(s).ok_or("--since: not a date YYYY-MM-DD (1980 to 2107)"))
-        .transpose()?;
-    let export_type = match (&patient, &since) {
-        (Some(_), _) => ExportType::Unitaire,
-        (None, Some(_)) => ExportType::Cible,
-        (None, None) => ExportType::Massif,
+    let request = ExportRequest {
+        patient: args.patient.clone(),
+        all: args.all,
+        since: args.since.clone(),
+        vendor: None,
+        vendor_file: args.vendor.clone(),
     };
-    let mut info = vendor.info(export_type);
-    if let Some((_, start)) = &since {
-        info.period = Some((start.clone(), info.extract_time.clone()));
-    }
-    info.requester = "pharmacie (segur export)".to_owned();
-    info.perimeter = match (&patient, &since) {
-        (Some(_), _) => "documents Ségur d'un patient",
-        (None, Some(_)) => "documents Ségur de l'officine classés depuis la date de début",
-        (None, None) => "documents Ségur de l'officine",
-    }
-    .to_owned();
-    let options = ExportOptions {
-        info,
-        local_id_root: vendor.local_id_root.clone(),
-        patient,
-        since: since.map(|(s, _)| s),
-        cda_limits: Default::default(),
-    };
+    let options = request.options(&args.store).map_err(|e| match e {
+        ExportRequestError::InvalidPatient => {
+            "--patient: not an INS matricule (15 characters, key checked)".to_owned()
+        }
+        ExportRequestError::InvalidSince => {
+            "--since: not a date YYYY-MM-DD (1980 to 2107)".to_owned()
+        }
+        e => e.to_string(),
+    })?;
     if !args
         .store
         .join(segur_store::sqlite::DATABASE_FILE)
@@ -168,25 +92,8 @@ fn export(args: &ExportArgs) -> Result<ExitCode, String> {
         return Err(format!("no store in {}", args.store.display()));
     }
     let store = SqliteStore::open(&args.store).map_err(|e| e.to_string())?;
-    let mut part = args.out.clone().into_os_string();
-    part.push(".part");
-    let part = PathBuf::from(part);
-    let written = (|| {
-        let file = std::fs::File::create(&part).map_err(|e| e.to_string())?;
-        let (w, report) = portability::export(&store, std::io::BufWriter::new(file), &options)
-            .map_err(|e| e.to_string())?;
-        let file = w.into_inner().map_err(|e| e.to_string())?;
-        file.sync_all().map_err(|e| e.to_string())?;
-        std::fs::rename(&part, &args.out).map_err(|e| e.to_string())?;
-        Ok::<_, String>(report)
-    })();
-    let report = match written {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(e);
-        }
-    };
+    let report = export_request::write_export_file(&store, &args.out, &options)
+        .map_err(|e| e.to_string())?;
     if args.json {
         crate::terminal::print_json(&report, false).map_err(|e| e.to_string())?;
     } else {

@@ -523,6 +523,20 @@ fn hostile_exports_are_refused_whole() {
         n.starts_with("DOCUMENT/").then(|| (n.to_owned(), b))
     }));
     assert!(matches!(e, PortabilityError::NotAnExport), "{e}");
+
+    // Cut just after the first lot's own end record, or bytes before the first entry: the zip
+    // reader would take what it finds for a plain IHE_XDM.ZIP (the first lot alone).
+    let first_end = good.windows(4).position(|w| w == b"PK\x05\x06").unwrap();
+    for bad in [
+        good[..first_end + 22].to_vec(),
+        [b"junk".as_slice(), &good].concat(),
+    ] {
+        let e = refused(&bad);
+        assert!(
+            matches!(&e, PortabilityError::Archive(XdmError::Zip(m)) if m.contains("before the first entry")),
+            "{e}"
+        );
+    }
 }
 
 /// `export` with lot `id` replaced by `lot`, the manifest's size and hash updated to match.

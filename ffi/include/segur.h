@@ -1080,6 +1080,25 @@ enum segur_result
    */
   SEGUR_RESULT_STORE_INVALID_FIELD = 11006,
   /**
+   * The archive given to `segur_store_import` is refused (not a zip, an entry that
+   * escapes its folder, a bomb, a lot whose hash disagrees with MANIFEST.XML...): the
+   * detail names the entry, lot or field; the store is unchanged.
+   */
+  SEGUR_RESULT_STORE_ARCHIVE_REFUSED = 11007,
+  /**
+   * The archive file given to `segur_store_import` cannot be opened.
+   */
+  SEGUR_RESULT_STORE_ARCHIVE_UNREADABLE = 11008,
+  /**
+   * The export could not be written (the file, or a lot); nothing is left at the path.
+   */
+  SEGUR_RESULT_STORE_EXPORT = 11009,
+  /**
+   * The options of `segur_store_export` are not an export: `patient` not an INS, `since`
+   * not a date, conflicting fields, vendor identity missing or invalid.
+   */
+  SEGUR_RESULT_STORE_EXPORT_OPTIONS = 11010,
+  /**
    * Another store error.
    */
   SEGUR_RESULT_STORE_OTHER = 11099,
@@ -3273,6 +3292,66 @@ segur_result segur_store_reject(const segur_store *store,
                                 int64_t review_id,
                                 const char *actor,
                                 size_t actor_len);
+
+/**
+ * Writes the store's patients as a portability export (MANIFEST.XML, README.TXT, one
+ * IHE_XDM lot per patient holding a document; PDLGC 0.1.0 draft, `portability.md` §1) to the
+ * file `out_path` (UTF-8): written to `out_path.part`, synced, then renamed, so that the path
+ * holds a whole export or is left as it was.
+ *
+ * `options_json` holds the options of `segur export`, every field optional:
+ * `{"patient":"279035121518989","all":false,"since":"2026-01-01","vendor":{...},
+ * "vendor_file":"/path/vendor.json"}`. `patient` (an INS matricule, key checked) limits the
+ * export to the local identities holding it (`unitaire`), excluding `all`; `since` keeps the
+ * documents filed on or after that day, UTC (`cible`); otherwise every patient (`massif`).
+ * The vendor identity (the manifest's `editeurSortant` and the OIDs of the exporting
+ * system) is `vendor` inline, or the JSON file `vendor_file` (a relative path is taken from
+ * the process's working directory), or `vendor.json` in the store folder:
+ * `{"denomination":"...","siret":"14 digits","contact_name":"...","contact_email":"...",
+ * "contact_telephone":"...","software":"...","source_id":"OID","local_id_root":"OID"}`.
+ * Unknown fields are refused.
+ *
+ * Writes the report to `*out_json` (free with `segur_string_free`), the JSON of
+ * `segur export --json`: `{"lots":N,"documents":N,"patients_without_documents":N,
+ * "review_documents_not_exported":N,"not_exported":[{"document":ID,"reason":"..."}]}`.
+ *
+ * Errors: `SEGUR_RESULT_INVALID_JSON` (options not a JSON object, or an unknown field;
+ * position only), `SEGUR_RESULT_INVALID_PARAMETER` (`out_path` empty),
+ * `SEGUR_RESULT_STORE_EXPORT_OPTIONS` (the detail names the field),
+ * `SEGUR_RESULT_STORE_UNKNOWN_PATIENT` (no local identity holds `patient`),
+ * `SEGUR_RESULT_STORE_EXPORT` (the file cannot be written), `SEGUR_RESULT_STORE_STORAGE`,
+ * `SEGUR_RESULT_STORE_CORRUPT`. Thread-safe (the store is locked for the whole export).
+ */
+segur_result segur_store_export(const segur_store *store,
+                                const char *options_json,
+                                size_t options_json_len,
+                                const char *out_path,
+                                size_t out_path_len,
+                                char **out_json);
+
+/**
+ * Files the archive `path` (UTF-8; a portability export, or a plain IHE_XDM.ZIP) into the
+ * store, whole or not at all: the archive is checked whole first (every limit of the XDM
+ * reader: no path escaping its folder, no absolute path or link, no bomb; each lot's size
+ * and SHA-256 against MANIFEST.XML), then filed in one transaction. Into an empty store, the
+ * lots of an export recreate their patients; otherwise each CDA is placed with the inbox's
+ * identity rules (automatically only on a qualified INS matching one local identity whose
+ * traits agree, else the review list with the reason).
+ *
+ * Writes the report to `*out_json` (free with `segur_string_free`), the JSON of
+ * `segur import --json`: `{"format":"export","recreated_patients":true,"lots":N,
+ * "patients_created":N,"documents_linked":N,"documents_to_review":N,
+ * "identities_downgraded":N,"unplaced":[{"path":"...","reason":"..."}]}` (`format`:
+ * `export` or `ihe_xdm`).
+ *
+ * Errors: `SEGUR_RESULT_STORE_ARCHIVE_REFUSED` (the detail names the entry, lot or manifest
+ * field; the store is unchanged), `SEGUR_RESULT_STORE_ARCHIVE_UNREADABLE`,
+ * `SEGUR_RESULT_STORE_STORAGE` (the import is rolled back whole). Thread-safe.
+ */
+segur_result segur_store_import(const segur_store *store,
+                                const char *path,
+                                size_t path_len,
+                                char **out_json);
 
 /**
  * Parses a decoded 2D-Doc (`code`, `code_len` bytes: the symbol's payload with its GS/RS/US

@@ -313,6 +313,10 @@ const
   SEGUR_RESULT_STORE_UNKNOWN_REVIEW = 11004;
   SEGUR_RESULT_STORE_ALREADY_DECIDED = 11005;
   SEGUR_RESULT_STORE_INVALID_FIELD = 11006;
+  SEGUR_RESULT_STORE_ARCHIVE_REFUSED = 11007;
+  SEGUR_RESULT_STORE_ARCHIVE_UNREADABLE = 11008;
+  SEGUR_RESULT_STORE_EXPORT = 11009;
+  SEGUR_RESULT_STORE_EXPORT_OPTIONS = 11010;
   SEGUR_RESULT_STORE_OTHER = 11099;
 
   { segur_psc_channel }
@@ -539,6 +543,11 @@ function segur_store_attach(Store: PSegurStore; ReviewId: Int64; PatientId: Int6
   Actor: PAnsiChar; ActorLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
 function segur_store_reject(Store: PSegurStore; ReviewId: Int64; Actor: PAnsiChar;
   ActorLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+function segur_store_export(Store: PSegurStore; OptionsJson: PAnsiChar;
+  OptionsJsonLen: TSegurSize; OutPath: PAnsiChar; OutPathLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
+function segur_store_import(Store: PSegurStore; Path: PAnsiChar; PathLen: TSegurSize;
+  out OutJson: PAnsiChar): TSegurResult; cdecl; external SegurLib;
 
 { CDA documents and IHE_XDM archives }
 function segur_cda_example(DocType: PAnsiChar; DocTypeLen: TSegurSize;

@@ -327,6 +327,48 @@ begin
   RemoveDir(string(Dir));
 end;
 
+{ The portability export and import of an empty store: the declarations of Segur.pas called
+  as a Delphi LGO would (argument order, out parameters, result codes). }
+procedure TestStore;
+var
+  Dir, Options, OutPath, Missing: UTF8String;
+  Store: PSegurStore;
+  OutText: PAnsiChar;
+begin
+  Dir := UTF8String(GetTempDir(False)) + 'segur-pascal-store-' +
+    UTF8String(IntToStr(GetProcessID));
+  Store := nil;
+  CheckCode(SEGUR_RESULT_OK, segur_store_open(SegurIn(Dir), Length(Dir), Store), 'store open');
+  OutPath := Dir + '/export.zip';
+  Options := '{"since":"2026-02-30"}';
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_STORE_EXPORT_OPTIONS, segur_store_export(Store, SegurIn(Options),
+    Length(Options), SegurIn(OutPath), Length(OutPath), OutText), 'export bad date');
+  Check(OutText = nil, 'no report on error');
+  Check(Pos('since', string(SegurLastDetail)) > 0, 'export detail names the field');
+  Options := '{"vendor":{"denomination":"Editeur","siret":"73282932000074",' +
+    '"contact_name":"Support","software":"lgo 1.0","source_id":"1.2.250.1.999.1",' +
+    '"local_id_root":"1.2.250.1.999.1.2"}}';
+  CheckCode(SEGUR_RESULT_OK, segur_store_export(Store, SegurIn(Options), Length(Options),
+    SegurIn(OutPath), Length(OutPath), OutText), 'export');
+  Check(Pos('"lots":0', string(SegurTake(OutText))) > 0, 'export report');
+  Check(FileExists(string(OutPath)), 'export written');
+  Missing := Dir + '/missing.zip';
+  OutText := nil;
+  CheckCode(SEGUR_RESULT_STORE_ARCHIVE_UNREADABLE, segur_store_import(Store, SegurIn(Missing),
+    Length(Missing), OutText), 'import missing file');
+  Missing := Dir + '/store.sqlite';
+  CheckCode(SEGUR_RESULT_STORE_ARCHIVE_REFUSED, segur_store_import(Store, SegurIn(Missing),
+    Length(Missing), OutText), 'import not a zip');
+  Check(OutText = nil, 'no import report on error');
+  segur_store_free(Store);
+  DeleteFile(string(OutPath));
+  DeleteFile(string(Dir) + '/store.sqlite');
+  DeleteFile(string(Dir) + '/store.sqlite-wal');
+  DeleteFile(string(Dir) + '/store.sqlite-shm');
+  RemoveDir(string(Dir));
+end;
+
 { The DMP button URL and a missing configuration always; with a dmp.toml and a patient
   matricule as arguments (ffi/tests/c_dmp.rs runs it so against the DMP simulator), TD0.2
   status and TD3.1 find too. }
@@ -390,6 +432,7 @@ begin
   TestCodes;
   TestMssCredentials;
   TestAccess;
+  TestStore;
   TestDmp;
   WriteLn('test_segur: ', Passed, ' checks passed, ', Failed, ' failed');
   if Failed > 0 then

@@ -594,6 +594,17 @@ pub enum segur_result {
     /// A text field is too long or holds a control character, or an identity status and its
     /// INS disagree.
     StoreInvalidField = 11006,
+    /// The archive given to `segur_store_import` is refused (not a zip, an entry that
+    /// escapes its folder, a bomb, a lot whose hash disagrees with MANIFEST.XML...): the
+    /// detail names the entry, lot or field; the store is unchanged.
+    StoreArchiveRefused = 11007,
+    /// The archive file given to `segur_store_import` cannot be opened.
+    StoreArchiveUnreadable = 11008,
+    /// The export could not be written (the file, or a lot); nothing is left at the path.
+    StoreExport = 11009,
+    /// The options of `segur_store_export` are not an export: `patient` not an INS, `since`
+    /// not a date, conflicting fields, vendor identity missing or invalid.
+    StoreExportOptions = 11010,
     /// Another store error.
     StoreOther = 11099,
 }
@@ -882,6 +893,10 @@ tables! {
     StoreUnknownReview => "no such review entry",
     StoreAlreadyDecided => "the review entry is already decided",
     StoreInvalidField => "a field is too long, holds a control character, or an identity status and its INS disagree",
+    StoreArchiveRefused => "the archive is refused: the store is unchanged",
+    StoreArchiveUnreadable => "the archive file cannot be opened",
+    StoreExport => "the export could not be written",
+    StoreExportOptions => "the export options are invalid (patient INS, start date, vendor identity)",
     StoreOther => "the document store operation failed",
 }
 

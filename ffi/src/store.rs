@@ -7,18 +7,27 @@
 //! WAL, one transaction per filing). The JSON written is that of `segur_store` (the same as
 //! `segur inbox ... --json`): counts, local ids, hashes and reasons, and the file names
 //! attachments were sent with (which a sender may have built from the patient's name).
+//!
+//! `segur_store_export` and `segur_store_import` are `segur export` and `segur import`: the
+//! same options (`segur_store::export_request::ExportRequest`) and the same report JSON
+//! (`segur_store::portability::ExportReport`, `ImportReport`).
 
-use crate::boundary::{handle_mut, handle_ref, out_arg, str_arg, write_handle, write_json};
+use crate::boundary::{
+    handle_mut, handle_ref, json_arg, out_arg, str_arg, write_handle, write_json,
+};
 use crate::detail::fail;
 use crate::mss_mailbox::segur_mss_mailbox;
 use crate::mssante::mss_err;
 use crate::result::segur_result;
 use crate::try_ffi;
+use ::segur_store::export_request::{ExportRequest, write_export_file};
 use ::segur_store::inbox::{SyncOptions, sync_session};
 use ::segur_store::model::{LocalPatientId, ReviewDecision, ReviewId};
+use ::segur_store::portability::{self, ImportOptions, PortabilityStoreError};
 use ::segur_store::view::ReviewView;
 use ::segur_store::{DocumentStore, InboxError, SqliteStore, StoreError};
 use std::ffi::c_char;
+use std::io::BufReader;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -212,4 +221,123 @@ pub extern "C" fn segur_store_reject(
     actor_len: usize,
 ) -> segur_result {
     crate::ffi_boundary!({ decide(store, review_id, &ReviewDecision::Reject, actor, actor_len) })
+}
+
+fn portability_err(e: PortabilityStoreError) -> segur_result {
+    match e {
+        PortabilityStoreError::Refused(e) => fail(
+            segur_result::StoreArchiveRefused,
+            format_args!("{e}; the store is unchanged"),
+        ),
+        PortabilityStoreError::Export(e) => fail(segur_result::StoreExport, e),
+        PortabilityStoreError::Store(e) => store_err(e),
+        PortabilityStoreError::NoSuchPatient => fail(
+            segur_result::StoreUnknownPatient,
+            PortabilityStoreError::NoSuchPatient,
+        ),
+        other => fail(segur_result::StoreOther, other),
+    }
+}
+
+/// Writes the store's patients as a portability export (MANIFEST.XML, README.TXT, one
+/// IHE_XDM lot per patient holding a document; PDLGC 0.1.0 draft, `portability.md` §1) to the
+/// file `out_path` (UTF-8): written to `out_path.part`, synced, then renamed, so that the path
+/// holds a whole export or is left as it was.
+///
+/// `options_json` holds the options of `segur export`, every field optional:
+/// `{"patient":"279035121518989","all":false,"since":"2026-01-01","vendor":{...},
+/// "vendor_file":"/path/vendor.json"}`. `patient` (an INS matricule, key checked) limits the
+/// export to the local identities holding it (`unitaire`), excluding `all`; `since` keeps the
+/// documents filed on or after that day, UTC (`cible`); otherwise every patient (`massif`).
+/// The vendor identity (the manifest's `editeurSortant` and the OIDs of the exporting
+/// system) is `vendor` inline, or the JSON file `vendor_file` (a relative path is taken from
+/// the process's working directory), or `vendor.json` in the store folder:
+/// `{"denomination":"...","siret":"14 digits","contact_name":"...","contact_email":"...",
+/// "contact_telephone":"...","software":"...","source_id":"OID","local_id_root":"OID"}`.
+/// Unknown fields are refused.
+///
+/// Writes the report to `*out_json` (free with `segur_string_free`), the JSON of
+/// `segur export --json`: `{"lots":N,"documents":N,"patients_without_documents":N,
+/// "review_documents_not_exported":N,"not_exported":[{"document":ID,"reason":"..."}]}`.
+///
+/// Errors: `SEGUR_RESULT_INVALID_JSON` (options not a JSON object, or an unknown field;
+/// position only), `SEGUR_RESULT_INVALID_PARAMETER` (`out_path` empty),
+/// `SEGUR_RESULT_STORE_EXPORT_OPTIONS` (the detail names the field),
+/// `SEGUR_RESULT_STORE_UNKNOWN_PATIENT` (no local identity holds `patient`),
+/// `SEGUR_RESULT_STORE_EXPORT` (the file cannot be written), `SEGUR_RESULT_STORE_STORAGE`,
+/// `SEGUR_RESULT_STORE_CORRUPT`. Thread-safe (the store is locked for the whole export).
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_store_export(
+    store: *const segur_store,
+    options_json: *const c_char,
+    options_json_len: usize,
+    out_path: *const c_char,
+    out_path_len: usize,
+    out_json: *mut *mut c_char,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: each pointer is followed by its readable length.
+        let options_text = try_ffi!(unsafe { str_arg(options_json, options_json_len) });
+        // serde also reads a struct from an array (by position): only an object is options.
+        if !options_text.trim_start().starts_with('{') {
+            return fail(segur_result::InvalidJson, "options: not a JSON object");
+        }
+        // SAFETY: as above.
+        let request: ExportRequest = try_ffi!(unsafe { json_arg(options_json, options_json_len) });
+        // SAFETY: as above.
+        let out_path = try_ffi!(unsafe { str_arg(out_path, out_path_len) });
+        try_ffi!(out_arg(out_json));
+        if out_path.is_empty() {
+            return fail(segur_result::InvalidParameter, "out_path is empty");
+        }
+        let report = try_ffi!(with(store, |s| {
+            let options = request
+                .options(s.folder())
+                .map_err(|e| fail(segur_result::StoreExportOptions, e))?;
+            write_export_file(&*s, Path::new(out_path), &options).map_err(portability_err)
+        }));
+        write_json(out_json, &report)
+    })
+}
+
+/// Files the archive `path` (UTF-8; a portability export, or a plain IHE_XDM.ZIP) into the
+/// store, whole or not at all: the archive is checked whole first (every limit of the XDM
+/// reader: no path escaping its folder, no absolute path or link, no bomb; each lot's size
+/// and SHA-256 against MANIFEST.XML), then filed in one transaction. Into an empty store, the
+/// lots of an export recreate their patients; otherwise each CDA is placed with the inbox's
+/// identity rules (automatically only on a qualified INS matching one local identity whose
+/// traits agree, else the review list with the reason).
+///
+/// Writes the report to `*out_json` (free with `segur_string_free`), the JSON of
+/// `segur import --json`: `{"format":"export","recreated_patients":true,"lots":N,
+/// "patients_created":N,"documents_linked":N,"documents_to_review":N,
+/// "identities_downgraded":N,"unplaced":[{"path":"...","reason":"..."}]}` (`format`:
+/// `export` or `ihe_xdm`).
+///
+/// Errors: `SEGUR_RESULT_STORE_ARCHIVE_REFUSED` (the detail names the entry, lot or manifest
+/// field; the store is unchanged), `SEGUR_RESULT_STORE_ARCHIVE_UNREADABLE`,
+/// `SEGUR_RESULT_STORE_STORAGE` (the import is rolled back whole). Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn segur_store_import(
+    store: *const segur_store,
+    path: *const c_char,
+    path_len: usize,
+    out_json: *mut *mut c_char,
+) -> segur_result {
+    crate::ffi_boundary!({
+        // SAFETY: header contract: `path` is followed by its readable length.
+        let path = try_ffi!(unsafe { str_arg(path, path_len) });
+        try_ffi!(out_arg(out_json));
+        let report = try_ffi!(with(store, |s| {
+            let file = std::fs::File::open(path).map_err(|e| {
+                fail(
+                    segur_result::StoreArchiveUnreadable,
+                    format_args!("archive file: {}", e.kind()),
+                )
+            })?;
+            portability::import(s, BufReader::new(file), &ImportOptions::default())
+                .map_err(portability_err)
+        }));
+        write_json(out_json, &report)
+    })
 }

@@ -17,6 +17,9 @@
 //! - [`portability`]: [`portability::export`] and [`portability::import`], the store to and
 //!   from the portability archive of `segur_dmp_cda::portability` (one patient at a time out,
 //!   a whole archive or nothing in);
+//! - [`export_request`]: [`export_request::ExportRequest`], an export as `segur export` and
+//!   `segur_store_export` ask for it (perimeter, start date, vendor identity), and
+//!   [`export_request::write_export_file`], the export written to a file whole or not at all;
 //! - [`view`]: the JSON views shared by the CLI and the C API;
 //! - [`error`]: [`StoreError`] and [`InboxError`].
 //!
@@ -27,6 +30,7 @@
 
 pub mod document_store;
 pub mod error;
+pub mod export_request;
 pub mod inbox;
 pub mod model;
 pub mod portability;

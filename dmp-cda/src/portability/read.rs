@@ -294,6 +294,17 @@ fn read_inner<R: Read + Seek>(
         .into());
     }
     let mut zip = zip::ZipArchive::new(reader).map_err(XdmError::from)?;
+    // The zip reader accepts data before the first entry (self-extracting archives) and then
+    // takes the last end record it finds for the archive's. An export cut just after one of
+    // its lots (stored zips whose end records are visible) would read as that lot alone, a
+    // plain IHE_XDM.ZIP: an export or an IHE_XDM starts at byte 0, anything else is refused.
+    if zip.offset() != 0 {
+        return Err(XdmError::Zip(format!(
+            "{} bytes before the first entry: a truncated or altered archive",
+            zip.offset()
+        ))
+        .into());
+    }
     if zip.len() > limits.max_entries {
         return Err(XdmError::TooManyEntries {
             count: zip.len(),
