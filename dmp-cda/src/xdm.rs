@@ -402,6 +402,15 @@ fn read_entries(zip_bytes: &[u8], limits: &XdmLimits) -> Result<Vec<RawEntry>, X
         });
     }
     let mut archive = zip::ZipArchive::new(Cursor::new(zip_bytes))?;
+    // The zip reader accepts data before the first entry (self-extracting archives) and takes
+    // the last end record it finds for the archive's: a package cut or prefixed would be read
+    // as whatever zip ends it (a stored inner zip, say). An IHE_XDM.ZIP starts at byte 0.
+    if archive.offset() != 0 {
+        return Err(XdmError::Zip(format!(
+            "{} bytes before the first entry: a truncated or altered archive",
+            archive.offset()
+        )));
+    }
     if archive.len() > limits.max_entries {
         return Err(XdmError::TooManyEntries {
             count: archive.len(),

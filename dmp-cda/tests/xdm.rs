@@ -476,3 +476,35 @@ fn end_record_floods_are_refused_before_the_zip_reader() {
     let pkg = XdmPackage::unpack(&z, &XdmLimits::default()).unwrap();
     assert_eq!(pkg.subsets[0].documents.len(), 2);
 }
+
+#[test]
+fn data_before_the_first_entry_is_refused() {
+    let cda = sample("VAC-NOTE_2023.01.xml");
+    let (inner, _) = pack_cda(&cda, None, &opts()).unwrap();
+    XdmPackage::unpack(&inner, &XdmLimits::default()).unwrap();
+    // A prefix (the self-extracting layout the zip reader accepts).
+    let prefixed = [&b"#!/bin/sh\nexit 0\n"[..], &inner].concat();
+    // A package stored inside another zip and cut just after it: the zip reader would find the
+    // inner package's end record and read the inner package alone.
+    let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    zw.start_file(
+        "PAT00001.ZIP",
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored),
+    )
+    .unwrap();
+    zw.write_all(&inner).unwrap();
+    let outer = zw.finish().unwrap().into_inner();
+    let start = outer.windows(inner.len()).position(|w| w == inner).unwrap();
+    let cut = outer.get(..start + inner.len()).unwrap().to_vec();
+    for (name, bytes) in [("prefixed", prefixed), ("cut", cut)] {
+        match XdmPackage::unpack(&bytes, &XdmLimits::default()) {
+            Err(XdmError::Zip(reason)) => {
+                assert!(
+                    reason.contains("before the first entry"),
+                    "{name}: {reason}"
+                )
+            }
+            other => panic!("{name}: expected a refusal, got {other:?}"),
+        }
+    }
+}
