@@ -270,15 +270,9 @@ fn logout(c: &Settings) -> Result<(), Failure> {
 fn proxy(path: &Path) -> Result<(), Failure> {
     use segur_psc::proxy::{ProxyConfig, ProxyServer, PscUpstream};
     let config = ProxyConfig::load(path).map_err(|e| Failure::Error(e.to_string()))?;
-    let Some(psc) = &config.psc else {
-        return Err(Failure::Error(format!(
-            "{}: no [psc] section (the PSC client configuration and its CA)",
-            path.display()
-        )));
-    };
-    let upstream = PscUpstream::from_settings(psc)
-        .map_err(|e| Failure::Error(format!("Pro Santé Connect client: {e}")))?;
-    let server = ProxyServer::start(config, std::sync::Arc::new(upstream))
+    let upstreams = PscUpstream::for_structures(&config)
+        .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?;
+    let server = ProxyServer::start_structures(config, upstreams)
         .map_err(|e| Failure::Error(e.to_string()))?;
     println!("listening on {}", server.local_addr());
     server.wait();

@@ -69,12 +69,51 @@ impl PscUpstream {
         Ok(Self::new(client))
     }
 
+    /// One upstream per structure of `config`, each over its own PSC client (`[psc]`, or
+    /// `[structures.<name>.psc]`), for [`super::ProxyServer::start_structures`]. A structure
+    /// without its PSC section is refused, named.
+    pub fn for_structures(
+        config: &super::ProxyConfig,
+    ) -> Result<std::collections::BTreeMap<String, Arc<dyn Upstream>>, StructureError> {
+        let mut out = std::collections::BTreeMap::new();
+        for (name, structure) in &config.structures {
+            let Some(settings) = &structure.psc else {
+                return Err(StructureError::NoPsc(name.clone()));
+            };
+            let upstream = Self::from_settings(settings).map_err(|source| StructureError::Psc {
+                structure: name.clone(),
+                source,
+            })?;
+            out.insert(name.clone(), Arc::new(upstream) as Arc<dyn Upstream>);
+        }
+        Ok(out)
+    }
+
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
         match self.running.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }
     }
+}
+
+/// Why the PSC client of a structure could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StructureError {
+    /// The structure has no PSC section (`[psc]` without structures, else
+    /// `[structures.<name>.psc]`).
+    #[error("structure {0}: no PSC client configured (the psc section: config and ca)")]
+    NoPsc(String),
+    /// Its PSC client could not be built (credentials, anchors).
+    #[error("structure {structure}: Pro Santé Connect client: {source}")]
+    Psc {
+        /// The structure.
+        structure: String,
+        /// Why.
+        #[source]
+        source: PscError,
+    },
 }
 
 fn upstream_err(e: PscError) -> UpstreamError {
