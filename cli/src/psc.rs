@@ -63,7 +63,8 @@ pub enum Command {
         connection: Connection,
     },
     /// Run the proxy e-Santé: its configuration (TOML) names the listening address, the
-    /// certificates, the known clients, the backends and, in `[psc]`, Pro Santé Connect.
+    /// certificates, the known clients, the backends and, in `[psc]` (or one
+    /// `[structures.<name>.psc]` per structure), Pro Santé Connect.
     /// Prints `listening on ADDRESS` and serves until stopped.
     Proxy {
         /// The proxy's configuration.
@@ -171,6 +172,19 @@ fn resume(p: &ProxyTokenProvider, c: &Settings) -> Result<(), Failure> {
         .map_err(|_| Failure::Error(format!("{}: not a session file", path.display())))?;
     p.resume(token.trim())
         .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
+}
+
+/// The token provider of `backend` on the desktop's PSC session (the session file of `segur psc
+/// login`): each token is asked from the proxy (`GET /token/<backend>`, for a backend the proxy
+/// releases to desktops), never stored here. Errors name the cause, never a token.
+pub fn session_tokens(c: &Settings, backend: &str) -> Result<ProxyTokenProvider, String> {
+    let text = |f: Failure| match f {
+        Failure::Refused(m) | Failure::Error(m) => format!("PSC session: {m}"),
+    };
+    let p = provider(c).map_err(text)?;
+    resume(&p, c).map_err(text)?;
+    p.for_backend(backend)
+        .map_err(|e| format!("PSC session: {e}"))
 }
 
 fn write_session(path: &Path, token: &str) -> Result<(), Failure> {

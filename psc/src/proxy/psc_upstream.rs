@@ -103,7 +103,7 @@ impl PscUpstream {
 pub enum StructureError {
     /// The structure has no PSC section (`[psc]` without structures, else
     /// `[structures.<name>.psc]`).
-    #[error("structure {0}: no PSC client configured (the psc section: config and ca)")]
+    #[error("{}", no_psc(.0))]
     NoPsc(String),
     /// Its PSC client could not be built (credentials, anchors).
     #[error("structure {structure}: Pro Santé Connect client: {source}")]
@@ -114,6 +114,15 @@ pub enum StructureError {
         #[source]
         source: PscError,
     },
+}
+
+fn no_psc(structure: &str) -> String {
+    let section = if structure == super::config::IMPLICIT_STRUCTURE {
+        "[psc]".to_owned()
+    } else {
+        format!("[structures.{structure}.psc]")
+    };
+    format!("no {section} section (the PSC client configuration and its CA)")
 }
 
 fn upstream_err(e: PscError) -> UpstreamError {
