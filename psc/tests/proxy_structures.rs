@@ -15,7 +15,9 @@ use segur_psc::PscClient;
 use segur_psc::config::{ClientCredentials, PscConfig, ThumbprintForm};
 use segur_psc::desktop::{DesktopError, ProxySettings, ProxyTokenProvider};
 use segur_psc::exchange::thumbprint;
-use segur_psc::proxy::upstream::Channel;
+use segur_psc::proxy::upstream::{
+    BindingMessage, Channel, CibaPoll, CibaRequest, ExchangeTarget, UpstreamError,
+};
 use segur_psc::proxy::{ProxyConfig, ProxyError, ProxyServer, PscUpstream};
 use segur_test_support::oidc_provider::{self as op, OidcProvider};
 use segur_test_support::pki::{self, Leaf};
@@ -263,4 +265,46 @@ credentials.fhir = {{ cert = "b.pem", key = "b.key" }}
             .all(|t| t.get("reason").is_none_or(|r| r.is_null())),
         "{traces:?}"
     );
+
+    // Below the proxy: a session made by structure A's PSC client is refused by B's, which
+    // never refreshes, exchanges or logs it out with its own credentials.
+    let upstreams =
+        PscUpstream::for_structures(&ProxyConfig::load(&d.join("proxy.toml")).unwrap()).unwrap();
+    let (up_a, up_b) = (&upstreams["pharmacie-a"], &upstreams["pharmacie-b"]);
+    p.ciba_policy(ID_A, "approve", 300, 30);
+    let pending = up_a
+        .start_ciba(&CibaRequest {
+            national_id: ID_A,
+            binding_message: BindingMessage::parse("42").unwrap(),
+            channel: Channel::Card,
+        })
+        .unwrap();
+    let session = loop {
+        std::thread::sleep(pending.interval);
+        match up_a.poll(&pending).unwrap() {
+            CibaPoll::Approved(s) => break *s,
+            CibaPoll::Pending | CibaPoll::SlowDown => {}
+        }
+    };
+    let identity_b =
+        ClientIdentity::from_pem(org_b.cert_pem.as_bytes(), org_b.key_pem.as_bytes()).unwrap();
+    let target = ExchangeTarget {
+        backend: "fhir",
+        token_endpoint: &token_endpoint,
+        audience: Some(op::BACKEND_AUDIENCE),
+        scope: Some("read"),
+        identity: &identity_b,
+    };
+    for refused in [
+        up_b.exchange(&session, &target).map(|_| ()),
+        up_b.access_token(&session).map(|_| ()),
+        up_b.logout(&session),
+    ] {
+        assert!(
+            matches!(&refused, Err(UpstreamError::Refused(m)) if m.contains("another PSC client")),
+            "{refused:?}"
+        );
+    }
+    assert!(up_a.exchange(&session, &target).is_ok());
+    up_a.logout(&session).unwrap();
 }

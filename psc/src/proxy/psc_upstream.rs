@@ -38,12 +38,19 @@ struct Running {
 struct CoreState {
     session: Arc<crate::PscSession>,
     exchanger: Exchanger,
+    /// The [`PscUpstream`] that made it ([`PscUpstream::id`]).
+    owner: u64,
 }
+
+/// Distinct ids of the upstreams of a process (one per structure's PSC client).
+static NEXT_UPSTREAM_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// [`Upstream`] over a [`PscClient`].
 pub struct PscUpstream {
     client: PscClient,
     running: Mutex<HashMap<String, Running>>,
+    /// Sessions carry it: another upstream (another structure's PSC client) refuses them.
+    id: u64,
 }
 
 impl std::fmt::Debug for PscUpstream {
@@ -58,6 +65,7 @@ impl PscUpstream {
         Self {
             client,
             running: Mutex::new(HashMap::new()),
+            id: NEXT_UPSTREAM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -134,11 +142,19 @@ fn upstream_err(e: PscError) -> UpstreamError {
     }
 }
 
-fn core(session: &PscSession) -> Result<&CoreState, UpstreamError> {
-    session
-        .state
-        .downcast_ref::<CoreState>()
-        .ok_or_else(|| UpstreamError::Refused("a session made by another upstream".into()))
+impl PscUpstream {
+    /// The session's state, when this upstream made it: a session of another PSC client (of
+    /// another structure) is refused, never refreshed, exchanged or logged out with this
+    /// client's credentials.
+    fn core<'a>(&self, session: &'a PscSession) -> Result<&'a CoreState, UpstreamError> {
+        session
+            .state
+            .downcast_ref::<CoreState>()
+            .filter(|c| c.owner == self.id)
+            .ok_or_else(|| {
+                UpstreamError::Refused("a session of another PSC client (structure)".into())
+            })
+    }
 }
 
 impl Upstream for PscUpstream {
@@ -208,6 +224,7 @@ impl Upstream for PscUpstream {
             state: Box::new(CoreState {
                 exchanger: Exchanger::new(session.clone()),
                 session,
+                owner: self.id,
             }),
         })))
     }
@@ -223,7 +240,7 @@ impl Upstream for PscUpstream {
         session: &PscSession,
         target: &ExchangeTarget<'_>,
     ) -> Result<AccessToken, UpstreamError> {
-        let core = core(session)?;
+        let core = self.core(session)?;
         core.exchanger
             .token_for(&exchange::ExchangeTarget {
                 token_endpoint: target.token_endpoint.to_owned(),
@@ -237,10 +254,13 @@ impl Upstream for PscUpstream {
     }
 
     fn access_token(&self, session: &PscSession) -> Result<AccessToken, UpstreamError> {
-        core(session)?.session.access_token().map_err(upstream_err)
+        self.core(session)?
+            .session
+            .access_token()
+            .map_err(upstream_err)
     }
 
     fn logout(&self, session: &PscSession) -> Result<(), UpstreamError> {
-        core(session)?.session.logout().map_err(upstream_err)
+        self.core(session)?.session.logout().map_err(upstream_err)
     }
 }
