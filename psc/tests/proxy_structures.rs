@@ -251,6 +251,7 @@ credentials.fhir = {{ cert = "b.pem", key = "b.key" }}
     for t in refused {
         assert_eq!(t["type"], "SEND_REFUSED");
         assert_eq!(t["clientId"], "lgo-b");
+        assert_eq!(t["structure"], "pharmacie-b");
         assert_eq!(t["apiRequest"]["nomApiPsc"], "dmp");
     }
     // Both logouts went to PSC through the session's own client and succeeded there.
@@ -259,6 +260,8 @@ credentials.fhir = {{ cert = "b.pem", key = "b.key" }}
         .filter(|t| t["type"] == "DISCONNECT")
         .collect();
     assert_eq!(disconnects.len(), 2);
+    let structures: Vec<_> = disconnects.iter().map(|t| t["structure"].clone()).collect();
+    assert_eq!(structures, ["pharmacie-a", "pharmacie-b"]);
     assert!(
         disconnects
             .iter()

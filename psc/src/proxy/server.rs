@@ -386,6 +386,7 @@ impl TraceContext {
             dn: self.dn.clone(),
             api_request: None,
             reason: None,
+            structure: None,
         }
     }
     fn session_trace(&self, kind: TraceType, s: &Session) -> Trace {
@@ -402,6 +403,25 @@ impl TraceContext {
 /// Writes a trace; a trace that cannot be written turns the answer into a 500 (no action
 /// without its trace).
 fn record(state: &State, trace: &Trace, ok: Response<ResBody>) -> Response<ResBody> {
+    // The client's structure, named when structures are declared.
+    let structure = trace
+        .client_id
+        .as_deref()
+        .and_then(|c| state.config.clients.get(c))
+        .map(|c| c.structure.clone())
+        .filter(|name| {
+            state.config.structures.len() > 1 || name != super::config::IMPLICIT_STRUCTURE
+        });
+    let named;
+    let trace = if structure.is_some() && trace.structure.is_none() {
+        named = Trace {
+            structure,
+            ..trace.clone()
+        };
+        &named
+    } else {
+        trace
+    };
     match state.traces.append(trace) {
         Ok(()) => ok,
         Err(_) => error(
