@@ -384,6 +384,9 @@ impl ProxyConfig {
     /// Parses TOML text; relative paths are taken from `base`.
     pub fn from_toml(text: &str, base: &Path) -> Result<Self, ConfigError> {
         let f: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))?;
+        // What the file says of its structures is checked before any file is read: a wrong
+        // reference is named first, and the fuzz target reaches these checks.
+        check_structures(&f)?;
         let at = |p: &Path| base.join(p);
         let cert = at(&f.server_cert);
         let key = at(&f.server_key);
@@ -397,13 +400,6 @@ impl ProxyConfig {
             ));
         }
         let structured = !f.structures.is_empty();
-        if structured && f.psc.is_some() {
-            return Err(ConfigError::Invalid(
-                "[psc] is the PSC client of a configuration without structures: with \
-                 [structures.<name>], give each structure its own [structures.<name>.psc]"
-                    .into(),
-            ));
-        }
         let mut clients = BTreeMap::new();
         for (name, c) in f.clients {
             if !is_name(&name) {
@@ -419,20 +415,8 @@ impl ProxyConfig {
                     ))
                 })?),
             };
-            let structure = match (c.structure, structured) {
-                (None, false) => IMPLICIT_STRUCTURE.to_owned(),
-                (Some(s), true) if f.structures.contains_key(&s) => s,
-                (None, true) => {
-                    return Err(ConfigError::Invalid(format!(
-                        "clients.{name}.structure is required when structures are declared"
-                    )));
-                }
-                (Some(s), _) => {
-                    return Err(ConfigError::Invalid(format!(
-                        "clients.{name}.structure: no [structures.{s}]"
-                    )));
-                }
-            };
+            // check_structures: a declared structure, or none with none declared.
+            let structure = c.structure.unwrap_or_else(|| IMPLICIT_STRUCTURE.to_owned());
             clients.insert(
                 name,
                 ClientEntry {
@@ -524,11 +508,6 @@ impl ProxyConfig {
         };
         let mut structures = BTreeMap::new();
         for (sname, s) in file_structures {
-            if !is_name(&sname) {
-                return Err(ConfigError::Invalid(format!(
-                    "structure name {sname:?}: only letters, digits, '-', '_', '.' (64 at most)"
-                )));
-            }
             let psc = s
                 .psc
                 .map(|p| load_psc(&at(&p.config), &at(&p.ca), &sname))
@@ -537,13 +516,6 @@ impl ProxyConfig {
                 Some(list) => list,
                 None => shared.keys().cloned().collect(),
             };
-            for name in s.credentials.keys() {
-                if !names.contains(name) {
-                    return Err(ConfigError::Invalid(format!(
-                        "structures.{sname}.credentials.{name}: not a backend of this structure"
-                    )));
-                }
-            }
             let mut backends = BTreeMap::new();
             for name in names {
                 let Some((url, token, anchors, identity, token_to_desktop)) = shared.get(&name)
@@ -592,6 +564,64 @@ impl ProxyConfig {
             structures,
         })
     }
+}
+
+/// The structures' references, from the text alone: `[psc]` only without structures, every
+/// client in one declared structure (or none declared), each structure's backends declared,
+/// its credentials for its own backends, and a certificate for each of them.
+fn check_structures(f: &FileConfig) -> Result<(), ConfigError> {
+    let invalid = |m: String| Err(ConfigError::Invalid(m));
+    let structured = !f.structures.is_empty();
+    if structured && f.psc.is_some() {
+        return invalid(
+            "[psc] is the PSC client of a configuration without structures: with \
+             [structures.<name>], give each structure its own [structures.<name>.psc]"
+                .into(),
+        );
+    }
+    for (name, c) in &f.clients {
+        match (&c.structure, structured) {
+            (None, false) => {}
+            (Some(s), true) if f.structures.contains_key(s) => {}
+            (None, true) => {
+                return invalid(format!(
+                    "clients.{name}.structure is required when structures are declared"
+                ));
+            }
+            (Some(s), _) => {
+                return invalid(format!("clients.{name}.structure: no [structures.{s}]"));
+            }
+        }
+    }
+    for (sname, s) in &f.structures {
+        if !is_name(sname) {
+            return invalid(format!(
+                "structure name {sname:?}: only letters, digits, '-', '_', '.' (64 at most)"
+            ));
+        }
+        let listed = |name: &String| s.backends.as_ref().is_none_or(|l| l.contains(name));
+        for name in s.backends.iter().flatten() {
+            if !f.backends.contains_key(name) {
+                return invalid(format!("structures.{sname}.backends: no [backends.{name}]"));
+            }
+        }
+        for name in s.credentials.keys() {
+            if !listed(name) || !f.backends.contains_key(name) {
+                return invalid(format!(
+                    "structures.{sname}.credentials.{name}: not a backend of this structure"
+                ));
+            }
+        }
+        for (name, b) in f.backends.iter().filter(|(n, _)| listed(n)) {
+            if b.cert.is_none() && !s.credentials.contains_key(name) {
+                return invalid(format!(
+                    "backend {name} has no certificate for structure {sname}: set \
+                     structures.{sname}.credentials.{name} (or backends.{name}.cert/key)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn load_identity(cert: &Path, key: &Path, what: String) -> Result<ClientIdentity, ConfigError> {
@@ -745,6 +775,21 @@ mod tests {
             let e = with(rest).unwrap_err();
             assert!(e.to_string().contains(message), "{rest}: {e}");
         }
+    }
+
+    #[test]
+    fn structure_references_are_checked_before_any_file_is_read() {
+        let e = ProxyConfig::from_toml(
+            "listen = \"127.0.0.1:1\"\nserver_cert = \"a\"\nserver_key = \"b\"\n\
+             client_ca = \"c\"\ntrace_file = \"t\"\n[structures.a]\n[clients.x]\n\
+             structure = \"z\"\n",
+            Path::new("/nonexistent-segur"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Invalid(m) if m.contains("no [structures.z]")),
+            "{e}"
+        );
     }
 
     #[test]
