@@ -82,14 +82,14 @@ struct StructureRuntime {
 impl State {
     /// The structure of a desktop client id (config is immutable: a session's structure is
     /// the one of the client that opened it, for its whole life).
-    fn structure(&self, client_id: &str) -> Option<(&str, &StructureRuntime)> {
-        let name = &self.config.clients.get(client_id)?.structure;
-        Some((name, self.structures.get(name)?))
+    fn structure(&self, client_id: &str) -> Option<&StructureRuntime> {
+        self.structures
+            .get(&self.config.clients.get(client_id)?.structure)
     }
     /// The PSC client of the session's structure.
     fn upstream_of(&self, session: &Session) -> Option<Arc<dyn Upstream>> {
         self.structure(&session.client_id)
-            .map(|(_, s)| s.upstream.clone())
+            .map(|s| s.upstream.clone())
     }
 }
 
@@ -618,7 +618,7 @@ async fn connect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> Res
         }
     }
     // The client's structure: its PSC client runs the CIBA and the exchanges, for its backends.
-    let (Some((_, runtime)), Some(structure)) = (
+    let (Some(runtime), Some(structure)) = (
         state.structure(&c.client_id),
         state.config.structure_of(&c.client_id),
     ) else {
@@ -1012,7 +1012,7 @@ fn backend_of<'a>(
         .zip(
             state
                 .structure(&session.client_id)
-                .and_then(|(_, rt)| rt.relays.get(name)),
+                .and_then(|rt| rt.relays.get(name)),
         );
     if let Some(found) = own {
         return Ok(found);
