@@ -226,6 +226,10 @@ fn bearer_tokens(
         return Ok(Some(std::sync::Arc::new(token)));
     }
     if !args.psc {
+        // A session setting without --psc would be silently unused.
+        if args.psc_session.given() {
+            return Err(Failure::Other("--psc-config is a setting of --psc".into()));
+        }
         return Ok(None);
     }
     let settings = args.psc_session.settings().map_err(Failure::Other)?;

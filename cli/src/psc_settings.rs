@@ -61,6 +61,11 @@ pub struct SessionArgs {
 }
 
 impl SessionArgs {
+    /// Whether `--psc-config` was given.
+    pub fn given(&self) -> bool {
+        self.psc_config.is_some()
+    }
+
     /// The resolved settings (the proxy, this workstation's certificate, the session file).
     pub fn settings(&self) -> Result<Settings, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());

@@ -293,6 +293,13 @@ fn ins_search_and_dmp_take_their_token_from_the_psc_session() {
     let r = status(&[]);
     assert_ne!(r.code, 0, "{}", r.out);
     assert_eq!(check.checks.load(Ordering::SeqCst), 0);
+    let r = status(&["--psc-config", &settings]);
+    assert_eq!(r.code, 2, "{}", r.out);
+    assert!(
+        r.err.contains("--psc-config is a setting of --psc"),
+        "{}",
+        r.err
+    );
     let r = status(&["--psc", "--psc-config", &settings]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
     assert!(r.out.contains("DMP: active"), "{}", r.out);
