@@ -1,6 +1,12 @@
 //! `segur dmp ...`: the DMP client (existence test, feed, search, retrieve, status and
 //! confidentiality updates) and the DMP button URLs. Exit 0 on success, 1 when the DMP
 //! refuses (SOAP fault, registry failure, negative acknowledgement), 2 on any other error.
+//!
+//! The DMP calls carry no `Authorization` header unless asked: `--token-file FILE` sends that
+//! Pro Santé Connect token, `--psc` a token of the desktop's PSC session (`segur psc login`;
+//! settings from `--psc-config`, the `SEGUR_PSC_*` variables or the default file) that the
+//! proxy e-Santé releases for backend `--psc-backend` (default `dmp`). How the DMP receives a
+//! PSC token is not published (psc.md §10), hence opt-in.
 
 use crate::terminal::{safe, say, say_err};
 use std::path::{Path, PathBuf};
@@ -23,6 +29,18 @@ pub struct Args {
     /// The client configuration (`dmp.toml`, as `segur dmp simulate --write-config` writes it).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Send `Authorization: Bearer` with the Pro Santé Connect token of this file (RFC 6750).
+    #[arg(long, global = true, conflicts_with = "psc")]
+    token_file: Option<PathBuf>,
+    /// Send `Authorization: Bearer` with a token of the desktop's PSC session (`segur psc
+    /// login`), asked from the proxy e-Santé for each request.
+    #[arg(long, global = true)]
+    psc: bool,
+    /// --psc: the proxy e-Santé backend whose token the DMP takes.
+    #[arg(long, global = true, default_value = "dmp")]
+    psc_backend: String,
+    #[command(flatten)]
+    psc_session: crate::psc_settings::SessionArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -193,6 +211,33 @@ fn json(value: &impl serde::Serialize) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The bearer tokens of `--token-file` or `--psc`, when asked for (how the DMP receives a PSC
+/// token is not published, psc.md §10: none is sent unless asked).
+fn bearer_tokens(
+    args: &Args,
+) -> Result<Option<std::sync::Arc<dyn segur_net::token::TokenProvider>>, Failure> {
+    if let Some(path) = &args.token_file {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::Other(format!("--token-file {}: {e}", path.display())))?,
+        );
+        let token = segur_net::token::CallerToken::new(text.trim().to_owned(), None)
+            .map_err(|e| Failure::Other(format!("--token-file: {e}")))?;
+        return Ok(Some(std::sync::Arc::new(token)));
+    }
+    if !args.psc {
+        // A session setting without --psc would be silently unused.
+        if args.psc_session.given() {
+            return Err(Failure::Other("--psc-config is a setting of --psc".into()));
+        }
+        return Ok(None);
+    }
+    let settings = args.psc_session.settings().map_err(Failure::Other)?;
+    let tokens =
+        crate::psc::session_tokens(&settings, &args.psc_backend).map_err(Failure::Other)?;
+    Ok(Some(std::sync::Arc::new(tokens)))
+}
+
 fn exec(args: Args) -> Result<(), Failure> {
     let config_path = args.config.as_deref();
     if let Command::Web { page, ins } = &args.command {
@@ -200,6 +245,10 @@ fn exec(args: Args) -> Result<(), Failure> {
     }
     let config = load(config_path)?;
     let client = DmpClient::from_config(&config)?;
+    let client = match bearer_tokens(&args)? {
+        Some(tokens) => client.with_bearer_tokens(tokens),
+        None => client,
+    };
     match args.command {
         Command::Status { ins, json: as_json } => {
             let p = patient(&config, &ins)?;

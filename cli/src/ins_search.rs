@@ -5,7 +5,10 @@
 //!   the terminal, or one line read from `--pin-fd N`), over the TLS identity of
 //!   `--cert`/`--key`;
 //! - `--auth psc`: the assertion qualified PSC, with the Pro Santé Connect access token of
-//!   `--token-file` or of the `SEGUR_PSC_TOKEN` environment variable.
+//!   `--token-file`, else of the `SEGUR_PSC_TOKEN` environment variable, else of the desktop's
+//!   PSC session (`segur psc login`; its settings from `--psc-config`, the `SEGUR_PSC_*`
+//!   variables or the default file), asked from the proxy e-Santé for backend `--psc-backend`
+//!   (default `insi`), which must release it to desktops (`token_to_desktop`, PROXY.md).
 //!
 //! Output: the `CodeCR` of each attempt and the outcome; the INS found is printed only with
 //! `--reveal` (patient data). Exit status: 0 an identity found, 1 none found, 2 an error.
@@ -91,9 +94,15 @@ pub struct SearchArgs {
     /// cps: read the PIN as one line from this file descriptor instead of the terminal.
     #[arg(long)]
     pin_fd: Option<u32>,
-    /// psc: file holding the access token (else the SEGUR_PSC_TOKEN environment variable).
+    /// psc: file holding the access token (else the SEGUR_PSC_TOKEN environment variable,
+    /// else the desktop's PSC session of `segur psc login`).
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// psc, from the PSC session: the proxy e-Santé backend whose token INSi takes.
+    #[arg(long, default_value = "insi")]
+    psc_backend: String,
+    #[command(flatten)]
+    psc_session: crate::psc_settings::SessionArgs,
     /// cps, psc: the professional's national identifier (assertion NameID).
     #[arg(long)]
     national_id: Option<String>,
@@ -151,21 +160,36 @@ fn authentication(args: &SearchArgs) -> Result<InsiAuthentication, String> {
         }
         AuthMode::Psc => {
             let professional = professional(args)?;
-            let token =
-                match &args.token_file {
-                    Some(f) => Zeroizing::new(
+            let tokens: Box<dyn segur_net::token::TokenProvider> =
+                match (&args.token_file, std::env::var("SEGUR_PSC_TOKEN").ok()) {
+                    (Some(f), _) => caller_token(Zeroizing::new(
                         String::from_utf8(read(f, "token file")?)
                             .map_err(|_| "the token file is not UTF-8".to_owned())?,
-                    ),
-                    None => Zeroizing::new(std::env::var("SEGUR_PSC_TOKEN").map_err(|_| {
-                        "--auth psc needs --token-file or SEGUR_PSC_TOKEN".to_owned()
-                    })?),
+                    ))?,
+                    (None, Some(t)) => caller_token(Zeroizing::new(t))?,
+                    // The desktop's PSC session: each token asked from the proxy e-Santé.
+                    (None, None) => {
+                        let settings = args.psc_session.settings().map_err(|e| {
+                            format!(
+                                "--auth psc needs --token-file, SEGUR_PSC_TOKEN or the PSC \
+                                 session of `segur psc login` (--psc-config): {e}"
+                            )
+                        })?;
+                        Box::new(crate::psc::session_tokens(&settings, &args.psc_backend)?)
+                    }
                 };
-            let token = CallerToken::new(token.trim().to_owned(), None)
-                .map_err(|e| format!("access token: {e}"))?;
-            InsiAuthentication::Psc(PscAuthentication::new(professional, Box::new(token)))
+            InsiAuthentication::Psc(PscAuthentication::new(professional, tokens))
         }
     })
+}
+
+/// A token given by the caller (file or variable), without its surrounding whitespace.
+fn caller_token(
+    text: Zeroizing<String>,
+) -> Result<Box<dyn segur_net::token::TokenProvider>, String> {
+    let token =
+        CallerToken::new(text.trim().to_owned(), None).map_err(|e| format!("access token: {e}"))?;
+    Ok(Box::new(token))
 }
 
 /// The PIN: one line from `fd`, or asked on the terminal without echo.

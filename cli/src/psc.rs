@@ -63,7 +63,8 @@ pub enum Command {
         connection: Connection,
     },
     /// Run the proxy e-Santé: its configuration (TOML) names the listening address, the
-    /// certificates, the known clients, the backends and, in `[psc]`, Pro Santé Connect.
+    /// certificates, the known clients, the backends and, in `[psc]` (or one
+    /// `[structures.<name>.psc]` per structure), Pro Santé Connect.
     /// Prints `listening on ADDRESS` and serves until stopped.
     Proxy {
         /// The proxy's configuration.
@@ -173,6 +174,19 @@ fn resume(p: &ProxyTokenProvider, c: &Settings) -> Result<(), Failure> {
         .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
 }
 
+/// The token provider of `backend` on the desktop's PSC session (the session file of `segur psc
+/// login`): each token is asked from the proxy (`GET /token/<backend>`, for a backend the proxy
+/// releases to desktops), never stored here. Errors name the cause, never a token.
+pub fn session_tokens(c: &Settings, backend: &str) -> Result<ProxyTokenProvider, String> {
+    let text = |f: Failure| match f {
+        Failure::Refused(m) | Failure::Error(m) => format!("PSC session: {m}"),
+    };
+    let p = provider(c).map_err(text)?;
+    resume(&p, c).map_err(text)?;
+    p.for_backend(backend)
+        .map_err(|e| format!("PSC session: {e}"))
+}
+
 fn write_session(path: &Path, token: &str) -> Result<(), Failure> {
     use std::io::Write;
     // A previous session's file is replaced: its token is dead or replayed by the proxy.
@@ -270,15 +284,9 @@ fn logout(c: &Settings) -> Result<(), Failure> {
 fn proxy(path: &Path) -> Result<(), Failure> {
     use segur_psc::proxy::{ProxyConfig, ProxyServer, PscUpstream};
     let config = ProxyConfig::load(path).map_err(|e| Failure::Error(e.to_string()))?;
-    let Some(psc) = &config.psc else {
-        return Err(Failure::Error(format!(
-            "{}: no [psc] section (the PSC client configuration and its CA)",
-            path.display()
-        )));
-    };
-    let upstream = PscUpstream::from_settings(psc)
-        .map_err(|e| Failure::Error(format!("Pro Santé Connect client: {e}")))?;
-    let server = ProxyServer::start(config, std::sync::Arc::new(upstream))
+    let upstreams = PscUpstream::for_structures(&config)
+        .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?;
+    let server = ProxyServer::start_structures(config, upstreams)
         .map_err(|e| Failure::Error(e.to_string()))?;
     println!("listening on {}", server.local_addr());
     server.wait();

@@ -48,6 +48,42 @@ pub struct Connection {
     session_file: Option<PathBuf>,
 }
 
+/// The desktop's PSC session, for the commands that call a PSC-protected service (`segur ins
+/// search --auth psc`, `segur dmp`): the settings of `segur psc login`, from `--psc-config`
+/// (else `SEGUR_PSC_CONFIG`, else the default file) and the `SEGUR_PSC_*` variables, which
+/// take precedence over the file as they do for `segur psc`.
+#[derive(clap::Args, Debug)]
+pub struct SessionArgs {
+    /// The PSC settings file of `segur psc login` (else SEGUR_PSC_CONFIG, else the default
+    /// $XDG_CONFIG_HOME/segur/psc.toml); SEGUR_PSC_* variables take precedence over it.
+    #[arg(long = "psc-config", global = true)]
+    psc_config: Option<PathBuf>,
+}
+
+impl SessionArgs {
+    /// Whether `--psc-config` was given.
+    pub fn given(&self) -> bool {
+        self.psc_config.is_some()
+    }
+
+    /// The resolved settings (the proxy, this workstation's certificate, the session file).
+    pub fn settings(&self) -> Result<Settings, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let path = |name: &str| var(name).map(PathBuf::from);
+        Connection {
+            config: self.psc_config.clone().or_else(|| path("SEGUR_PSC_CONFIG")),
+            proxy: var("SEGUR_PSC_PROXY"),
+            ca: path("SEGUR_PSC_CA"),
+            cert: path("SEGUR_PSC_CERT"),
+            key: path("SEGUR_PSC_KEY"),
+            client_id: var("SEGUR_PSC_CLIENT_ID"),
+            session_file: path("SEGUR_PSC_SESSION_FILE"),
+        }
+        .resolve()
+        .map_err(|e| format!("PSC session: {e}"))
+    }
+}
+
 /// The settings file: every field optional, the command line and the environment fill in or
 /// override.
 #[derive(Default, Deserialize)]

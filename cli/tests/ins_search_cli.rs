@@ -88,6 +88,10 @@ fn segur(args: &[String], stdin: &str, env: &[(&str, &str)]) -> (i32, String, St
     let mut child = Command::new(env!("CARGO_BIN_EXE_segur"))
         .args(args)
         .env_remove("SEGUR_PSC_TOKEN")
+        // No PSC session either: no settings file, no SEGUR_PSC_* variable.
+        .env("XDG_CONFIG_HOME", "/nonexistent-segur-config")
+        .env_remove("SEGUR_PSC_CONFIG")
+        .env_remove("SEGUR_PSC_PROXY")
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -165,7 +169,10 @@ fn psc_search_sends_the_assertion_and_the_token() {
     let before = s.seen.lock().unwrap().requests.len();
     let (code, _, err) = segur(&base_args(&s, "psc"), "", &[]);
     assert_eq!(code, 2);
-    assert!(err.contains("--token-file or SEGUR_PSC_TOKEN"), "{err}");
+    assert!(
+        err.contains("--token-file, SEGUR_PSC_TOKEN or the PSC session"),
+        "{err}"
+    );
     assert_eq!(s.seen.lock().unwrap().requests.len(), before);
 }
 

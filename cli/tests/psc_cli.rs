@@ -312,6 +312,25 @@ fn the_proxy_command_signs_in_through_oidc_provider() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no [psc] section"));
+    // With structures, the one without its PSC client is named.
+    std::fs::write(
+        d.join("structures.toml"),
+        "listen = \"127.0.0.1:0\"\nserver_cert = \"proxy.pem\"\nserver_key = \"proxy.key\"\n\
+         client_ca = \"desktops-ca.pem\"\ntrace_file = \"traces.jsonl\"\n\
+         [structures.pharmacie-b]\n[clients.lgo-b]\nstructure = \"pharmacie-b\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_segur"))
+        .args(["psc", "proxy", "--config"])
+        .arg(d.join("structures.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no [structures.pharmacie-b.psc] section"),
+        "{err}"
+    );
 }
 
 /// `segur psc` with only the given variables (no SEGUR_PSC_* of the caller, HOME and

@@ -36,8 +36,17 @@ fn seeds_and_regressions_replay() {
         if name.starts_with("seeds/connect") {
             assert!(connect, "{name} is a valid connection request");
         }
-        if name == "seeds/trace.json" {
+        if name.starts_with("seeds/trace") {
             assert!(trace, "{name} is a trace record");
+        }
+        // Its wrong structure reference is named before any (here missing) file is read.
+        if name == "seeds/proxy_structures_refused.toml" {
+            let e = ProxyConfig::from_toml(
+                std::str::from_utf8(&data).unwrap(),
+                std::path::Path::new("/nonexistent-segur-fuzz"),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("no [structures.pharmacie-z]"), "{e}");
         }
     }
 }

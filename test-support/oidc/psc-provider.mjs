@@ -133,6 +133,18 @@ const provider = new Provider(issuer, {
       id_token_signed_response_alg: 'RS256',
     },
     {
+      // The PSC client of a second structure behind the same proxy: its own id and certificate.
+      client_id: 'lgo-mtls-b',
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: config.client_b_dn,
+      tls_client_certificate_bound_access_tokens: true,
+      grant_types: [CIBA, 'refresh_token', TOKEN_EXCHANGE],
+      response_types: [],
+      redirect_uris: [],
+      backchannel_token_delivery_mode: 'poll',
+      id_token_signed_response_alg: 'RS256',
+    },
+    {
       // A resource server (an MSSanté operator's Dovecot): no grant of its own, it only
       // introspects tokens (RFC 7662 §2.1: the caller authenticates, here client_secret_basic).
       client_id: config.resource_server_id,

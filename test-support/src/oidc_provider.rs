@@ -20,6 +20,11 @@ use std::sync::Mutex;
 pub const CLIENT_CN: &str = "lgo.pharmacie.test";
 /// The id of the mutual-TLS client (CIBA, authorization code, token exchange).
 pub const MTLS_CLIENT_ID: &str = "lgo-mtls";
+/// The DN registered for the mutual-TLS client of a second structure (another pharmacy behind
+/// the same proxy e-Santé, with its own PSC client and certificate).
+pub const STRUCTURE_B_CN: &str = "pharmacie-b.test";
+/// The id of that second structure's mutual-TLS client.
+pub const STRUCTURE_B_CLIENT_ID: &str = "lgo-mtls-b";
 /// The id of the `client_secret_basic` client (the sandbox mode).
 pub const SANDBOX_CLIENT_ID: &str = "lgo-sandbox";
 /// Its secret.
@@ -47,6 +52,8 @@ pub struct OidcPki {
     pub client: pki::Leaf,
     /// A client certificate from the same CA with another name (not registered).
     pub other_client: pki::Leaf,
+    /// The certificate of the second structure's client (CN [`STRUCTURE_B_CN`]).
+    pub structure_b: pki::Leaf,
     /// A client certificate from a CA the provider does not trust.
     pub rogue_client: pki::Leaf,
     /// A CA the server certificate does not lead to.
@@ -85,6 +92,7 @@ impl OidcProvider {
         let expired = pki::leaf(&ca, "localhost", &["localhost"], false, true);
         let client = pki::leaf(&ca, CLIENT_CN, &[], true, false);
         let other_client = pki::leaf(&ca, "autre.pharmacie.test", &[], true, false);
+        let structure_b = pki::leaf(&ca, STRUCTURE_B_CN, &[], true, false);
         let rogue = pki::ca("Rogue CA");
         let rogue_client = pki::leaf(&rogue, CLIENT_CN, &[], true, false);
         let dir = tempfile::Builder::new()
@@ -106,6 +114,7 @@ impl OidcProvider {
             "client_ca": write("ca.pem", &ca.pem()),
             "server_ca": dir.path().join("ca.pem"),
             "client_dn": format!("CN={CLIENT_CN}"),
+            "client_b_dn": format!("CN={STRUCTURE_B_CN}"),
             "sandbox_secret": SANDBOX_SECRET,
             "resource_server_id": RESOURCE_SERVER_ID,
             "resource_server_secret": RESOURCE_SERVER_SECRET,
@@ -144,6 +153,7 @@ impl OidcProvider {
                 ca_pem: ca.pem(),
                 client,
                 other_client,
+                structure_b,
                 rogue_client,
                 rogue_ca_pem: rogue.pem(),
             },

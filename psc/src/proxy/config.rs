@@ -37,6 +37,29 @@
 //! cert = "org-auth-cli.pem"
 //! key = "org-auth-cli.key"
 //! ```
+//!
+//! That file has one PSC client for every desktop: one implicit structure
+//! ([`IMPLICIT_STRUCTURE`]). A vendor serving several structures (pharmacies) declares each
+//! with its own PSC client and, per backend, the certificate the exchanged token is bound to;
+//! `[psc]` then moves into the structures, every client names its structure, and a backend's
+//! top-level `cert`/`key` become an optional default:
+//!
+//! ```toml
+//! [structures.pharmacie-a.psc]
+//! config = "psc-a.toml"              # client id and ORG AUTH_CLI of pharmacie A
+//! ca = "igc-sante-roots.pem"
+//! [structures.pharmacie-a.credentials.dmp]
+//! cert = "a-auth-cli.pem"            # the certificate of psc-a.toml (RFC 8705 §3 binding)
+//! key = "a-auth-cli.key"
+//!
+//! [structures.pharmacie-b]
+//! backends = ["dmp"]                 # the backends its sessions may call (default: all)
+//! psc = { config = "psc-b.toml", ca = "igc-sante-roots.pem" }
+//! credentials.dmp = { cert = "b-auth-cli.pem", key = "b-auth-cli.key" }
+//!
+//! [clients.lgo-officine-a1]
+//! structure = "pharmacie-a"
+//! ```
 
 use segur_net::tls::{ClientIdentity, TrustAnchors};
 use serde::Deserialize;
@@ -94,6 +117,24 @@ struct FileConfig {
     #[serde(default)]
     backends: BTreeMap<String, FileBackend>,
     psc: Option<FilePsc>,
+    #[serde(default)]
+    structures: BTreeMap<String, FileStructure>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStructure {
+    psc: Option<FilePsc>,
+    backends: Option<Vec<String>>,
+    #[serde(default)]
+    credentials: BTreeMap<String, FileCredentials>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCredentials {
+    cert: PathBuf,
+    key: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +173,7 @@ fn default_idle() -> u64 {
 #[serde(deny_unknown_fields)]
 struct FileClient {
     certificate_sha256: Option<String>,
+    structure: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -144,8 +186,8 @@ struct FileBackend {
     audience: Option<String>,
     scope: Option<String>,
     ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
     #[serde(default)]
     token_to_desktop: bool,
 }
@@ -208,6 +250,27 @@ impl Default for SessionLimits {
 pub struct ClientEntry {
     /// SHA-256 of the DER certificate the client must present, when pinned.
     pub certificate_sha256: Option<[u8; 32]>,
+    /// The structure whose PSC client and backends its sessions use
+    /// ([`ProxyConfig::structures`]).
+    pub structure: String,
+}
+
+/// The name of the one structure of a configuration that declares none (`[psc]` and
+/// `[backends]` at the top level, every client in it).
+pub const IMPLICIT_STRUCTURE: &str = "default";
+
+/// A health-care structure (a pharmacy) behind the proxy: its own PSC client (client id and
+/// certificate, its ORG AUTH_CLI, psc.md §2) and the backends its sessions may call, each with
+/// the certificate the exchanged token is bound to (RFC 8705 §3). A session opened by a client
+/// of one structure only ever uses that structure's PSC client and backends (PROXY.md).
+#[derive(Clone, Debug)]
+pub struct Structure {
+    /// Pro Santé Connect for this structure, for `segur psc proxy`
+    /// ([`super::PscUpstream::for_structures`]); absent when the caller gives its own
+    /// [`super::Upstream`].
+    pub psc: Option<PscSettings>,
+    /// The backends its sessions may call, by name, with this structure's credentials.
+    pub backends: BTreeMap<String, Backend>,
 }
 
 /// A PSC-protected API the proxy relays to.
@@ -253,13 +316,17 @@ pub struct ProxyConfig {
     pub expose_traces: bool,
     /// Session limits.
     pub session: SessionLimits,
-    /// The known clients by `clientId`.
+    /// The known clients by `clientId`, each attached to one structure.
     pub clients: BTreeMap<String, ClientEntry>,
-    /// The backends by name.
-    pub backends: BTreeMap<String, Backend>,
-    /// Pro Santé Connect, for `segur psc proxy` ([`super::PscUpstream::from_settings`]);
-    /// absent when the caller gives its own [`super::Upstream`].
-    pub psc: Option<PscSettings>,
+    /// The structures by name: one ([`IMPLICIT_STRUCTURE`]) when the file declares none.
+    pub structures: BTreeMap<String, Structure>,
+}
+
+impl ProxyConfig {
+    /// The structure of desktop client `client_id`, when the client is known.
+    pub fn structure_of(&self, client_id: &str) -> Option<&Structure> {
+        self.structures.get(&self.clients.get(client_id)?.structure)
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
@@ -317,6 +384,9 @@ impl ProxyConfig {
     /// Parses TOML text; relative paths are taken from `base`.
     pub fn from_toml(text: &str, base: &Path) -> Result<Self, ConfigError> {
         let f: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))?;
+        // What the file says of its structures is checked before any file is read: a wrong
+        // reference is named first, and the fuzz target reaches these checks.
+        check_structures(&f)?;
         let at = |p: &Path| base.join(p);
         let cert = at(&f.server_cert);
         let key = at(&f.server_key);
@@ -329,6 +399,7 @@ impl ProxyConfig {
                 "session.absolute_secs and session.idle_secs must be above 0".into(),
             ));
         }
+        let structured = !f.structures.is_empty();
         let mut clients = BTreeMap::new();
         for (name, c) in f.clients {
             if !is_name(&name) {
@@ -344,9 +415,18 @@ impl ProxyConfig {
                     ))
                 })?),
             };
-            clients.insert(name, ClientEntry { certificate_sha256 });
+            // check_structures: a declared structure, or none with none declared.
+            let structure = c.structure.unwrap_or_else(|| IMPLICIT_STRUCTURE.to_owned());
+            clients.insert(
+                name,
+                ClientEntry {
+                    certificate_sha256,
+                    structure,
+                },
+            );
         }
-        let mut backends = BTreeMap::new();
+        // The backends' shared settings; their credentials are resolved per structure below.
+        let mut shared = BTreeMap::new();
         for (name, b) in f.backends {
             if !is_name(&name) {
                 return Err(ConfigError::Invalid(format!(
@@ -390,42 +470,87 @@ impl ProxyConfig {
             let ca = at(&b.ca);
             let anchors = TrustAnchors::from_pem(&read(&ca)?)
                 .map_err(tls_err(format!("backends.{name}.ca"), &ca))?;
-            let cert = at(&b.cert);
-            let key = at(&b.key);
-            let identity = ClientIdentity::from_pem(&read(&cert)?, &read(&key)?)
-                .map_err(tls_err(format!("backends.{name}.cert/key"), &cert))?;
-            backends.insert(
+            let identity = match (b.cert, b.key) {
+                (Some(cert), Some(key)) => Some(load_identity(
+                    &at(&cert),
+                    &at(&key),
+                    format!("backends.{name}.cert/key"),
+                )?),
+                (None, None) => None,
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "backends.{name}: cert and key go together"
+                    )));
+                }
+            };
+            shared.insert(
                 name,
-                Backend {
-                    url: b.url.trim_end_matches('/').to_owned(),
+                (
+                    b.url.trim_end_matches('/').to_owned(),
                     token,
                     anchors,
                     identity,
-                    token_to_desktop: b.token_to_desktop,
-                },
+                    b.token_to_desktop,
+                ),
             );
         }
-        let psc = match f.psc {
-            None => None,
-            Some(p) => {
-                let path = at(&p.config);
-                let text = String::from_utf8(read(&path)?).map_err(|e| {
-                    ConfigError::Toml(format!(
-                        "{}: not UTF-8 at byte {}",
-                        path.display(),
-                        e.utf8_error().valid_up_to()
-                    ))
-                })?;
-                let config = crate::config::PscConfig::from_toml(&text)
-                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
-                let ca = at(&p.ca);
-                let anchors =
-                    TrustAnchors::from_pem(&read(&ca)?).map_err(tls_err("psc.ca", &ca))?;
-                Some(PscSettings { config, anchors })
-            }
+        let file_structures = if structured {
+            f.structures
+        } else {
+            BTreeMap::from([(
+                IMPLICIT_STRUCTURE.to_owned(),
+                FileStructure {
+                    psc: f.psc,
+                    backends: None,
+                    credentials: BTreeMap::new(),
+                },
+            )])
         };
+        let mut structures = BTreeMap::new();
+        for (sname, s) in file_structures {
+            let psc = s
+                .psc
+                .map(|p| load_psc(&at(&p.config), &at(&p.ca), &sname))
+                .transpose()?;
+            let names: Vec<String> = match s.backends {
+                Some(list) => list,
+                None => shared.keys().cloned().collect(),
+            };
+            let mut backends = BTreeMap::new();
+            for name in names {
+                let Some((url, token, anchors, identity, token_to_desktop)) = shared.get(&name)
+                else {
+                    return Err(ConfigError::Invalid(format!(
+                        "structures.{sname}.backends: no [backends.{name}]"
+                    )));
+                };
+                let identity = match s.credentials.get(&name) {
+                    Some(c) => load_identity(
+                        &at(&c.cert),
+                        &at(&c.key),
+                        format!("structures.{sname}.credentials.{name}"),
+                    )?,
+                    None => identity.clone().ok_or_else(|| {
+                        ConfigError::Invalid(format!(
+                            "backend {name} has no certificate for structure {sname}: set \
+                             structures.{sname}.credentials.{name} (or backends.{name}.cert/key)"
+                        ))
+                    })?,
+                };
+                backends.insert(
+                    name,
+                    Backend {
+                        url: url.clone(),
+                        token: token.clone(),
+                        anchors: anchors.clone(),
+                        identity,
+                        token_to_desktop: *token_to_desktop,
+                    },
+                );
+            }
+            structures.insert(sname, Structure { psc, backends });
+        }
         Ok(Self {
-            psc,
             listen: f.listen,
             server_identity,
             client_ca,
@@ -436,9 +561,96 @@ impl ProxyConfig {
                 idle: Duration::from_secs(f.session.idle_secs),
             },
             clients,
-            backends,
+            structures,
         })
     }
+}
+
+/// The structures' references, from the text alone: `[psc]` only without structures, every
+/// client in one declared structure (or none declared), each structure's backends declared,
+/// its credentials for its own backends, and a certificate for each of them.
+fn check_structures(f: &FileConfig) -> Result<(), ConfigError> {
+    let invalid = |m: String| Err(ConfigError::Invalid(m));
+    let structured = !f.structures.is_empty();
+    if structured && f.psc.is_some() {
+        return invalid(
+            "[psc] is the PSC client of a configuration without structures: with \
+             [structures.<name>], give each structure its own [structures.<name>.psc]"
+                .into(),
+        );
+    }
+    for (name, c) in &f.clients {
+        match (&c.structure, structured) {
+            (None, false) => {}
+            (Some(s), true) if f.structures.contains_key(s) => {}
+            (None, true) => {
+                return invalid(format!(
+                    "clients.{name}.structure is required when structures are declared"
+                ));
+            }
+            (Some(s), _) => {
+                return invalid(format!("clients.{name}.structure: no [structures.{s}]"));
+            }
+        }
+    }
+    for (sname, s) in &f.structures {
+        if !is_name(sname) {
+            return invalid(format!(
+                "structure name {sname:?}: only letters, digits, '-', '_', '.' (64 at most)"
+            ));
+        }
+        let listed = |name: &String| s.backends.as_ref().is_none_or(|l| l.contains(name));
+        for name in s.backends.iter().flatten() {
+            if !f.backends.contains_key(name) {
+                return invalid(format!("structures.{sname}.backends: no [backends.{name}]"));
+            }
+        }
+        for name in s.credentials.keys() {
+            if !listed(name) || !f.backends.contains_key(name) {
+                return invalid(format!(
+                    "structures.{sname}.credentials.{name}: not a backend of this structure"
+                ));
+            }
+        }
+        for (name, b) in f.backends.iter().filter(|(n, _)| listed(n)) {
+            if b.cert.is_none() && !s.credentials.contains_key(name) {
+                return invalid(format!(
+                    "backend {name} has no certificate for structure {sname}: set \
+                     structures.{sname}.credentials.{name} (or backends.{name}.cert/key)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn load_identity(cert: &Path, key: &Path, what: String) -> Result<ClientIdentity, ConfigError> {
+    ClientIdentity::from_pem(&read(cert)?, &read(key)?).map_err(tls_err(what, cert))
+}
+
+/// A structure's `psc` section: its PSC client's configuration and PSC's anchors.
+fn load_psc(config: &Path, ca: &Path, structure: &str) -> Result<PscSettings, ConfigError> {
+    let text = String::from_utf8(read(config)?).map_err(|e| {
+        ConfigError::Toml(format!(
+            "{}: not UTF-8 at byte {}",
+            config.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let parsed = crate::config::PscConfig::from_toml(&text)
+        .map_err(|e| ConfigError::Invalid(format!("{}: {e}", config.display())))?;
+    let anchors = TrustAnchors::from_pem(&read(ca)?).map_err(tls_err(
+        if structure == IMPLICIT_STRUCTURE {
+            "psc.ca".to_owned()
+        } else {
+            format!("structures.{structure}.psc.ca")
+        },
+        ca,
+    ))?;
+    Ok(PscSettings {
+        config: parsed,
+        anchors,
+    })
 }
 
 #[cfg(test)]
@@ -480,7 +692,7 @@ mod tests {
     fn backend_token_kinds() {
         let c = backend("token_endpoint = \"https://as.test/token\"\nscope = \"s\"\n").unwrap();
         assert_eq!(
-            c.backends["b"].token,
+            c.structures[IMPLICIT_STRUCTURE].backends["b"].token,
             BackendToken::Exchanged {
                 token_endpoint: "https://as.test/token".into(),
                 audience: None,
@@ -488,7 +700,10 @@ mod tests {
             }
         );
         let c = backend("token = \"psc_access_token\"\n").unwrap();
-        assert_eq!(c.backends["b"].token, BackendToken::PscAccessToken);
+        assert_eq!(
+            c.structures[IMPLICIT_STRUCTURE].backends["b"].token,
+            BackendToken::PscAccessToken
+        );
         let e = backend("").unwrap_err();
         assert!(e.to_string().contains("token_endpoint is required"), "{e}");
         let e = backend("token = \"psc_access_token\"\nscope = \"s\"\n").unwrap_err();
@@ -497,6 +712,84 @@ mod tests {
         assert!(e.to_string().contains("id_token"), "{e}");
         let e = backend("token_endpoint = \"http://as.test/token\"\n").unwrap_err();
         assert!(e.to_string().contains("https://"), "{e}");
+    }
+
+    #[test]
+    fn structures_are_checked() {
+        let base = "token_endpoint = \"https://as.test/token\"\n[backends.c]\n\
+                    url = \"https://c.test\"\ntoken_endpoint = \"https://as.test/token\"\n\
+                    ca = \"ca.pem\"\n";
+        let with = |rest: &str| backend(&format!("{base}{rest}"));
+        let c = with(
+            "[structures.a]\n[structures.b]\nbackends = [\"b\"]\n\
+             credentials.b = { cert = \"leaf.pem\", key = \"leaf.key\" }\n\
+             [clients.x]\nstructure = \"b\"\n",
+        );
+        // `c` has no certificate of its own and structure a gives none.
+        let e = c.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("backend c has no certificate for structure a"),
+            "{e}"
+        );
+        let c = with(
+            "[structures.a]\nbackends = [\"b\"]\n[structures.b]\nbackends = [\"b\"]\n\
+             credentials.b = { cert = \"leaf.pem\", key = \"leaf.key\" }\n\
+             [clients.x]\nstructure = \"b\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.clients["x"].structure, "b");
+        assert_eq!(
+            c.structure_of("x")
+                .unwrap()
+                .backends
+                .keys()
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
+        for (rest, message) in [
+            (
+                "[structures.a]\nbackends = [\"b\"]\n[clients.x]\n",
+                "structure is required",
+            ),
+            (
+                "[structures.a]\nbackends = [\"b\"]\n[clients.x]\nstructure = \"z\"\n",
+                "no [structures.z]",
+            ),
+            ("[clients.x]\nstructure = \"a\"\n", "no [structures.a]"),
+            ("[structures.a]\nbackends = [\"zz\"]\n", "no [backends.zz]"),
+            (
+                "[structures.a]\nbackends = [\"b\"]\n\
+                 credentials.c = { cert = \"leaf.pem\", key = \"leaf.key\" }\n",
+                "not a backend of this structure",
+            ),
+            (
+                "[structures.a]\nbackends = [\"b\"]\n[psc]\nconfig = \"p\"\nca = \"ca.pem\"\n",
+                "give each structure",
+            ),
+            (
+                "[structures.\"../a\"]\nbackends = [\"b\"]\n",
+                "structure name",
+            ),
+        ] {
+            let e = with(rest).unwrap_err();
+            assert!(e.to_string().contains(message), "{rest}: {e}");
+        }
+    }
+
+    #[test]
+    fn structure_references_are_checked_before_any_file_is_read() {
+        let e = ProxyConfig::from_toml(
+            "listen = \"127.0.0.1:1\"\nserver_cert = \"a\"\nserver_key = \"b\"\n\
+             client_ca = \"c\"\ntrace_file = \"t\"\n[structures.a]\n[clients.x]\n\
+             structure = \"z\"\n",
+            Path::new("/nonexistent-segur"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Invalid(m) if m.contains("no [structures.z]")),
+            "{e}"
+        );
     }
 
     #[test]

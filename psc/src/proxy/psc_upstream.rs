@@ -38,12 +38,19 @@ struct Running {
 struct CoreState {
     session: Arc<crate::PscSession>,
     exchanger: Exchanger,
+    /// The [`PscUpstream`] that made it ([`PscUpstream::id`]).
+    owner: u64,
 }
+
+/// Distinct ids of the upstreams of a process (one per structure's PSC client).
+static NEXT_UPSTREAM_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// [`Upstream`] over a [`PscClient`].
 pub struct PscUpstream {
     client: PscClient,
     running: Mutex<HashMap<String, Running>>,
+    /// Sessions carry it: another upstream (another structure's PSC client) refuses them.
+    id: u64,
 }
 
 impl std::fmt::Debug for PscUpstream {
@@ -58,6 +65,7 @@ impl PscUpstream {
         Self {
             client,
             running: Mutex::new(HashMap::new()),
+            id: NEXT_UPSTREAM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -69,12 +77,60 @@ impl PscUpstream {
         Ok(Self::new(client))
     }
 
+    /// One upstream per structure of `config`, each over its own PSC client (`[psc]`, or
+    /// `[structures.<name>.psc]`), for [`super::ProxyServer::start_structures`]. A structure
+    /// without its PSC section is refused, named.
+    pub fn for_structures(
+        config: &super::ProxyConfig,
+    ) -> Result<std::collections::BTreeMap<String, Arc<dyn Upstream>>, StructureError> {
+        let mut out = std::collections::BTreeMap::new();
+        for (name, structure) in &config.structures {
+            let Some(settings) = &structure.psc else {
+                return Err(StructureError::NoPsc(name.clone()));
+            };
+            let upstream = Self::from_settings(settings).map_err(|source| StructureError::Psc {
+                structure: name.clone(),
+                source,
+            })?;
+            out.insert(name.clone(), Arc::new(upstream) as Arc<dyn Upstream>);
+        }
+        Ok(out)
+    }
+
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
         match self.running.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }
     }
+}
+
+/// Why the PSC client of a structure could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StructureError {
+    /// The structure has no PSC section (`[psc]` without structures, else
+    /// `[structures.<name>.psc]`).
+    #[error("{}", no_psc(.0))]
+    NoPsc(String),
+    /// Its PSC client could not be built (credentials, anchors).
+    #[error("structure {structure}: Pro Santé Connect client: {source}")]
+    Psc {
+        /// The structure.
+        structure: String,
+        /// Why.
+        #[source]
+        source: PscError,
+    },
+}
+
+fn no_psc(structure: &str) -> String {
+    let section = if structure == super::config::IMPLICIT_STRUCTURE {
+        "[psc]".to_owned()
+    } else {
+        format!("[structures.{structure}.psc]")
+    };
+    format!("no {section} section (the PSC client configuration and its CA)")
 }
 
 fn upstream_err(e: PscError) -> UpstreamError {
@@ -86,11 +142,19 @@ fn upstream_err(e: PscError) -> UpstreamError {
     }
 }
 
-fn core(session: &PscSession) -> Result<&CoreState, UpstreamError> {
-    session
-        .state
-        .downcast_ref::<CoreState>()
-        .ok_or_else(|| UpstreamError::Refused("a session made by another upstream".into()))
+impl PscUpstream {
+    /// The session's state, when this upstream made it: a session of another PSC client (of
+    /// another structure) is refused, never refreshed, exchanged or logged out with this
+    /// client's credentials.
+    fn core<'a>(&self, session: &'a PscSession) -> Result<&'a CoreState, UpstreamError> {
+        session
+            .state
+            .downcast_ref::<CoreState>()
+            .filter(|c| c.owner == self.id)
+            .ok_or_else(|| {
+                UpstreamError::Refused("a session of another PSC client (structure)".into())
+            })
+    }
 }
 
 impl Upstream for PscUpstream {
@@ -160,6 +224,7 @@ impl Upstream for PscUpstream {
             state: Box::new(CoreState {
                 exchanger: Exchanger::new(session.clone()),
                 session,
+                owner: self.id,
             }),
         })))
     }
@@ -175,7 +240,7 @@ impl Upstream for PscUpstream {
         session: &PscSession,
         target: &ExchangeTarget<'_>,
     ) -> Result<AccessToken, UpstreamError> {
-        let core = core(session)?;
+        let core = self.core(session)?;
         core.exchanger
             .token_for(&exchange::ExchangeTarget {
                 token_endpoint: target.token_endpoint.to_owned(),
@@ -189,10 +254,13 @@ impl Upstream for PscUpstream {
     }
 
     fn access_token(&self, session: &PscSession) -> Result<AccessToken, UpstreamError> {
-        core(session)?.session.access_token().map_err(upstream_err)
+        self.core(session)?
+            .session
+            .access_token()
+            .map_err(upstream_err)
     }
 
     fn logout(&self, session: &PscSession) -> Result<(), UpstreamError> {
-        core(session)?.session.logout().map_err(upstream_err)
+        self.core(session)?.session.logout().map_err(upstream_err)
     }
 }

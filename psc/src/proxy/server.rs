@@ -58,16 +58,50 @@ pub enum ProxyError {
     /// The trace file could not be opened.
     #[error(transparent)]
     Trace(#[from] super::trace::TraceError),
+    /// The upstreams given do not match the configured structures (one per structure).
+    #[error("structures: {0}")]
+    Structures(String),
 }
 
 type ResBody = Full<Bytes>;
 
 struct State {
     config: ProxyConfig,
-    upstream: Arc<dyn Upstream>,
     store: SessionStore,
     traces: TraceLog,
-    clients: BTreeMap<String, HttpClient>,
+    structures: BTreeMap<String, StructureRuntime>,
+}
+
+/// A structure at run time: its PSC client and the HTTP clients of its backends (each over
+/// the structure's certificate for that backend).
+struct StructureRuntime {
+    upstream: Arc<dyn Upstream>,
+    relays: BTreeMap<String, HttpClient>,
+}
+
+impl State {
+    /// The structure of a desktop client id (config is immutable: a session's structure is
+    /// the one of the client that opened it, for its whole life).
+    fn structure(&self, client_id: &str) -> Option<&StructureRuntime> {
+        self.structures
+            .get(&self.config.clients.get(client_id)?.structure)
+    }
+    /// The PSC client of the session's structure.
+    fn upstream_of(&self, session: &Session) -> Option<Arc<dyn Upstream>> {
+        self.structure(&session.client_id)
+            .map(|s| s.upstream.clone())
+    }
+}
+
+/// PSC logout of `session` through its structure's client, in the blocking pool.
+async fn logout_in_background(
+    state: &State,
+    session: Arc<Session>,
+) -> Option<Result<(), UpstreamError>> {
+    let upstream = state.upstream_of(&session)?;
+    tokio::task::spawn_blocking(move || upstream.logout(&session.psc))
+        .await
+        .ok()
 }
 
 /// What the TLS connection tells about the caller.
@@ -93,18 +127,54 @@ impl std::fmt::Debug for ProxyServer {
 }
 
 impl ProxyServer {
-    /// Binds the configured address and serves in background threads until dropped.
+    /// Binds the configured address and serves in background threads until dropped, with
+    /// `upstream` as the PSC client of the configuration's one structure. A configuration
+    /// with several structures is refused ([`ProxyError::Structures`]): each needs its own
+    /// PSC client ([`Self::start_structures`]).
     pub fn start(config: ProxyConfig, upstream: Arc<dyn Upstream>) -> Result<Self, ProxyError> {
+        if config.structures.len() > 1 {
+            return Err(ProxyError::Structures(
+                "several structures are configured: give each its own PSC client".into(),
+            ));
+        }
+        let upstreams = config
+            .structures
+            .keys()
+            .map(|name| (name.clone(), upstream.clone()))
+            .collect();
+        Self::start_structures(config, upstreams)
+    }
+
+    /// Binds the configured address and serves in background threads until dropped; the
+    /// sessions of each structure use its upstream (by structure name), and only it: CIBA,
+    /// refresh, exchange and logout of a session never go through another structure's PSC
+    /// client. Every configured structure needs exactly one upstream.
+    pub fn start_structures(
+        config: ProxyConfig,
+        mut upstreams: BTreeMap<String, Arc<dyn Upstream>>,
+    ) -> Result<Self, ProxyError> {
         let tls =
             TlsPolicy::mssante().server_config(&config.server_identity, Some(&config.client_ca))?;
-        let mut clients = BTreeMap::new();
-        for (name, b) in &config.backends {
-            let settings =
-                TlsSettings::new(&b.anchors, Some(&b.identity)).map_err(ProxyError::Tls)?;
-            clients.insert(
-                name.clone(),
-                HttpClient::new(&settings, HttpLimits::default()),
-            );
+        let mut structures = BTreeMap::new();
+        for (sname, structure) in &config.structures {
+            let upstream = upstreams.remove(sname).ok_or_else(|| {
+                ProxyError::Structures(format!("no PSC client for structure {sname}"))
+            })?;
+            let mut relays = BTreeMap::new();
+            for (name, b) in &structure.backends {
+                let settings =
+                    TlsSettings::new(&b.anchors, Some(&b.identity)).map_err(ProxyError::Tls)?;
+                relays.insert(
+                    name.clone(),
+                    HttpClient::new(&settings, HttpLimits::default()),
+                );
+            }
+            structures.insert(sname.clone(), StructureRuntime { upstream, relays });
+        }
+        if let Some(extra) = upstreams.keys().next() {
+            return Err(ProxyError::Structures(format!(
+                "a PSC client for {extra}, which is not a configured structure"
+            )));
         }
         let traces = TraceLog::open(&config.trace_file)?;
         let listen = config.listen;
@@ -129,9 +199,8 @@ impl ProxyServer {
         let state = Arc::new(State {
             store: SessionStore::new(config.session),
             config,
-            upstream,
             traces,
-            clients,
+            structures,
         });
         runtime.spawn(purge_loop(state.clone()));
         runtime.spawn(accept_loop(
@@ -171,9 +240,8 @@ async fn purge_loop(state: Arc<State>) {
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         for session in state.store.purge_expired() {
-            let upstream = state.upstream.clone();
             // The logout result changes nothing: the session is gone on this side.
-            let _ = tokio::task::spawn_blocking(move || upstream.logout(&session.psc)).await;
+            let _ = logout_in_background(&state, session).await;
         }
     }
 }
@@ -318,6 +386,7 @@ impl TraceContext {
             dn: self.dn.clone(),
             api_request: None,
             reason: None,
+            structure: None,
         }
     }
     fn session_trace(&self, kind: TraceType, s: &Session) -> Trace {
@@ -334,6 +403,25 @@ impl TraceContext {
 /// Writes a trace; a trace that cannot be written turns the answer into a 500 (no action
 /// without its trace).
 fn record(state: &State, trace: &Trace, ok: Response<ResBody>) -> Response<ResBody> {
+    // The client's structure, named when structures are declared.
+    let structure = trace
+        .client_id
+        .as_deref()
+        .and_then(|c| state.config.clients.get(c))
+        .map(|c| c.structure.clone())
+        .filter(|name| {
+            state.config.structures.len() > 1 || name != super::config::IMPLICIT_STRUCTURE
+        });
+    let named;
+    let trace = if structure.is_some() && trace.structure.is_none() {
+        named = Trace {
+            structure,
+            ..trace.clone()
+        };
+        &named
+    } else {
+        trace
+    };
     match state.traces.append(trace) {
         Ok(()) => ok,
         Err(_) => error(
@@ -523,16 +611,30 @@ async fn connect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> Res
             // token that reached it.
             Lookup::Found(s) => {
                 state.store.remove(token);
-                let upstream = state.upstream.clone();
-                let _ = tokio::task::spawn_blocking(move || upstream.logout(&s.psc)).await;
+                let _ = logout_in_background(state, s).await;
             }
             // An expired or unknown session: a new login.
             Lookup::Expired(_) | Lookup::Unknown => {}
         }
     }
-    let upstream = state.upstream.clone();
-    let backends: Vec<(String, Backend)> = state
-        .config
+    // The client's structure: its PSC client runs the CIBA and the exchanges, for its backends.
+    let (Some(runtime), Some(structure)) = (
+        state.structure(&c.client_id),
+        state.config.structure_of(&c.client_id),
+    ) else {
+        let t = failure(Some(&c.client_id), Some(&national_id), "no structure");
+        return record(
+            state,
+            &t,
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the client's structure is not running",
+            ),
+        );
+    };
+    let upstream = runtime.upstream.clone();
+    let backends: Vec<(String, Backend)> = structure
         .backends
         .iter()
         .map(|(n, b)| (n.clone(), b.clone()))
@@ -675,11 +777,12 @@ fn session_of(
             ),
         ))),
         Lookup::Expired(s) => {
-            let upstream = state.upstream.clone();
             // PSC logout of the ended session, in the background.
-            tokio::task::spawn_blocking(move || {
-                let _ = upstream.logout(&s.psc);
-            });
+            if let Some(upstream) = state.upstream_of(&s) {
+                tokio::task::spawn_blocking(move || {
+                    let _ = upstream.logout(&s.psc);
+                });
+            }
             Err(Box::new((
                 Trace {
                     reason: Some("session expired".into()),
@@ -716,13 +819,12 @@ async fn disconnect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> 
         }
     };
     state.store.remove(&token);
-    let upstream = state.upstream.clone();
-    let s = session.clone();
-    // SC.SSI/IE.38: the professional closes the PSC session too (logout with id_token_hint).
-    let logout = tokio::task::spawn_blocking(move || upstream.logout(&s.psc)).await;
+    // SC.SSI/IE.38: the professional closes the PSC session too (logout with id_token_hint),
+    // through the PSC client of the session's structure.
+    let logout = logout_in_background(state, session.clone()).await;
     let t = Trace {
         reason: match logout {
-            Ok(Ok(())) => None,
+            Some(Ok(())) => None,
             _ => Some("PSC logout failed; the proxy session is closed".into()),
         },
         ..ctx.session_trace(TraceType::Disconnect, &session)
@@ -739,8 +841,10 @@ async fn exchanged_token(
     name: &str,
     backend: &Backend,
 ) -> Result<AccessToken, UpstreamError> {
+    let upstream = state
+        .upstream_of(session)
+        .ok_or_else(|| UpstreamError::Refused("the session's structure is not running".into()))?;
     if backend.token == BackendToken::PscAccessToken {
-        let upstream = state.upstream.clone();
         let s = session.clone();
         return tokio::task::spawn_blocking(move || upstream.access_token(&s.psc))
             .await
@@ -752,7 +856,6 @@ async fn exchanged_token(
     {
         return Ok(t.clone());
     }
-    let upstream = state.upstream.clone();
     let s = session.clone();
     let (n, b) = (name.to_owned(), backend.clone());
     let fresh =
@@ -798,13 +901,16 @@ async fn send(
             ),
         );
     }
-    let (Some(backend), Some(client)) = (state.config.backends.get(name), state.clients.get(name))
-    else {
-        return record(
-            state,
-            &trace(TraceType::SendRefused, Some("unknown backend")),
-            error(StatusCode::NOT_FOUND, "unknown_backend", "no such backend"),
-        );
+    let (backend, client) = match backend_of(state, &session, name) {
+        Ok(found) => found,
+        Err(refusal) => {
+            let (reason, response) = *refusal;
+            return record(
+                state,
+                &trace(TraceType::SendRefused, Some(reason)),
+                response,
+            );
+        }
     };
     let token = match exchanged_token(state, &session, name, backend).await {
         Ok(t) => t,
@@ -888,6 +994,50 @@ async fn send(
     record(state, &trace(TraceType::Send, reason), response)
 }
 
+/// A refused backend: the trace reason and the answer (boxed: the answer is large).
+type BackendRefusal = Box<(&'static str, Response<ResBody>)>;
+
+/// Backend `name` of the session's structure with its HTTP client, or the refusal (the trace
+/// reason and the answer): a backend only another structure has is refused as such, a session
+/// never reaching it with its own token nor over that structure's certificate.
+fn backend_of<'a>(
+    state: &'a State,
+    session: &Session,
+    name: &str,
+) -> Result<(&'a Backend, &'a HttpClient), BackendRefusal> {
+    let own = state
+        .config
+        .structure_of(&session.client_id)
+        .and_then(|s| s.backends.get(name))
+        .zip(
+            state
+                .structure(&session.client_id)
+                .and_then(|rt| rt.relays.get(name)),
+        );
+    if let Some(found) = own {
+        return Ok(found);
+    }
+    if state
+        .config
+        .structures
+        .values()
+        .any(|s| s.backends.contains_key(name))
+    {
+        return Err(Box::new((
+            "backend of another structure",
+            error(
+                StatusCode::FORBIDDEN,
+                "backend_of_another_structure",
+                "this backend is not open to the structure of the session",
+            ),
+        )));
+    }
+    Err(Box::new((
+        "unknown backend",
+        error(StatusCode::NOT_FOUND, "unknown_backend", "no such backend"),
+    )))
+}
+
 /// RFC 3986 §5.2.4: a `.` or `..` segment (also percent-encoded, `%2e`) would leave the
 /// backend's base path once the URL is resolved: such a path is refused, not normalised.
 fn has_dot_segment(path: &str) -> bool {
@@ -927,12 +1077,18 @@ async fn token(
         reason: reason.map(str::to_owned),
         ..ctx.session_trace(kind, &session)
     };
-    let Some(backend) = state
-        .config
-        .backends
-        .get(name)
-        .filter(|b| b.token_to_desktop)
-    else {
+    let backend = match backend_of(state, &session, name) {
+        Ok((backend, _)) => backend,
+        Err(refusal) => {
+            let (reason, response) = *refusal;
+            return record(
+                state,
+                &trace(TraceType::SendRefused, Some(reason)),
+                response,
+            );
+        }
+    };
+    if !backend.token_to_desktop {
         return record(
             state,
             &trace(
@@ -945,7 +1101,7 @@ async fn token(
                 "this backend's token stays in the proxy: use /send",
             ),
         );
-    };
+    }
     match exchanged_token(state, &session, name, backend).await {
         Ok(t) => {
             let body = TokenResponse {
@@ -988,7 +1144,11 @@ fn whoami(state: &Arc<State>, peer: &Peer, req: &Request<Incoming>) -> Response<
                 session_id: s.id.clone(),
                 session_state: s.psc.session_state.clone(),
                 expires_in: remaining(s.expires_at(&state.store.limits())).as_secs(),
-                backends: state.config.backends.keys().cloned().collect(),
+                backends: state
+                    .config
+                    .structure_of(&s.client_id)
+                    .map(|st| st.backends.keys().cloned().collect())
+                    .unwrap_or_default(),
             };
             json_response(StatusCode::OK, &view)
         }

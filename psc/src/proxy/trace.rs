@@ -81,6 +81,10 @@ pub struct Trace {
     /// Why a `*_FAILURE`/`*_REFUSED` record was written (a fixed reason, no secret).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
+    /// The structure of the record's client, when the proxy serves declared structures
+    /// (PROXY.md: one PSC client per structure); absent with one implicit structure.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub structure: Option<String>,
 }
 
 /// Why a trace could not be written or read.
