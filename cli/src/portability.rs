@@ -7,7 +7,7 @@
 //! types (`ExportReport`, `ImportReport`): counts, store ids, entry paths and reasons.
 
 use clap::Args as ClapArgs;
-use segur_dmp_cda::portability::ExportType;
+use segur_dmp_cda::portability::{ExportType, LotCompression};
 use segur_ins::Ins;
 use segur_store::SqliteStore;
 use segur_store::portability::{
@@ -37,6 +37,11 @@ pub struct ExportArgs {
     /// The vendor identity (JSON); default: vendor.json in the store folder.
     #[arg(long)]
     vendor: Option<PathBuf>,
+    /// How the documents inside each lot are written: `stored` (the default: fastest, the
+    /// documents' full size) or `deflate` (text documents up to 256 KiB deflated: about a third
+    /// of the size for CDAs, slower).
+    #[arg(long, default_value = "stored", value_parser = ["stored", "deflate"])]
+    compression: String,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -153,12 +158,20 @@ fn export(args: &ExportArgs) -> Result<ExitCode, String> {
         (None, None) => "documents Ségur de l'officine",
     }
     .to_owned();
+    let compression =
+        LotCompression::parse(&args.compression).ok_or("--compression: stored or deflate")?;
+    // Each lot is built next to the output, not in a shared temporary directory
+    // (`portability.md` §3); the temporary file is unnamed and never outlives its lot.
+    let temp_dir = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
     let options = ExportOptions {
-        info,
-        local_id_root: vendor.local_id_root.clone(),
         patient,
         since: since.map(|(s, _)| s),
-        cda_limits: Default::default(),
+        compression,
+        temp_dir: Some(temp_dir),
+        ..ExportOptions::new(info, vendor.local_id_root.clone())
     };
     if !args
         .store
@@ -251,7 +264,7 @@ fn import(args: &ImportArgs) -> Result<ExitCode, String> {
     } else {
         println!(
             "{} ({}): {} lot(s); {} patient(s) created, {} document(s) linked, {} to review, \
-             {} identity status(es) lowered to PROV",
+             {} already present, {} identity status(es) lowered to PROV",
             report.format,
             if report.recreated_patients {
                 "empty store: patients recreated"
@@ -262,8 +275,22 @@ fn import(args: &ImportArgs) -> Result<ExitCode, String> {
             report.patients_created,
             report.documents_linked,
             report.documents_to_review,
+            report.already_present,
             report.identities_downgraded
         );
+        for c in &report.conflicts {
+            println!(
+                "conflict: {}: its uniqueId is stored with other bytes (document(s) {}); filed \
+                 to the review list as document {}",
+                crate::terminal::safe(&c.path),
+                c.stored
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                c.filed
+            );
+        }
         for u in &report.unplaced {
             println!(
                 "not placed: {}: {}",

@@ -56,6 +56,27 @@ pub trait DocumentStore {
     /// A document's bytes, checked against their SHA-256.
     fn document_bytes(&self, id: DocumentId) -> Result<Vec<u8>, StoreError>;
 
+    /// A document's bytes as a reader, so that a document of any size can be copied without
+    /// being held in memory (the portability export streams them). The reader computes the
+    /// SHA-256 as it goes and, at the end, fails with an `io::Error` (kind `InvalidData`,
+    /// wrapping [`StoreError::HashMismatch`]) when the bytes differ from it. The default reads
+    /// [`DocumentStore::document_bytes`] whole; the SQLite store reads the blob incrementally.
+    fn document_reader(&self, id: DocumentId) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
+        Ok(Box::new(std::io::Cursor::new(self.document_bytes(id)?)))
+    }
+
+    /// The documents, deleted or not, whose XDS uniqueId is `unique_id`, oldest first (the
+    /// portability import files a document only when no document with its uniqueId and
+    /// SHA-256 is stored). The default scans [`DocumentStore::documents`]; the SQLite store
+    /// uses its index.
+    fn documents_with_unique_id(&self, unique_id: &str) -> Result<Vec<DocumentRecord>, StoreError> {
+        Ok(self
+            .documents()?
+            .into_iter()
+            .filter(|d| d.unique_id.as_deref() == Some(unique_id))
+            .collect())
+    }
+
     /// The METADATA.XML a document came with, byte for byte as received (its XDS
     /// ExtrinsicObject is in there); `None` for a document without one.
     fn document_metadata(&self, id: DocumentId) -> Result<Option<Vec<u8>>, StoreError>;

@@ -145,6 +145,10 @@ pub enum ReviewReason {
     MalformedXdm,
     /// An XML document of a package that is not a readable CDA.
     MalformedCda,
+    /// A document whose XDS uniqueId is already stored with other bytes (portability import):
+    /// a uniqueId names one document (IHE ITI TF-3 §4.2.3.2.26), so one of the two is wrong
+    /// and a person decides; the stored one is never replaced.
+    UniqueIdConflict,
 }
 
 impl ReviewReason {
@@ -159,6 +163,7 @@ impl ReviewReason {
         Self::NotXdm,
         Self::MalformedXdm,
         Self::MalformedCda,
+        Self::UniqueIdConflict,
     ];
 
     /// The stored name (`no_ins`).
@@ -173,6 +178,7 @@ impl ReviewReason {
             Self::NotXdm => "not_xdm",
             Self::MalformedXdm => "malformed_xdm",
             Self::MalformedCda => "malformed_cda",
+            Self::UniqueIdConflict => "unique_id_conflict",
         }
     }
 
