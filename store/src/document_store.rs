@@ -12,8 +12,8 @@
 
 use crate::error::StoreError;
 use crate::model::{
-    DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling, MessageRecord,
-    NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId, ReviewItem,
+    ArchivePatientId, DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling,
+    MessageRecord, NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId, ReviewItem,
 };
 use segur_ins::{Ins, Traits};
 
@@ -21,6 +21,28 @@ use segur_ins::{Ins, Traits};
 pub trait DocumentStore {
     /// Creates a local patient.
     fn add_patient(&mut self, patient: &NewPatient) -> Result<LocalPatientId, StoreError>;
+
+    /// Records the identifier a patient had in the portability archive it was recreated from
+    /// (a local id under the previous vendor's OID, with its identity status there), so that a
+    /// later export of that patient gives the same identifier. Written once per patient. The
+    /// default keeps nothing (the export then numbers the patient under its own OID).
+    fn set_archive_patient_id(
+        &mut self,
+        patient: LocalPatientId,
+        id: &ArchivePatientId,
+    ) -> Result<(), StoreError> {
+        let _ = (patient, id);
+        Ok(())
+    }
+
+    /// The identifier recorded by [`DocumentStore::set_archive_patient_id`].
+    fn archive_patient_id(
+        &self,
+        patient: LocalPatientId,
+    ) -> Result<Option<ArchivePatientId>, StoreError> {
+        let _ = patient;
+        Ok(None)
+    }
 
     /// Every local patient's id, ascending (the export walks them one at a time).
     fn patients(&self) -> Result<Vec<LocalPatientId>, StoreError>;

@@ -188,6 +188,26 @@ impl ReviewReason {
     }
 }
 
+/// The identifier a patient had in a portability archive it was recreated from: the lot's
+/// local id (a CX `id^^^&OID&ISO`, under the exporting vendor's OID) and the identity status
+/// the lot gave (a `RECUP` identity is recreated `PROV`; the archive's status is kept here).
+/// Patient data: `Debug` shows the status only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ArchivePatientId {
+    /// The CX.
+    pub cx: String,
+    /// The identity status in the archive.
+    pub status: IdentityStatus,
+}
+
+impl fmt::Debug for ArchivePatientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArchivePatientId")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A local patient to create.
 #[derive(Clone)]
 pub struct NewPatient {

@@ -32,10 +32,15 @@
 //!   INS matching exactly one local identity whose traits agree, otherwise to the review list
 //!   with the reason; a document that is not a CDA follows its lot's first CDA.
 //!
-//! The local patient ids of the archive are not kept (the store numbers its patients): a
-//! store exported, imported into an empty store and exported again with the same export id
-//! and time gives the same file byte for byte when the first store's exported patients were
-//! numbered 1, 2, 3... (every patient has a document).
+//! A patient recreated from a lot keeps the lot's local id and identity status
+//! ([`DocumentStore::set_archive_patient_id`]); a later export writes that local id again
+//! instead of the store's own number. So a store exported, imported into an empty store and
+//! exported again with the same export id and time gives the same file byte for byte.
+//!
+//! De-duplication: a document whose XDS uniqueId and SHA-256 are both stored (deleted or not)
+//! is not filed again ([`ImportReport::already_present`]); the same uniqueId with other bytes
+//! is filed to the review list (`unique_id_conflict`) and listed in
+//! [`ImportReport::conflicts`], the stored document never replaced.
 
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
@@ -51,8 +56,8 @@ use segur_ins::{IdentityStatus, Ins};
 use crate::document_store::DocumentStore;
 use crate::error::StoreError;
 use crate::model::{
-    ContentHash, DocumentId, LocalPatientId, NewDocument, NewPatient, Origin, Placement,
-    ReviewReason,
+    ArchivePatientId, ContentHash, DocumentId, LocalPatientId, NewDocument, NewPatient, Origin,
+    Placement, ReviewReason,
 };
 use crate::vigilance;
 
@@ -271,9 +276,14 @@ fn plan_lot(
     let ins = patient
         .ins
         .map(|i| XdsPatientId::new(i.authority().oid(), i.matricule().expose()));
+    // A patient recreated from an archive keeps the local id it had there.
+    let local_id = match store.archive_patient_id(id)? {
+        Some(kept) => XdsPatientId::from_cx(kept.cx),
+        None => XdsPatientId::new(&options.local_id_root, &id.0.to_string()),
+    };
     Ok(Some((
         LotPatient {
-            local_id: XdsPatientId::new(&options.local_id_root, &id.0.to_string()),
+            local_id,
             ins,
             status: patient.status,
         },
@@ -516,6 +526,13 @@ fn recreate(
         status,
         ins,
     })?;
+    store.set_archive_patient_id(
+        id,
+        &ArchivePatientId {
+            cx: patient.local_id.expose().to_owned(),
+            status: patient.status,
+        },
+    )?;
     report.patients_created += 1;
     Ok(Ok((id, status, traits)))
 }

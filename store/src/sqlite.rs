@@ -21,9 +21,9 @@
 use crate::document_store::DocumentStore;
 use crate::error::StoreError;
 use crate::model::{
-    ContentHash, DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling,
-    MessageRecord, NewDocument, NewPatient, Origin, PatientRecord, Placement, ReviewDecision,
-    ReviewId, ReviewItem, ReviewReason, ReviewState,
+    ArchivePatientId, ContentHash, DocumentId, DocumentRecord, FilingOutcome, LocalPatientId,
+    MessageFiling, MessageRecord, NewDocument, NewPatient, Origin, PatientRecord, Placement,
+    ReviewDecision, ReviewId, ReviewItem, ReviewReason, ReviewState,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use segur_access::audit::sqlite::SqliteAuditStore;
@@ -115,6 +115,11 @@ CREATE TABLE IF NOT EXISTS tombstones (
     reason TEXT NOT NULL,
     actor TEXT NOT NULL,
     at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS archive_patient_ids (
+    patient INTEGER PRIMARY KEY REFERENCES patients(id),
+    cx TEXT NOT NULL,
+    status TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pending_audit (
     id INTEGER PRIMARY KEY,
@@ -577,6 +582,42 @@ impl DocumentStore for SqliteStore {
             ],
         )?;
         Ok(LocalPatientId(self.conn.last_insert_rowid()))
+    }
+
+    fn set_archive_patient_id(
+        &mut self,
+        patient: LocalPatientId,
+        id: &ArchivePatientId,
+    ) -> Result<(), StoreError> {
+        check_text("archive patient id", &id.cx, 255)?;
+        // Written once, when the patient is recreated: never replaced (the table is the
+        // archive's word, kept as received).
+        self.conn.execute(
+            "INSERT INTO archive_patient_ids (patient, cx, status) VALUES (?1, ?2, ?3)",
+            params![patient.0, id.cx, id.status.code()],
+        )?;
+        Ok(())
+    }
+
+    fn archive_patient_id(
+        &self,
+        patient: LocalPatientId,
+    ) -> Result<Option<ArchivePatientId>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT cx, status FROM archive_patient_ids WHERE patient = ?1",
+                [patient.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(cx, status)| {
+            Ok(ArchivePatientId {
+                cx,
+                status: status_from(&status, patient.0)?,
+            })
+        })
+        .transpose()
     }
 
     fn patients(&self) -> Result<Vec<LocalPatientId>, StoreError> {

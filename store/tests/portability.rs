@@ -506,3 +506,38 @@ fn an_export_of_forty_patients_imports() {
     assert_eq!((report.lots, report.patients_created), (40, 40));
     assert!(export == export_bytes(&b, &options()));
 }
+
+/// A patient recreated from a lot keeps the lot's local id: the first store numbers its
+/// exported patients 2 to 7 (patient 1 has no document), the second 1 to 6, and the second
+/// export is still the first byte for byte.
+#[test]
+fn local_ids_of_the_archive_are_kept_and_exported_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = SqliteStore::open(&dir.path().join("a")).unwrap();
+    let nobody = a
+        .add_patient(&NewPatient {
+            traits: traits_of(&cda(5, 9)),
+            status: IdentityStatus::Provisoire,
+            ins: None,
+        })
+        .unwrap();
+    fill(&mut a);
+    let first = export_bytes(&a, &options());
+    let mut b = SqliteStore::open(&dir.path().join("b")).unwrap();
+    let report = import(&mut b, &first).unwrap();
+    assert_eq!(report.patients_created, NAMES.len());
+    let kept = b
+        .archive_patient_id(segur_store::model::LocalPatientId(1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.cx,
+        segur_dmp_cda::xds::XdsPatientId::new("1.2.250.1.999.1.2", &(nobody.0 + 1).to_string())
+            .expose()
+    );
+    assert_eq!(kept.status, status(0));
+    assert!(!format!("{kept:?}").contains("1.2.250.1.999.1.2"));
+    assert!(first == export_bytes(&b, &options()), "local ids not kept");
+    // A store's own patients have none.
+    assert!(a.archive_patient_id(nobody).unwrap().is_none());
+}
