@@ -541,3 +541,29 @@ fn local_ids_of_the_archive_are_kept_and_exported_again() {
     // A store's own patients have none.
     assert!(a.archive_patient_id(nobody).unwrap().is_none());
 }
+
+/// A stored blob altered behind the store's back (its SHA-256 no longer matches) stops the
+/// export: the streamed read checks the hash at the end of the document, and the error names
+/// the store's document id, never its content.
+#[test]
+fn an_altered_blob_stops_the_streamed_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("a");
+    let mut a = SqliteStore::open(&folder).unwrap();
+    fill(&mut a);
+    drop(a);
+    let conn = rusqlite::Connection::open(folder.join("store.sqlite")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER blobs_no_update; \
+         UPDATE blobs SET bytes = CAST(replace(CAST(bytes AS TEXT), 'DURAND', 'DURANT') AS BLOB) \
+         WHERE CAST(bytes AS TEXT) LIKE '%DURAND%';",
+    )
+    .unwrap();
+    assert!(conn.changes() > 0);
+    drop(conn);
+    let a = SqliteStore::open(&folder).unwrap();
+    let err = portability::export(&a, Cursor::new(Vec::new()), &options()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("do not match their SHA-256"), "{text}");
+    assert!(!text.contains("DURAN") && !text.contains(&nir(1)), "{text}");
+}
