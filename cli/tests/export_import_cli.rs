@@ -329,4 +329,33 @@ fn export_then_import_and_refusals() {
         "{stdout}"
     );
     assert_eq!(counts(&b), (3, 4));
+
+    // The same uniqueId with other bytes: filed to the review list and printed as a conflict.
+    let mut amended = cda_numbered(0, 9);
+    amended.extend_from_slice(b"<!-- amended -->\n");
+    let entry = entry_of(&amended);
+    let mut xw = XdmWriter::new(
+        SubmissionSet::for_entry(&entry, "1.2.250.1.213.4.1.1.1", None),
+        XdmSender {
+            organization: "CH de Test".into(),
+            contact: "doc@test.mssante.fr".into(),
+            ..Default::default()
+        },
+    );
+    xw.add(amended, entry, "XML");
+    std::fs::write(&xdm, xw.pack().unwrap()).unwrap();
+    let (code, stdout, stderr) = segur(&[
+        "import",
+        xdm.to_str().unwrap(),
+        "--store",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("1 to review, 0 already present")
+            && stdout.contains("conflict: SUBSET01/DOC0001.XML: its uniqueId is stored"),
+        "{stdout}"
+    );
+    assert!(NAMES.iter().all(|n| !stdout.contains(n)), "{stdout}");
+    assert_eq!(counts(&b), (3, 5));
 }
