@@ -3,10 +3,11 @@
 //! INS and document id) and DOCS pseudo-random "PDF" renditions of SIZE bytes; patient 1 also
 //! gets one document of BIG bytes (a lot far larger than the others). Every document is
 //! committed on its own (the SQLite journal stays the size of one document). Writes
-//! `vendor.json` beside the database.
+//! `vendor.json` beside the database. With FILES, every document is also written there as a
+//! file (for `zip -0` of the same bytes).
 //!
 //! Run: `SEGUR_SHARED=/work/shared cargo run --release -p segur-store --example
-//! portability_fill -- STORE PATIENTS DOCS SIZE BIG`.
+//! portability_fill -- STORE PATIENTS DOCS SIZE BIG [FILES]`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use segur_dmp_cda::xds::{DocumentEntry, sha1_hex};
@@ -30,9 +31,15 @@ fn pdf(len: usize, seed: u64) -> Vec<u8> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [folder, patients, docs, size, big] = args.as_slice() else {
-        panic!("usage: portability_fill STORE PATIENTS DOCS SIZE BIG");
+    let (folder, patients, docs, size, big, files) = match args.as_slice() {
+        [a, b, c, d, e] => (a, b, c, d, e, None),
+        [a, b, c, d, e, f] => (a, b, c, d, e, Some(std::path::PathBuf::from(f))),
+        _ => panic!("usage: portability_fill STORE PATIENTS DOCS SIZE BIG [FILES]"),
     };
+    if let Some(files) = &files {
+        std::fs::create_dir_all(files).unwrap();
+    }
+    let mut count = 0usize;
     let (patients, docs, size, big): (usize, usize, usize, usize) = (
         patients.parse().unwrap(),
         docs.parse().unwrap(),
@@ -70,6 +77,10 @@ fn main() {
         .unwrap();
         let mut add = |bytes: Vec<u8>, entry: DocumentEntry| {
             total += bytes.len() as u64;
+            count += 1;
+            if let Some(files) = &files {
+                std::fs::write(files.join(format!("{count}.bin")), &bytes).unwrap();
+            }
             store
                 .add_document(&NewDocument {
                     origin: Origin::Produced,
