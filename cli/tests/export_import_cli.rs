@@ -25,10 +25,19 @@ fn nir(n: usize) -> String {
 }
 
 fn cda(n: usize) -> Vec<u8> {
+    cda_numbered(n, n)
+}
+
+/// Patient `n`'s VAC-NOTE whose document id (its XDS uniqueId) ends with `id`.
+fn cda_numbered(n: usize, id: usize) -> Vec<u8> {
     std::fs::read_to_string(shared().join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml"))
         .unwrap()
         .replace(KIT_INS, &nir(n))
         .replace("PAT-TROIS", NAMES[n])
+        .replace(
+            "<id root=\"1.2.250.1.213.1.1.1.46.2023.1.1\"/>",
+            &format!("<id root=\"1.2.250.1.213.1.1.1.46.2023.1.1.{id}\"/>"),
+        )
         .into_bytes()
 }
 
@@ -135,6 +144,57 @@ fn export_then_import_and_refusals() {
         .output()
         .unwrap_or_else(|e| panic!("unzip is required (scripts/install-deps installs it): {e}"));
     assert!(unzip.status.success());
+    // Each lot was built in an unnamed temporary file beside the output: nothing is left.
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["a", "export.zip"]);
+
+    // `--compression deflate`: the same lots, CDAs deflated inside them, a smaller file.
+    let deflated = dir.path().join("deflated.zip");
+    let (code, stdout, stderr) = segur(&[
+        "export",
+        "--out",
+        deflated.to_str().unwrap(),
+        "--store",
+        a.to_str().unwrap(),
+        "--compression",
+        "deflate",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json(&stdout)["documents"], 3);
+    let (stored_len, deflated_len) = (
+        std::fs::metadata(&out).unwrap().len(),
+        std::fs::metadata(&deflated).unwrap().len(),
+    );
+    assert!(
+        deflated_len * 2 < stored_len,
+        "deflated {deflated_len}, stored {stored_len}"
+    );
+    let (code, _, stderr) = segur(&[
+        "export",
+        "--out",
+        deflated.to_str().unwrap(),
+        "--store",
+        a.to_str().unwrap(),
+        "--compression",
+        "zstd",
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--compression"), "{stderr}");
+    let deflated_store = dir.path().join("d");
+    let (code, stdout, stderr) = segur(&[
+        "import",
+        deflated.to_str().unwrap(),
+        "--store",
+        deflated_store.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json(&stdout)["documents_linked"], 3);
 
     // One patient; an INS with a wrong key is refused and not echoed.
     let one = dir.path().join("one.zip");
@@ -183,6 +243,22 @@ fn export_then_import_and_refusals() {
     assert_eq!(report["documents_linked"], 3);
     assert_eq!(counts(&b), (3, 3));
 
+    // The same archive again: nothing filed, every document already present.
+    let (code, stdout, stderr) = segur(&[
+        "import",
+        out.to_str().unwrap(),
+        "--store",
+        b.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let report = json(&stdout);
+    assert_eq!(report["already_present"], 3);
+    assert_eq!(report["documents_linked"], 0);
+    assert_eq!(report["documents_to_review"], 0);
+    assert_eq!(report["conflicts"], serde_json::json!([]));
+    assert_eq!(counts(&b), (3, 3));
+
     // A lot's bytes changed (its manifest SHA-256 no longer matches): refused, nothing changed.
     let mut src = zip::ZipArchive::new(Cursor::new(std::fs::read(&out).unwrap())).unwrap();
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -227,8 +303,8 @@ fn export_then_import_and_refusals() {
     assert_ne!(code, 0);
     assert!(!c.exists(), "a refused import created a store folder");
 
-    // A plain IHE_XDM.ZIP: patient 0's CDA again, filed by the inbox's rules.
-    let bytes = cda(0);
+    // A plain IHE_XDM.ZIP: a new CDA of patient 0, filed by the inbox's rules.
+    let bytes = cda_numbered(0, 9);
     let entry = entry_of(&bytes);
     let mut xw = XdmWriter::new(
         SubmissionSet::for_entry(&entry, "1.2.250.1.213.4.1.1.1", None),
@@ -253,4 +329,33 @@ fn export_then_import_and_refusals() {
         "{stdout}"
     );
     assert_eq!(counts(&b), (3, 4));
+
+    // The same uniqueId with other bytes: filed to the review list and printed as a conflict.
+    let mut amended = cda_numbered(0, 9);
+    amended.extend_from_slice(b"<!-- amended -->\n");
+    let entry = entry_of(&amended);
+    let mut xw = XdmWriter::new(
+        SubmissionSet::for_entry(&entry, "1.2.250.1.213.4.1.1.1", None),
+        XdmSender {
+            organization: "CH de Test".into(),
+            contact: "doc@test.mssante.fr".into(),
+            ..Default::default()
+        },
+    );
+    xw.add(amended, entry, "XML");
+    std::fs::write(&xdm, xw.pack().unwrap()).unwrap();
+    let (code, stdout, stderr) = segur(&[
+        "import",
+        xdm.to_str().unwrap(),
+        "--store",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("1 to review, 0 already present")
+            && stdout.contains("conflict: SUBSET01/DOC0001.XML: its uniqueId is stored"),
+        "{stdout}"
+    );
+    assert!(NAMES.iter().all(|n| !stdout.contains(n)), "{stdout}");
+    assert_eq!(counts(&b), (3, 5));
 }

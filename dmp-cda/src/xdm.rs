@@ -929,6 +929,9 @@ pub struct XdmStreamWriter<W: Write + Seek> {
     /// Text documents larger than this (or of unknown size) are stored, not deflated (default
     /// 256 KiB); non-text documents are always stored.
     pub store_above: usize,
+    /// Whether small text documents are deflated at all (default `true`); `false` stores every
+    /// document (the XDM profile leaves the zip method free).
+    pub deflate_text: bool,
 }
 
 impl<W: Write + Seek> std::fmt::Debug for XdmStreamWriter<W> {
@@ -962,6 +965,7 @@ impl<W: Write + Seek> XdmStreamWriter<W> {
             association_ids: None,
             level: 1,
             store_above: 256 << 10,
+            deflate_text: true,
         })
     }
 
@@ -1017,7 +1021,9 @@ impl<W: Write + Seek> XdmStreamWriter<W> {
         let text = mime_type.contains("xml") || mime_type.starts_with("text/");
         let small = size_hint.is_some_and(|n| n <= self.store_above as u64);
         let large = size_hint.is_none_or(|n| n >= u64::from(u32::MAX));
-        let opts = self.options(text && small).large_file(large);
+        let opts = self
+            .options(self.deflate_text && text && small)
+            .large_file(large);
         self.zip
             .start_file(format!("IHE_XDM/SUBSET01/{name}"), opts)?;
         let mut sha1 = <sha1::Sha1 as sha1::Digest>::new();

@@ -707,3 +707,133 @@ fn an_export_of_many_lots_reads_and_a_damaged_ending_is_still_counted() {
         other => panic!("expected too many end records, got {other:?}"),
     }
 }
+
+/// Pseudo-random bytes produced on demand: a document of any size that is never in memory.
+struct Generated {
+    left: u64,
+    x: u64,
+}
+
+impl Read for Generated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        for b in &mut buf[..n] {
+            self.x ^= self.x << 13;
+            self.x ^= self.x >> 7;
+            self.x ^= self.x << 17;
+            *b = self.x as u8;
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// A lot streamed document by document (`start_lot`): a 12 MiB document goes through a
+/// temporary file with a heap that does not grow with it; a document shorter than announced
+/// abandons its lot, which leaves nothing (no entry, no number used, no file in the temporary
+/// directory).
+#[test]
+fn a_streamed_lot_keeps_memory_constant_and_an_abandoned_lot_leaves_nothing() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("lots");
+    std::fs::create_dir(&temp).unwrap();
+    let (cda, entry) = template();
+    let patient = lot(&cda, &entry, 1, 1, 0).patient;
+    let mut pdf_entry = entry.clone();
+    pdf_entry.mime_type = "application/pdf".into();
+    pdf_entry.hash = None;
+    pdf_entry.size = None;
+    let size: u64 = 12 << 20;
+    let path = dir.path().join("streamed.zip");
+    let file = std::fs::File::create(&path).unwrap();
+    let mut w = portability::ExportWriter::new(std::io::BufWriter::new(file), info())
+        .unwrap()
+        .temp_dir(&temp);
+
+    // Abandoned: the reader ends 1 byte early.
+    let mut abandoned = w.start_lot(&patient).unwrap();
+    abandoned
+        .add_document(
+            cda.as_slice(),
+            cda.len() as u64,
+            &entry,
+            DocumentOrigin::Produced,
+        )
+        .unwrap();
+    let e = abandoned
+        .add_document(
+            Generated { left: 999, x: 7 },
+            1000,
+            &pdf_entry,
+            DocumentOrigin::Produced,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PortabilityError::StoredDocumentAltered {
+                lot: 1,
+                document: 2,
+                what: "size"
+            }
+        ),
+        "{e}"
+    );
+    drop(abandoned);
+    assert_eq!(std::fs::read_dir(&temp).unwrap().count(), 0);
+
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let mut l = w.start_lot(&patient).unwrap();
+    assert_eq!(l.archive_id().to_string(), "PAT00001");
+    l.add_document(
+        cda.as_slice(),
+        cda.len() as u64,
+        &entry,
+        DocumentOrigin::Produced,
+    )
+    .unwrap();
+    l.add_document(
+        Generated { left: size, x: 7 },
+        size,
+        &pdf_entry,
+        DocumentOrigin::Imported,
+    )
+    .unwrap();
+    assert_eq!(l.finish().unwrap().to_string(), "PAT00001");
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let (out, manifest) = w.finish().unwrap();
+    drop(out);
+    eprintln!("lot of {size} bytes streamed: peak heap {peak} bytes");
+    assert!(
+        peak < 2 << 20,
+        "peak heap {peak} bytes for a {size}-byte document"
+    );
+    assert_eq!(std::fs::read_dir(&temp).unwrap().count(), 0);
+
+    // The lot is what the manifest says, and its documents are those streamed.
+    assert_eq!(manifest.archives.len(), 1);
+    let export = std::fs::read(&path).unwrap();
+    let lot_zip = entry_of(&export, "PAT00001.ZIP");
+    assert_eq!(manifest.archives[0].size, lot_zip.len() as u64);
+    use sha2::Digest as _;
+    assert_eq!(
+        manifest.archives[0].sha256,
+        sha2::Sha256::digest(&lot_zip)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let mut expected = Vec::new();
+    Generated { left: size, x: 7 }
+        .read_to_end(&mut expected)
+        .unwrap();
+    assert!(entry_of(&lot_zip, "IHE_XDM/SUBSET01/DOC0002.PDF") == expected);
+    assert_eq!(entry_of(&lot_zip, "IHE_XDM/SUBSET01/DOC0001.XML"), cda);
+    let read = portability::read_bytes(&export, &PortabilityLimits::default()).unwrap();
+    assert_eq!(read.lots.len(), 1);
+    assert_eq!(read.lots[0].documents.len(), 2);
+}

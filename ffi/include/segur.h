@@ -3259,7 +3259,8 @@ segur_result segur_store_inbox_sync(const segur_store *store,
  * "sha256":"...","size":N,"origin":"received","media_type":"application/pdf",
  * "file_name":"CR.pdf","replaces":null,"patient":null,"link_status":null,"deleted":false,
  * "filed_at":SECS}}`. Reasons: `no_ins`, `invalid_ins`, `ins_c_only`, `unknown_patient`,
- * `several_candidates`, `traits_disagree`, `not_xdm`, `malformed_xdm`, `malformed_cda`.
+ * `several_candidates`, `traits_disagree`, `not_xdm`, `malformed_xdm`, `malformed_cda`,
+ * `unique_id_conflict` (an imported document whose uniqueId is stored with other bytes).
  * `all`: also the decided entries (state `attached` or `rejected`).
  *
  * Errors: `SEGUR_RESULT_STORE_STORAGE`, `SEGUR_RESULT_STORE_CORRUPT`. Thread-safe.
@@ -3301,7 +3302,7 @@ segur_result segur_store_reject(const segur_store *store,
  *
  * `options_json` holds the options of `segur export`, every field optional:
  * `{"patient":"279035121518989","all":false,"since":"2026-01-01","vendor":{...},
- * "vendor_file":"/path/vendor.json"}`. `patient` (an INS matricule, key checked) limits the
+ * "vendor_file":"/path/vendor.json","compression":"stored"}`. `patient` (an INS matricule, key checked) limits the
  * export to the local identities holding it (`unitaire`), excluding `all`; `since` keeps the
  * documents filed on or after that day, UTC (`cible`); otherwise every patient (`massif`).
  * The vendor identity (the manifest's `editeurSortant` and the OIDs of the exporting
@@ -3309,7 +3310,9 @@ segur_result segur_store_reject(const segur_store *store,
  * the process's working directory), or `vendor.json` in the store folder:
  * `{"denomination":"...","siret":"14 digits","contact_name":"...","contact_email":"...",
  * "contact_telephone":"...","software":"...","source_id":"OID","local_id_root":"OID"}`.
- * Unknown fields are refused.
+ * Unknown fields are refused. `compression`: how the documents inside each lot are written,
+ * `stored` (the default) or `deflate`. Each lot is built in an unnamed temporary file in
+ * `out_path`'s folder (never a shared temporary directory).
  *
  * Writes the report to `*out_json` (free with `segur_string_free`), the JSON of
  * `segur export --json`: `{"lots":N,"documents":N,"patients_without_documents":N,

@@ -3,10 +3,10 @@
 //! the export into an empty store, export that one again and compare the two files.
 //!
 //! Run: `SEGUR_SHARED=/work/shared cargo run --release -p segur-store --example portability_10k
-//! -- [PATIENTS] [DOCUMENTS_PER_PATIENT]` (default 2000 and 5).
+//! -- [PATIENTS] [DOCUMENTS_PER_PATIENT] [stored|deflate]` (default 2000, 5, stored).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use segur_dmp_cda::portability::{Contact, EditeurSortant, ExportInfo, ExportType};
+use segur_dmp_cda::portability::{Contact, EditeurSortant, ExportInfo, ExportType, LotCompression};
 use segur_dmp_cda::xds::DocumentEntry;
 use segur_ins::{IdentityStatus, Ins, Matricule};
 use segur_store::model::{NewDocument, NewPatient, Origin, Placement};
@@ -18,6 +18,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let patients: usize = args.next().map_or(2000, |a| a.parse().unwrap());
     let per: usize = args.next().map_or(5, |a| a.parse().unwrap());
+    let compression = args.next().map_or(LotCompression::Stored, |a| {
+        LotCompression::parse(&a).unwrap()
+    });
     let shared = std::path::PathBuf::from(std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED"));
     let kit =
         std::fs::read_to_string(shared.join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml")).unwrap();
@@ -43,7 +46,13 @@ fn main() {
                 ins: qualified.then(|| Ins::from_parts(&nir, "1.2.250.1.213.1.4.10").unwrap()),
             })?;
             for d in 0..per {
-                let mut bytes = first.clone().into_bytes();
+                // Each document its own id (its XDS uniqueId), as a producer gives it.
+                let mut bytes = first
+                    .replace(
+                        "<id root=\"1.2.250.1.213.1.1.1.46.2023.1.1\"/>",
+                        &format!("<id root=\"1.2.250.1.213.1.1.1.46.2023.1.1.{p}.{d}\"/>"),
+                    )
+                    .into_bytes();
                 bytes.extend_from_slice(format!("<!-- document {p}.{d} -->\n").as_bytes());
                 let header = segur_dmp_cda::read_header(&bytes, &Default::default()).unwrap();
                 let mut entry =
@@ -88,11 +97,8 @@ fn main() {
     );
     info.extract_time = "20261206201414".into();
     let options = ExportOptions {
-        info,
-        local_id_root: "1.2.250.1.999.1.2".into(),
-        patient: None,
-        since: None,
-        cda_limits: Default::default(),
+        compression,
+        ..ExportOptions::new(info, "1.2.250.1.999.1.2")
     };
     let export = |store: &SqliteStore, name: &str| {
         let path = dir.path().join(name);
@@ -122,24 +128,29 @@ fn main() {
         )
         .unwrap();
     }
-    let start = Instant::now();
-    let zipped = std::process::Command::new("zip")
-        .args(["-0", "-q", "-r"])
-        .arg(dir.path().join("plain.zip"))
-        .arg(".")
-        .current_dir(&files)
-        .status()
-        .expect("zip is required (scripts/install-deps installs it)");
-    assert!(zipped.success());
-    let secs = start.elapsed().as_secs_f64();
-    let size = std::fs::metadata(dir.path().join("plain.zip"))
-        .unwrap()
-        .len();
-    println!(
-        "zip -0 of the same documents as files: {:.1} MB in {secs:.2} s ({:.1} MB/s)",
-        size as f64 / 1e6,
-        size as f64 / 1e6 / secs
-    );
+    // `zip -0` (stored, what the stored export does) and `zip -1` (deflate level 1, what the
+    // deflate export does to each CDA), each timed with an fsync of its output as the export is.
+    for level in ["-0", "-1"] {
+        let out = dir.path().join(format!("plain{level}.zip"));
+        let start = Instant::now();
+        let zipped = std::process::Command::new("zip")
+            .args([level, "-q", "-r"])
+            .arg(&out)
+            .arg(".")
+            .current_dir(&files)
+            .status()
+            .expect("zip is required (scripts/install-deps installs it)");
+        assert!(zipped.success());
+        std::fs::File::open(&out).unwrap().sync_all().unwrap();
+        let secs = start.elapsed().as_secs_f64();
+        let size = std::fs::metadata(&out).unwrap().len();
+        println!(
+            "zip {level} of the same documents as files, fsynced: {:.1} MB in {secs:.2} s ({:.1} MB/s)",
+            size as f64 / 1e6,
+            size as f64 / 1e6 / secs
+        );
+        std::fs::remove_file(&out).unwrap();
+    }
     let mut b = SqliteStore::open(&dir.path().join("b")).unwrap();
     let start = Instant::now();
     let report = portability::import(

@@ -12,8 +12,9 @@
 
 use crate::error::StoreError;
 use crate::model::{
-    DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling, MessageRecord,
-    NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId, ReviewItem, ReviewReason,
+    ArchivePatientId, DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling,
+    MessageRecord, NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId, ReviewItem,
+    ReviewReason,
 };
 use segur_ins::{Ins, Traits};
 
@@ -21,6 +22,28 @@ use segur_ins::{Ins, Traits};
 pub trait DocumentStore {
     /// Creates a local patient.
     fn add_patient(&mut self, patient: &NewPatient) -> Result<LocalPatientId, StoreError>;
+
+    /// Records the identifier a patient had in the portability archive it was recreated from
+    /// (a local id under the previous vendor's OID, with its identity status there), so that a
+    /// later export of that patient gives the same identifier. Written once per patient. The
+    /// default keeps nothing (the export then numbers the patient under its own OID).
+    fn set_archive_patient_id(
+        &mut self,
+        patient: LocalPatientId,
+        id: &ArchivePatientId,
+    ) -> Result<(), StoreError> {
+        let _ = (patient, id);
+        Ok(())
+    }
+
+    /// The identifier recorded by [`DocumentStore::set_archive_patient_id`].
+    fn archive_patient_id(
+        &self,
+        patient: LocalPatientId,
+    ) -> Result<Option<ArchivePatientId>, StoreError> {
+        let _ = patient;
+        Ok(None)
+    }
 
     /// Every local patient's id, ascending (the export walks them one at a time).
     fn patients(&self) -> Result<Vec<LocalPatientId>, StoreError>;
@@ -63,6 +86,27 @@ pub trait DocumentStore {
 
     /// A document's bytes, checked against their SHA-256.
     fn document_bytes(&self, id: DocumentId) -> Result<Vec<u8>, StoreError>;
+
+    /// A document's bytes as a reader, so that a document of any size can be copied without
+    /// being held in memory (the portability export streams them). The reader computes the
+    /// SHA-256 as it goes and, at the end, fails with an `io::Error` (kind `InvalidData`,
+    /// wrapping [`StoreError::HashMismatch`]) when the bytes differ from it. The default reads
+    /// [`DocumentStore::document_bytes`] whole; the SQLite store reads the blob incrementally.
+    fn document_reader(&self, id: DocumentId) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
+        Ok(Box::new(std::io::Cursor::new(self.document_bytes(id)?)))
+    }
+
+    /// The documents, deleted or not, whose XDS uniqueId is `unique_id`, oldest first (the
+    /// portability import files a document only when no document with its uniqueId and
+    /// SHA-256 is stored). The default scans [`DocumentStore::documents`]; the SQLite store
+    /// uses its index.
+    fn documents_with_unique_id(&self, unique_id: &str) -> Result<Vec<DocumentRecord>, StoreError> {
+        Ok(self
+            .documents()?
+            .into_iter()
+            .filter(|d| d.unique_id.as_deref() == Some(unique_id))
+            .collect())
+    }
 
     /// The METADATA.XML a document came with, byte for byte as received (its XDS
     /// ExtrinsicObject is in there); `None` for a document without one.

@@ -4,14 +4,15 @@
 //! ([`write_export_file`]).
 //!
 //! One definition for both front ends, so that the CLI's flags and the C API's options JSON
-//! (`{"patient":"…","all":false,"since":"YYYY-MM-DD","vendor":{…},"vendor_file":"…"}`) mean
+//! (`{"patient":"…","all":false,"since":"YYYY-MM-DD","vendor":{…},"vendor_file":"…",
+//! "compression":"stored"}`) mean
 //! the same export: export type (`unitaire` for a patient, `cible` from a date, `massif`
 //! otherwise; PDLGC 0.1.0 draft, `portability.md` §1), period, perimeter text.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use segur_dmp_cda::portability::{ExportType, PortabilityError};
+use segur_dmp_cda::portability::{ExportType, LotCompression, PortabilityError};
 use segur_ins::Ins;
 
 use crate::document_store::DocumentStore;
@@ -42,6 +43,10 @@ pub struct ExportRequest {
     /// directory); default: [`DEFAULT_VENDOR_FILE`] in the store folder.
     #[serde(default)]
     pub vendor_file: Option<PathBuf>,
+    /// How the documents inside each lot are written: `stored` (the default) or `deflate`
+    /// ([`LotCompression`]).
+    #[serde(default)]
+    pub compression: Option<String>,
 }
 
 impl std::fmt::Debug for ExportRequest {
@@ -52,6 +57,7 @@ impl std::fmt::Debug for ExportRequest {
             .field("since", &self.since)
             .field("vendor", &self.vendor.as_ref().map(|v| &v.denomination))
             .field("vendor_file", &self.vendor_file)
+            .field("compression", &self.compression)
             .finish()
     }
 }
@@ -72,6 +78,9 @@ pub enum ExportRequestError {
     /// `since` is not a date.
     #[error("`since`: not a date YYYY-MM-DD (1980 to 2107)")]
     InvalidSince,
+    /// `compression` is neither `stored` nor `deflate`.
+    #[error("`compression`: stored or deflate")]
+    InvalidCompression,
     /// The vendor identity file cannot be read.
     #[error("vendor identity {path}: {reason}")]
     VendorFile {
@@ -216,12 +225,15 @@ impl ExportRequest {
             (None, None) => "documents Ségur de l'officine",
         }
         .to_owned();
+        let compression = match self.compression.as_deref() {
+            None => LotCompression::default(),
+            Some(c) => LotCompression::parse(c).ok_or(ExportRequestError::InvalidCompression)?,
+        };
         Ok(ExportOptions {
-            info,
-            local_id_root: vendor.local_id_root.clone(),
             patient,
             since: since.map(|(s, _)| s),
-            cda_limits: Default::default(),
+            compression,
+            ..ExportOptions::new(info, vendor.local_id_root.clone())
         })
     }
 }
@@ -238,16 +250,25 @@ fn io_error(path: &Path, e: &dyn std::fmt::Display) -> PortabilityStoreError {
 }
 
 /// Writes the export of `store` to `path` whole or not at all: to `path.part`, synced, then
-/// renamed; on any error `path.part` is removed and `path` is left as it was.
+/// renamed; on any error `path.part` is removed and `path` is left as it was. Unless
+/// `options.temp_dir` says otherwise, each lot is built in `path`'s directory, not in a shared
+/// temporary directory (`portability.md` §3); that file is unnamed and never outlives its lot.
 pub fn write_export_file(
     store: &dyn DocumentStore,
     path: &Path,
     options: &ExportOptions,
 ) -> Result<ExportReport, PortabilityStoreError> {
     let part = part_path(path);
+    let mut options = options.clone();
+    if options.temp_dir.is_none() {
+        options.temp_dir = Some(match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        });
+    }
     let written = (|| {
         let file = std::fs::File::create(&part).map_err(|e| io_error(&part, &e))?;
-        let (w, report) = portability::export(store, BufWriter::new(file), options)?;
+        let (w, report) = portability::export(store, BufWriter::new(file), &options)?;
         let mut file = w.into_inner().map_err(|e| io_error(&part, &e.error()))?;
         file.flush().map_err(|e| io_error(&part, &e))?;
         file.sync_all().map_err(|e| io_error(&part, &e))?;

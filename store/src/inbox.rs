@@ -96,9 +96,10 @@ fn mdn_error(reason: ReviewReason) -> AnsErrorCode {
             AnsErrorCode::UnknownPatient
         }
         ReviewReason::TraitsDisagree | ReviewReason::InvalidIns => AnsErrorCode::InsMismatch,
-        ReviewReason::NotXdm | ReviewReason::MalformedXdm | ReviewReason::MalformedCda => {
-            AnsErrorCode::Other
-        }
+        ReviewReason::NotXdm
+        | ReviewReason::MalformedXdm
+        | ReviewReason::MalformedCda
+        | ReviewReason::UniqueIdConflict => AnsErrorCode::Other,
     }
 }
 

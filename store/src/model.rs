@@ -145,6 +145,10 @@ pub enum ReviewReason {
     MalformedXdm,
     /// An XML document of a package that is not a readable CDA.
     MalformedCda,
+    /// A document whose XDS uniqueId is already stored with other bytes (portability import):
+    /// a uniqueId names one document (IHE ITI TF-3 §4.2.3.2.26), so one of the two is wrong
+    /// and a person decides; the stored one is never replaced.
+    UniqueIdConflict,
 }
 
 impl ReviewReason {
@@ -159,6 +163,7 @@ impl ReviewReason {
         Self::NotXdm,
         Self::MalformedXdm,
         Self::MalformedCda,
+        Self::UniqueIdConflict,
     ];
 
     /// The stored name (`no_ins`).
@@ -173,12 +178,33 @@ impl ReviewReason {
             Self::NotXdm => "not_xdm",
             Self::MalformedXdm => "malformed_xdm",
             Self::MalformedCda => "malformed_cda",
+            Self::UniqueIdConflict => "unique_id_conflict",
         }
     }
 
     /// Reads a stored name.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|r| r.as_str() == name)
+    }
+}
+
+/// The identifier a patient had in a portability archive it was recreated from: the lot's
+/// local id (a CX `id^^^&OID&ISO`, under the exporting vendor's OID) and the identity status
+/// the lot gave (a `RECUP` identity is recreated `PROV`; the archive's status is kept here).
+/// Patient data: `Debug` shows the status only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ArchivePatientId {
+    /// The CX.
+    pub cx: String,
+    /// The identity status in the archive.
+    pub status: IdentityStatus,
+}
+
+impl fmt::Debug for ArchivePatientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArchivePatientId")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
     }
 }
 

@@ -5,7 +5,8 @@
 //! Export (wave-1 portability obligation, `portability.md` §1; layout of the PDLGC 0.1.0
 //! draft, see `segur_dmp_cda::portability`):
 //! - one lot per local patient holding at least one document, in local id order, read from the
-//!   store one patient at a time (memory: one lot);
+//!   store one patient at a time, each document streamed from the store into the lot's
+//!   temporary file (memory: constant, whatever the size of a document or of a lot);
 //! - each document's bytes exactly as stored, its stored XDS DocumentEntry (derived from the
 //!   CDA header for a produced CDA stored without one), its origin;
 //! - the lot's patient: the INS only when the identity is qualified (INS guide: only a
@@ -31,16 +32,22 @@
 //!   INS matching exactly one local identity whose traits agree, otherwise to the review list
 //!   with the reason; a document that is not a CDA follows its lot's first CDA.
 //!
-//! The local patient ids of the archive are not kept (the store numbers its patients): a
-//! store exported, imported into an empty store and exported again with the same export id
-//! and time gives the same file byte for byte when the first store's exported patients were
-//! numbered 1, 2, 3... (every patient has a document).
+//! A patient recreated from a lot keeps the lot's local id and identity status
+//! ([`DocumentStore::set_archive_patient_id`]); a later export writes that local id again
+//! instead of the store's own number. So a store exported, imported into an empty store and
+//! exported again with the same export id and time gives the same file byte for byte.
+//!
+//! De-duplication: a document whose XDS uniqueId and SHA-256 are both stored (deleted or not)
+//! is not filed again ([`ImportReport::already_present`]); the same uniqueId with other bytes
+//! is filed to the review list (`unique_id_conflict`) and listed in
+//! [`ImportReport::conflicts`], the stored document never replaced.
 
 use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
 
 use segur_dmp_cda::portability::{
-    self, DocumentOrigin, ExportInfo, ExportWriter, ImportedLot, LotDocument, LotPatient,
-    PatientLot, PortabilityError, PortabilityLimits,
+    self, DocumentOrigin, ExportInfo, ExportWriter, ImportedLot, LotCompression, LotDocument,
+    LotPatient, PortabilityError, PortabilityLimits,
 };
 use segur_dmp_cda::read::ReadLimits as CdaLimits;
 use segur_dmp_cda::xds::{DeriveOptions, DocumentEntry, XdsPatientId};
@@ -49,7 +56,8 @@ use segur_ins::{IdentityStatus, Ins};
 use crate::document_store::DocumentStore;
 use crate::error::StoreError;
 use crate::model::{
-    DocumentId, LocalPatientId, NewDocument, NewPatient, Origin, Placement, ReviewReason,
+    ArchivePatientId, ContentHash, DocumentId, LocalPatientId, NewDocument, NewPatient, Origin,
+    Placement, ReviewReason,
 };
 use crate::vigilance;
 
@@ -85,6 +93,28 @@ pub struct ExportOptions {
     pub since: Option<i64>,
     /// Limits of the CDA header reader (to derive an entry for a CDA stored without one).
     pub cda_limits: CdaLimits,
+    /// How the documents inside each lot are written (default stored: see
+    /// [`LotCompression`]; `segur export --compression`).
+    pub compression: LotCompression,
+    /// Where each lot is built before it is copied into the export (`None`: the system's
+    /// temporary directory). `segur export` gives the output's directory, so that no patient
+    /// data goes to a shared temporary directory (`portability.md` §3).
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl ExportOptions {
+    /// Every patient, every document, lots stored, built in the system's temporary directory.
+    pub fn new(info: ExportInfo, local_id_root: impl Into<String>) -> Self {
+        Self {
+            info,
+            local_id_root: local_id_root.into(),
+            patient: None,
+            since: None,
+            cda_limits: CdaLimits::default(),
+            compression: LotCompression::default(),
+            temp_dir: None,
+        }
+    }
 }
 
 /// Who exports: the vendor identity an export needs, as the JSON file `vendor.json` of the
@@ -179,13 +209,22 @@ fn is_xml(mime: &str) -> bool {
     mime.to_ascii_lowercase().contains("xml")
 }
 
-/// One patient's lot, read from the store; `None` when no document is in the perimeter.
-fn patient_lot(
+/// One document of a lot, before its bytes are read.
+struct PlannedDocument {
+    id: DocumentId,
+    size: u64,
+    entry: DocumentEntry,
+    origin: DocumentOrigin,
+}
+
+/// One patient's lot as read from the store, without the documents' bytes; `None` when no
+/// document is in the perimeter.
+fn plan_lot(
     store: &dyn DocumentStore,
     id: LocalPatientId,
     options: &ExportOptions,
     report: &mut ExportReport,
-) -> Result<Option<PatientLot>, StoreError> {
+) -> Result<Option<(LotPatient, Vec<PlannedDocument>)>, StoreError> {
     let Some(patient) = store.patient(id)? else {
         return Err(StoreError::UnknownPatient(id));
     };
@@ -194,10 +233,12 @@ fn patient_lot(
         if options.since.is_some_and(|since| d.filed_at < since) {
             continue;
         }
-        let bytes = store.document_bytes(d.id)?;
         let entry = match store.document_entry(d.id)? {
             Some(e) => e,
             None if is_xml(&d.media_type) => {
+                // A CDA stored without its entry (produced here): the entry is derived from
+                // its header, which needs the document in memory (this one only).
+                let bytes = store.document_bytes(d.id)?;
                 match segur_dmp_cda::read_header(&bytes, &options.cda_limits)
                     .ok()
                     .and_then(|h| {
@@ -221,8 +262,9 @@ fn patient_lot(
                 continue;
             }
         };
-        documents.push(LotDocument {
-            bytes,
+        documents.push(PlannedDocument {
+            id: d.id,
+            size: d.size,
             entry,
             origin: origin_out(d.origin),
         });
@@ -234,18 +276,25 @@ fn patient_lot(
     let ins = patient
         .ins
         .map(|i| XdsPatientId::new(i.authority().oid(), i.matricule().expose()));
-    Ok(Some(PatientLot {
-        patient: LotPatient {
-            local_id: XdsPatientId::new(&options.local_id_root, &id.0.to_string()),
+    // A patient recreated from an archive keeps the local id it had there.
+    let local_id = match store.archive_patient_id(id)? {
+        Some(kept) => XdsPatientId::from_cx(kept.cx),
+        None => XdsPatientId::new(&options.local_id_root, &id.0.to_string()),
+    };
+    Ok(Some((
+        LotPatient {
+            local_id,
             ins,
             status: patient.status,
         },
         documents,
-    }))
+    )))
 }
 
 /// Writes the store's patients (all, or those of [`ExportOptions::patient`]) to `out` as a
-/// portability export, one patient at a time. What was written when an error is returned is
+/// portability export, one patient at a time, each document streamed from the store
+/// ([`DocumentStore::document_reader`]) into its lot's temporary file: memory stays constant
+/// whatever the size of a document or of a lot. What was written when an error is returned is
 /// not an export (no MANIFEST.XML): the caller removes it.
 pub fn export<W: Write + Seek>(
     store: &dyn DocumentStore,
@@ -267,17 +316,27 @@ pub fn export<W: Write + Seek>(
         review_documents_not_exported: store.reviews(true)?.len(),
         ..ExportReport::default()
     };
-    let mut writer =
-        ExportWriter::new(out, options.info.clone()).map_err(PortabilityStoreError::Export)?;
+    let mut writer = ExportWriter::new(out, options.info.clone())
+        .map_err(PortabilityStoreError::Export)?
+        .compression(options.compression);
+    if let Some(dir) = &options.temp_dir {
+        writer = writer.temp_dir(dir);
+    }
     for id in ids {
-        let Some(lot) = patient_lot(store, id, options, &mut report)? else {
+        let Some((patient, documents)) = plan_lot(store, id, options, &mut report)? else {
             continue;
         };
-        writer
-            .add_lot(&lot)
+        let mut lot = writer
+            .start_lot(&patient)
             .map_err(PortabilityStoreError::Export)?;
+        for d in &documents {
+            let bytes = store.document_reader(d.id)?;
+            lot.add_document(bytes, d.size, &d.entry, d.origin)
+                .map_err(PortabilityStoreError::Export)?;
+        }
+        lot.finish().map_err(PortabilityStoreError::Export)?;
         report.lots += 1;
-        report.documents += lot.documents.len();
+        report.documents += documents.len();
     }
     let (out, _manifest) = writer.finish().map_err(PortabilityStoreError::Export)?;
     Ok((out, report))
@@ -335,8 +394,26 @@ pub struct ImportReport {
     pub documents_to_review: usize,
     /// `RECUP` identities recreated `PROV` (the lot carries no INS for them).
     pub identities_downgraded: usize,
+    /// Documents not filed because a document with the same XDS uniqueId and the same bytes
+    /// (SHA-256) is already in the store, deleted or not: importing an archive twice files
+    /// its documents once.
+    pub already_present: usize,
+    /// Documents whose uniqueId is already stored with other bytes: filed to the review list
+    /// (reason `unique_id_conflict`), the stored document left as it is.
+    pub conflicts: Vec<ConflictView>,
     /// What could not be placed in a patient record, and why.
     pub unplaced: Vec<UnplacedView>,
+}
+
+/// A document of the archive whose uniqueId the store already holds with other bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConflictView {
+    /// Its entry path in the archive (`PAT00001/DOC0001.XML`).
+    pub path: String,
+    /// The document filed to the review list for it.
+    pub filed: DocumentId,
+    /// The stored documents with the same uniqueId.
+    pub stored: Vec<DocumentId>,
 }
 
 /// Files `archive` (a portability export or a plain IHE_XDM.ZIP) into `store`, whole or not at
@@ -449,6 +526,13 @@ fn recreate(
         status,
         ins,
     })?;
+    store.set_archive_patient_id(
+        id,
+        &ArchivePatientId {
+            cx: patient.local_id.expose().to_owned(),
+            status: patient.status,
+        },
+    )?;
     report.patients_created += 1;
     Ok(Ok((id, status, traits)))
 }
@@ -513,11 +597,30 @@ fn place_lot(
         }
     };
     for ((d, h), placement) in lot.documents.into_iter().zip(&headers).zip(placements) {
+        // De-duplication: the uniqueId names the document (IHE ITI TF-3 §4.2.3.2.26), the
+        // SHA-256 its bytes. Both stored: already there. The uniqueId alone: a conflict for a
+        // person to decide, filed to the review list; the stored document is never replaced.
+        let same_id = store.documents_with_unique_id(&d.entry.unique_id)?;
+        let hash = ContentHash::of(&d.bytes);
+        if same_id.iter().any(|s| s.hash == hash) {
+            report.already_present += 1;
+            continue;
+        }
+        let placement = if same_id.is_empty() {
+            placement
+        } else {
+            Placement::Review(ReviewReason::UniqueIdConflict)
+        };
         match placement {
             Placement::Patient { .. } => report.documents_linked += 1,
             Placement::Review(_) => report.documents_to_review += 1,
         }
-        store.add_document(&NewDocument {
+        let path = format!(
+            "{}/{}",
+            lot.archive_id,
+            d.entry.uri.as_deref().unwrap_or_default()
+        );
+        let filed = store.add_document(&NewDocument {
             origin: origin_in(d.origin),
             media_type: d.entry.mime_type.clone(),
             file_name: d.entry.uri.clone(),
@@ -528,6 +631,13 @@ fn place_lot(
             bytes: d.bytes,
             placement,
         })?;
+        if !same_id.is_empty() {
+            report.conflicts.push(ConflictView {
+                path,
+                filed,
+                stored: same_id.iter().map(|s| s.id).collect(),
+            });
+        }
     }
     Ok(())
 }

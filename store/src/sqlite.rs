@@ -21,9 +21,9 @@
 use crate::document_store::DocumentStore;
 use crate::error::StoreError;
 use crate::model::{
-    ContentHash, DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling,
-    MessageRecord, NewDocument, NewPatient, Origin, PatientRecord, Placement, ReviewDecision,
-    ReviewId, ReviewItem, ReviewReason, ReviewState,
+    ArchivePatientId, ContentHash, DocumentId, DocumentRecord, FilingOutcome, LocalPatientId,
+    MessageFiling, MessageRecord, NewDocument, NewPatient, Origin, PatientRecord, Placement,
+    ReviewDecision, ReviewId, ReviewItem, ReviewReason, ReviewState,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use segur_access::audit::sqlite::SqliteAuditStore;
@@ -116,6 +116,11 @@ CREATE TABLE IF NOT EXISTS tombstones (
     actor TEXT NOT NULL,
     at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS archive_patient_ids (
+    patient INTEGER PRIMARY KEY REFERENCES patients(id),
+    cx TEXT NOT NULL,
+    status TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pending_audit (
     id INTEGER PRIMARY KEY,
     event TEXT NOT NULL
@@ -177,6 +182,36 @@ fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), StoreE
         });
     }
     Ok(())
+}
+
+/// A blob read incrementally, its SHA-256 computed on the way and checked at the end.
+struct CheckedBlob<'c> {
+    blob: rusqlite::blob::Blob<'c>,
+    /// `None` once the end was reached and checked.
+    digest: Option<ring::digest::Context>,
+    expected: [u8; 32],
+    id: DocumentId,
+}
+
+impl std::io::Read for CheckedBlob<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.blob.read(buf)?;
+        if n == 0 {
+            if let Some(digest) = self.digest.take()
+                && digest.finish().as_ref() != self.expected.as_slice()
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    StoreError::HashMismatch(self.id),
+                ));
+            }
+            return Ok(0);
+        }
+        if let Some(digest) = self.digest.as_mut() {
+            digest.update(buf.get(..n).unwrap_or_default());
+        }
+        Ok(n)
+    }
 }
 
 /// The SQLite document store in a folder.
@@ -549,6 +584,42 @@ impl DocumentStore for SqliteStore {
         Ok(LocalPatientId(self.conn.last_insert_rowid()))
     }
 
+    fn set_archive_patient_id(
+        &mut self,
+        patient: LocalPatientId,
+        id: &ArchivePatientId,
+    ) -> Result<(), StoreError> {
+        check_text("archive patient id", &id.cx, 255)?;
+        // Written once, when the patient is recreated: never replaced (the table is the
+        // archive's word, kept as received).
+        self.conn.execute(
+            "INSERT INTO archive_patient_ids (patient, cx, status) VALUES (?1, ?2, ?3)",
+            params![patient.0, id.cx, id.status.code()],
+        )?;
+        Ok(())
+    }
+
+    fn archive_patient_id(
+        &self,
+        patient: LocalPatientId,
+    ) -> Result<Option<ArchivePatientId>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT cx, status FROM archive_patient_ids WHERE patient = ?1",
+                [patient.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(cx, status)| {
+            Ok(ArchivePatientId {
+                cx,
+                status: status_from(&status, patient.0)?,
+            })
+        })
+        .transpose()
+    }
+
     fn patients(&self) -> Result<Vec<LocalPatientId>, StoreError> {
         let ids: Vec<i64> = self
             .conn
@@ -731,6 +802,38 @@ impl DocumentStore for SqliteStore {
         Ok(bytes)
     }
 
+    fn document_reader(&self, id: DocumentId) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
+        let (row, hash): (i64, Vec<u8>) = self
+            .conn
+            .query_row(
+                "SELECT b.id, b.hash FROM documents d JOIN blobs b ON b.hash = d.hash \
+                 WHERE d.id = ?1",
+                [id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::UnknownDocument(id))?;
+        let expected: [u8; 32] = hash.try_into().map_err(|_| StoreError::Corrupt {
+            what: "document hash",
+            row: id.0,
+        })?;
+        // Incremental blob I/O (sqlite3_blob_open): the bytes are read in the caller's chunks,
+        // never whole. Read-only; blobs are never updated (trigger), so the handle stays valid.
+        let blob =
+            self.conn
+                .blob_open(rusqlite::DatabaseName::Main, "blobs", "bytes", row, true)?;
+        Ok(Box::new(CheckedBlob {
+            blob,
+            digest: Some(ring::digest::Context::new(&ring::digest::SHA256)),
+            expected,
+            id,
+        }))
+    }
+
+    fn documents_with_unique_id(&self, unique_id: &str) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.document_rows("d.unique_id = ?1", &unique_id)
+    }
+
     fn document_metadata(&self, id: DocumentId) -> Result<Option<Vec<u8>>, StoreError> {
         let (hash, bytes): (Option<Vec<u8>>, Option<Vec<u8>>) = self
             .conn
@@ -774,7 +877,14 @@ impl DocumentStore for SqliteStore {
     }
 
     fn documents_of(&self, patient: LocalPatientId) -> Result<Vec<DocumentRecord>, StoreError> {
-        self.document_rows("l.patient = ?1 AND t.document IS NULL", &patient.0)
+        // The documents ever linked to the patient first (index `links_patient`), then their
+        // current link: filtering on the current link alone made SQLite visit every document
+        // for each patient (an export of P patients and N documents did P x N lookups).
+        self.document_rows(
+            "d.id IN (SELECT document FROM links WHERE patient = ?1) AND l.patient = ?1 \
+             AND t.document IS NULL",
+            &patient.0,
+        )
     }
 
     fn documents(&self) -> Result<Vec<DocumentRecord>, StoreError> {

@@ -33,7 +33,14 @@ fn nir(n: usize) -> String {
 fn cda(n: usize, d: usize) -> Vec<u8> {
     let kit =
         std::fs::read_to_string(shared().join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml")).unwrap();
-    let mut text = kit.replace(KIT_INS, &nir(n)).replace("PAT-TROIS", NAMES[n]);
+    // Each document its own id (and so its own XDS uniqueId), as a producer gives it.
+    let mut text = kit
+        .replace(KIT_INS, &nir(n))
+        .replace("PAT-TROIS", NAMES[n])
+        .replace(
+            "<id root=\"1.2.250.1.213.1.1.1.46.2023.1.1\"/>",
+            &format!("<id root=\"1.2.250.1.213.1.1.1.46.2023.1.1.{n}.{d}\"/>"),
+        );
     text.push_str(&format!("<!-- document {d} -->\n"));
     text.into_bytes()
 }
@@ -146,13 +153,7 @@ fn options() -> ExportOptions {
     );
     info.export_id = uuid::Uuid::parse_str("75249e6c-9779-4e57-bade-9978c2313ce9").unwrap();
     info.extract_time = "20261206201414".into();
-    ExportOptions {
-        info,
-        local_id_root: "1.2.250.1.999.1.2".into(),
-        patient: None,
-        since: None,
-        cda_limits: Default::default(),
-    }
+    ExportOptions::new(info, "1.2.250.1.999.1.2")
 }
 
 fn export_bytes(store: &SqliteStore, options: &ExportOptions) -> Vec<u8> {
@@ -297,14 +298,94 @@ fn round_trip_through_an_empty_store_is_byte_for_byte() {
     let (_, r) = portability::export(&b, Cursor::new(Vec::new()), &later).unwrap();
     assert_eq!((r.lots, r.patients_without_documents), (0, NAMES.len()));
 
-    // Into a store that holds patients: the inbox's rules. Qualified identities match their
-    // INS and traits (patients 0 and 3: a CDA each, and patient 0's PDF follows its CDA); the
-    // others (no INS stored) go to review.
+    // The same archive again: every document is already there (same uniqueId, same SHA-256),
+    // nothing is filed, and the store still exports byte for byte as the first.
+    let rows_before = rows(&b_dir);
     let again = import(&mut b, &first).unwrap();
     assert!(!again.recreated_patients);
+    assert_eq!(again.lots, NAMES.len());
     assert_eq!(again.patients_created, 0);
-    assert_eq!(again.documents_linked, 3);
-    assert_eq!(again.documents_to_review, documents - 3);
+    assert_eq!((again.documents_linked, again.documents_to_review), (0, 0));
+    assert_eq!(again.already_present, documents);
+    assert!(again.conflicts.is_empty());
+    assert_eq!(rows(&b_dir), rows_before);
+    assert!(
+        first == export_bytes(&b, &opts),
+        "export changed by a re-import"
+    );
+
+    // Into a store that holds other documents of the same patients: the inbox's rules.
+    // Qualified identities match their INS and traits (patients 0 and 3: a CDA each, and
+    // patient 0's PDF follows its CDA); the others (no INS stored) go to review.
+    let c_dir = dir.path().join("c");
+    let mut c = SqliteStore::open(&c_dir).unwrap();
+    import(&mut c, &first).unwrap();
+    for d in c.documents().unwrap() {
+        c.delete_document(d.id, "test: documents gone, patients kept", "test")
+            .unwrap();
+    }
+    let deleted = import(&mut c, &first).unwrap();
+    assert_eq!(
+        deleted.already_present, documents,
+        "a deletion is not undone"
+    );
+}
+
+/// A document whose uniqueId is stored with other bytes is a conflict: filed to the review
+/// list, the stored one untouched, listed in the report.
+#[test]
+fn same_unique_id_with_other_bytes_is_a_conflict_for_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = SqliteStore::open(&dir.path().join("a")).unwrap();
+    let documents = fill(&mut a);
+    let first = export_bytes(&a, &options());
+    let mut b = SqliteStore::open(&dir.path().join("b")).unwrap();
+    import(&mut b, &first).unwrap();
+    let stored: Vec<_> = b.documents().unwrap();
+    assert_eq!(stored.len(), documents);
+
+    // The same archive with one CDA altered (one comment changed, same uniqueId), its lot's
+    // METADATA.XML hash and size and the manifest hash left unchanged would be refused: so the
+    // altered document comes in its own plain IHE_XDM.ZIP.
+    let altered = {
+        let mut bytes = cda(0, 0);
+        bytes.extend_from_slice(b"<!-- amended -->\n");
+        bytes
+    };
+    let entry = entry_of(&altered);
+    assert_eq!(
+        Some(entry.unique_id.as_str()),
+        stored[0].unique_id.as_deref()
+    );
+    let set = SubmissionSet::for_entry(&entry, "1.2.250.1.213.4.1.1.1", None);
+    let mut w = XdmWriter::new(
+        set,
+        XdmSender {
+            organization: "CH de Test".into(),
+            contact: "doc@test.mssante.fr".into(),
+            ..Default::default()
+        },
+    );
+    w.add(altered.clone(), entry, "XML");
+    let report = import(&mut b, &w.pack().unwrap()).unwrap();
+    assert_eq!(report.already_present, 0);
+    assert_eq!(
+        (report.documents_linked, report.documents_to_review),
+        (0, 1)
+    );
+    assert_eq!(report.conflicts.len(), 1, "{:?}", report.conflicts);
+    let conflict = &report.conflicts[0];
+    assert_eq!(conflict.stored, vec![stored[0].id]);
+    assert_eq!(conflict.path, "SUBSET01/DOC0001.XML");
+    let review = b.reviews(true).unwrap();
+    assert_eq!(review.len(), 1);
+    assert_eq!(review[0].reason, ReviewReason::UniqueIdConflict);
+    assert_eq!(b.document_bytes(conflict.filed).unwrap(), altered);
+    // The stored document is untouched.
+    assert_eq!(b.document_bytes(stored[0].id).unwrap(), cda(0, 0));
+    // Imported once more: the conflicting document is now there too, nothing is filed.
+    let again = import(&mut b, &w.pack().unwrap()).unwrap();
+    assert_eq!((again.already_present, again.conflicts.len()), (1, 0));
 }
 
 #[test]
@@ -424,4 +505,65 @@ fn an_export_of_forty_patients_imports() {
     let report = import(&mut b, &export).unwrap();
     assert_eq!((report.lots, report.patients_created), (40, 40));
     assert!(export == export_bytes(&b, &options()));
+}
+
+/// A patient recreated from a lot keeps the lot's local id: the first store numbers its
+/// exported patients 2 to 7 (patient 1 has no document), the second 1 to 6, and the second
+/// export is still the first byte for byte.
+#[test]
+fn local_ids_of_the_archive_are_kept_and_exported_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = SqliteStore::open(&dir.path().join("a")).unwrap();
+    let nobody = a
+        .add_patient(&NewPatient {
+            traits: traits_of(&cda(5, 9)),
+            status: IdentityStatus::Provisoire,
+            ins: None,
+        })
+        .unwrap();
+    fill(&mut a);
+    let first = export_bytes(&a, &options());
+    let mut b = SqliteStore::open(&dir.path().join("b")).unwrap();
+    let report = import(&mut b, &first).unwrap();
+    assert_eq!(report.patients_created, NAMES.len());
+    let kept = b
+        .archive_patient_id(segur_store::model::LocalPatientId(1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.cx,
+        segur_dmp_cda::xds::XdsPatientId::new("1.2.250.1.999.1.2", &(nobody.0 + 1).to_string())
+            .expose()
+    );
+    assert_eq!(kept.status, status(0));
+    assert!(!format!("{kept:?}").contains("1.2.250.1.999.1.2"));
+    assert!(first == export_bytes(&b, &options()), "local ids not kept");
+    // A store's own patients have none.
+    assert!(a.archive_patient_id(nobody).unwrap().is_none());
+}
+
+/// A stored blob altered behind the store's back (its SHA-256 no longer matches) stops the
+/// export: the streamed read checks the hash at the end of the document, and the error names
+/// the store's document id, never its content.
+#[test]
+fn an_altered_blob_stops_the_streamed_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("a");
+    let mut a = SqliteStore::open(&folder).unwrap();
+    fill(&mut a);
+    drop(a);
+    let conn = rusqlite::Connection::open(folder.join("store.sqlite")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER blobs_no_update; \
+         UPDATE blobs SET bytes = CAST(replace(CAST(bytes AS TEXT), 'DURAND', 'DURANT') AS BLOB) \
+         WHERE CAST(bytes AS TEXT) LIKE '%DURAND%';",
+    )
+    .unwrap();
+    assert!(conn.changes() > 0);
+    drop(conn);
+    let a = SqliteStore::open(&folder).unwrap();
+    let err = portability::export(&a, Cursor::new(Vec::new()), &options()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("do not match their SHA-256"), "{text}");
+    assert!(!text.contains("DURAN") && !text.contains(&nir(1)), "{text}");
 }

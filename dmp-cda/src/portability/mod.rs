@@ -32,7 +32,8 @@
 //!
 //! - [`manifest`]: MANIFEST.XML, written and read.
 //! - [`lot`]: the input and output of one patient lot.
-//! - [`write`](mod@write): the export writer, streamed to a file.
+//! - [`write`](mod@write): the export writer, streamed to a file, each lot built in an unnamed
+//!   temporary file ([`LotWriter`]) so that memory does not grow with a lot.
 //! - [`read`](mod@read): the reader.
 //! - [`docs`]: README.TXT, INDEX.HTM and the documentation folder.
 
@@ -51,7 +52,7 @@ pub use read::{
     ImportReport, ImportedExport, ImportedLot, PortabilityLimits, Unplaced, read, read_bytes,
     read_each,
 };
-pub use write::{ExportInfo, ExportWriter, export};
+pub use write::{ExportInfo, ExportWriter, LotCompression, LotWriter, export};
 
 use crate::xdm::XdmError;
 

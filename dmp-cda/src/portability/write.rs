@@ -1,6 +1,8 @@
 //! The export writer: lots are written one at a time to the output file (any `Write + Seek`),
-//! so the export is never held whole. A lot is built in memory (its documents are there
-//! already) and copied into a stored entry while its SHA-256 is computed; MANIFEST.XML and
+//! so the export is never held whole. Each lot is built in an unnamed temporary file, its
+//! documents streamed from their readers ([`LotWriter`]), then copied into a stored entry
+//! while its SHA-256 is computed: memory stays constant whatever the size of a document or of
+//! a lot (the metadata of the documents excepted: a few hundred bytes each). MANIFEST.XML and
 //! INDEX.HTM, which need every lot's size and hash, are written last.
 //!
 //! Everything the export writes is a function of its input and of [`ExportInfo`]: the ids the
@@ -8,20 +10,24 @@
 //! the export id, and every zip entry carries the extract time, so the same lots with the same
 //! export id and time give the same file, byte for byte.
 
-use std::io::{Cursor, Seek, Write};
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, Write};
+use std::path::PathBuf;
 
 use segur_ins::IdentityStatus;
 use sha2::Digest as _;
 
 use super::docs;
-use super::lot::{LotJson, LotJsonDocument, LotJsonPatient, PatientLot};
+use super::lot::{
+    DocumentOrigin, LotJson, LotJsonDocument, LotJsonPatient, LotPatient, PatientLot,
+};
 use super::manifest::{
     ArchiveId, ArchiveType, EditeurSortant, ExportStatus, ExportType, Manifest, ManifestArchive,
     ManifestPatientId, xs_date_time,
 };
 use super::{FORMAT_VERSION, PortabilityError};
 use crate::xdm::{XdmError, XdmSender, XdmStreamWriter};
-use crate::xds::{SubmissionSet, XdsPatientId};
+use crate::xds::{DocumentEntry, SubmissionSet, XdsPatientId};
 
 /// What the export says about itself: the manifest's export fields and README.TXT.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +175,10 @@ pub struct ExportWriter<W: Write + Seek> {
     modified: zip::DateTime,
     archives: Vec<ManifestArchive>,
     index: Vec<IndexLot>,
+    compression: LotCompression,
+    temp_dir: Option<PathBuf>,
+    /// The emptied temporary file of the previous lot, for the next one.
+    spare: Option<File>,
 }
 
 impl<W: Write + Seek> std::fmt::Debug for ExportWriter<W> {
@@ -234,6 +244,9 @@ impl<W: Write + Seek> ExportWriter<W> {
             modified,
             archives: Vec::new(),
             index: Vec::new(),
+            compression: LotCompression::default(),
+            temp_dir: None,
+            spare: None,
         };
         let readme = docs::readme(&w.info);
         w.file("README.TXT", readme.as_bytes())?;
@@ -241,6 +254,22 @@ impl<W: Write + Seek> ExportWriter<W> {
             w.file(name, text.as_bytes())?;
         }
         Ok(w)
+    }
+
+    /// How the documents inside each lot are written (default [`LotCompression::Stored`]).
+    pub fn compression(mut self, compression: LotCompression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// The directory in which each lot is built before it is copied into the export (default:
+    /// the system's temporary directory). The PDLGC-based layout (`portability.md` §3) wants
+    /// no patient data in a shared temporary directory: give the export's own directory. The
+    /// file is unnamed and private (mode 0600) either way, emptied after each lot, and gone
+    /// with the writer (or with a lot abandoned on an error).
+    pub fn temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.temp_dir = Some(dir.into());
+        self
     }
 
     fn options(&self) -> zip::write::SimpleFileOptions {
@@ -256,8 +285,27 @@ impl<W: Write + Seek> ExportWriter<W> {
         self.zip.write_all(bytes).map_err(io)
     }
 
-    /// Writes one patient lot as `PATnnnnn.ZIP` (the next number) and returns its id.
+    /// Writes one patient lot as `PATnnnnn.ZIP` (the next number) and returns its id: the
+    /// documents already in memory are written through [`ExportWriter::start_lot`].
     pub fn add_lot(&mut self, lot: &PatientLot) -> Result<ArchiveId, PortabilityError> {
+        let mut w = self.start_lot(&lot.patient)?;
+        for d in &lot.documents {
+            w.add_document(d.bytes.as_slice(), d.bytes.len() as u64, &d.entry, d.origin)?;
+        }
+        w.finish()
+    }
+
+    /// Starts the next patient lot (`PATnnnnn.ZIP`): its documents are then streamed one at a
+    /// time with [`LotWriter::add_document`] and the lot is added by [`LotWriter::finish`]. A
+    /// [`LotWriter`] dropped unfinished (an error) adds nothing and deletes its temporary file.
+    ///
+    /// The patient is checked first ([`PortabilityError::Patient`]): a qualified identity needs
+    /// a valid INS under an INS OID (INS guide: only a qualified identity transmits its INS);
+    /// any other status needs a local identifier that is a CX and not an INS.
+    pub fn start_lot(
+        &mut self,
+        patient: &LotPatient,
+    ) -> Result<LotWriter<'_, W>, PortabilityError> {
         let position = self.archives.len() + 1;
         let archive = u32::try_from(position)
             .ok()
@@ -267,7 +315,7 @@ impl<W: Write + Seek> ExportWriter<W> {
             lot: position,
             reason,
         };
-        let p = &lot.patient;
+        let p = patient;
         let patient_id = p
             .patient_id()
             .ok_or_else(|| patient_err("is qualified but has no INS"))?
@@ -290,51 +338,50 @@ impl<W: Write + Seek> ExportWriter<W> {
             extension: extension.to_owned(),
             identity_status: p.status.code().to_owned(),
         };
-        let bytes = self.lot_bytes(lot, archive, position, &patient_id)?;
-        let sha256 = crate::xds::hex(&sha2::Sha256::digest(&bytes));
-        let opts = self
-            .options()
-            .compression_method(zip::CompressionMethod::Stored)
-            .large_file(bytes.len() as u64 >= u64::from(u32::MAX));
-        self.zip
-            .start_file(format!("{archive}.ZIP"), opts)
-            .map_err(XdmError::from)?;
-        self.zip.write_all(&bytes).map_err(io)?;
-        self.archives.push(ManifestArchive {
-            archive_type: ArchiveType::Patient,
-            archive_id: archive.to_string(),
-            patient_id: Some(manifest_patient),
-            size: bytes.len() as u64,
-            sha256,
-        });
-        self.index.push(IndexLot {
+        let index_patient = format!("{extension} ({root})");
+        // The lot is built in an unnamed temporary file (O_TMPFILE where the system has it,
+        // else created and unlinked at once, mode 0600): the zip crate needs a seekable output
+        // to write each entry's sizes and CRC in its local header, and a file keeps memory
+        // constant whatever the lot's size. The file has no name, so it disappears on every
+        // path: error, drop, panic, even a killed process. Streaming the lot straight into the
+        // export instead (zip data descriptors) would make each PATnnnnn.ZIP a stored entry
+        // whose end only the central directory tells, which readers handle unevenly.
+        // One file serves every lot in turn (emptied after each copy): creating and freeing
+        // an inode per lot was a quarter of an export of small lots (ext4 inode allocation).
+        let file = match self.spare.take() {
+            Some(file) => file,
+            None => match &self.temp_dir {
+                Some(dir) => tempfile::tempfile_in(dir),
+                None => tempfile::tempfile(),
+            }
+            .map_err(|e| PortabilityError::Io(format!("{archive}: temporary file: {e}")))?,
+        };
+        let xdm = self.lot_xdm(
+            BufWriter::with_capacity(COPY_BUFFER, file),
             archive,
-            patient: format!("{extension} ({root})"),
-            status: p.status,
-            documents: lot
-                .documents
-                .iter()
-                .map(|d| {
-                    (
-                        d.entry.title.clone().unwrap_or_default(),
-                        d.entry.creation_time.clone().unwrap_or_default(),
-                        d.entry.mime_type.clone(),
-                        d.origin.code(),
-                    )
-                })
-                .collect(),
-        });
-        Ok(archive)
+            &patient_id,
+        )?;
+        Ok(LotWriter {
+            export: self,
+            xdm,
+            archive,
+            position,
+            patient: p.clone(),
+            patient_id,
+            manifest_patient,
+            index_patient,
+            json_docs: Vec::new(),
+            index_docs: Vec::new(),
+        })
     }
 
-    /// The lot as an IHE_XDM.ZIP, in memory (one patient's documents).
-    fn lot_bytes(
+    /// The IHE_XDM writer of one lot, over its temporary file.
+    fn lot_xdm(
         &self,
-        lot: &PatientLot,
+        out: BufWriter<File>,
         archive: ArchiveId,
-        position: usize,
         patient_id: &XdsPatientId,
-    ) -> Result<Vec<u8>, PortabilityError> {
+    ) -> Result<XdmStreamWriter<BufWriter<File>>, PortabilityError> {
         let lot_err = |source| PortabilityError::Lot {
             archive: archive.to_string(),
             source,
@@ -374,8 +421,6 @@ impl<W: Write + Seek> ExportWriter<W> {
             },
             ..sender
         };
-        let size: usize = lot.documents.iter().map(|d| d.bytes.len()).sum();
-        let out = Cursor::new(Vec::with_capacity(size + 16384));
         let mut counter = 0u32;
         let export_id = info.clone();
         let mut w = XdmStreamWriter::new(out, set, sender)
@@ -392,55 +437,8 @@ impl<W: Write + Seek> ExportWriter<W> {
                     export_id.derived_uuid(&format!("{archive}/association/{counter}"))
                 )
             });
-        let mut json_docs = Vec::with_capacity(lot.documents.len());
-        for (i, d) in lot.documents.iter().enumerate() {
-            let altered = |what| PortabilityError::StoredDocumentAltered {
-                lot: position,
-                document: i + 1,
-                what,
-            };
-            if d.entry.size.is_some_and(|s| s != d.bytes.len() as u64) {
-                return Err(altered("size"));
-            }
-            if let Some(h) = &d.entry.hash
-                && !h
-                    .trim()
-                    .eq_ignore_ascii_case(&crate::xds::sha1_hex(&d.bytes))
-            {
-                return Err(altered("hash"));
-            }
-            let mut entry = d.entry.clone();
-            entry.patient_id = Some(patient_id.clone());
-            let written = w
-                .add(
-                    d.bytes.as_slice(),
-                    Some(d.bytes.len() as u64),
-                    entry,
-                    extension(&d.entry.mime_type),
-                )
-                .map_err(lot_err)?;
-            json_docs.push(LotJsonDocument {
-                uri: written.uri.clone().unwrap_or_default(),
-                origin: d.origin,
-            });
-        }
-        let json = LotJson {
-            format_version: FORMAT_VERSION.to_owned(),
-            archive_id: archive.to_string(),
-            patient: LotJsonPatient {
-                local_id: lot.patient.local_id.clone(),
-                ins: (lot.patient.status == IdentityStatus::Qualifiee)
-                    .then(|| lot.patient.ins.clone())
-                    .flatten(),
-                identity_status: lot.patient.status.code().to_owned(),
-            },
-            documents: json_docs,
-        };
-        let json = serde_json::to_vec_pretty(&json).map_err(io)?;
-        w.add_other_file("SPECIFIC/LOT.JSN", &json)
-            .map_err(lot_err)?;
-        let (out, _) = w.finish().map_err(lot_err)?;
-        Ok(out.into_inner())
+        w.deflate_text = self.compression == LotCompression::Deflate;
+        Ok(w)
     }
 
     /// Writes MANIFEST.XML and INDEX.HTM and closes the archive; gives back the output and the
@@ -478,6 +476,206 @@ impl<W: Write + Seek> ExportWriter<W> {
                 documents: &l.documents,
             })
             .collect()
+    }
+}
+
+/// Size of the buffers between a lot's temporary file, the documents and the export.
+const COPY_BUFFER: usize = 256 << 10;
+
+/// How the documents inside each lot are written. Neither the XDM profile (IHE ITI TF-3
+/// §4.2.1.1 leaves the zip method free) nor the PDLGC draft (`portability.md` §2.6, §3) asks
+/// for compression; each `PATnnnnn.ZIP` is itself always stored in the export, so that its
+/// manifest `size` and `hash` are those of the file a recipient extracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LotCompression {
+    /// Every document stored: the export is a copy of the documents plus the metadata, at the
+    /// speed of the disk; CDAs take their full size (about 3 times their deflated size).
+    #[default]
+    Stored,
+    /// Text documents (CDA, XML, text) up to 256 KiB deflated at level 1, the others stored:
+    /// a smaller file for a slower export (BENCHMARKS.md § segur-store).
+    Deflate,
+}
+
+impl LotCompression {
+    /// The name the CLI takes (`stored`, `deflate`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Stored => "stored",
+            Self::Deflate => "deflate",
+        }
+    }
+
+    /// Reads [`LotCompression::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Stored, Self::Deflate]
+            .into_iter()
+            .find(|c| c.as_str() == name)
+    }
+}
+
+/// One patient lot being written ([`ExportWriter::start_lot`]): documents are streamed into a
+/// temporary file, then [`LotWriter::finish`] copies it into the export while its SHA-256 is
+/// computed. Memory: one copy buffer and the metadata of the lot's documents, whatever their
+/// size.
+pub struct LotWriter<'a, W: Write + Seek> {
+    export: &'a mut ExportWriter<W>,
+    xdm: XdmStreamWriter<BufWriter<File>>,
+    archive: ArchiveId,
+    position: usize,
+    patient: LotPatient,
+    patient_id: XdsPatientId,
+    manifest_patient: ManifestPatientId,
+    index_patient: String,
+    json_docs: Vec<LotJsonDocument>,
+    index_docs: Vec<(String, String, String, &'static str)>,
+}
+
+impl<W: Write + Seek> std::fmt::Debug for LotWriter<'_, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LotWriter")
+            .field("archive", &self.archive)
+            .field("documents", &self.json_docs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write + Seek> LotWriter<'_, W> {
+    /// The lot's id (`PAT00001`).
+    pub fn archive_id(&self) -> ArchiveId {
+        self.archive
+    }
+
+    /// Streams one document, `size` bytes read from `bytes`, exactly as stored; `entry` is its
+    /// stored DocumentEntry, whose `patientId` is replaced by the lot's and whose `hash`
+    /// (SHA-1, IHE ITI TF-3 §4.2.3.2.10), `size` and `URI` are set from the bytes read. A stored
+    /// `size` or `hash` that differs from the bytes, or a reader that gives other than `size`
+    /// bytes, fails with [`PortabilityError::StoredDocumentAltered`]: exported as is, the
+    /// document would be refused by every XDM reader. The lot is then unusable: drop it.
+    pub fn add_document<R: Read>(
+        &mut self,
+        bytes: R,
+        size: u64,
+        entry: &DocumentEntry,
+        origin: DocumentOrigin,
+    ) -> Result<(), PortabilityError> {
+        let altered = |what| PortabilityError::StoredDocumentAltered {
+            lot: self.position,
+            document: self.json_docs.len() + 1,
+            what,
+        };
+        if entry.size.is_some_and(|s| s != size) {
+            return Err(altered("size"));
+        }
+        let mut e = entry.clone();
+        e.patient_id = Some(self.patient_id.clone());
+        // One pass: the XDM writer computes the SHA-1 as it copies, and the stored hash is
+        // compared afterwards (a mismatch abandons the whole lot, so nothing wrong is kept).
+        let written = self
+            .xdm
+            .add(bytes, Some(size), e, extension(&entry.mime_type))
+            .map_err(|source| PortabilityError::Lot {
+                archive: self.archive.to_string(),
+                source,
+            })?;
+        if written.size != Some(size) {
+            return Err(altered("size"));
+        }
+        if let (Some(stored), Some(actual)) = (&entry.hash, &written.hash)
+            && !stored.trim().eq_ignore_ascii_case(actual)
+        {
+            return Err(altered("hash"));
+        }
+        self.json_docs.push(LotJsonDocument {
+            uri: written.uri.clone().unwrap_or_default(),
+            origin,
+        });
+        self.index_docs.push((
+            entry.title.clone().unwrap_or_default(),
+            entry.creation_time.clone().unwrap_or_default(),
+            entry.mime_type.clone(),
+            origin.code(),
+        ));
+        Ok(())
+    }
+
+    /// Closes the lot (METADATA.XML, README.TXT, INDEX.HTM, `SPECIFIC/LOT.JSN`) and copies it
+    /// into the export as a stored `PATnnnnn.ZIP`, computing its SHA-256 for the manifest on
+    /// the way (one read of the temporary file).
+    pub fn finish(self) -> Result<ArchiveId, PortabilityError> {
+        let archive = self.archive;
+        let lot_err = |source| PortabilityError::Lot {
+            archive: archive.to_string(),
+            source,
+        };
+        let json = LotJson {
+            format_version: FORMAT_VERSION.to_owned(),
+            archive_id: archive.to_string(),
+            patient: LotJsonPatient {
+                local_id: self.patient.local_id.clone(),
+                ins: (self.patient.status == IdentityStatus::Qualifiee)
+                    .then(|| self.patient.ins.clone())
+                    .flatten(),
+                identity_status: self.patient.status.code().to_owned(),
+            },
+            documents: self.json_docs,
+        };
+        let json = serde_json::to_vec_pretty(&json).map_err(io)?;
+        let mut xdm = self.xdm;
+        xdm.add_other_file("SPECIFIC/LOT.JSN", &json)
+            .map_err(lot_err)?;
+        let (out, _) = xdm.finish().map_err(lot_err)?;
+        let mut file = out.into_inner().map_err(|e| io(e.error()))?;
+        let size = file.stream_position().map_err(io)?;
+        file.rewind().map_err(io)?;
+        let export = self.export;
+        let opts = export
+            .options()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(size >= u64::from(u32::MAX));
+        export
+            .zip
+            .start_file(format!("{archive}.ZIP"), opts)
+            .map_err(XdmError::from)?;
+        let mut sha256 = sha2::Sha256::new();
+        let mut copied = 0u64;
+        let mut buf = vec![0u8; COPY_BUFFER];
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io(format!("{archive}: temporary file: {e}"))),
+            };
+            let chunk = buf.get(..n).unwrap_or_default();
+            sha256.update(chunk);
+            export.zip.write_all(chunk).map_err(io)?;
+            copied += n as u64;
+        }
+        if copied != size {
+            return Err(io(format!(
+                "{archive}: temporary file gave {copied} bytes of {size}"
+            )));
+        }
+        // Emptied for the next lot; a file that cannot be emptied is dropped (and so deleted).
+        if file.set_len(0).and_then(|()| file.rewind()).is_ok() {
+            export.spare = Some(file);
+        }
+        export.archives.push(ManifestArchive {
+            archive_type: ArchiveType::Patient,
+            archive_id: archive.to_string(),
+            patient_id: Some(self.manifest_patient),
+            size,
+            sha256: crate::xds::hex(&sha256.finalize()),
+        });
+        export.index.push(IndexLot {
+            archive,
+            patient: self.index_patient,
+            status: self.patient.status,
+            documents: self.index_docs,
+        });
+        Ok(archive)
     }
 }
 
