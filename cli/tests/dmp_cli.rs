@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use segur_net::tls::{ClientIdentity, TlsPolicy, TrustAnchors};
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect("export SEGUR_SHARED=/work/shared"))
+    PathBuf::from(std::env::var("SEGUR_SHARED").expect("export SEGUR_SHARED=../shared"))
 }
 
 fn segur(args: &[&str]) -> (i32, String, String) {

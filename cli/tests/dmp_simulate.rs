@@ -22,9 +22,8 @@ impl Drop for Child {
 
 #[test]
 fn simulate_prints_the_address_first_and_writes_a_loadable_configuration() {
-    let shared = std::env::var("SEGUR_SHARED").expect(
-        "SEGUR_SHARED must name the shared facts folder (export SEGUR_SHARED=/work/shared)",
-    );
+    let shared = std::env::var("SEGUR_SHARED")
+        .expect("SEGUR_SHARED must name the shared facts folder (export SEGUR_SHARED=../shared)");
     let dir = tempfile::tempdir().unwrap();
     let config_dir = dir.path().join("config");
     let record_dir = dir.path().join("record");

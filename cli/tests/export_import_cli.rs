@@ -16,7 +16,7 @@ const KIT_INS: &str = "279035121518989";
 const NAMES: [&str; 3] = ["MARTIN", "DURAND", "LEFEBVRE"];
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED=/work/shared"))
+    PathBuf::from(std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED=../shared"))
 }
 
 fn nir(n: usize) -> String {

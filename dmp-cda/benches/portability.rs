@@ -2,7 +2,7 @@
 //! and a 10,000-document / 2,000-patient round trip (export, read back, export again) timed
 //! once: too slow for the debug test suite, measured here.
 //!
-//! Run: `SEGUR_SHARED=/work/shared cargo bench -p segur-dmp-cda --bench portability`.
+//! Run: `SEGUR_SHARED=../shared cargo bench -p segur-dmp-cda --bench portability`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::BufWriter;

@@ -11,7 +11,7 @@ use segur_dmp_cda::read::{
 
 fn sample() -> String {
     let shared = std::env::var_os("SEGUR_SHARED")
-        .expect("SEGUR_SHARED must name the shared directory (export SEGUR_SHARED=/work/shared)");
+        .expect("SEGUR_SHARED must name the shared directory (export SEGUR_SHARED=../shared)");
     let path =
         std::path::Path::new(&shared).join("ans-kit/ExemplesCDA/DOC_NON_STRUCTURE_CDA-R2-N1.xml");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

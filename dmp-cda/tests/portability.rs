@@ -64,7 +64,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED=/work/shared"))
+    PathBuf::from(std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED=../shared"))
 }
 
 fn vac_note_sample() -> Vec<u8> {

@@ -23,7 +23,7 @@ const CDA_ID: &str = "1.2.250.1.999.1.1.7898.4.9956570902";
 fn shared() -> PathBuf {
     std::env::var_os("SEGUR_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared"))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")))
 }
 
 /// The official TD2.1 request (corrected as specs/dmp.md §11.3 says) with its CDA's body

@@ -18,7 +18,7 @@ const ENTRIES: usize = 500;
 fn shared() -> PathBuf {
     std::env::var_os("SEGUR_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared"))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")))
 }
 
 /// The official response with its ExtrinsicObjects repeated to `ENTRIES`.

@@ -16,7 +16,7 @@ use segur_ins::Ins;
 fn shared() -> PathBuf {
     PathBuf::from(
         std::env::var("SEGUR_SHARED")
-            .expect("SEGUR_SHARED must name the shared folder (export SEGUR_SHARED=/work/shared)"),
+            .expect("SEGUR_SHARED must name the shared folder (export SEGUR_SHARED=../shared)"),
     )
 }
 

@@ -36,7 +36,7 @@ use segur_dmp_cda::read::ReadLimits;
 fn shared() -> PathBuf {
     PathBuf::from(
         std::env::var("SEGUR_SHARED")
-            .expect("SEGUR_SHARED must name the shared folder (export SEGUR_SHARED=/work/shared)"),
+            .expect("SEGUR_SHARED must name the shared folder (export SEGUR_SHARED=../shared)"),
     )
 }
 

@@ -45,9 +45,11 @@ const BOUNDARY: &str = "----=_Part_9_20030738.1554380517598";
 const SS_UNIQUE_ID: &str = "1.2.250.1.999.1.1.7898.1.1622814651504";
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect(
-        "SEGUR_SHARED must name the shared facts folder (export SEGUR_SHARED=/work/shared)",
-    ))
+    PathBuf::from(
+        std::env::var("SEGUR_SHARED").expect(
+            "SEGUR_SHARED must name the shared facts folder (export SEGUR_SHARED=../shared)",
+        ),
+    )
 }
 
 fn example(name: &str) -> String {

@@ -27,7 +27,7 @@ use segur_net::tls::{ClientIdentity, TlsError, TlsPolicy, TrustAnchors};
 use segur_test_support::pki::{self, Ca};
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect("export SEGUR_SHARED=/work/shared"))
+    PathBuf::from(std::env::var("SEGUR_SHARED").expect("export SEGUR_SHARED=../shared"))
 }
 
 fn example(name: &str) -> Vec<u8> {

@@ -11,7 +11,7 @@ use segur_ins::Ins;
 use segur_net::xml::{Element, XmlLimits, parse_tree};
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect("export SEGUR_SHARED=/work/shared"))
+    PathBuf::from(std::env::var("SEGUR_SHARED").expect("export SEGUR_SHARED=../shared"))
 }
 
 /// The example, with the stray Latin-1 byte of the DIRECTE files (§11.2) transcoded: the

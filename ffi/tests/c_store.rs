@@ -126,12 +126,20 @@ fn nir(n: usize) -> String {
 
 /// The kit's VAC-NOTE for patient `n`: its own birth name and INS, one distinct comment.
 fn cda(n: usize, d: usize) -> Vec<u8> {
-    let shared = std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED=/work/shared");
+    let shared = std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED=../shared");
     let kit = std::fs::read_to_string(
         Path::new(&shared).join("ans-kit/ExemplesCDA/VAC-NOTE_2023.01.xml"),
     )
     .unwrap();
-    let mut text = kit.replace(KIT_INS, &nir(n)).replace("PAT-TROIS", NAMES[n]);
+    // Each document its own id (and so its own XDS uniqueId), as a producer gives it: the
+    // import would list documents sharing one uniqueId with other bytes as conflicts.
+    let mut text = kit
+        .replace(KIT_INS, &nir(n))
+        .replace("PAT-TROIS", NAMES[n])
+        .replace(
+            "<id root=\"1.2.250.1.213.1.1.1.46.2023.1.1\"/>",
+            &format!("<id root=\"1.2.250.1.213.1.1.1.46.2023.1.1.{n}.{d}\"/>"),
+        );
     text.push_str(&format!("<!-- document {d} -->\n"));
     text.into_bytes()
 }

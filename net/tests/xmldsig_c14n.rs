@@ -20,7 +20,7 @@ use segur_net::xml::{XmlErrorKind, XmlLimits};
 use segur_net::xmldsig::{C14nAlgorithm, C14nError, C14nMode, Document, Selection, canonicalize};
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect("set SEGUR_SHARED=/work/shared"))
+    PathBuf::from(std::env::var("SEGUR_SHARED").expect("set SEGUR_SHARED=../shared"))
 }
 
 fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {

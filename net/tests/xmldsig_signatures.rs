@@ -26,7 +26,7 @@ const WSSE: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect("set SEGUR_SHARED=/work/shared"))
+    PathBuf::from(std::env::var("SEGUR_SHARED").expect("set SEGUR_SHARED=../shared"))
 }
 
 /// A key pair and self-signed certificate in `dir`: key.pem, cert.pem, id.p12.

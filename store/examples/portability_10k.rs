@@ -2,7 +2,7 @@
 //! figure of BENCHMARKS.md § segur-store): fill a store (one transaction), export it, import
 //! the export into an empty store, export that one again and compare the two files.
 //!
-//! Run: `SEGUR_SHARED=/work/shared cargo run --release -p segur-store --example portability_10k
+//! Run: `SEGUR_SHARED=../shared cargo run --release -p segur-store --example portability_10k
 //! -- [PATIENTS] [DOCUMENTS_PER_PATIENT] [stored|deflate]` (default 2000, 5, stored).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

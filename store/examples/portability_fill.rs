@@ -6,7 +6,7 @@
 //! `vendor.json` beside the database. With FILES, every document is also written there as a
 //! file (for `zip -0` of the same bytes).
 //!
-//! Run: `SEGUR_SHARED=/work/shared cargo run --release -p segur-store --example
+//! Run: `SEGUR_SHARED=../shared cargo run --release -p segur-store --example
 //! portability_fill -- STORE PATIENTS DOCS SIZE BIG [FILES]`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

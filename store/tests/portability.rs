@@ -19,7 +19,7 @@ const NAMES: [&str; 6] = [
 ];
 
 fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED=/work/shared"))
+    PathBuf::from(std::env::var("SEGUR_SHARED").expect("SEGUR_SHARED=../shared"))
 }
 
 /// The kit's INS with another order number (same sex, birth month and place: coherent with
