@@ -55,6 +55,14 @@ pub enum StoreError {
     /// stored.
     #[error("abandoned: nothing was stored")]
     Abandoned,
+    /// A document retrieved from the DMP has the uniqueId of a kept retrieved document but
+    /// other bytes: a uniqueId names one document (IHE ITI TF-3 §4.2.3.2.26), so the kept one
+    /// is never replaced and a person looks into it.
+    #[error(
+        "a document retrieved from the DMP with this uniqueId is kept with other bytes \
+         (document {0}); it is left unchanged"
+    )]
+    RetrievedConflict(DocumentId),
     /// A text field is too long or holds a control character.
     #[error("{field}: {reason}")]
     InvalidField {
