@@ -400,8 +400,9 @@ fn exec(args: Args) -> Result<(), Failure> {
 }
 
 /// `get --store DIR`: the kept document when there is one (no DMP call), else the document
-/// retrieved, kept, then written. What is said on standard error names the stored document and
-/// the local patient by their store ids, never the patient.
+/// retrieved, kept, then written. A kept document filed to a local identity with another INS
+/// than `--ins` is refused (exit 2), not written. What is said on standard error names the
+/// stored document and the local patient by their store ids, never the patient.
 fn get_kept(
     client: &DmpClient,
     patient: &DmpPatient,
@@ -411,12 +412,14 @@ fn get_kept(
     actor: Option<String>,
 ) -> Result<(), Failure> {
     use segur_store::DocumentStore;
-    use segur_store::retrieved::{FromDmp, find_retrieved, keep_retrieved};
+    use segur_store::retrieved::{FromDmp, find_retrieved_for, keep_retrieved};
     let mut store = segur_store::SqliteStore::open(store).map_err(|e| e.to_string())?;
     let write = |bytes: &[u8]| {
         std::fs::write(output, bytes).map_err(|e| format!("{}: {e}", output.display()))
     };
-    if let Some(kept) = find_retrieved(&store, unique_id).map_err(|e| e.to_string())? {
+    if let Some(kept) =
+        find_retrieved_for(&store, unique_id, patient.ins()).map_err(|e| e.to_string())?
+    {
         let bytes = store.document_bytes(kept.id).map_err(|e| e.to_string())?;
         write(&bytes)?;
         say_err!(

@@ -128,6 +128,38 @@ fn get_with_a_store_retrieves_once_keeps_and_traces() {
     assert!(err.trim_end().ends_with("UTC (document 1)"), "{err}");
     assert!(!err.contains(&matricule), "{err}");
 
+    // The uniqueId given with another patient's INS: refused from the store (exit 2), no
+    // request, nothing written, no patient data in the message.
+    let body = "1800175112001";
+    let other = format!(
+        "{body}{:02}",
+        segur_ins::Matricule::compute_key(body).unwrap()
+    );
+    let wrong = dir.path().join("wrong.xml");
+    let out = segur(
+        &config,
+        &[
+            "get",
+            "--ins",
+            &other,
+            "--unique-id",
+            &unique_id,
+            "-o",
+            wrong.to_str().unwrap(),
+            "--store",
+            store_dir.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("filed to local patient {patient}")),
+        "{err}"
+    );
+    assert!(!err.contains(&other) && !err.contains(&matricule), "{err}");
+    assert!(!wrong.exists());
+    assert_eq!(requests(&record), (after_all, after_td32), "no DMP call");
+
     // In the store: origin retrieved, linked to the patient; one audit record without
     // patient data.
     let mut store = SqliteStore::open(&store_dir).unwrap();

@@ -1104,6 +1104,11 @@ enum segur_result
    */
   SEGUR_RESULT_STORE_RETRIEVED_CONFLICT = 11011,
   /**
+   * The document kept for this uniqueId is filed to a local identity holding another INS
+   * than the one given (`segur_dmp_client_get_kept`): nothing is written.
+   */
+  SEGUR_RESULT_STORE_RETRIEVED_OTHER_PATIENT = 11012,
+  /**
    * Another store error.
    */
   SEGUR_RESULT_STORE_OTHER = 11099,
@@ -2205,7 +2210,8 @@ void segur_dmp_client_free(segur_dmp_client *client);
  * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INSUFFICIENT_SIZE`, the codes of
  * `segur_dmp_client_get`, `SEGUR_RESULT_STORE_RETRIEVED_CONFLICT` (a document kept with this
  * uniqueId has other bytes; it is left unchanged and the new bytes are not written),
- * `SEGUR_RESULT_STORE_INVALID_FIELD` (actor), `SEGUR_RESULT_STORE_STORAGE`,
+ * `SEGUR_RESULT_STORE_RETRIEVED_OTHER_PATIENT` (the kept document is filed to a local identity
+ * holding another INS: nothing is written), `SEGUR_RESULT_STORE_INVALID_FIELD` (actor), `SEGUR_RESULT_STORE_STORAGE`,
  * `SEGUR_RESULT_STORE_CORRUPT`. Thread-safe.
  */
 segur_result segur_dmp_client_get_kept(const segur_dmp_client *client,

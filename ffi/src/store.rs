@@ -46,6 +46,7 @@ pub(crate) fn store_err(e: StoreError) -> segur_result {
         StoreError::UnknownReview(_) => R::StoreUnknownReview,
         StoreError::AlreadyDecided(_) => R::StoreAlreadyDecided,
         StoreError::RetrievedConflict(_) => R::StoreRetrievedConflict,
+        StoreError::RetrievedForAnotherPatient { .. } => R::StoreRetrievedOtherPatient,
         StoreError::InvalidField { .. } | StoreError::StatusWithoutIns { .. } => {
             R::StoreInvalidField
         }

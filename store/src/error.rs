@@ -63,6 +63,18 @@ pub enum StoreError {
          (document {0}); it is left unchanged"
     )]
     RetrievedConflict(DocumentId),
+    /// The kept document of a uniqueId is filed to a local identity holding another INS than
+    /// the one given ([`crate::retrieved::find_retrieved_for`]): not answered from the store.
+    #[error(
+        "document {document} kept from the DMP is filed to local patient {patient}, whose INS \
+         is not the one given"
+    )]
+    RetrievedForAnotherPatient {
+        /// The kept document.
+        document: DocumentId,
+        /// The local identity it is filed to.
+        patient: LocalPatientId,
+    },
     /// A text field is too long or holds a control character.
     #[error("{field}: {reason}")]
     InvalidField {

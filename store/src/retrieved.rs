@@ -1,6 +1,6 @@
 //! Documents retrieved from the DMP for a medication review, kept in the store so that they
-//! are traced and never fetched twice: [`find_retrieved`] before a retrieval, [`keep_retrieved`]
-//! after it.
+//! are traced and never fetched twice: [`find_retrieved`] (or [`find_retrieved_for`], which
+//! also checks the patient) before a retrieval, [`keep_retrieved`] after it.
 //!
 //! A pharmacist downloads from the DMP only the documents a review needs (TD3.2); the download
 //! is a consultation of health data, so the document is kept ([`Origin::Retrieved`], bytes
@@ -60,6 +60,31 @@ pub fn find_retrieved(
         .documents_with_unique_id(unique_id)?
         .into_iter()
         .rfind(|d| d.origin == Origin::Retrieved && !d.deleted))
+}
+
+/// [`find_retrieved`] for the patient `ins`: a kept document filed to a local identity that
+/// holds another INS gives [`StoreError::RetrievedForAnotherPatient`] rather than the document,
+/// so that a uniqueId given with the wrong patient is not answered from the store (identity
+/// vigilance: a document is shown for the patient it belongs to). A document waiting for
+/// review, or filed to an identity without INS, is returned.
+pub fn find_retrieved_for(
+    store: &dyn DocumentStore,
+    unique_id: &str,
+    ins: &Ins,
+) -> Result<Option<DocumentRecord>, StoreError> {
+    let Some(record) = find_retrieved(store, unique_id)? else {
+        return Ok(None);
+    };
+    if let Some(local) = record.patient {
+        let held = store.patient(local)?.and_then(|p| p.ins);
+        if held.is_some_and(|held| held.matricule() != ins.matricule()) {
+            return Err(StoreError::RetrievedForAnotherPatient {
+                document: record.id,
+                patient: local,
+            });
+        }
+    }
+    Ok(Some(record))
 }
 
 /// Whether the DMP's mimeType names an XML document (a CDA R2: `text/xml`).

@@ -8,7 +8,7 @@ use segur_access::audit::EventKind;
 use segur_access::audit::verify::VerifyOptions;
 use segur_ins::{IdentityStatus, Ins, Matricule, Traits, TraitsData};
 use segur_store::model::{Kept, NewDocument, NewPatient, Origin, Placement, ReviewReason};
-use segur_store::retrieved::{FromDmp, find_retrieved, keep_retrieved};
+use segur_store::retrieved::{FromDmp, find_retrieved, find_retrieved_for, keep_retrieved};
 use segur_store::{DocumentStore, SqliteStore, StoreError};
 
 const KIT_INS: &str = "279035121518989";
@@ -101,6 +101,24 @@ fn kept_once_filed_by_the_ins_and_traced() {
     assert_eq!(record.link_status, Some(IdentityStatus::Qualifiee));
     assert_eq!(record.media_type, "text/xml");
     assert_eq!(store.document_bytes(id).unwrap(), cda, "bytes kept exactly");
+    // Asked for with the patient's INS: found; with another patient's INS: refused, naming
+    // only store ids.
+    assert_eq!(
+        find_retrieved_for(&store, VAC_ID, &kit_ins())
+            .unwrap()
+            .map(|r| r.id),
+        Some(id)
+    );
+    let refused = find_retrieved_for(&store, VAC_ID, &other_ins()).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            StoreError::RetrievedForAnotherPatient { document, patient: p }
+                if document == id && p == patient
+        ),
+        "{refused:?}"
+    );
+    assert!(!refused.to_string().contains(KIT_INS), "{refused}");
     assert!(store.reviews(true).unwrap().is_empty());
 
     // The same document again: nothing changes. Other bytes under its uniqueId: a conflict
@@ -237,6 +255,13 @@ fn placement_follows_the_identity_rules() {
     let (broken, reviews) = keep("1.2.3^CDA4", "text/xml", b"<ClinicalDocument", &kit_ins());
     assert_eq!(broken.origin, Origin::Retrieved);
     assert_eq!(reviews.last().unwrap().reason, ReviewReason::MalformedCda);
+    // A document waiting for review is linked to nobody: found whatever the INS given.
+    assert_eq!(
+        find_retrieved_for(&store, "1.2.3^PDF2", &kit_ins())
+            .unwrap()
+            .map(|r| r.id),
+        Some(unknown.id)
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::result::segur_result;
 use crate::store::{segur_store, store_err, with};
 use crate::try_ffi;
 use ::segur_store::DocumentStore;
-use ::segur_store::retrieved::{FromDmp, find_retrieved, keep_retrieved};
+use ::segur_store::retrieved::{FromDmp, find_retrieved_for, keep_retrieved};
 use std::ffi::c_char;
 
 /// TD3.2 through the store `store`: the document `unique_id` of the patient, from the store when
@@ -28,7 +28,8 @@ use std::ffi::c_char;
 /// Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INSUFFICIENT_SIZE`, the codes of
 /// `segur_dmp_client_get`, `SEGUR_RESULT_STORE_RETRIEVED_CONFLICT` (a document kept with this
 /// uniqueId has other bytes; it is left unchanged and the new bytes are not written),
-/// `SEGUR_RESULT_STORE_INVALID_FIELD` (actor), `SEGUR_RESULT_STORE_STORAGE`,
+/// `SEGUR_RESULT_STORE_RETRIEVED_OTHER_PATIENT` (the kept document is filed to a local identity
+/// holding another INS: nothing is written), `SEGUR_RESULT_STORE_INVALID_FIELD` (actor), `SEGUR_RESULT_STORE_STORAGE`,
 /// `SEGUR_RESULT_STORE_CORRUPT`. Thread-safe.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)] // pointer and length pairs of the C convention
@@ -61,7 +62,9 @@ pub extern "C" fn segur_dmp_client_get_kept(
         try_ffi!(out_arg(out_document_id));
         try_ffi!(out_arg(out_from_store));
         let kept = try_ffi!(with(store, |s| {
-            let Some(record) = find_retrieved(s, unique_id).map_err(store_err)? else {
+            let Some(record) =
+                find_retrieved_for(s, unique_id, patient.ins()).map_err(store_err)?
+            else {
                 return Ok(None);
             };
             Ok(Some((

@@ -366,6 +366,13 @@ int main(int argc, char **argv) {
   CHECK(from_store && again_id == kept_id);
   CHECK(kept_len == xml_len && memcmp(kept, xml, xml_len) == 0);
   free(kept);
+  /* The kept document is filed to PATIENT's local identity: asked for with another INS, it is
+     refused before any exchange, without the digits in the detail. */
+  CHECK_RESULT(SEGUR_RESULT_STORE_RETRIEVED_OTHER_PATIENT,
+               segur_dmp_client_get_kept(c, store, closed, strlen(closed), unique_id,
+                                         strlen(unique_id), "marie", 5, small, sizeof small,
+                                         &needed, &kept_id, &from_store));
+  CHECK(strstr(detail(), closed) == NULL && strstr(detail(), ins) == NULL);
   CHECK_RESULT(SEGUR_RESULT_DMP_UNKNOWN_DOCUMENT,
                segur_dmp_client_get_kept(c, store, ins, strlen(ins), "1.2.3.4", 7, "marie", 5,
                                          small, sizeof small, &needed, &kept_id, &from_store));
