@@ -2,6 +2,9 @@
 //! confidentiality updates) and the DMP button URLs. Exit 0 on success, 1 when the DMP
 //! refuses (SOAP fault, registry failure, negative acknowledgement), 2 on any other error.
 //!
+//! `get --store DIR` keeps what it retrieves (`segur_store::retrieved`): a document kept before
+//! is written from the store without any DMP request.
+//!
 //! The DMP calls carry no `Authorization` header unless asked: `--token-file FILE` sends that
 //! Pro Santé Connect token, `--psc` a token of the desktop's PSC session (`segur psc login`;
 //! settings from `--psc-config`, the `SEGUR_PSC_*` variables or the default file) that the
