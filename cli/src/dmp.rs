@@ -2,6 +2,9 @@
 //! confidentiality updates) and the DMP button URLs. Exit 0 on success, 1 when the DMP
 //! refuses (SOAP fault, registry failure, negative acknowledgement), 2 on any other error.
 //!
+//! `get --store DIR` keeps what it retrieves (`segur_store::retrieved`): a document kept before
+//! is written from the store without any DMP request.
+//!
 //! The DMP calls carry no `Authorization` header unless asked: `--token-file FILE` sends that
 //! Pro Santé Connect token, `--psc` a token of the desktop's PSC session (`segur psc login`;
 //! settings from `--psc-config`, the `SEGUR_PSC_*` variables or the default file) that the
@@ -108,7 +111,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// TD3.2: retrieve a document into a file.
+    /// TD3.2: retrieve a document into a file. With --store, the document is looked up in
+    /// the store first and written from there without calling the DMP; otherwise it is
+    /// retrieved, kept in the store (filed to the patient or listed for review, the
+    /// consultation recorded in the audit trail), then written.
     Get {
         /// The patient's INS matricule.
         #[arg(long)]
@@ -119,6 +125,12 @@ enum Command {
         /// Output file.
         #[arg(short, long)]
         output: PathBuf,
+        /// The store folder keeping documents retrieved from the DMP (created when missing).
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// --store: who consults the document, for the audit trail (default: the login name).
+        #[arg(long, requires = "store")]
+        actor: Option<String>,
     },
     /// TD3.3a: hide the document from other professionals.
     Mask(Target),
@@ -343,12 +355,28 @@ fn exec(args: Args) -> Result<(), Failure> {
             ins,
             unique_id,
             output,
+            store: None,
+            ..
         } => {
             let p = patient(&config, &ins)?;
             let doc = client.retrieve(&p, &unique_id)?;
             std::fs::write(&output, &doc.bytes)
                 .map_err(|e| format!("{}: {e}", output.display()))?;
         }
+        Command::Get {
+            ins,
+            unique_id,
+            output,
+            store: Some(store),
+            actor,
+        } => get_kept(
+            &client,
+            &patient(&config, &ins)?,
+            &unique_id,
+            &output,
+            &store,
+            actor,
+        )?,
         Command::Mask(t) => client.update_confidentiality(
             &patient(&config, &t.ins)?,
             &t.unique_id,
@@ -372,6 +400,80 @@ fn exec(args: Args) -> Result<(), Failure> {
         Command::Web { .. } | Command::Simulate(_) | Command::Feed { .. } => {}
     }
     Ok(())
+}
+
+/// `get --store DIR`: the kept document when there is one (no DMP call), else the document
+/// retrieved, kept, then written. A kept document filed to a local identity with another INS
+/// than `--ins` is refused (exit 2), not written. What is said on standard error names the
+/// stored document and the local patient by their store ids, never the patient.
+fn get_kept(
+    client: &DmpClient,
+    patient: &DmpPatient,
+    unique_id: &str,
+    output: &Path,
+    store: &Path,
+    actor: Option<String>,
+) -> Result<(), Failure> {
+    use segur_store::DocumentStore;
+    use segur_store::retrieved::{FromDmp, find_retrieved_for, keep_retrieved};
+    let mut store = segur_store::SqliteStore::open(store).map_err(|e| e.to_string())?;
+    let write = |bytes: &[u8]| {
+        std::fs::write(output, bytes).map_err(|e| format!("{}: {e}", output.display()))
+    };
+    if let Some(kept) =
+        find_retrieved_for(&store, unique_id, patient.ins()).map_err(|e| e.to_string())?
+    {
+        let bytes = store.document_bytes(kept.id).map_err(|e| e.to_string())?;
+        write(&bytes)?;
+        say_err!(
+            "from the store, retrieved on {} (document {})",
+            utc(kept.filed_at),
+            kept.id
+        );
+        return Ok(());
+    }
+    let actor = actor
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .ok_or_else(|| "no --actor and no login name in $USER".to_owned())?;
+    let doc = client.retrieve(patient, unique_id)?;
+    let kept = keep_retrieved(
+        &mut store,
+        FromDmp {
+            unique_id: doc.unique_id,
+            media_type: doc.mime_type,
+            bytes: doc.bytes,
+            entry: None,
+            metadata_xml: None,
+        },
+        patient.ins(),
+        &actor,
+    )
+    .map_err(|e| e.to_string())?;
+    let record = store
+        .document(kept.id())
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("document {} not found after keeping it", kept.id()))?;
+    write(&store.document_bytes(record.id).map_err(|e| e.to_string())?)?;
+    match record.patient {
+        Some(local) => say_err!(
+            "retrieved from the DMP, kept as document {} of local patient {local}",
+            record.id
+        ),
+        None => say_err!(
+            "retrieved from the DMP, kept as document {}, listed for review (segur inbox review)",
+            record.id
+        ),
+    }
+    Ok(())
+}
+
+/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
+fn utc(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0).map_or_else(
+        || format!("{seconds} s after the Unix epoch"),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
 }
 
 /// `feed --xdm FILE`: lists the documents without a choice, else feeds the chosen ones. Exit

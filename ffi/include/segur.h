@@ -1099,6 +1099,16 @@ enum segur_result
    */
   SEGUR_RESULT_STORE_EXPORT_OPTIONS = 11010,
   /**
+   * A document retrieved from the DMP has the uniqueId of a document the store keeps, with
+   * other bytes (`segur_dmp_client_get_kept`): the kept one is left unchanged.
+   */
+  SEGUR_RESULT_STORE_RETRIEVED_CONFLICT = 11011,
+  /**
+   * The document kept for this uniqueId is filed to a local identity holding another INS
+   * than the one given (`segur_dmp_client_get_kept`): nothing is written.
+   */
+  SEGUR_RESULT_STORE_RETRIEVED_OTHER_PATIENT = 11012,
+  /**
    * Another store error.
    */
   SEGUR_RESULT_STORE_OTHER = 11099,
@@ -2182,6 +2192,41 @@ segur_result segur_dmp_client_update(const segur_dmp_client *client,
  * it has returned.
  */
 void segur_dmp_client_free(segur_dmp_client *client);
+
+/**
+ * TD3.2 through the store `store`: the document `unique_id` of the patient, from the store when
+ * a document retrieved with that uniqueId is kept there (not deleted; no DMP exchange,
+ * `*out_from_store` true), otherwise retrieved from the DMP as `segur_dmp_client_get` does,
+ * kept in the store (the bytes exactly, origin `retrieved`, filed to the one local identity
+ * holding the INS with the identity rules of the inbox, else listed for review with the
+ * reason) and recorded in the store's audit trail with `actor` (the user's name, UTF-8, no
+ * control characters) and no patient data (`*out_from_store` false). The bytes go to `buf`
+ * of `buf_len` bytes, their length to `*out_len`, the stored document's id to
+ * `*out_document_id`. A buffer too small gives `SEGUR_RESULT_INSUFFICIENT_SIZE` with the
+ * needed length in `*out_len` and the document id written: the document is kept, so the call
+ * again with a larger buffer is answered from the store. The store is not held during the DMP
+ * exchanges; two threads or workstations retrieving one document at once keep it once.
+ *
+ * Errors: `SEGUR_RESULT_NULL_PARAMETER`, `SEGUR_RESULT_INSUFFICIENT_SIZE`, the codes of
+ * `segur_dmp_client_get`, `SEGUR_RESULT_STORE_RETRIEVED_CONFLICT` (a document kept with this
+ * uniqueId has other bytes; it is left unchanged and the new bytes are not written),
+ * `SEGUR_RESULT_STORE_RETRIEVED_OTHER_PATIENT` (the kept document is filed to a local identity
+ * holding another INS: nothing is written), `SEGUR_RESULT_STORE_INVALID_FIELD` (actor), `SEGUR_RESULT_STORE_STORAGE`,
+ * `SEGUR_RESULT_STORE_CORRUPT`. Thread-safe.
+ */
+segur_result segur_dmp_client_get_kept(const segur_dmp_client *client,
+                                       const segur_store *store,
+                                       const char *ins,
+                                       size_t ins_len,
+                                       const char *unique_id,
+                                       size_t unique_id_len,
+                                       const char *actor,
+                                       size_t actor_len,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       size_t *out_len,
+                                       int64_t *out_document_id,
+                                       bool *out_from_store);
 
 /**
  * Builds `<base_url>/AccesDirect/<page>[/<matricule>]` and writes it to `*out_url` (free with

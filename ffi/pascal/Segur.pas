@@ -317,6 +317,8 @@ const
   SEGUR_RESULT_STORE_ARCHIVE_UNREADABLE = 11008;
   SEGUR_RESULT_STORE_EXPORT = 11009;
   SEGUR_RESULT_STORE_EXPORT_OPTIONS = 11010;
+  SEGUR_RESULT_STORE_RETRIEVED_CONFLICT = 11011;
+  SEGUR_RESULT_STORE_RETRIEVED_OTHER_PATIENT = 11012;
   SEGUR_RESULT_STORE_OTHER = 11099;
 
   { segur_psc_channel }
@@ -701,6 +703,13 @@ function segur_dmp_client_find(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: 
 function segur_dmp_client_get(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: TSegurSize;
   UniqueId: PAnsiChar; UniqueIdLen: TSegurSize; Buf: PByte; BufLen: TSegurSize;
   out OutLen: TSegurSize): TSegurResult; cdecl; external SegurLib;
+{ TD3.2 through the store: from the store when kept there (OutFromStore true, no DMP
+  exchange), else retrieved, kept (filed to the patient or listed for review) and recorded in
+  the store's audit trail with Actor. }
+function segur_dmp_client_get_kept(Client: PSegurDmpClient; Store: PSegurStore; Ins: PAnsiChar;
+  InsLen: TSegurSize; UniqueId: PAnsiChar; UniqueIdLen: TSegurSize; Actor: PAnsiChar;
+  ActorLen: TSegurSize; Buf: PByte; BufLen: TSegurSize; out OutLen: TSegurSize;
+  out OutDocumentId: Int64; out OutFromStore: Boolean): TSegurResult; cdecl; external SegurLib;
 function segur_dmp_client_update(Client: PSegurDmpClient; Ins: PAnsiChar; InsLen: TSegurSize;
   UniqueId: PAnsiChar; UniqueIdLen: TSegurSize; Change: Cardinal): TSegurResult; cdecl;
   external SegurLib;

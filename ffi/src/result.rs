@@ -605,6 +605,12 @@ pub enum segur_result {
     /// The options of `segur_store_export` are not an export: `patient` not an INS, `since`
     /// not a date, conflicting fields, vendor identity missing or invalid.
     StoreExportOptions = 11010,
+    /// A document retrieved from the DMP has the uniqueId of a document the store keeps, with
+    /// other bytes (`segur_dmp_client_get_kept`): the kept one is left unchanged.
+    StoreRetrievedConflict = 11011,
+    /// The document kept for this uniqueId is filed to a local identity holding another INS
+    /// than the one given (`segur_dmp_client_get_kept`): nothing is written.
+    StoreRetrievedOtherPatient = 11012,
     /// Another store error.
     StoreOther = 11099,
 }
@@ -897,6 +903,8 @@ tables! {
     StoreArchiveUnreadable => "the archive file cannot be opened",
     StoreExport => "the export could not be written",
     StoreExportOptions => "the export options are invalid (patient INS, start date, vendor identity)",
+    StoreRetrievedConflict => "a document kept from the DMP with this uniqueId has other bytes",
+    StoreRetrievedOtherPatient => "the document kept from the DMP is filed to another patient",
     StoreOther => "the document store operation failed",
 }
 

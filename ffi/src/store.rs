@@ -36,7 +36,7 @@ pub struct segur_store {
     inner: Mutex<SqliteStore>,
 }
 
-fn store_err(e: StoreError) -> segur_result {
+pub(crate) fn store_err(e: StoreError) -> segur_result {
     use segur_result as R;
     let code = match &e {
         StoreError::Sqlite(_) | StoreError::Io { .. } | StoreError::Audit(_) => R::StoreStorage,
@@ -45,6 +45,8 @@ fn store_err(e: StoreError) -> segur_result {
         StoreError::UnknownPatient(_) => R::StoreUnknownPatient,
         StoreError::UnknownReview(_) => R::StoreUnknownReview,
         StoreError::AlreadyDecided(_) => R::StoreAlreadyDecided,
+        StoreError::RetrievedConflict(_) => R::StoreRetrievedConflict,
+        StoreError::RetrievedForAnotherPatient { .. } => R::StoreRetrievedOtherPatient,
         StoreError::InvalidField { .. } | StoreError::StatusWithoutIns { .. } => {
             R::StoreInvalidField
         }
@@ -53,7 +55,7 @@ fn store_err(e: StoreError) -> segur_result {
     fail(code, e)
 }
 
-fn with<T>(
+pub(crate) fn with<T>(
     store: *const segur_store,
     f: impl FnOnce(&mut SqliteStore) -> Result<T, segur_result>,
 ) -> Result<T, segur_result> {

@@ -6,11 +6,18 @@
 //!
 //! The simulator is independent of the client (its own request parsing and checks), so what
 //! the C program sees is what the DMP contract says; the registry is then inspected from Rust.
+//!
+//! The program's `segur_dmp_client_get_kept` calls use a store folder prepared here with the
+//! patient's qualified local identity; the store is inspected from Rust afterwards (one
+//! document of origin retrieved, filed to that identity, one audit record).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is a panic
 
 mod support;
 
+use segur_access::audit::EventKind;
 use segur_dmp::simulator::{DmpState, EntryStatus, Simulator, SimulatorOptions, TEST_INS_OID};
+use segur_store::model::{NewPatient, Origin};
+use segur_store::{DocumentStore, SqliteStore};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::c_program::{build_c, require, staged_library};
@@ -28,6 +35,26 @@ fn simulator(dir: &Path) -> (Simulator, PathBuf) {
     let config = sim.write_config(dir).unwrap();
     sim.set_patient_state(CLOSED_PATIENT, TEST_INS_OID, DmpState::Closed);
     (sim, config)
+}
+
+/// A store folder holding the qualified local identity of the example VAC-NOTE's patient.
+fn store_with_patient(dir: &Path) -> (PathBuf, segur_store::model::LocalPatientId) {
+    let input: segur_dmp_cda::build::DocumentInput = serde_json::from_value(
+        segur_dmp_cda::build::examples::example_json("vaccination-note").unwrap(),
+    )
+    .unwrap();
+    let cda = input.build().unwrap();
+    let header = segur_dmp_cda::read_header(cda.as_bytes(), &Default::default()).unwrap();
+    let folder = dir.join("segur-store");
+    let patient = SqliteStore::open(&folder)
+        .unwrap()
+        .add_patient(&NewPatient {
+            traits: segur_store::vigilance::document_traits(&header.patient).unwrap(),
+            status: segur_ins::IdentityStatus::Qualifiee,
+            ins: Some(header.patient.ins().unwrap().unwrap()),
+        })
+        .unwrap();
+    (folder, patient)
 }
 
 fn check_output(what: &str, out: &Output, summary: &str) {
@@ -71,6 +98,7 @@ fn c_program_feeds_finds_gets_updates_and_is_refused_against_the_simulator() {
         // A fresh simulator per run: the program feeds, archives and deletes the same document.
         let run_dir = tempfile::tempdir().unwrap();
         let (sim, config) = simulator(run_dir.path());
+        let (store_dir, patient) = store_with_patient(run_dir.path());
         let mut c = match wrapper.split_first() {
             Some((first, rest)) => {
                 let mut c = Command::new(first);
@@ -83,12 +111,33 @@ fn c_program_feeds_finds_gets_updates_and_is_refused_against_the_simulator() {
             .arg(&config)
             .arg(PATIENT)
             .arg(CLOSED_PATIENT)
+            .arg(&store_dir)
             .output()
             .unwrap();
         check_output(
             &format!("test_dmp {wrapper:?}"),
             &out,
             " checks passed, 0 failed",
+        );
+        // What segur_dmp_client_get_kept kept: one document, retrieved, filed to the patient,
+        // one audit record.
+        let mut store = SqliteStore::open(&store_dir).unwrap();
+        let kept = store.documents().unwrap();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0].origin, Origin::Retrieved);
+        assert_eq!(kept[0].unique_id.as_deref(), Some(UNIQUE_ID));
+        assert_eq!(kept[0].patient, Some(patient));
+        let mut kinds = Vec::new();
+        store
+            .audit()
+            .scan(1, &mut |e| {
+                kinds.push((e.event.kind, e.event.actor.clone()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            kinds,
+            vec![(EventKind::DocumentRetrieved, Some("marie".to_owned()))]
         );
         // The registry holds what the program did, seen from the simulator's side.
         assert_eq!(sim.entry_status(UNIQUE_ID), Some(EntryStatus::Deleted));

@@ -7,14 +7,16 @@
 //!   folder + UIDVALIDITY + UID, or same Message-ID) changes nothing;
 //! - documents are never altered: a replacement is a new row linked to the old one; a deletion
 //!   is a tombstone plus an audit record;
-//! - review decisions and deletions are written to the hash-chained audit trail
-//!   (`segur_access::audit`).
+//! - review decisions, deletions and documents kept from the DMP are written to the
+//!   hash-chained audit trail (`segur_access::audit`);
+//! - a document retrieved from the DMP is kept once per uniqueId
+//!   ([`DocumentStore::add_retrieved`]).
 
 use crate::error::StoreError;
 use crate::model::{
-    ArchivePatientId, DocumentId, DocumentRecord, FilingOutcome, LocalPatientId, MessageFiling,
-    MessageRecord, NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId, ReviewItem,
-    ReviewReason,
+    ArchivePatientId, DocumentId, DocumentRecord, FilingOutcome, Kept, LocalPatientId,
+    MessageFiling, MessageRecord, NewDocument, NewPatient, PatientRecord, ReviewDecision, ReviewId,
+    ReviewItem, ReviewReason,
 };
 use segur_ins::{Ins, Traits};
 
@@ -66,6 +68,16 @@ pub trait DocumentStore {
 
     /// Stores one document outside any message (produced or retrieved).
     fn add_document(&mut self, document: &NewDocument) -> Result<DocumentId, StoreError>;
+
+    /// Keeps a document retrieved from the DMP (`document.origin` is
+    /// [`Origin::Retrieved`](crate::model::Origin::Retrieved) and its uniqueId is given) with
+    /// an audit record ([`segur_access::audit::EventKind::DocumentRetrieved`], with `actor`),
+    /// both in one transaction. The look-up for a retrieved document of that uniqueId, not
+    /// deleted, runs inside that transaction (two workstations keeping the same document store
+    /// it once): the same bytes give [`Kept::AlreadyKept`] and change nothing, other bytes
+    /// give [`StoreError::RetrievedConflict`] and change nothing. `crate::retrieved` decides
+    /// the placement and calls this.
+    fn add_retrieved(&mut self, document: &NewDocument, actor: &str) -> Result<Kept, StoreError>;
 
     /// Records that the MDN answering a filed message was sent.
     fn record_mdn_sent(&mut self, message: &MessageRecord) -> Result<(), StoreError>;

@@ -55,6 +55,26 @@ pub enum StoreError {
     /// stored.
     #[error("abandoned: nothing was stored")]
     Abandoned,
+    /// A document retrieved from the DMP has the uniqueId of a kept retrieved document but
+    /// other bytes: a uniqueId names one document (IHE ITI TF-3 §4.2.3.2.26), so the kept one
+    /// is never replaced and a person looks into it.
+    #[error(
+        "a document retrieved from the DMP with this uniqueId is kept with other bytes \
+         (document {0}); it is left unchanged"
+    )]
+    RetrievedConflict(DocumentId),
+    /// The kept document of a uniqueId is filed to a local identity holding another INS than
+    /// the one given ([`crate::retrieved::find_retrieved_for`]): not answered from the store.
+    #[error(
+        "document {document} kept from the DMP is filed to local patient {patient}, whose INS \
+         is not the one given"
+    )]
+    RetrievedForAnotherPatient {
+        /// The kept document.
+        document: DocumentId,
+        /// The local identity it is filed to.
+        patient: LocalPatientId,
+    },
     /// A text field is too long or holds a control character.
     #[error("{field}: {reason}")]
     InvalidField {

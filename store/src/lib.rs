@@ -14,6 +14,8 @@
 //! - [`vigilance`]: where a received CDA goes (automatic only on a qualified INS matching one
 //!   local identity whose strict traits agree, else the review list with the reason);
 //! - [`inbox`]: [`inbox::sync`], the MSSanté inbox filed into the store (flag after commit, MDN);
+//! - [`retrieved`]: [`retrieved::find_retrieved`] and [`retrieved::keep_retrieved`], the
+//!   documents retrieved from the DMP kept, traced in the audit trail and never fetched twice;
 //! - [`portability`]: [`portability::export`] and [`portability::import`], the store to and
 //!   from the portability archive of `segur_dmp_cda::portability` (one patient at a time out,
 //!   a whole archive or nothing in);
@@ -34,6 +36,7 @@ pub mod export_request;
 pub mod inbox;
 pub mod model;
 pub mod portability;
+pub mod retrieved;
 pub mod sqlite;
 pub mod view;
 pub mod vigilance;

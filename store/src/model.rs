@@ -376,6 +376,26 @@ impl fmt::Debug for DocumentRecord {
     }
 }
 
+/// What keeping a document retrieved from the DMP did
+/// ([`DocumentStore::add_retrieved`](crate::DocumentStore::add_retrieved)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// Stored now, with its audit record.
+    Stored(DocumentId),
+    /// A document retrieved with this uniqueId and these bytes was kept before: nothing
+    /// changed.
+    AlreadyKept(DocumentId),
+}
+
+impl Kept {
+    /// The stored document.
+    pub const fn id(self) -> DocumentId {
+        match self {
+            Self::Stored(id) | Self::AlreadyKept(id) => id,
+        }
+    }
+}
+
 /// State of a review entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

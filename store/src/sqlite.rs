@@ -16,12 +16,12 @@
 //!   decision or a deletion is committed together with its audit event in an outbox table
 //!   (`pending_audit`), then appended to the hash-chained trail and removed from the outbox; an
 //!   outbox left by a crash is flushed when the store is next opened, so no decision is ever
-//!   without its audit record.
+//!   without its audit record. A document kept from the DMP goes the same way.
 
 use crate::document_store::DocumentStore;
 use crate::error::StoreError;
 use crate::model::{
-    ArchivePatientId, ContentHash, DocumentId, DocumentRecord, FilingOutcome, LocalPatientId,
+    ArchivePatientId, ContentHash, DocumentId, DocumentRecord, FilingOutcome, Kept, LocalPatientId,
     MessageFiling, MessageRecord, NewDocument, NewPatient, Origin, PatientRecord, Placement,
     ReviewDecision, ReviewId, ReviewItem, ReviewReason, ReviewState,
 };
@@ -532,6 +532,58 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// The retrieved documents of `unique_id` not deleted, newest first: (id, SHA-256).
+    fn kept_retrieved(
+        conn: &Connection,
+        unique_id: &str,
+    ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        Ok(conn
+            .prepare(
+                "SELECT d.id, d.hash FROM documents d \
+                 LEFT JOIN tombstones t ON t.document = d.id \
+                 WHERE d.unique_id = ?1 AND d.origin = 'retrieved' AND t.document IS NULL \
+                 ORDER BY d.id DESC",
+            )?
+            .query_map([unique_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// [`DocumentStore::add_retrieved`] inside a transaction or savepoint the caller commits.
+    fn insert_retrieved(
+        tx: &Connection,
+        document: &NewDocument,
+        unique_id: &str,
+        actor: &str,
+    ) -> Result<Kept, StoreError> {
+        let hash = ContentHash::of(&document.bytes);
+        let kept = Self::kept_retrieved(tx, unique_id)?;
+        if let Some((id, _)) = kept.iter().find(|(_, h)| h[..] == hash.0[..]) {
+            return Ok(Kept::AlreadyKept(DocumentId(*id)));
+        }
+        if let Some((id, _)) = kept.first() {
+            return Err(StoreError::RetrievedConflict(DocumentId(*id)));
+        }
+        let id = Self::insert_document(tx, document, None, now())?;
+        // The trail names the stored document and a hash of the uniqueId, never the patient.
+        let placed = match document.placement {
+            Placement::Patient { patient, .. } => format!("filed to local patient {patient}"),
+            Placement::Review(reason) => format!("listed for review ({})", reason.as_str()),
+        };
+        let event = AuditEvent::new(EventKind::DocumentRetrieved, Outcome::Success)
+            .actor(actor)
+            .subject(&format!("document {id}"))
+            .detail(format!(
+                "retrieved from the DMP (uniqueId sha256:{}): {placed}",
+                ContentHash::of(unique_id.as_bytes()).to_hex()
+            ));
+        let json = serde_json::to_string(&event).map_err(|_| StoreError::InvalidField {
+            field: "audit event",
+            reason: "not serialisable",
+        })?;
+        tx.execute("INSERT INTO pending_audit (event) VALUES (?1)", [json])?;
+        Ok(Kept::Stored(id))
+    }
+
     /// Commits `work` and its audit event in one transaction, then moves the event to the
     /// trail.
     fn with_audit(
@@ -730,6 +782,43 @@ impl DocumentStore for SqliteStore {
         let id = Self::insert_document(&tx, document, None, now())?;
         tx.commit()?;
         Ok(id)
+    }
+
+    fn add_retrieved(&mut self, document: &NewDocument, actor: &str) -> Result<Kept, StoreError> {
+        check_text("actor", actor, 256)?;
+        let unique_id = match (&document.unique_id, document.origin) {
+            (Some(u), Origin::Retrieved) if !u.is_empty() => u.as_str(),
+            (_, Origin::Retrieved) => {
+                return Err(StoreError::InvalidField {
+                    field: "uniqueId",
+                    reason: "a document retrieved from the DMP needs its uniqueId",
+                });
+            }
+            _ => {
+                return Err(StoreError::InvalidField {
+                    field: "origin",
+                    reason: "only a document retrieved from the DMP is kept this way",
+                });
+            }
+        };
+        check_text("uniqueId", unique_id, 256)?;
+        if !self.conn.is_autocommit() {
+            // Inside `atomically`: a savepoint; the audit event waits in the outbox until the
+            // next audited write or the next opening flushes it.
+            let sp = self.conn.savepoint()?;
+            let kept = Self::insert_retrieved(&sp, document, unique_id, actor)?;
+            sp.commit()?;
+            return Ok(kept);
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let kept = Self::insert_retrieved(&tx, document, unique_id, actor)?;
+        tx.commit()?;
+        if let Kept::Stored(_) = kept {
+            self.flush_audit()?;
+        }
+        Ok(kept)
     }
 
     fn record_mdn_sent(&mut self, message: &MessageRecord) -> Result<(), StoreError> {

@@ -78,6 +78,9 @@ pub enum EventKind {
     DocumentAttached,
     /// A document waiting for review was rejected by a user.
     DocumentRejected,
+    /// A document was retrieved from the DMP and kept in the store (who consulted it, and
+    /// which stored document it became).
+    DocumentRetrieved,
 }
 
 impl EventKind {
@@ -105,6 +108,7 @@ impl EventKind {
         Self::DocumentDeleted,
         Self::DocumentAttached,
         Self::DocumentRejected,
+        Self::DocumentRetrieved,
     ];
 
     /// The stored name (`login_succeeded`).
@@ -132,6 +136,7 @@ impl EventKind {
             Self::DocumentDeleted => "document_deleted",
             Self::DocumentAttached => "document_attached",
             Self::DocumentRejected => "document_rejected",
+            Self::DocumentRetrieved => "document_retrieved",
         }
     }
 

@@ -23,16 +23,31 @@ impl Drop for Simulator {
 /// Starts `segur dmp simulate --listen 127.0.0.1:0 --write-config CONFIG_DIR` and waits for its
 /// first line, `listening on 127.0.0.1:N`.
 pub fn simulate(config_dir: &Path) -> Simulator {
+    start(config_dir, None)
+}
+
+/// [`simulate`] with `--record RECORD_DIR`: every request received written there as
+/// `0001.http`, `0002.http`, ...
+pub fn simulate_recording(config_dir: &Path, record_dir: &Path) -> Simulator {
+    start(config_dir, Some(record_dir))
+}
+
+fn start(config_dir: &Path, record_dir: Option<&Path>) -> Simulator {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_segur"));
+    command
+        .args([
+            "dmp",
+            "simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--write-config",
+        ])
+        .arg(config_dir);
+    if let Some(dir) = record_dir {
+        command.arg("--record").arg(dir);
+    }
     let mut child = Simulator(
-        Command::new(env!("CARGO_BIN_EXE_segur"))
-            .args([
-                "dmp",
-                "simulate",
-                "--listen",
-                "127.0.0.1:0",
-                "--write-config",
-            ])
-            .arg(config_dir)
+        command
             .stdout(Stdio::piped())
             .spawn()
             .expect("segur dmp simulate starts"),

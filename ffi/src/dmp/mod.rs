@@ -1,6 +1,7 @@
 //! DMP entry points (`segur-dmp`): a blocking client made from `dmp.toml`, one function per
 //! transaction (TD0.2 status, TD0.3 authorisation, TD2.1 feed, TD3.1 find, TD3.2 get, TD3.3
-//! mask / unmask / archive / delete), and the "DMP button" URL.
+//! mask / unmask / archive / delete), TD3.2 through the document store
+//! (`segur_dmp_client_get_kept`: kept, traced, never fetched twice), and the "DMP button" URL.
 //!
 //! JSON results are the views `segur dmp ... --json` prints (`segur_dmp::view`,
 //! `segur_dmp::td02::ExistenceTest`): one contract for the command line and the C API. Result
@@ -12,9 +13,11 @@
 //! command line's `--ins`.
 
 mod error;
+mod kept;
 mod web;
 mod xdm;
 
+pub use kept::*;
 pub use web::*;
 pub use xdm::*;
 

@@ -228,11 +228,11 @@ static void test_xdm_feed(const segur_dmp_client *c, const char *ins) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s dmp.toml PATIENT CLOSED_PATIENT\n", argv[0]);
+  if (argc != 5) {
+    fprintf(stderr, "usage: %s dmp.toml PATIENT CLOSED_PATIENT STORE_DIR\n", argv[0]);
     return 2;
   }
-  const char *config = argv[1], *ins = argv[2], *closed = argv[3];
+  const char *config = argv[1], *ins = argv[2], *closed = argv[3], *store_dir = argv[4];
   segur_dmp_client *c = NULL;
   char *json = NULL;
 
@@ -341,6 +341,42 @@ int main(int argc, char **argv) {
   CHECK_RESULT(SEGUR_RESULT_DMP_UNKNOWN_DOCUMENT,
                segur_dmp_client_get(c, ins, strlen(ins), "1.2.3.4", 7, small, sizeof small,
                                     &needed));
+
+  /* TD3.2 through the store: retrieved and kept by the first call (which finds the buffer too
+     small), answered from the store by the second, same document, same bytes. */
+  segur_store *store = NULL;
+  CHECK_RESULT(SEGUR_RESULT_OK, segur_store_open(store_dir, strlen(store_dir), &store));
+  int64_t kept_id = 0, again_id = 0;
+  bool from_store = true;
+  CHECK_RESULT(SEGUR_RESULT_NULL_PARAMETER,
+               segur_dmp_client_get_kept(c, NULL, ins, strlen(ins), unique_id, strlen(unique_id),
+                                         "marie", 5, small, sizeof small, &needed, &kept_id,
+                                         &from_store));
+  CHECK_RESULT(SEGUR_RESULT_INSUFFICIENT_SIZE,
+               segur_dmp_client_get_kept(c, store, ins, strlen(ins), unique_id,
+                                         strlen(unique_id), "marie", 5, small, sizeof small,
+                                         &needed, &kept_id, &from_store));
+  CHECK(needed == xml_len && kept_id > 0 && !from_store);
+  uint8_t *kept = malloc(size + 1);
+  size_t kept_len = 0;
+  CHECK_RESULT(SEGUR_RESULT_OK,
+               segur_dmp_client_get_kept(c, store, ins, strlen(ins), unique_id,
+                                         strlen(unique_id), "marie", 5, kept, size + 1,
+                                         &kept_len, &again_id, &from_store));
+  CHECK(from_store && again_id == kept_id);
+  CHECK(kept_len == xml_len && memcmp(kept, xml, xml_len) == 0);
+  free(kept);
+  /* The kept document is filed to PATIENT's local identity: asked for with another INS, it is
+     refused before any exchange, without the digits in the detail. */
+  CHECK_RESULT(SEGUR_RESULT_STORE_RETRIEVED_OTHER_PATIENT,
+               segur_dmp_client_get_kept(c, store, closed, strlen(closed), unique_id,
+                                         strlen(unique_id), "marie", 5, small, sizeof small,
+                                         &needed, &kept_id, &from_store));
+  CHECK(strstr(detail(), closed) == NULL && strstr(detail(), ins) == NULL);
+  CHECK_RESULT(SEGUR_RESULT_DMP_UNKNOWN_DOCUMENT,
+               segur_dmp_client_get_kept(c, store, ins, strlen(ins), "1.2.3.4", 7, "marie", 5,
+                                         small, sizeof small, &needed, &kept_id, &from_store));
+  segur_store_free(store);
 
   /* TD3.3: mask and unmask (confidentiality), archive, delete. */
   CHECK_RESULT(SEGUR_RESULT_OK, segur_dmp_client_update(c, ins, strlen(ins), unique_id,
