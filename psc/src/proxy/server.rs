@@ -402,6 +402,16 @@ impl TraceContext {
 
 /// Writes a trace; a trace that cannot be written turns the answer into a 500 (no action
 /// without its trace).
+/// A request that fails on the proxy's side (not PSC's): `trace` recorded, answered 500
+/// `internal` with `message`.
+fn internal_error(state: &State, trace: &Trace, message: &str) -> Response<ResBody> {
+    record(
+        state,
+        trace,
+        error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
+    )
+}
+
 fn record(state: &State, trace: &Trace, ok: Response<ResBody>) -> Response<ResBody> {
     // The client's structure, named when structures are declared.
     let structure = trace
@@ -622,15 +632,10 @@ async fn connect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> Res
         state.structure(&c.client_id),
         state.config.structure_of(&c.client_id),
     ) else {
-        let t = failure(Some(&c.client_id), Some(&national_id), "no structure");
-        return record(
+        return internal_error(
             state,
-            &t,
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the client's structure is not running",
-            ),
+            &failure(Some(&c.client_id), Some(&national_id), "no structure"),
+            "the client's structure is not running",
         );
     };
     let upstream = runtime.upstream.clone();
@@ -673,28 +678,18 @@ async fn connect(state: &Arc<State>, peer: &Peer, req: Request<Incoming>) -> Res
             return record(state, &t, error(status, code, e.to_string()));
         }
         Err(_) => {
-            let t = failure(Some(&c.client_id), Some(&national_id), "internal error");
-            return record(
+            return internal_error(
                 state,
-                &t,
-                error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "login task failed",
-                ),
+                &failure(Some(&c.client_id), Some(&national_id), "internal error"),
+                "login task failed",
             );
         }
     };
     let Ok((token, session)) = state.store.open(&c.client_id, &peer.caller, psc) else {
-        let t = failure(Some(&c.client_id), Some(&national_id), "no random source");
-        return record(
+        return internal_error(
             state,
-            &t,
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "no random source",
-            ),
+            &failure(Some(&c.client_id), Some(&national_id), "no random source"),
+            "no random source",
         );
     };
     if let Ok(mut cache) = session.exchanged.lock() {
