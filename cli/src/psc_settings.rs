@@ -129,7 +129,15 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 fn load(path: &Path) -> Result<FileSettings, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A settings file is a few lines: anything past 64 KiB is not one.
+    let bytes = crate::input::read_limited(path, 64 << 10)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: not UTF-8 at byte {}",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     let mut file: FileSettings = toml::from_str(&text)
         // serde's message names the key and the line, never a value of another field.
         .map_err(|e| format!("{}: {}", path.display(), e.message().trim_end()))?;

@@ -268,8 +268,21 @@ impl PscConfig {
 
     /// Reads a TOML configuration file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, PscError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| PscError::Config(format!("cannot read {}: {e}", path.display())))?;
+        use std::io::Read;
+        // A configuration is a few lines: anything past 1 MiB is not one.
+        const MAX_BYTES: u64 = 1 << 20;
+        let cannot = |e: &dyn std::fmt::Display| {
+            PscError::Config(format!("cannot read {}: {e}", path.display()))
+        };
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .map_err(|e| cannot(&e))?
+            .take(MAX_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| cannot(&e))?;
+        if text.len() as u64 > MAX_BYTES {
+            return Err(cannot(&format!("larger than the {MAX_BYTES}-byte limit")));
+        }
         Self::from_toml(&text)
     }
 

@@ -329,11 +329,28 @@ impl ProxyConfig {
     }
 }
 
+/// The largest file the configuration reads (the TOML file, certificates, keys): 1 MiB.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
 fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path).map_err(|source| ConfigError::Read {
+    use std::io::Read;
+    let err = |source| ConfigError::Read {
         path: path.to_owned(),
         source,
-    })
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(err)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than the {MAX_FILE_BYTES}-byte limit"),
+        )));
+    }
+    Ok(bytes)
 }
 
 fn tls_err(
@@ -656,6 +673,24 @@ fn load_psc(config: &Path, ca: &Path, structure: &str) -> Result<PscSettings, Co
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("proxy.toml");
+        std::fs::write(&path, vec![b'#'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        match ProxyConfig::load(&path) {
+            Err(ConfigError::Read { source, .. }) => {
+                assert!(source.to_string().contains("byte limit"), "{source}")
+            }
+            other => panic!("expected a read error, got {:?}", other.err()),
+        }
+        std::fs::write(&path, vec![b'#'; MAX_FILE_BYTES as usize]).unwrap();
+        assert!(!matches!(
+            ProxyConfig::load(&path),
+            Err(ConfigError::Read { .. })
+        ));
+    }
 
     #[test]
     fn names_and_pins() {
