@@ -304,10 +304,9 @@ fn dovecot_introspects_the_token_the_proxy_releases() {
         "{r:?}"
     );
     let log = wrong_ca.dovecot_log();
-    assert!(
-        log.contains("Introspection failed: SSL handshaking"),
-        "{log}"
-    );
+    // Dovecot words it "SSL handshaking ... failed" or "SSL handshake to ... failed" depending
+    // on when the refusal reaches its HTTP client: both are the TLS refusal.
+    assert!(log.contains("Introspection failed: SSL handshak"), "{log}");
     assert!(!log.contains("saved mail"), "{log}");
     let stopping = std::thread::spawn(move || drop(wrong_ca));
 
